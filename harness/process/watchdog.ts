@@ -1,0 +1,58 @@
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const WATCHDOG_SCRIPT = fileURLToPath(new URL('./watchdog.mjs', import.meta.url));
+
+/**
+ * The owner's end of the watchdog pipe. Whatever is registered here is ended or
+ * removed when this process dies, however it dies. A clean stop forgets each item
+ * as it goes, then closes the pipe.
+ */
+export class Watchdog {
+  readonly #child: ChildProcess;
+
+  private constructor(child: ChildProcess) {
+    this.#child = child;
+  }
+
+  static start(): Watchdog {
+    const child = spawn(process.execPath, [WATCHDOG_SCRIPT], {
+      detached: true, // its own session: a Ctrl-C to our terminal group does not reach it
+      stdio: ['pipe', 'ignore', 'ignore'],
+    });
+    child.unref();
+    // The pipe must not keep the owner's event loop alive.
+    (child.stdin as unknown as { unref?: () => void }).unref?.();
+    child.stdin!.on('error', () => {});
+    return new Watchdog(child);
+  }
+
+  get pid(): number | undefined {
+    return this.#child.pid;
+  }
+
+  watchGroup(pgid: number, gentleSignal: NodeJS.Signals): void {
+    this.#send({ watchGroup: pgid, signal: gentleSignal });
+  }
+
+  forgetGroup(pgid: number): void {
+    this.#send({ forgetGroup: pgid });
+  }
+
+  watchDir(dir: string): void {
+    this.#send({ watchDir: dir });
+  }
+
+  forgetDir(dir: string): void {
+    this.#send({ forgetDir: dir });
+  }
+
+  /** Closes the pipe: the watchdog cleans up whatever is still registered and exits. */
+  close(): void {
+    this.#child.stdin?.end();
+  }
+
+  #send(message: object): void {
+    if (this.#child.stdin?.writable) this.#child.stdin.write(`${JSON.stringify(message)}\n`);
+  }
+}

@@ -1,0 +1,160 @@
+import { execFile, type ChildProcess } from 'node:child_process';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { DbproofError } from '../../errors.ts';
+import { waitForReplayed, lagBehind, promoteAndWait, queryRecovery } from '../../topology/replication.ts';
+import type { PgNode, PgRole } from '../../topology/types.ts';
+import { endGroup, signalGroup, waitGroupGone } from '../../process/group.mjs';
+import type { Watchdog } from '../../process/watchdog.ts';
+import { spawnPostgres, waitForExit, waitUntilAccepting, type PostgresLaunch } from './postgres-process.ts';
+
+const run = promisify(execFile);
+
+export interface NativePgNodeOptions {
+  name: string;
+  role: PgRole;
+  launch: PostgresLaunch;
+  url: string;
+  adminUrl: string;
+  watchdog: Watchdog;
+  /** The node this replica streams from, for lag; undefined on the primary. */
+  upstream: () => PgNode | undefined;
+}
+
+/** A Postgres server run as a local process group. */
+export class NativePgNode implements PgNode {
+  readonly name: string;
+  readonly url: string;
+  readonly adminUrl: string;
+  readonly port: number;
+  #role: PgRole;
+  #child: ChildProcess | undefined;
+  readonly #options: NativePgNodeOptions;
+
+  constructor(options: NativePgNodeOptions) {
+    this.#options = options;
+    this.name = options.name;
+    this.url = options.url;
+    this.adminUrl = options.adminUrl;
+    this.port = options.launch.port;
+    this.#role = options.role;
+  }
+
+  get role(): PgRole {
+    return this.#role;
+  }
+
+  get pid(): number | undefined {
+    return this.#child?.pid;
+  }
+
+  get dataDir(): string {
+    return this.#options.launch.dataDir;
+  }
+
+  /** Spawns the postmaster without waiting; `ready()` waits. Split so that a topology starts its nodes in parallel. */
+  spawn(): void {
+    if (this.#running()) throw new DbproofError(`${this.name} is already running (pid ${this.pid})`);
+    this.#child = spawnPostgres(this.#options.launch);
+    // SIGQUIT is Postgres' immediate shutdown: quick, and the postmaster still removes its shared memory.
+    this.#options.watchdog.watchGroup(this.#child.pid!, 'SIGQUIT');
+  }
+
+  async ready(timeoutMs?: number): Promise<void> {
+    await waitUntilAccepting(this.#child!, this.#options.launch, timeoutMs);
+  }
+
+  async start(): Promise<void> {
+    this.spawn();
+    await this.ready();
+  }
+
+  async kill(): Promise<void> {
+    const pid = this.#requireRunning('kill');
+    signalGroup(pid, 'SIGKILL');
+    await waitGroupGone(pid, 5000);
+    await this.#forget(pid);
+    await this.#removeOrphanedSharedMemory();
+  }
+
+  async stop(): Promise<void> {
+    const pid = this.#requireRunning('stop');
+    // SIGINT is Postgres' "fast" shutdown: sessions are ended, a shutdown checkpoint is written.
+    process.kill(pid, 'SIGINT');
+    if (!(await waitForExit(this.#child!, 30_000))) await endGroup(pid, 'SIGQUIT');
+    await waitGroupGone(pid, 5000);
+    await this.#forget(pid);
+  }
+
+  async restart(): Promise<void> {
+    await this.stop();
+    await this.start();
+  }
+
+  async pause(): Promise<void> {
+    signalGroup(this.#requireRunning('pause'), 'SIGSTOP');
+  }
+
+  async resume(): Promise<void> {
+    signalGroup(this.#requireRunning('resume'), 'SIGCONT');
+  }
+
+  async promote(): Promise<void> {
+    if (this.#role === 'primary' && !(await this.isInRecovery())) throw new DbproofError(`${this.name} is already a primary`);
+    await promoteAndWait(this.adminUrl);
+    this.#role = 'primary';
+  }
+
+  async isInRecovery(): Promise<boolean> {
+    return queryRecovery(this.adminUrl);
+  }
+
+  async lagBytes(): Promise<number> {
+    const upstream = this.#options.upstream();
+    if (this.#role === 'primary' || !upstream) return 0;
+    return lagBehind(upstream.adminUrl, this.adminUrl, this.name);
+  }
+
+  async waitForCatchup(timeoutMs = 30_000): Promise<void> {
+    const upstream = this.#options.upstream();
+    if (this.#role === 'primary' || !upstream) return;
+    await waitForReplayed(upstream.adminUrl, this.adminUrl, this.name, timeoutMs);
+  }
+
+  /** Ends the node for good at topology teardown (quick, no checkpoint needed). */
+  async teardown(): Promise<void> {
+    const pid = this.pid;
+    if (pid === undefined || !this.#running()) return;
+    signalGroup(pid, 'SIGCONT'); // a paused postmaster cannot act on SIGQUIT
+    await endGroup(pid, 'SIGQUIT', 5000);
+    await this.#forget(pid);
+    await this.#removeOrphanedSharedMemory();
+  }
+
+  #running(): boolean {
+    return this.#child !== undefined && this.#child.exitCode === null && this.#child.signalCode === null;
+  }
+
+  #requireRunning(operation: string): number {
+    if (!this.#running()) throw new DbproofError(`cannot ${operation} ${this.name}: it is not running (start() it first)`);
+    return this.#child!.pid!;
+  }
+
+  async #forget(pid: number): Promise<void> {
+    await waitForExit(this.#child!, 5000);
+    this.#options.watchdog.forgetGroup(pid);
+  }
+
+  /**
+   * A SIGKILLed postmaster leaves its small System V segment behind (the interlock
+   * Postgres uses against two postmasters on one directory). Its id is in line 7
+   * of postmaster.pid; remove it, so that killing nodes leaks nothing.
+   */
+  async #removeOrphanedSharedMemory(): Promise<void> {
+    const pidFile = path.join(this.dataDir, 'postmaster.pid');
+    if (!existsSync(pidFile)) return;
+    const shmId = readFileSync(pidFile, 'utf8').split('\n')[6]?.trim().split(/\s+/)[1];
+    if (shmId && /^\d+$/.test(shmId)) await run('ipcrm', ['-m', shmId]).catch(() => {});
+  }
+}

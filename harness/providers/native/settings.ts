@@ -1,0 +1,48 @@
+import type { ResolvedTopologySpec } from '../../topology/spec.ts';
+import type { Settings } from './postgres-process.ts';
+
+/**
+ * Test-speed defaults. fsync and full_page_writes are off: a SIGKILLed postmaster
+ * still loses nothing the kernel has (its page cache survives), only a power cut
+ * would, and no test here cuts the power. Replication settings make a killed or
+ * frozen standby reconnect within ~100 ms and report its position every second.
+ */
+export const DEFAULT_SETTINGS: Settings = {
+  listen_addresses: '127.0.0.1',
+  fsync: false,
+  full_page_writes: false,
+  wal_level: 'replica',
+  hot_standby: true,
+  max_wal_senders: 20,
+  max_replication_slots: 20,
+  wal_keep_size: '512MB',
+  wal_retrieve_retry_interval: '100ms',
+  wal_receiver_status_interval: '1s',
+  shared_preload_libraries: 'pg_stat_statements',
+  max_connections: 200,
+  log_line_prefix: '%m [%p] %q%u@%d ',
+};
+
+export interface NodeSettingsInput {
+  spec: ResolvedTopologySpec;
+  name: string;
+  role: 'primary' | 'replica';
+  primaryPort: number;
+  socketDir: string;
+  replicaNames: string[];
+}
+
+export function nodeSettings({ spec, name, role, primaryPort, socketDir, replicaNames }: NodeSettingsInput): Settings {
+  const settings: Settings = { ...DEFAULT_SETTINGS, cluster_name: name };
+  if (role === 'primary' && spec.synchronous && replicaNames.length > 0) {
+    // Every standby must have flushed a commit before it returns: then any of them
+    // can be promoted without losing an acknowledged write. The price (a lost
+    // standby blocks commits) is the real behaviour of such a setup.
+    settings.synchronous_standby_names = `ANY ${replicaNames.length} (${replicaNames.join(', ')})`;
+  }
+  if (role === 'replica') {
+    // Over the primary's Unix socket with peer authentication: no password in any file.
+    settings.primary_conninfo = `host=${socketDir} port=${primaryPort} user=dbproof application_name=${name}`;
+  }
+  return { ...settings, ...spec.postgres.settings };
+}

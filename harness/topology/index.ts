@@ -1,0 +1,4 @@
+export { startTopology } from './start.ts';
+export { resolveTopologySpec, MAX_REPLICAS } from './spec.ts';
+export { replicationStatus } from './replication.ts';
+export type * from './types.ts';

@@ -1,0 +1,123 @@
+/**
+ * The shapes every provider shares. Nothing outside `harness/providers/` knows
+ * which provider started a topology: suites, the CLI and the vitest helper only
+ * see these interfaces.
+ */
+
+export type ProviderName = 'native' | 'external';
+
+/** What to start. Validated once at the edge (see `spec.ts`). */
+export interface TopologySpec {
+  provider?: ProviderName;
+  /** Number of streaming read replicas (0 to 8). Default 2. */
+  replicas?: number;
+  /** Start a Redis beside Postgres. Default true. */
+  redis?: boolean;
+  /**
+   * Synchronous replication to every replica (`synchronous_standby_names = 'ANY n (…)'`
+   * with `synchronous_commit = on`): a commit returns only once each replica has it.
+   * For no-loss failover tests. Default false (asynchronous).
+   */
+  synchronous?: boolean;
+  postgres?: {
+    /** Extra `postgresql.conf` settings, applied to every node (`-c name=value`). */
+    settings?: Record<string, string | number | boolean>;
+    /** Directory with the Postgres server binaries; overrides `DBPROOF_PG_BIN`. */
+    binDir?: string;
+  };
+  /** Path of `redis-server`; overrides `DBPROOF_REDIS_SERVER`. */
+  redisServer?: string;
+  /** For `provider: 'external'`: URLs of a cluster dbproof does not manage. */
+  external?: ExternalUrls;
+}
+
+export interface ExternalUrls {
+  primary: string;
+  replicas?: string[];
+  redis?: string;
+  /** A superuser (or pg_monitor) URL for lag and promotion; defaults to `primary`. */
+  admin?: string;
+}
+
+export type PgRole = 'primary' | 'replica';
+
+/** Operations that change a node's process; an external node refuses them with a clear error. */
+export interface ProcessControl {
+  /** SIGKILL: the host died. Nothing is flushed, nothing is shut down cleanly. */
+  kill(): Promise<void>;
+  /** A clean shutdown. */
+  stop(): Promise<void>;
+  /** Start again after kill() or stop(); resolves when it accepts connections. */
+  start(): Promise<void>;
+  restart(): Promise<void>;
+  /** SIGSTOP of the whole process group: a frozen host that still holds its sockets open. */
+  pause(): Promise<void>;
+  /** SIGCONT after pause(). */
+  resume(): Promise<void>;
+  /** The PID of the node's main process, when running under dbproof's control. */
+  readonly pid: number | undefined;
+}
+
+export interface PgNode extends ProcessControl {
+  /** `primary`, `replica1`, `replica2`, … — also the replica's `application_name`. */
+  readonly name: string;
+  /** The role as dbproof last set or saw it; `isInRecovery()` asks the server. */
+  readonly role: PgRole;
+  /** The `app` role's URL (what the system under test gets). Contains the password. */
+  readonly url: string;
+  /** The superuser URL (what dbproof itself uses). Contains the password. */
+  readonly adminUrl: string;
+  readonly port: number;
+  /** Turn this replica into a primary (`pg_promote`); resolves when it accepts writes. */
+  promote(): Promise<void>;
+  isInRecovery(): Promise<boolean>;
+  /** Bytes of WAL the primary has written that this replica has not replayed yet (0 on a primary). */
+  lagBytes(): Promise<number>;
+  /** Resolves when this replica has replayed everything the primary had written at the call. */
+  waitForCatchup(timeoutMs?: number): Promise<void>;
+}
+
+export interface RedisNode extends ProcessControl {
+  readonly name: 'redis';
+  /** `redis://:password@127.0.0.1:port`. */
+  readonly url: string;
+  readonly port: number;
+}
+
+export interface Topology {
+  readonly provider: ProviderName;
+  readonly primary: PgNode;
+  readonly replicas: PgNode[];
+  readonly redis: RedisNode | undefined;
+  /** Superuser URL of the primary (`DBPROOF_ADMIN_URL`). */
+  readonly adminUrl: string;
+  /** PIDs of every process this topology started and still runs. */
+  pids(): number[];
+  /** What `up --json` prints and the state file keeps. */
+  describe(): TopologyDescription;
+  /** Stops every process and removes every directory the topology made. Idempotent. */
+  stop(): Promise<void>;
+}
+
+/** The connection URLs of a topology (app role), as printed by `dbproof up --json`. */
+export interface TopologyUrls {
+  primary: string;
+  replicas: string[];
+  redis: string | null;
+  admin: string;
+}
+
+export interface NodeDescription {
+  name: string;
+  kind: 'postgres' | 'redis';
+  port: number;
+  url: string;
+  /** Where the node keeps its PID file (`postmaster.pid` / `redis.pid`), for `status`. */
+  pidFile?: string;
+}
+
+export interface TopologyDescription extends TopologyUrls {
+  provider: ProviderName;
+  pids: number[];
+  nodes: NodeDescription[];
+}
