@@ -39,7 +39,8 @@ class NativeTopology implements Topology {
   }
 
   pids(): number[] {
-    return [this.primary, ...this.replicas, this.redis].map((n) => n?.pid).filter((p): p is number => p !== undefined);
+    // The watchdog too: it is a process this topology started, and it must be gone after a run as well.
+    return [this.primary, ...this.replicas, this.redis, this.watchdog].map((n) => n?.pid).filter((p): p is number => p !== undefined);
   }
 
   describe(): TopologyDescription {

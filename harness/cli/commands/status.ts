@@ -1,0 +1,94 @@
+import { existsSync, readFileSync } from 'node:fs';
+import { queryRows } from '../../pg/client.ts';
+import { isAlive } from '../../process/group.mjs';
+import { pingRedis } from '../../providers/native/redis-node.ts';
+import { redact } from '../../redact.ts';
+import { replicationStatus, type ReplicationRow } from '../../topology/replication.ts';
+import type { NodeDescription } from '../../topology/types.ts';
+import { parseArgs } from '../args.ts';
+import { printJson } from '../output.ts';
+import { ownerAlive, readState, stateFile } from '../state.ts';
+
+export const STATUS_HELP = `dbproof status [--json]
+
+Shows each node of the topology \`dbproof up\` started here: role, PID, port,
+up/down, replication state and lag in bytes. Exit 0 when every node is up,
+1 when one is down or no topology is up.`;
+
+export interface NodeStatus {
+  name: string;
+  kind: 'postgres' | 'redis';
+  role: 'primary' | 'replica' | 'redis' | null;
+  pid: number | null;
+  port: number;
+  up: boolean;
+  /** A standby's WAL receiver state ('streaming', …), null when it has none. */
+  replication: string | null;
+  /** Bytes the primary has written that this standby has not replayed, from the primary's view. */
+  lagBytes: number | null;
+  url: string;
+}
+
+function pidFromFile(file: string | undefined): number | null {
+  if (!file || !existsSync(file)) return null;
+  const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
+  return Number.isInteger(pid) && pid > 0 ? pid : null;
+}
+
+async function postgresStatus(node: NodeDescription, primaryView: ReplicationRow[]): Promise<NodeStatus> {
+  const pid = pidFromFile(node.pidFile);
+  const base: NodeStatus = { name: node.name, kind: 'postgres', role: null, pid, port: node.port, up: false, replication: null, lagBytes: null, url: redact(node.url) };
+  if (pid !== null && !isAlive(pid)) return { ...base, pid: null };
+  try {
+    const [row] = await queryRows<{ recovery: boolean; receiver: string | null }>(
+      node.url,
+      'SELECT pg_is_in_recovery() AS recovery, (SELECT status FROM pg_stat_wal_receiver) AS receiver',
+      [],
+      1500,
+    );
+    const role = row!.recovery ? 'replica' : 'primary';
+    const view = primaryView.find((r) => r.application_name === node.name);
+    return { ...base, up: true, role, replication: role === 'replica' ? (row!.receiver ?? 'disconnected') : null, lagBytes: role === 'replica' && view?.lag_bytes ? Number(view.lag_bytes) : null };
+  } catch {
+    // Running but not answering: frozen (paused) or still starting.
+    return { ...base, replication: pid !== null ? 'not answering' : null };
+  }
+}
+
+async function redisStatus(node: NodeDescription): Promise<NodeStatus> {
+  const pid = pidFromFile(node.pidFile);
+  let up = false;
+  try {
+    await pingRedis(node.url, 1000);
+    up = true;
+  } catch {
+    up = false;
+  }
+  return { name: node.name, kind: 'redis', role: 'redis', pid: pid !== null && isAlive(pid) ? pid : null, port: node.port, up, replication: null, lagBytes: null, url: redact(node.url) };
+}
+
+export async function status(argv: string[]): Promise<number> {
+  const { options } = parseArgs('status', argv, { json: { type: 'boolean' } });
+  if (options.help) {
+    console.log(STATUS_HELP);
+    return 0;
+  }
+  const state = readState();
+  if (!state || !ownerAlive(state)) {
+    if (options.json) printJson({ up: false, nodes: [] });
+    else console.log(`no topology is up here (${stateFile()}); start one with \`dbproof up --detach\``);
+    return 1;
+  }
+  const primaryNode = state.topology.nodes.find((n) => n.name === 'primary');
+  const primaryView = primaryNode ? await replicationStatus(primaryNode.url, 1500).catch(() => []) : [];
+  const nodes = await Promise.all(state.topology.nodes.map((n) => (n.kind === 'redis' ? redisStatus(n) : postgresStatus(n, primaryView))));
+  const allUp = nodes.every((n) => n.up);
+  if (options.json) {
+    printJson({ up: allUp, provider: state.topology.provider, ownerPid: state.ownerPid, startedAt: state.startedAt, nodes });
+  } else {
+    const rows = [['NODE', 'ROLE', 'PID', 'PORT', 'STATE', 'REPLICATION', 'LAG'], ...nodes.map((n) => [n.name, n.role ?? '-', String(n.pid ?? '-'), String(n.port), n.up ? 'up' : 'down', n.replication ?? '-', n.lagBytes === null ? '-' : `${n.lagBytes} B`])];
+    const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => r[col]!.length)));
+    for (const row of rows) console.log(row.map((cell, col) => cell.padEnd(widths[col]!)).join('  ').trimEnd());
+  }
+  return allUp ? 0 : 1;
+}

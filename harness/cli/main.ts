@@ -1,0 +1,63 @@
+import { readFileSync } from 'node:fs';
+import { DbproofError } from '../errors.ts';
+import { redact } from '../redact.ts';
+import { doctor } from './commands/doctor.ts';
+import { down } from './commands/down.ts';
+import { exec } from './commands/exec.ts';
+import { status } from './commands/status.ts';
+import { keep, up } from './commands/up.ts';
+
+const HELP = `dbproof — database performance claims as checks CI can gate on
+
+Usage: dbproof <command> [options]
+
+Commands:
+  up       start a Postgres primary, streaming replicas and Redis; print their URLs
+  status   role, PID, port, state, replication and lag of each node
+  down     stop what \`up\` started
+  exec     start a topology, run a command with its URLs in the environment, stop it
+  doctor   check this machine and say how to install what is missing
+
+\`dbproof <command> --help\` for a command's options.
+Exit codes: 0 ok · 1 a check failed · 2 bad input or missing infrastructure`;
+
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { up, status, down, exec, doctor, __keep: keep };
+
+function version(): string {
+  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
+  return pkg.version;
+}
+
+async function main(argv: string[]): Promise<number> {
+  const [command, ...rest] = argv;
+  if (!command || command === '--help' || command === '-h' || command === 'help') {
+    console.log(HELP);
+    return command ? 0 : 2;
+  }
+  if (command === '--version' || command === '-v') {
+    console.log(version());
+    return 0;
+  }
+  const run = COMMANDS[command];
+  if (!run) {
+    console.error(`dbproof: unknown command '${command}'; the commands are ${Object.keys(COMMANDS).filter((c) => !c.startsWith('_')).join(', ')} (\`dbproof --help\`)`);
+    return 2;
+  }
+  return run(rest);
+}
+
+try {
+  process.exitCode = await main(process.argv.slice(2));
+} catch (error) {
+  if (error instanceof DbproofError) {
+    // A user's mistake or a missing piece of the machine: one line that says what to do, no stack.
+    console.error(`dbproof: ${redact(error.message)}`);
+    process.exitCode = error.exitCode;
+  } else {
+    // A bug in dbproof: the stack helps whoever fixes it.
+    console.error(`dbproof: internal error: ${redact(error instanceof Error ? (error.stack ?? error.message) : String(error))}`);
+    process.exitCode = 2;
+  }
+}
+// Explicit exit: a stray handle (a connection closing slowly) must not keep a finished command alive.
+process.exit(process.exitCode);
