@@ -1,6 +1,6 @@
 import { existsSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { isAlive, readStat } from '../process/group.mjs';
+import { isAlive, readStat } from '../process/node-processes.mjs';
 import type { TopologyDescription } from '../topology/types.ts';
 
 /** What `up` leaves for `status` and `down`: who owns the topology and how to reach it. */

@@ -2,14 +2,14 @@
 // The watchdog: a tiny detached process, one per topology, in the spirit of
 // Testcontainers' Ryuk. Its stdin is a pipe from the process that owns the
 // topology; registrations arrive as JSON lines. When the pipe closes — because the
-// owner finished, crashed or was SIGKILLed — it ends every registered process group
-// and removes every registered directory, then exits. The kernel closes the pipe
+// owner finished, crashed or was SIGKILLed — it ends every process working in a
+// registered directory and removes those directories, then exits. The kernel closes the pipe
 // for us, so no owner death goes unnoticed and nothing has to poll.
 import { rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
-import { endGroup } from './group.mjs';
+import { endProcessesUnder } from './node-processes.mjs';
 
-const groups = new Map(); // pgid -> gentle signal
+const nodes = new Map(); // node directory -> { pid, signal } of its main process
 const dirs = new Set();
 
 // Detached from the terminal already; a stray SIGINT/SIGHUP must not stop the clean-up.
@@ -24,14 +24,15 @@ lines.on('line', (line) => {
   } catch {
     return;
   }
-  if (message.watchGroup) groups.set(message.watchGroup, message.signal ?? 'SIGTERM');
-  if (message.forgetGroup) groups.delete(message.forgetGroup);
+  if (message.watchNode) nodes.set(message.watchNode, { pid: message.pid, signal: message.signal ?? 'SIGTERM' });
   if (message.watchDir) dirs.add(message.watchDir);
   if (message.forgetDir) dirs.delete(message.forgetDir);
 });
 // 'close' fires on EOF and on a broken pipe alike.
 lines.on('close', async () => {
-  await Promise.all([...groups].map(([pgid, signal]) => endGroup(pgid, signal, 3000).catch(() => {})));
+  await Promise.all([...nodes].map(([dir, main]) => endProcessesUnder(dir, { mainPid: main.pid, gentle: main.signal, graceMs: 3000 }).catch(() => {})));
+  // Anything else still working in a registered directory has no gentler way out.
+  await Promise.all([...dirs].map((dir) => endProcessesUnder(dir).catch(() => {})));
   for (const dir of dirs) {
     try {
       rmSync(dir, { recursive: true, force: true, maxRetries: 3 });

@@ -31,12 +31,13 @@ export class Watchdog {
     return this.#child.pid;
   }
 
-  watchGroup(pgid: number, gentleSignal: NodeJS.Signals): void {
-    this.#send({ watchGroup: pgid, signal: gentleSignal });
-  }
-
-  forgetGroup(pgid: number): void {
-    this.#send({ forgetGroup: pgid });
+  /**
+   * A node whose processes all work in `dir`, with its main process and the signal
+   * that ends it gently. Register again after each start (the PID changes); a node
+   * stopped cleanly needs no forgetting: nothing will be found working in `dir`.
+   */
+  watchNode(dir: string, pid: number, gentleSignal: NodeJS.Signals): void {
+    this.#send({ watchNode: dir, pid, signal: gentleSignal });
   }
 
   watchDir(dir: string): void {
@@ -47,9 +48,18 @@ export class Watchdog {
     this.#send({ forgetDir: dir });
   }
 
-  /** Closes the pipe: the watchdog cleans up whatever is still registered and exits. */
-  close(): void {
-    this.#child.stdin?.end();
+  /** Closes the pipe: the watchdog cleans up whatever is still registered and exits; resolves when it has. */
+  close(timeoutMs = 10_000): Promise<void> {
+    const child = this.#child;
+    child.stdin?.end();
+    if (child.exitCode !== null || child.signalCode !== null) return Promise.resolve();
+    return new Promise((resolve) => {
+      const timer = setTimeout(resolve, timeoutMs);
+      child.once('exit', () => {
+        clearTimeout(timer);
+        resolve();
+      });
+    });
   }
 
   #send(message: object): void {

@@ -1,5 +1,6 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
-import { endGroup, isAlive } from '../../process/group.mjs';
+import path from 'node:path';
+import { endProcessesUnder, isAlive } from '../../process/node-processes.mjs';
 import { parseArgs } from '../args.ts';
 import { ownerAlive, readState, stateFile } from '../state.ts';
 import { DbproofError } from '../../errors.ts';
@@ -43,8 +44,9 @@ export async function down(argv: string[]): Promise<number> {
   }
   // Whatever is still alive now had no owner to stop it (the watchdog normally has done this already).
   if (!(await waitGone(pids, 10_000))) {
-    // Only PIDs read from live PID files inside the run directory: never a PID some other process has since been given.
-    await Promise.all(nodePids.filter(isAlive).map((pid) => endGroup(pid, 'SIGQUIT', 3000)));
+    // By working directory: never a PID some unrelated process has since been given.
+    const nodeDirs = state.topology.nodes.flatMap((n) => (n.pidFile ? [path.dirname(n.pidFile)] : []));
+    await Promise.all(nodeDirs.map((dir) => endProcessesUnder(dir, { gentle: 'SIGQUIT' })));
   }
   rmSync(stateFile(), { force: true });
   const survivors = pids.filter(isAlive);

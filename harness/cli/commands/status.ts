@@ -1,6 +1,6 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { queryRows } from '../../pg/client.ts';
-import { isAlive } from '../../process/group.mjs';
+import { isAlive } from '../../process/node-processes.mjs';
 import { pingRedis } from '../../providers/native/redis-node.ts';
 import { redact } from '../../redact.ts';
 import { replicationStatus, type ReplicationRow } from '../../topology/replication.ts';

@@ -3,7 +3,7 @@ import { closeSync, mkdirSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DbproofError, UsageError } from '../../errors.ts';
-import { readStat } from '../../process/group.mjs';
+import { readStat } from '../../process/node-processes.mjs';
 import { startTopology } from '../../topology/start.ts';
 import type { TopologyDescription, TopologySpec } from '../../topology/types.ts';
 import { parseArgs } from '../args.ts';

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { DbproofError } from '../../errors.ts';
 import { waitForReplayed, lagBehind, promoteAndWait, queryRecovery } from '../../topology/replication.ts';
 import type { PgNode, PgRole } from '../../topology/types.ts';
-import { endGroup, signalGroup, waitGroupGone } from '../../process/group.mjs';
+import { endProcessesUnder, processesUnder, signalAll, waitNoneUnder } from '../../process/node-processes.mjs';
 import type { Watchdog } from '../../process/watchdog.ts';
 import { spawnPostgres, waitForExit, waitUntilAccepting, type PostgresLaunch } from './postgres-process.ts';
 
@@ -58,7 +58,7 @@ export class NativePgNode implements PgNode {
     if (this.#running()) throw new DbproofError(`${this.name} is already running (pid ${this.pid})`);
     this.#child = spawnPostgres(this.#options.launch);
     // SIGQUIT is Postgres' immediate shutdown: quick, and the postmaster still removes its shared memory.
-    this.#options.watchdog.watchGroup(this.#child.pid!, 'SIGQUIT');
+    this.#options.watchdog.watchNode(this.dataDir, this.#child.pid!, 'SIGQUIT');
   }
 
   async ready(timeoutMs?: number): Promise<void> {
@@ -72,19 +72,20 @@ export class NativePgNode implements PgNode {
 
   async kill(): Promise<void> {
     const pid = this.#requireRunning('kill');
-    signalGroup(pid, 'SIGKILL');
-    await waitGroupGone(pid, 5000);
-    await this.#forget(pid);
+    // The postmaster first, so that it forks nothing new; then every backend, as a host crash would.
+    signalAll([pid], 'SIGKILL');
+    await this.#killEverythingUnderDataDir();
+    await waitForExit(this.#child!, 5000);
     await this.#removeOrphanedSharedMemory();
   }
 
   async stop(): Promise<void> {
     const pid = this.#requireRunning('stop');
+    signalAll(processesUnder(this.dataDir), 'SIGCONT');
     // SIGINT is Postgres' "fast" shutdown: sessions are ended, a shutdown checkpoint is written.
     process.kill(pid, 'SIGINT');
-    if (!(await waitForExit(this.#child!, 30_000))) await endGroup(pid, 'SIGQUIT');
-    await waitGroupGone(pid, 5000);
-    await this.#forget(pid);
+    if (!(await waitForExit(this.#child!, 30_000))) await endProcessesUnder(this.dataDir, { mainPid: pid, gentle: 'SIGQUIT' });
+    await waitNoneUnder(this.dataDir, 5000);
   }
 
   async restart(): Promise<void> {
@@ -92,12 +93,15 @@ export class NativePgNode implements PgNode {
     await this.start();
   }
 
+  /** Freezes the postmaster first (it forks nothing more), then every backend, walreceiver and helper. */
   async pause(): Promise<void> {
-    signalGroup(this.#requireRunning('pause'), 'SIGSTOP');
+    signalAll([this.#requireRunning('pause')], 'SIGSTOP');
+    signalAll(processesUnder(this.dataDir), 'SIGSTOP');
   }
 
   async resume(): Promise<void> {
-    signalGroup(this.#requireRunning('resume'), 'SIGCONT');
+    this.#requireRunning('resume');
+    signalAll(processesUnder(this.dataDir), 'SIGCONT');
   }
 
   async promote(): Promise<void> {
@@ -124,11 +128,9 @@ export class NativePgNode implements PgNode {
 
   /** Ends the node for good at topology teardown (quick, no checkpoint needed). */
   async teardown(): Promise<void> {
-    const pid = this.pid;
-    if (pid === undefined || !this.#running()) return;
-    signalGroup(pid, 'SIGCONT'); // a paused postmaster cannot act on SIGQUIT
-    await endGroup(pid, 'SIGQUIT', 5000);
-    await this.#forget(pid);
+    // Also after kill(): a backend that outlived its postmaster must not outlive the run.
+    await endProcessesUnder(this.dataDir, { mainPid: this.#running() ? this.pid : undefined, gentle: 'SIGQUIT', graceMs: 5000 });
+    if (this.#child) await waitForExit(this.#child, 5000);
     await this.#removeOrphanedSharedMemory();
   }
 
@@ -141,9 +143,11 @@ export class NativePgNode implements PgNode {
     return this.#child!.pid!;
   }
 
-  async #forget(pid: number): Promise<void> {
-    await waitForExit(this.#child!, 5000);
-    this.#options.watchdog.forgetGroup(pid);
+  async #killEverythingUnderDataDir(): Promise<void> {
+    for (let round = 0; round < 5; round++) {
+      signalAll(processesUnder(this.dataDir), 'SIGKILL');
+      if (await waitNoneUnder(this.dataDir, 1000)) return;
+    }
   }
 
   /**

@@ -63,8 +63,7 @@ class NativeTopology implements Topology {
     this.#stopped = true;
     await Promise.all([this.primary, ...this.replicas, this.redis].map((n) => n?.teardown().catch(() => {})));
     rmSync(this.runDir, { recursive: true, force: true });
-    this.watchdog.forgetDir(this.runDir);
-    this.watchdog.close();
+    await this.watchdog.close();
   }
 }
 
@@ -165,7 +164,7 @@ export async function startNativeTopology(spec: ResolvedTopologySpec): Promise<T
   } catch (error) {
     await Promise.all([...nodes.map((n) => n.teardown().catch(() => {})), redis?.teardown().catch(() => {})]);
     rmSync(runDir, { recursive: true, force: true });
-    watchdog.close();
+    await watchdog.close();
     throw error instanceof InfrastructureError ? error : new InfrastructureError(`could not start the native topology: ${String(error)}`, error);
   }
 }

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { DbproofError, InfrastructureError } from '../../errors.ts';
 import type { RedisNode } from '../../topology/types.ts';
-import { endGroup, signalGroup, waitGroupGone } from '../../process/group.mjs';
+import { endProcessesUnder, signalAll, waitNoneUnder } from '../../process/node-processes.mjs';
 import type { Watchdog } from '../../process/watchdog.ts';
 import { logTail, waitForExit } from './postgres-process.ts';
 
@@ -93,7 +93,7 @@ export class NativeRedisNode implements RedisNode {
     }
     this.#child.on('error', () => {});
     this.#child.unref();
-    this.#options.watchdog.watchGroup(this.#child.pid!, 'SIGTERM');
+    this.#options.watchdog.watchNode(this.#options.dir, this.#child.pid!, 'SIGTERM');
   }
 
   async ready(timeoutMs = 15_000): Promise<void> {
@@ -116,16 +116,13 @@ export class NativeRedisNode implements RedisNode {
   }
 
   async kill(): Promise<void> {
-    const pid = this.#requireRunning('kill');
-    signalGroup(pid, 'SIGKILL');
-    await this.#forget(pid);
+    signalAll([this.#requireRunning('kill')], 'SIGKILL');
+    await this.#exited();
   }
 
   async stop(): Promise<void> {
-    const pid = this.#requireRunning('stop');
-    signalGroup(pid, 'SIGCONT');
-    await endGroup(pid, 'SIGTERM', 10_000);
-    await this.#forget(pid);
+    await endProcessesUnder(this.#options.dir, { mainPid: this.#requireRunning('stop'), gentle: 'SIGTERM', graceMs: 10_000 });
+    await this.#exited();
   }
 
   async restart(): Promise<void> {
@@ -134,15 +131,16 @@ export class NativeRedisNode implements RedisNode {
   }
 
   async pause(): Promise<void> {
-    signalGroup(this.#requireRunning('pause'), 'SIGSTOP');
+    signalAll([this.#requireRunning('pause')], 'SIGSTOP');
   }
 
   async resume(): Promise<void> {
-    signalGroup(this.#requireRunning('resume'), 'SIGCONT');
+    signalAll([this.#requireRunning('resume')], 'SIGCONT');
   }
 
   async teardown(): Promise<void> {
-    if (this.#running()) await this.stop();
+    await endProcessesUnder(this.#options.dir, { mainPid: this.#running() ? this.pid : undefined, gentle: 'SIGTERM', graceMs: 5000 });
+    if (this.#child) await waitForExit(this.#child, 5000);
   }
 
   #running(): boolean {
@@ -154,9 +152,8 @@ export class NativeRedisNode implements RedisNode {
     return this.#child!.pid!;
   }
 
-  async #forget(pid: number): Promise<void> {
+  async #exited(): Promise<void> {
     await waitForExit(this.#child!, 5000);
-    await waitGroupGone(pid, 5000);
-    this.#options.watchdog.forgetGroup(pid);
+    await waitNoneUnder(this.#options.dir, 5000);
   }
 }

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { endGroup, isAlive, readStat } from '../../process/group.mjs';
+import { endProcessesUnder, isAlive, readStat } from '../../process/node-processes.mjs';
 
 /**
  * Where the native provider keeps its files: `runs/` (one directory per topology,
@@ -40,36 +40,22 @@ export function createRunDir(): string {
   return dir;
 }
 
-/** The PIDs recorded in a run directory's PID files (postmaster.pid, redis.pid). */
-function recordedPids(runDir: string): number[] {
-  const pids: number[] = [];
-  for (const entry of readdirSync(runDir, { withFileTypes: true })) {
-    if (!entry.isDirectory()) continue;
-    for (const file of ['postmaster.pid', 'redis.pid']) {
-      const pidFile = path.join(runDir, entry.name, file);
-      if (!existsSync(pidFile)) continue;
-      const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
-      if (Number.isInteger(pid) && pid > 0) pids.push(pid);
-    }
+/** The main PID a node directory's PID file names (postmaster.pid, redis.pid), if any. */
+function recordedMainPid(nodeDir: string): number | undefined {
+  for (const file of ['postmaster.pid', 'redis.pid']) {
+    const pidFile = path.join(nodeDir, file);
+    if (!existsSync(pidFile)) continue;
+    const pid = Number(readFileSync(pidFile, 'utf8').split('\n')[0]);
+    if (Number.isInteger(pid) && pid > 0) return pid;
   }
-  return pids;
+  return undefined;
 }
 
 /**
- * True when the process works inside `runDir` (postgres and redis-server both chdir
- * into their data directory): a recycled PID of an unrelated process does not.
- */
-function belongsToRun(pid: number, runDir: string): boolean {
-  try {
-    return readlinkSync(`/proc/${pid}/cwd`).startsWith(runDir);
-  } catch {
-    return false;
-  }
-}
-
-/**
- * Removes run directories whose owner is gone (a crash the watchdog could not
- * clean, e.g. the machine lost power), ending any process still running from them.
+ * Removes run directories whose owner is gone and that the watchdog could not clean
+ * (the machine lost power, the watchdog was killed too), ending any process still
+ * working in them. Only processes whose working directory is inside the stale run
+ * are touched, so a PID recycled by an unrelated process is never signalled.
  */
 export async function sweepStaleRuns(): Promise<void> {
   const runs = path.join(baseDir(), 'runs');
@@ -83,9 +69,9 @@ export async function sweepStaleRuns(): Promise<void> {
       owner = undefined;
     }
     if (owner && ownerIsAlive(owner)) continue;
-    for (const pid of recordedPids(dir)) {
-      if (isAlive(pid) && belongsToRun(pid, dir)) await endGroup(pid, 'SIGQUIT', 2000);
-    }
+    const nodeDirs = readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(dir, e.name));
+    await Promise.all(nodeDirs.map((nodeDir) => endProcessesUnder(nodeDir, { mainPid: recordedMainPid(nodeDir), gentle: 'SIGQUIT', graceMs: 2000 })));
+    await endProcessesUnder(dir);
     rmSync(dir, { recursive: true, force: true });
   }
 }

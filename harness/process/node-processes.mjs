@@ -1,0 +1,104 @@
+// Finding and ending the processes of a node. Plain JavaScript on purpose: the
+// watchdog runs it with bare `node`, so that it starts in milliseconds and does not
+// depend on a TypeScript loader being intact.
+//
+// A node's processes are found by their working directory, not by process group:
+// the postmaster calls setsid() in every child it forks (so one backend can be
+// signalled with its subprocesses), so a backend is in no group of ours, and when a
+// postmaster is SIGKILLed its backends are re-parented to PID 1, out of its tree.
+// What they keep is the working directory they inherited: the data directory
+// (redis-server likewise works in its own directory).
+import { readdirSync, readFileSync, readlinkSync } from 'node:fs';
+import path from 'node:path';
+
+/** Fields of /proc/<pid>/stat we need, or undefined when the process is gone. */
+export function readStat(pid) {
+  let text;
+  try {
+    text = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // The command name is in parentheses and may itself hold spaces or parentheses.
+  const close = text.lastIndexOf(')');
+  const fields = text.slice(close + 2).split(' ');
+  return { state: fields[0], ppid: Number(fields[1]), startTime: Number(fields[19]) };
+}
+
+/**
+ * True when `pid` runs and is not a zombie. (On machines whose PID 1 does not reap
+ * orphans, zombies of killed backends stay forever; they hold nothing but a PID.)
+ */
+export function isAlive(pid) {
+  const stat = readStat(pid);
+  if (stat) return stat.state !== 'Z' && stat.state !== 'X';
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return error.code === 'EPERM';
+  }
+}
+
+/** PIDs of the live processes whose working directory is `dir` or inside it. */
+export function processesUnder(dir) {
+  const root = path.resolve(dir);
+  const found = [];
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    let cwd;
+    try {
+      cwd = readlinkSync(`/proc/${entry}/cwd`);
+    } catch {
+      continue; // gone, a zombie, or not ours to read
+    }
+    if ((cwd === root || cwd.startsWith(`${root}/`)) && isAlive(Number(entry))) found.push(Number(entry));
+  }
+  return found;
+}
+
+/** Sends `signal` to each PID that still exists; returns how many it reached. */
+export function signalAll(pids, signal) {
+  let reached = 0;
+  for (const pid of pids) {
+    try {
+      process.kill(pid, signal);
+      reached++;
+    } catch {
+      // already gone
+    }
+  }
+  return reached;
+}
+
+const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Waits until no live process works under `dir`; true when none is left. */
+export async function waitNoneUnder(dir, timeoutMs, intervalMs = 20) {
+  const deadline = Date.now() + timeoutMs;
+  for (;;) {
+    if (processesUnder(dir).length === 0) return true;
+    if (Date.now() >= deadline) return false;
+    await sleep(intervalMs);
+  }
+}
+
+/**
+ * Ends every process of a node: `gentle` to its main process first (SIGQUIT lets a
+ * postmaster end its backends and remove its shared memory), after `graceMs`
+ * SIGKILL to whatever still works under `dir`. Frozen processes are thawed first:
+ * a stopped process cannot act on a gentle signal.
+ */
+export async function endProcessesUnder(dir, { mainPid, gentle = 'SIGTERM', graceMs = 3000 } = {}) {
+  const pids = processesUnder(dir);
+  if (pids.length === 0) return;
+  signalAll(pids, 'SIGCONT');
+  if (mainPid !== undefined && pids.includes(mainPid)) {
+    signalAll([mainPid], gentle);
+    if (await waitNoneUnder(dir, graceMs)) return;
+  }
+  for (let round = 0; round < 5; round++) {
+    signalAll(processesUnder(dir), 'SIGKILL');
+    if (await waitNoneUnder(dir, 1000)) return;
+  }
+}

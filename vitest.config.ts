@@ -1,0 +1,29 @@
+import { defineConfig } from 'vitest/config';
+
+export default defineConfig({
+  test: {
+    projects: [
+      {
+        // dbproof's own tests: each file starts the real processes it needs.
+        test: {
+          name: 'dbproof',
+          include: ['test/**/*.test.ts'],
+          testTimeout: 90_000,
+          hookTimeout: 90_000,
+          // Two cores: one topology-heavy file at a time per core is plenty.
+          maxWorkers: 2,
+        },
+      },
+      {
+        // The verification suites: one topology for the whole run, started by the globalSetup.
+        test: {
+          name: 'suites',
+          include: ['suites/**/*.test.ts'],
+          globalSetup: ['./harness/vitest/global-setup.ts'],
+          testTimeout: 90_000,
+          hookTimeout: 90_000,
+        },
+      },
+    ],
+  },
+});
