@@ -1,0 +1,3 @@
+export { serveTopology, healTopology, type TopologyControlServer } from './server.ts';
+export { connectTopology, type RemoteTopology } from './client.ts';
+export type { TopologyHandle } from './protocol.ts';
