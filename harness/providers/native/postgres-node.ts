@@ -45,8 +45,9 @@ export class NativePgNode implements PgNode {
     return this.#role;
   }
 
+  /** The running main process; undefined once killed or stopped. */
   get pid(): number | undefined {
-    return this.#child?.pid;
+    return this.#running() ? this.#child!.pid : undefined;
   }
 
   get dataDir(): string {

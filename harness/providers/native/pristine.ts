@@ -14,7 +14,7 @@ import { baseDir } from './run-dir.ts';
 const run = promisify(execFile);
 
 /** Bump when what the template holds changes, so old caches are not reused. */
-const TEMPLATE_LAYOUT = 1;
+const TEMPLATE_LAYOUT = 2;
 
 /**
  * Authentication: dbproof's superuser `dbproof` may log in over the Unix socket by
@@ -69,7 +69,8 @@ async function provision(socketDir: string, port: number): Promise<void> {
  * run starts from a copy of it: the primary as it is, each replica with
  * `standby.signal` (a copy taken before the primary's first start is a valid base
  * backup). Built in a temporary directory and renamed into place, so a crash while
- * building leaves nothing that looks ready.
+ * building leaves nothing that looks ready. WAL segments are 1 MB instead of 16 MB:
+ * each node's copy is a third smaller, and no test depends on the segment size.
  */
 export async function ensurePristineDataDir(bins: PostgresBinaries, runAs: RunAs | undefined): Promise<string> {
   const cacheRoot = path.join(baseDir(), 'cache');
@@ -89,7 +90,7 @@ export async function ensurePristineDataDir(bins: PostgresBinaries, runAs: RunAs
     try {
       await run(
         path.join(bins.binDir, 'initdb'),
-        ['-D', dataDir, '-U', 'dbproof', '--auth-local=peer', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions'],
+        ['-D', dataDir, '-U', 'dbproof', '--auth-local=peer', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions', '--wal-segsize=1'],
         { uid: runAs?.uid, gid: runAs?.gid, cwd: buildDir, env: { ...process.env, LC_ALL: 'C' } },
       );
     } catch (error) {

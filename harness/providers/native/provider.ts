@@ -115,14 +115,8 @@ export async function startNativeTopology(spec: ResolvedTopologySpec): Promise<T
 
     const names = ['primary', ...replicaNames];
     const ports = [primaryPort!, ...replicaPorts];
-    await Promise.all(names.map((name) => copyDataDir(pristine, path.join(runDir, name))));
     names.forEach((name, i) => {
       const role = i === 0 ? 'primary' : 'replica';
-      const dataDir = path.join(runDir, name);
-      if (role === 'replica') {
-        writeFileSync(path.join(dataDir, 'standby.signal'), '');
-        if (runAs) chownSync(path.join(dataDir, 'standby.signal'), runAs.uid, runAs.gid);
-      }
       const port = ports[i]!;
       nodes.push(
         new NativePgNode({
@@ -131,7 +125,7 @@ export async function startNativeTopology(spec: ResolvedTopologySpec): Promise<T
           launch: {
             bins,
             runAs,
-            dataDir,
+            dataDir: path.join(runDir, name),
             port,
             socketDir,
             logFile: path.join(logDir, `${name}.log`),
@@ -146,9 +140,19 @@ export async function startNativeTopology(spec: ResolvedTopologySpec): Promise<T
     });
     if (redisServer) redis = new NativeRedisNode({ redisServer, dir: path.join(runDir, 'redis'), port: redisPort!, password: generatePassword(), watchdog });
 
-    // Everything starts at once; standbys stream as soon as the primary accepts them.
-    for (const node of nodes) node.spawn();
+    // Each node starts as soon as its own copy is made; standbys stream once the primary accepts them.
     redis?.spawn();
+    await Promise.all(
+      nodes.map(async (node) => {
+        await copyDataDir(pristine, node.dataDir);
+        if (node.role === 'replica') {
+          const signal = path.join(node.dataDir, 'standby.signal');
+          writeFileSync(signal, '');
+          if (runAs) chownSync(signal, runAs.uid, runAs.gid);
+        }
+        node.spawn();
+      }),
+    );
     const [primary, ...replicas] = nodes as [NativePgNode, ...NativePgNode[]];
     await Promise.all([
       (async () => {

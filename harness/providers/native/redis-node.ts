@@ -79,8 +79,9 @@ export class NativeRedisNode implements RedisNode {
     return path.join(this.#options.dir, 'redis.log');
   }
 
+  /** The running main process; undefined once killed or stopped. */
   get pid(): number | undefined {
-    return this.#child?.pid;
+    return this.#running() ? this.#child!.pid : undefined;
   }
 
   spawn(): void {

@@ -1,17 +1,37 @@
 import { randomBytes } from 'node:crypto';
-import { existsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, statfsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { endProcessesUnder, isAlive, readStat } from '../../process/node-processes.mjs';
 
+const MIN_TMPFS_FREE = 4 * 2 ** 30;
+
+/**
+ * /dev/shm when it is a writable tmpfs with room to spare, else the OS temporary
+ * directory. A test topology's data never needs to outlive a reboot, and on a
+ * shared disk copying three data directories was seen to take from 0.1 s to 100 s;
+ * in memory it takes 0.1 s every time.
+ */
+function defaultRoot(): string {
+  try {
+    accessSync('/dev/shm', constants.W_OK);
+    const stats = statfsSync('/dev/shm');
+    if (stats.bavail * stats.bsize >= MIN_TMPFS_FREE) return '/dev/shm';
+  } catch {
+    // no usable /dev/shm
+  }
+  return os.tmpdir();
+}
+
 /**
  * Where the native provider keeps its files: `runs/` (one directory per topology,
  * removed on stop) and `cache/` (initdb templates, kept for speed). Per OS user, so
- * two users on one machine never share data directories. DBPROOF_TMPDIR overrides.
+ * two users on one machine never share data directories. DBPROOF_TMPDIR overrides
+ * (e.g. a disk for data sets larger than memory).
  */
 export function baseDir(): string {
   const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
-  const dir = process.env.DBPROOF_TMPDIR ?? path.join(os.tmpdir(), `dbproof-${uid}`);
+  const dir = process.env.DBPROOF_TMPDIR ?? path.join(defaultRoot(), `dbproof-${uid}`);
   // 0711: the postgres user (when we are root) must traverse it, not list it.
   mkdirSync(dir, { recursive: true, mode: 0o711 });
   return dir;

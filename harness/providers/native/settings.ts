@@ -5,7 +5,7 @@ import type { Settings } from './postgres-process.ts';
  * Test-speed defaults. fsync and full_page_writes are off: a SIGKILLed postmaster
  * still loses nothing the kernel has (its page cache survives), only a power cut
  * would, and no test here cuts the power. Replication settings make a killed or
- * frozen standby reconnect within ~100 ms and report its position every second.
+ * frozen standby reconnect within ~50 ms and report its position every second.
  */
 export const DEFAULT_SETTINGS: Settings = {
   listen_addresses: '127.0.0.1',
@@ -16,7 +16,7 @@ export const DEFAULT_SETTINGS: Settings = {
   max_wal_senders: 20,
   max_replication_slots: 20,
   wal_keep_size: '512MB',
-  wal_retrieve_retry_interval: '100ms',
+  wal_retrieve_retry_interval: '50ms',
   wal_receiver_status_interval: '1s',
   shared_preload_libraries: 'pg_stat_statements',
   max_connections: 200,

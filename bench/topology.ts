@@ -1,0 +1,98 @@
+/**
+ * `npm run bench -- topology`: time from startTopology() to ready for a primary,
+ * 2 replicas and Redis, next to the floor measured in the same run: the bare starts
+ * of three `postgres` and one `redis-server` it performs, in parallel, from data
+ * directories copied beforehand. Also the copy of the data directories, which the
+ * topology does and the floor does not, so the remainder can be attributed.
+ */
+import { execFileSync } from 'node:child_process';
+import { chmodSync, chownSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
+import path from 'node:path';
+import { startTopology } from '../harness/index.ts';
+import { findPostgresBinaries, findRedisServer } from '../harness/providers/native/binaries.ts';
+import { postgresRunAs } from '../harness/providers/native/os-user.ts';
+import { freePorts } from '../harness/providers/native/ports.ts';
+import { spawnPostgres, waitUntilAccepting, waitForExit } from '../harness/providers/native/postgres-process.ts';
+import { ensurePristineDataDir } from '../harness/providers/native/pristine.ts';
+import { NativeRedisNode } from '../harness/providers/native/redis-node.ts';
+import { baseDir } from '../harness/providers/native/run-dir.ts';
+import { DEFAULT_SETTINGS } from '../harness/providers/native/settings.ts';
+import { Watchdog } from '../harness/process/watchdog.ts';
+import { endProcessesUnder } from '../harness/process/node-processes.mjs';
+
+const RUNS = Number(process.env.BENCH_RUNS ?? 5);
+const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.length / 2)]!;
+
+const bins = findPostgresBinaries();
+const runAs = postgresRunAs();
+const pristine = await ensurePristineDataDir(bins, runAs);
+const redisServer = findRedisServer();
+
+function copyDataDirs(into: string, count: number): { dirs: string[]; ms: number } {
+  const dirs = Array.from({ length: count }, (_, i) => path.join(into, `pg${i}`));
+  const started = performance.now();
+  // As the provider does: in parallel, with cp -a.
+  execFileSync('sh', ['-c', dirs.map((d) => `cp -a '${pristine}' '${d}' &`).join(' ') + ' wait']);
+  return { dirs, ms: performance.now() - started };
+}
+
+/** The floor: three bare postgres and one redis-server, started together, until each accepts. */
+async function bareStarts(): Promise<{ floorMs: number; copyMs: number }> {
+  const dir = mkdtempSync(path.join(baseDir(), 'bench-'));
+  chmodSync(dir, 0o711); // the postgres user must traverse it
+  const watchdog = Watchdog.start();
+  watchdog.watchDir(dir);
+  try {
+    const socketDir = path.join(dir, 'sock');
+    mkdirSync(socketDir, { mode: 0o700 });
+    if (runAs) chownSync(socketDir, runAs.uid, runAs.gid);
+    const { dirs, ms: copyMs } = copyDataDirs(dir, 3);
+    const ports = await freePorts(4);
+    const launches = dirs.map((dataDir, i) => ({ bins, runAs, dataDir, port: ports[i]!, socketDir, logFile: path.join(dir, `pg${i}.log`), settings: DEFAULT_SETTINGS }));
+    const redis = new NativeRedisNode({ redisServer, dir: path.join(dir, 'redis'), port: ports[3]!, password: 'bench-only', watchdog });
+    const started = performance.now();
+    const children = launches.map((launch) => spawnPostgres(launch));
+    redis.spawn();
+    await Promise.all([...children.map((child, i) => waitUntilAccepting(child, launches[i]!)), redis.ready()]);
+    const floorMs = performance.now() - started;
+    await Promise.all([...dirs.map((d, i) => endProcessesUnder(d, { mainPid: children[i]!.pid, gentle: 'SIGQUIT' })), redis.teardown()]);
+    await Promise.all(children.map((c) => waitForExit(c, 5000)));
+    return { floorMs, copyMs };
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+    await watchdog.close();
+  }
+}
+
+async function topologyStart(): Promise<number> {
+  const started = performance.now();
+  const topology = await startTopology({ replicas: 2, redis: true });
+  const ms = performance.now() - started;
+  await topology.stop();
+  return ms;
+}
+
+export async function benchTopology(): Promise<void> {
+  // One warm-up of each: the initdb template is built above, page cache warmed here.
+  await bareStarts();
+  await topologyStart();
+  const floors: number[] = [];
+  const copies: number[] = [];
+  const topologies: number[] = [];
+  for (let i = 0; i < RUNS; i++) {
+    // Interleaved, so that a noisy neighbour slows both alike.
+    const { floorMs, copyMs } = await bareStarts();
+    floors.push(floorMs);
+    copies.push(copyMs);
+    topologies.push(await topologyStart());
+  }
+  const floor = median(floors);
+  const copy = median(copies);
+  const topology = median(topologies);
+  const fmt = (ms: number) => `${ms.toFixed(0)} ms`;
+  console.log(`topology: primary + 2 replicas + Redis, median of ${RUNS} (PostgreSQL ${bins.version})`);
+  console.log(`  startTopology() to ready   ${fmt(topology)}   (runs: ${topologies.map((t) => t.toFixed(0)).join(', ')})`);
+  console.log(`  floor: bare starts          ${fmt(floor)}   (runs: ${floors.map((t) => t.toFixed(0)).join(', ')})`);
+  console.log(`  ratio topology / floor      ${(topology / floor).toFixed(2)}x   (target: < 1.5x, and < 1000 ms)`);
+  console.log(`  where the rest goes: copying 3 data directories ${fmt(copy)}; streaming set-up, passwords, replay wait ${fmt(Math.max(0, topology - floor - copy))}`);
+}
