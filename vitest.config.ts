@@ -2,6 +2,8 @@ import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
   test: {
+    // Two cores: one topology-heavy file at a time per core is plenty.
+    maxWorkers: 2,
     projects: [
       {
         // dbproof's own tests: each file starts the real processes it needs.
@@ -10,8 +12,6 @@ export default defineConfig({
           include: ['test/**/*.test.ts'],
           testTimeout: 90_000,
           hookTimeout: 90_000,
-          // Two cores: one topology-heavy file at a time per core is plenty.
-          maxWorkers: 2,
         },
       },
       {

@@ -1,5 +1,6 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
+import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTopology, type Topology } from '../../harness/index.ts';
@@ -246,23 +247,31 @@ describe('Redis faults', () => {
 });
 
 describe('stop()', () => {
-  function postgresSharedMemorySegments(): number {
-    return execFileSync('ipcs', ['-m'], { encoding: 'utf8' }).split('\n').filter((line) => /\spostgres\s/.test(line) || new RegExp(`\\s${process.env.USER ?? 'root'}\\s`).test(line)).length;
+  /** The System V segment id a postmaster records in line 7 of postmaster.pid. */
+  function sharedMemoryId(dataDir: string): string {
+    return readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[6]!.trim().split(/\s+/)[1]!;
+  }
+  function liveSegmentIds(): string[] {
+    return execFileSync('ipcs', ['-m'], { encoding: 'utf8' }).split('\n').map((line) => line.trim().split(/\s+/)[1] ?? '').filter((id) => /^\d+$/.test(id));
   }
 
   test('leaves no process, no directory and no shared memory behind, even after a kill', async () => {
-    const segmentsBefore = postgresSharedMemorySegments();
     const topology = await startTopology({ replicas: 2 });
     const pids = topology.pids();
     const runDir = (topology as unknown as { runDir: string }).runDir;
+    const dataDirs = [topology.primary, ...topology.replicas].map((n) => (n as unknown as { dataDir: string }).dataDir);
+    const segments = dataDirs.map(sharedMemoryId);
+    expect(liveSegmentIds()).toEqual(expect.arrayContaining(segments));
     expect(existsSync(runDir)).toBe(true);
+
     await topology.replicas[0]!.kill();
     await topology.replicas[1]!.pause();
     await topology.stop();
+
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
     expect(processesUnder(runDir)).toEqual([]);
     expect(existsSync(runDir)).toBe(false);
-    expect(postgresSharedMemorySegments()).toBe(segmentsBefore);
+    expect(liveSegmentIds().filter((id) => segments.includes(id))).toEqual([]);
     await topology.stop(); // idempotent
   });
 });
