@@ -1,0 +1,33 @@
+#!/usr/bin/env bash
+# Installs what dbproof needs on a Debian/Ubuntu machine that has Node.js:
+# PostgreSQL server binaries (with pg_stat_statements), redis-server, and the npm
+# dependencies. System packages are installed only when missing (as root, or with sudo).
+set -euo pipefail
+cd "$(dirname "$0")/.."
+
+have_postgres() {
+  ls /usr/lib/postgresql/*/bin/postgres >/dev/null 2>&1 || command -v postgres >/dev/null 2>&1
+}
+
+missing=()
+have_postgres || missing+=(postgresql postgresql-contrib)
+command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
+# The postgres system user comes with the postgresql package; dbproof needs it when run as root.
+if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1 && [ ${#missing[@]} -eq 0 ]; then
+  missing+=(postgresql)
+fi
+
+if [ ${#missing[@]} -gt 0 ]; then
+  echo "installing: ${missing[*]}"
+  SUDO=""
+  if [ "$(id -u)" != 0 ]; then SUDO="sudo"; fi
+  # No service is started by the packages' scripts where there is no init system; dbproof runs its own processes.
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get update -qq
+  $SUDO env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}"
+fi
+
+if [ -f package-lock.json ]; then
+  npm ci --no-audit --no-fund
+else
+  npm install --no-audit --no-fund
+fi
