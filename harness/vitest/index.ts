@@ -11,8 +11,18 @@
  * after each test it is healed: paused nodes resumed, stopped ones started again.
  */
 import { inject, test as base } from 'vitest';
+import type { Dataset } from '../../fixtures/dataset/types.ts';
+import { seed, type SeedOptions } from '../../fixtures/seed.ts';
+import type { ClonedDatabase } from '../../fixtures/snapshot/snapshot.ts';
 import { connectTopology, type RemoteTopology } from '../topology/control/index.ts';
+import type { TopologyHandle } from '../topology/control/protocol.ts';
 import './provided.ts';
+
+function provided(): TopologyHandle {
+  const handle = inject('dbproof');
+  if (!handle) throw new Error("no dbproof topology: add globalSetup: ['dbproof/vitest/global-setup'] to this vitest project");
+  return handle;
+}
 
 export interface DbproofFixtures {
   topology: RemoteTopology;
@@ -21,15 +31,39 @@ export interface DbproofFixtures {
 export const test = base.extend<DbproofFixtures>({
   // eslint-disable-next-line no-empty-pattern -- vitest reads the fixture's dependencies from this pattern
   topology: async ({}, use) => {
-    const handle = inject('dbproof');
-    if (!handle) {
-      throw new Error("no dbproof topology: add globalSetup: ['dbproof/vitest/global-setup'] to this vitest project");
-    }
-    const topology = connectTopology(handle);
+    const topology = connectTopology(provided());
     await use(topology);
     await topology.heal();
   },
 });
+
+export interface DatasetFixtures extends DbproofFixtures {
+  /** A database of its own for this test, cloned from the seeded snapshot, owned by `app`; dropped afterwards. */
+  db: ClonedDatabase;
+}
+
+/**
+ * A `test` whose tests each get an isolated, seeded database, in one line:
+ *
+ *   const test = withDataset(inspections, { scale: 0.01 });
+ *   test('…', async ({ db }) => { const client = new pg.Client(db.url); … });
+ *
+ * The data set is seeded once per topology (the template is shared by every file that
+ * asks for the same data set, scale and seed), then cloned per test in milliseconds.
+ */
+export function withDataset(dataset: Dataset, options: SeedOptions = {}) {
+  return test.extend<{ db: ClonedDatabase }>({
+    // eslint-disable-next-line no-empty-pattern -- vitest reads the fixture's dependencies from this pattern
+    db: async ({}, use) => {
+      const { description } = provided();
+      const replicaAdminUrls = description.nodes.filter((n) => n.kind === 'postgres' && n.name !== 'primary').map((n) => n.url);
+      const snapshot = await seed({ adminUrl: description.admin, appUrl: description.primary, replicaAdminUrls }, dataset, options);
+      const database = await snapshot.clone();
+      await use(database);
+      await database.drop();
+    },
+  });
+}
 
 export { describe, expect, beforeAll, afterAll, beforeEach, afterEach } from 'vitest';
 export type { RemoteTopology } from '../topology/control/index.ts';

@@ -131,7 +131,8 @@ describe('replica faults', () => {
       await replica.resume();
     }
     await replica.waitForCatchup(20_000);
-    expect(await replica.lagBytes()).toBe(0);
+    // Not exactly 0: the primary may log a running-transactions record of its own at any moment.
+    expect(await replica.lagBytes()).toBeLessThan(8192);
     expect(await scalar(replica.url, 'SELECT count(*)::int FROM scans')).toBe(await scalar(topology.primary.url, 'SELECT count(*)::int FROM scans'));
   });
 
