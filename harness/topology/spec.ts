@@ -16,6 +16,7 @@ const topologySpecSchema = z
       .object({
         settings: z.record(z.string().regex(/^[a-z_][a-z0-9_.]*$/i, 'a setting name'), settingValue).optional(),
         binDir: z.string().min(1).optional(),
+        seedCacheKey: z.string().regex(/^[a-z0-9_.-]+$/i, 'letters, digits, dot, dash or underscore').optional(),
       })
       .strict()
       .default({}),

@@ -24,6 +24,12 @@ export interface TopologySpec {
     settings?: Record<string, string | number | boolean>;
     /** Directory with the Postgres server binaries; overrides `DBPROOF_PG_BIN`. */
     binDir?: string;
+    /**
+     * Start every node from the seed cache entry with this key when there is one
+     * (native provider): a topology that already holds a seeded data set. See
+     * `Topology.seedCache` and fixtures' `startSeededTopology`.
+     */
+    seedCacheKey?: string;
   };
   /** Path of `redis-server`; overrides `DBPROOF_REDIS_SERVER`. */
   redisServer?: string;
@@ -97,6 +103,15 @@ export interface Topology {
   describe(): TopologyDescription;
   /** Stops every process and removes every directory the topology made. Idempotent. */
   stop(): Promise<void>;
+  /** Present where the provider can keep a seeded data directory across runs (native). */
+  readonly seedCache?: SeedCacheControl;
+}
+
+export interface SeedCacheControl {
+  /** True when this topology started from the cache entry named by `postgres.seedCacheKey`. */
+  readonly hit: boolean;
+  /** Keeps the primary's current data (seeded) under `key` for later runs. */
+  store(key: string): Promise<void>;
 }
 
 /** The connection URLs of a topology (app role), as printed by `dbproof up --json`. */

@@ -5,7 +5,7 @@ import { promisify } from 'node:util';
 import { randomBytes } from 'node:crypto';
 import { InfrastructureError } from '../../errors.ts';
 import { withClient } from '../../pg/client.ts';
-import { endProcessesUnder } from '../../process/node-processes.mjs';
+import { endProcessesUnder, signalAll } from '../../process/node-processes.mjs';
 import type { PostgresBinaries } from './binaries.ts';
 import { currentUser, type RunAs } from './os-user.ts';
 import { socketConfig, spawnPostgres, waitForExit, waitUntilAccepting, logTail } from './postgres-process.ts';
@@ -107,7 +107,7 @@ export async function ensurePristineDataDir(bins: PostgresBinaries, runAs: RunAs
       await provision(socketDir, port);
     } finally {
       // SIGINT = fast shutdown: a clean shutdown checkpoint, which makes the directory a valid base backup.
-      process.kill(child.pid!, 'SIGINT');
+      signalAll([child.pid!], 'SIGINT');
       if (!(await waitForExit(child, 30_000))) await endProcessesUnder(dataDir, { mainPid: child.pid, gentle: 'SIGQUIT' });
     }
     if (child.exitCode !== 0) throw new InfrastructureError(`the template server did not shut down cleanly:\n${logTail(logFile)}`);

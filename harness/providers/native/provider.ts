@@ -8,8 +8,9 @@ import { generatePassword, scramVerifier } from '../../pg/scram.ts';
 import { Watchdog } from '../../process/watchdog.ts';
 import { waitForReplayed, waitForStreaming } from '../../topology/replication.ts';
 import type { ResolvedTopologySpec } from '../../topology/spec.ts';
-import type { PgNode, Topology, TopologyDescription } from '../../topology/types.ts';
-import { findPostgresBinaries, findRedisServer } from './binaries.ts';
+import type { PgNode, SeedCacheControl, Topology, TopologyDescription } from '../../topology/types.ts';
+import { findPostgresBinaries, findRedisServer, type PostgresBinaries } from './binaries.ts';
+import { lookupSeedCache, storeSeedCache } from './seed-cache.ts';
 import { postgresRunAs, type RunAs } from './os-user.ts';
 import { freePorts } from './ports.ts';
 import { NativePgNode } from './postgres-node.ts';
@@ -24,6 +25,7 @@ const READY_TIMEOUT_MS = 60_000;
 
 class NativeTopology implements Topology {
   readonly provider = 'native' as const;
+  readonly seedCache: SeedCacheControl;
   #stopped = false;
 
   constructor(
@@ -32,7 +34,13 @@ class NativeTopology implements Topology {
     readonly redis: NativeRedisNode | undefined,
     readonly runDir: string,
     private readonly watchdog: Watchdog,
-  ) {}
+    cache: { hit: boolean; bins: PostgresBinaries; runAs: RunAs | undefined; socketDir: string },
+  ) {
+    this.seedCache = {
+      hit: cache.hit,
+      store: (key) => storeSeedCache({ bins: cache.bins, runAs: cache.runAs, key, socketDir: cache.socketDir, primaryPort: this.primary.port }),
+    };
+  }
 
   get adminUrl(): string {
     return this.primary.adminUrl;
@@ -97,7 +105,8 @@ export async function startNativeTopology(spec: ResolvedTopologySpec): Promise<T
   const redisServer = spec.redis ? findRedisServer(spec.redisServer) : undefined;
   const runAs = postgresRunAs();
   await sweepStaleRuns();
-  const pristine = await ensurePristineDataDir(bins, runAs);
+  const cached = spec.postgres.seedCacheKey ? lookupSeedCache(bins, spec.postgres.seedCacheKey) : undefined;
+  const pristine = cached ?? (await ensurePristineDataDir(bins, runAs));
 
   const runDir = createRunDir();
   const watchdog = Watchdog.start();
@@ -164,7 +173,7 @@ export async function startNativeTopology(spec: ResolvedTopologySpec): Promise<T
       })(),
       redis?.ready(),
     ]);
-    return new NativeTopology(primary, replicas, redis, runDir, watchdog);
+    return new NativeTopology(primary, replicas, redis, runDir, watchdog, { hit: cached !== undefined, bins, runAs, socketDir });
   } catch (error) {
     await Promise.all([...nodes.map((n) => n.teardown().catch(() => {})), redis?.teardown().catch(() => {})]);
     rmSync(runDir, { recursive: true, force: true });
