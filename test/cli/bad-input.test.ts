@@ -1,4 +1,4 @@
-import { mkdtempSync, readdirSync, existsSync } from 'node:fs';
+import { chmodSync, mkdtempSync, readdirSync, existsSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
@@ -6,6 +6,7 @@ import { runCli } from '../support/cli.ts';
 
 const stateDir = mkdtempSync(path.join(os.tmpdir(), 'dbproof-state-'));
 const runsDir = mkdtempSync(path.join(os.tmpdir(), 'dbproof-runs-'));
+chmodSync(runsDir, 0o711); // as root, the postgres user must traverse it
 // A private base directory: "nothing started" is then visible as "no run directory made".
 const env = { DBPROOF_STATE_DIR: stateDir, DBPROOF_TMPDIR: runsDir };
 
@@ -57,6 +58,17 @@ describe('dbproof doctor', () => {
     expect(report.checks.map((c) => c.name)).toEqual(['postgres', 'postgres user', 'redis-server', 'docker engine', 'k6', 'free disk']);
     expect(report.healthy).toBe(true);
     expect(result.code).toBe(0);
+  });
+
+  test('fails (exit 1) when the postgres user cannot traverse DBPROOF_TMPDIR, and says how to fix it', async () => {
+    const closed = mkdtempSync(path.join(os.tmpdir(), 'dbproof-closed-'));
+    const result = await runCli(['doctor'], { env: { ...env, DBPROOF_TMPDIR: closed } });
+    if (process.getuid?.() === 0) {
+      expect(result.code).toBe(1);
+      expect(result.stdout).toMatch(/FAIL\s+free disk\s+.*not traversable by the postgres user.*chmod o\+x/);
+    } else {
+      expect(result.code).toBe(0); // not root: Postgres runs as this user, who owns the directory
+    }
   });
 
   test('fails (exit 1) and prints the install command when Postgres is missing', async () => {

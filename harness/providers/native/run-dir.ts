@@ -1,7 +1,8 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, statfsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { accessSync, constants, existsSync, statSync, statfsSync, mkdirSync, readdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
+import { InfrastructureError } from '../../errors.ts';
 import { endProcessesUnder, isAlive, readStat } from '../../process/node-processes.mjs';
 
 const MIN_TMPFS_FREE = 4 * 2 ** 30;
@@ -34,6 +35,9 @@ export function baseDir(): string {
   const dir = process.env.DBPROOF_TMPDIR ?? path.join(defaultRoot(), `dbproof-${uid}`);
   // 0711: the postgres user (when we are root) must traverse it, not list it.
   mkdirSync(dir, { recursive: true, mode: 0o711 });
+  if (uid === 0 && (statSync(dir).mode & 0o001) === 0) {
+    throw new InfrastructureError(`${dir} is not traversable by the postgres user, which runs the servers; \`chmod o+x ${dir}\` or set DBPROOF_TMPDIR to another directory`);
+  }
   return dir;
 }
 
