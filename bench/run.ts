@@ -1,7 +1,8 @@
 /** `npm run bench [-- name…]`: runs the named benchmarks (all by default). */
+import { benchFixtures } from './fixtures.ts';
 import { benchTopology } from './topology.ts';
 
-const BENCHMARKS: Record<string, () => Promise<void>> = { topology: benchTopology };
+const BENCHMARKS: Record<string, () => Promise<void>> = { topology: benchTopology, fixtures: benchFixtures };
 
 const names = process.argv.slice(2);
 const unknown = names.filter((n) => !(n in BENCHMARKS));
