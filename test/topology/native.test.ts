@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readdirSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { Redis } from 'ioredis';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -256,7 +256,11 @@ describe('stop()', () => {
     return execFileSync('ipcs', ['-m'], { encoding: 'utf8' }).split('\n').map((line) => line.trim().split(/\s+/)[1] ?? '').filter((id) => /^\d+$/.test(id));
   }
 
+  /** POSIX shared memory segments of Postgres: a SIGKILLed postmaster could never remove these. */
+  const posixSegments = () => readdirSync('/dev/shm').filter((f) => f.startsWith('PostgreSQL.'));
+
   test('leaves no process, no directory and no shared memory behind, even after a kill', async () => {
+    const posixBefore = posixSegments();
     const topology = await startTopology({ replicas: 2 });
     const pids = topology.pids();
     const runDir = (topology as unknown as { runDir: string }).runDir;
@@ -273,6 +277,7 @@ describe('stop()', () => {
     expect(processesUnder(runDir)).toEqual([]);
     expect(existsSync(runDir)).toBe(false);
     expect(liveSegmentIds().filter((id) => segments.includes(id))).toEqual([]);
+    expect(posixSegments().filter((f) => !posixBefore.includes(f))).toEqual([]);
     await topology.stop(); // idempotent
   });
 });

@@ -100,7 +100,7 @@ export async function ensurePristineDataDir(bins: PostgresBinaries, runAs: RunAs
     writeOwned(path.join(dataDir, 'pg_ident.conf'), pgIdent(runAs), runAs);
 
     const port = 5432; // only a socket name here: listen_addresses is empty, the socket directory private
-    const launch = { bins, runAs, dataDir, port, socketDir, logFile, settings: { listen_addresses: '', fsync: false } };
+    const launch = { bins, runAs, dataDir, port, socketDir, logFile, settings: { listen_addresses: '', fsync: false, dynamic_shared_memory_type: 'mmap' } };
     const child = spawnPostgres(launch);
     try {
       await waitUntilAccepting(child, launch);

@@ -86,7 +86,7 @@ export async function storeSeedCache(options: { bins: PostgresBinaries; runAs: R
     }).catch((error: { stderr?: string }) => {
       throw new InfrastructureError(`pg_basebackup for the seed cache failed: ${error.stderr?.trim() ?? String(error)}`);
     });
-    const launch = { bins, runAs, dataDir, port: 5432, socketDir, logFile: path.join(buildDir, 'recover.log'), settings: { listen_addresses: '', fsync: false } };
+    const launch = { bins, runAs, dataDir, port: 5432, socketDir, logFile: path.join(buildDir, 'recover.log'), settings: { listen_addresses: '', fsync: false, dynamic_shared_memory_type: 'mmap' } };
     const child = spawnPostgres(launch);
     try {
       await waitUntilAccepting(child, launch, 120_000);

@@ -20,6 +20,10 @@ export const DEFAULT_SETTINGS: Settings = {
   wal_receiver_status_interval: '1s',
   shared_preload_libraries: 'pg_stat_statements',
   max_connections: 200,
+  // Dynamic shared memory as files in the data directory (pg_dynshmem/), not POSIX
+  // segments in /dev/shm: a SIGKILLed postmaster cannot remove its segments, and files
+  // inside the run directory go away with it.
+  dynamic_shared_memory_type: 'mmap',
   log_line_prefix: '%m [%p] %q%u@%d ',
 };
 
