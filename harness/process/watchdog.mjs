@@ -5,12 +5,18 @@
 // owner finished, crashed or was SIGKILLed — it ends every process working in a
 // registered directory and removes those directories, then exits. The kernel closes the pipe
 // for us, so no owner death goes unnoticed and nothing has to poll.
+import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
 import { endProcessesUnder } from './node-processes.mjs';
 
 const nodes = new Map(); // node directory -> { pid, signal } of its main process
 const dirs = new Set();
+const containers = new Set(); // Docker container ids (provider 'containers')
+const networks = new Set(); // Docker network ids
+
+/** `docker …`, resolving whatever happens: the clean-up goes on regardless. */
+const docker = (args) => new Promise((resolve) => execFile('docker', args, { timeout: 30_000 }, () => resolve()));
 
 // Detached from the terminal already; a stray SIGINT/SIGHUP must not stop the clean-up.
 process.on('SIGINT', () => {});
@@ -25,11 +31,17 @@ lines.on('line', (line) => {
     return;
   }
   if (message.watchNode) nodes.set(message.watchNode, { pid: message.pid, signal: message.signal ?? 'SIGTERM' });
+  if (message.watchContainer) containers.add(message.watchContainer);
+  if (message.forgetContainer) containers.delete(message.forgetContainer);
+  if (message.watchNetwork) networks.add(message.watchNetwork);
+  if (message.forgetNetwork) networks.delete(message.forgetNetwork);
   if (message.watchDir) dirs.add(message.watchDir);
   if (message.forgetDir) dirs.delete(message.forgetDir);
 });
 // 'close' fires on EOF and on a broken pipe alike.
 lines.on('close', async () => {
+  if (containers.size > 0) await docker(['rm', '--force', '--volumes', ...containers]);
+  for (const network of networks) await docker(['network', 'rm', network]);
   await Promise.all([...nodes].map(([dir, main]) => endProcessesUnder(dir, { mainPid: main.pid, gentle: main.signal, graceMs: 3000 }).catch(() => {})));
   // Anything else still working in a registered directory has no gentler way out.
   await Promise.all([...dirs].map((dir) => endProcessesUnder(dir).catch(() => {})));

@@ -40,6 +40,24 @@ export class Watchdog {
     this.#send({ watchNode: dir, pid, signal: gentleSignal });
   }
 
+  /** A container removed (`docker rm --force`) when the owner dies. */
+  watchContainer(id: string): void {
+    this.#send({ watchContainer: id });
+  }
+
+  forgetContainer(id: string): void {
+    this.#send({ forgetContainer: id });
+  }
+
+  /** A network removed after its containers when the owner dies. */
+  watchNetwork(id: string): void {
+    this.#send({ watchNetwork: id });
+  }
+
+  forgetNetwork(id: string): void {
+    this.#send({ forgetNetwork: id });
+  }
+
   watchDir(dir: string): void {
     this.#send({ watchDir: dir });
   }

@@ -17,6 +17,11 @@ export async function startTopology(spec: TopologySpec = {}): Promise<Topology> 
   switch (resolved.provider) {
     case 'native':
       return startNativeTopology(resolved);
+    case 'containers': {
+      // Loaded only when asked for: testcontainers is not needed by anyone on the native provider.
+      const { startContainersTopology } = await import('../providers/containers/provider.ts');
+      return startContainersTopology(resolved);
+    }
     case 'external':
       return attachExternalTopology(resolved);
   }

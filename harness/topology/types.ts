@@ -4,7 +4,7 @@
  * see these interfaces.
  */
 
-export type ProviderName = 'native' | 'external';
+export type ProviderName = 'native' | 'containers' | 'external';
 
 /** What to start. Validated once at the edge (see `spec.ts`). */
 export interface TopologySpec {
@@ -33,6 +33,8 @@ export interface TopologySpec {
   };
   /** Path of `redis-server`; overrides `DBPROOF_REDIS_SERVER`. */
   redisServer?: string;
+  /** For `provider: 'containers'`: images (default DBPROOF_PG_IMAGE / DBPROOF_REDIS_IMAGE, then postgres:15 / redis:7). */
+  images?: { postgres?: string; redis?: string };
   /** For `provider: 'external'`: URLs of a cluster dbproof does not manage. */
   external?: ExternalUrls;
 }
@@ -129,6 +131,8 @@ export interface NodeDescription {
   url: string;
   /** Where the node keeps its PID file (`postmaster.pid` / `redis.pid`), for `status`. */
   pidFile?: string;
+  /** The node's container (provider 'containers'). */
+  container?: string;
 }
 
 export interface TopologyDescription extends TopologyUrls {

@@ -1,0 +1,73 @@
+import { getContainerRuntimeClient } from 'testcontainers';
+import { DbproofError } from '../../errors.ts';
+
+/**
+ * Process-level faults as Docker operations on one container. A stopped or killed
+ * container keeps its file system, so start() resumes from its data directory.
+ */
+export class DockerControl {
+  constructor(
+    readonly name: string,
+    readonly containerId: string,
+  ) {}
+
+  async #container() {
+    return (await getContainerRuntimeClient()).container.getById(this.containerId);
+  }
+
+  async state(): Promise<{ running: boolean; paused: boolean; pid: number | undefined }> {
+    const info = await (await this.#container()).inspect();
+    return { running: info.State.Running, paused: info.State.Paused, pid: info.State.Pid || undefined };
+  }
+
+  async kill(): Promise<void> {
+    await this.#require('kill', (s) => s.running);
+    await (await this.#container()).kill({ signal: 'SIGKILL' });
+    await this.#until((s) => !s.running);
+  }
+
+  async stop(): Promise<void> {
+    await this.#require('stop', (s) => s.running);
+    const container = await this.#container();
+    if ((await this.state()).paused) await container.unpause();
+    await container.stop({ t: 30 });
+  }
+
+  async start(): Promise<void> {
+    await this.#require('start', (s) => !s.running, 'it is already running');
+    await (await this.#container()).start();
+  }
+
+  async pause(): Promise<void> {
+    await this.#require('pause', (s) => s.running && !s.paused);
+    await (await this.#container()).pause();
+  }
+
+  async resume(): Promise<void> {
+    await this.#require('resume', (s) => s.paused, 'it is not paused');
+    await (await this.#container()).unpause();
+  }
+
+  /** Takes the container off a network: a partition. */
+  async disconnect(networkId: string): Promise<void> {
+    const client = await getContainerRuntimeClient();
+    await client.network.getById(networkId).disconnect({ Container: this.containerId, Force: true });
+  }
+
+  async reconnect(networkId: string, aliases: string[]): Promise<void> {
+    const client = await getContainerRuntimeClient();
+    await client.network.getById(networkId).connect({ Container: this.containerId, EndpointConfig: { Aliases: aliases } });
+  }
+
+  async #require(operation: string, ok: (s: Awaited<ReturnType<DockerControl['state']>>) => boolean, why = 'it is not running (start() it first)'): Promise<void> {
+    if (!ok(await this.state())) throw new DbproofError(`cannot ${operation} ${this.name}: ${why}`);
+  }
+
+  async #until(done: (s: Awaited<ReturnType<DockerControl['state']>>) => boolean, timeoutMs = 15_000): Promise<void> {
+    const deadline = Date.now() + timeoutMs;
+    while (!done(await this.state())) {
+      if (Date.now() > deadline) throw new DbproofError(`${this.name}: Docker did not reach the expected state within ${timeoutMs} ms`);
+      await new Promise((resolve) => setTimeout(resolve, 20));
+    }
+  }
+}

@@ -1,0 +1,65 @@
+#!/bin/sh
+# dbproof's own entrypoint for a Postgres node in a container. It does not depend on
+# an image's entrypoint: any image with the Postgres server binaries, a `postgres`
+# user and setpriv (util-linux) will do (the official images, or dbproof-local/*).
+#
+#   node.sh primary  [-c name=value …]   initdb (first start only), provision, run postgres
+#   node.sh replica  [-c name=value …]   pg_basebackup from $DBPROOF_PRIMARY_HOST (first start only), run as a standby
+#
+# Environment: DBPROOF_ADMIN_VERIFIER, DBPROOF_APP_VERIFIER, DBPROOF_REPLICATION_VERIFIER
+# (SCRAM verifiers, primary), DBPROOF_REPLICATION_PASSWORD and DBPROOF_NODE_NAME
+# (replica). Idempotent: after a kill or stop, a start finds the data directory and
+# only runs postgres again.
+set -eu
+
+ROLE="$1"
+shift
+PGBIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
+[ -n "$PGBIN" ] || PGBIN="$(dirname "$(command -v postgres)")"
+PGDATA=/var/lib/dbproof/data
+RUN=/run/dbproof
+as_postgres() { setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }
+
+mkdir -p /var/lib/dbproof "$RUN"
+chown postgres:postgres /var/lib/dbproof "$RUN"
+chmod 700 "$RUN"
+
+if [ ! -s "$PGDATA/PG_VERSION" ]; then
+  rm -rf "$PGDATA"
+  if [ "$ROLE" = primary ]; then
+    # initdb stores a SCRAM verifier given as the password as it is: no clear password here.
+    printf '%s\n' "$DBPROOF_ADMIN_VERIFIER" > "$RUN/pw"
+    chown postgres "$RUN/pw"
+    as_postgres "$PGBIN/initdb" -D "$PGDATA" -U dbproof --pwfile="$RUN/pw" --auth-local=peer --auth-host=scram-sha-256 \
+      -E UTF8 --locale=C --no-sync --no-instructions --wal-segsize=1 >/dev/null
+    rm -f "$RUN/pw"
+    echo "dbproof  postgres  dbproof" > "$PGDATA/pg_ident.conf"
+    cat > "$PGDATA/pg_hba.conf" <<HBA
+local   all          dbproof                peer  map=dbproof
+host    all          all          all       scram-sha-256
+host    replication  replicator   all       scram-sha-256
+HBA
+    as_postgres "$PGBIN/pg_ctl" -D "$PGDATA" -o "-c listen_addresses='' -c unix_socket_directories=$RUN" -w start >/dev/null
+    as_postgres "$PGBIN/psql" -q -v ON_ERROR_STOP=1 -h "$RUN" -U dbproof -d template1 -c 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements' >/dev/null
+    as_postgres "$PGBIN/psql" -q -v ON_ERROR_STOP=1 -h "$RUN" -U dbproof -d postgres >/dev/null <<SQL
+SET pg_stat_statements.track_utility = off;
+CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
+CREATE ROLE app LOGIN CREATEDB PASSWORD '$DBPROOF_APP_VERIFIER';
+CREATE ROLE replicator LOGIN REPLICATION PASSWORD '$DBPROOF_REPLICATION_VERIFIER';
+CREATE DATABASE app OWNER app;
+SQL
+    as_postgres "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null
+  else
+    printf '*:*:*:replicator:%s\n' "$DBPROOF_REPLICATION_PASSWORD" > "$RUN/pgpass"
+    chown postgres "$RUN/pgpass"
+    chmod 600 "$RUN/pgpass"
+    until PGPASSFILE="$RUN/pgpass" as_postgres "$PGBIN/pg_isready" -q -h "$DBPROOF_PRIMARY_HOST" -p 5432 -U replicator; do sleep 0.1; done
+    # -R writes standby.signal and a primary_conninfo with these parameters (application_name included).
+    PGPASSFILE="$RUN/pgpass" as_postgres "$PGBIN/pg_basebackup" -D "$PGDATA" -X stream -R --no-sync -c fast \
+      -d "host=$DBPROOF_PRIMARY_HOST port=5432 user=replicator application_name=$DBPROOF_NODE_NAME passfile=$RUN/pgpass"
+  fi
+fi
+
+echo "dbproof: starting postgres ($ROLE)"
+exec setpriv --reuid=postgres --regid=postgres --init-groups "$PGBIN/postgres" -D "$PGDATA" \
+  -c listen_addresses='*' -c unix_socket_directories="$RUN" "$@"

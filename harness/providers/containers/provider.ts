@@ -1,0 +1,188 @@
+import { readFileSync } from 'node:fs';
+import { fileURLToPath } from 'node:url';
+import { Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
+import { InfrastructureError } from '../../errors.ts';
+import { postgresUrl } from '../../pg/client.ts';
+import { generatePassword, scramVerifier } from '../../pg/scram.ts';
+import { Watchdog } from '../../process/watchdog.ts';
+import { waitForReplayed, waitForStreaming } from '../../topology/replication.ts';
+import type { ResolvedTopologySpec } from '../../topology/spec.ts';
+import type { Topology, TopologyDescription } from '../../topology/types.ts';
+import { freePorts } from '../native/ports.ts';
+import { redisUrl } from '../native/redis-node.ts';
+import { DEFAULT_SETTINGS } from '../native/settings.ts';
+import { DockerControl } from './docker-node.ts';
+import { postgresImage, redisImage } from './images.ts';
+import { LoopbackContainer } from './loopback-container.ts';
+import { ContainerPgNode, ContainerRedisNode } from './nodes.ts';
+
+// dbproof removes its containers itself (the watchdog); Ryuk's image cannot be pulled where there is no registry.
+process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
+
+const NODE_SCRIPT = readFileSync(fileURLToPath(new URL('./node.sh', import.meta.url)), 'utf8');
+const READY_TIMEOUT_MS = 120_000;
+
+function settingArgs(spec: ResolvedTopologySpec, name: string, role: 'primary' | 'replica', replicaNames: string[]): string[] {
+  // listen_addresses and the socket directory are the script's; the rest as for native nodes.
+  const { listen_addresses: _listen, ...defaults } = DEFAULT_SETTINGS;
+  const settings: Record<string, string | number | boolean> = { ...defaults, cluster_name: name };
+  if (role === 'primary' && spec.synchronous && replicaNames.length > 0) settings.synchronous_standby_names = `ANY ${replicaNames.length} (${replicaNames.join(', ')})`;
+  Object.assign(settings, spec.postgres.settings);
+  return Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${typeof v === 'boolean' ? (v ? 'on' : 'off') : v}`]);
+}
+
+class ContainersTopology implements Topology {
+  readonly provider = 'containers' as const;
+  #stopped = false;
+
+  constructor(
+    readonly primary: ContainerPgNode,
+    readonly replicas: ContainerPgNode[],
+    readonly redis: ContainerRedisNode | undefined,
+    readonly network: StartedNetwork,
+    private readonly containers: StartedTestContainer[],
+    private readonly watchdog: Watchdog,
+  ) {}
+
+  get adminUrl(): string {
+    return this.primary.adminUrl;
+  }
+
+  pids(): number[] {
+    return [this.primary, ...this.replicas, this.redis].map((n) => n?.pid).filter((p): p is number => p !== undefined);
+  }
+
+  describe(): TopologyDescription {
+    return {
+      provider: 'containers',
+      primary: this.primary.url,
+      replicas: this.replicas.map((r) => r.url),
+      redis: this.redis?.url ?? null,
+      admin: this.adminUrl,
+      pids: this.pids(),
+      nodes: [
+        ...[this.primary, ...this.replicas].map((n) => ({ name: n.name, kind: 'postgres' as const, port: n.port, url: n.adminUrl, container: n.docker.containerId })),
+        ...(this.redis ? [{ name: 'redis', kind: 'redis' as const, port: this.redis.port, url: this.redis.url, container: this.redis.docker.containerId }] : []),
+      ],
+    };
+  }
+
+  /** Container ids and the network id, for tests that check nothing is left. */
+  dockerIds(): { containers: string[]; network: string } {
+    return { containers: this.containers.map((c) => c.getId()), network: this.network.getId() };
+  }
+
+  async stop(): Promise<void> {
+    if (this.#stopped) return;
+    this.#stopped = true;
+    await stopAll(this.containers, this.network, this.watchdog);
+  }
+}
+
+async function stopAll(containers: StartedTestContainer[], network: StartedNetwork | undefined, watchdog: Watchdog): Promise<void> {
+  await Promise.all(containers.map((c) => c.stop({ remove: true, removeVolumes: true, timeout: 1 }).catch(() => {})));
+  if (network) await network.stop().catch(() => {});
+  await watchdog.close(); // anything the calls above missed, the watchdog removes
+}
+
+/**
+ * The same topology as the native provider, as containers on a network of its own:
+ * the primary initialises itself, each replica takes a pg_basebackup from it over
+ * that network and streams; ports are published on 127.0.0.1 only.
+ */
+export async function startContainersTopology(spec: ResolvedTopologySpec): Promise<Topology> {
+  const pgImage = postgresImage(spec.images?.postgres);
+  const redisImg = redisImage(spec.images?.redis);
+  const watchdog = Watchdog.start();
+  const containers: StartedTestContainer[] = [];
+  let network: StartedNetwork | undefined;
+  try {
+    network = await new Network().start();
+    watchdog.watchNetwork(network.getId());
+    const replicaNames = Array.from({ length: spec.replicas }, (_, i) => `replica${i + 1}`);
+    const [primaryPort, redisPort, ...replicaPorts] = await freePorts(spec.replicas + 2);
+    const passwords = { admin: generatePassword(), app: generatePassword(), replication: generatePassword(), redis: generatePassword() };
+
+    const script = [{ content: NODE_SCRIPT, target: '/dbproof/node.sh', mode: 0o755 }];
+    const pgContainer = (name: string, role: 'primary' | 'replica', port: number) =>
+      new LoopbackContainer(pgImage)
+        .withNetwork(network!)
+        .withNetworkAliases(name)
+        .withLoopbackPort(5432, port)
+        .withStopSignal('SIGINT')
+        .withCopyContentToContainer(script)
+        .withEntrypoint(['/bin/sh', '/dbproof/node.sh'])
+        .withCommand([role, ...settingArgs(spec, name, role, replicaNames)])
+        .withEnvironment(
+          role === 'primary'
+            ? { DBPROOF_ADMIN_VERIFIER: scramVerifier(passwords.admin), DBPROOF_APP_VERIFIER: scramVerifier(passwords.app), DBPROOF_REPLICATION_VERIFIER: scramVerifier(passwords.replication) }
+            : { DBPROOF_REPLICATION_PASSWORD: passwords.replication, DBPROOF_PRIMARY_HOST: 'primary', DBPROOF_NODE_NAME: name },
+        )
+        .withWaitStrategy(Wait.forLogMessage('dbproof: starting postgres'))
+        .withStartupTimeout(READY_TIMEOUT_MS);
+
+    const starting: Promise<StartedTestContainer>[] = [
+      pgContainer('primary', 'primary', primaryPort!).start(),
+      ...replicaNames.map((name, i) => pgContainer(name, 'replica', replicaPorts[i]!).start()),
+    ];
+    if (spec.redis) {
+      starting.push(
+        new LoopbackContainer(redisImg)
+          .withNetwork(network)
+          .withNetworkAliases('redis')
+          .withLoopbackPort(6379, redisPort!)
+          .withCopyContentToContainer([{ content: `bind * -::*\nport 6379\nrequirepass "${passwords.redis}"\nsave ""\nappendonly no\nprotected-mode no\n`, target: '/dbproof/redis.conf', mode: 0o600 }])
+          .withEntrypoint(['redis-server', '/dbproof/redis.conf'])
+          .withCommand([])
+          .withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/))
+          .withStartupTimeout(READY_TIMEOUT_MS)
+          .start(),
+      );
+    }
+    // Register each container with the watchdog as soon as it exists, even if a sibling fails.
+    const settled = await Promise.allSettled(
+      starting.map((p) =>
+        p.then((c) => {
+          containers.push(c);
+          watchdog.watchContainer(c.getId());
+          return c;
+        }),
+      ),
+    );
+    const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
+    if (failure) throw failure.reason;
+    const started = settled.map((s) => (s as PromiseFulfilledResult<StartedTestContainer>).value);
+    const [primaryContainer, ...replicaContainers] = started.slice(0, 1 + spec.replicas);
+    const redisContainer = spec.redis ? started.at(-1) : undefined;
+
+    const pgNode = (name: string, role: 'primary' | 'replica', port: number, container: StartedTestContainer): ContainerPgNode =>
+      new ContainerPgNode(
+        name,
+        role,
+        postgresUrl({ user: 'app', password: passwords.app, port, database: 'app' }),
+        postgresUrl({ user: 'dbproof', password: passwords.admin, port, database: 'postgres' }),
+        port,
+        new DockerControl(name, container.getId()),
+        (): ContainerPgNode | undefined => (role === 'replica' ? primary : undefined),
+        network!.getId(),
+      );
+    const primary: ContainerPgNode = pgNode('primary', 'primary', primaryPort!, primaryContainer!);
+    const replicas = replicaNames.map((name, i) => pgNode(name, 'replica', replicaPorts[i]!, replicaContainers[i]!));
+    const redis = redisContainer ? new ContainerRedisNode(redisUrl(redisPort!, passwords.redis), redisPort!, new DockerControl('redis', redisContainer.getId())) : undefined;
+
+    await Promise.all([primary.ready(READY_TIMEOUT_MS), ...replicas.map((r) => r.ready(READY_TIMEOUT_MS)), redis?.ready(READY_TIMEOUT_MS)]);
+    await waitForStreaming(primary.adminUrl, replicaNames, READY_TIMEOUT_MS);
+    await Promise.all(replicas.map((r) => waitForReplayed(primary.adminUrl, r.adminUrl, r.name, READY_TIMEOUT_MS)));
+    return new ContainersTopology(primary, replicas, redis, network, containers, watchdog);
+  } catch (error) {
+    await stopAll(containers, network, watchdog);
+    const message = error instanceof Error ? error.message : String(error);
+    if (/connect ENOENT|ECONNREFUSED.*docker|Could not find a working container runtime/i.test(message)) {
+      throw new InfrastructureError(
+        "no Docker engine answers; start one (e.g. `apt-get install -y docker.io && (dockerd >/var/log/dockerd.log 2>&1 &)`) or use provider 'native'",
+        error,
+      );
+    }
+    throw error instanceof InfrastructureError ? error : new InfrastructureError(`could not start the containers topology: ${message}`, error);
+  }
+}
