@@ -8,7 +8,7 @@ const settingValue = z.union([z.string(), z.number(), z.boolean()]);
 
 const topologySpecSchema = z
   .object({
-    provider: z.enum(['native', 'containers', 'external']).default('native'),
+    provider: z.enum(['native', 'containers', 'compose', 'external']).default('native'),
     replicas: z.number().int().min(0).max(MAX_REPLICAS).default(2),
     redis: z.boolean().default(true),
     synchronous: z.boolean().default(false),
@@ -21,6 +21,7 @@ const topologySpecSchema = z
       .strict()
       .default({}),
     redisServer: z.string().min(1).optional(),
+    compose: z.object({ file: z.string().min(1).optional() }).strict().optional(),
     images: z.object({ postgres: z.string().min(1).optional(), redis: z.string().min(1).optional() }).strict().optional(),
     external: z
       .object({

@@ -22,6 +22,10 @@ export async function startTopology(spec: TopologySpec = {}): Promise<Topology> 
       const { startContainersTopology } = await import('../providers/containers/provider.ts');
       return startContainersTopology(resolved);
     }
+    case 'compose': {
+      const { attachComposeTopology } = await import('../providers/compose/provider.ts');
+      return attachComposeTopology(resolved);
+    }
     case 'external':
       return attachExternalTopology(resolved);
   }

@@ -4,7 +4,7 @@
  * see these interfaces.
  */
 
-export type ProviderName = 'native' | 'containers' | 'external';
+export type ProviderName = 'native' | 'containers' | 'compose' | 'external';
 
 /** What to start. Validated once at the edge (see `spec.ts`). */
 export interface TopologySpec {
@@ -35,6 +35,8 @@ export interface TopologySpec {
   redisServer?: string;
   /** For `provider: 'containers'`: images (default DBPROOF_PG_IMAGE / DBPROOF_REDIS_IMAGE, then postgres:15 / redis:7). */
   images?: { postgres?: string; redis?: string };
+  /** For `provider: 'compose'`: the compose file (default DBPROOF_COMPOSE_FILE, then ./docker-compose.yml). */
+  compose?: { file?: string };
   /** For `provider: 'external'`: URLs of a cluster dbproof does not manage. */
   external?: ExternalUrls;
 }

@@ -1,4 +1,5 @@
 import { existsSync, readFileSync, rmSync } from 'node:fs';
+import { execFile } from 'node:child_process';
 import path from 'node:path';
 import { endProcessesUnder, isAlive } from '../../process/node-processes.mjs';
 import { parseArgs } from '../args.ts';
@@ -47,6 +48,11 @@ export async function down(argv: string[]): Promise<number> {
     // By working directory: never a PID some unrelated process has since been given.
     const nodeDirs = state.topology.nodes.flatMap((n) => (n.pidFile ? [path.dirname(n.pidFile)] : []));
     await Promise.all(nodeDirs.map((dir) => endProcessesUnder(dir, { gentle: 'SIGQUIT' })));
+  }
+  // Containers of a keeper that is gone (the watchdog normally removed them already).
+  const containerIds = state.topology.nodes.flatMap((n) => (n.container ? [n.container] : []));
+  if (state.topology.provider === 'containers' && containerIds.length > 0) {
+    await new Promise((resolve) => execFile('docker', ['rm', '--force', '--volumes', ...containerIds], () => resolve(undefined)));
   }
   rmSync(stateFile(), { force: true });
   const survivors = pids.filter(isAlive);

@@ -1,19 +1,23 @@
+import { execFileSync } from 'node:child_process';
 import { existsSync, readFileSync } from 'node:fs';
 import { queryRows } from '../../pg/client.ts';
 import { isAlive } from '../../process/node-processes.mjs';
 import { pingRedis } from '../../providers/native/redis-node.ts';
 import { redact } from '../../redact.ts';
 import { replicationStatus, type ReplicationRow } from '../../topology/replication.ts';
-import type { NodeDescription } from '../../topology/types.ts';
+import type { NodeDescription, TopologyDescription } from '../../topology/types.ts';
+import { resolveTopologySpec } from '../../topology/spec.ts';
+import { providerFrom } from './topology-options.ts';
 import { parseArgs } from '../args.ts';
 import { printJson } from '../output.ts';
 import { ownerAlive, readState, stateFile } from '../state.ts';
 
-export const STATUS_HELP = `dbproof status [--json]
+export const STATUS_HELP = `dbproof status [--json] [--provider compose]
 
 Shows each node of the topology \`dbproof up\` started here: role, PID, port,
 up/down, replication state and lag in bytes. Exit 0 when every node is up,
-1 when one is down or no topology is up.`;
+1 when one is down or no topology is up. --provider compose reports the topology of
+docker-compose.yml when it was brought up by \`docker compose up -d\`.`;
 
 export interface NodeStatus {
   name: string;
@@ -29,6 +33,19 @@ export interface NodeStatus {
   url: string;
 }
 
+/** The node's main PID: from its PID file (native) or from Docker (containers, compose). */
+function nodePid(node: NodeDescription): number | null {
+  if (node.container) {
+    try {
+      const pid = Number(execFileSync('docker', ['inspect', '-f', '{{.State.Pid}}', node.container], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+      return pid > 0 ? pid : null;
+    } catch {
+      return null;
+    }
+  }
+  return pidFromFile(node.pidFile);
+}
+
 function pidFromFile(file: string | undefined): number | null {
   if (!file || !existsSync(file)) return null;
   const pid = Number(readFileSync(file, 'utf8').split('\n')[0]);
@@ -36,7 +53,7 @@ function pidFromFile(file: string | undefined): number | null {
 }
 
 async function postgresStatus(node: NodeDescription, primaryView: ReplicationRow[]): Promise<NodeStatus> {
-  const pid = pidFromFile(node.pidFile);
+  const pid = nodePid(node);
   const base: NodeStatus = { name: node.name, kind: 'postgres', role: null, pid, port: node.port, up: false, replication: null, lagBytes: null, url: redact(node.url) };
   if (pid !== null && !isAlive(pid)) return { ...base, pid: null };
   try {
@@ -56,7 +73,7 @@ async function postgresStatus(node: NodeDescription, primaryView: ReplicationRow
 }
 
 async function redisStatus(node: NodeDescription): Promise<NodeStatus> {
-  const pid = pidFromFile(node.pidFile);
+  const pid = nodePid(node);
   let up = false;
   try {
     await pingRedis(node.url, 1000);
@@ -68,10 +85,16 @@ async function redisStatus(node: NodeDescription): Promise<NodeStatus> {
 }
 
 export async function status(argv: string[]): Promise<number> {
-  const { options } = parseArgs('status', argv, { json: { type: 'boolean' } });
+  const { options } = parseArgs('status', argv, { json: { type: 'boolean' }, provider: { type: 'string' } });
   if (options.help) {
     console.log(STATUS_HELP);
     return 0;
+  }
+  if (options.provider !== undefined && providerFrom(options) === 'compose' && !readState()) {
+    // A compose topology brought up by `docker compose up -d`: attach to it, start nothing.
+    const { attachComposeTopology } = await import('../../providers/compose/provider.ts');
+    const topology = await attachComposeTopology(resolveTopologySpec({ provider: 'compose' }), { start: false });
+    return report(topology.describe(), { ownerPid: null, startedAt: null }, Boolean(options.json));
   }
   const state = readState();
   if (!state || !ownerAlive(state)) {
@@ -79,12 +102,16 @@ export async function status(argv: string[]): Promise<number> {
     else console.log(`no topology is up here (${stateFile()}); start one with \`dbproof up --detach\``);
     return 1;
   }
-  const primaryNode = state.topology.nodes.find((n) => n.name === 'primary');
+  return report(state.topology, { ownerPid: state.ownerPid, startedAt: state.startedAt }, Boolean(options.json));
+}
+
+async function report(topology: TopologyDescription, owner: { ownerPid: number | null; startedAt: string | null }, json: boolean): Promise<number> {
+  const primaryNode = topology.nodes.find((n) => n.name === 'primary');
   const primaryView = primaryNode ? await replicationStatus(primaryNode.url, 1500).catch(() => []) : [];
-  const nodes = await Promise.all(state.topology.nodes.map((n) => (n.kind === 'redis' ? redisStatus(n) : postgresStatus(n, primaryView))));
+  const nodes = await Promise.all(topology.nodes.map((n) => (n.kind === 'redis' ? redisStatus(n) : postgresStatus(n, primaryView))));
   const allUp = nodes.every((n) => n.up);
-  if (options.json) {
-    printJson({ up: allUp, provider: state.topology.provider, ownerPid: state.ownerPid, startedAt: state.startedAt, nodes });
+  if (json) {
+    printJson({ up: allUp, provider: topology.provider, ownerPid: owner.ownerPid, startedAt: owner.startedAt, nodes });
   } else {
     const rows = [['NODE', 'ROLE', 'PID', 'PORT', 'STATE', 'REPLICATION', 'LAG'], ...nodes.map((n) => [n.name, n.role ?? '-', String(n.pid ?? '-'), String(n.port), n.up ? 'up' : 'down', n.replication ?? '-', n.lagBytes === null ? '-' : `${n.lagBytes} B`])];
     const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => r[col]!.length)));

@@ -7,13 +7,17 @@
 #   node.sh replica  [-c name=value …]   pg_basebackup from $DBPROOF_PRIMARY_HOST (first start only), run as a standby
 #
 # Environment: DBPROOF_ADMIN_VERIFIER, DBPROOF_APP_VERIFIER, DBPROOF_REPLICATION_VERIFIER
-# (SCRAM verifiers, primary), DBPROOF_REPLICATION_PASSWORD and DBPROOF_NODE_NAME
-# (replica). Idempotent: after a kill or stop, a start finds the data directory and
+# (SCRAM verifiers; docker-compose.yml gives DBPROOF_*_PASSWORD instead, hashed by the
+# server) on the primary; DBPROOF_REPLICATION_PASSWORD, DBPROOF_PRIMARY_HOST and
+# DBPROOF_NODE_NAME on a replica. Idempotent: after a kill or stop, a start finds the data directory and
 # only runs postgres again.
 set -eu
 
 ROLE="$1"
 shift
+ADMIN_SECRET="${DBPROOF_ADMIN_VERIFIER:-${DBPROOF_ADMIN_PASSWORD:-}}"
+APP_SECRET="${DBPROOF_APP_VERIFIER:-${DBPROOF_APP_PASSWORD:-}}"
+REPLICATION_SECRET="${DBPROOF_REPLICATION_VERIFIER:-${DBPROOF_REPLICATION_PASSWORD:-}}"
 PGBIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
 [ -n "$PGBIN" ] || PGBIN="$(dirname "$(command -v postgres)")"
 PGDATA=/var/lib/dbproof/data
@@ -28,7 +32,8 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
   rm -rf "$PGDATA"
   if [ "$ROLE" = primary ]; then
     # initdb stores a SCRAM verifier given as the password as it is: no clear password here.
-    printf '%s\n' "$DBPROOF_ADMIN_VERIFIER" > "$RUN/pw"
+    [ -n "$ADMIN_SECRET" ] && [ -n "$APP_SECRET" ] && [ -n "$REPLICATION_SECRET" ] || { echo "dbproof: set the admin, app and replication passwords (or verifiers)" >&2; exit 2; }
+    printf '%s\n' "$ADMIN_SECRET" > "$RUN/pw"
     chown postgres "$RUN/pw"
     as_postgres "$PGBIN/initdb" -D "$PGDATA" -U dbproof --pwfile="$RUN/pw" --auth-local=peer --auth-host=scram-sha-256 \
       -E UTF8 --locale=C --no-sync --no-instructions --wal-segsize=1 >/dev/null
@@ -44,8 +49,8 @@ HBA
     as_postgres "$PGBIN/psql" -q -v ON_ERROR_STOP=1 -h "$RUN" -U dbproof -d postgres >/dev/null <<SQL
 SET pg_stat_statements.track_utility = off;
 CREATE EXTENSION IF NOT EXISTS pg_stat_statements;
-CREATE ROLE app LOGIN CREATEDB PASSWORD '$DBPROOF_APP_VERIFIER';
-CREATE ROLE replicator LOGIN REPLICATION PASSWORD '$DBPROOF_REPLICATION_VERIFIER';
+CREATE ROLE app LOGIN CREATEDB PASSWORD '$APP_SECRET';
+CREATE ROLE replicator LOGIN REPLICATION PASSWORD '$REPLICATION_SECRET';
 CREATE DATABASE app OWNER app;
 SQL
     as_postgres "$PGBIN/pg_ctl" -D "$PGDATA" -m fast -w stop >/dev/null
