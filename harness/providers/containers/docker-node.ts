@@ -48,15 +48,23 @@ export class DockerControl {
     await (await this.#container()).unpause();
   }
 
-  /** Takes the container off a network: a partition. */
+  /**
+   * Takes the container off the topology network (a partition) and puts it on Docker's
+   * default bridge, so that its published port still reaches it from the host. (Docker
+   * 20.10 does that by itself when a container loses its last network; doing it
+   * explicitly makes the behaviour the same on every engine.)
+   */
   async disconnect(networkId: string): Promise<void> {
     const client = await getContainerRuntimeClient();
     await client.network.getById(networkId).disconnect({ Container: this.containerId, Force: true });
+    const networks = (await (await this.#container()).inspect()).NetworkSettings.Networks ?? {};
+    if (!('bridge' in networks)) await client.network.getById('bridge').connect({ Container: this.containerId });
   }
 
   async reconnect(networkId: string, aliases: string[]): Promise<void> {
     const client = await getContainerRuntimeClient();
     await client.network.getById(networkId).connect({ Container: this.containerId, EndpointConfig: { Aliases: aliases } });
+    await client.network.getById('bridge').disconnect({ Container: this.containerId }).catch(() => {});
   }
 
   async #require(operation: string, ok: (s: Awaited<ReturnType<DockerControl['state']>>) => boolean, why = 'it is not running (start() it first)'): Promise<void> {

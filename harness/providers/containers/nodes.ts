@@ -86,9 +86,9 @@ export class ContainerPgNode implements PgNode {
   }
 
   /**
-   * Takes the node off the topology network: it loses its primary (or its replicas),
-   * and, since that network is its only one, the host loses it too — its published
-   * port no longer leads anywhere until reconnect().
+   * A partition: takes the node off the topology network, so it loses its primary (or
+   * its replicas), while the host still reaches it through its published port (it is
+   * moved to Docker's default bridge): a test can watch it fall behind from outside.
    */
   disconnect(): Promise<void> {
     return this.docker.disconnect(this.networkId);

@@ -18,6 +18,9 @@ export const DEFAULT_SETTINGS: Settings = {
   wal_keep_size: '512MB',
   wal_retrieve_retry_interval: '50ms',
   wal_receiver_status_interval: '1s',
+  // A standby whose link is cut (a partition, a frozen peer) is noticed in 5 s, not 60.
+  wal_sender_timeout: '5s',
+  wal_receiver_timeout: '5s',
   shared_preload_libraries: 'pg_stat_statements',
   max_connections: 200,
   // Dynamic shared memory as files in the data directory (pg_dynshmem/), not POSIX

@@ -1,0 +1,97 @@
+// One specification, every provider: what a Topology promises does not depend on
+// whether its nodes are processes, containers or compose services.
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startTopology, type Topology, type ProviderName } from '../../harness/index.ts';
+import { queryRows } from '../../harness/pg/client.ts';
+import { isAlive } from '../support/processes.ts';
+import { announceSkip, dockerEngineAnswers, dockerLines } from '../support/docker.ts';
+
+const engine = dockerEngineAnswers();
+const providers: ProviderName[] = ['native', 'containers', 'compose'];
+if (!engine) announceSkip('the containers and compose providers of the conformance suite');
+
+describe.each(providers)('provider %s', (provider) => {
+  const needsEngine = provider !== 'native';
+  let topology: Topology;
+  let dockerBefore: { containers: string[]; networks: string[] };
+
+  beforeAll(async () => {
+    if (needsEngine && !engine) return;
+    if (needsEngine) dockerBefore = { containers: dockerLines(['ps', '-aq']), networks: dockerLines(['network', 'ls', '-q']) };
+    topology = await startTopology({ provider, replicas: 2 });
+  }, 300_000);
+  afterAll(async () => {
+    await topology?.stop();
+  }, 120_000);
+
+  const it = test.skipIf(needsEngine && !engine);
+
+  it('serves URLs on 127.0.0.1 only, with passwords', () => {
+    for (const url of [topology.primary.url, ...topology.replicas.map((r) => r.url), topology.redis!.url, topology.adminUrl]) {
+      expect(new URL(url).hostname).toBe('127.0.0.1');
+      expect(new URL(url).password.length).toBeGreaterThan(8);
+    }
+  });
+
+  it('a row written on the primary is read on every replica', async () => {
+    await queryRows(topology.primary.url, 'CREATE TABLE conformance (id int PRIMARY KEY, note text)');
+    await queryRows(topology.primary.url, "INSERT INTO conformance VALUES (1, 'written on the primary')");
+    for (const replica of topology.replicas) {
+      await replica.waitForCatchup(20_000);
+      expect(await queryRows(replica.url, 'SELECT note FROM conformance WHERE id = 1')).toEqual([{ note: 'written on the primary' }]);
+    }
+  });
+
+  it('a killed replica stops answering while the other serves, and streams again after start()', async () => {
+    const [victim, survivor] = topology.replicas as [Topology['primary'], Topology['primary']];
+    await victim.kill();
+    await expect(queryRows(victim.url, 'SELECT 1', [], 1000)).rejects.toThrow();
+    expect(await queryRows(survivor.url, 'SELECT 1 AS ok')).toEqual([{ ok: 1 }]);
+    await queryRows(topology.primary.url, "INSERT INTO conformance VALUES (2, 'while replica1 was down')");
+    await victim.start();
+    await victim.waitForCatchup(30_000);
+    expect(await queryRows(victim.url, 'SELECT note FROM conformance WHERE id = 2')).toEqual([{ note: 'while replica1 was down' }]);
+  });
+
+  it('a paused replica falls behind while the primary writes and catches up after resume()', async () => {
+    const replica = topology.replicas[1]!;
+    await replica.waitForCatchup(20_000);
+    await replica.pause();
+    try {
+      await queryRows(topology.primary.url, "INSERT INTO conformance SELECT g, repeat('x', 200) FROM generate_series(100, 3000) g");
+      expect(await replica.lagBytes()).toBeGreaterThan(100_000);
+      await expect(queryRows(replica.url, 'SELECT 1', [], 500)).rejects.toThrow();
+    } finally {
+      await replica.resume();
+    }
+    await replica.waitForCatchup(30_000);
+    expect(await queryRows(replica.url, 'SELECT count(*)::int AS n FROM conformance')).toEqual(await queryRows(topology.primary.url, 'SELECT count(*)::int AS n FROM conformance'));
+  });
+
+  it('Redis can be paused and resumed, killed and started', async () => {
+    const redis = topology.redis!;
+    await redis.pause();
+    await redis.resume();
+    await redis.kill();
+    await redis.start();
+  });
+
+  it('a promoted replica takes writes after the primary is killed', async () => {
+    await topology.primary.kill();
+    const replica = topology.replicas[1]!;
+    await replica.promote();
+    expect(await replica.isInRecovery()).toBe(false);
+    await queryRows(replica.url, "INSERT INTO conformance VALUES (9999, 'on the new primary')");
+    expect(await queryRows(replica.url, 'SELECT note FROM conformance WHERE id = 9999')).toEqual([{ note: 'on the new primary' }]);
+  });
+
+  it('stop() leaves no process, container or network behind', async () => {
+    const pids = topology.pids();
+    await topology.stop();
+    for (const pid of pids) expect(isAlive(pid)).toBe(false);
+    if (needsEngine) {
+      expect(dockerLines(['ps', '-aq']).filter((id) => !dockerBefore.containers.includes(id))).toEqual([]);
+      expect(dockerLines(['network', 'ls', '-q']).filter((id) => !dockerBefore.networks.includes(id))).toEqual([]);
+    }
+  });
+});

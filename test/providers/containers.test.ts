@@ -1,0 +1,99 @@
+// What only the containers provider does: partitions, Docker clean-up after a SIGKILL,
+// the CLI on provider 'containers'.
+import { execFileSync } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import net from 'node:net';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startTopology, type Topology } from '../../harness/index.ts';
+import { queryRows } from '../../harness/pg/client.ts';
+import type { ContainerPgNode } from '../../harness/providers/containers/nodes.ts';
+import { runCli, startCli } from '../support/cli.ts';
+import { announceSkip, dockerEngineAnswers, dockerLines } from '../support/docker.ts';
+
+const engine = dockerEngineAnswers();
+if (!engine) announceSkip('the containers provider tests');
+
+function reachable(port: number, timeoutMs = 1500): Promise<boolean> {
+  return new Promise((resolve) => {
+    const socket = net.connect(port, '127.0.0.1');
+    const done = (ok: boolean) => (socket.destroy(), resolve(ok));
+    socket.setTimeout(timeoutMs, () => done(false));
+    // A published port with nothing behind it accepts, then drops: ask Postgres for an answer.
+    socket.once('connect', () => socket.write(Buffer.from([0, 0, 0, 8, 4, 210, 22, 47])));
+    socket.once('data', () => done(true));
+    socket.once('error', () => done(false));
+    socket.once('close', () => done(false));
+  });
+}
+
+/** The standby's own replay position, asked inside its container (the host cannot reach it while partitioned). */
+function replayLsnInside(node: ContainerPgNode): string {
+  return execFileSync('docker', ['exec', '-u', 'postgres', node.docker.containerId, 'psql', '-h', '/run/dbproof', '-U', 'dbproof', '-d', 'postgres', '-Atc', 'SELECT pg_last_wal_replay_lsn()'], {
+    encoding: 'utf8',
+  }).trim();
+}
+
+describe.skipIf(!engine)('containers provider', () => {
+  let topology: Topology;
+  beforeAll(async () => {
+    topology = await startTopology({ provider: 'containers', replicas: 1, redis: false });
+  }, 300_000);
+  afterAll(() => topology?.stop(), 120_000);
+
+  test('ports are published on 127.0.0.1 only', () => {
+    const container = (topology.primary as ContainerPgNode).docker.containerId;
+    const bindings = JSON.parse(execFileSync('docker', ['inspect', '-f', '{{json .HostConfig.PortBindings}}', container], { encoding: 'utf8' }));
+    expect(bindings['5432/tcp']).toEqual([{ HostIp: '127.0.0.1', HostPort: String(topology.primary.port) }]);
+  });
+
+  test('disconnect() partitions a replica from its primary while the host still reaches it; reconnect() heals it', async () => {
+    const replica = topology.replicas[0] as ContainerPgNode;
+    await replica.waitForCatchup(20_000);
+    await queryRows(topology.primary.url, 'CREATE TABLE partitioned (id int)');
+    await replica.waitForCatchup(20_000);
+    await replica.disconnect();
+    try {
+      const before = replayLsnInside(replica);
+      await queryRows(topology.primary.url, 'INSERT INTO partitioned SELECT generate_series(1, 5000)');
+      const [{ lsn }] = (await queryRows(topology.adminUrl, 'SELECT pg_current_wal_lsn()::text AS lsn')) as [{ lsn: string }];
+      expect(replayLsnInside(replica)).toBe(before);
+      expect(before).not.toBe(lsn);
+      // The host still reaches it: it answers, with the rows it had before the partition.
+      expect(await reachable(replica.port)).toBe(true);
+      expect(await queryRows(replica.url, 'SELECT count(*)::int AS n FROM partitioned')).toEqual([{ n: 0 }]);
+      expect(await replica.lagBytes()).toBeGreaterThan(0);
+    } finally {
+      await replica.reconnect();
+    }
+    await replica.waitForCatchup(60_000);
+    expect(await queryRows(replica.url, 'SELECT count(*)::int AS n FROM partitioned')).toEqual([{ n: 5000 }]);
+  }, 120_000);
+});
+
+describe.skipIf(!engine)('dbproof up --provider containers', () => {
+  test('prints the same JSON shape as the native provider, and a SIGKILLed `up` leaves no container or network', async () => {
+    const before = { containers: dockerLines(['ps', '-aq']), networks: dockerLines(['network', 'ls', '-q']) };
+    const env = { DBPROOF_STATE_DIR: mkdtempSync(path.join(os.tmpdir(), 'dbproof-ct-')) };
+    const { child, firstLine } = await startCli(['up', '--provider', 'containers', '--replicas', '1', '--json'], { env });
+    const up = JSON.parse(firstLine);
+    expect(Object.keys(up).sort()).toEqual(['admin', 'pids', 'primary', 'redis', 'replicas']);
+    expect(await queryRows(up.replicas[0], 'SELECT pg_is_in_recovery() AS standby')).toEqual([{ standby: true }]);
+    expect(dockerLines(['ps', '-q']).filter((id) => !before.containers.includes(id))).toHaveLength(3);
+    child.kill('SIGKILL');
+    const deadline = Date.now() + 15_000;
+    let left: string[] = [];
+    do {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      left = [...dockerLines(['ps', '-aq']).filter((id) => !before.containers.includes(id)), ...dockerLines(['network', 'ls', '-q']).filter((id) => !before.networks.includes(id))];
+    } while (left.length > 0 && Date.now() < deadline);
+    expect(left).toEqual([]);
+  }, 180_000);
+
+  test('a bad --provider is refused with the choices', async () => {
+    const result = await runCli(['up', '--provider', 'kubernetes']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--provider must be one of native, containers, compose \(got 'kubernetes'\)/);
+  });
+});
