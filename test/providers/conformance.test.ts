@@ -1,6 +1,15 @@
 // One specification, every provider: what a Topology promises does not depend on
-// whether its nodes are processes, containers or compose services.
+// whether its nodes are processes, containers or compose services. The compose checks
+// live in this file too: docker-compose.yml has fixed ports, so its users must take turns
+// (the describe blocks of one file run one after another).
+import { execFile } from 'node:child_process';
+import { mkdtempSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { runCli } from '../support/cli.ts';
 import { startTopology, type Topology, type ProviderName } from '../../harness/index.ts';
 import { queryRows } from '../../harness/pg/client.ts';
 import { isAlive } from '../support/processes.ts';
@@ -93,5 +102,53 @@ describe.each(providers)('provider %s', (provider) => {
       expect(dockerLines(['ps', '-aq']).filter((id) => !dockerBefore.containers.includes(id))).toEqual([]);
       expect(dockerLines(['network', 'ls', '-q']).filter((id) => !dockerBefore.networks.includes(id))).toEqual([]);
     }
+  });
+});
+
+const run = promisify(execFile);
+const root = path.resolve(fileURLToPath(new URL('../..', import.meta.url)));
+const compose = async (...args: string[]) => {
+  // Compose v2 where present, else v1 (Debian's docker-compose package).
+  try {
+    await run('docker', ['compose', 'version']);
+    return run('docker', ['compose', ...args], { cwd: root });
+  } catch {
+    return run('docker-compose', args, { cwd: root });
+  }
+};
+
+describe.skipIf(!engine)('docker-compose.yml', () => {
+  beforeAll(async () => {
+    await compose('up', '-d');
+  }, 300_000);
+  afterAll(async () => {
+    await compose('down', '-v');
+  }, 120_000);
+
+  test('`docker compose up -d` gives a streaming topology that `dbproof status --provider compose` reports', async () => {
+    const env = { DBPROOF_STATE_DIR: mkdtempSync(path.join(os.tmpdir(), 'dbproof-compose-')) };
+    // `up -d` returns once the containers run; the replicas stream a moment later.
+    let status = await runCli(['status', '--provider', 'compose', '--json'], { cwd: root, env });
+    for (let attempt = 0; attempt < 60 && !/"lagBytes":\d+.*"lagBytes":\d+/.test(status.stdout); attempt++) {
+      await new Promise((resolve) => setTimeout(resolve, 500));
+      status = await runCli(['status', '--provider', 'compose', '--json'], { cwd: root, env });
+    }
+    expect(status.stderr).toBe('');
+    expect(status.code).toBe(0);
+    const report = JSON.parse(status.stdout) as { provider: string; nodes: { name: string; role: string; up: boolean; replication: string | null; lagBytes: number | null; port: number; pid: number | null }[] };
+    expect(report.provider).toBe('compose');
+    expect(report.nodes.map((n) => [n.name, n.role, n.up, n.replication])).toEqual([
+      ['primary', 'primary', true, null],
+      ['replica1', 'replica', true, 'streaming'],
+      ['replica2', 'replica', true, 'streaming'],
+      ['redis', 'redis', true, null],
+    ]);
+    expect(report.nodes.filter((n) => n.role === 'replica').every((n) => typeof n.lagBytes === 'number')).toBe(true);
+    expect(report.nodes.every((n) => n.pid !== null)).toBe(true);
+    expect(report.nodes.map((n) => n.port)).toEqual([55432, 55433, 55434, 56379]);
+  });
+
+  test('its ports answer on 127.0.0.1 with the app role', async () => {
+    expect(await queryRows('postgres://app:dbproof-local-app@127.0.0.1:55433/app', 'SELECT pg_is_in_recovery() AS standby, current_user AS who')).toEqual([{ standby: true, who: 'app' }]);
   });
 });

@@ -97,3 +97,15 @@ describe.skipIf(!engine)('dbproof up --provider containers', () => {
     expect(result.stderr).toMatch(/--provider must be one of native, containers, compose \(got 'kubernetes'\)/);
   });
 });
+
+describe.skipIf(!engine)('dbproof exec --provider containers', () => {
+  test('hands the containers topology to the command and removes it afterwards', async () => {
+    const before = dockerLines(['ps', '-aq']);
+    const result = await runCli(['exec', '--provider', 'containers', '--replicas', '1', '--no-redis', '--', 'sh', '-c', 'echo "$DATABASE_URL|$DATABASE_REPLICA_URLS"; exit 4']);
+    expect(result.code).toBe(4);
+    const [primary, replica] = result.stdout.trim().split('|') as [string, string];
+    expect(new URL(primary).hostname).toBe('127.0.0.1');
+    expect(new URL(replica).username).toBe('app');
+    expect(dockerLines(['ps', '-aq']).filter((id) => !before.includes(id))).toEqual([]);
+  }, 180_000);
+});
