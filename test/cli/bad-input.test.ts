@@ -1,12 +1,12 @@
-import { chmodSync, mkdtempSync, readdirSync, existsSync } from 'node:fs';
+import { chmodSync, readdirSync, existsSync } from 'node:fs';
+import { tempDir } from '../support/temp.ts';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { runCli } from '../support/cli.ts';
 
-const stateDir = mkdtempSync(path.join(os.tmpdir(), 'dbproof-state-'));
-const runsDir = mkdtempSync(path.join(os.tmpdir(), 'dbproof-runs-'));
-chmodSync(runsDir, 0o711); // as root, the postgres user must traverse it
+const stateDir = tempDir('state');
+const runsDir = tempDir('runs');
 // A private base directory: "nothing started" is then visible as "no run directory made".
 const env = { DBPROOF_STATE_DIR: stateDir, DBPROOF_TMPDIR: runsDir };
 
@@ -61,7 +61,8 @@ describe('dbproof doctor', () => {
   });
 
   test('fails (exit 1) when the postgres user cannot traverse DBPROOF_TMPDIR, and says how to fix it', async () => {
-    const closed = mkdtempSync(path.join(os.tmpdir(), 'dbproof-closed-'));
+    const closed = tempDir('closed');
+    chmodSync(closed, 0o700); // not traversable by anyone else
     const result = await runCli(['doctor'], { env: { ...env, DBPROOF_TMPDIR: closed } });
     if (process.getuid?.() === 0) {
       expect(result.code).toBe(1);

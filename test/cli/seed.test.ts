@@ -1,7 +1,8 @@
-import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from '../support/temp.ts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { queryRows } from '../../harness/pg/client.ts';
 import { runCli } from '../support/cli.ts';
@@ -12,8 +13,7 @@ let up: { primary: string; replicas: string[]; admin: string };
 const dbproofDatabases = async () => (await queryRows<{ datname: string }>(up.admin, "SELECT datname FROM pg_database WHERE datname LIKE 'dbproof%'")).map((r) => r.datname);
 
 beforeAll(async () => {
-  const stateDir = mkdtempSync(path.join(os.tmpdir(), 'dbproof-seed-'));
-  chmodSync(stateDir, 0o711);
+  const stateDir = tempDir('seed');
   env = { DBPROOF_STATE_DIR: stateDir };
   const started = await runCli(['up', '--detach', '--json', '--replicas', '1', '--no-redis'], { env });
   up = JSON.parse(started.stdout);
@@ -71,7 +71,7 @@ describe('dbproof seed', () => {
   });
 
   test('with nothing up and no --url, says how to get a topology', async () => {
-    const result = await runCli(['seed'], { env: { DBPROOF_STATE_DIR: mkdtempSync(path.join(os.tmpdir(), 'dbproof-none-')) } });
+    const result = await runCli(['seed'], { env: { DBPROOF_STATE_DIR: tempDir('none') } });
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/no topology is up here to seed; start one with `dbproof up --detach`, or pass --url/);
   });

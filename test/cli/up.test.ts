@@ -1,4 +1,5 @@
-import { mkdtempSync, readdirSync, rmSync, existsSync, statSync } from 'node:fs';
+import { readdirSync, rmSync, existsSync, statSync } from 'node:fs';
+import { tempDir } from '../support/temp.ts';
 import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
@@ -10,7 +11,7 @@ let stateDir: string;
 const env = () => ({ DBPROOF_STATE_DIR: stateDir });
 
 beforeEach(() => {
-  stateDir = mkdtempSync(path.join(os.tmpdir(), 'dbproof-state-'));
+  stateDir = tempDir('state');
 });
 afterEach(async () => {
   await runCli(['down'], { env: env() });

@@ -3,11 +3,11 @@
 // live in this file too: docker-compose.yml has fixed ports, so its users must take turns
 // (the describe blocks of one file run one after another).
 import { execFile } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
+import { tempDir } from '../support/temp.ts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCli } from '../support/cli.ts';
 import { startTopology, type Topology, type ProviderName } from '../../harness/index.ts';
@@ -126,7 +126,7 @@ describe.skipIf(!engine)('docker-compose.yml', () => {
   }, 120_000);
 
   test('`docker compose up -d` gives a streaming topology that `dbproof status --provider compose` reports', async () => {
-    const env = { DBPROOF_STATE_DIR: mkdtempSync(path.join(os.tmpdir(), 'dbproof-compose-')) };
+    const env = { DBPROOF_STATE_DIR: tempDir('compose') };
     // `up -d` returns once the containers run; the replicas stream a moment later.
     let status = await runCli(['status', '--provider', 'compose', '--json'], { cwd: root, env });
     for (let attempt = 0; attempt < 60 && !/"lagBytes":\d+.*"lagBytes":\d+/.test(status.stdout); attempt++) {

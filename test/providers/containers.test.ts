@@ -1,10 +1,10 @@
 // What only the containers provider does: partitions, Docker clean-up after a SIGKILL,
 // the CLI on provider 'containers'.
 import { execFileSync } from 'node:child_process';
-import { mkdtempSync } from 'node:fs';
 import net from 'node:net';
 import os from 'node:os';
 import path from 'node:path';
+import { tempDir } from '../support/temp.ts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTopology, type Topology } from '../../harness/index.ts';
 import { queryRows } from '../../harness/pg/client.ts';
@@ -75,7 +75,7 @@ describe.skipIf(!engine)('containers provider', () => {
 describe.skipIf(!engine)('dbproof up --provider containers', () => {
   test('prints the same JSON shape as the native provider, and a SIGKILLed `up` leaves no container or network', async () => {
     const before = { containers: dockerLines(['ps', '-aq']), networks: dockerLines(['network', 'ls', '-q']) };
-    const env = { DBPROOF_STATE_DIR: mkdtempSync(path.join(os.tmpdir(), 'dbproof-ct-')) };
+    const env = { DBPROOF_STATE_DIR: tempDir('ct') };
     const { child, firstLine } = await startCli(['up', '--provider', 'containers', '--replicas', '1', '--json'], { env });
     const up = JSON.parse(firstLine);
     expect(Object.keys(up).sort()).toEqual(['admin', 'pids', 'primary', 'redis', 'replicas']);
