@@ -13,7 +13,7 @@ import { runCli } from '../support/cli.ts';
 import { startTopology, type Topology, type ProviderName } from '../../harness/index.ts';
 import { queryRows } from '../../harness/pg/client.ts';
 import { isAlive } from '../support/processes.ts';
-import { announceSkip, dockerEngineAnswers, dockerLines } from '../support/docker.ts';
+import { announceSkip, dockerEngineAnswers, networksOf, stillPresent } from '../support/docker.ts';
 
 const engine = dockerEngineAnswers();
 const providers: ProviderName[] = ['native', 'containers', 'compose'];
@@ -22,11 +22,9 @@ if (!engine) announceSkip('the containers and compose providers of the conforman
 describe.each(providers)('provider %s', (provider) => {
   const needsEngine = provider !== 'native';
   let topology: Topology;
-  let dockerBefore: { containers: string[]; networks: string[] };
 
   beforeAll(async () => {
     if (needsEngine && !engine) return;
-    if (needsEngine) dockerBefore = { containers: dockerLines(['ps', '-aq']), networks: dockerLines(['network', 'ls', '-q']) };
     topology = await startTopology({ provider, replicas: 2 });
   }, 300_000);
   afterAll(async () => {
@@ -96,12 +94,12 @@ describe.each(providers)('provider %s', (provider) => {
 
   it('stop() leaves no process, container or network behind', async () => {
     const pids = topology.pids();
+    const containers = topology.describe().nodes.flatMap((n) => (n.container ? [n.container] : []));
+    const resources = needsEngine ? { containers, networks: networksOf(containers) } : undefined;
+    if (resources) expect(resources.networks).toHaveLength(1);
     await topology.stop();
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
-    if (needsEngine) {
-      expect(dockerLines(['ps', '-aq']).filter((id) => !dockerBefore.containers.includes(id))).toEqual([]);
-      expect(dockerLines(['network', 'ls', '-q']).filter((id) => !dockerBefore.networks.includes(id))).toEqual([]);
-    }
+    if (resources) expect(stillPresent(resources)).toEqual([]);
   });
 });
 

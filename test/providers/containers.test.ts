@@ -10,7 +10,7 @@ import { startTopology, type Topology } from '../../harness/index.ts';
 import { queryRows } from '../../harness/pg/client.ts';
 import type { ContainerPgNode } from '../../harness/providers/containers/nodes.ts';
 import { runCli, startCli } from '../support/cli.ts';
-import { announceSkip, dockerEngineAnswers, dockerLines } from '../support/docker.ts';
+import { announceSkip, dockerEngineAnswers, resourcesPublishing, stillPresent } from '../support/docker.ts';
 
 const engine = dockerEngineAnswers();
 if (!engine) announceSkip('the containers provider tests');
@@ -74,19 +74,20 @@ describe.skipIf(!engine)('containers provider', () => {
 
 describe.skipIf(!engine)('dbproof up --provider containers', () => {
   test('prints the same JSON shape as the native provider, and a SIGKILLed `up` leaves no container or network', async () => {
-    const before = { containers: dockerLines(['ps', '-aq']), networks: dockerLines(['network', 'ls', '-q']) };
     const env = { DBPROOF_STATE_DIR: tempDir('ct') };
     const { child, firstLine } = await startCli(['up', '--provider', 'containers', '--replicas', '1', '--json'], { env });
     const up = JSON.parse(firstLine);
     expect(Object.keys(up).sort()).toEqual(['admin', 'pids', 'primary', 'redis', 'replicas']);
     expect(await queryRows(up.replicas[0], 'SELECT pg_is_in_recovery() AS standby')).toEqual([{ standby: true }]);
-    expect(dockerLines(['ps', '-q']).filter((id) => !before.containers.includes(id))).toHaveLength(3);
+    const resources = resourcesPublishing([up.primary, ...up.replicas, up.redis].map((u: string) => Number(new URL(u).port)));
+    expect(resources.containers).toHaveLength(3);
+    expect(resources.networks).toHaveLength(1);
     child.kill('SIGKILL');
     const deadline = Date.now() + 15_000;
     let left: string[] = [];
     do {
       await new Promise((resolve) => setTimeout(resolve, 250));
-      left = [...dockerLines(['ps', '-aq']).filter((id) => !before.containers.includes(id)), ...dockerLines(['network', 'ls', '-q']).filter((id) => !before.networks.includes(id))];
+      left = stillPresent(resources);
     } while (left.length > 0 && Date.now() < deadline);
     expect(left).toEqual([]);
   }, 180_000);
@@ -100,12 +101,12 @@ describe.skipIf(!engine)('dbproof up --provider containers', () => {
 
 describe.skipIf(!engine)('dbproof exec --provider containers', () => {
   test('hands the containers topology to the command and removes it afterwards', async () => {
-    const before = dockerLines(['ps', '-aq']);
     const result = await runCli(['exec', '--provider', 'containers', '--replicas', '1', '--no-redis', '--', 'sh', '-c', 'echo "$DATABASE_URL|$DATABASE_REPLICA_URLS"; exit 4']);
     expect(result.code).toBe(4);
     const [primary, replica] = result.stdout.trim().split('|') as [string, string];
     expect(new URL(primary).hostname).toBe('127.0.0.1');
     expect(new URL(replica).username).toBe('app');
-    expect(dockerLines(['ps', '-aq']).filter((id) => !before.includes(id))).toEqual([]);
+    // Nothing publishes those ports any more: the containers are gone.
+    expect(resourcesPublishing([primary, replica].map((u) => Number(new URL(u).port))).containers).toEqual([]);
   }, 180_000);
 });

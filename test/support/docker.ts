@@ -37,3 +37,28 @@ export function announceSkip(what: string): void {
 export function dockerLines(args: string[]): string[] {
   return execFileSync('docker', args, { encoding: 'utf8' }).split('\n').filter(Boolean);
 }
+
+export interface DockerResources {
+  containers: string[];
+  networks: string[];
+}
+
+/** The containers publishing these host ports, and their networks (Docker's default ones left out). */
+export function resourcesPublishing(ports: number[]): DockerResources {
+  const containers = [...new Set(ports.flatMap((port) => dockerLines(['ps', '-aq', '--no-trunc', '--filter', `publish=${port}`])))];
+  return { containers, networks: networksOf(containers) };
+}
+
+export function networksOf(containers: string[]): string[] {
+  if (containers.length === 0) return [];
+  const defaults = new Set(dockerLines(['network', 'ls', '-q', '--no-trunc', '--filter', 'name=^(bridge|host|none)$']));
+  const ids = dockerLines(['inspect', '-f', '{{range $name, $net := .NetworkSettings.Networks}}{{$net.NetworkID}}\n{{end}}', ...containers]);
+  return [...new Set(ids.map((id) => id.trim()).filter((id) => id && !defaults.has(id)))];
+}
+
+/** Which of `resources` still exist. */
+export function stillPresent(resources: DockerResources): string[] {
+  const containers = new Set(dockerLines(['ps', '-aq', '--no-trunc']));
+  const networks = new Set(dockerLines(['network', 'ls', '-q', '--no-trunc']));
+  return [...resources.containers.filter((id) => containers.has(id)), ...resources.networks.filter((id) => networks.has(id))];
+}

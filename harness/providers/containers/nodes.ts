@@ -1,6 +1,6 @@
 import { DbproofError } from '../../errors.ts';
 import { queryRows } from '../../pg/client.ts';
-import { lagBehind, promoteAndWait, queryRecovery, waitForReplayed } from '../../topology/replication.ts';
+import { SqlPgNode } from '../../topology/sql-node.ts';
 import type { PgNode, PgRole, RedisNode } from '../../topology/types.ts';
 import { pingRedis } from '../native/redis-node.ts';
 import type { DockerControl } from './docker-node.ts';
@@ -21,41 +21,22 @@ async function until(check: () => Promise<unknown>, what: string, timeoutMs = 60
   }
 }
 
-/** A Postgres node in a container; process faults are Docker operations, the rest is SQL. */
-export class ContainerPgNode implements PgNode {
-  #role: PgRole;
+/** kill/stop/start/restart/pause/resume as Docker operations on the node's container. */
+abstract class DockerBackedNode {
   #pid: number | undefined;
 
-  constructor(
-    readonly name: string,
-    role: PgRole,
-    readonly url: string,
-    readonly adminUrl: string,
-    readonly port: number,
-    readonly docker: DockerControl,
-    private readonly upstream: () => PgNode | undefined,
-    readonly networkId: string,
-  ) {
-    this.#role = role;
-  }
+  constructor(readonly docker: DockerControl) {}
 
-  get role(): PgRole {
-    return this.#role;
-  }
-
-  /** The container's main process (postgres) as the host sees it. */
+  /** The container's main process as the host sees it. */
   get pid(): number | undefined {
     return this.#pid;
   }
 
-  async refreshPid(): Promise<void> {
+  protected async refreshPid(): Promise<void> {
     this.#pid = (await this.docker.state()).pid;
   }
 
-  async ready(timeoutMs = 60_000): Promise<void> {
-    await until(() => queryRows(this.adminUrl, 'SELECT 1', [], 1000), this.name, timeoutMs);
-    await this.refreshPid();
-  }
+  abstract ready(timeoutMs?: number): Promise<void>;
 
   async kill(): Promise<void> {
     await this.docker.kill();
@@ -83,6 +64,34 @@ export class ContainerPgNode implements PgNode {
 
   resume(): Promise<void> {
     return this.docker.resume();
+  }
+}
+
+/** A Postgres node in a container; process faults are Docker operations, the rest is SQL. */
+export class ContainerPgNode extends DockerBackedNode implements PgNode {
+  readonly #sql: SqlOperations;
+
+  constructor(
+    readonly name: string,
+    role: PgRole,
+    readonly url: string,
+    readonly adminUrl: string,
+    readonly port: number,
+    docker: DockerControl,
+    upstream: () => PgNode | undefined,
+    readonly networkId: string,
+  ) {
+    super(docker);
+    this.#sql = new SqlOperations(name, role, adminUrl, upstream);
+  }
+
+  get role(): PgRole {
+    return this.#sql.role;
+  }
+
+  async ready(timeoutMs = 60_000): Promise<void> {
+    await until(() => queryRows(this.adminUrl, 'SELECT 1', [], 1000), this.name, timeoutMs);
+    await this.refreshPid();
   }
 
   /**
@@ -98,73 +107,28 @@ export class ContainerPgNode implements PgNode {
     return this.docker.reconnect(this.networkId, [this.name]);
   }
 
-  async promote(): Promise<void> {
-    if (this.#role === 'primary' && !(await this.isInRecovery())) throw new DbproofError(`${this.name} is already a primary`);
-    await promoteAndWait(this.adminUrl);
-    this.#role = 'primary';
-  }
-
-  isInRecovery(): Promise<boolean> {
-    return queryRecovery(this.adminUrl);
-  }
-
-  async lagBytes(): Promise<number> {
-    const upstream = this.upstream();
-    if (this.#role === 'primary' || !upstream) return 0;
-    return lagBehind(upstream.adminUrl, this.adminUrl, this.name);
-  }
-
-  async waitForCatchup(timeoutMs = 30_000): Promise<void> {
-    const upstream = this.upstream();
-    if (this.#role === 'primary' || !upstream) return;
-    await waitForReplayed(upstream.adminUrl, this.adminUrl, this.name, timeoutMs);
-  }
+  promote = () => this.#sql.promote();
+  isInRecovery = () => this.#sql.isInRecovery();
+  lagBytes = () => this.#sql.lagBytes();
+  waitForCatchup = (timeoutMs?: number) => this.#sql.waitForCatchup(timeoutMs);
 }
 
-export class ContainerRedisNode implements RedisNode {
+/** SqlPgNode as a part (a container node already extends DockerBackedNode). */
+class SqlOperations extends SqlPgNode {}
+
+export class ContainerRedisNode extends DockerBackedNode implements RedisNode {
   readonly name = 'redis' as const;
-  #pid: number | undefined;
 
   constructor(
     readonly url: string,
     readonly port: number,
-    readonly docker: DockerControl,
-  ) {}
-
-  get pid(): number | undefined {
-    return this.#pid;
+    docker: DockerControl,
+  ) {
+    super(docker);
   }
 
   async ready(timeoutMs = 30_000): Promise<void> {
     await until(() => pingRedis(this.url, 1000), 'redis', timeoutMs);
-    this.#pid = (await this.docker.state()).pid;
-  }
-
-  async kill(): Promise<void> {
-    await this.docker.kill();
-    this.#pid = undefined;
-  }
-
-  async stop(): Promise<void> {
-    await this.docker.stop();
-    this.#pid = undefined;
-  }
-
-  async start(): Promise<void> {
-    await this.docker.start();
-    await this.ready();
-  }
-
-  async restart(): Promise<void> {
-    await this.stop();
-    await this.start();
-  }
-
-  pause(): Promise<void> {
-    return this.docker.pause();
-  }
-
-  resume(): Promise<void> {
-    return this.docker.resume();
+    await this.refreshPid();
   }
 }

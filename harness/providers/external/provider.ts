@@ -1,5 +1,5 @@
 import { DbproofError } from '../../errors.ts';
-import { lagBehind, promoteAndWait, queryRecovery, waitForReplayed } from '../../topology/replication.ts';
+import { SqlPgNode } from '../../topology/sql-node.ts';
 import type { ResolvedTopologySpec } from '../../topology/spec.ts';
 import type { ExternalUrls, PgNode, PgRole, RedisNode, Topology, TopologyDescription } from '../../topology/types.ts';
 import { queryRows } from '../../pg/client.ts';
@@ -19,24 +19,19 @@ function portOf(url: string): number {
  * A node of a cluster dbproof did not start (a staging cluster): SQL-level
  * operations work with the admin credentials, process-level ones are refused.
  */
-class ExternalPgNode implements PgNode {
+class ExternalPgNode extends SqlPgNode implements PgNode {
   readonly port: number;
   readonly pid = undefined;
-  #role: PgRole;
 
   constructor(
-    readonly name: string,
+    name: string,
     role: PgRole,
     readonly url: string,
-    readonly adminUrl: string,
-    private readonly upstream: () => PgNode | undefined,
+    adminUrl: string,
+    upstream: () => PgNode | undefined,
   ) {
+    super(name, role, adminUrl, upstream);
     this.port = portOf(url);
-    this.#role = role;
-  }
-
-  get role(): PgRole {
-    return this.#role;
   }
 
   kill = () => noLifecycle(this.name, 'kill');
@@ -46,29 +41,8 @@ class ExternalPgNode implements PgNode {
   pause = () => noLifecycle(this.name, 'pause');
   resume = () => noLifecycle(this.name, 'resume');
 
-  async promote(): Promise<void> {
-    await promoteAndWait(this.adminUrl);
-    this.#role = 'primary';
-  }
-
-  isInRecovery(): Promise<boolean> {
-    return queryRecovery(this.adminUrl);
-  }
-
-  async lagBytes(): Promise<number> {
-    const upstream = this.upstream();
-    if (this.#role === 'primary' || !upstream) return 0;
-    // An external standby's application_name is whatever its operator chose: ask the standby.
-    return lagBehind(upstream.adminUrl, this.adminUrl, await this.#applicationName());
-  }
-
-  async waitForCatchup(timeoutMs = 30_000): Promise<void> {
-    const upstream = this.upstream();
-    if (this.#role === 'primary' || !upstream) return;
-    await waitForReplayed(upstream.adminUrl, this.adminUrl, this.name, timeoutMs);
-  }
-
-  async #applicationName(): Promise<string> {
+  /** An external standby's application_name is whatever its operator chose: ask the standby. */
+  protected override async applicationName(): Promise<string> {
     const [row] = await queryRows<{ name: string }>(this.adminUrl, "SELECT coalesce(substring(setting from 'application_name=([^ ]+)'), 'walreceiver') AS name FROM pg_settings WHERE name = 'primary_conninfo'").catch(() => []);
     return row?.name ?? this.name;
   }

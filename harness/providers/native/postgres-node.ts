@@ -3,7 +3,7 @@ import { existsSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { DbproofError } from '../../errors.ts';
-import { waitForReplayed, lagBehind, promoteAndWait, queryRecovery } from '../../topology/replication.ts';
+import { SqlPgNode } from '../../topology/sql-node.ts';
 import type { PgNode, PgRole } from '../../topology/types.ts';
 import { endProcessesUnder, processesUnder, signalAll, waitNoneUnder } from '../../process/node-processes.mjs';
 import type { Watchdog } from '../../process/watchdog.ts';
@@ -22,27 +22,18 @@ export interface NativePgNodeOptions {
   upstream: () => PgNode | undefined;
 }
 
-/** A Postgres server run as a local process group. */
-export class NativePgNode implements PgNode {
-  readonly name: string;
+/** A Postgres server run as local processes, all working in its data directory. */
+export class NativePgNode extends SqlPgNode implements PgNode {
   readonly url: string;
-  readonly adminUrl: string;
   readonly port: number;
-  #role: PgRole;
   #child: ChildProcess | undefined;
   readonly #options: NativePgNodeOptions;
 
   constructor(options: NativePgNodeOptions) {
+    super(options.name, options.role, options.adminUrl, options.upstream);
     this.#options = options;
-    this.name = options.name;
     this.url = options.url;
-    this.adminUrl = options.adminUrl;
     this.port = options.launch.port;
-    this.#role = options.role;
-  }
-
-  get role(): PgRole {
-    return this.#role;
   }
 
   /** The running main process; undefined once killed or stopped. */
@@ -103,28 +94,6 @@ export class NativePgNode implements PgNode {
   async resume(): Promise<void> {
     this.#requireRunning('resume');
     signalAll(processesUnder(this.dataDir), 'SIGCONT');
-  }
-
-  async promote(): Promise<void> {
-    if (this.#role === 'primary' && !(await this.isInRecovery())) throw new DbproofError(`${this.name} is already a primary`);
-    await promoteAndWait(this.adminUrl);
-    this.#role = 'primary';
-  }
-
-  async isInRecovery(): Promise<boolean> {
-    return queryRecovery(this.adminUrl);
-  }
-
-  async lagBytes(): Promise<number> {
-    const upstream = this.#options.upstream();
-    if (this.#role === 'primary' || !upstream) return 0;
-    return lagBehind(upstream.adminUrl, this.adminUrl, this.name);
-  }
-
-  async waitForCatchup(timeoutMs = 30_000): Promise<void> {
-    const upstream = this.#options.upstream();
-    if (this.#role === 'primary' || !upstream) return;
-    await waitForReplayed(upstream.adminUrl, this.adminUrl, this.name, timeoutMs);
   }
 
   /** Ends the node for good at topology teardown (quick, no checkpoint needed). */
