@@ -1,0 +1,23 @@
+// The reference app: `node --import tsx example/main.ts`, configured only by
+// DATABASE_URL, DATABASE_REPLICA_URLS (comma-separated), REDIS_URL (unused so far) and PORT.
+import { connect } from './src/db.ts';
+import { createServer } from './src/server.ts';
+
+const primary = process.env.DATABASE_URL;
+if (!primary) {
+  console.error('example app: set DATABASE_URL (dbproof exec sets it for you)');
+  process.exit(2);
+}
+const replicas = (process.env.DATABASE_REPLICA_URLS ?? '').split(',').filter(Boolean);
+const db = connect(primary, replicas);
+const server = createServer(db);
+server.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
+  const address = server.address() as { port: number };
+  console.log(`example app listening on http://127.0.0.1:${address.port}`);
+});
+for (const signal of ['SIGINT', 'SIGTERM'] as const) {
+  process.on(signal, () => {
+    server.close();
+    void db.close().finally(() => process.exit(0));
+  });
+}

@@ -1,0 +1,69 @@
+import type { Db } from './db.ts';
+
+/**
+ * The inspections domain, with each classic N+1 next to its fix. The N+1 versions are
+ * deliberate: dbproof's suites must flag them (the negative control), and pass the fixes.
+ */
+
+export interface MediaByItem {
+  itemId: number;
+  label: string;
+  media: { id: number; url: string }[];
+}
+
+/** N+1: one query for the items, then one more per item for its media. */
+export async function mediaPerItem(db: Db, inspectionId: number, items: number): Promise<MediaByItem[]> {
+  const rows = await db.read<{ id: number; label: string }>('SELECT id, label FROM checklist_items WHERE inspection_id = $1 ORDER BY position LIMIT $2', [inspectionId, items]);
+  const result: MediaByItem[] = [];
+  for (const item of rows) {
+    const media = await db.read<{ id: number; url: string }>('SELECT id, url FROM media WHERE checklist_item_id = $1 ORDER BY id', [item.id]);
+    result.push({ itemId: Number(item.id), label: item.label, media });
+  }
+  return result;
+}
+
+/** The fix: the items, then every item's media in one batched query (`= ANY($1)`). */
+export async function mediaBatched(db: Db, inspectionId: number, items: number): Promise<MediaByItem[]> {
+  const rows = await db.read<{ id: number; label: string }>('SELECT id, label FROM checklist_items WHERE inspection_id = $1 ORDER BY position LIMIT $2', [inspectionId, items]);
+  const media = await db.read<{ id: number; url: string; checklist_item_id: number }>(
+    'SELECT id, url, checklist_item_id FROM media WHERE checklist_item_id = ANY($1::bigint[]) ORDER BY id',
+    [rows.map((r) => r.id)],
+  );
+  return rows.map((item) => ({ itemId: Number(item.id), label: item.label, media: media.filter((m) => String(m.checklist_item_id) === String(item.id)).map(({ id, url }) => ({ id, url })) }));
+}
+
+export interface InspectionRow {
+  id: number;
+  site: string;
+  status: string;
+  inspector: string;
+}
+
+/** N+1: the list, then the inspector of each row looked up one by one. */
+export async function listWithInspectorPerRow(db: Db, limit: number): Promise<InspectionRow[]> {
+  const rows = await db.read<{ id: number; site: string; status: string; inspector_id: number }>('SELECT id, site, status, inspector_id FROM inspections ORDER BY id LIMIT $1', [limit]);
+  const result: InspectionRow[] = [];
+  for (const row of rows) {
+    const [inspector] = await db.read<{ name: string }>('SELECT name FROM inspectors WHERE id = $1', [row.inspector_id]);
+    result.push({ id: Number(row.id), site: row.site, status: row.status, inspector: inspector?.name ?? '' });
+  }
+  return result;
+}
+
+/** The fix: one query with a join. */
+export async function listJoined(db: Db, limit: number): Promise<InspectionRow[]> {
+  const rows = await db.read<{ id: number; site: string; status: string; inspector: string }>(
+    'SELECT i.id, i.site, i.status, p.name AS inspector FROM inspections i JOIN inspectors p ON p.id = i.inspector_id ORDER BY i.id LIMIT $1',
+    [limit],
+  );
+  return rows.map((r) => ({ ...r, id: Number(r.id) }));
+}
+
+/** Not an N+1, however many queries: a fixed number per request, whatever the size. */
+export async function dashboardSummary(db: Db, limit: number): Promise<Record<string, number>> {
+  const [total] = await db.read<{ n: string }>('SELECT count(*) AS n FROM inspections');
+  const [done] = await db.read<{ n: string }>("SELECT count(*) AS n FROM inspections WHERE status = 'completed'");
+  const [recent] = await db.read<{ n: string }>('SELECT count(*) AS n FROM (SELECT id FROM inspections ORDER BY scheduled_at DESC LIMIT $1) r', [limit]);
+  const [inspectors] = await db.read<{ n: string }>('SELECT count(*) AS n FROM inspectors');
+  return { total: Number(total!.n), completed: Number(done!.n), recent: Number(recent!.n), inspectors: Number(inspectors!.n) };
+}
