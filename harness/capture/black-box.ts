@@ -19,14 +19,14 @@ interface StatementRow {
 
 type Snapshot = Map<string, StatementRow>;
 
-async function snapshot(node: WatchedNode, role: string): Promise<Snapshot> {
+async function snapshot(node: WatchedNode, role: string, database: string | undefined): Promise<Snapshot> {
   try {
     return await withClient(node.adminUrl, async (client) => {
       const { rows } = await client.query<StatementRow>(
         `SELECT s.dbid || ':' || s.queryid AS key, s.query, s.calls::int AS calls, s.rows::int AS rows, s.total_exec_time AS total_ms
-           FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid
-          WHERE r.rolname = $1`,
-        [role],
+           FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid JOIN pg_database d ON d.oid = s.dbid
+          WHERE r.rolname = $1 AND ($2::text IS NULL OR d.datname = $2)`,
+        [role, database ?? null],
       );
       return new Map(rows.map((r) => [r.key, r]));
     });
@@ -42,15 +42,16 @@ async function snapshot(node: WatchedNode, role: string): Promise<Snapshot> {
 }
 
 /**
- * Black-box capture: the statements the database ran for `role` while `fn` ran, from
- * pg_stat_statements deltas on every watched node. Works for any app, driver or
- * language, provided nothing else runs as that role meanwhile (requests one at a time).
+ * Black-box capture: the statements the database ran for `role` (in `database`, when
+ * given) while `fn` ran, from pg_stat_statements deltas on every watched node. Works
+ * for any app, driver or language, provided nothing else runs as that role in that
+ * database meanwhile (requests one at a time).
  */
-export async function captureServerSide<T>(nodes: WatchedNode[], role: string, fn: () => Promise<T>): Promise<{ value: T; events: QueryEvent[] }> {
+export async function captureServerSide<T>(nodes: WatchedNode[], role: string, fn: () => Promise<T>, database?: string): Promise<{ value: T; events: QueryEvent[] }> {
   await loadParser();
-  const before = await Promise.all(nodes.map((n) => snapshot(n, role)));
+  const before = await Promise.all(nodes.map((n) => snapshot(n, role, database)));
   const value = await fn();
-  const after = await Promise.all(nodes.map((n) => snapshot(n, role)));
+  const after = await Promise.all(nodes.map((n) => snapshot(n, role, database)));
   const events: QueryEvent[] = [];
   nodes.forEach((node, i) => {
     for (const [key, row] of after[i]!) {

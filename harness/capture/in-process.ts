@@ -15,11 +15,15 @@ interface Recorder {
 }
 
 const storage = new AsyncLocalStorage<Recorder>();
+// The app's call site of a pool.query(): the pool reaches Client#query later, from its
+// own callbacks, where the app's frame is no longer on the stack.
+const siteStorage = new AsyncLocalStorage<string | undefined>();
 const INSTRUMENTED = Symbol.for('dbproof.capture.instrumented');
 
 /** The first stack frame outside node_modules and outside dbproof's capture code: where the app asked. */
 function callSite(stack: string | undefined): string | undefined {
   for (const line of (stack ?? '').split('\n').slice(1)) {
+    if (line.includes('node:')) continue; // Node's own internals
     const match = /\(?((?:file:\/\/)?\/[^():]+):(\d+):\d+\)?$/.exec(line.trim());
     if (!match) continue;
     const file = match[1]!.replace(/^file:\/\//, '');
@@ -54,7 +58,7 @@ export function instrumentPg(client: typeof pg.Client = pg.Client): void {
     const statement = recorder ? statementOf(args[0]) : undefined;
     if (!recorder || !statement) return original.apply(this, args);
     const values = (Array.isArray(args[1]) ? args[1] : statement.values) as unknown[] | undefined;
-    const site = callSite(new Error().stack);
+    const site = siteStorage.getStore() ?? callSite(new Error().stack);
     const port = Number((this as unknown as { connectionParameters?: { port?: number } }).connectionParameters?.port);
     const started = performance.now();
     const record = (rows: number) => {
@@ -84,6 +88,18 @@ export function instrumentPg(client: typeof pg.Client = pg.Client): void {
   };
 }
 
+/** Wraps `pg.Pool.prototype.query` once, to remember where the app called it. */
+function instrumentPool(pool: typeof pg.Pool = pg.Pool): void {
+  const proto = pool.prototype as unknown as Record<string | symbol, unknown>;
+  if (proto[INSTRUMENTED]) return;
+  const original = proto.query as (...args: unknown[]) => unknown;
+  proto[INSTRUMENTED] = true;
+  proto.query = function instrumentedPoolQuery(this: pg.Pool, ...args: unknown[]): unknown {
+    if (!storage.getStore()) return original.apply(this, args);
+    return siteStorage.run(callSite(new Error().stack), () => original.apply(this, args));
+  };
+}
+
 export interface CaptureResult<T> {
   value: T;
   events: QueryEvent[];
@@ -97,6 +113,7 @@ export interface CaptureResult<T> {
 export async function captureQueries<T>(fn: () => Promise<T> | T, options: { nodes?: KnownNode[] } = {}): Promise<CaptureResult<T>> {
   await loadParser();
   instrumentPg();
+  instrumentPool();
   const recorder: Recorder = { events: [], nodesByPort: new Map((options.nodes ?? []).map((n) => [n.port, n.name])) };
   const value = await storage.run(recorder, fn);
   // A query whose promise settled in the same tick as fn's last await is recorded by now.

@@ -42,7 +42,7 @@ async function request(url: string): Promise<void> {
  * driver's connection set-up happens there), then `repeats` requests one at a time,
  * each attributed the statements the database ran for `role` meanwhile.
  */
-export async function checkEndpoint(options: { urlsBySize: Map<number, string>; nodes: WatchedNode[]; role: string; repeats?: number; operation?: string }): Promise<N1Report> {
+export async function checkEndpoint(options: { urlsBySize: Map<number, string>; nodes: WatchedNode[]; role: string; database?: string; repeats?: number; operation?: string }): Promise<N1Report> {
   const sizes = [...options.urlsBySize.keys()];
   validateSizes(sizes);
   const runs: SizedRun[] = [];
@@ -50,7 +50,7 @@ export async function checkEndpoint(options: { urlsBySize: Map<number, string>; 
     const url = options.urlsBySize.get(size)!;
     await request(url);
     const repeats: QueryEvent[][] = [];
-    for (let i = 0; i < (options.repeats ?? 2); i++) repeats.push((await captureServerSide(options.nodes, options.role, () => request(url))).events);
+    for (let i = 0; i < (options.repeats ?? 2); i++) repeats.push((await captureServerSide(options.nodes, options.role, () => request(url), options.database)).events);
     runs.push({ size, events: minimumOverRepeats(repeats) });
   }
   const operation = options.operation ?? redact(options.urlsBySize.get(sizes[0]!)!);

@@ -1,11 +1,13 @@
 import { UsageError } from '../errors.ts';
 
-export type OptionSpec = { type: 'boolean' } | { type: 'string' };
+export type OptionSpec = { type: 'boolean' } | { type: 'string'; multiple?: boolean };
 
 export interface ParsedArgs {
-  options: Record<string, string | boolean | undefined>;
+  options: Record<string, string | boolean | string[] | undefined>;
   /** Everything after a bare `--` (for `exec`). */
   rest: string[];
+  /** Arguments that are not options, where the command takes them (`n1 <url>`). */
+  positionals: string[];
 }
 
 /**
@@ -14,9 +16,10 @@ export interface ParsedArgs {
  * even when it starts with a dash, so that `--replicas -1` reaches validation and
  * gets a message about the number rather than about parsing.
  */
-export function parseArgs(command: string, argv: string[], spec: Record<string, OptionSpec>, allowRest = false): ParsedArgs {
+export function parseArgs(command: string, argv: string[], spec: Record<string, OptionSpec>, allowRest = false, allowPositionals = false): ParsedArgs {
   const options: ParsedArgs['options'] = {};
   const rest: string[] = [];
+  const positionals: string[] = [];
   for (let i = 0; i < argv.length; i++) {
     const token = argv[i]!;
     if (token === '--') {
@@ -26,6 +29,10 @@ export function parseArgs(command: string, argv: string[], spec: Record<string, 
     }
     if (token === '-h') {
       options.help = true;
+      continue;
+    }
+    if (!token.startsWith('--') && allowPositionals) {
+      positionals.push(token);
       continue;
     }
     if (!token.startsWith('--')) {
@@ -41,19 +48,18 @@ export function parseArgs(command: string, argv: string[], spec: Record<string, 
     if (option.type === 'boolean') {
       if (inlineValue !== undefined) throw new UsageError(`--${name} takes no value (got '${inlineValue}')`);
       options[name] = true;
-    } else if (inlineValue !== undefined) {
-      options[name] = inlineValue;
     } else {
-      const value = argv[++i];
+      const value = inlineValue ?? argv[++i];
       if (value === undefined) throw new UsageError(`--${name} needs a value; see \`dbproof ${command} --help\``);
-      options[name] = value;
+      if ('multiple' in option && option.multiple) options[name] = [...((options[name] as string[] | undefined) ?? []), value];
+      else options[name] = value;
     }
   }
-  return { options, rest };
+  return { options, rest, positionals };
 }
 
 /** A whole number within [min, max], or a message that says what was expected. */
-export function integerOption(name: string, raw: string | boolean | undefined, min: number, max: number): number | undefined {
+export function integerOption(name: string, raw: string | boolean | string[] | undefined, min: number, max: number): number | undefined {
   if (raw === undefined) return undefined;
   const text = String(raw);
   if (!/^\d+$/.test(text) || Number(text) < min || Number(text) > max) {

@@ -4,6 +4,7 @@ import { redact } from '../redact.ts';
 import { doctor } from './commands/doctor.ts';
 import { down } from './commands/down.ts';
 import { exec } from './commands/exec.ts';
+import { n1 } from './commands/n1.ts';
 import { seed } from './commands/seed.ts';
 import { status } from './commands/status.ts';
 import { keep, up } from './commands/up.ts';
@@ -17,13 +18,14 @@ Commands:
   status   role, PID, port, state, replication and lag of each node
   down     stop what \`up\` started
   exec     start a topology, run a command with its URLs in the environment, stop it
+  n1       find N+1 queries behind an HTTP endpoint (any language, any driver)
   seed     load a data set (a built-in profile or your own) into the topology's app database
   doctor   check this machine and say how to install what is missing
 
 \`dbproof <command> --help\` for a command's options.
 Exit codes: 0 ok · 1 a check failed · 2 bad input or missing infrastructure`;
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { up, status, down, exec, seed, doctor, __keep: keep };
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { up, status, down, exec, seed, n1, doctor, __keep: keep };
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -26,7 +26,7 @@ seed with the same data set, scale and seed reuses it.
                    and must own the database: the database is replaced)
   --json           print one JSON object on stdout`;
 
-function numberOption(name: string, raw: string | boolean | undefined, fallback: number, check: (n: number) => boolean, expected: string): number {
+function numberOption(name: string, raw: string | boolean | string[] | undefined, fallback: number, check: (n: number) => boolean, expected: string): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
   if (typeof raw !== 'string' || raw.trim() === '' || !check(value)) throw new UsageError(`--${name} must be ${expected} (got '${raw}')`);

@@ -1,0 +1,27 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+
+const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+
+/** Starts the reference app as its own process (as a system under test is) and resolves with its base URL. */
+export async function startExampleApp(env: { DATABASE_URL: string; DATABASE_REPLICA_URLS?: string; REDIS_URL?: string }): Promise<{ url: string; stop(): Promise<void> }> {
+  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], { env: { ...process.env, ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  let stderr = '';
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  const url = await new Promise<string>((resolve, reject) => {
+    child.stdout!.on('data', (chunk) => {
+      const match = /(http:\/\/127\.0\.0\.1:\d+)/.exec(String(chunk));
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`the example app exited (${code}) before listening: ${stderr}`)));
+  });
+  return {
+    url,
+    stop: () =>
+      new Promise((resolve) => {
+        if (child.exitCode !== null) return resolve();
+        child.once('exit', () => resolve());
+        child.kill('SIGTERM');
+      }),
+  };
+}

@@ -1,0 +1,96 @@
+// The reference app has each classic N+1 next to its fix. Every N+1 endpoint must be
+// flagged (the negative control: the check can fail) and every fix must pass, through
+// both capture paths.
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { captureServerSide, checkEndpoint, checkOperation, type N1Report } from '../../harness/capture/index.ts';
+import { connectTopology } from '../../harness/topology/control/index.ts';
+import { queryRows } from '../../harness/pg/client.ts';
+import { inspections, seed, type ClonedDatabase } from '../../fixtures/index.ts';
+import { connect, type Db } from '../../example/src/db.ts';
+import * as service from '../../example/src/inspections.ts';
+import { startExampleApp } from '../../example/launch.ts';
+import '../../harness/vitest/provided.ts';
+
+const SIZES = [5, 25];
+const topology = connectTopology(inject('dbproof'));
+const withDatabase = (url: string, database: string) => Object.assign(new URL(url), { pathname: `/${database}` }).toString();
+
+let database: ClonedDatabase;
+let app: { url: string; stop(): Promise<void> };
+let db: Db;
+let inspectionId: number;
+
+beforeAll(async () => {
+  // A database of this suite's own: black-box attribution must not see other suites' queries.
+  const snapshot = await seed({ adminUrl: topology.adminUrl, appUrl: topology.primary.url, replicaAdminUrls: topology.replicas.map((r) => r.adminUrl) }, inspections, { scale: 0.005, seed: 11 });
+  database = await snapshot.clone();
+  await Promise.all(topology.replicas.map((r) => r.waitForCatchup(30_000)));
+  const replicaUrls = topology.replicas.map((r) => withDatabase(r.url, database.name));
+  app = await startExampleApp({ DATABASE_URL: database.url, DATABASE_REPLICA_URLS: replicaUrls.join(',') });
+  db = connect(database.url, replicaUrls);
+  const [row] = await queryRows<{ id: string }>(database.url, 'SELECT inspection_id AS id FROM checklist_items GROUP BY 1 HAVING count(*) >= 25 ORDER BY 1 LIMIT 1');
+  inspectionId = Number(row!.id);
+}, 120_000);
+
+afterAll(async () => {
+  await app?.stop();
+  await db?.close();
+  await database?.drop();
+});
+
+const nodes = () => [topology.primary, ...topology.replicas].map((n) => ({ name: n.name, adminUrl: n.adminUrl, port: n.port }));
+const endpoint = (path: string): Promise<N1Report> =>
+  checkEndpoint({ urlsBySize: new Map(SIZES.map((k) => [k, `${app.url}${path.replaceAll('{K}', String(k))}`])), nodes: nodes(), role: 'app', database: database.name });
+
+describe('black-box (the app as a separate process, pg_stat_statements)', () => {
+  test('media fetched per checklist item is flagged, one statement more per item', async () => {
+    const report = await endpoint(`/inspections/${inspectionId}/media?items={K}`);
+    expect(report.findings).toHaveLength(1);
+    expect(report.findings[0]).toMatchObject({ exampleSql: 'SELECT id, url FROM media WHERE checklist_item_id = $1 ORDER BY id', countsBySize: { 5: 5, 25: 25 }, slope: 1 });
+    expect(report.findings[0]!.hint).toMatch(/= ANY\(\$1\)/);
+  });
+
+  test('media fetched in one batched query passes', async () => {
+    const report = await endpoint(`/inspections/${inspectionId}/media-batched?items={K}`);
+    expect(report.findings).toEqual([]);
+    expect(report.shapes.map((s) => s.countsBySize)).toEqual([{ 5: 1, 25: 1 }, { 5: 1, 25: 1 }]);
+  });
+
+  test('the inspector looked up per row is flagged; the join passes', async () => {
+    const perRow = await endpoint('/inspections?limit={K}');
+    expect(perRow.findings.map((f) => f.exampleSql)).toEqual(['SELECT name FROM inspectors WHERE id = $1']);
+    expect((await endpoint('/inspections-joined?limit={K}')).findings).toEqual([]);
+  });
+
+  test('a fixed number of queries is not an N+1, however many', async () => {
+    const report = await endpoint('/dashboard?limit={K}');
+    expect(report.findings).toEqual([]);
+    expect(report.shapes).toHaveLength(4);
+  });
+
+  test('each statement is attributed to the node that ran it: the app reads from the replicas', async () => {
+    const { events } = await captureServerSide(nodes(), 'app', () => fetch(`${app.url}/inspections-joined?limit=3`).then((r) => r.text()), database.name);
+    expect(events.map((e) => e.node).sort()).toEqual(topology.replicas.length > 0 ? [expect.stringMatching(/^replica\d$/)] : ['primary']);
+  });
+});
+
+describe('in-process (captureQueries over node-postgres)', () => {
+  test('the N+1 is flagged with the call site in the app', async () => {
+    const report = await checkOperation('mediaPerItem', (k) => service.mediaPerItem(db, inspectionId, k), SIZES, { nodes: nodes() });
+    expect(report.findings).toHaveLength(1);
+    const [finding] = report.findings;
+    expect(finding!.countsBySize).toEqual({ 5: 5, 25: 25 });
+    expect(finding!.site).toMatch(/example\/src\/db\.ts:\d+$/);
+    expect(finding!.exampleParams).toHaveLength(1);
+  });
+
+  test('the batched version and the join pass', async () => {
+    expect((await checkOperation('mediaBatched', (k) => service.mediaBatched(db, inspectionId, k), SIZES)).findings).toEqual([]);
+    expect((await checkOperation('listJoined', (k) => service.listJoined(db, k), SIZES)).findings).toEqual([]);
+  });
+
+  test('the per-row lookup is flagged', async () => {
+    const report = await checkOperation('listWithInspectorPerRow', (k) => service.listWithInspectorPerRow(db, k), SIZES);
+    expect(report.findings.map((f) => f.exampleSql)).toEqual(['SELECT name FROM inspectors WHERE id = $1']);
+  });
+});
