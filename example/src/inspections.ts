@@ -59,6 +59,22 @@ export async function listJoined(db: Db, limit: number): Promise<InspectionRow[]
   return rows.map((r) => ({ ...r, id: Number(r.id) }));
 }
 
+/** A nested N+1 (1 + K + K·M): inspections, then each one's items, then each item's media count. */
+export async function checklistOverviewNested(db: Db, limit: number): Promise<{ id: number; items: { id: number; media: number }[] }[]> {
+  const list = await db.read<{ id: number }>('SELECT id FROM inspections ORDER BY id LIMIT $1', [limit]);
+  const result = [];
+  for (const inspection of list) {
+    const items = await db.read<{ id: number }>('SELECT id FROM checklist_items WHERE inspection_id = $1 ORDER BY position', [inspection.id]);
+    const withMedia = [];
+    for (const item of items) {
+      const [count] = await db.read<{ n: string }>('SELECT count(*) AS n FROM media WHERE checklist_item_id = $1', [item.id]);
+      withMedia.push({ id: Number(item.id), media: Number(count!.n) });
+    }
+    result.push({ id: Number(inspection.id), items: withMedia });
+  }
+  return result;
+}
+
 /** Not an N+1, however many queries: a fixed number per request, whatever the size. */
 export async function dashboardSummary(db: Db, limit: number): Promise<Record<string, number>> {
   const [total] = await db.read<{ n: string }>('SELECT count(*) AS n FROM inspections');

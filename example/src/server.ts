@@ -16,6 +16,7 @@ const routes: [RegExp, Handler][] = [
   [/^\/inspections\/(\d+)\/media-batched$/, (db, [id], q) => inspections.mediaBatched(db, Number(id), size(q, 'items', 10))],
   [/^\/inspections$/, (db, _, q) => inspections.listWithInspectorPerRow(db, size(q, 'limit', 20))],
   [/^\/inspections-joined$/, (db, _, q) => inspections.listJoined(db, size(q, 'limit', 20))],
+  [/^\/checklist-overview$/, (db, _, q) => inspections.checklistOverviewNested(db, size(q, 'limit', 5))],
   [/^\/dashboard$/, (db, _, q) => inspections.dashboardSummary(db, size(q, 'limit', 20))],
   [/^\/health$/, async () => ({ ok: true })],
 ];

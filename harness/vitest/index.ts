@@ -17,6 +17,7 @@ import type { ClonedDatabase } from '../../fixtures/snapshot/snapshot.ts';
 import { connectTopology, type RemoteTopology } from '../topology/control/index.ts';
 import type { TopologyHandle } from '../topology/control/protocol.ts';
 import './provided.ts';
+import './matchers.ts';
 
 function provided(): TopologyHandle {
   const handle = inject('dbproof');
@@ -67,3 +68,5 @@ export function withDataset(dataset: Dataset, options: SeedOptions = {}) {
 
 export { describe, expect, beforeAll, afterAll, beforeEach, afterEach } from 'vitest';
 export type { RemoteTopology } from '../topology/control/index.ts';
+export { captureQueries } from '../capture/in-process.ts';
+export type { NPlusOneOptions } from './matchers.ts';

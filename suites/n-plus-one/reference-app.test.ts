@@ -2,7 +2,8 @@
 // flagged (the negative control: the check can fail) and every fix must pass, through
 // both capture paths.
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
-import { captureServerSide, checkEndpoint, checkOperation, type N1Report } from '../../harness/capture/index.ts';
+import { captureQueries, captureServerSide, checkEndpoint, checkOperation, type N1Finding, type N1Report } from '../../harness/capture/index.ts';
+import '../../harness/vitest/matchers.ts';
 import { connectTopology } from '../../harness/topology/control/index.ts';
 import { queryRows } from '../../harness/pg/client.ts';
 import { inspections, seed, type ClonedDatabase } from '../../fixtures/index.ts';
@@ -92,5 +93,35 @@ describe('in-process (captureQueries over node-postgres)', () => {
   test('the per-row lookup is flagged', async () => {
     const report = await checkOperation('listWithInspectorPerRow', (k) => service.listWithInspectorPerRow(db, k), SIZES);
     expect(report.findings.map((f) => f.exampleSql)).toEqual(['SELECT name FROM inspectors WHERE id = $1']);
+  });
+});
+
+describe('nested N+1 (1 + K + K·M)', () => {
+  test('each level is reported as its own shape: the items per inspection and the media per item', async () => {
+    const report = await checkOperation('checklistOverviewNested', (k) => service.checklistOverviewNested(db, k), SIZES);
+    expect(report.findings.map((f) => f.exampleSql)).toEqual(['SELECT count(*) AS n FROM media WHERE checklist_item_id = $1', 'SELECT id FROM checklist_items WHERE inspection_id = $1 ORDER BY position']);
+    const [perItem, perInspection] = report.findings as [N1Finding, N1Finding];
+    expect(perInspection.slope).toBe(1);
+    expect(perItem.slope).toBeGreaterThanOrEqual(10); // 10–30 items per inspection
+  });
+});
+
+describe('matchers', () => {
+  test('toHaveNoNPlusOne passes the fix and fails the N+1 with the shape and its counts', async () => {
+    await expect((k: number) => service.mediaBatched(db, inspectionId, k)).toHaveNoNPlusOne({ sizes: SIZES });
+    const failure = await expect((k: number) => service.mediaPerItem(db, inspectionId, k)).toHaveNoNPlusOne({ sizes: SIZES }).then(
+      () => undefined,
+      (error: Error) => error,
+    );
+    expect(failure?.message).toMatch(/expected no N\+1:\nN\+1 in .*1 more statement\(s\) per item\n  query: +SELECT id, url FROM media WHERE checklist_item_id = \$1 ORDER BY id.*\n  counts: +5 → 5, 25 → 25/s);
+  });
+
+  test('toHaveQueryCount and toStayWithinQueryBudget count what a request ran', async () => {
+    const joined = await captureQueries(() => service.listJoined(db, 10));
+    expect(joined).toHaveQueryCount(1);
+    expect(joined.events).toStayWithinQueryBudget({ maxQueries: 1, maxDbMs: 5000 });
+    const perRow = await captureQueries(() => service.listWithInspectorPerRow(db, 10));
+    expect(() => expect(perRow).toStayWithinQueryBudget({ maxQueries: 3 })).toThrow(/query budget broken: 11 statements > 3\n.*10 × SELECT name FROM inspectors WHERE id = \$1/s);
+    expect(() => expect(perRow).toHaveQueryCount(1)).toThrow(/expected 1 statements, received 11/);
   });
 });
