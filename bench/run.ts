@@ -1,8 +1,9 @@
 /** `npm run bench [-- name…]`: runs the named benchmarks (all by default). */
+import { benchCapture } from './capture.ts';
 import { benchFixtures } from './fixtures.ts';
 import { benchTopology } from './topology.ts';
 
-const BENCHMARKS: Record<string, () => Promise<void>> = { topology: benchTopology, fixtures: benchFixtures };
+const BENCHMARKS: Record<string, () => Promise<void>> = { topology: benchTopology, fixtures: benchFixtures, capture: benchCapture };
 
 const names = process.argv.slice(2);
 const unknown = names.filter((n) => !(n in BENCHMARKS));

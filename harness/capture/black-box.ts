@@ -1,5 +1,5 @@
 import { DbproofError } from '../errors.ts';
-import { withClient } from '../pg/client.ts';
+import pg from 'pg';
 import { queryShape, loadParser } from './fingerprint.ts';
 import type { QueryEvent } from './types.ts';
 
@@ -19,25 +19,84 @@ interface StatementRow {
 
 type Snapshot = Map<string, StatementRow>;
 
-async function snapshot(node: WatchedNode, role: string, database: string | undefined): Promise<Snapshot> {
-  try {
-    return await withClient(node.adminUrl, async (client) => {
-      const { rows } = await client.query<StatementRow>(
-        `SELECT s.dbid || ':' || s.queryid AS key, s.query, s.calls::int AS calls, s.rows::int AS rows, s.total_exec_time AS total_ms
-           FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid JOIN pg_database d ON d.oid = s.dbid
-          WHERE r.rolname = $1 AND ($2::text IS NULL OR d.datname = $2)`,
-        [role, database ?? null],
-      );
-      return new Map(rows.map((r) => [r.key, r]));
+const SNAPSHOT_SQL = `SELECT s.dbid || ':' || s.queryid AS key, s.query, s.calls::int AS calls, s.rows::int AS rows, s.total_exec_time AS total_ms
+   FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid JOIN pg_database d ON d.oid = s.dbid
+  WHERE r.rolname = $1 AND ($2::text IS NULL OR d.datname = $2)`;
+
+function explain(node: WatchedNode, error: unknown): Error {
+  if (/pg_stat_statements/.test(String(error))) {
+    return new DbproofError(
+      `pg_stat_statements is not available on ${node.name}: add it to shared_preload_libraries and run CREATE EXTENSION pg_stat_statements (dbproof's topologies have it)`,
+      { cause: error },
+    );
+  }
+  return error as Error;
+}
+
+/**
+ * Watches pg_stat_statements on each node over connections kept open for the whole
+ * check (opening one per snapshot cost ~10 ms of SCRAM authentication each).
+ */
+export class StatementWatcher {
+  private constructor(
+    private readonly nodes: WatchedNode[],
+    private readonly clients: pg.Client[],
+    private readonly role: string,
+    private readonly database: string | undefined,
+  ) {}
+
+  static async open(nodes: WatchedNode[], role: string, database?: string): Promise<StatementWatcher> {
+    await loadParser();
+    const clients = await Promise.all(
+      nodes.map(async (node) => {
+        const client = new pg.Client({ connectionString: node.adminUrl, connectionTimeoutMillis: 5000 });
+        client.on('error', () => {});
+        await client.connect();
+        // dbproof's own statements stay out of the statistics it reads.
+        await client.query('SET pg_stat_statements.track = none').catch(() => {});
+        return client;
+      }),
+    );
+    const watcher = new StatementWatcher(nodes, clients, role, database);
+    await watcher.#snapshots().catch(async (error) => {
+      await watcher.close();
+      throw error;
     });
-  } catch (error) {
-    if (/pg_stat_statements/.test(String(error))) {
-      throw new DbproofError(
-        `pg_stat_statements is not available on ${node.name}: add it to shared_preload_libraries and run CREATE EXTENSION pg_stat_statements (dbproof's topologies have it)`,
-        { cause: error },
-      );
-    }
-    throw error;
+    return watcher;
+  }
+
+  async #snapshots(): Promise<Snapshot[]> {
+    return Promise.all(
+      this.clients.map(async (client, i) => {
+        try {
+          const { rows } = await client.query<StatementRow>(SNAPSHOT_SQL, [this.role, this.database ?? null]);
+          return new Map(rows.map((r) => [r.key, r]));
+        } catch (error) {
+          throw explain(this.nodes[i]!, error);
+        }
+      }),
+    );
+  }
+
+  /** The statements the database ran for the role while `fn` ran. */
+  async capture<T>(fn: () => Promise<T>): Promise<{ value: T; events: QueryEvent[] }> {
+    const before = await this.#snapshots();
+    const value = await fn();
+    const after = await this.#snapshots();
+    const events: QueryEvent[] = [];
+    this.nodes.forEach((node, i) => {
+      for (const [key, row] of after[i]!) {
+        const earlier = before[i]!.get(key);
+        const calls = row.calls - (earlier?.calls ?? 0);
+        if (calls <= 0) continue;
+        events.push({ fingerprint: queryShape(row.query).fingerprint, sql: row.query, durationMs: row.total_ms - (earlier?.total_ms ?? 0), rows: row.rows - (earlier?.rows ?? 0), node: node.name, calls });
+      }
+    });
+    return { value, events };
+  }
+
+  async close(): Promise<void> {
+    await Promise.all(this.clients.map((c) => c.end().catch(() => {})));
   }
 }
 
@@ -48,25 +107,10 @@ async function snapshot(node: WatchedNode, role: string, database: string | unde
  * database meanwhile (requests one at a time).
  */
 export async function captureServerSide<T>(nodes: WatchedNode[], role: string, fn: () => Promise<T>, database?: string): Promise<{ value: T; events: QueryEvent[] }> {
-  await loadParser();
-  const before = await Promise.all(nodes.map((n) => snapshot(n, role, database)));
-  const value = await fn();
-  const after = await Promise.all(nodes.map((n) => snapshot(n, role, database)));
-  const events: QueryEvent[] = [];
-  nodes.forEach((node, i) => {
-    for (const [key, row] of after[i]!) {
-      const earlier = before[i]!.get(key);
-      const calls = row.calls - (earlier?.calls ?? 0);
-      if (calls <= 0) continue;
-      events.push({
-        fingerprint: queryShape(row.query).fingerprint,
-        sql: row.query,
-        durationMs: row.total_ms - (earlier?.total_ms ?? 0),
-        rows: row.rows - (earlier?.rows ?? 0),
-        node: node.name,
-        calls,
-      });
-    }
-  });
-  return { value, events };
+  const watcher = await StatementWatcher.open(nodes, role, database);
+  try {
+    return await watcher.capture(fn);
+  } finally {
+    await watcher.close();
+  }
 }

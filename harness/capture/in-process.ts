@@ -12,12 +12,34 @@ export interface KnownNode {
 interface Recorder {
   events: QueryEvent[];
   nodesByPort: Map<number, string>;
+  /** Traces taken per statement text: a repeated statement needs its site only a few times. */
+  traces: Map<string, number>;
 }
+
+const TRACES_PER_STATEMENT = 3;
 
 const storage = new AsyncLocalStorage<Recorder>();
 // The app's call site of a pool.query(): the pool reaches Client#query later, from its
 // own callbacks, where the app's frame is no longer on the stack.
-const siteStorage = new AsyncLocalStorage<string | undefined>();
+const siteStorage = new AsyncLocalStorage<Trace>();
+
+/**
+ * An unformatted stack: collecting frames is cheap, formatting them is not (it was
+ * most of the capture's overhead), and a site is only read for the few statements
+ * that end up in a finding.
+ */
+interface Trace {
+  stack?: string;
+}
+
+function captureTrace(): Trace {
+  const trace: Trace = {};
+  const limit = Error.stackTraceLimit;
+  Error.stackTraceLimit = 16;
+  Error.captureStackTrace(trace, captureTrace);
+  Error.stackTraceLimit = limit;
+  return trace;
+}
 const INSTRUMENTED = Symbol.for('dbproof.capture.instrumented');
 
 /** The first stack frame outside node_modules and outside dbproof's capture code: where the app asked. */
@@ -58,12 +80,19 @@ export function instrumentPg(client: typeof pg.Client = pg.Client): void {
     const statement = recorder ? statementOf(args[0]) : undefined;
     if (!recorder || !statement) return original.apply(this, args);
     const values = (Array.isArray(args[1]) ? args[1] : statement.values) as unknown[] | undefined;
-    const site = siteStorage.getStore() ?? callSite(new Error().stack);
+    const taken = recorder.traces.get(statement.text) ?? 0;
+    const trace = taken < TRACES_PER_STATEMENT ? (siteStorage.getStore() ?? captureTrace()) : undefined;
+    if (trace) recorder.traces.set(statement.text, taken + 1);
     const port = Number((this as unknown as { connectionParameters?: { port?: number } }).connectionParameters?.port);
     const started = performance.now();
     const record = (rows: number) => {
       const shape = queryShape(statement.text);
-      recorder.events.push({ fingerprint: shape.fingerprint, sql: statement.text, params: values, durationMs: performance.now() - started, rows, node: recorder.nodesByPort.get(port) ?? 'unknown', site, calls: 1 });
+      const event = { fingerprint: shape.fingerprint, sql: statement.text, params: values, durationMs: performance.now() - started, rows, node: recorder.nodesByPort.get(port) ?? 'unknown', calls: 1 } as QueryEvent;
+      if (trace) {
+        let site: string | undefined | null = null;
+        Object.defineProperty(event, 'site', { enumerable: true, get: () => (site === null ? (site = callSite(trace.stack)) : site) });
+      }
+      recorder.events.push(event);
     };
     const rowsOf = (result: unknown) => (Array.isArray(result) ? result.reduce((n, r: { rowCount?: number }) => n + (r?.rowCount ?? 0), 0) : ((result as { rowCount?: number } | undefined)?.rowCount ?? 0));
     const callbackIndex = args.findIndex((a) => typeof a === 'function');
@@ -96,7 +125,7 @@ function instrumentPool(pool: typeof pg.Pool = pg.Pool): void {
   proto[INSTRUMENTED] = true;
   proto.query = function instrumentedPoolQuery(this: pg.Pool, ...args: unknown[]): unknown {
     if (!storage.getStore()) return original.apply(this, args);
-    return siteStorage.run(callSite(new Error().stack), () => original.apply(this, args));
+    return siteStorage.run(captureTrace(), () => original.apply(this, args));
   };
 }
 
@@ -114,7 +143,7 @@ export async function captureQueries<T>(fn: () => Promise<T> | T, options: { nod
   await loadParser();
   instrumentPg();
   instrumentPool();
-  const recorder: Recorder = { events: [], nodesByPort: new Map((options.nodes ?? []).map((n) => [n.port, n.name])) };
+  const recorder: Recorder = { events: [], nodesByPort: new Map((options.nodes ?? []).map((n) => [n.port, n.name])), traces: new Map() };
   const value = await storage.run(recorder, fn);
   // A query whose promise settled in the same tick as fn's last await is recorded by now.
   await new Promise((resolve) => setImmediate(resolve));

@@ -1,5 +1,5 @@
 export { captureQueries, instrumentPg, type KnownNode } from './in-process.ts';
-export { captureServerSide, type WatchedNode } from './black-box.ts';
+export { captureServerSide, StatementWatcher, type WatchedNode } from './black-box.ts';
 export { findNPlusOne, countShapes, perRequestTotals, type SizedRun } from './detect.ts';
 export { checkEndpoint, checkOperation, formatReport, type N1Report } from './n1.ts';
 export { queryShape, loadParser } from './fingerprint.ts';

@@ -1,6 +1,6 @@
 import { DbproofError } from '../errors.ts';
 import { redact } from '../redact.ts';
-import { captureServerSide, type WatchedNode } from './black-box.ts';
+import { StatementWatcher, type WatchedNode } from './black-box.ts';
 import { findNPlusOne, validateSizes, countShapes, type SizedRun } from './detect.ts';
 import { captureQueries, type KnownNode } from './in-process.ts';
 import type { N1Finding, QueryEvent, ShapeCounts } from './types.ts';
@@ -46,12 +46,17 @@ export async function checkEndpoint(options: { urlsBySize: Map<number, string>; 
   const sizes = [...options.urlsBySize.keys()];
   validateSizes(sizes);
   const runs: SizedRun[] = [];
-  for (const size of sizes) {
-    const url = options.urlsBySize.get(size)!;
-    await request(url);
-    const repeats: QueryEvent[][] = [];
-    for (let i = 0; i < (options.repeats ?? 2); i++) repeats.push((await captureServerSide(options.nodes, options.role, () => request(url), options.database)).events);
-    runs.push({ size, events: minimumOverRepeats(repeats) });
+  const watcher = await StatementWatcher.open(options.nodes, options.role, options.database);
+  try {
+    for (const size of sizes) {
+      const url = options.urlsBySize.get(size)!;
+      await request(url);
+      const repeats: QueryEvent[][] = [];
+      for (let i = 0; i < (options.repeats ?? 2); i++) repeats.push((await watcher.capture(() => request(url))).events);
+      runs.push({ size, events: minimumOverRepeats(repeats) });
+    }
+  } finally {
+    await watcher.close();
   }
   const operation = options.operation ?? redact(options.urlsBySize.get(sizes[0]!)!);
   return { operation, sizes, findings: findNPlusOne(operation, runs), shapes: countShapes(runs) };
