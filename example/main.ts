@@ -1,5 +1,6 @@
 // The reference app: `node --import tsx example/main.ts`, configured only by
-// DATABASE_URL, DATABASE_REPLICA_URLS (comma-separated), REDIS_URL (unused so far) and PORT.
+// DATABASE_URL, DATABASE_REPLICA_URLS (comma-separated), REDIS_URL (optional) and PORT.
+import { createCache } from './src/cache.ts';
 import { connect } from './src/db.ts';
 import { createServer } from './src/server.ts';
 
@@ -10,7 +11,8 @@ if (!primary) {
 }
 const replicas = (process.env.DATABASE_REPLICA_URLS ?? '').split(',').filter(Boolean);
 const db = connect(primary, replicas);
-const server = createServer(db);
+const cache = createCache(process.env.REDIS_URL);
+const server = createServer(db, cache);
 server.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
   const address = server.address() as { port: number };
   console.log(`example app listening on http://127.0.0.1:${address.port}`);
@@ -18,6 +20,6 @@ server.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     server.close();
-    void db.close().finally(() => process.exit(0));
+    void Promise.all([db.close(), cache.close()]).finally(() => process.exit(0));
   });
 }

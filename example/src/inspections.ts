@@ -1,3 +1,4 @@
+import type { Cache } from './cache.ts';
 import type { Db } from './db.ts';
 
 /**
@@ -73,6 +74,17 @@ export async function checklistOverviewNested(db: Db, limit: number): Promise<{ 
     result.push({ id: Number(inspection.id), items: withMedia });
   }
   return result;
+}
+
+/** One inspection, read through the cache (60 s). */
+export async function inspectionById(db: Db, cache: Cache, id: number): Promise<InspectionRow | null> {
+  return cache.getOrLoad(`inspection:${id}`, 60, async () => {
+    const [row] = await db.read<{ id: number; site: string; status: string; inspector: string }>(
+      'SELECT i.id, i.site, i.status, p.name AS inspector FROM inspections i JOIN inspectors p ON p.id = i.inspector_id WHERE i.id = $1',
+      [id],
+    );
+    return row ? { ...row, id: Number(row.id) } : null;
+  });
 }
 
 /** Not an N+1, however many queries: a fixed number per request, whatever the size. */

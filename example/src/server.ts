@@ -1,8 +1,9 @@
 import http from 'node:http';
+import type { Cache } from './cache.ts';
 import type { Db } from './db.ts';
 import * as inspections from './inspections.ts';
 
-type Handler = (db: Db, params: string[], query: URLSearchParams) => Promise<unknown>;
+type Handler = (db: Db, params: string[], query: URLSearchParams, cache: Cache) => Promise<unknown>;
 
 const size = (query: URLSearchParams, name: string, fallback: number) => {
   const value = Number(query.get(name) ?? fallback);
@@ -18,10 +19,12 @@ const routes: [RegExp, Handler][] = [
   [/^\/inspections-joined$/, (db, _, q) => inspections.listJoined(db, size(q, 'limit', 20))],
   [/^\/checklist-overview$/, (db, _, q) => inspections.checklistOverviewNested(db, size(q, 'limit', 5))],
   [/^\/dashboard$/, (db, _, q) => inspections.dashboardSummary(db, size(q, 'limit', 20))],
+  [/^\/inspections\/(\d+)$/, (db, [id], _, cache) => inspections.inspectionById(db, cache, Number(id))],
+  [/^\/cache-stats$/, async (_db, _params, _query, cache) => cache.stats()],
   [/^\/health$/, async () => ({ ok: true })],
 ];
 
-export function createServer(db: Db): http.Server {
+export function createServer(db: Db, cache: Cache): http.Server {
   return http.createServer(async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
     const route = routes.find(([pattern]) => pattern.test(url.pathname));
@@ -31,7 +34,7 @@ export function createServer(db: Db): http.Server {
     }
     try {
       const params = route[0].exec(url.pathname)!.slice(1);
-      const body = await route[1](db, params, url.searchParams);
+      const body = await route[1](db, params, url.searchParams, cache);
       response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
     } catch (error) {
       const status = (error as { status?: number }).status ?? 500;

@@ -27,7 +27,7 @@ beforeAll(async () => {
   database = await snapshot.clone();
   await Promise.all(topology.replicas.map((r) => r.waitForCatchup(30_000)));
   const replicaUrls = topology.replicas.map((r) => withDatabase(r.url, database.name));
-  app = await startExampleApp({ DATABASE_URL: database.url, DATABASE_REPLICA_URLS: replicaUrls.join(',') });
+  app = await startExampleApp({ DATABASE_URL: database.url, DATABASE_REPLICA_URLS: replicaUrls.join(','), REDIS_URL: topology.redis?.url ?? '' });
   db = connect(database.url, replicaUrls);
   const [row] = await queryRows<{ id: string }>(database.url, 'SELECT inspection_id AS id FROM checklist_items GROUP BY 1 HAVING count(*) >= 25 ORDER BY 1 LIMIT 1');
   inspectionId = Number(row!.id);
@@ -123,5 +123,38 @@ describe('matchers', () => {
     const perRow = await captureQueries(() => service.listWithInspectorPerRow(db, 10));
     expect(() => expect(perRow).toStayWithinQueryBudget({ maxQueries: 3 })).toThrow(/query budget broken: 11 statements > 3\n.*10 × SELECT name FROM inspectors WHERE id = \$1/s);
     expect(() => expect(perRow).toHaveQueryCount(1)).toThrow(/expected 1 statements, received 11/);
+  });
+});
+
+describe('the reference app caches in Redis', () => {
+  test('a second read of an inspection is served from the cache: no statement reaches the database', async () => {
+    const id = inspectionId + 1;
+    const read = () => captureServerSide(nodes(), 'app', () => fetch(`${app.url}/inspections/${id}`).then((r) => r.json()), database.name);
+    const first = await read();
+    expect(first.events.reduce((n, e) => n + e.calls, 0)).toBe(1);
+    const second = await read();
+    expect(second.events).toEqual([]);
+    expect(second.value).toEqual(first.value);
+  });
+});
+
+describe('ORMs over node-postgres', () => {
+  test('a Knex query is captured in-process like any pg query, and its N+1 is flagged', async () => {
+    const { default: knex } = await import('knex');
+    const orm = knex({ client: 'pg', connection: database.url, pool: { min: 0, max: 1 } });
+    try {
+      const perRow = async (k: number) => {
+        const rows = await orm('inspections').select('id', 'inspector_id').orderBy('id').limit(k);
+        for (const row of rows) await orm('inspectors').where({ id: row.inspector_id }).first('name');
+      };
+      const report = await checkOperation('knex per-row lookup', perRow, SIZES);
+      expect(report.findings).toHaveLength(1);
+      expect(report.findings[0]!.exampleSql).toMatch(/select "name" from "inspectors" where "id" = \$1 limit \$2/);
+      await expect(async (k: number) => {
+        await orm('inspections').join('inspectors', 'inspectors.id', 'inspections.inspector_id').select('inspections.id', 'inspectors.name').limit(k);
+      }).toHaveNoNPlusOne({ sizes: SIZES });
+    } finally {
+      await orm.destroy();
+    }
   });
 });
