@@ -19,6 +19,9 @@ export default defineConfig({
         test: {
           name: 'suites',
           include: ['suites/**/*.test.ts'],
+          // One topology for every suite file, and suites inject faults into it (kill a
+          // replica, freeze it): files take turns, so one suite's fault is not another's failure.
+          fileParallelism: false,
           globalSetup: ['./harness/vitest/global-setup.ts'],
           testTimeout: 90_000,
           hookTimeout: 90_000,

@@ -7,6 +7,7 @@ import { postgresUrl } from '../../pg/client.ts';
 import { generatePassword } from '../../pg/scram.ts';
 import { waitForStreaming } from '../../topology/replication.ts';
 import type { ResolvedTopologySpec } from '../../topology/spec.ts';
+import { describeTopology } from '../../topology/describe.ts';
 import type { Topology, TopologyDescription } from '../../topology/types.ts';
 import { redisUrl } from '../native/redis-node.ts';
 import { DockerControl } from '../containers/docker-node.ts';
@@ -131,25 +132,16 @@ export async function attachComposeTopology(spec: ResolvedTopologySpec, options:
   }
 
   let stopped = false;
-  const describe = (): TopologyDescription => ({
-    provider: 'compose',
-    primary: primary.url,
-    replicas: replicas.map((r) => r.url),
-    redis: redis.url,
-    admin: primary.adminUrl,
-    pids: [primary, ...replicas, redis].map((n) => n.pid).filter((p): p is number => p !== undefined),
-    nodes: [
-      ...[primary, ...replicas].map((n) => ({ name: n.name, kind: 'postgres' as const, port: n.port, url: n.adminUrl, container: n.docker.containerId })),
-      { name: 'redis', kind: 'redis' as const, port: redis.port, url: redis.url, container: redis.docker.containerId },
-    ],
-  });
+  const container = (n: { docker: { containerId: string } }) => ({ container: n.docker.containerId });
+  const pids = () => [primary, ...replicas, redis].map((n) => n.pid).filter((p): p is number => p !== undefined);
+  const describe = (): TopologyDescription => describeTopology('compose', { primary, replicas, redis, pids: pids() }, { postgres: container, redis: container });
   return {
     provider: 'compose',
     primary,
     replicas,
     redis,
     adminUrl: primary.adminUrl,
-    pids: () => describe().pids,
+    pids,
     describe,
     stop: async () => {
       if (stopped) return;

@@ -7,6 +7,7 @@ import { generatePassword, scramVerifier } from '../../pg/scram.ts';
 import { Watchdog } from '../../process/watchdog.ts';
 import { waitForReplayed, waitForStreaming } from '../../topology/replication.ts';
 import type { ResolvedTopologySpec } from '../../topology/spec.ts';
+import { describeTopology } from '../../topology/describe.ts';
 import type { Topology, TopologyDescription } from '../../topology/types.ts';
 import { freePorts } from '../native/ports.ts';
 import { redisUrl } from '../native/redis-node.ts';
@@ -53,18 +54,8 @@ class ContainersTopology implements Topology {
   }
 
   describe(): TopologyDescription {
-    return {
-      provider: 'containers',
-      primary: this.primary.url,
-      replicas: this.replicas.map((r) => r.url),
-      redis: this.redis?.url ?? null,
-      admin: this.adminUrl,
-      pids: this.pids(),
-      nodes: [
-        ...[this.primary, ...this.replicas].map((n) => ({ name: n.name, kind: 'postgres' as const, port: n.port, url: n.adminUrl, container: n.docker.containerId })),
-        ...(this.redis ? [{ name: 'redis', kind: 'redis' as const, port: this.redis.port, url: this.redis.url, container: this.redis.docker.containerId }] : []),
-      ],
-    };
+    const container = (n: { docker: { containerId: string } }) => ({ container: n.docker.containerId });
+    return describeTopology('containers', { primary: this.primary, replicas: this.replicas, redis: this.redis, pids: this.pids() }, { postgres: container, redis: container });
   }
 
   /** Container ids and the network id, for tests that check nothing is left. */

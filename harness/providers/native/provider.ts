@@ -8,6 +8,7 @@ import { generatePassword, scramVerifier } from '../../pg/scram.ts';
 import { Watchdog } from '../../process/watchdog.ts';
 import { waitForReplayed, waitForStreaming } from '../../topology/replication.ts';
 import type { ResolvedTopologySpec } from '../../topology/spec.ts';
+import { describeTopology } from '../../topology/describe.ts';
 import type { PgNode, SeedCacheControl, Topology, TopologyDescription } from '../../topology/types.ts';
 import { findPostgresBinaries, findRedisServer, type PostgresBinaries } from './binaries.ts';
 import { lookupSeedCache, storeSeedCache } from './seed-cache.ts';
@@ -52,18 +53,10 @@ class NativeTopology implements Topology {
   }
 
   describe(): TopologyDescription {
-    return {
-      provider: 'native',
-      primary: this.primary.url,
-      replicas: this.replicas.map((r) => r.url),
-      redis: this.redis?.url ?? null,
-      admin: this.adminUrl,
-      pids: this.pids(),
-      nodes: [
-        ...[this.primary, ...this.replicas].map((n) => ({ name: n.name, kind: 'postgres' as const, port: n.port, url: n.adminUrl, pidFile: path.join(n.dataDir, 'postmaster.pid') })),
-        ...(this.redis ? [{ name: 'redis', kind: 'redis' as const, port: this.redis.port, url: this.redis.url, pidFile: this.redis.pidFile }] : []),
-      ],
-    };
+    return describeTopology('native', { primary: this.primary, replicas: this.replicas, redis: this.redis, pids: this.pids() }, {
+      postgres: (n) => ({ pidFile: path.join(n.dataDir, 'postmaster.pid') }),
+      redis: (n) => ({ pidFile: n.pidFile }),
+    });
   }
 
   async stop(): Promise<void> {
