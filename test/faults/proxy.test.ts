@@ -1,0 +1,92 @@
+import pg from 'pg';
+import { afterAll, afterEach, beforeAll, describe, expect, test } from 'vitest';
+import { startTopology, type Topology } from '../../harness/index.ts';
+import { startFaultProxy, type FaultProxy } from '../../harness/faults/proxy.ts';
+
+let topology: Topology;
+let proxy: FaultProxy;
+
+/** The app's URL, through the proxy. */
+const viaProxy = () => Object.assign(new URL(topology.primary.url), { port: String(proxy.port) }).toString();
+
+async function timed<T>(fn: () => Promise<T>): Promise<{ value: T; ms: number }> {
+  const started = performance.now();
+  const value = await fn();
+  return { value, ms: performance.now() - started };
+}
+
+beforeAll(async () => {
+  topology = await startTopology({ replicas: 0, redis: false });
+  proxy = await startFaultProxy({ port: topology.primary.port });
+});
+afterEach(() => proxy.reset());
+afterAll(async () => {
+  await proxy?.close();
+  await topology?.stop();
+});
+
+describe('fault proxy', () => {
+  test('without toxics it is a transparent pipe', async () => {
+    const client = new pg.Client(viaProxy());
+    await client.connect();
+    expect((await client.query('SELECT 41 + 1 AS answer')).rows).toEqual([{ answer: 42 }]);
+    await client.end();
+  });
+
+  test('latency delays every response by at least the latency, on open connections too', async () => {
+    const client = new pg.Client(viaProxy());
+    await client.connect();
+    proxy.addToxic({ type: 'latency', latency: 300 });
+    const { ms } = await timed(() => client.query('SELECT 1'));
+    expect(ms).toBeGreaterThanOrEqual(290);
+    proxy.reset();
+    await client.end();
+  });
+
+  test('timeout is a black hole: nothing comes back, the client must time out on its own', async () => {
+    proxy.addToxic({ type: 'timeout', timeout: 0 });
+    const client = new pg.Client({ connectionString: viaProxy(), connectionTimeoutMillis: 500 });
+    client.on('error', () => {});
+    await expect(client.connect()).rejects.toThrow(/timeout/i);
+    proxy.reset();
+    const after = new pg.Client(viaProxy());
+    await after.connect();
+    expect((await after.query('SELECT 1 AS ok')).rows).toEqual([{ ok: 1 }]);
+    await after.end();
+  });
+
+  test('reset_peer resets open connections', async () => {
+    const client = new pg.Client(viaProxy());
+    const errors: Error[] = [];
+    client.on('error', (error) => errors.push(error));
+    await client.connect();
+    proxy.addToxic({ type: 'reset_peer', timeout: 50 });
+    await expect(client.query('SELECT pg_sleep(2)')).rejects.toThrow(/ECONNRESET|Connection terminated/);
+  });
+
+  test('bandwidth paces a large result to at most the rate', async () => {
+    const client = new pg.Client(viaProxy());
+    await client.connect();
+    proxy.addToxic({ type: 'bandwidth', rate: 100 }); // 100 KB/s
+    const { ms } = await timed(() => client.query("SELECT repeat('x', 200 * 1024) AS blob"));
+    expect(ms).toBeGreaterThanOrEqual(1500); // 200 KB at 100 KB/s, less the first chunk
+    proxy.reset();
+    await client.end();
+  });
+
+  test('slow_close holds the close back', async () => {
+    proxy.addToxic({ type: 'slow_close', delay: 400, direction: 'upstream' });
+    const client = new pg.Client(viaProxy());
+    await client.connect();
+    const before = proxy.connections();
+    await client.end();
+    expect(proxy.connections()).toBe(before); // still open on the proxy's side
+    await new Promise((resolve) => setTimeout(resolve, 700));
+    expect(proxy.connections()).toBe(before - 1);
+  });
+
+  test('a toxic name may be active once', () => {
+    proxy.addToxic({ type: 'latency', latency: 10, name: 'slow' });
+    expect(() => proxy.addToxic({ type: 'latency', latency: 20, name: 'slow' })).toThrow(/already active/);
+  });
+});
