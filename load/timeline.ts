@@ -1,0 +1,90 @@
+import * as hdr from 'hdr-histogram-js';
+
+/** Latencies are recorded in microseconds, up to 60 s, with 3 significant digits. */
+function histogram(): hdr.Histogram {
+  return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
+}
+
+export interface Bucket {
+  /** Start of the bucket, ms after the load started. */
+  t: number;
+  requests: number;
+  errors: number;
+  p50Ms: number;
+  p99Ms: number;
+  maxMs: number;
+}
+
+/**
+ * Samples of a load, bucketed by the time each request was due to start (per 100 ms
+ * by default), with an HDR histogram per bucket and one for the whole run.
+ */
+export class Timeline {
+  readonly bucketMs: number;
+  readonly overall = histogram();
+  readonly #buckets = new Map<number, { requests: number; errors: number; latency: hdr.Histogram }>();
+  #errors = 0;
+
+  constructor(bucketMs = 100) {
+    this.bucketMs = bucketMs;
+  }
+
+  /** A request due at `t` ms that took `latencyMs` (from its due time) and failed or not. */
+  record(t: number, latencyMs: number, ok: boolean): void {
+    const start = Math.floor(t / this.bucketMs) * this.bucketMs;
+    let bucket = this.#buckets.get(start);
+    if (!bucket) this.#buckets.set(start, (bucket = { requests: 0, errors: 0, latency: histogram() }));
+    bucket.requests++;
+    const micros = Math.max(1, Math.round(latencyMs * 1000));
+    bucket.latency.recordValue(micros);
+    this.overall.recordValue(micros);
+    if (!ok) {
+      bucket.errors++;
+      this.#errors++;
+    }
+  }
+
+  get errors(): number {
+    return this.#errors;
+  }
+
+  get requests(): number {
+    return this.overall.totalCount;
+  }
+
+  /** Overall percentile in ms, e.g. percentile(99). */
+  percentile(p: number): number {
+    return this.overall.getValueAtPercentile(p) / 1000;
+  }
+
+  buckets(): Bucket[] {
+    return [...this.#buckets.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([t, b]) => ({ t, requests: b.requests, errors: b.errors, p50Ms: b.latency.getValueAtPercentile(50) / 1000, p99Ms: b.latency.getValueAtPercentile(99) / 1000, maxMs: b.latency.maxValue / 1000 }));
+  }
+}
+
+export interface FaultImpact {
+  /** Failed requests due from the fault on. */
+  errorsDuringFault: number;
+  /** From the fault to the start of the first bucket after which every bucket has no error and p99 within budget; null when it never recovers in the run. */
+  timeToRecoverMs: number | null;
+  /** The worst bucket p99 from the fault on. */
+  worstP99Ms: number;
+}
+
+/** What a fault at `faultAtMs` did to the load: errors, time to recover, worst p99 (buckets of `bucketMs`). */
+export function faultImpact(buckets: Bucket[], faultAtMs: number, p99BudgetMs: number, bucketMs = 100): FaultImpact {
+  const after = buckets.filter((b) => b.t + bucketMs > faultAtMs);
+  const healthy = (b: Bucket) => b.errors === 0 && b.p99Ms <= p99BudgetMs;
+  let recoveredAt: number | null = null;
+  for (let i = after.length - 1; i >= 0; i--) {
+    if (!healthy(after[i]!)) break;
+    recoveredAt = after[i]!.t;
+  }
+  return {
+    errorsDuringFault: after.reduce((n, b) => n + b.errors, 0),
+    timeToRecoverMs: recoveredAt === null ? null : Math.max(0, recoveredAt - faultAtMs),
+    worstP99Ms: after.reduce((worst, b) => Math.max(worst, b.p99Ms), 0),
+  };
+}
