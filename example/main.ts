@@ -1,7 +1,7 @@
 // The reference app: `node --import tsx example/main.ts`, configured only by
 // DATABASE_URL, DATABASE_REPLICA_URLS (comma-separated), REDIS_URL (optional) and PORT.
 import { createCache } from './src/cache.ts';
-import { connect } from './src/db.ts';
+import { connect, optionsFromEnv } from './src/db.ts';
 import { createServer } from './src/server.ts';
 
 const primary = process.env.DATABASE_URL;
@@ -10,7 +10,7 @@ if (!primary) {
   process.exit(2);
 }
 const replicas = (process.env.DATABASE_REPLICA_URLS ?? '').split(',').filter(Boolean);
-const db = connect(primary, replicas);
+const db = connect(primary, replicas, optionsFromEnv());
 const cache = createCache(process.env.REDIS_URL);
 const server = createServer(db, cache);
 server.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
