@@ -4,7 +4,7 @@ import { fileURLToPath } from 'node:url';
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
 /** Starts the reference app as its own process (as a system under test is) and resolves with its base URL. */
-export async function startExampleApp(env: { DATABASE_URL: string; DATABASE_REPLICA_URLS?: string; REDIS_URL?: string; EXAMPLE_TIMEOUTS?: 'off'; EXAMPLE_READ_FAILOVER?: 'off' }): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startExampleApp(env: { DATABASE_URL: string; DATABASE_REPLICA_URLS?: string; REDIS_URL?: string; EXAMPLE_TIMEOUTS?: 'off'; EXAMPLE_READ_FAILOVER?: 'off'; EXAMPLE_CACHE_FALLBACK?: 'off' }): Promise<{ url: string; stop(): Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], { env: { ...process.env, ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));

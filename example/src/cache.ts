@@ -12,7 +12,12 @@ export interface Cache {
   close(): Promise<void>;
 }
 
-export function createCache(url: string | undefined): Cache {
+/**
+ * `fallback: false` (EXAMPLE_CACHE_FALLBACK=off) makes a Redis failure fail the request:
+ * only the negative control of dbproof's Redis-loss suite runs the app that way.
+ */
+export function createCache(url: string | undefined, options: { fallback?: boolean } = {}): Cache {
+  const fallback = options.fallback ?? true;
   const counters = { hits: 0, misses: 0, errors: 0 };
   const redis = url ? new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 0, commandTimeout: 200, enableOfflineQueue: false, retryStrategy: () => 500 }) : undefined;
   redis?.on('error', () => {});
@@ -25,8 +30,9 @@ export function createCache(url: string | undefined): Cache {
             counters.hits++;
             return JSON.parse(cached);
           }
-        } catch {
+        } catch (error) {
           counters.errors++;
+          if (!fallback) throw error;
         }
       }
       counters.misses++;
