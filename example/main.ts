@@ -11,7 +11,7 @@ if (!primary) {
 }
 const replicas = (process.env.DATABASE_REPLICA_URLS ?? '').split(',').filter(Boolean);
 const db = connect(primary, replicas, optionsFromEnv());
-const cache = createCache(process.env.REDIS_URL, { fallback: process.env.EXAMPLE_CACHE_FALLBACK !== 'off' });
+const cache = createCache(process.env.REDIS_URL, { fallback: process.env.EXAMPLE_CACHE_FALLBACK !== 'off', prefix: `${new URL(primary).pathname.slice(1)}:` });
 const server = createServer(db, cache);
 server.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
   const address = server.address() as { port: number };

@@ -16,8 +16,10 @@ export interface Cache {
  * `fallback: false` (EXAMPLE_CACHE_FALLBACK=off) makes a Redis failure fail the request:
  * only the negative control of dbproof's Redis-loss suite runs the app that way.
  */
-export function createCache(url: string | undefined, options: { fallback?: boolean } = {}): Cache {
+export function createCache(url: string | undefined, options: { fallback?: boolean; prefix?: string } = {}): Cache {
   const fallback = options.fallback ?? true;
+  // Keys are namespaced (by database): apps sharing one Redis must not read each other's entries.
+  const prefix = options.prefix ?? '';
   const counters = { hits: 0, misses: 0, errors: 0 };
   const redis = url ? new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 0, commandTimeout: 200, enableOfflineQueue: false, retryStrategy: () => 500 }) : undefined;
   redis?.on('error', () => {});
@@ -25,7 +27,7 @@ export function createCache(url: string | undefined, options: { fallback?: boole
     async getOrLoad(key, ttlSeconds, load) {
       if (redis) {
         try {
-          const cached = await redis.get(key);
+          const cached = await redis.get(prefix + key);
           if (cached !== null) {
             counters.hits++;
             return JSON.parse(cached);
@@ -37,11 +39,11 @@ export function createCache(url: string | undefined, options: { fallback?: boole
       }
       counters.misses++;
       const value = await load();
-      if (redis) await redis.set(key, JSON.stringify(value), 'EX', ttlSeconds).catch(() => counters.errors++);
+      if (redis) await redis.set(prefix + key, JSON.stringify(value), 'EX', ttlSeconds).catch(() => counters.errors++);
       return value;
     },
     async invalidate(key) {
-      await redis?.del(key).catch(() => counters.errors++);
+      await redis?.del(prefix + key).catch(() => counters.errors++);
     },
     stats: () => ({ ...counters }),
     async close() {

@@ -4,7 +4,8 @@
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { runSchedule } from '../../harness/faults/index.ts';
 import { connectTopology } from '../../harness/topology/control/index.ts';
-import { inspections, Rng, seed, zipf, type ClonedDatabase } from '../../fixtures/index.ts';
+import { inspections, Rng, zipf } from '../../fixtures/index.ts';
+import { seedPrivateDatabase, type PrivateDatabase } from '../../harness/vitest/private-database.ts';
 import { startExampleApp } from '../../example/launch.ts';
 import { runOpenLoad } from '../../load/engines/open-model.ts';
 import { faultImpact } from '../../load/timeline.ts';
@@ -13,14 +14,12 @@ import '../../harness/vitest/provided.ts';
 const BUDGET = { timeToRecoverMs: 2000, maxErrors: 1, p99Ms: 1000, hitRateAfterReturn: 0.5 };
 const topology = connectTopology(inject('dbproof'));
 type App = { url: string; stop(): Promise<void> };
-let database: ClonedDatabase;
+let database: PrivateDatabase;
 let withFallback: App;
 let withoutFallback: App;
 
 beforeAll(async () => {
-  const snapshot = await seed({ adminUrl: topology.adminUrl, appUrl: topology.primary.url, replicaAdminUrls: topology.replicas.map((r) => r.adminUrl) }, inspections, { scale: 0.002, seed: 5 });
-  database = await snapshot.clone();
-  await Promise.all(topology.replicas.map((r) => r.waitForCatchup(30_000)));
+  database = await seedPrivateDatabase(topology, inspections, { scale: 0.002, seed: 5 });
   const env = { DATABASE_URL: database.url, REDIS_URL: topology.redis!.url };
   [withFallback, withoutFallback] = await Promise.all([startExampleApp(env), startExampleApp({ ...env, EXAMPLE_CACHE_FALLBACK: 'off' })]);
 }, 120_000);

@@ -5,7 +5,8 @@
 import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
 import { runSchedule } from '../../harness/faults/index.ts';
 import { connectTopology } from '../../harness/topology/control/index.ts';
-import { inspections, seed, type ClonedDatabase } from '../../fixtures/index.ts';
+import { inspections } from '../../fixtures/index.ts';
+import { seedPrivateDatabase, type PrivateDatabase } from '../../harness/vitest/private-database.ts';
 import { startExampleApp } from '../../example/launch.ts';
 import { runOpenLoad } from '../../load/engines/open-model.ts';
 import { faultImpact, type FaultImpact } from '../../load/timeline.ts';
@@ -19,18 +20,15 @@ const FAULT_FOR = 4000;
 const BUCKET_MS = 250;
 
 const topology = connectTopology(inject('dbproof'));
-const withDatabase = (url: string, database: string) => Object.assign(new URL(url), { pathname: `/${database}` }).toString();
 type App = { url: string; stop(): Promise<void> };
 let lastError = '';
 
-let database: ClonedDatabase;
+let database: PrivateDatabase;
 const apps: Record<'resilient' | 'noTimeouts' | 'noFailover', App | undefined> = { resilient: undefined, noTimeouts: undefined, noFailover: undefined };
 
 beforeAll(async () => {
-  const snapshot = await seed({ adminUrl: topology.adminUrl, appUrl: topology.primary.url, replicaAdminUrls: topology.replicas.map((r) => r.adminUrl) }, inspections, { scale: 0.002, seed: 5 });
-  database = await snapshot.clone();
-  await Promise.all(topology.replicas.map((r) => r.waitForCatchup(30_000)));
-  const env = { DATABASE_URL: database.url, DATABASE_REPLICA_URLS: topology.replicas.map((r) => withDatabase(r.url, database.name)).join(',') };
+  database = await seedPrivateDatabase(topology, inspections, { scale: 0.002, seed: 5 });
+  const env = { DATABASE_URL: database.url, DATABASE_REPLICA_URLS: database.replicaUrls.join(',') };
   [apps.resilient, apps.noTimeouts, apps.noFailover] = await Promise.all([
     startExampleApp(env),
     startExampleApp({ ...env, EXAMPLE_TIMEOUTS: 'off' }),

@@ -6,7 +6,8 @@ import { captureQueries, captureServerSide, checkEndpoint, checkOperation, type 
 import '../../harness/vitest/matchers.ts';
 import { connectTopology } from '../../harness/topology/control/index.ts';
 import { queryRows } from '../../harness/pg/client.ts';
-import { inspections, seed, type ClonedDatabase } from '../../fixtures/index.ts';
+import { inspections } from '../../fixtures/index.ts';
+import { seedPrivateDatabase, type PrivateDatabase } from '../../harness/vitest/private-database.ts';
 import { connect, type Db } from '../../example/src/db.ts';
 import * as service from '../../example/src/inspections.ts';
 import { startExampleApp } from '../../example/launch.ts';
@@ -14,19 +15,15 @@ import '../../harness/vitest/provided.ts';
 
 const SIZES = [5, 25];
 const topology = connectTopology(inject('dbproof'));
-const withDatabase = (url: string, database: string) => Object.assign(new URL(url), { pathname: `/${database}` }).toString();
-
-let database: ClonedDatabase;
+let database: PrivateDatabase;
 let app: { url: string; stop(): Promise<void> };
 let db: Db;
 let inspectionId: number;
 
 beforeAll(async () => {
   // A database of this suite's own: black-box attribution must not see other suites' queries.
-  const snapshot = await seed({ adminUrl: topology.adminUrl, appUrl: topology.primary.url, replicaAdminUrls: topology.replicas.map((r) => r.adminUrl) }, inspections, { scale: 0.005, seed: 11 });
-  database = await snapshot.clone();
-  await Promise.all(topology.replicas.map((r) => r.waitForCatchup(30_000)));
-  const replicaUrls = topology.replicas.map((r) => withDatabase(r.url, database.name));
+  database = await seedPrivateDatabase(topology, inspections, { scale: 0.005, seed: 11 });
+  const replicaUrls = database.replicaUrls;
   app = await startExampleApp({ DATABASE_URL: database.url, DATABASE_REPLICA_URLS: replicaUrls.join(','), REDIS_URL: topology.redis?.url ?? '' });
   db = connect(database.url, replicaUrls);
   const [row] = await queryRows<{ id: string }>(database.url, 'SELECT inspection_id AS id FROM checklist_items GROUP BY 1 HAVING count(*) >= 25 ORDER BY 1 LIMIT 1');
