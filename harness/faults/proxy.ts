@@ -17,7 +17,7 @@ export type Toxic =
   | { type: 'timeout'; name?: string; direction?: Direction; timeout: number }
   /** Resets the connection (TCP RST) `timeout` ms after the toxic applies to it. */
   | { type: 'reset_peer'; name?: string; direction?: Direction; timeout: number }
-  /** Delays the close of a connection by `delay` ms. */
+  /** Delays the close of a connection by `delay` ms, whichever side closes first. */
   | { type: 'slow_close'; name?: string; direction?: Direction; delay: number };
 
 type NamedToxic = Toxic & { name: string; direction: Direction };
@@ -129,16 +129,21 @@ export async function startFaultProxy(upstream: { host?: string; port: number },
       upstreamSocket.destroy();
       pairs.delete(pair);
     };
-    // slow_close: the side that closed first is passed on to the other only after the delay.
-    const closeAfterDelay = (direction: Direction) => () => {
-      const slow = toxics.find((t) => t.type === 'slow_close' && t.direction === direction) as { delay: number } | undefined;
+    // slow_close: whichever side closes first, the close reaches the other only after the
+    // delay (which side goes first is a race the app does not control: a Terminate
+    // message makes the server close at about the time the client does).
+    let closing = false;
+    const closeAfterDelay = () => {
+      if (closing) return;
+      closing = true;
+      const slow = toxics.find((t) => t.type === 'slow_close') as { delay: number } | undefined;
       if (slow) pair.timers.push(setTimeout(teardown, slow.delay));
       else teardown();
     };
     client.on('error', teardown);
     upstreamSocket.on('error', teardown);
-    client.on('close', closeAfterDelay('upstream'));
-    upstreamSocket.on('close', closeAfterDelay('downstream'));
+    client.on('close', closeAfterDelay);
+    upstreamSocket.on('close', closeAfterDelay);
   });
   await new Promise<void>((resolve, reject) => {
     server.once('error', reject);
