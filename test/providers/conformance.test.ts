@@ -143,10 +143,10 @@ describe.skipIf(!engine)('docker-compose.yml', () => {
     ]);
     expect(report.nodes.filter((n) => n.role === 'replica').every((n) => typeof n.lagBytes === 'number')).toBe(true);
     expect(report.nodes.every((n) => n.pid !== null)).toBe(true);
-    expect(report.nodes.map((n) => n.port)).toEqual([55432, 55433, 55434, 56379]);
+    expect(report.nodes.map((n) => n.port)).toEqual([25432, 25433, 25434, 26379]);
   });
 
   test('its ports answer on 127.0.0.1 with the app role', async () => {
-    expect(await queryRows('postgres://app:dbproof-local-app@127.0.0.1:55433/app', 'SELECT pg_is_in_recovery() AS standby, current_user AS who')).toEqual([{ standby: true, who: 'app' }]);
+    expect(await queryRows('postgres://app:dbproof-local-app@127.0.0.1:25433/app', 'SELECT pg_is_in_recovery() AS standby, current_user AS who')).toEqual([{ standby: true, who: 'app' }]);
   });
 });
