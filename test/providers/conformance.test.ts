@@ -9,15 +9,15 @@ import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../support/temp.ts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { runCli } from '../support/cli.ts';
+import { runCli, startCli } from '../support/cli.ts';
+import { pingRedis } from '../../harness/providers/native/redis-node.ts';
 import { startTopology, type Topology, type ProviderName } from '../../harness/index.ts';
 import { queryRows } from '../../harness/pg/client.ts';
 import { isAlive } from '../support/processes.ts';
-import { announceSkip, dockerEngineAnswers, networksOf, stillPresent } from '../support/docker.ts';
+import { dockerForTests, networksOf, resourcesPublishing, stillPresent } from '../support/docker.ts';
 
-const engine = dockerEngineAnswers();
 const providers: ProviderName[] = ['native', 'containers', 'compose'];
-if (!engine) announceSkip('the containers and compose providers of the conformance suite');
+const engine = dockerForTests('the containers and compose providers of the conformance suite');
 
 describe.each(providers)('provider %s', (provider) => {
   const needsEngine = provider !== 'native';
@@ -78,9 +78,13 @@ describe.each(providers)('provider %s', (provider) => {
   it('Redis can be paused and resumed, killed and started', async () => {
     const redis = topology.redis!;
     await redis.pause();
+    await expect(pingRedis(redis.url, 500)).rejects.toThrow();
     await redis.resume();
+    await pingRedis(redis.url, 2000);
     await redis.kill();
+    await expect(pingRedis(redis.url, 500)).rejects.toThrow();
     await redis.start();
+    await pingRedis(redis.url, 2000);
   });
 
   it('a promoted replica takes writes after the primary is killed', async () => {
@@ -114,6 +118,24 @@ const compose = async (...args: string[]) => {
     return run('docker-compose', args, { cwd: root });
   }
 };
+
+describe.skipIf(!engine)('dbproof up --provider compose', () => {
+  test('a compose topology dbproof brought up is taken down even when `up` is SIGKILLed', async () => {
+    const { child, firstLine } = await startCli(['up', '--provider', 'compose', '--json'], { cwd: root, env: { DBPROOF_STATE_DIR: tempDir('compose-kill') } });
+    const up = JSON.parse(firstLine) as { primary: string; replicas: string[]; redis: string };
+    const resources = resourcesPublishing([up.primary, ...up.replicas, up.redis].map((u) => Number(new URL(u).port)));
+    expect(resources.containers).toHaveLength(4);
+    expect(new URL(up.primary).password).not.toBe('dbproof-local-admin'); // fresh passwords, not the file's defaults
+    child.kill('SIGKILL');
+    const deadline = Date.now() + 20_000;
+    let left = stillPresent(resources);
+    while (left.length > 0 && Date.now() < deadline) {
+      await new Promise((resolve) => setTimeout(resolve, 250));
+      left = stillPresent(resources);
+    }
+    expect(left).toEqual([]);
+  }, 180_000);
+});
 
 describe.skipIf(!engine)('docker-compose.yml', () => {
   beforeAll(async () => {

@@ -10,10 +10,9 @@ import { startTopology, type Topology } from '../../harness/index.ts';
 import { queryRows } from '../../harness/pg/client.ts';
 import type { ContainerPgNode } from '../../harness/providers/containers/nodes.ts';
 import { runCli, startCli } from '../support/cli.ts';
-import { announceSkip, dockerEngineAnswers, resourcesPublishing, stillPresent } from '../support/docker.ts';
+import { dockerForTests, resourcesPublishing, stillPresent } from '../support/docker.ts';
 
-const engine = dockerEngineAnswers();
-if (!engine) announceSkip('the containers provider tests');
+const engine = dockerForTests('the containers provider tests');
 
 function reachable(port: number, timeoutMs = 1500): Promise<boolean> {
   return new Promise((resolve) => {

@@ -28,10 +28,19 @@ export function dockerEngineAnswers(): boolean {
   }
 }
 
-/** Says loudly why container tests do not run, so that a skipped run is never mistaken for a green one. */
-export function announceSkip(what: string): void {
-  const line = `!!! SKIPPED: ${what}: no Docker engine answers on this machine (start one: apt-get install -y docker.io && dockerd &) !!!`;
+/**
+ * Whether the Docker tests of a file can run. Without an engine they are skipped with a
+ * loud banner on a developer's machine, but where DBPROOF_REQUIRE_DOCKER=1 (as .ci/run
+ * sets it) a missing engine fails the file: a CI run must never go green because the
+ * tests that would have failed did not run.
+ */
+export function dockerForTests(what: string): boolean {
+  if (dockerEngineAnswers()) return true;
+  const reason = `${what}: no Docker engine answers on this machine (start one: apt-get install -y docker.io && dockerd &)`;
+  if (process.env.DBPROOF_REQUIRE_DOCKER === '1') throw new Error(`DBPROOF_REQUIRE_DOCKER=1 but ${reason}`);
+  const line = `!!! SKIPPED: ${reason} !!!`;
   console.warn(`\n${'!'.repeat(line.length)}\n${line}\n${'!'.repeat(line.length)}\n`);
+  return false;
 }
 
 export function dockerLines(args: string[]): string[] {

@@ -214,6 +214,7 @@ describe('synchronous replication', () => {
       await queryRows(topology.primary.url, 'CREATE TABLE writes (id int)');
       await topology.replicas[0]!.pause();
       await queryRows(topology.primary.url, 'INSERT INTO writes VALUES (1)');
+      expect(await queryRows(topology.primary.url, 'SELECT count(*)::int AS n FROM writes')).toEqual([{ n: 1 }]);
       await topology.replicas[0]!.resume();
     } finally {
       await topology.stop();

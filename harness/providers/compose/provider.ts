@@ -10,6 +10,7 @@ import type { ResolvedTopologySpec } from '../../topology/spec.ts';
 import { describeTopology } from '../../topology/describe.ts';
 import type { Topology, TopologyDescription } from '../../topology/types.ts';
 import { redisUrl } from '../native/redis-node.ts';
+import { Watchdog } from '../../process/watchdog.ts';
 import { DockerControl } from '../containers/docker-node.ts';
 import { ContainerPgNode, ContainerRedisNode } from '../containers/nodes.ts';
 
@@ -79,6 +80,7 @@ export async function attachComposeTopology(spec: ResolvedTopologySpec, options:
   const workingDir = path.dirname(file);
   let env = { ...process.env };
   let startedByUs = false;
+  let watchdog: Watchdog | undefined;
   let containers = await serviceContainers(workingDir);
   const running = (s: string) => containers.find((c) => c.service === s && c.running);
   if (!running('primary')) {
@@ -95,6 +97,10 @@ export async function attachComposeTopology(spec: ResolvedTopologySpec, options:
     }
     startedByUs = true;
     containers = await serviceContainers(workingDir);
+    // Brought up by dbproof, so taken down by dbproof even if this process is killed.
+    watchdog = Watchdog.start();
+    for (const c of containers) watchdog.watchContainer(c.id);
+    for (const network of new Set(containers.map((c) => c.networkId).filter((n): n is string => !!n))) watchdog.watchNetwork(network);
   }
   const passwords = composePasswords(env);
   const byService = new Map(containers.map((c) => [c.service, c]));
@@ -122,6 +128,7 @@ export async function attachComposeTopology(spec: ResolvedTopologySpec, options:
   const down = async () => {
     const compose = await composeCommand();
     await run(compose[0]!, [...compose.slice(1), '-f', file, 'down', '-v'], { env, cwd: workingDir }).catch(() => {});
+    await watchdog?.close();
   };
   try {
     await Promise.all([primary.ready(120_000), ...replicas.map((r) => r.ready(120_000)), redis.ready(60_000)]);

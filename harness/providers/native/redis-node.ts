@@ -25,7 +25,7 @@ export function redisUrl(port: number, password: string): string {
 
 /** Answers PING with the password, or throws. */
 export async function pingRedis(url: string, timeoutMs = 1000): Promise<void> {
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const client = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, commandTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
   client.on('error', () => {});
   try {
     await client.connect();
