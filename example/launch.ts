@@ -3,8 +3,16 @@ import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
 
+/** The reference app's environment: the topology's URLs, and the switches of its naive parts. */
+export interface ExampleAppEnv {
+  DATABASE_URL: string;
+  DATABASE_REPLICA_URLS?: string;
+  REDIS_URL?: string;
+  [name: `EXAMPLE_${string}`]: string | undefined;
+}
+
 /** Starts the reference app as its own process (as a system under test is) and resolves with its base URL. */
-export async function startExampleApp(env: { DATABASE_URL: string; DATABASE_REPLICA_URLS?: string; REDIS_URL?: string; EXAMPLE_TIMEOUTS?: 'off'; EXAMPLE_READ_FAILOVER?: 'off'; EXAMPLE_CACHE_FALLBACK?: 'off' }): Promise<{ url: string; stop(): Promise<void> }> {
+export async function startExampleApp(env: ExampleAppEnv): Promise<{ url: string; stop(): Promise<void> }> {
   const child = spawn(process.execPath, ['--import', 'tsx', MAIN], { env: { ...process.env, ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));

@@ -1,7 +1,11 @@
 // The reference app: `node --import tsx example/main.ts`, configured only by
 // DATABASE_URL, DATABASE_REPLICA_URLS (comma-separated), REDIS_URL (optional) and PORT.
+// EXAMPLE_NAIVE=1 runs the deliberately naive variant (no timeouts, no failover, no
+// cache fallback or write-through, no read-your-writes, a leaking pool, no breaker):
+// every dbproof suite must fail it. The single switches are in src/db.ts and src/cache.ts.
 import { createCache } from './src/cache.ts';
 import { connect, optionsFromEnv } from './src/db.ts';
+import { ensureNotesTable } from './src/inspections.ts';
 import { createServer } from './src/server.ts';
 
 const primary = process.env.DATABASE_URL;
@@ -9,13 +13,19 @@ if (!primary) {
   console.error('example app: set DATABASE_URL (dbproof exec sets it for you)');
   process.exit(2);
 }
+const naive = process.env.EXAMPLE_NAIVE === '1';
 const replicas = (process.env.DATABASE_REPLICA_URLS ?? '').split(',').filter(Boolean);
 const db = connect(primary, replicas, optionsFromEnv());
-const cache = createCache(process.env.REDIS_URL, { fallback: process.env.EXAMPLE_CACHE_FALLBACK !== 'off', prefix: `${new URL(primary).pathname.slice(1)}:` });
+const cache = createCache(process.env.REDIS_URL || undefined, {
+  fallback: !naive && process.env.EXAMPLE_CACHE_FALLBACK !== 'off',
+  writeThrough: !naive && process.env.EXAMPLE_CACHE_INVALIDATION !== 'off',
+  prefix: `${new URL(primary).pathname.slice(1)}:`,
+});
+await ensureNotesTable(db);
 const server = createServer(db, cache);
 server.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
   const address = server.address() as { port: number };
-  console.log(`example app listening on http://127.0.0.1:${address.port}`);
+  console.log(`example app listening on http://127.0.0.1:${address.port}${naive ? ' (naive variant)' : ''}`);
 });
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {

@@ -5,6 +5,16 @@ function histogram(): hdr.Histogram {
   return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
 }
 
+/** One request: when it was due (ms after the start), how long it took from then, whether it failed. */
+export interface Sample {
+  t: number;
+  latencyMs: number;
+  ok: boolean;
+}
+
+/** Every request is kept too (for the exact moment a fault was first seen), up to this many. */
+const MAX_SAMPLES = 1_000_000;
+
 export interface Bucket {
   /** Start of the bucket, ms after the load started. */
   t: number;
@@ -23,6 +33,7 @@ export class Timeline {
   readonly bucketMs: number;
   readonly overall = histogram();
   readonly #buckets = new Map<number, { requests: number; errors: number; latency: hdr.Histogram }>();
+  readonly #samples: Sample[] = [];
   #errors = 0;
 
   constructor(bucketMs = 100) {
@@ -35,6 +46,7 @@ export class Timeline {
     let bucket = this.#buckets.get(start);
     if (!bucket) this.#buckets.set(start, (bucket = { requests: 0, errors: 0, latency: histogram() }));
     bucket.requests++;
+    if (this.#samples.length < MAX_SAMPLES) this.#samples.push({ t, latencyMs, ok });
     const micros = Math.max(1, Math.round(latencyMs * 1000));
     bucket.latency.recordValue(micros);
     this.overall.recordValue(micros);
@@ -55,6 +67,16 @@ export class Timeline {
   /** Overall percentile in ms, e.g. percentile(99). */
   percentile(p: number): number {
     return this.overall.getValueAtPercentile(p) / 1000;
+  }
+
+  /** Every request in the order they were recorded (finished). */
+  samples(): readonly Sample[] {
+    return this.#samples;
+  }
+
+  /** What a fault at `faultAtMs` did: `faultImpact` over the buckets, plus the exact first and last impact from the samples. */
+  impactOf(faultAtMs: number, p99BudgetMs: number): FaultImpact & PreciseImpact {
+    return { ...faultImpact(this.buckets(), faultAtMs, p99BudgetMs, this.bucketMs), ...preciseImpact(this.#samples, faultAtMs, p99BudgetMs) };
   }
 
   buckets(): Bucket[] {
@@ -87,4 +109,27 @@ export function faultImpact(buckets: Bucket[], faultAtMs: number, p99BudgetMs: n
     timeToRecoverMs: recoveredAt === null ? null : Math.max(0, recoveredAt - faultAtMs),
     worstP99Ms: after.reduce((worst, b) => Math.max(worst, b.p99Ms), 0),
   };
+}
+
+export interface PreciseImpact {
+  /**
+   * From the fault to the moment the first request that saw it (failed, or took longer
+   * than the p99 budget) finished: how soon the load noticed, to the millisecond.
+   */
+  firstImpactMs: number | null;
+  /** From the fault to the due time of the last request that saw it: when the harm ended, to the millisecond. */
+  lastImpactMs: number | null;
+}
+
+/** The first and last requests a fault harmed, from the samples rather than the buckets. */
+export function preciseImpact(samples: readonly Sample[], faultAtMs: number, p99BudgetMs: number): PreciseImpact {
+  let firstSeen: number | null = null;
+  let lastDue: number | null = null;
+  for (const sample of samples) {
+    const finished = sample.t + sample.latencyMs;
+    if (finished < faultAtMs || (sample.ok && sample.latencyMs <= p99BudgetMs)) continue;
+    firstSeen = firstSeen === null ? finished : Math.min(firstSeen, finished);
+    lastDue = lastDue === null ? sample.t : Math.max(lastDue, sample.t);
+  }
+  return { firstImpactMs: firstSeen === null ? null : firstSeen - faultAtMs, lastImpactMs: lastDue === null ? null : Math.max(0, lastDue - faultAtMs) };
 }

@@ -1,50 +1,89 @@
 import pg from 'pg';
+import { createBreaker, type Breaker } from './breaker.ts';
+import { LagMonitor, parseLsn } from './lag-monitor.ts';
 
 /**
  * Read/write routing: writes go to the primary, reads to the replicas in turn (or to
  * the primary when there are none). Configured only by DATABASE_URL and
  * DATABASE_REPLICA_URLS, like the apps teams run in production.
  *
- * Reads fail over: a replica that refuses, resets or does not answer within the read
- * timeout is skipped for a few seconds and the read is retried on the next replica,
- * then on the primary. Two switches exist only to give dbproof's failover suites their
- * negative controls: EXAMPLE_TIMEOUTS=off (no timeouts at all: a frozen replica hangs
- * requests) and EXAMPLE_READ_FAILOVER=off (no retry: a dead replica fails requests).
+ * What makes it production-ready, each with a switch that turns it off so that
+ * dbproof's suites can show they catch its absence (EXAMPLE_NAIVE=1 turns all off):
+ * - timeouts (EXAMPLE_TIMEOUTS=off): bounded connect and query times;
+ * - read failover (EXAMPLE_READ_FAILOVER=off): a replica that refuses, resets or does not
+ *   answer is skipped for a while and the read retried on the next one, then the primary;
+ * - consistency (EXAMPLE_REPLICA_CONSISTENCY=off): a replica more than `maxLagMs` behind is
+ *   not read from, and a session that has just written reads only where its write is;
+ * - pool hygiene (EXAMPLE_POOL_LEAK=on): a connection always goes back to the pool;
+ * - a circuit breaker (EXAMPLE_BREAKER=off): see breaker.ts.
  */
 export interface Db {
-  read<R extends pg.QueryResultRow>(sql: string, values?: unknown[]): Promise<R[]>;
-  write<R extends pg.QueryResultRow>(sql: string, values?: unknown[]): Promise<R[]>;
+  /** A read; `after` (an LSN the caller wrote at) keeps it off replicas that have not replayed it. */
+  read<R extends pg.QueryResultRow>(sql: string, values?: unknown[], after?: string): Promise<R[]>;
+  /** A write on the primary; `lsn` is the WAL position after its commit (for read-your-writes). */
+  write<R extends pg.QueryResultRow>(sql: string, values?: unknown[]): Promise<{ rows: R[]; lsn: string }>;
+  readonly breaker: Breaker;
   close(): Promise<void>;
 }
 
 export interface DbOptions {
   timeouts?: boolean;
   readFailover?: boolean;
+  consistency?: boolean;
+  /** Forget to release a connection when its query fails (the leak dbproof's pool suite finds). */
+  leakOnError?: boolean;
+  /** Open after this many node failures in a row, for `resetMs`; undefined: no breaker. */
+  breaker?: { failures: number; resetMs: number };
   /** How long a replica may take to connect or answer a read, in ms. */
   readTimeoutMs?: number;
+  /** How long the primary may take to connect or answer, in ms. */
+  writeTimeoutMs?: number;
   /** How long a failed replica is left alone, in ms. */
   quarantineMs?: number;
+  /** A replica further behind than this is not read from. */
+  maxLagMs?: number;
+  poolMax?: number;
 }
 
 /** A node failure (connection refused, reset, timed out, server shutting down), as opposed to an error in the SQL. */
-function isNodeFailure(error: unknown): boolean {
+export function isNodeFailure(error: unknown): boolean {
   const code = (error as { code?: string }).code;
   // A SQLSTATE (five characters) is the server's verdict on the statement, unless it is
   // a connection (08) or shutdown (57) class; anything else (ECONNREFUSED, ECONNRESET,
   // a timeout) is the node failing.
   if (code && /^[0-9A-Z]{5}$/.test(code)) return /^(08|57)/.test(code);
-  return true;
+  return !(error instanceof Error && error.name === 'BreakerOpenError');
 }
 
+const number = (raw: string | undefined, fallback: number) => (raw === undefined || raw === '' ? fallback : Number(raw));
+
 export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): DbOptions {
-  return { timeouts: env.EXAMPLE_TIMEOUTS !== 'off', readFailover: env.EXAMPLE_READ_FAILOVER !== 'off' };
+  const naive = env.EXAMPLE_NAIVE === '1';
+  const on = (name: string) => !naive && env[name] !== 'off';
+  return {
+    timeouts: on('EXAMPLE_TIMEOUTS'),
+    readFailover: on('EXAMPLE_READ_FAILOVER'),
+    consistency: on('EXAMPLE_REPLICA_CONSISTENCY'),
+    leakOnError: naive || env.EXAMPLE_POOL_LEAK === 'on',
+    breaker: on('EXAMPLE_BREAKER') ? { failures: number(env.EXAMPLE_BREAKER_FAILURES, 5), resetMs: number(env.EXAMPLE_BREAKER_RESET_MS, 5000) } : undefined,
+    readTimeoutMs: number(env.EXAMPLE_READ_TIMEOUT_MS, 500),
+    writeTimeoutMs: number(env.EXAMPLE_WRITE_TIMEOUT_MS, 2000),
+    maxLagMs: number(env.EXAMPLE_MAX_LAG_MS, 500),
+    poolMax: number(env.EXAMPLE_POOL_MAX, 10),
+  };
 }
 
 export function connect(primaryUrl: string, replicaUrls: string[], options: DbOptions = {}): Db {
   const timeouts = options.timeouts ?? true;
+  const consistency = options.consistency ?? true;
   const readTimeoutMs = options.readTimeoutMs ?? 500;
-  const poolOptions = (forReads: boolean): pg.PoolConfig =>
-    timeouts ? { max: 10, connectionTimeoutMillis: forReads ? readTimeoutMs : 2000, query_timeout: forReads ? readTimeoutMs : 6000, statement_timeout: 5000 } : { max: 10 };
+  const writeTimeoutMs = options.writeTimeoutMs ?? 2000;
+  const max = options.poolMax ?? 10;
+  const poolOptions = (forReads: boolean): pg.PoolConfig => {
+    const timeout = forReads ? readTimeoutMs : writeTimeoutMs;
+    // Idle connections go after 1 s, so that after a burst the app's connections return to what they were.
+    return timeouts ? { max, idleTimeoutMillis: 1000, connectionTimeoutMillis: timeout, query_timeout: timeout, statement_timeout: Math.max(timeout, 5000) } : { max };
+  };
   const primary = new pg.Pool({ connectionString: primaryUrl, ...poolOptions(false) });
   const replicas = replicaUrls.map((url) => ({ pool: new pg.Pool({ connectionString: url, ...poolOptions(true) }), quarantinedUntil: 0 }));
   for (const pool of [primary, ...replicas.map((r) => r.pool)]) {
@@ -54,39 +93,66 @@ export function connect(primaryUrl: string, replicaUrls: string[], options: DbOp
     pool.on('error', () => {});
     pool.on('connect', (client) => client.on('error', () => {}));
   }
+  const lag = consistency && replicas.length > 0 ? new LagMonitor(primaryUrl, replicaUrls, 100) : undefined;
+  const breaker = createBreaker(options.breaker);
   let next = 0;
 
   /** One query on a pooled connection; a connection that failed is destroyed, never reused. */
-  async function run<R extends pg.QueryResultRow>(pool: pg.Pool, sql: string, values?: unknown[]): Promise<R[]> {
+  async function run<R extends pg.QueryResultRow>(pool: pg.Pool, sql: string, values?: unknown[], afterCommit?: string): Promise<{ rows: R[]; after?: string }> {
     const client = await pool.connect();
+    if (options.leakOnError) {
+      // The naive variant: the release is skipped when the query throws, and the connection is lost to the pool.
+      const result = await client.query<R>(sql, values);
+      const after = afterCommit ? (await client.query<{ v: string }>(afterCommit)).rows[0]!.v : undefined;
+      client.release();
+      return { rows: result.rows, after };
+    }
     try {
       const result = await client.query<R>(sql, values);
+      const after = afterCommit ? (await client.query<{ v: string }>(afterCommit)).rows[0]!.v : undefined;
       client.release();
-      return result.rows;
+      return { rows: result.rows, after };
     } catch (error) {
       client.release(isNodeFailure(error) ? (error as Error) : undefined);
       throw error;
     }
   }
 
+  /** Replicas a read may go to now: not quarantined, not too far behind, holding the caller's write. */
+  function readable(after: string | undefined) {
+    const now = Date.now();
+    const order = replicas.map((_, i) => (next + i) % replicas.length);
+    next++;
+    if (options.readFailover === false) return order.slice(0, 1);
+    const minimum = after ? parseLsn(after) : undefined;
+    return order.filter((i) => {
+      if (replicas[i]!.quarantinedUntil > now) return false;
+      if (!lag) return true;
+      return lag.lagMs(i) <= (options.maxLagMs ?? 500) && (minimum === undefined || lag.hasReplayed(i, minimum));
+    });
+  }
+
   return {
-    async read(sql, values) {
-      const now = Date.now();
-      const order = replicas.map((_, i) => replicas[(next + i) % replicas.length]!);
-      next++;
-      const candidates = options.readFailover === false ? order.slice(0, 1) : order.filter((r) => r.quarantinedUntil <= now);
-      for (const replica of candidates) {
-        try {
-          return await run(replica.pool, sql, values);
-        } catch (error) {
-          if (!isNodeFailure(error) || options.readFailover === false) throw error;
-          replica.quarantinedUntil = Date.now() + (options.quarantineMs ?? 3000);
+    breaker,
+    read: <R extends pg.QueryResultRow>(sql: string, values?: unknown[], after?: string) =>
+      breaker.run(async (): Promise<R[]> => {
+        for (const i of readable(consistency ? after : undefined)) {
+          try {
+            return (await run<R>(replicas[i]!.pool, sql, values)).rows;
+          } catch (error) {
+            if (!isNodeFailure(error) || options.readFailover === false) throw error;
+            replicas[i]!.quarantinedUntil = Date.now() + (options.quarantineMs ?? 3000);
+          }
         }
-      }
-      return run(primary, sql, values);
-    },
-    write: (sql, values) => run(primary, sql, values),
+        return (await run<R>(primary, sql, values)).rows;
+      }, isNodeFailure),
+    write: (sql, values) =>
+      breaker.run(async () => {
+        const { rows, after } = await run(primary, sql, values, 'SELECT pg_current_wal_lsn()::text AS v');
+        return { rows: rows as never, lsn: after! };
+      }, isNodeFailure),
     close: async () => {
+      await lag?.close();
       await Promise.all([primary, ...replicas.map((r) => r.pool)].map((p) => p.end()));
     },
   };

@@ -76,15 +76,59 @@ export async function checklistOverviewNested(db: Db, limit: number): Promise<{ 
   return result;
 }
 
+const INSPECTION_SQL = 'SELECT i.id, i.site, i.status, p.name AS inspector FROM inspections i JOIN inspectors p ON p.id = i.inspector_id WHERE i.id = $1';
+const CACHE_TTL_SECONDS = 60;
+
 /** One inspection, read through the cache (60 s). */
 export async function inspectionById(db: Db, cache: Cache, id: number): Promise<InspectionRow | null> {
-  return cache.getOrLoad(`inspection:${id}`, 60, async () => {
-    const [row] = await db.read<{ id: number; site: string; status: string; inspector: string }>(
-      'SELECT i.id, i.site, i.status, p.name AS inspector FROM inspections i JOIN inspectors p ON p.id = i.inspector_id WHERE i.id = $1',
-      [id],
-    );
+  return cache.getOrLoad(`inspection:${id}`, CACHE_TTL_SECONDS, async () => {
+    const [row] = await db.read<InspectionRow>(INSPECTION_SQL, [id]);
     return row ? { ...row, id: Number(row.id) } : null;
   });
+}
+
+/** An inspection's status, read from a replica without the cache; `after` is the session's last write position. */
+export async function statusById(db: Db, id: number, after?: string): Promise<{ id: number; status: string } | null> {
+  const [row] = await db.read<{ id: number; status: string }>('SELECT id, status FROM inspections WHERE id = $1', [id], after);
+  return row ? { id: Number(row.id), status: row.status } : null;
+}
+
+/** Changes an inspection's status; the cached inspection is replaced by the committed one. */
+export async function updateStatus(db: Db, cache: Cache, id: number, status: string): Promise<{ row: InspectionRow | null; lsn: string }> {
+  const { rows, lsn } = await db.write<InspectionRow>(
+    `UPDATE inspections i SET status = $2 FROM inspectors p WHERE i.id = $1 AND p.id = i.inspector_id RETURNING i.id, i.site, i.status, p.name AS inspector`,
+    [id, status],
+  );
+  const row = rows[0] ? { ...rows[0], id: Number(rows[0].id) } : null;
+  if (row) await cache.put(`inspection:${id}`, CACHE_TTL_SECONDS, row);
+  return { row, lsn };
+}
+
+/** The notes table is the app's own (not in the seeded data set): made at start-up when missing. */
+export async function ensureNotesTable(db: Db): Promise<void> {
+  // Two instances of the app may start on one database at once: the lock serialises their DDL.
+  await db.write(`DO $$ BEGIN
+    PERFORM pg_advisory_xact_lock(727001);
+    CREATE TABLE IF NOT EXISTS inspection_notes (key text PRIMARY KEY, inspection_id bigint NOT NULL, body text NOT NULL, created_at timestamptz NOT NULL DEFAULT now());
+  END $$`);
+}
+
+/** Adds a note under a key the client chose; answered only once committed. */
+export async function addNote(db: Db, key: string, inspectionId: number, body: string): Promise<{ key: string; lsn: string }> {
+  const { lsn } = await db.write('INSERT INTO inspection_notes (key, inspection_id, body) VALUES ($1, $2, $3)', [key, inspectionId, body]);
+  return { key, lsn };
+}
+
+/** A read that holds its connection for `ms` (pool-exhaustion tests). */
+export async function slowRead(db: Db, ms: number): Promise<{ sleptMs: number }> {
+  await db.read('SELECT pg_sleep($1::float / 1000)', [ms]);
+  return { sleptMs: ms };
+}
+
+/** Sites matching a regular expression; a malformed pattern is the database's error (400). */
+export async function searchSites(db: Db, pattern: string): Promise<{ id: number; site: string }[]> {
+  const rows = await db.read<{ id: number; site: string }>('SELECT id, site FROM inspections WHERE site ~* $1 ORDER BY id LIMIT 20', [pattern]);
+  return rows.map((r) => ({ ...r, id: Number(r.id) }));
 }
 
 /** Not an N+1, however many queries: a fixed number per request, whatever the size. */

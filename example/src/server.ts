@@ -3,42 +3,114 @@ import type { Cache } from './cache.ts';
 import type { Db } from './db.ts';
 import * as inspections from './inspections.ts';
 
-type Handler = (db: Db, params: string[], query: URLSearchParams, cache: Cache) => Promise<unknown>;
+interface Request {
+  params: string[];
+  query: URLSearchParams;
+  body: Record<string, unknown>;
+  /** The WAL position of this session's last write (cookie `rw-lsn`), for read-your-writes. */
+  lastWrite: string | undefined;
+}
+interface Reply {
+  body: unknown;
+  status?: number;
+  /** Set as the session's last write position. */
+  lsn?: string;
+}
+type Handler = (db: Db, cache: Cache, request: Request) => Promise<Reply>;
 
-const size = (query: URLSearchParams, name: string, fallback: number) => {
+const badRequest = (message: string) => Object.assign(new Error(message), { status: 400 });
+
+const size = (query: URLSearchParams, name: string, fallback: number, max = 1000) => {
   const value = Number(query.get(name) ?? fallback);
-  if (!Number.isInteger(value) || value < 1 || value > 1000) throw Object.assign(new Error(`${name} must be a whole number from 1 to 1000`), { status: 400 });
+  if (!Number.isInteger(value) || value < 1 || value > max) throw badRequest(`${name} must be a whole number from 1 to ${max}`);
   return value;
 };
 
-/** Each route pairs an N+1 with its fix; `{K}` in dbproof's URL templates is the size parameter. */
-const routes: [RegExp, Handler][] = [
-  [/^\/inspections\/(\d+)\/media$/, (db, [id], q) => inspections.mediaPerItem(db, Number(id), size(q, 'items', 10))],
-  [/^\/inspections\/(\d+)\/media-batched$/, (db, [id], q) => inspections.mediaBatched(db, Number(id), size(q, 'items', 10))],
-  [/^\/inspections$/, (db, _, q) => inspections.listWithInspectorPerRow(db, size(q, 'limit', 20))],
-  [/^\/inspections-joined$/, (db, _, q) => inspections.listJoined(db, size(q, 'limit', 20))],
-  [/^\/checklist-overview$/, (db, _, q) => inspections.checklistOverviewNested(db, size(q, 'limit', 5))],
-  [/^\/dashboard$/, (db, _, q) => inspections.dashboardSummary(db, size(q, 'limit', 20))],
-  [/^\/inspections\/(\d+)$/, (db, [id], _, cache) => inspections.inspectionById(db, cache, Number(id))],
-  [/^\/cache-stats$/, async (_db, _params, _query, cache) => cache.stats()],
-  [/^\/health$/, async () => ({ ok: true })],
+const text = (body: Record<string, unknown>, name: string) => {
+  const value = body[name];
+  if (typeof value !== 'string' || value.length === 0 || value.length > 200) throw badRequest(`${name} must be a string of 1 to 200 characters`);
+  return value;
+};
+
+const ok = async (body: Promise<unknown>): Promise<Reply> => ({ body: await body });
+
+/** Each N+1 route sits next to its fix; `{K}` in dbproof's URL templates is the size parameter. */
+const routes: [string, RegExp, Handler][] = [
+  ['GET', /^\/inspections\/(\d+)\/media$/, (db, _, r) => ok(inspections.mediaPerItem(db, Number(r.params[0]), size(r.query, 'items', 10)))],
+  ['GET', /^\/inspections\/(\d+)\/media-batched$/, (db, _, r) => ok(inspections.mediaBatched(db, Number(r.params[0]), size(r.query, 'items', 10)))],
+  ['GET', /^\/inspections$/, (db, _, r) => ok(inspections.listWithInspectorPerRow(db, size(r.query, 'limit', 20)))],
+  ['GET', /^\/inspections-joined$/, (db, _, r) => ok(inspections.listJoined(db, size(r.query, 'limit', 20)))],
+  ['GET', /^\/checklist-overview$/, (db, _, r) => ok(inspections.checklistOverviewNested(db, size(r.query, 'limit', 5)))],
+  ['GET', /^\/dashboard$/, (db, _, r) => ok(inspections.dashboardSummary(db, size(r.query, 'limit', 20)))],
+  ['GET', /^\/inspections\/(\d+)$/, (db, cache, r) => ok(inspections.inspectionById(db, cache, Number(r.params[0])))],
+  ['GET', /^\/inspections\/(\d+)\/status$/, (db, _, r) => ok(inspections.statusById(db, Number(r.params[0]), r.lastWrite))],
+  [
+    'PUT',
+    /^\/inspections\/(\d+)\/status$/,
+    async (db, cache, r) => {
+      const { row, lsn } = await inspections.updateStatus(db, cache, Number(r.params[0]), text(r.body, 'status'));
+      return row ? { body: row, lsn } : { body: { error: 'no such inspection' }, status: 404 };
+    },
+  ],
+  [
+    'POST',
+    /^\/notes$/,
+    async (db, _, r) => {
+      const inspectionId = Number(r.body.inspectionId ?? 1);
+      if (!Number.isInteger(inspectionId)) throw badRequest('inspectionId must be a whole number');
+      const { key, lsn } = await inspections.addNote(db, text(r.body, 'key'), inspectionId, typeof r.body.body === 'string' ? r.body.body : '');
+      return { body: { key }, status: 201, lsn };
+    },
+  ],
+  ['GET', /^\/slow$/, (db, _, r) => ok(inspections.slowRead(db, size(r.query, 'ms', 20, 10_000)))],
+  ['GET', /^\/search$/, (db, _, r) => ok(inspections.searchSites(db, r.query.get('q') ?? ''))],
+  ['GET', /^\/cache-stats$/, async (_db, cache) => ({ body: cache.stats() })],
+  ['GET', /^\/health$/, async (db) => ({ body: { ok: true, breaker: db.breaker.state } })],
 ];
+
+async function readJson(request: http.IncomingMessage): Promise<Record<string, unknown>> {
+  let raw = '';
+  for await (const chunk of request) raw += chunk;
+  if (!raw) return {};
+  try {
+    const parsed = JSON.parse(raw) as unknown;
+    if (parsed && typeof parsed === 'object' && !Array.isArray(parsed)) return parsed as Record<string, unknown>;
+  } catch {
+    // answered below
+  }
+  throw badRequest('the body must be a JSON object');
+}
+
+function lastWriteOf(request: http.IncomingMessage): string | undefined {
+  const match = /(?:^|;\s*)rw-lsn=([0-9A-F]+\/[0-9A-F]+)/i.exec(request.headers.cookie ?? '');
+  return match?.[1];
+}
+
+/** An error the request caused (a malformed pattern: SQLSTATE class 22) is a 400, not the server's failure. */
+function statusOf(error: unknown): number {
+  const explicit = (error as { status?: number }).status;
+  if (explicit) return explicit;
+  const code = (error as { code?: string }).code;
+  return code && /^22/.test(code) ? 400 : 500;
+}
 
 export function createServer(db: Db, cache: Cache): http.Server {
   return http.createServer(async (request, response) => {
     const url = new URL(request.url ?? '/', 'http://localhost');
-    const route = routes.find(([pattern]) => pattern.test(url.pathname));
-    if (!route || request.method !== 'GET') {
+    const route = routes.find(([method, pattern]) => method === request.method && pattern.test(url.pathname));
+    if (!route) {
       response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));
       return;
     }
     try {
-      const params = route[0].exec(url.pathname)!.slice(1);
-      const body = await route[1](db, params, url.searchParams, cache);
-      response.writeHead(200, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      const body = request.method === 'GET' ? {} : await readJson(request);
+      const reply = await route[2](db, cache, { params: route[1].exec(url.pathname)!.slice(1), query: url.searchParams, body, lastWrite: lastWriteOf(request) });
+      const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json' };
+      // Read-your-writes: for a few seconds, this session's reads go only where its write is.
+      if (reply.lsn) headers['set-cookie'] = `rw-lsn=${reply.lsn}; Path=/; Max-Age=5; HttpOnly; SameSite=Lax`;
+      response.writeHead(reply.status ?? 200, headers).end(JSON.stringify(reply.body));
     } catch (error) {
-      const status = (error as { status?: number }).status ?? 500;
-      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify({ error: (error as Error).message }));
+      response.writeHead(statusOf(error), { 'content-type': 'application/json' }).end(JSON.stringify({ error: (error as Error).message }));
     }
   });
 }

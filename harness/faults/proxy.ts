@@ -98,11 +98,20 @@ export interface FaultProxy {
   toxics(): readonly NamedToxic[];
   /** Open client connections. */
   connections(): number;
+  /** Where new connections go (a writer endpoint re-pointed on promotion). */
+  readonly upstream: { host: string; port: number };
+  /**
+   * Sends new connections to `upstream` from now on and closes the open ones, as HAProxy
+   * does with `on-marked-down shutdown-sessions`: an app must not keep writing to a
+   * node that is no longer the primary.
+   */
+  retarget(upstream: { host?: string; port: number }): void;
   close(): Promise<void>;
 }
 
 /** Starts a proxy on 127.0.0.1 to `upstream`. */
-export async function startFaultProxy(upstream: { host?: string; port: number }, options: { port?: number; seed?: number } = {}): Promise<FaultProxy> {
+export async function startFaultProxy(initialUpstream: { host?: string; port: number }, options: { port?: number; seed?: number } = {}): Promise<FaultProxy> {
+  let upstream = { host: initialUpstream.host ?? '127.0.0.1', port: initialUpstream.port };
   let toxics: NamedToxic[] = [];
   const pairs = new Set<{ client: net.Socket; server: net.Socket; links: Link[]; timers: NodeJS.Timeout[] }>();
   let state = options.seed ?? 1;
@@ -117,7 +126,7 @@ export async function startFaultProxy(upstream: { host?: string; port: number },
   };
 
   const server = net.createServer((client) => {
-    const upstreamSocket = net.connect(upstream.port, upstream.host ?? '127.0.0.1');
+    const upstreamSocket = net.connect(upstream.port, upstream.host);
     const pair = { client, server: upstreamSocket, links: [] as Link[], timers: [] as NodeJS.Timeout[] };
     pair.links = [new Link('upstream', client, upstreamSocket, () => toxics, random), new Link('downstream', upstreamSocket, client, () => toxics, random)];
     pairs.add(pair);
@@ -180,6 +189,16 @@ export async function startFaultProxy(upstream: { host?: string; port: number },
     },
     toxics: () => toxics,
     connections: () => pairs.size,
+    get upstream() {
+      return { ...upstream };
+    },
+    retarget(next) {
+      upstream = { host: next.host ?? '127.0.0.1', port: next.port };
+      for (const pair of pairs) {
+        pair.client.destroy();
+        pair.server.destroy();
+      }
+    },
     close: () =>
       new Promise((resolve) => {
         for (const pair of pairs) {

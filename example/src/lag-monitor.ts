@@ -1,0 +1,76 @@
+import pg from 'pg';
+
+/** `16/B374D848` as a number of bytes (BigInt: LSNs exceed 2^53 in long-lived clusters). */
+export function parseLsn(lsn: string): bigint {
+  const [high, low] = lsn.split('/') as [string, string];
+  return (BigInt(`0x${high}`) << 32n) + BigInt(`0x${low}`);
+}
+
+/**
+ * How far behind each replica is, in time: every `intervalMs` the primary's WAL position
+ * is sampled, and a replica's lag is how long ago the primary was where the replica's
+ * replay is now. A replica whose replay is paused falls behind while writes continue;
+ * one that cannot be asked is treated as behind as well.
+ */
+export class LagMonitor {
+  readonly #history: { at: number; lsn: bigint }[] = [];
+  readonly #replayed: ({ at: number; lsn: bigint } | undefined)[];
+  readonly #timer: NodeJS.Timeout;
+  readonly #pools: pg.Pool[];
+
+  constructor(
+    private readonly primaryUrl: string,
+    private readonly replicaUrls: string[],
+    private readonly intervalMs: number,
+  ) {
+    this.#replayed = replicaUrls.map(() => undefined);
+    const pool = (url: string) => {
+      const p = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: 300, query_timeout: 300, idleTimeoutMillis: 0 });
+      p.on('error', () => {});
+      p.on('connect', (client) => client.on('error', () => {}));
+      return p;
+    };
+    this.#pools = [pool(primaryUrl), ...replicaUrls.map(pool)];
+    this.#timer = setInterval(() => void this.sample(), intervalMs);
+    this.#timer.unref();
+    void this.sample();
+  }
+
+  async sample(): Promise<void> {
+    const at = Date.now();
+    const [primary, ...replicas] = this.#pools;
+    const lsnOf = (pool: pg.Pool, sql: string) => pool.query<{ lsn: string | null }>(sql).then((r) => (r.rows[0]?.lsn ? parseLsn(r.rows[0].lsn) : undefined), () => undefined);
+    const [primaryLsn, ...replayLsns] = await Promise.all([
+      lsnOf(primary!, 'SELECT pg_current_wal_lsn()::text AS lsn'),
+      ...replicas.map((p) => lsnOf(p, 'SELECT pg_last_wal_replay_lsn()::text AS lsn')),
+    ]);
+    if (primaryLsn !== undefined) {
+      this.#history.push({ at, lsn: primaryLsn });
+      while (this.#history.length > 0 && this.#history[0]!.at < at - 30_000) this.#history.shift();
+    }
+    replayLsns.forEach((lsn, i) => {
+      if (lsn !== undefined) this.#replayed[i] = { at, lsn };
+    });
+  }
+
+  /** The replica's lag in ms (Infinity when it has not answered for a while). */
+  lagMs(replica: number): number {
+    const replayed = this.#replayed[replica];
+    const now = Date.now();
+    if (!replayed || now - replayed.at > this.intervalMs * 5) return Infinity;
+    // The first time the primary was beyond the replayed position: the replica is missing everything since.
+    const firstAhead = this.#history.find((h) => h.lsn > replayed.lsn && h.at <= replayed.at);
+    return firstAhead ? replayed.at - firstAhead.at + (now - replayed.at) : 0;
+  }
+
+  /** True when the replica has replayed `lsn` as of its last sample. */
+  hasReplayed(replica: number, lsn: bigint): boolean {
+    const replayed = this.#replayed[replica];
+    return replayed !== undefined && replayed.lsn >= lsn;
+  }
+
+  async close(): Promise<void> {
+    clearInterval(this.#timer);
+    await Promise.all(this.#pools.map((p) => p.end().catch(() => {})));
+  }
+}

@@ -1,0 +1,77 @@
+/**
+ * Budgets and verdicts: the promise a team wrote ("recovers in under 2 s") as a
+ * number with a direction, and what was measured against it. Every suite and every
+ * load scenario produces its verdicts with `judge`, so they read the same everywhere.
+ */
+export type BudgetOp = '<' | '<=' | '>' | '>=';
+export type BudgetUnit = 'ms' | 'count' | 'ratio' | 'bytes';
+
+export interface Budget {
+  /** What is measured, e.g. `timeToRecoverMs`, `errorsDuringFault`, `hitRate`. */
+  metric: string;
+  op: BudgetOp;
+  limit: number;
+  unit: BudgetUnit;
+  /** What it applies to, e.g. `GET /inspections/{id}` or `replica1`. */
+  scope?: string;
+}
+
+export interface Verdict {
+  /** The sentence a person would write: "reads fail over to a healthy replica in under 2 s". */
+  claim: string;
+  budget: Budget;
+  /** null when the thing never happened (a load that never recovered has no recovery time). */
+  measured: number | null;
+  /** How far inside the budget (positive) or outside it (negative); null when nothing was measured. */
+  margin: number | null;
+  pass: boolean;
+  /** Why, in a line: the last error the load saw, the ids of lost writes. */
+  evidence?: string;
+}
+
+function holds(measured: number, op: BudgetOp, limit: number): boolean {
+  switch (op) {
+    case '<':
+      return measured < limit;
+    case '<=':
+      return measured <= limit;
+    case '>':
+      return measured > limit;
+    case '>=':
+      return measured >= limit;
+  }
+}
+
+/** Compares a measurement with its budget. Nothing measured (null) never passes. */
+export function judge(claim: string, budget: Budget, measured: number | null, evidence?: string): Verdict {
+  const margin = measured === null ? null : budget.op.startsWith('<') ? budget.limit - measured : measured - budget.limit;
+  return { claim, budget, measured, margin, pass: measured !== null && holds(measured, budget.op, budget.limit), ...(evidence ? { evidence } : {}) };
+}
+
+/** A shorthand for the commonest budget: `metric <= limit`. */
+export const atMost = (metric: string, limit: number, unit: BudgetUnit, scope?: string): Budget => ({ metric, op: '<=', limit, unit, ...(scope ? { scope } : {}) });
+export const atLeast = (metric: string, limit: number, unit: BudgetUnit, scope?: string): Budget => ({ metric, op: '>=', limit, unit, ...(scope ? { scope } : {}) });
+
+export function formatValue(value: number | null, unit: BudgetUnit): string {
+  if (value === null) return 'never';
+  switch (unit) {
+    case 'ms':
+      return `${Math.round(value * 10) / 10} ms`;
+    case 'ratio':
+      return `${Math.round(value * 1000) / 10} %`;
+    case 'bytes':
+      return `${Math.round(value)} B`;
+    case 'count':
+      return String(Math.round(value * 100) / 100);
+  }
+}
+
+/** One line per verdict: `PASS  claim — metric 120 ms <= 2000 ms (margin 1880 ms)`. */
+export function formatVerdict(verdict: Verdict): string {
+  const { budget } = verdict;
+  const measured = formatValue(verdict.measured, budget.unit);
+  const margin = verdict.margin === null ? 'no margin: nothing was measured' : `margin ${verdict.margin >= 0 ? '' : '-'}${formatValue(Math.abs(verdict.margin), budget.unit)}`;
+  const scope = budget.scope ? ` [${budget.scope}]` : '';
+  const line = `${verdict.pass ? 'PASS' : 'FAIL'}  ${verdict.claim} — ${budget.metric}${scope} ${measured} ${budget.op} ${formatValue(budget.limit, budget.unit)} (${margin})`;
+  return verdict.evidence && !verdict.pass ? `${line}\n      ${verdict.evidence}` : line;
+}

@@ -1,0 +1,70 @@
+import { z } from 'zod';
+
+/**
+ * What a suite leaves in the run's results folder (`results/<run-id>/suites/<name>.json`):
+ * its verdicts, the measurements behind them, the faults it applied and the load's
+ * timeline. Versioned and validated on write and on read, so that a report or a
+ * baseline never reads a file it misunderstands. The gate's summary.json embeds these.
+ */
+export const SCHEMA_VERSION = 1;
+
+const budgetSchema = z.object({
+  metric: z.string(),
+  op: z.enum(['<', '<=', '>', '>=']),
+  limit: z.number(),
+  unit: z.enum(['ms', 'count', 'ratio', 'bytes']),
+  scope: z.string().optional(),
+});
+
+export const verdictSchema = z.object({
+  claim: z.string(),
+  budget: budgetSchema,
+  measured: z.number().nullable(),
+  margin: z.number().nullable(),
+  pass: z.boolean(),
+  evidence: z.string().optional(),
+});
+
+export const eventSchema = z.object({
+  /** ms after the suite's load started. */
+  t: z.number(),
+  kind: z.string(),
+  target: z.string(),
+  durationMs: z.number(),
+  error: z.string().optional(),
+});
+
+export const bucketSchema = z.object({
+  t: z.number(),
+  requests: z.number(),
+  errors: z.number(),
+  p50Ms: z.number(),
+  p99Ms: z.number(),
+  maxMs: z.number(),
+});
+
+export const timelineSchema = z.object({
+  /** What the load did, e.g. `reads GET /inspections-joined?limit=5`. */
+  name: z.string(),
+  bucketMs: z.number(),
+  buckets: z.array(bucketSchema),
+});
+
+export const suiteResultSchema = z.object({
+  schemaVersion: z.literal(SCHEMA_VERSION),
+  suite: z.string(),
+  /** The system under test, e.g. `reference app (naive)` or the config's app name. */
+  target: z.string(),
+  startedAt: z.string(),
+  durationMs: z.number(),
+  pass: z.boolean(),
+  verdicts: z.array(verdictSchema),
+  measurements: z.record(z.string(), z.number().nullable()),
+  events: z.array(eventSchema),
+  timelines: z.array(timelineSchema),
+  /** What a person should know to read the figures (what was measured and how precisely). */
+  notes: z.array(z.string()),
+});
+
+export type SuiteResult = z.infer<typeof suiteResultSchema>;
+export type TimelineRecord = z.infer<typeof timelineSchema>;

@@ -1,0 +1,87 @@
+import { UsageError } from '../errors.ts';
+
+/**
+ * A request a suite sends, written the way people write them: `GET /inspections/{id}`,
+ * `PUT /inspections/{id}/status` with a JSON body whose strings may hold `{name}` too.
+ */
+export interface RequestSpec {
+  method: string;
+  path: string;
+  body?: unknown;
+}
+
+export type RequestInput = string | RequestSpec;
+
+const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
+
+export function parseRequest(input: RequestInput, body?: unknown): RequestSpec {
+  if (typeof input !== 'string') return input;
+  const match = /^([A-Z]+)\s+(\/\S*)$/.exec(input.trim());
+  if (!match || !METHODS.includes(match[1]!)) throw new UsageError(`'${input}' is not a request: write it as '<METHOD> /path', e.g. 'GET /inspections/{id}'`);
+  return { method: match[1]!, path: match[2]!, ...(body === undefined ? {} : { body }) };
+}
+
+const fillText = (template: string, vars: Record<string, string | number>) =>
+  template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
+
+function fillValue(value: unknown, vars: Record<string, string | number>): unknown {
+  if (typeof value === 'string') return fillText(value, vars);
+  if (Array.isArray(value)) return value.map((v) => fillValue(v, vars));
+  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fillValue(v, vars)]));
+  return value;
+}
+
+export interface Answer {
+  status: number;
+  body: unknown;
+}
+
+/**
+ * One client of the app, keeping cookies like a browser does (an app's read-your-writes
+ * often rides on a session cookie). Requests time out: a suite never waits forever.
+ */
+export class Session {
+  readonly #cookies = new Map<string, string>();
+
+  constructor(
+    private readonly baseUrl: string,
+    private readonly timeoutMs = 10_000,
+  ) {}
+
+  async send(spec: RequestSpec, vars: Record<string, string | number> = {}): Promise<Answer> {
+    const headers: Record<string, string> = {};
+    if (this.#cookies.size > 0) headers.cookie = [...this.#cookies].map(([k, v]) => `${k}=${v}`).join('; ');
+    let body: string | undefined;
+    if (spec.body !== undefined) {
+      headers['content-type'] = 'application/json';
+      body = JSON.stringify(fillValue(spec.body, vars));
+    }
+    const response = await fetch(`${this.baseUrl}${fillText(spec.path, vars)}`, { method: spec.method, headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
+    for (const cookie of response.headers.getSetCookie()) {
+      const [pair] = cookie.split(';');
+      const at = pair!.indexOf('=');
+      if (at > 0) this.#cookies.set(pair!.slice(0, at).trim(), pair!.slice(at + 1).trim());
+    }
+    const text = await response.text();
+    let parsed: unknown = text;
+    try {
+      parsed = text ? JSON.parse(text) : null;
+    } catch {
+      // not JSON: kept as text
+    }
+    return { status: response.status, body: parsed };
+  }
+
+  /** Sends and throws unless the status is 2xx (or one of `expect`): what a load counts as an error. */
+  async expectOk(spec: RequestSpec, vars: Record<string, string | number> = {}, expect?: number[]): Promise<Answer> {
+    const answer = await this.send(spec, vars);
+    const fine = expect ? expect.includes(answer.status) : answer.status >= 200 && answer.status < 300;
+    if (!fine) throw new Error(`${spec.method} ${fillText(spec.path, vars)}: HTTP ${answer.status} ${JSON.stringify(answer.body).slice(0, 200)}`);
+    return answer;
+  }
+}
+
+/** A string field of a JSON answer, e.g. `status` of `{ id, status }`. */
+export function field(answer: Answer, name: string): unknown {
+  return answer.body && typeof answer.body === 'object' ? (answer.body as Record<string, unknown>)[name] : undefined;
+}

@@ -1,0 +1,51 @@
+import type { z } from 'zod';
+import type { Verdict } from '../budgets/index.ts';
+import type { TopologyLinks } from '../faults/links.ts';
+import type { FaultEvent } from '../faults/schedule.ts';
+import type { TimelineRecord } from '../results/schema.ts';
+import type { Topology } from '../topology/types.ts';
+
+/** What a suite is given: it never starts a topology or an app of its own. */
+export interface SuiteContext {
+  topology: Topology;
+  /** The network the app was given (its URLs go through these proxies). */
+  links: TopologyLinks;
+  /** The system under test, already started and answering. */
+  app: { url: string };
+  /** The app's database name (the same on every node). */
+  database: string;
+  /** A line of progress for a person (stderr on the CLI); optional. */
+  progress?: (line: string) => void;
+}
+
+/** What a suite hands back; the runner adds the name, target and times. */
+export interface SuiteOutcome {
+  verdicts: Verdict[];
+  measurements: Record<string, number | null>;
+  events: FaultEvent[];
+  timelines: TimelineRecord[];
+  notes: string[];
+}
+
+export interface SuiteRequirements {
+  /** Replicas the suite needs at least. */
+  replicas?: number;
+  redis?: boolean;
+  /** Promotes a replica: the topology is not the same afterwards; the runner gives it one of its own. */
+  destructive?: boolean;
+}
+
+/**
+ * A suite: a named claim family with typed options (endpoints, timings, budgets, all with
+ * defaults for the reference app) and a run that measures and judges.
+ */
+export interface SuiteDefinition<Schema extends z.ZodType = z.ZodType> {
+  name: string;
+  /** One line: what the suite proves. */
+  description: string;
+  options: Schema;
+  requires: SuiteRequirements;
+  run(context: SuiteContext, options: z.output<Schema>): Promise<SuiteOutcome>;
+}
+
+export const defineSuite = <Schema extends z.ZodType>(suite: SuiteDefinition<Schema>): SuiteDefinition<Schema> => suite;

@@ -1,0 +1,56 @@
+import { inspections } from '../../fixtures/index.ts';
+import type { SeedOptions } from '../../fixtures/seed.ts';
+import { startLinks } from '../../harness/faults/index.ts';
+import { createRunDirectory, type RunDirectory } from '../../harness/results/index.ts';
+import type { SuiteContext } from '../../harness/suite/index.ts';
+import type { Topology } from '../../harness/topology/types.ts';
+import { seedPrivateDatabase } from '../../harness/vitest/private-database.ts';
+import { startExampleApp, type ExampleAppEnv } from '../../example/launch.ts';
+
+/** The reference app as a suite's target: its own seeded database, its links, its process. */
+export interface ReferenceTarget {
+  context: SuiteContext;
+  /** How results name it: `reference app` or `reference app (naive)`. */
+  name: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Seeds a private database on the shared topology, puts fault proxies between the app
+ * and each node, and starts the reference app on those links (`EXAMPLE_NAIVE=1` for the
+ * naive variant). Each target has a database of its own, so two variants never see
+ * each other's connections or writes.
+ */
+export async function startReferenceTarget(
+  topology: Topology,
+  options: { naive?: boolean; env?: Partial<ExampleAppEnv>; replicas?: boolean; redis?: boolean; seed?: SeedOptions } = {},
+): Promise<ReferenceTarget> {
+  const database = await seedPrivateDatabase(topology, inspections, options.seed ?? { scale: 0.002, seed: 5 });
+  const links = await startLinks(topology, { database: database.name });
+  try {
+    const app = await startExampleApp({
+      DATABASE_URL: links.writer.url,
+      DATABASE_REPLICA_URLS: options.replicas === false ? '' : links.replicas.map((l) => l.url).join(','),
+      REDIS_URL: options.redis === false ? '' : (links.redis?.url ?? ''),
+      ...(options.naive ? { EXAMPLE_NAIVE: '1' } : {}),
+      ...options.env,
+    });
+    return {
+      context: { topology, links, app, database: database.name },
+      name: options.naive ? 'reference app (naive)' : 'reference app',
+      stop: async () => {
+        await app.stop();
+        await links.close();
+        await database.drop();
+      },
+    };
+  } catch (error) {
+    await links.close();
+    await database.drop();
+    throw error;
+  }
+}
+
+let testRun: Promise<RunDirectory> | undefined;
+/** The results folder of this test process's suite runs (`results/<run-id>/`, or under DBPROOF_RESULTS_DIR). */
+export const resultsRun = (): Promise<RunDirectory> => (testRun ??= createRunDirectory(process.env.DBPROOF_RESULTS_DIR ?? 'results'));
