@@ -65,7 +65,7 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): DbOptions 
     readFailover: on('EXAMPLE_READ_FAILOVER'),
     consistency: on('EXAMPLE_REPLICA_CONSISTENCY'),
     leakOnError: naive || env.EXAMPLE_POOL_LEAK === 'on',
-    breaker: on('EXAMPLE_BREAKER') ? { failures: number(env.EXAMPLE_BREAKER_FAILURES, 5), resetMs: number(env.EXAMPLE_BREAKER_RESET_MS, 5000) } : undefined,
+    breaker: on('EXAMPLE_BREAKER') ? { failures: number(env.EXAMPLE_BREAKER_FAILURES, 5), resetMs: number(env.EXAMPLE_BREAKER_RESET_MS, 1000) } : undefined,
     readTimeoutMs: number(env.EXAMPLE_READ_TIMEOUT_MS, 500),
     writeTimeoutMs: number(env.EXAMPLE_WRITE_TIMEOUT_MS, 2000),
     maxLagMs: number(env.EXAMPLE_MAX_LAG_MS, 500),

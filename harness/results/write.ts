@@ -49,12 +49,16 @@ export async function createRunDirectory(root: string): Promise<RunDirectory> {
   return { runId, dir };
 }
 
+const exists = (file: string) => stat(file).then(() => true, () => false);
+
 const fileName = (suite: string, target: string) => `${`${suite}--${target}`.replace(/[^a-z0-9_.-]+/gi, '-').replace(/-+$/, '')}.json`;
 
 /** Validates the suite's result against the schema and writes it atomically under `<run>/suites/`. */
 export async function writeSuiteResult(run: RunDirectory, result: SuiteResult): Promise<string> {
   const checked = suiteResultSchema.parse(result);
-  const file = path.join(run.dir, 'suites', fileName(result.suite, result.target));
+  // A suite run twice on one target in one run keeps both results: `-2`, `-3`, … for the later ones.
+  let file = path.join(run.dir, 'suites', fileName(result.suite, result.target));
+  for (let n = 2; await exists(file); n++) file = path.join(run.dir, 'suites', fileName(result.suite, `${result.target}-${n}`));
   await writeFileAtomic(file, `${JSON.stringify(checked, null, 2)}\n`);
   return file;
 }

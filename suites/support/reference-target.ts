@@ -23,9 +23,13 @@ export interface ReferenceTarget {
  */
 export async function startReferenceTarget(
   topology: Topology,
-  options: { naive?: boolean; env?: Partial<ExampleAppEnv>; replicas?: boolean; redis?: boolean; seed?: SeedOptions } = {},
+  options: { naive?: boolean; env?: Partial<ExampleAppEnv>; replicas?: boolean; redis?: boolean; seed?: SeedOptions | false } = {},
 ): Promise<ReferenceTarget> {
-  const database = await seedPrivateDatabase(topology, inspections, options.seed ?? { scale: 0.002, seed: 5 });
+  // seed: false — the topology's own (empty) `app` database, on a topology of the test's own.
+  const database =
+    options.seed === false
+      ? { name: new URL(topology.primary.url).pathname.slice(1), drop: async () => {} }
+      : await seedPrivateDatabase(topology, inspections, options.seed ?? { scale: 0.002, seed: 5 });
   const links = await startLinks(topology, { database: database.name });
   try {
     const app = await startExampleApp({

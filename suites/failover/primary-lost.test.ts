@@ -1,0 +1,45 @@
+// "No data loss on failover": the primary is killed under writes, dbproof promotes the
+// replica and re-points the writer endpoint. With synchronous replication every
+// acknowledged write must be on the new primary; with asynchronous replication and a
+// lagging candidate, the same check must report the lost writes by key (the negative
+// control). A promotion cannot be undone, so each case starts a topology of its own.
+import { afterEach, expect, test } from 'vitest';
+import { startTopology } from '../../harness/topology/start.ts';
+import type { Topology } from '../../harness/topology/types.ts';
+import { runSuite } from '../../harness/suite/index.ts';
+import { primaryLost } from './primary-lost.ts';
+import { resultsRun, startReferenceTarget, type ReferenceTarget } from '../support/reference-target.ts';
+import { verdictLines, verdictOn } from '../support/expect-verdicts.ts';
+
+let topology: Topology | undefined;
+let target: ReferenceTarget | undefined;
+
+afterEach(async () => {
+  await target?.stop();
+  await topology?.stop();
+  target = topology = undefined;
+});
+
+async function failover(synchronous: boolean) {
+  topology = await startTopology({ replicas: 1, redis: false, synchronous });
+  target = await startReferenceTarget(topology, { seed: false, redis: false });
+  return runSuite(primaryLost, target.context, {}, { target: `${target.name}, ${synchronous ? 'synchronous' : 'asynchronous'} replication`, run: await resultsRun() });
+}
+
+test('with synchronous replication, no acknowledged write is lost and writes come back within budget', async () => {
+  const result = await failover(true);
+  expect(result.pass, verdictLines(result)).toBe(true);
+  expect(result.measurements.acknowledgedWrites).toBeGreaterThan(50);
+  expect(result.events.map((e) => e.kind)).toEqual(['pause', 'kill', 'promote']);
+  // Writes were acknowledged after the promotion too: the writer endpoint followed it.
+  const promotedAt = result.events[2]!.t + result.events[2]!.durationMs;
+  expect(result.timelines[0]!.buckets.some((b) => b.t > promotedAt && b.requests > b.errors)).toBe(true);
+});
+
+test('with asynchronous replication and a lagging candidate, the lost writes are reported by key', async () => {
+  const result = await failover(false);
+  const lost = verdictOn(result, 'lostWrites');
+  expect(lost.pass, verdictLines(result)).toBe(false);
+  expect(lost.measured).toBeGreaterThan(0);
+  expect(lost.evidence).toMatch(/^lost: w-[0-9a-f]+-\d+-\d+/);
+});

@@ -1,0 +1,126 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { atMost, judge } from '../../harness/budgets/index.ts';
+import { runSchedule, type ScheduledFault } from '../../harness/faults/index.ts';
+import { queryRows } from '../../harness/pg/client.ts';
+import { defineSuite, parseRequest, Session, timelineRecord } from '../../harness/suite/index.ts';
+import { Timeline } from '../../load/timeline.ts';
+import { count, ms, replicaNumber, request } from '../support/options.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * The primary dies under a write load and dbproof fails over, as Patroni would: it
+ * promotes a replica and re-points the writer endpoint (the app's DATABASE_URL is a
+ * stable endpoint, a proxy here, as a virtual IP, HAProxy or PgBouncer is in
+ * production; this suite measures that set-up, not an app that discovers the primary
+ * itself). Writers record every key the app acknowledged; afterwards each one is
+ * looked up on the new primary (a Jepsen-style check). The candidate is frozen for a
+ * moment before the primary dies (by default), as a real promotion candidate is rarely
+ * fully caught up: with synchronous replication no acknowledged write may be lost; with
+ * asynchronous replication the lost ones are reported by key.
+ */
+export const primaryLost = defineSuite({
+  name: 'primary-lost',
+  description: 'the primary is killed under writes and a replica promoted: no acknowledged write lost, write unavailability within budget',
+  options: z
+    .object({
+      /** A write the app acknowledges only once committed; `{key}` is a unique key per write. */
+      write: request('POST /notes'),
+      writeBody: z.unknown().default({ key: '{key}', inspectionId: 1 }),
+      /** Which of the keys are on the new primary: `$1` is the text[] of acknowledged keys; returns a column `key`. */
+      checkSql: z.string().min(1).default('SELECT key FROM inspection_notes WHERE key = ANY($1::text[])'),
+      /** The replica promoted (1-based). */
+      candidate: replicaNumber,
+      writers: z.number().int().min(1).max(64).default(4),
+      thinkMs: ms(10),
+      durationMs: ms(7000),
+      /** Freeze the candidate this long before the primary dies (0: it stays caught up). */
+      candidateLagMs: ms(1000),
+      killAtMs: ms(2500),
+      /** From the kill to the promotion: the failure detection of a real orchestrator. */
+      detectionMs: ms(500),
+      budgets: z
+        .object({
+          lostWrites: count(0),
+          /** The longest time in which no write was acknowledged. */
+          writeUnavailableMs: ms(5000),
+        })
+        .strict()
+        .prefault({}),
+    })
+    .strict(),
+  requires: { replicas: 1, destructive: true },
+  async run(context, options) {
+    const { topology, links } = context;
+    const candidate = topology.replicas[options.candidate - 1]!;
+    const write = parseRequest(options.write, options.writeBody);
+    const token = randomBytes(3).toString('hex');
+    const acknowledged = new Map<string, number>();
+    const timeline = new Timeline(250);
+    let lastError = '';
+    const started = performance.now();
+    const now = () => performance.now() - started;
+
+    const faults: ScheduledFault[] = [];
+    if (options.candidateLagMs > 0) faults.push({ at: options.killAtMs - options.candidateLagMs, kind: 'pause', target: candidate.name, apply: () => candidate.pause() });
+    faults.push({ at: options.killAtMs, kind: 'kill', target: 'primary', apply: () => topology.primary.kill() });
+    faults.push({
+      at: options.killAtMs + options.detectionMs,
+      kind: 'promote',
+      target: candidate.name,
+      apply: async () => {
+        if (options.candidateLagMs > 0) await candidate.resume();
+        await candidate.promote();
+        links.repointWriter(candidate);
+      },
+    });
+    context.progress?.(`${options.writers} writers on ${options.write}; primary killed at ${options.killAtMs} ms, ${candidate.name} promoted ${options.detectionMs} ms later`);
+    const schedule = runSchedule(faults);
+
+    const writerLoop = async (writer: number) => {
+      const session = new Session(context.app.url, 5000);
+      for (let n = 0; now() < options.durationMs; n++) {
+        const key = `w-${token}-${writer}-${n}`;
+        const at = now();
+        try {
+          await session.expectOk(write, { key });
+          acknowledged.set(key, now());
+          timeline.record(at, now() - at, true);
+        } catch (error) {
+          lastError = (error as Error).message;
+          timeline.record(at, now() - at, false);
+          await sleep(50); // a failing endpoint is not hammered
+        }
+        await sleep(options.thinkMs);
+      }
+    };
+    await Promise.all(Array.from({ length: options.writers }, (_, i) => writerLoop(i)));
+    const events = await schedule.done;
+    const failed = events.find((e) => e.error);
+    if (failed) throw new Error(`could not ${failed.kind} ${failed.target}: ${failed.error}`);
+
+    // The Jepsen-style check: every acknowledged key, looked up on the new primary.
+    const onNewPrimary = Object.assign(new URL(candidate.adminUrl), { pathname: `/${context.database}` }).toString();
+    const keys = [...acknowledged.keys()];
+    const present = new Set((await queryRows<{ key: string }>(onNewPrimary, options.checkSql, [keys])).map((r) => r.key));
+    const lost = keys.filter((k) => !present.has(k));
+    const ackTimes = [0, ...[...acknowledged.values()].sort((a, b) => a - b), options.durationMs];
+    const writeUnavailableMs = ackTimes.slice(1).reduce((worst, t, i) => Math.max(worst, t - ackTimes[i]!), 0);
+    const lostEvidence = lost.length ? `lost: ${lost.slice(0, 10).join(', ')}${lost.length > 10 ? ` and ${lost.length - 10} more` : ''}` : undefined;
+    return {
+      verdicts: [
+        judge(`every write acknowledged before the failover is on the new primary (${candidate.name})`, atMost('lostWrites', options.budgets.lostWrites, 'count', options.write), lost.length, lostEvidence),
+        judge(`writes are unavailable for at most ${options.budgets.writeUnavailableMs} ms during the failover`, atMost('writeUnavailableMs', options.budgets.writeUnavailableMs, 'ms', options.write), writeUnavailableMs, lastError ? `last error: ${lastError}` : undefined),
+      ],
+      measurements: { acknowledgedWrites: keys.length, lostWrites: lost.length, failedWrites: timeline.errors, writeUnavailableMs },
+      events,
+      timelines: [timelineRecord(`${options.writers} writers on ${options.write}`, timeline)],
+      notes: [
+        `failover: dbproof promoted ${candidate.name} (pg_promote) ${options.detectionMs} ms after the kill and re-pointed the app's writer endpoint (a proxy, closing its open connections) to it; the app was not told`,
+        `a write whose answer did not arrive (timed out, connection lost) is neither acknowledged nor counted lost: its outcome is unknown`,
+        ...(lost.length ? [`lost keys: ${lost.join(', ')}`] : []),
+      ],
+    };
+  },
+});

@@ -1,0 +1,149 @@
+import { randomBytes } from 'node:crypto';
+import { z } from 'zod';
+import { atMost, judge } from '../../harness/budgets/index.ts';
+import { runSchedule } from '../../harness/faults/index.ts';
+import { queryRows } from '../../harness/pg/client.ts';
+import { defineSuite, field, parseRequest, Session, timelineRecord } from '../../harness/suite/index.ts';
+import { Timeline } from '../../load/timeline.ts';
+import { count, ms, request } from '../support/options.ts';
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/**
+ * Replicas fall behind (WAL replay paused on every replica, the node still up and
+ * answering) while a writer keeps writing one value and readers keep reading it:
+ * - a read-your-writes violation: the writer reads back an older value than it just wrote;
+ * - a stale read: a reader gets a value older than one acknowledged more than
+ *   `staleAfterMs` before its read began (replication is asynchronous: a few ms of
+ *   staleness is normal; seconds of it is the promise broken).
+ */
+export const replicaLag = defineSuite({
+  name: 'replica-lag',
+  description: 'replicas stop replaying while writes continue: read-your-writes violations and stale reads are counted against budgets',
+  options: z
+    .object({
+      /** Sets the value; `{id}` and `{value}` are filled in. */
+      write: request('PUT /inspections/{id}/status'),
+      writeBody: z.unknown().default({ status: '{value}' }),
+      /** Reads the value back. */
+      read: request('GET /inspections/{id}/status'),
+      /** The field of the read's JSON answer that holds the value. */
+      field: z.string().min(1).default('status'),
+      id: z.number().int().min(1).default(1),
+      readers: z.number().int().min(1).max(50).default(2),
+      /** Pause between a session's requests. */
+      thinkMs: ms(20),
+      durationMs: ms(6000),
+      lagAtMs: ms(1000),
+      lagForMs: ms(3000),
+      budgets: z
+        .object({
+          readYourWritesViolations: count(0),
+          staleReads: count(0),
+          /** A read is stale when the value it got had been overwritten longer ago than this when the read began. */
+          staleAfterMs: ms(1000),
+        })
+        .strict()
+        .prefault({}),
+    })
+    .strict(),
+  requires: { replicas: 1 },
+  async run(context, options) {
+    const { topology } = context;
+    const write = parseRequest(options.write, options.writeBody);
+    const read = parseRequest(options.read);
+    const token = randomBytes(3).toString('hex');
+    const valueOf = (n: number) => `lag-${token}-${n}`;
+    const numberOf = (value: unknown) => {
+      const match = new RegExp(`^lag-${token}-(\\d+)$`).exec(String(value));
+      return match ? Number(match[1]) : -1;
+    };
+    const onReplica = (adminUrl: string) => Object.assign(new URL(adminUrl), { pathname: `/${context.database}` }).toString();
+    const setReplay = (sql: string) => Promise.all(topology.replicas.map((r) => queryRows(onReplica(r.adminUrl), sql)));
+
+    // Value 0 everywhere before the clock starts.
+    const writer = new Session(context.app.url);
+    await writer.expectOk(write, { id: options.id, value: valueOf(0) });
+    await Promise.all(topology.replicas.map((r) => r.waitForCatchup(30_000)));
+
+    /** acknowledged[n]: when the write of value n was answered (ms after the start). */
+    const acknowledged: number[] = [0];
+    let readYourWritesViolations = 0;
+    let staleReads = 0;
+    let worstStalenessMs = 0;
+    let errors = 0;
+    let lastError = '';
+    const timeline = new Timeline(250);
+    const started = performance.now();
+    const now = () => performance.now() - started;
+    const running = () => now() < options.durationMs;
+
+    const schedule = runSchedule([
+      { at: options.lagAtMs, kind: 'pause-replay', target: 'replicas', apply: () => setReplay('SELECT pg_wal_replay_pause()') },
+      { at: options.lagAtMs + options.lagForMs, kind: 'resume-replay', target: 'replicas', apply: () => setReplay('SELECT pg_wal_replay_resume()') },
+    ]);
+
+    const timed = async <T>(fn: () => Promise<T>): Promise<T | undefined> => {
+      const at = now();
+      try {
+        const value = await fn();
+        timeline.record(at, now() - at, true);
+        return value;
+      } catch (error) {
+        errors++;
+        lastError = (error as Error).message;
+        timeline.record(at, now() - at, false);
+        return undefined;
+      }
+    };
+
+    const writerLoop = async () => {
+      for (let n = 1; running(); n++) {
+        const written = await timed(() => writer.expectOk(write, { id: options.id, value: valueOf(n) }));
+        if (written) {
+          acknowledged[n] = now();
+          const seen = await timed(() => writer.expectOk(read, { id: options.id }));
+          if (seen && numberOf(field(seen, options.field)) < n) readYourWritesViolations++;
+        }
+        await sleep(options.thinkMs);
+      }
+    };
+
+    const readerLoop = async () => {
+      const reader = new Session(context.app.url);
+      while (running()) {
+        const startedAt = now();
+        const seen = await timed(() => reader.expectOk(read, { id: options.id }));
+        if (seen) {
+          // Stale by how long ago the next value was acknowledged, as of when this read began.
+          const next = acknowledged[numberOf(field(seen, options.field)) + 1];
+          const staleness = next !== undefined && next < startedAt ? startedAt - next : 0;
+          worstStalenessMs = Math.max(worstStalenessMs, staleness);
+          if (staleness > options.budgets.staleAfterMs) staleReads++;
+        }
+        await sleep(options.thinkMs);
+      }
+    };
+
+    try {
+      await Promise.all([writerLoop(), ...Array.from({ length: options.readers }, readerLoop)]);
+    } finally {
+      schedule.cancel();
+      await setReplay('SELECT pg_wal_replay_resume()').catch(() => {});
+    }
+    const events = await schedule.done;
+    const failed = events.find((e) => e.error);
+    if (failed) throw new Error(`could not ${failed.kind} on ${failed.target}: ${failed.error}`);
+    const scope = `${options.write} → ${options.read}`;
+    return {
+      verdicts: [
+        judge('a session reads its own writes while replicas lag', atMost('readYourWritesViolations', options.budgets.readYourWritesViolations, 'count', scope), readYourWritesViolations, lastError ? `last error: ${lastError}` : undefined),
+        judge(`no read is more than ${options.budgets.staleAfterMs} ms stale while replicas lag`, atMost('staleReads', options.budgets.staleReads, 'count', scope), staleReads, `worst staleness ${Math.round(worstStalenessMs)} ms`),
+      ],
+      measurements: { writes: acknowledged.length - 1, reads: timeline.requests - (acknowledged.length - 1), errors, readYourWritesViolations, staleReads, worstStalenessMs },
+      events,
+      timelines: [timelineRecord(`${options.readers} readers and a writer on ${scope}`, timeline)],
+      notes: [`WAL replay paused on ${topology.replicas.map((r) => r.name).join(', ')} with pg_wal_replay_pause(); the nodes stayed up and kept receiving WAL`],
+    };
+  },
+});
