@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { uniform, zipf, type IntDistribution } from '../../fixtures/index.ts';
 
 /** Option pieces every suite's schema shares, so that the same field means the same everywhere. */
 export const ms = (fallback: number) => z.number().int().min(0).max(600_000).default(fallback);
@@ -10,3 +11,8 @@ export const rate = (fallback: number) => z.number().positive().max(5000).defaul
 export const replicaNumber = z.number().int().min(1).max(8).default(1);
 /** A list of ids to put in `{id}`, or a range `{ from, to }` drawn from with a Zipf skew. */
 export const ids = z.object({ from: z.number().int().min(1).default(1), to: z.number().int().min(1).default(20), skew: z.number().min(0).max(5).default(1.1) }).strict().prefault({});
+
+/** The id distribution of an `ids` option: Zipf with the given skew, uniform when the skew is 0. */
+export function idDistribution(range: z.output<typeof ids>): IntDistribution {
+  return range.skew === 0 ? uniform(range.from, range.to) : zipf(range.from, range.to, range.skew);
+}
