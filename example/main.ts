@@ -30,6 +30,8 @@ server.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
 for (const signal of ['SIGINT', 'SIGTERM'] as const) {
   process.on(signal, () => {
     server.close();
+    // Bounded: a pool that leaked connections (the naive variant) never finishes ending.
+    setTimeout(() => process.exit(0), 2000).unref();
     void Promise.all([db.close(), cache.close()]).finally(() => process.exit(0));
   });
 }

@@ -1,0 +1,85 @@
+import { z } from 'zod';
+import { atMost, judge } from '../../harness/budgets/index.ts';
+import { runSchedule } from '../../harness/faults/index.ts';
+import { withClient } from '../../harness/pg/client.ts';
+import { defineSuite, parseRequest, Session, timelineRecord } from '../../harness/suite/index.ts';
+import { runOpenLoad } from '../../load/engines/open-model.ts';
+import { percentileOf } from '../support/percentile.ts';
+import { count, ms, rate, request } from '../support/options.ts';
+
+/**
+ * "Zero-downtime migrations": a schema change runs on the primary while the app takes
+ * writes to the same table. Writes due while it runs must stay within their p99 budget
+ * and not fail. `CREATE INDEX CONCURRENTLY` keeps that promise; a plain `CREATE INDEX`
+ * holds a lock that blocks every write until the index is built (the negative control).
+ */
+export const onlineMigration = defineSuite({
+  name: 'online-migration',
+  description: 'a migration runs under write load: writes keep their p99 budget and do not fail',
+  options: z
+    .object({
+      write: request('POST /notes'),
+      writeBody: z.unknown().default({ key: '{key}', inspectionId: 1, body: 'note {key}' }),
+      rate: rate(50),
+      durationMs: ms(5000),
+      migrationAtMs: ms(1000),
+      /** Run before the load (as a superuser, in the app's database): e.g. grow the table so the migration takes long enough to matter. */
+      prepare: z.array(z.string().min(1)).default([
+        `INSERT INTO inspection_notes (key, inspection_id, body)
+           SELECT 'seed-' || g, 1 + g % 50, repeat(md5(g::text), 8) FROM generate_series(1, 300000) g
+            WHERE NOT EXISTS (SELECT 1 FROM inspection_notes WHERE key = 'seed-1')`,
+        'ANALYZE inspection_notes',
+      ]),
+      /** The migration, one statement (CREATE INDEX CONCURRENTLY cannot run in a transaction block). */
+      statement: z.string().min(1).default('CREATE INDEX CONCURRENTLY inspection_notes_body_idx ON inspection_notes (body)'),
+      /** Run after the load, so the suite can run again. */
+      cleanup: z.array(z.string().min(1)).default(['DROP INDEX IF EXISTS inspection_notes_body_idx']),
+      budgets: z.object({ writeP99Ms: ms(500), errors: count(0) }).strict().prefault({}),
+    })
+    .strict(),
+  requires: {},
+  async run(context, options) {
+    const adminUrl = Object.assign(new URL(context.topology.primary.adminUrl), { pathname: `/${context.database}` }).toString();
+    const admin = (statements: string[]) => withClient(adminUrl, async (client) => {
+      for (const sql of statements) await client.query(sql);
+    }, 10_000);
+    await admin(options.prepare);
+    const write = parseRequest(options.write, options.writeBody);
+    const session = new Session(context.app.url);
+    let n = 0;
+    let lastError = '';
+    const token = Date.now().toString(36);
+    context.progress?.(`${options.write} at ${options.rate}/s; at ${options.migrationAtMs} ms: ${options.statement}`);
+    const schedule = runSchedule([{ at: options.migrationAtMs, kind: 'migrate', target: 'primary', apply: () => admin([options.statement]) }]);
+    let timeline;
+    try {
+      timeline = await runOpenLoad({
+        rate: options.rate,
+        durationMs: options.durationMs,
+        bucketMs: 100,
+        request: () => session.expectOk(write, { key: `m-${token}-${n++}` }).then(() => {}, (error: Error) => Promise.reject((lastError = error.message))),
+      });
+    } finally {
+      await schedule.done;
+      await admin(options.cleanup);
+    }
+    const events = await schedule.done;
+    const migration = events[0]!;
+    if (migration.error) throw new Error(`the migration failed: ${migration.error}`);
+    const during = timeline.samples().filter((s) => s.t >= migration.t && s.t <= migration.t + migration.durationMs);
+    const writeP99Ms = during.length ? percentileOf(during.map((s) => s.latencyMs), 99) : null;
+    const errorsDuring = during.filter((s) => !s.ok).length;
+    const notes = [`writes due while the migration ran (${during.length} of them, ${Math.round(migration.durationMs)} ms) are judged; the statement ran as a superuser on ${context.topology.primary.name}`];
+    if (migration.t + migration.durationMs > options.durationMs) notes.push(`the migration outlasted the load (${Math.round(migration.t + migration.durationMs)} ms > ${options.durationMs} ms): raise durationMs to judge every write it held up`);
+    return {
+      verdicts: [
+        judge('writes keep their p99 while the migration runs', atMost('writeP99Ms', options.budgets.writeP99Ms, 'ms', options.write), writeP99Ms, `migration: ${options.statement}`),
+        judge('no write fails while the migration runs', atMost('errorsDuringMigration', options.budgets.errors, 'count', options.write), errorsDuring, lastError ? `last error: ${lastError}` : undefined),
+      ],
+      measurements: { migrationMs: migration.durationMs, writesDuringMigration: during.length, writeP99Ms, errorsDuringMigration: errorsDuring, errors: timeline.errors, p99Ms: timeline.percentile(99) },
+      events,
+      timelines: [timelineRecord(`${options.write} at ${options.rate}/s`, timeline)],
+      notes,
+    };
+  },
+});
