@@ -14,9 +14,34 @@ const nodes = new Map(); // node directory -> { pid, signal } of its main proces
 const dirs = new Set();
 const containers = new Set(); // Docker container ids (provider 'containers')
 const networks = new Set(); // Docker network ids
+const groups = new Set(); // process groups (an app under test started by dbproof)
 
 /** `docker …`, resolving whatever happens: the clean-up goes on regardless. */
 const docker = (args) => new Promise((resolve) => execFile('docker', args, { timeout: 30_000 }, () => resolve()));
+
+const alive = (pgid) => {
+  try {
+    process.kill(-pgid, 0);
+    return true;
+  } catch {
+    return false;
+  }
+};
+
+/** SIGTERM to the whole group, SIGKILL to whatever is left 3 s later. */
+async function endGroup(pgid) {
+  try {
+    process.kill(-pgid, 'SIGTERM');
+  } catch {
+    return;
+  }
+  for (let waited = 0; waited < 3000 && alive(pgid); waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+  try {
+    process.kill(-pgid, 'SIGKILL');
+  } catch {
+    // gone
+  }
+}
 
 // Detached from the terminal already; a stray SIGINT/SIGHUP must not stop the clean-up.
 process.on('SIGINT', () => {});
@@ -35,11 +60,14 @@ lines.on('line', (line) => {
   if (message.forgetContainer) containers.delete(message.forgetContainer);
   if (message.watchNetwork) networks.add(message.watchNetwork);
   if (message.forgetNetwork) networks.delete(message.forgetNetwork);
+  if (message.watchGroup) groups.add(message.watchGroup);
+  if (message.forgetGroup) groups.delete(message.forgetGroup);
   if (message.watchDir) dirs.add(message.watchDir);
   if (message.forgetDir) dirs.delete(message.forgetDir);
 });
 // 'close' fires on EOF and on a broken pipe alike.
 lines.on('close', async () => {
+  await Promise.all([...groups].map(endGroup));
   if (containers.size > 0) await docker(['rm', '--force', '--volumes', ...containers]);
   for (const network of networks) await docker(['network', 'rm', network]);
   await Promise.all([...nodes].map(([dir, main]) => endProcessesUnder(dir, { mainPid: main.pid, gentle: main.signal, graceMs: 3000 }).catch(() => {})));

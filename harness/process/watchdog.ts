@@ -58,6 +58,15 @@ export class Watchdog {
     this.#send({ forgetNetwork: id });
   }
 
+  /** A process group (its leader's PID) ended, SIGTERM then SIGKILL, when the owner dies. */
+  watchProcessGroup(pgid: number): void {
+    this.#send({ watchGroup: pgid });
+  }
+
+  forgetProcessGroup(pgid: number): void {
+    this.#send({ forgetGroup: pgid });
+  }
+
   watchDir(dir: string): void {
     this.#send({ watchDir: dir });
   }

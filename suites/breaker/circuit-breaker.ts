@@ -84,7 +84,8 @@ export const circuitBreaker = defineSuite({
     const faultAt = events[0]?.t ?? options.faultAtMs;
     const healAt = events[1]?.t ?? options.faultAtMs + options.faultForMs;
 
-    const duringFault = samples.filter((s) => s.at >= faultAt && s.at < healAt && !s.ok);
+    // A request in flight when the fault began fails because of it too: counted by when it ended.
+    const duringFault = samples.filter((s) => s.at + s.ms >= faultAt && s.at < healAt && !s.ok);
     const firstFast = duringFault.findIndex((s) => s.ms < options.budgets.failFastMs);
     const failuresBeforeOpen = firstFast === -1 ? null : firstFast;
     const afterOpen = firstFast === -1 ? [] : duringFault.slice(firstFast);

@@ -1,0 +1,28 @@
+// The reference app's demo configuration: what `dbproof test` runs when there is no
+// dbproof.config.ts. A team's own config has the same shape: its app's command, its
+// data, its budgets (each suite's options are typed; every field has a default).
+import { defineConfig } from '../harness/config/index.ts';
+
+export default defineConfig({
+  // Synchronous replication: the promise "no acknowledged write is lost on failover" holds only with it.
+  topology: { replicas: 2, redis: true, synchronous: true },
+  dataset: { profile: 'inspections', scale: 0.002, seed: 5 },
+  app: {
+    name: 'reference app',
+    command: 'node --import tsx main.ts',
+    ready: '/health',
+    // A breaker that opens after 3 failures and tries again after 1 s; 500 ms timeouts on the primary.
+    env: { EXAMPLE_BREAKER_FAILURES: '3', EXAMPLE_BREAKER_RESET_MS: '1000', EXAMPLE_WRITE_TIMEOUT_MS: '500' },
+  },
+  suites: {
+    'replica-lost': { budgets: { timeToRecoverMs: 2000, errors: 1 } },
+    'replica-frozen': {},
+    'replica-lag': {},
+    'redis-lost': {},
+    'cache-effectiveness': { budgets: { hitRate: 0.8 } },
+    pool: {},
+    'circuit-breaker': { failures: 3 },
+    'online-migration': {},
+    'primary-lost': {},
+  },
+});

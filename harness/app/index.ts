@@ -1,0 +1,1 @@
+export { startApp, type StartedApp, type AppUrls } from './start.ts';

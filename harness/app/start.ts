@@ -1,0 +1,88 @@
+import { spawn } from 'node:child_process';
+import path from 'node:path';
+import type { AppConfig } from '../config/schema.ts';
+import { InfrastructureError } from '../errors.ts';
+import { freePort } from '../providers/native/ports.ts';
+import { Watchdog } from '../process/watchdog.ts';
+import { redact } from '../redact.ts';
+
+/** The URLs the app is given (through the fault links). */
+export interface AppUrls {
+  primary: string;
+  replicas: string[];
+  redis: string | undefined;
+}
+
+export interface StartedApp {
+  url: string;
+  pid: number | undefined;
+  stop(): Promise<void>;
+}
+
+const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+const LOG_LINES = 30;
+
+/**
+ * Starts the system under test: `app.command` through `sh -c`, in a process group of its
+ * own (so its children go with it), with the topology's URLs in the environment and a
+ * free port in `envNames.port`; resolves once `app.ready` answers 2xx. A watchdog ends
+ * the group if dbproof itself is killed.
+ */
+export async function startApp(app: AppConfig, urls: AppUrls, configDir: string): Promise<StartedApp> {
+  if (!app.command) return { url: app.url!.replace(/\/$/, ''), pid: undefined, stop: async () => {} };
+  const port = await freePort();
+  const url = (app.url ?? `http://127.0.0.1:${port}`).replace(/\/$/, '');
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    ...app.env,
+    [app.envNames.primary]: urls.primary,
+    [app.envNames.replicas]: urls.replicas.join(','),
+    [app.envNames.redis]: urls.redis ?? '',
+    [app.envNames.port]: String(port),
+  };
+  const child = spawn('/bin/sh', ['-c', app.command], { cwd: path.resolve(configDir, app.cwd ?? '.'), env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const watchdog = Watchdog.start();
+  if (child.pid) watchdog.watchProcessGroup(child.pid);
+  const log: string[] = [];
+  const keep = (chunk: Buffer) => {
+    log.push(...String(chunk).split('\n').filter(Boolean));
+    log.splice(0, Math.max(0, log.length - LOG_LINES));
+  };
+  child.stdout!.on('data', keep);
+  child.stderr!.on('data', keep);
+  let exited: number | null | undefined;
+  child.once('exit', (code, signal) => (exited = code ?? (signal ? 128 : null)));
+
+  const stop = async () => {
+    if (child.pid && exited === undefined) {
+      try {
+        process.kill(-child.pid, 'SIGTERM');
+      } catch {
+        // already gone
+      }
+      for (let waited = 0; waited < 5000 && exited === undefined; waited += 50) await sleep(50);
+      try {
+        process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // gone
+      }
+    }
+    if (child.pid) watchdog.forgetProcessGroup(child.pid);
+    await watchdog.close();
+  };
+
+  const deadline = Date.now() + app.readyTimeoutMs;
+  for (;;) {
+    if (exited !== undefined) {
+      await stop();
+      throw new InfrastructureError(`the app exited (code ${exited}) before it was ready; check app.command (\`${app.command}\`). Its last output:\n${redact(log.join('\n'))}`);
+    }
+    const ready = await fetch(`${url}${app.ready}`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+    if (ready) return { url, pid: child.pid, stop };
+    if (Date.now() > deadline) {
+      await stop();
+      throw new InfrastructureError(`the app did not answer ${url}${app.ready} with 2xx within ${app.readyTimeoutMs} ms; check app.ready, app.url and app.envNames.port. Its last output:\n${redact(log.join('\n'))}`);
+    }
+    await sleep(100);
+  }
+}

@@ -1,0 +1,41 @@
+import { existsSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath, pathToFileURL } from 'node:url';
+import { UsageError } from '../errors.ts';
+import { configSchema, type DbproofConfig, type ResolvedConfig } from './schema.ts';
+
+/** The reference app's demo configuration: what `dbproof test` runs with no config anywhere. */
+export const DEMO_CONFIG = fileURLToPath(new URL('../../example/dbproof.config.ts', import.meta.url));
+
+/** Types the config a team writes; returns it as it is. */
+export function defineConfig(config: DbproofConfig): DbproofConfig {
+  return config;
+}
+
+export interface LoadedConfig {
+  config: ResolvedConfig;
+  /** The file it came from; relative paths in it are relative to its folder. */
+  file: string;
+}
+
+/** Validates a config object; the message names the field and what it should be. */
+export function resolveConfig(raw: unknown, file = 'the config'): ResolvedConfig {
+  const parsed = configSchema.safeParse(raw);
+  if (parsed.success) return parsed.data;
+  const issue = parsed.error.issues[0]!;
+  throw new UsageError(`${file}: invalid ${issue.path.length ? issue.path.join('.') : 'config'}: ${issue.message}`);
+}
+
+/** `--config FILE`, else ./dbproof.config.ts, else the reference app's demo config. */
+export async function loadConfig(file?: string): Promise<LoadedConfig> {
+  const chosen = file ? path.resolve(file) : existsSync('dbproof.config.ts') ? path.resolve('dbproof.config.ts') : DEMO_CONFIG;
+  if (!existsSync(chosen)) throw new UsageError(`--config: no such file ${chosen}`);
+  let module: { default?: unknown };
+  try {
+    module = (await import(pathToFileURL(chosen).href)) as { default?: unknown };
+  } catch (error) {
+    throw new UsageError(`${chosen} could not be loaded: ${(error as Error).message.split('\n')[0]}`);
+  }
+  if (!module.default || typeof module.default !== 'object') throw new UsageError(`${chosen}: export default defineConfig({...}) (from 'dbproof')`);
+  return { config: resolveConfig(module.default, path.basename(chosen)), file: chosen };
+}

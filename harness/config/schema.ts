@@ -1,0 +1,81 @@
+import { z } from 'zod';
+import { SUITE_NAMES, SUITES, type SuiteName } from '../../suites/index.ts';
+import type { TopologySpec } from '../topology/types.ts';
+
+/**
+ * `dbproof.config.ts`: what to start, what data to load, which app to test and how to
+ * hand it the topology, which suites to run with which budgets. Validated once, here;
+ * every message names the field.
+ */
+const appSchema = z
+  .object({
+    /** How results name the app. */
+    name: z.string().min(1).default('app'),
+    /** Starts the app (through `sh -c`), with the topology's URLs in its environment; stopped after the run. */
+    command: z.string().min(1).optional(),
+    /** The command's working directory (default: the config file's folder). */
+    cwd: z.string().min(1).optional(),
+    /** The app's base URL. Default `http://127.0.0.1:<port>` with the port dbproof gives it in `envNames.port`. */
+    url: z.string().url().optional(),
+    /** Polled until it answers 2xx: the app is ready. */
+    ready: z.string().startsWith('/', 'a path starting with /').default('/health'),
+    readyTimeoutMs: z.number().int().positive().max(600_000).default(30_000),
+    /** Extra environment for the command. */
+    env: z.record(z.string(), z.string()).default({}),
+    /** The variable names the topology's URLs go in. Replica URLs are comma-separated. */
+    envNames: z
+      .object({
+        primary: z.string().min(1).default('DATABASE_URL'),
+        replicas: z.string().min(1).default('DATABASE_REPLICA_URLS'),
+        redis: z.string().min(1).default('REDIS_URL'),
+        port: z.string().min(1).default('PORT'),
+      })
+      .strict()
+      .prefault({}),
+  })
+  .strict()
+  .refine((app) => app.command || app.url, { message: 'give app.command (dbproof starts the app) or app.url (an app that is already running)' });
+
+const datasetSchema = z.union([
+  z.literal(false),
+  z
+    .object({
+      /** A built-in profile: inspections, bags, saas. */
+      profile: z.string().min(1).optional(),
+      /** A module whose default export is defineDataset({...}), relative to the config file. */
+      file: z.string().min(1).optional(),
+      scale: z.number().positive().default(0.01),
+      seed: z.number().int().min(0).max(2 ** 32 - 1).default(42),
+    })
+    .strict()
+    .refine((d) => !(d.profile && d.file), { message: 'give dataset.profile or dataset.file, not both' }),
+]);
+
+export const configSchema = z
+  .object({
+    /** Passed to startTopology (validated there): provider, replicas, redis, synchronous, postgres settings… */
+    topology: z.record(z.string(), z.unknown()).default({}),
+    /** Loaded into the app's database before the app starts; false for none. */
+    dataset: datasetSchema.default(false),
+    app: appSchema,
+    /** The suites `dbproof test` runs when no name is given, each with its options (budgets, endpoints, timings). */
+    suites: z
+      .record(z.string(), z.unknown())
+      .superRefine((suites, ctx) => {
+        for (const name of Object.keys(suites)) {
+          if (!(name in SUITES)) ctx.addIssue({ code: 'custom', path: [name], message: `no suite named '${name}'; the suites are ${SUITE_NAMES.join(', ')}` });
+        }
+      })
+      .default({}),
+    results: z.object({ dir: z.string().min(1).default('results') }).strict().prefault({}),
+  })
+  .strict();
+
+export type ResolvedConfig = z.output<typeof configSchema>;
+export type AppConfig = z.output<typeof appSchema>;
+
+/** The typed shape a team writes: each suite's options as its schema takes them. */
+export type DbproofConfig = Omit<z.input<typeof configSchema>, 'topology' | 'suites'> & {
+  topology?: TopologySpec;
+  suites?: { [Name in SuiteName]?: z.input<(typeof SUITES)[Name]['options']> };
+};

@@ -1,0 +1,32 @@
+/**
+ * Every suite dbproof ships, by the name `dbproof test <name>` and the config's
+ * `suites:` use. A suite is a definition (options with defaults for the reference
+ * app, requirements, a run); the `*.test.ts` files beside them run each one on the
+ * reference app and on its naive variant.
+ */
+import { circuitBreaker } from './breaker/circuit-breaker.ts';
+import { cacheEffectiveness } from './cache/effectiveness.ts';
+import { redisLost } from './cache/redis-lost.ts';
+import { primaryLost } from './failover/primary-lost.ts';
+import { replicaFrozen } from './failover/replica-frozen.ts';
+import { replicaLag } from './failover/replica-lag.ts';
+import { replicaLost } from './failover/replica-lost.ts';
+import { onlineMigration } from './migration/online-migration.ts';
+import { poolExhaustion } from './pool/pool-exhaustion.ts';
+
+export const SUITES = {
+  'replica-lost': replicaLost,
+  'replica-frozen': replicaFrozen,
+  'replica-lag': replicaLag,
+  'primary-lost': primaryLost,
+  'redis-lost': redisLost,
+  'cache-effectiveness': cacheEffectiveness,
+  pool: poolExhaustion,
+  'circuit-breaker': circuitBreaker,
+  'online-migration': onlineMigration,
+} as const;
+
+export type SuiteName = keyof typeof SUITES;
+export const SUITE_NAMES = Object.keys(SUITES) as SuiteName[];
+
+export { replicaLost, replicaFrozen, replicaLag, primaryLost, redisLost, cacheEffectiveness, poolExhaustion, circuitBreaker, onlineMigration };
