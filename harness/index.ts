@@ -3,3 +3,9 @@ export { startTopology, resolveTopologySpec, replicationStatus, MAX_REPLICAS } f
 export type * from './topology/types.ts';
 export { DbproofError, UsageError, InfrastructureError } from './errors.ts';
 export { redact } from './redact.ts';
+export { defineConfig, loadConfig, type DbproofConfig } from './config/index.ts';
+export { runSuite, defineSuite, type SuiteDefinition, type SuiteContext, type SuiteOutcome } from './suite/index.ts';
+export { judge, atMost, atLeast, formatVerdict, type Budget, type Verdict } from './budgets/index.ts';
+export { startFaultProxy, startLinks, runSchedule, type Toxic, type FaultProxy, type TopologyLinks } from './faults/index.ts';
+export { startApp } from './app/index.ts';
+export { writeSuiteResult, readSuiteResult, createRunDirectory, type SuiteResult } from './results/index.ts';

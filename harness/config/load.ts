@@ -34,7 +34,9 @@ export async function loadConfig(file?: string): Promise<LoadedConfig> {
   try {
     module = (await import(pathToFileURL(chosen).href)) as { default?: unknown };
   } catch (error) {
-    throw new UsageError(`${chosen} could not be loaded: ${(error as Error).message.split('\n')[0]}`);
+    const message = (error as Error).message.split('\n')[0]!;
+    const hint = /require\(\) ES Module|Cannot use import statement/.test(message) ? ' (it must load as an ES module: add "type": "module" to the nearest package.json, or name it .mts)' : '';
+    throw new UsageError(`${chosen} could not be loaded: ${message}${hint}`);
   }
   if (!module.default || typeof module.default !== 'object') throw new UsageError(`${chosen}: export default defineConfig({...}) (from 'dbproof')`);
   return { config: resolveConfig(module.default, path.basename(chosen)), file: chosen };

@@ -68,7 +68,12 @@ export async function test(argv: string[]): Promise<number> {
     return { suite, options: config.suites[name] };
   });
   const spec = { ...(config.topology as TopologySpec), ...(options.provider ? { provider: options.provider as TopologySpec['provider'] } : {}) };
-  resolveTopologySpec(spec);
+  const resolved = resolveTopologySpec(spec);
+  for (const { suite } of plans) {
+    const { replicas = 0, redis = false } = suite.requires;
+    if (resolved.replicas < replicas) throw new UsageError(`suite ${suite.name} needs at least ${replicas} replica(s); the config's topology has ${resolved.replicas} (set topology.replicas)`);
+    if (redis && !resolved.redis) throw new UsageError(`suite ${suite.name} needs Redis; the config's topology has none (set topology.redis: true)`);
+  }
   const dataset = await datasetOf(config, configDir);
   const say = (line: string) => {
     if (!options.json) console.error(`dbproof: ${redact(line)}`);

@@ -1,0 +1,103 @@
+// `dbproof test <suite> --config FILE`: a suite pointed at any app through the config.
+// Exit 0 when its budgets hold, 1 when one is broken, 2 on bad input (one line, nothing
+// started, nothing written); --json prints the measurements and verdicts.
+import { existsSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import { runCli } from '../support/cli.ts';
+import { tempDir } from '../support/temp.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const PYTHON_APP = path.join(ROOT, 'test/apps/python_app.py');
+const dir = tempDir('test-command');
+const resultsDir = path.join(dir, 'results');
+// As in a team's ESM project: the config is a module.
+writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n');
+
+/** Writes a config file (plain object: no import needed) and returns its path. */
+function config(name: string, body: object | string): string {
+  const file = path.join(dir, `${name}.config.ts`);
+  writeFileSync(file, typeof body === 'string' ? body : `export default ${JSON.stringify({ results: { dir: resultsDir }, ...body }, null, 2)};\n`);
+  return file;
+}
+
+const referenceApp = (env: Record<string, string> = {}) => ({
+  name: 'reference app',
+  command: `node --import tsx ${JSON.stringify(path.join(ROOT, 'example/main.ts'))}`,
+  cwd: ROOT,
+  env,
+});
+const dataset = { profile: 'inspections', scale: 0.002, seed: 5 };
+// Shorter than the defaults: 4 s of load with a 2.5 s fault still outlasts recovery + p99 budgets (2 s + 0.25 s here).
+const quickReplicaLost = { durationMs: 4000, faultForMs: 2500, budgets: { p99Ms: 250 } };
+
+describe('bad input: exit 2, one line, nothing started or written', () => {
+  const cases: [string, string[], RegExp][] = [
+    ['an unknown suite', ['test', 'nope', '--config', config('ok', { app: referenceApp() })], /no suite named 'nope'; the suites are replica-lost, /],
+    ['a missing config file', ['test', '--config', path.join(dir, 'missing.ts')], /--config: no such file .*missing\.ts/],
+    ['a budget of the wrong type', ['test', '--config', config('bad-budget', { app: referenceApp(), suites: { 'replica-lost': { budgets: { errors: 'many' } } } })], /invalid option suites\.replica-lost\.budgets\.errors: /],
+    ['an unknown budget', ['test', '--config', config('unknown-budget', { app: referenceApp(), suites: { 'replica-lost': { budgets: { errorz: 1 } } } })], /invalid option suites\.replica-lost\.budgets: .*errorz/],
+    ['an unknown suite in the config', ['test', '--config', config('bogus', { app: referenceApp(), suites: { bogus: {} } })], /invalid suites\.bogus: no suite named 'bogus'/],
+    ['no app', ['test', '--config', config('no-app', {})], /invalid app: /],
+    ['an app with neither command nor url', ['test', '--config', config('empty-app', { app: { name: 'x' } })], /give app\.command .* or app\.url/],
+    ['a bad topology', ['test', '--config', config('bad-topology', { app: referenceApp(), topology: { replicas: 12 } })], /invalid topology option replicas: /],
+    ['a suite the topology cannot hold', ['test', 'replica-lost', '--config', config('no-replicas', { app: referenceApp(), topology: { replicas: 0 } })], /suite replica-lost needs at least 1 replica\(s\); the config's topology has 0/],
+    ['a config that does not load', ['test', '--config', config('throws', 'throw new Error("boom");\nexport default {};\n')], /could not be loaded: boom/],
+    ['a bad request in a suite', ['test', '--config', config('bad-request', { app: referenceApp(), suites: { 'replica-lost': { read: 'FETCH inspections' } } })], /invalid option suites\.replica-lost\.read: a request such as 'GET \/path'/],
+  ];
+  test.each(cases)('%s', async (_, args, message) => {
+    const result = await runCli(args);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stderr).not.toMatch(/\bat .*\.ts:\d+/);
+    expect(result.stdout).toBe('');
+    expect(existsSync(resultsDir) ? readdirSync(resultsDir) : []).toEqual([]);
+  });
+});
+
+test('an app that exits before it is ready: exit 2 with its last output', async () => {
+  const result = await runCli(['test', 'replica-lost', '--config', config('dying-app', { app: { name: 'dying', command: 'echo "cannot reach $DATABASE_URL"; exit 3' } })]);
+  expect(result.code).toBe(2);
+  expect(result.stderr).toMatch(/the app exited \(code 3\) before it was ready/);
+  // Its output is shown, with the password hidden.
+  expect(result.stderr).toMatch(/cannot reach postgres:\/\/app:\*\*\*@127\.0\.0\.1:\d+\/app/);
+});
+
+test('the reference app keeps the replica-lost promise: exit 0, --json has the measurements and verdicts, the result is on disk', async () => {
+  const file = config('good', { app: referenceApp(), dataset, suites: { 'replica-lost': quickReplicaLost } });
+  const result = await runCli(['test', 'replica-lost', '--config', file, '--json']);
+  expect(result.code, result.stderr + result.stdout).toBe(0);
+  const output = JSON.parse(result.stdout) as { pass: boolean; resultsDir: string; suites: { suite: string; pass: boolean; verdicts: { budget: { metric: string } }[]; measurements: Record<string, number> }[] };
+  expect(output.pass).toBe(true);
+  expect(output.suites.map((s) => s.suite)).toEqual(['replica-lost']);
+  expect(output.suites[0]!.verdicts.map((v) => v.budget.metric)).toEqual(['errorsDuringFault', 'timeToRecoverMs']);
+  expect(output.suites[0]!.measurements.requests).toBeGreaterThan(100);
+  expect(readdirSync(path.join(output.resultsDir, 'suites'))).toEqual(['replica-lost--reference-app.json']);
+  expect(result.stdout).not.toMatch(/:[^:@/\s]{16,}@127/); // no password in the output
+});
+
+test('the naive reference app breaks it: exit 1, and the failing verdict names the budget, the value and the margin', async () => {
+  const file = config('naive', { app: referenceApp({ EXAMPLE_NAIVE: '1' }), dataset, suites: { 'replica-lost': quickReplicaLost } });
+  const result = await runCli(['test', 'replica-lost', '--config', file]);
+  expect(result.code, result.stderr + result.stdout).toBe(1);
+  expect(result.stdout).toMatch(/FAIL {2}reads keep working while replica1 is lost — errorsDuringFault \[GET \/inspections-joined\?limit=5\] \d+ <= 1 \(margin -\d+\)/);
+  expect(result.stdout).toMatch(/^FAIL: 0 of 1 suite\(s\) kept every promise/m);
+});
+
+describe('an app that is not the reference app (Python, psycopg2, one connection, no breaker)', () => {
+  const python = { name: 'python app', command: `/usr/bin/python3 ${JSON.stringify(PYTHON_APP)}`, ready: '/inspections-joined?limit=1' };
+
+  test('it reads from the primary only, so losing a replica does not touch it: exit 0', async () => {
+    const result = await runCli(['test', 'replica-lost', '--config', config('python-ok', { app: python, dataset, suites: { 'replica-lost': quickReplicaLost } })]);
+    expect(result.code, result.stderr + result.stdout).toBe(0);
+  });
+
+  test('it has no circuit breaker: exit 1', async () => {
+    const suites = { 'circuit-breaker': { failures: 3, faultForMs: 3000, durationMs: 5000, requestTimeoutMs: 1000 } };
+    const result = await runCli(['test', 'circuit-breaker', '--config', config('python-breaker', { app: python, dataset, suites })]);
+    expect(result.code, result.stderr + result.stdout).toBe(1);
+    expect(result.stdout).toMatch(/FAIL {2}the breaker opens after at most 3 failures — failuresBeforeOpen .* never /);
+  });
+});
