@@ -1,9 +1,10 @@
 /** `npm run bench [-- name…]`: runs the named benchmarks (all by default). */
 import { benchCapture } from './capture.ts';
+import { benchFaults } from './faults.ts';
 import { benchFixtures } from './fixtures.ts';
 import { benchTopology } from './topology.ts';
 
-const BENCHMARKS: Record<string, () => Promise<void>> = { topology: benchTopology, fixtures: benchFixtures, capture: benchCapture };
+const BENCHMARKS: Record<string, () => Promise<void>> = { topology: benchTopology, fixtures: benchFixtures, capture: benchCapture, faults: benchFaults };
 
 const names = process.argv.slice(2);
 const unknown = names.filter((n) => !(n in BENCHMARKS));
