@@ -3,7 +3,7 @@ import type { Verdict } from '../budgets/index.ts';
 import type { TopologyLinks } from '../faults/links.ts';
 import type { FaultEvent } from '../faults/schedule.ts';
 import type { TimelineRecord } from '../results/schema.ts';
-import type { Topology } from '../topology/types.ts';
+import type { ProviderName, Topology } from '../topology/types.ts';
 
 /** What a suite is given: it never starts a topology or an app of its own. */
 export interface SuiteContext {
@@ -46,6 +46,8 @@ export interface SuiteDefinition<Schema extends z.ZodType = z.ZodType> {
   options: Schema;
   requires: SuiteRequirements;
   run(context: SuiteContext, options: z.output<Schema>): Promise<SuiteOutcome>;
+  /** Refuses (with a UsageError) options the planned topology cannot honour, before anything starts. */
+  preflight?(options: z.output<Schema>, topology: { provider: ProviderName; replicas: number; redis: boolean }): void;
 }
 
 export const defineSuite = <Schema extends z.ZodType>(suite: SuiteDefinition<Schema>): SuiteDefinition<Schema> => suite;

@@ -3,9 +3,12 @@ import { z } from 'zod';
 import { atMost, judge } from '../../harness/budgets/index.ts';
 import { runSchedule } from '../../harness/faults/index.ts';
 import { queryRows } from '../../harness/pg/client.ts';
+import { UsageError } from '../../harness/errors.ts';
 import { defineSuite, field, parseRequest, Session, timelineRecord } from '../../harness/suite/index.ts';
 import { Timeline } from '../../load/timeline.ts';
 import { count, ms, request } from '../support/options.ts';
+
+const DISCONNECT_NEEDS_CONTAINERS = "replica-lag with lagBy: 'disconnect' needs the containers provider (a network to cut): use --provider containers, or lagBy: 'pause-replay'";
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -35,6 +38,11 @@ export const replicaLag = defineSuite({
       thinkMs: ms(20),
       durationMs: ms(6000),
       lagAtMs: ms(1000),
+      /**
+       * How replicas fall behind: \`pause-replay\` (pg_wal_replay_pause, any provider) or
+       * \`disconnect\` (containers: cut from the topology network, so no WAL arrives).
+       */
+      lagBy: z.enum(['pause-replay', 'disconnect']).default('pause-replay'),
       lagForMs: ms(3000),
       budgets: z
         .object({
@@ -42,12 +50,20 @@ export const replicaLag = defineSuite({
           staleReads: count(0),
           /** A read is stale when the value it got had been overwritten longer ago than this when the read began. */
           staleAfterMs: ms(1000),
+          /**
+           * Writes acknowledged while the replicas lag, at least: with none, nothing was
+           * tested (synchronous replication blocks every commit while its standbys are cut off).
+           */
+          writesDuringLag: count(1),
         })
         .strict()
         .prefault({}),
     })
     .strict(),
   requires: { replicas: 1 },
+  preflight(options, topology) {
+    if (options.lagBy === 'disconnect' && topology.provider !== 'containers') throw new UsageError(DISCONNECT_NEEDS_CONTAINERS);
+  },
   async run(context, options) {
     const { topology } = context;
     const write = parseRequest(options.write, options.writeBody);
@@ -60,6 +76,15 @@ export const replicaLag = defineSuite({
     };
     const onReplica = (adminUrl: string) => Object.assign(new URL(adminUrl), { pathname: `/${context.database}` }).toString();
     const setReplay = (sql: string) => Promise.all(topology.replicas.map((r) => queryRows(onReplica(r.adminUrl), sql)));
+    type Partitionable = { disconnect(): Promise<void>; reconnect(): Promise<void> };
+    const partitionable = topology.replicas.filter((r): r is typeof r & Partitionable => typeof (r as Partial<Partitionable>).disconnect === 'function');
+    if (options.lagBy === 'disconnect' && partitionable.length !== topology.replicas.length) {
+      throw new UsageError(DISCONNECT_NEEDS_CONTAINERS);
+    }
+    const [lag, catchUp] =
+      options.lagBy === 'disconnect'
+        ? [() => Promise.all(partitionable.map((r) => r.disconnect())), () => Promise.all(partitionable.map((r) => r.reconnect()))]
+        : [() => setReplay('SELECT pg_wal_replay_pause()'), () => setReplay('SELECT pg_wal_replay_resume()')];
 
     // Value 0 everywhere before the clock starts.
     const writer = new Session(context.app.url);
@@ -79,8 +104,8 @@ export const replicaLag = defineSuite({
     const running = () => now() < options.durationMs;
 
     const schedule = runSchedule([
-      { at: options.lagAtMs, kind: 'pause-replay', target: 'replicas', apply: () => setReplay('SELECT pg_wal_replay_pause()') },
-      { at: options.lagAtMs + options.lagForMs, kind: 'resume-replay', target: 'replicas', apply: () => setReplay('SELECT pg_wal_replay_resume()') },
+      { at: options.lagAtMs, kind: options.lagBy === 'disconnect' ? 'disconnect' : 'pause-replay', target: 'replicas', apply: lag },
+      { at: options.lagAtMs + options.lagForMs, kind: options.lagBy === 'disconnect' ? 'reconnect' : 'resume-replay', target: 'replicas', apply: catchUp },
     ]);
 
     const timed = async <T>(fn: () => Promise<T>): Promise<T | undefined> => {
@@ -129,21 +154,30 @@ export const replicaLag = defineSuite({
       await Promise.all([writerLoop(), ...Array.from({ length: options.readers }, readerLoop)]);
     } finally {
       schedule.cancel();
-      await setReplay('SELECT pg_wal_replay_resume()').catch(() => {});
+      await catchUp().catch(() => {});
     }
     const events = await schedule.done;
     const failed = events.find((e) => e.error);
     if (failed) throw new Error(`could not ${failed.kind} on ${failed.target}: ${failed.error}`);
+    // From when the fault had taken effect (cutting a network takes ~100 ms), to when it was undone.
+    const lagFrom = events[0] ? events[0].t + events[0].durationMs : options.lagAtMs;
+    const lagTo = events[1]?.t ?? options.lagAtMs + options.lagForMs;
+    const writesDuringLag = acknowledged.filter((t) => t > lagFrom && t < lagTo).length;
     const scope = `${options.write} → ${options.read}`;
     return {
       verdicts: [
+        judge('writes continue while replicas lag', { metric: 'writesDuringLag', op: '>=', limit: options.budgets.writesDuringLag, unit: 'count', scope: options.write }, writesDuringLag, writesDuringLag < options.budgets.writesDuringLag ? `no write was acknowledged while replicas lagged${lastError ? ` (last error: ${lastError})` : ''}: the stale-read checks below had nothing to catch` : undefined),
         judge('a session reads its own writes while replicas lag', atMost('readYourWritesViolations', options.budgets.readYourWritesViolations, 'count', scope), readYourWritesViolations, lastError ? `last error: ${lastError}` : undefined),
         judge(`no read is more than ${options.budgets.staleAfterMs} ms stale while replicas lag`, atMost('staleReads', options.budgets.staleReads, 'count', scope), staleReads, `worst staleness ${Math.round(worstStalenessMs)} ms`),
       ],
-      measurements: { writes: acknowledged.length - 1, reads: timeline.requests - (acknowledged.length - 1), errors, readYourWritesViolations, staleReads, worstStalenessMs },
+      measurements: { writes: acknowledged.length - 1, writesDuringLag, reads: timeline.requests - (acknowledged.length - 1), errors, readYourWritesViolations, staleReads, worstStalenessMs },
       events,
       timelines: [timelineRecord(`${options.readers} readers and a writer on ${scope}`, timeline)],
-      notes: [`WAL replay paused on ${topology.replicas.map((r) => r.name).join(', ')} with pg_wal_replay_pause(); the nodes stayed up and kept receiving WAL`],
+      notes: [
+        options.lagBy === 'disconnect'
+          ? `${topology.replicas.map((r) => r.name).join(', ')} cut from the topology network (no WAL arrived); the app still reached them`
+          : `WAL replay paused on ${topology.replicas.map((r) => r.name).join(', ')} with pg_wal_replay_pause(); the nodes stayed up and kept receiving WAL`,
+      ],
     };
   },
 });

@@ -69,7 +69,8 @@ export async function test(argv: string[]): Promise<number> {
   });
   const spec = { ...(config.topology as TopologySpec), ...(options.provider ? { provider: options.provider as TopologySpec['provider'] } : {}) };
   const resolved = resolveTopologySpec(spec);
-  for (const { suite } of plans) {
+  for (const { suite, options: suiteOptions } of plans) {
+    suite.preflight?.(resolveSuiteOptions(suite, suiteOptions), resolved);
     const { replicas = 0, redis = false } = suite.requires;
     if (resolved.replicas < replicas) throw new UsageError(`suite ${suite.name} needs at least ${replicas} replica(s); the config's topology has ${resolved.replicas} (set topology.replicas)`);
     if (redis && !resolved.redis) throw new UsageError(`suite ${suite.name} needs Redis; the config's topology has none (set topology.redis: true)`);
