@@ -24,8 +24,12 @@ export class LagMonitor {
     private readonly intervalMs: number,
   ) {
     this.#replayed = replicaUrls.map(() => undefined);
+    // WAL positions are the cluster's, not a database's: the monitor asks from the `postgres`
+    // database, so its polling never mixes with the app's own statements (which dbproof's
+    // black-box N+1 check attributes per database).
+    const maintenance = (url: string) => Object.assign(new URL(url), { pathname: '/postgres' }).toString();
     const pool = (url: string) => {
-      const p = new pg.Pool({ connectionString: url, max: 1, connectionTimeoutMillis: 300, query_timeout: 300, idleTimeoutMillis: 0 });
+      const p = new pg.Pool({ connectionString: maintenance(url), max: 1, connectionTimeoutMillis: 300, query_timeout: 300, idleTimeoutMillis: 0 });
       p.on('error', () => {});
       p.on('connect', (client) => client.on('error', () => {}));
       return p;

@@ -2,35 +2,25 @@
 // The reference app (read-your-writes by a session cookie holding the write's WAL
 // position, and no reads from a replica more than 500 ms behind) must keep both
 // promises; the naive variant, reading any replica, must break both.
-import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import { expect, inject, test } from 'vitest';
 import { connectTopology } from '../../harness/topology/control/index.ts';
-import { runSuite } from '../../harness/suite/index.ts';
 import { replicaLag } from './replica-lag.ts';
-import { resultsRun, startReferenceTarget, type ReferenceTarget } from '../support/reference-target.ts';
+import { goodAndNaive, runOn } from '../support/reference-target.ts';
 import { verdictLines, verdictOn } from '../support/expect-verdicts.ts';
 import '../../harness/vitest/provided.ts';
 
 const topology = connectTopology(inject('dbproof'));
-let consistent: ReferenceTarget;
-let naive: ReferenceTarget;
-
-beforeAll(async () => {
-  [consistent, naive] = await Promise.all([startReferenceTarget(topology), startReferenceTarget(topology, { naive: true })]);
-}, 120_000);
-
-afterAll(async () => {
-  await Promise.all([consistent?.stop(), naive?.stop()]);
-});
+const targets = goodAndNaive(topology);
 
 test('the app that tracks its replicas reads its own writes and serves nothing stale', async () => {
-  const result = await runSuite(replicaLag, consistent.context, {}, { target: consistent.name, run: await resultsRun() });
+  const result = await runOn(replicaLag, targets.good);
   expect(result.pass, verdictLines(result)).toBe(true);
   expect(result.measurements.writes).toBeGreaterThan(20);
   expect(result.events.map((e) => e.kind)).toEqual(['pause-replay', 'resume-replay']);
 });
 
 test('the naive app, reading any replica, violates read-your-writes and serves stale reads', async () => {
-  const result = await runSuite(replicaLag, naive.context, {}, { target: naive.name, run: await resultsRun() });
+  const result = await runOn(replicaLag, targets.naive);
   expect(verdictOn(result, 'readYourWritesViolations').pass, verdictLines(result)).toBe(false);
   expect(verdictOn(result, 'staleReads').pass, verdictLines(result)).toBe(false);
   expect(result.measurements.worstStalenessMs).toBeGreaterThan(1000);

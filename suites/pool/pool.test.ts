@@ -2,35 +2,25 @@
 // pooled connections per node, one request in ten failing in the database on purpose.
 // The reference app queues and returns every connection; the naive variant forgets to
 // release a connection when its query fails, and must fail on errors and on the leak.
-import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import { expect, inject, test } from 'vitest';
 import { connectTopology } from '../../harness/topology/control/index.ts';
-import { runSuite } from '../../harness/suite/index.ts';
 import { poolExhaustion } from './pool-exhaustion.ts';
-import { resultsRun, startReferenceTarget, type ReferenceTarget } from '../support/reference-target.ts';
+import { goodAndNaive, runOn } from '../support/reference-target.ts';
 import { verdictLines, verdictOn } from '../support/expect-verdicts.ts';
 import '../../harness/vitest/provided.ts';
 
 const topology = connectTopology(inject('dbproof'));
-let good: ReferenceTarget;
-let naive: ReferenceTarget;
-
-beforeAll(async () => {
-  [good, naive] = await Promise.all([startReferenceTarget(topology), startReferenceTarget(topology, { naive: true })]);
-}, 120_000);
-
-afterAll(async () => {
-  await Promise.all([good?.stop(), naive?.stop()]);
-});
+const targets = goodAndNaive(topology);
 
 test('the reference app queues 40 clients on its pool without errors, and its connections return to their baseline', async () => {
-  const result = await runSuite(poolExhaustion, good.context, {}, { target: good.name, run: await resultsRun() });
+  const result = await runOn(poolExhaustion, targets.good);
   expect(result.pass, verdictLines(result)).toBe(true);
   // The queueing is real: under load a request waits well beyond its own 40 ms.
   expect(result.measurements.loadedP50Ms!).toBeGreaterThan(result.measurements.unloadedP50Ms!);
 });
 
 test('the naive app leaks a connection on each failed query: errors, and connections that never come back', async () => {
-  const result = await runSuite(poolExhaustion, naive.context, {}, { target: naive.name, run: await resultsRun() });
+  const result = await runOn(poolExhaustion, targets.naive);
   expect(verdictOn(result, 'leakedConnections').pass, verdictLines(result)).toBe(false);
   expect(verdictOn(result, 'errors').pass, verdictLines(result)).toBe(false);
 });

@@ -2,7 +2,10 @@ import { inspections } from '../../fixtures/index.ts';
 import type { SeedOptions } from '../../fixtures/seed.ts';
 import { startLinks } from '../../harness/faults/index.ts';
 import { createRunDirectory, type RunDirectory } from '../../harness/results/index.ts';
-import type { SuiteContext } from '../../harness/suite/index.ts';
+import type { z } from 'zod';
+import { afterAll, beforeAll } from 'vitest';
+import { runSuite, type SuiteContext, type SuiteDefinition } from '../../harness/suite/index.ts';
+import type { SuiteResult } from '../../harness/results/index.ts';
 import type { Topology } from '../../harness/topology/types.ts';
 import { seedPrivateDatabase } from '../../harness/vitest/private-database.ts';
 import { startExampleApp, type ExampleAppEnv } from '../../example/launch.ts';
@@ -58,3 +61,23 @@ export async function startReferenceTarget(
 let testRun: Promise<RunDirectory> | undefined;
 /** The results folder of this test process's suite runs (`results/<run-id>/`, or under DBPROOF_RESULTS_DIR). */
 export const resultsRun = (): Promise<RunDirectory> => (testRun ??= createRunDirectory(process.env.DBPROOF_RESULTS_DIR ?? 'results'));
+
+/**
+ * The reference app and its naive variant as targets for one test file: started before
+ * its tests (in parallel), stopped after them.
+ */
+export function goodAndNaive(topology: Topology, options: Parameters<typeof startReferenceTarget>[1] = {}): { good: ReferenceTarget; naive: ReferenceTarget } {
+  const targets = {} as { good: ReferenceTarget; naive: ReferenceTarget };
+  beforeAll(async () => {
+    [targets.good, targets.naive] = await Promise.all([startReferenceTarget(topology, options), startReferenceTarget(topology, { ...options, naive: true })]);
+  }, 120_000);
+  afterAll(async () => {
+    await Promise.all([targets.good?.stop(), targets.naive?.stop()]);
+  });
+  return targets;
+}
+
+/** Runs a suite on a target and writes its result into this test run's results folder. */
+export async function runOn<Schema extends z.ZodType>(suite: SuiteDefinition<Schema>, target: ReferenceTarget, options: z.input<Schema> | Record<string, never> = {}): Promise<SuiteResult & { file?: string }> {
+  return runSuite(suite, target.context, options, { target: target.name, run: await resultsRun() });
+}

@@ -29,8 +29,8 @@ const referenceApp = (env: Record<string, string> = {}) => ({
   env,
 });
 const dataset = { profile: 'inspections', scale: 0.002, seed: 5 };
-// Shorter than the defaults: 4 s of load with a 2.5 s fault still outlasts recovery + p99 budgets (2 s + 0.25 s here).
-const quickReplicaLost = { durationMs: 4000, faultForMs: 2500, budgets: { p99Ms: 250 } };
+// Shorter than the defaults: a 3.5 s fault still outlasts the recovery and p99 budgets (2 s + 1 s).
+const quickReplicaLost = { durationMs: 5500, faultForMs: 3500 };
 
 describe('bad input: exit 2, one line, nothing started or written', () => {
   const cases: [string, string[], RegExp][] = [

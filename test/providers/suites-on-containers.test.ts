@@ -22,7 +22,7 @@ function config(name: string, env: Record<string, string>, synchronous = false):
     dataset: { profile: 'inspections', scale: 0.002, seed: 5 },
     app: { name: 'reference app', command: `node --import tsx ${JSON.stringify(path.join(ROOT, 'example/main.ts'))}`, cwd: ROOT, env },
     suites: {
-      'replica-frozen': { durationMs: 4000, faultForMs: 2500, budgets: { p99Ms: 250 } },
+      'replica-frozen': { durationMs: 5500, faultForMs: 3500 },
       'replica-lag': { lagBy: 'disconnect', durationMs: 4000, lagForMs: 2000 },
       'primary-lost': { durationMs: 5000 },
     },
