@@ -1,11 +1,12 @@
 // `dbproof test <suite> --config FILE`: a suite pointed at any app through the config.
 // Exit 0 when its budgets hold, 1 when one is broken, 2 on bad input (one line, nothing
 // started, nothing written); --json prints the measurements and verdicts.
+import { spawn } from 'node:child_process';
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
-import { runCli } from '../support/cli.ts';
+import { BIN, runCli } from '../support/cli.ts';
 import { tempDir } from '../support/temp.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -100,4 +101,32 @@ describe('an app that is not the reference app (Python, psycopg2, one connection
     expect(result.code, result.stderr + result.stdout).toBe(1);
     expect(result.stdout).toMatch(/FAIL {2}the breaker opens after at most 3 failures — failuresBeforeOpen .* never /);
   });
+});
+
+test("a run that is killed (SIGKILL) leaves nothing: the app's process group and the topology are gone", async () => {
+  const runsDir = tempDir('killed-runs');
+  const file = config('killed', { app: referenceApp(), suites: { 'replica-lost': { durationMs: 60_000, faultAtMs: 50_000 } } });
+  const child = spawn(process.execPath, [BIN, 'test', 'replica-lost', '--config', file], { env: { ...process.env, DBPROOF_TMPDIR: runsDir }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const appUrl = await new Promise<string>((resolve, reject) => {
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => {
+      stderr += chunk;
+      const match = /is ready at (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
+      if (match) resolve(match[1]!);
+    });
+    child.once('exit', (code) => reject(new Error(`dbproof test exited (${code}) before the app was ready: ${stderr}`)));
+  });
+  expect((await fetch(`${appUrl}/health`)).ok).toBe(true);
+  child.kill('SIGKILL');
+  const runs = path.join(runsDir, 'runs');
+  const deadline = Date.now() + 20_000;
+  let appAnswers = true;
+  let runDirs: string[] = ['?'];
+  while (Date.now() < deadline && (appAnswers || runDirs.length > 0)) {
+    await new Promise((resolve) => setTimeout(resolve, 200));
+    appAnswers = await fetch(`${appUrl}/health`, { signal: AbortSignal.timeout(500) }).then(() => true, () => false);
+    runDirs = existsSync(runs) ? readdirSync(runs) : [];
+  }
+  expect(appAnswers).toBe(false);
+  expect(runDirs).toEqual([]);
 });
