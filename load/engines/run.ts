@@ -1,0 +1,33 @@
+import { spawn } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { InfrastructureError } from '../../harness/errors.ts';
+import type { EngineReport, EngineRequest } from './types.ts';
+
+const CHILDREN = {
+  open: fileURLToPath(new URL('./open-child.ts', import.meta.url)),
+  closed: fileURLToPath(new URL('./autocannon-child.ts', import.meta.url)),
+};
+
+/**
+ * Runs a load in a process of its own (the open model: dbproof's engine; the closed
+ * model: autocannon), so the load never shares an event loop with dbproof or with an app
+ * under test, and returns its report.
+ */
+export function runEngine(request: EngineRequest): Promise<EngineReport> {
+  const child = spawn(process.execPath, ['--import', 'tsx', request.rate ? CHILDREN.open : CHILDREN.closed, JSON.stringify(request)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  let stdout = '';
+  let stderr = '';
+  child.stdout!.on('data', (chunk) => (stdout += chunk));
+  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  // The engine goes with us: a load must not outlive the command that started it.
+  const stop = () => child.kill('SIGKILL');
+  process.once('exit', stop);
+  return new Promise((resolve, reject) => {
+    child.once('close', (code) => {
+      process.off('exit', stop);
+      const line = stdout.trim().split('\n').pop();
+      if (code !== 0 || !line) return reject(new InfrastructureError(`the load engine failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' ')}`));
+      resolve(JSON.parse(line) as EngineReport);
+    });
+  });
+}

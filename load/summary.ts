@@ -1,0 +1,36 @@
+import * as hdr from 'hdr-histogram-js';
+import type { EngineReport } from './engines/types.ts';
+
+/** What `dbproof load --json` prints: the model, counts, errors and the percentiles. */
+export interface LoadSummary {
+  model: 'open' | 'closed';
+  engine: EngineReport['engine'];
+  rate: number | null;
+  connections: number | null;
+  durationMs: number;
+  requests: number;
+  errors: number;
+  errorRate: number;
+  rps: number;
+  latencyMs: { p50: number; p90: number; p95: number; p99: number; 'p99.9': number; max: number; mean: number };
+}
+
+/** Percentiles from the engine's HDR histogram (recorded in microseconds). */
+export function summarise(report: EngineReport, load: { rate?: number; connections?: number }): LoadSummary {
+  const histogram = hdr.decodeFromCompressedBase64(report.histogram);
+  const at = (p: number) => histogram.getValueAtPercentile(p) / 1000;
+  const summary: LoadSummary = {
+    model: report.model,
+    engine: report.engine,
+    rate: load.rate ?? null,
+    connections: load.connections ?? null,
+    durationMs: report.durationMs,
+    requests: report.requests,
+    errors: report.errors,
+    errorRate: report.requests ? report.errors / report.requests : 0,
+    rps: report.requests / (report.durationMs / 1000),
+    latencyMs: { p50: at(50), p90: at(90), p95: at(95), p99: at(99), 'p99.9': at(99.9), max: histogram.maxValue / 1000, mean: histogram.mean / 1000 },
+  };
+  histogram.destroy();
+  return summary;
+}
