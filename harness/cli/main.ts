@@ -9,6 +9,7 @@ import { seed } from './commands/seed.ts';
 import { status } from './commands/status.ts';
 import { test } from './commands/test.ts';
 import { keep, up } from './commands/up.ts';
+import { load } from './commands/load.ts';
 
 const HELP = `dbproof — database performance claims as checks CI can gate on
 
@@ -21,13 +22,14 @@ Commands:
   exec     start a topology, run a command with its URLs in the environment, stop it
   n1       find N+1 queries behind an HTTP endpoint (any language, any driver)
   seed     load a data set (a built-in profile or your own) into the topology's app database
+  load     load one URL (open or closed model) and judge latency, error and throughput budgets
   test     run suites (failover, cache, pool, breaker, migration …) against an app and judge their budgets
   doctor   check this machine and say how to install what is missing
 
 \`dbproof <command> --help\` for a command's options.
 Exit codes: 0 ok · 1 a check failed · 2 bad input or missing infrastructure`;
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { up, status, down, exec, seed, n1, test, doctor, __keep: keep };
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { up, status, down, exec, seed, n1, test, load, doctor, __keep: keep };
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

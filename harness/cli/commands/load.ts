@@ -1,0 +1,74 @@
+import { formatVerdict } from '../../budgets/index.ts';
+import { UsageError } from '../../errors.ts';
+import { redact } from '../../redact.ts';
+import { judgeLoad, parseBudgets } from '../../../load/budgets.ts';
+import { runEngine } from '../../../load/engines/run.ts';
+import { summarise } from '../../../load/summary.ts';
+import { parseArgs } from '../args.ts';
+import { printJson } from '../output.ts';
+
+export const LOAD_HELP = `dbproof load <url> [--rate R | --connections C] [--duration 30s] [--warmup 2s] [--budget p99=200ms,errors=0.1%] [--json]
+
+Loads one URL, the way autocannon or wrk are used, and judges the budgets.
+  --rate R          open model: R requests per second, each timed from when it was due
+                    (a stalled server's tail is reported, not hidden); dbproof's engine
+  --connections C   closed model: C clients in a loop (autocannon); default 10 when no --rate
+  --duration D      measured time, e.g. 30s or 500ms (default 10s)
+  --warmup D        run first and left out of the figures (default 0s)
+  --timeout D       a request not answered in this time is an error (default 10s)
+  --budget LIST     p50, p90, p95, p99, p99.9, max, mean (ms or s), errors (0.1% or a count), rps (a floor)
+  --json            one object: percentiles (p50 … max), counts, errors, the model, the verdicts
+Exit codes: 0 every budget holds · 1 one is broken · 2 bad input`;
+
+function durationOption(name: string, raw: string | boolean | string[] | undefined, fallback: number): number {
+  if (raw === undefined) return fallback;
+  const match = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(String(raw));
+  if (!match) throw new UsageError(`--${name} must be a duration such as 30s, 500ms or 2m (got '${raw}')`);
+  return Number(match[1]) * { ms: 1, s: 1000, m: 60_000 }[match[2] as 'ms' | 's' | 'm'];
+}
+
+function positiveNumber(name: string, raw: string | boolean | string[] | undefined, max: number): number | undefined {
+  if (raw === undefined) return undefined;
+  const value = Number(raw);
+  if (typeof raw !== 'string' || !Number.isFinite(value) || value <= 0 || value > max) throw new UsageError(`--${name} must be a number from 1 to ${max} (got '${raw}')`);
+  return value;
+}
+
+export async function load(argv: string[]): Promise<number> {
+  const { options, positionals } = parseArgs(
+    'load',
+    argv,
+    { rate: { type: 'string' }, connections: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, timeout: { type: 'string' }, budget: { type: 'string' }, json: { type: 'boolean' } },
+    false,
+    true,
+  );
+  if (options.help) {
+    console.log(LOAD_HELP);
+    return 0;
+  }
+  if (positionals.length !== 1) throw new UsageError(`give one URL to load, e.g. \`dbproof load http://127.0.0.1:3000/health --rate 100\` (got ${positionals.length})`);
+  const url = URL.canParse(positionals[0]!) ? new URL(positionals[0]!) : undefined;
+  if (url?.protocol !== 'http:') throw new UsageError(`dbproof load needs an http:// URL such as http://127.0.0.1:3000/path (got '${redact(positionals[0]!)}')`);
+  if (options.rate && options.connections) throw new UsageError('give --rate (open model) or --connections (closed model), not both');
+  const rate = positiveNumber('rate', options.rate, 100_000);
+  const connections = rate ? undefined : Math.round(positiveNumber('connections', options.connections, 10_000) ?? 10);
+  const durationMs = durationOption('duration', options.duration, 10_000);
+  if (durationMs < 100) throw new UsageError('--duration must be at least 100ms');
+  const warmupMs = durationOption('warmup', options.warmup, 0);
+  const timeoutMs = durationOption('timeout', options.timeout, 10_000);
+  const budgets = options.budget ? parseBudgets(String(options.budget), `${url.pathname}${url.search}`) : [];
+
+  if (!options.json) console.error(`dbproof: loading ${redact(url.toString())} for ${durationMs / 1000} s (${rate ? `open model, ${rate}/s` : `closed model, ${connections} connections`})`);
+  const report = await runEngine({ url: url.toString(), rate, connections, durationMs, warmupMs, timeoutMs });
+  const summary = summarise(report, { rate, connections });
+  const verdicts = judgeLoad(budgets, summary);
+  const pass = verdicts.every((v) => v.pass);
+  if (options.json) printJson({ ...summary, verdicts, pass });
+  else {
+    const l = summary.latencyMs;
+    console.log(`${summary.requests} requests, ${summary.errors} errors (${(summary.errorRate * 100).toFixed(2)} %), ${summary.rps.toFixed(1)} requests/s`);
+    console.log(`latency  p50 ${l.p50} ms · p90 ${l.p90} ms · p95 ${l.p95} ms · p99 ${l.p99} ms · p99.9 ${l['p99.9']} ms · max ${l.max} ms`);
+    for (const verdict of verdicts) console.log(formatVerdict(verdict));
+  }
+  return pass ? 0 : 1;
+}

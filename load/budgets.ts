@@ -1,0 +1,53 @@
+import { judge, type Budget, type Verdict } from '../harness/budgets/index.ts';
+import { UsageError } from '../harness/errors.ts';
+import type { LoadSummary } from './summary.ts';
+
+/**
+ * Budgets as people write them on a command line: `p99=200ms,errors=0.1%,rps=100`.
+ * Latency metrics (p50, p90, p95, p99, p99.9, max, mean) and errors are ceilings; rps is a
+ * throughput floor. They map one-to-one onto k6 thresholds (`p(99)<200`, `rate<0.001`).
+ */
+const LATENCY = ['p50', 'p90', 'p95', 'p99', 'p99.9', 'max', 'mean'] as const;
+const EXAMPLE = '--budget p99=200ms,errors=0.1%,rps=50';
+
+function duration(metric: string, raw: string): number {
+  const match = /^(\d+(?:\.\d+)?)(ms|s)$/.exec(raw);
+  if (!match) throw new UsageError(`--budget ${metric}=${raw}: a latency needs a unit, e.g. ${metric}=200ms or ${metric}=1.5s`);
+  return Number(match[1]) * (match[2] === 's' ? 1000 : 1);
+}
+
+export function parseBudgets(text: string, scope?: string): Budget[] {
+  return text.split(',').map((part) => {
+    const [metric, raw, extra] = part.trim().split('=');
+    if (!metric || raw === undefined || raw === '' || extra !== undefined) throw new UsageError(`--budget '${part}' is not metric=value; e.g. ${EXAMPLE}`);
+    if ((LATENCY as readonly string[]).includes(metric)) return { metric: `${metric}Ms`, op: '<=', limit: duration(metric, raw), unit: 'ms', ...(scope ? { scope } : {}) } satisfies Budget;
+    if (metric === 'errors') {
+      const match = /^(\d+(?:\.\d+)?)(%?)$/.exec(raw);
+      if (!match) throw new UsageError(`--budget errors=${raw}: give a share (errors=0.1%) or a count (errors=0)`);
+      return match[2] ? { metric: 'errorRate', op: '<=', limit: Number(match[1]) / 100, unit: 'ratio', ...(scope ? { scope } : {}) } : { metric: 'errors', op: '<=', limit: Number(match[1]), unit: 'count', ...(scope ? { scope } : {}) };
+    }
+    if (metric === 'rps') {
+      if (!/^\d+(\.\d+)?$/.test(raw)) throw new UsageError(`--budget rps=${raw}: a throughput floor in requests per second, e.g. rps=100`);
+      return { metric: 'rps', op: '>=', limit: Number(raw), unit: 'count', ...(scope ? { scope } : {}) } satisfies Budget;
+    }
+    throw new UsageError(`--budget: unknown metric '${metric}'; the metrics are ${[...LATENCY, 'errors', 'rps'].join(', ')} (e.g. ${EXAMPLE})`);
+  });
+}
+
+/** The measured value of a budget's metric in a load summary. */
+function measuredFor(budget: Budget, summary: LoadSummary): number {
+  if (budget.metric === 'errorRate') return summary.errorRate;
+  if (budget.metric === 'errors') return summary.errors;
+  if (budget.metric === 'rps') return summary.rps;
+  return summary.latencyMs[budget.metric.replace(/Ms$/, '') as keyof LoadSummary['latencyMs']];
+}
+
+const CLAIMS: Record<string, (b: Budget) => string> = {
+  errorRate: (b) => `at most ${b.limit * 100} % of requests fail`,
+  errors: (b) => `at most ${b.limit} requests fail`,
+  rps: (b) => `at least ${b.limit} requests per second are served`,
+};
+
+export function judgeLoad(budgets: Budget[], summary: LoadSummary): Verdict[] {
+  return budgets.map((budget) => judge(CLAIMS[budget.metric]?.(budget) ?? `${budget.metric.replace(/Ms$/, '')} latency stays within ${budget.limit} ms`, budget, measuredFor(budget, summary)));
+}

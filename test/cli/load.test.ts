@@ -1,0 +1,62 @@
+// `dbproof load <url>`: ad hoc load on one URL, as people use autocannon or wrk. Exit 0
+// when every budget holds, 1 when one is broken, 2 on bad input (one line, no load run).
+import { spawn, type ChildProcess } from 'node:child_process';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { runCli } from '../support/cli.ts';
+
+const SERVER = fileURLToPath(new URL('../support/instant-server.ts', import.meta.url));
+let server: ChildProcess;
+let url: string;
+
+beforeAll(async () => {
+  server = spawn(process.execPath, ['--import', 'tsx', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
+  url = await new Promise<string>((resolve) => server.stdout!.once('data', (chunk) => resolve(String(chunk).trim())));
+});
+
+afterAll(() => {
+  server.kill('SIGTERM');
+});
+
+describe('bad input: exit 2, one line, no load', () => {
+  const cases: [string, () => string[], RegExp][] = [
+    ['no URL', () => ['load'], /give one URL to load/],
+    ['two URLs', () => ['load', url, url], /give one URL to load, .*\(got 2\)/],
+    ['not a URL', () => ['load', 'localhost:3000'], /needs an http:\/\/ URL such as .* \(got 'localhost:3000'\)/],
+    ['https', () => ['load', 'https://127.0.0.1:1/'], /needs an http:\/\/ URL/],
+    ['both models', () => ['load', url, '--rate', '10', '--connections', '2'], /give --rate \(open model\) or --connections/],
+    ['a bad rate', () => ['load', url, '--rate', '-5'], /--rate must be a number from 1 to 100000/],
+    ['a bad duration', () => ['load', url, '--duration', '30'], /--duration must be a duration such as 30s/],
+    ['a latency budget without a unit', () => ['load', url, '--budget', 'p99=200'], /a latency needs a unit, e\.g\. p99=200ms/],
+    ['an unknown budget metric', () => ['load', url, '--budget', 'p42=1ms'], /unknown metric 'p42'; the metrics are p50, p90, p95, p99, p99\.9, max, mean, errors, rps/],
+    ['a malformed budget', () => ['load', url, '--budget', 'p99'], /--budget 'p99' is not metric=value/],
+  ];
+  test.each(cases)('%s', async (_, args, message) => {
+    const result = await runCli(args());
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stdout).toBe('');
+  });
+});
+
+test('the open model with budgets that hold: exit 0, --json has the percentiles, counts, errors and model', async () => {
+  const result = await runCli(['load', url, '--rate', '100', '--duration', '1s', '--budget', 'p99=500ms,errors=0,rps=50', '--json']);
+  expect(result.code, result.stderr).toBe(0);
+  const summary = JSON.parse(result.stdout) as Record<string, unknown> & { latencyMs: Record<string, number>; verdicts: { pass: boolean }[] };
+  expect(summary).toMatchObject({ model: 'open', engine: 'dbproof-open', rate: 100, connections: null, durationMs: 1000, requests: 100, errors: 0, pass: true });
+  expect(Object.keys(summary.latencyMs)).toEqual(['p50', 'p90', 'p95', 'p99', 'p99.9', 'max', 'mean']);
+  expect(summary.verdicts.map((v) => v.pass)).toEqual([true, true, true]);
+});
+
+test('a budget the server cannot meet: exit 1, and the verdict line names the budget, the value and the margin', async () => {
+  const result = await runCli(['load', url, '--connections', '4', '--duration', '1s', '--budget', 'rps=100000000']);
+  expect(result.code, result.stderr).toBe(1);
+  expect(result.stdout).toMatch(/^FAIL {2}at least 100000000 requests per second are served — rps \[\/\] \d+(\.\d+)? >= 100000000 \(margin -\d+/m);
+});
+
+test('a warm-up is run but left out of the figures', async () => {
+  const result = await runCli(['load', url, '--rate', '50', '--duration', '1s', '--warmup', '1s', '--json']);
+  expect(result.code, result.stderr).toBe(0);
+  expect((JSON.parse(result.stdout) as { requests: number }).requests).toBe(50);
+});
