@@ -2,9 +2,10 @@
 import { benchCapture } from './capture.ts';
 import { benchFaults } from './faults.ts';
 import { benchFixtures } from './fixtures.ts';
+import { benchLoad } from './load.ts';
 import { benchTopology } from './topology.ts';
 
-const BENCHMARKS: Record<string, () => Promise<void>> = { topology: benchTopology, fixtures: benchFixtures, capture: benchCapture, faults: benchFaults };
+const BENCHMARKS: Record<string, () => Promise<void>> = { topology: benchTopology, fixtures: benchFixtures, capture: benchCapture, faults: benchFaults, load: benchLoad };
 
 const names = process.argv.slice(2);
 const unknown = names.filter((n) => !(n in BENCHMARKS));

@@ -8,7 +8,7 @@ import type { EngineReport, EngineRequest } from './types.ts';
 
 const request = JSON.parse(process.argv[2]!) as EngineRequest;
 const warmupMs = request.warmupMs ?? 0;
-const timeline = new Timeline(100);
+const timeline = new Timeline(100, { keepSamples: false });
 const started = performance.now();
 // With a callback autocannon returns its event emitter (a promise otherwise).
 const instance = autocannon(
