@@ -60,3 +60,50 @@ test('a warm-up is run but left out of the figures', async () => {
   expect(result.code, result.stderr).toBe(0);
   expect((JSON.parse(result.stdout) as { requests: number }).requests).toBe(50);
 });
+
+describe('the same load and budgets as a k6 script', () => {
+  test('is TypeScript that type-checks against @types/k6, with the budgets as thresholds, and a k6-operator TestRun', async () => {
+    const { mkdtempSync, readFileSync, writeFileSync, rmSync } = await import('node:fs');
+    const os = await import('node:os');
+    const path = await import('node:path');
+    const { execFileSync } = await import('node:child_process');
+    const dir = mkdtempSync(path.join(os.tmpdir(), 'dbproof-k6-'));
+    try {
+      const script = path.join(dir, 'orders.ts');
+      const result = await runCli(['load', 'http://127.0.0.1:3000/orders?limit=20', '--rate', '200', '--duration', '30s', '--budget', 'p99=200ms,p50=20ms,errors=0.1%,rps=150', '--k6-script', script, '--k6-operator', '4']);
+      expect(result.code, result.stderr).toBe(0);
+      expect(result.stdout).toMatch(/k6 is not on PATH here: run it where k6 is installed \(k6 run orders\.ts\)|run it: k6 run/);
+      const text = readFileSync(script, 'utf8');
+      expect(text).toContain('"executor": "constant-arrival-rate"');
+      expect(text).toContain('"rate": 200');
+      expect(text).toContain('"duration": "30s"');
+      expect(text).toMatch(/"http_req_duration": \[\s*"p\(99\)<=200",\s*"med<=20"\s*\]/);
+      expect(text).toMatch(/"http_req_failed": \[\s*"rate<=0\.001"\s*\]/);
+      expect(text).toMatch(/"http_reqs": \[\s*"rate>=150"\s*\]/);
+      // Typed as k6 sees it: compiled against @types/k6 alone.
+      const root = fileURLToPath(new URL('../..', import.meta.url));
+      writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: 'ESNext', target: 'ES2020', moduleResolution: 'Bundler', types: ['k6'], typeRoots: [path.join(root, 'node_modules/@types')], skipLibCheck: true }, files: ['orders.ts'] }));
+      execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', dir], { stdio: 'pipe' });
+      const manifest = readFileSync(`${script}.testrun.yaml`, 'utf8');
+      expect(manifest).toMatch(/kind: TestRun\n[\s\S]*parallelism: 4\n[\s\S]*file: orders\.ts/);
+    } finally {
+      rmSync(dir, { recursive: true, force: true });
+    }
+  });
+
+  test('an error count becomes the script’s own counter, and a closed model constant VUs', async () => {
+    const { k6Script } = await import('../../load/k6/script.ts');
+    const { parseBudgets } = await import('../../load/budgets.ts');
+    const text = k6Script({ url: 'http://127.0.0.1:1/', connections: 7, durationMs: 5000, budgets: parseBudgets('errors=3,max=1s') });
+    expect(text).toContain('"executor": "constant-vus"');
+    expect(text).toContain('"vus": 7');
+    expect(text).toMatch(/"failed_requests": \[\s*"count<=3"\s*\]/);
+    expect(text).toMatch(/"http_req_duration": \[\s*"max<=1000"\s*\]/);
+  });
+
+  test('--k6-operator without --k6-script is refused', async () => {
+    const result = await runCli(['load', url, '--k6-operator', '4']);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/--k6-operator N goes with --k6-script FILE/);
+  });
+});

@@ -4,7 +4,8 @@ import { redact } from '../../redact.ts';
 import { judgeLoad, parseBudgets } from '../../../load/budgets.ts';
 import { runEngine } from '../../../load/engines/run.ts';
 import { summarise } from '../../../load/summary.ts';
-import { parseArgs } from '../args.ts';
+import { integerOption, parseArgs } from '../args.ts';
+import { writeK6 } from './load-k6.ts';
 import { printJson } from '../output.ts';
 
 export const LOAD_HELP = `dbproof load <url> [--rate R | --connections C] [--duration 30s] [--warmup 2s] [--budget p99=200ms,errors=0.1%] [--json]
@@ -18,6 +19,9 @@ Loads one URL, the way autocannon or wrk are used, and judges the budgets.
   --timeout D       a request not answered in this time is an error (default 10s)
   --budget LIST     p50, p90, p95, p99, p99.9, max, mean (ms or s), errors (0.1% or a count), rps (a floor)
   --json            one object: percentiles (p50 … max), counts, errors, the model, the verdicts
+  --k6-script FILE  write the same load and budgets as a k6 script (TypeScript, thresholds from the
+                    budgets) instead of running it; for loads beyond one machine
+  --k6-operator N   with --k6-script: also write FILE.testrun.yaml, a k6-operator TestRun of parallelism N
 Exit codes: 0 every budget holds · 1 one is broken · 2 bad input`;
 
 function durationOption(name: string, raw: string | boolean | string[] | undefined, fallback: number): number {
@@ -38,7 +42,7 @@ export async function load(argv: string[]): Promise<number> {
   const { options, positionals } = parseArgs(
     'load',
     argv,
-    { rate: { type: 'string' }, connections: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, timeout: { type: 'string' }, budget: { type: 'string' }, json: { type: 'boolean' } },
+    { rate: { type: 'string' }, connections: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, timeout: { type: 'string' }, budget: { type: 'string' }, json: { type: 'boolean' }, 'k6-script': { type: 'string' }, 'k6-operator': { type: 'string' } },
     false,
     true,
   );
@@ -58,6 +62,11 @@ export async function load(argv: string[]): Promise<number> {
   const timeoutMs = durationOption('timeout', options.timeout, 10_000);
   const budgets = options.budget ? parseBudgets(String(options.budget), `${url.pathname}${url.search}`) : [];
 
+  if (options['k6-operator'] !== undefined && !options['k6-script']) throw new UsageError('--k6-operator N goes with --k6-script FILE (the TestRun runs that script)');
+  if (options['k6-script']) {
+    const parallelism = options['k6-operator'] === undefined ? undefined : integerOption('k6-operator', options['k6-operator'], 1, 1000);
+    return writeK6(String(options['k6-script']), { url: url.toString(), rate, connections, durationMs, budgets }, parallelism);
+  }
   if (!options.json) console.error(`dbproof: loading ${redact(url.toString())} for ${durationMs / 1000} s (${rate ? `open model, ${rate}/s` : `closed model, ${connections} connections`})`);
   const report = await runEngine({ url: url.toString(), rate, connections, durationMs, warmupMs, timeoutMs });
   const summary = summarise(report, { rate, connections });
