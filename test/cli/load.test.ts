@@ -1,17 +1,16 @@
 // `dbproof load <url>`: ad hoc load on one URL, as people use autocannon or wrk. Exit 0
 // when every budget holds, 1 when one is broken, 2 on bad input (one line, no load run).
-import { spawn, type ChildProcess } from 'node:child_process';
+import type { ChildProcess } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCli } from '../support/cli.ts';
+import { startInstantServer } from '../support/instant.ts';
 
-const SERVER = fileURLToPath(new URL('../support/instant-server.ts', import.meta.url));
 let server: ChildProcess;
 let url: string;
 
 beforeAll(async () => {
-  server = spawn(process.execPath, ['--import', 'tsx', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
-  url = await new Promise<string>((resolve) => server.stdout!.once('data', (chunk) => resolve(String(chunk).trim())));
+  ({ url, process: server } = await startInstantServer());
 });
 
 afterAll(() => {

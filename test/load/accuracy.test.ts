@@ -5,13 +5,12 @@
 // p95 = S·(1 − 0.05/f), max = S. The open model must report them within 10 %; a closed
 // model (autocannon, 10 connections) of the same server under-reports the tail, because
 // while the server is frozen only its 10 connections are waiting.
-import { spawn, type ChildProcess } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, test } from 'vitest';
+import { startInstantServer } from '../support/instant.ts';
 import { runEngine } from '../../load/engines/run.ts';
 import { summarise, type LoadSummary } from '../../load/summary.ts';
 
-const SERVER = fileURLToPath(new URL('../support/instant-server.ts', import.meta.url));
 const STALL_MS = 1000;
 const PERIOD_MS = 5000;
 const DURATION_MS = 10_000;
@@ -19,8 +18,7 @@ let server: ChildProcess;
 let url: string;
 
 beforeAll(async () => {
-  server = spawn(process.execPath, ['--import', 'tsx', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
-  url = await new Promise<string>((resolve) => server.stdout!.once('data', (chunk) => resolve(String(chunk).trim())));
+  ({ url, process: server } = await startInstantServer());
 });
 
 afterAll(() => {
