@@ -25,4 +25,9 @@ export default defineConfig({
     'online-migration': {},
     'primary-lost': {},
   },
+  // Load scenarios `dbproof gate` runs after the suites; budgets as on `dbproof load`'s command line.
+  scenarios: {
+    'inspection-by-id': { request: 'GET /inspections/{id}', ids: { from: 1, to: 80, skew: 1.1 }, rate: 100, durationMs: 5000, budgets: 'p99=200ms,errors=0.1%,rps=90' },
+    'inspections-list': { request: 'GET /inspections-joined?limit=20', connections: 8, durationMs: 5000, budgets: 'p95=100ms,errors=0' },
+  },
 });

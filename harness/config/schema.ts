@@ -1,6 +1,7 @@
 import { z } from 'zod';
 import { SUITE_NAMES, SUITES, type SuiteName } from '../../suites/index.ts';
 import type { TopologySpec } from '../topology/types.ts';
+import { scenarioSchema } from '../../load/scenario.ts';
 
 /**
  * `dbproof.config.ts`: what to start, what data to load, which app to test and how to
@@ -67,6 +68,8 @@ export const configSchema = z
         }
       })
       .default({}),
+    /** Load scenarios `dbproof gate` runs after the suites, by name. */
+    scenarios: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'a name of letters, digits, - and _'), scenarioSchema).default({}),
     results: z.object({ dir: z.string().min(1).default('results') }).strict().prefault({}),
   })
   .strict();

@@ -5,15 +5,19 @@ import autocannon from 'autocannon';
 import * as hdr from 'hdr-histogram-js';
 import { Timeline } from '../timeline.ts';
 import type { EngineReport, EngineRequest } from './types.ts';
+import { pathPicker } from './paths.ts';
 
 const request = JSON.parse(process.argv[2]!) as EngineRequest;
 const warmupMs = request.warmupMs ?? 0;
 const timeline = new Timeline(100, { keepSamples: false });
+const nextPath = pathPicker(request);
 const started = performance.now();
 // With a callback autocannon returns its event emitter (a promise otherwise).
 const instance = autocannon(
   {
-    url: request.url,
+    url: request.url.replaceAll('{id}', '0'),
+    // A path per request (ids drawn from the seeded data); the plain URL's path otherwise.
+    ...(request.ids ? { requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, path: nextPath() }) }] } : {}),
     method: (request.method ?? 'GET') as 'GET',
     connections: request.connections ?? 10,
     duration: (request.durationMs + warmupMs) / 1000,

@@ -4,16 +4,18 @@ import http from 'node:http';
 import * as hdr from 'hdr-histogram-js';
 import { runOpenLoad } from './open-model.ts';
 import type { EngineReport, EngineRequest } from './types.ts';
+import { pathPicker } from './paths.ts';
 import { Timeline } from '../timeline.ts';
 
 const request = JSON.parse(process.argv[2]!) as EngineRequest;
 const warmupMs = request.warmupMs ?? 0;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 10_000 });
-const target = new URL(request.url);
+const target = new URL(request.url.replaceAll('{id}', '0'));
+const nextPath = pathPicker(request);
 
 function send(): Promise<void> {
   return new Promise((resolve, reject) => {
-    const req = http.request(target, { method: request.method ?? 'GET', agent, timeout: request.timeoutMs ?? 10_000 }, (response) => {
+    const req = http.request({ hostname: target.hostname, port: target.port, path: nextPath(), method: request.method ?? 'GET', agent, timeout: request.timeoutMs ?? 10_000 }, (response) => {
       response.resume();
       response.once('end', () => ((response.statusCode ?? 0) < 400 ? resolve() : reject(new Error(`HTTP ${response.statusCode}`))));
       response.once('error', reject);

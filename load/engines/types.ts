@@ -14,6 +14,8 @@ export interface EngineRequest {
   warmupMs?: number;
   /** A request not answered in this time is an error. */
   timeoutMs?: number;
+  /** `{id}` in the URL is drawn per request from this range (Zipf with `skew`; uniform when 0). */
+  ids?: { from: number; to: number; skew: number };
 }
 
 export interface EngineReport {

@@ -2,12 +2,23 @@ import { randomBytes } from 'node:crypto';
 import { z } from 'zod';
 import { atMost, judge } from '../../harness/budgets/index.ts';
 import { runSchedule, type ScheduledFault } from '../../harness/faults/index.ts';
-import { queryRows } from '../../harness/pg/client.ts';
+import { queryRows, withClient } from '../../harness/pg/client.ts';
+import { UsageError } from '../../harness/errors.ts';
 import { defineSuite, parseRequest, Session, timelineRecord } from '../../harness/suite/index.ts';
 import { Timeline } from '../../load/timeline.ts';
 import { count, ms, replicaNumber, request } from '../support/options.ts';
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
+
+/** Writes about `bytes` of WAL: 1 MB rows of random text, stored uncompressed, in the `postgres` database. */
+async function fillWal(adminUrl: string, bytes: number): Promise<void> {
+  const maintenance = Object.assign(new URL(adminUrl), { pathname: '/postgres' }).toString();
+  await withClient(maintenance, async (client) => {
+    await client.query('CREATE TABLE IF NOT EXISTS dbproof_wal_filler (b text)');
+    await client.query('ALTER TABLE dbproof_wal_filler ALTER COLUMN b SET STORAGE EXTERNAL');
+    await client.query("INSERT INTO dbproof_wal_filler SELECT (SELECT string_agg(md5(random()::text), '') FROM generate_series(1, 32768)) FROM generate_series(1, $1::int)", [Math.ceil(bytes / 1_048_576)]);
+  });
+}
 
 /**
  * The primary dies under a write load and dbproof fails over, as Patroni would: it
@@ -37,6 +48,14 @@ export const primaryLost = defineSuite({
       durationMs: ms(7000),
       /** Freeze the candidate this long before the primary dies (0: it stays caught up). */
       candidateLagMs: ms(1000),
+      /**
+       * WAL to write on the primary (into a table of dbproof's own in the \`postgres\` database)
+       * right after the candidate freezes, so that it truly lags: a frozen standby still gets
+       * whatever fits in the kernel's socket buffers (~200 KB on a Unix socket, MBs on TCP),
+       * and a quiet app writes less than that in a second. Asynchronous replication only
+       * (with synchronous replication the filler would wait for the frozen standby).
+       */
+      candidateLagBytes: z.number().int().min(0).max(1_000_000_000).default(0),
       killAtMs: ms(2500),
       /** From the kill to the promotion: the failure detection of a real orchestrator. */
       detectionMs: ms(500),
@@ -64,6 +83,11 @@ export const primaryLost = defineSuite({
 
     const faults: ScheduledFault[] = [];
     if (options.candidateLagMs > 0) faults.push({ at: options.killAtMs - options.candidateLagMs, kind: 'pause', target: candidate.name, apply: () => candidate.pause() });
+    if (options.candidateLagMs > 0 && options.candidateLagBytes > 0) {
+      const synchronous = (await queryRows<{ names: string }>(topology.primary.adminUrl, "SELECT current_setting('synchronous_standby_names') AS names"))[0]!.names !== '';
+      if (synchronous) throw new UsageError('primary-lost: candidateLagBytes needs asynchronous replication (the filler would wait for the frozen standby); set it to 0 or topology.synchronous: false');
+      faults.push({ at: options.killAtMs - options.candidateLagMs + 1, kind: 'fill-wal', target: 'primary', apply: () => fillWal(topology.primary.adminUrl, options.candidateLagBytes) });
+    }
     faults.push({ at: options.killAtMs, kind: 'kill', target: 'primary', apply: () => topology.primary.kill() });
     faults.push({
       at: options.killAtMs + options.detectionMs,

@@ -1,0 +1,83 @@
+import os from 'node:os';
+import path from 'node:path';
+import { readFileSync } from 'node:fs';
+import { formatVerdict } from '../../budgets/index.ts';
+import { loadConfig } from '../../config/index.ts';
+import { UsageError } from '../../errors.ts';
+import { redact } from '../../redact.ts';
+import { RUN_SCHEMA_VERSION, withVerdicts, type LoadResult, type RunResult } from '../../results/run-result.ts';
+import type { RunDirectory, SuiteResult } from '../../results/index.ts';
+import { writeRunResult } from '../../results/writers/index.ts';
+import { parseArgs } from '../args.ts';
+import { printJson } from '../output.ts';
+import { planChecks, runChecks } from './checks.ts';
+
+export const GATE_HELP = `dbproof gate [--config FILE] [--provider native|containers|compose] [--json]
+
+The CI gate: starts the topology, loads the data set, starts the app (app.command, polled
+at app.ready), runs every suite and every load scenario of the config, judges each budget
+and writes the results. With no config: the reference app's demo (example/dbproof.config.ts).
+
+Results in results/<run-id>/ (results.dir; results/latest points at the newest):
+  summary.json   every suite, load and verdict (schema version 1; "incomplete": true until the run ends)
+  junit.xml      each budget a test case, for CI systems
+  summary.md     a table for a pull-request comment or the CI step summary
+  --json         print summary.json's content on stdout
+Exit codes: 0 every budget holds · 1 one is broken · 2 a configuration or infrastructure error`;
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+export async function gate(argv: string[]): Promise<number> {
+  const { options } = parseArgs('gate', argv, { config: { type: 'string' }, json: { type: 'boolean' }, provider: { type: 'string' } });
+  if (options.help) {
+    console.log(GATE_HELP);
+    return 0;
+  }
+  const { config } = await loadConfig(options.config as string | undefined);
+  const suiteNames = Object.keys(config.suites);
+  if (suiteNames.length === 0 && Object.keys(config.scenarios).length === 0) throw new UsageError('the config has no suites and no scenarios: nothing to gate on (add suites: { … } or scenarios: { … })');
+  const plan = await planChecks({ config: options.config as string | undefined, provider: options.provider as string | undefined, suites: suiteNames, scenarios: true });
+  const say = (line: string) => {
+    if (!options.json) console.error(`dbproof: ${redact(line)}`);
+  };
+
+  const startedAt = new Date().toISOString();
+  const environment = { dbproof: VERSION, node: process.version, platform: `${process.platform} ${os.arch()}`, cpus: os.cpus().length, provider: plan.provider, app: config.app.name };
+  const suites: SuiteResult[] = [];
+  const loads: LoadResult[] = [];
+  let run: RunDirectory | undefined;
+  const snapshot = (incomplete: boolean): RunResult =>
+    withVerdicts({ schemaVersion: RUN_SCHEMA_VERSION, runId: run!.runId, startedAt, finishedAt: incomplete ? null : new Date().toISOString(), incomplete, environment, suites, loads });
+  // Written after every result: an interrupted run leaves a valid summary marked incomplete.
+  const checkpoint = () => writeRunResult(run!.dir, snapshot(true));
+  const show = (source: string, pass: boolean, lines: string[]) => {
+    if (!options.json) console.log([`${pass ? 'PASS' : 'FAIL'} ${source}`, ...lines.map((l) => `  ${l}`)].join('\n'));
+  };
+
+  await runChecks(plan, {
+    say,
+    onRun: async (created) => {
+      run = created;
+      await checkpoint();
+    },
+    onSuite: async (result) => {
+      suites.push(result);
+      show(`suite ${result.suite}`, result.pass, result.verdicts.map(formatVerdict));
+      await checkpoint();
+    },
+    onLoad: async (result) => {
+      loads.push(result);
+      const l = result.latencyMs;
+      show(`load ${result.name}`, result.verdicts.every((v) => v.pass), [`${result.requests} requests, ${(result.errorRate * 100).toFixed(2)} % errors, ${result.rps.toFixed(1)}/s; p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, max ${l.max} ms`, ...result.verdicts.map(formatVerdict)]);
+      await checkpoint();
+    },
+  });
+  const final = snapshot(false);
+  await writeRunResult(run!.dir, final);
+  if (options.json) printJson(final);
+  else {
+    const failed = final.verdicts.filter((v) => !v.pass).length;
+    console.log(`${final.pass ? 'PASS' : 'FAIL'}: ${final.verdicts.length - failed} of ${final.verdicts.length} budgets hold; results in ${path.relative(process.cwd(), run!.dir) || run!.dir} (summary.json, junit.xml, summary.md)`);
+  }
+  return final.pass ? 0 : 1;
+}

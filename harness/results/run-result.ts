@@ -1,0 +1,56 @@
+import { z } from 'zod';
+import { bucketSchema, suiteResultSchema, verdictSchema } from './schema.ts';
+
+/**
+ * One run of `dbproof gate`: every suite's result, every load scenario's figures, and
+ * every verdict in one list (with where it came from). Every writer reads only this.
+ * `incomplete` stays true until the run has finished: an interrupted run is marked so,
+ * never half-written.
+ */
+export const RUN_SCHEMA_VERSION = 1;
+
+export const loadResultSchema = z.object({
+  /** The scenario's name in the config. */
+  name: z.string(),
+  request: z.string(),
+  model: z.enum(['open', 'closed']),
+  engine: z.string(),
+  rate: z.number().nullable(),
+  connections: z.number().nullable(),
+  durationMs: z.number(),
+  requests: z.number(),
+  errors: z.number(),
+  errorRate: z.number(),
+  rps: z.number(),
+  latencyMs: z.object({ p50: z.number(), p90: z.number(), p95: z.number(), p99: z.number(), 'p99.9': z.number(), max: z.number(), mean: z.number() }),
+  verdicts: z.array(verdictSchema),
+  buckets: z.array(bucketSchema),
+  /** The HDR histogram (µs), compressed base64: mergeable, and the source of percentile curves. */
+  histogram: z.string(),
+});
+
+export const runResultSchema = z.object({
+  schemaVersion: z.literal(RUN_SCHEMA_VERSION),
+  runId: z.string(),
+  startedAt: z.string(),
+  finishedAt: z.string().nullable(),
+  incomplete: z.boolean(),
+  pass: z.boolean(),
+  environment: z.object({ dbproof: z.string(), node: z.string(), platform: z.string(), cpus: z.number(), provider: z.string(), app: z.string() }),
+  suites: z.array(suiteResultSchema),
+  loads: z.array(loadResultSchema),
+  /** Every verdict, with its source: `suite replica-lost` or `load checkout`. */
+  verdicts: z.array(verdictSchema.extend({ source: z.string() })),
+});
+
+export type RunResult = z.infer<typeof runResultSchema>;
+export type LoadResult = z.infer<typeof loadResultSchema>;
+
+/** The flat verdict list and the overall pass, from the suites and loads. */
+export function withVerdicts(run: Omit<RunResult, 'verdicts' | 'pass'>): RunResult {
+  const verdicts = [
+    ...run.suites.flatMap((s) => s.verdicts.map((v) => ({ ...v, source: `suite ${s.suite}` }))),
+    ...run.loads.flatMap((l) => l.verdicts.map((v) => ({ ...v, source: `load ${l.name}` }))),
+  ];
+  return { ...run, verdicts, pass: !run.incomplete && verdicts.length > 0 && verdicts.every((v) => v.pass) };
+}

@@ -1,0 +1,41 @@
+import path from 'node:path';
+import { DbproofError } from '../../errors.ts';
+import { runResultSchema, type RunResult } from '../run-result.ts';
+import { writeFileAtomic } from '../write.ts';
+import { junitXml } from './junit.ts';
+import { summaryMarkdown } from './markdown.ts';
+
+/**
+ * Writers render a RunResult into the run's folder, each as one file written atomically:
+ * summary.json (validated against the schema first), junit.xml, summary.md.
+ */
+export interface ResultWriter {
+  file: string;
+  render(run: RunResult): string;
+}
+
+export const WRITERS: ResultWriter[] = [
+  { file: 'summary.json', render: (run) => `${JSON.stringify(runResultSchema.parse(run), null, 2)}\n` },
+  { file: 'junit.xml', render: junitXml },
+  { file: 'summary.md', render: summaryMarkdown },
+];
+
+export async function writeRunResult(dir: string, run: RunResult, writers: ResultWriter[] = WRITERS): Promise<string[]> {
+  const files: string[] = [];
+  for (const writer of writers) {
+    const file = path.join(dir, writer.file);
+    await writeFileAtomic(file, writer.render(run));
+    files.push(file);
+  }
+  return files;
+}
+
+/** Reads summary.json back; another schema version or shape is refused with a message. */
+export async function readRunResult(file: string): Promise<RunResult> {
+  const { readFile } = await import('node:fs/promises');
+  const parsed = runResultSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
+  if (!parsed.success) throw new DbproofError(`${file} is not a dbproof summary of schema version 1 (${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}); run \`dbproof gate\` again to write it`);
+  return parsed.data;
+}
+
+export { junitXml, summaryMarkdown };

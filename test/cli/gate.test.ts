@@ -1,0 +1,92 @@
+// `dbproof gate`: topology → data → app → suites → load scenarios → results. Exit 0 when
+// every budget holds, 1 when one is broken, 2 on a configuration error. summary.json is
+// valid at every moment: `incomplete` until the run has ended, so an interrupted run is
+// marked as such, never half-written.
+import { spawn } from 'node:child_process';
+import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { describe, expect, test } from 'vitest';
+import { readRunResult } from '../../harness/results/writers/index.ts';
+import { BIN, runCli } from '../support/cli.ts';
+import { tempDir } from '../support/temp.ts';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+const dir = tempDir('gate');
+writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n');
+const resultsDir = path.join(dir, 'results');
+
+function config(name: string, body: object): string {
+  const file = path.join(dir, `${name}.config.ts`);
+  const app = { name: 'reference app', command: `node --import tsx ${JSON.stringify(path.join(ROOT, 'example/main.ts'))}`, cwd: ROOT };
+  writeFileSync(file, `export default ${JSON.stringify({ app, dataset: { profile: 'inspections', scale: 0.002, seed: 5 }, results: { dir: resultsDir }, ...body }, null, 2)};\n`);
+  return file;
+}
+
+const quickSuite = { 'replica-lost': { durationMs: 5500, faultForMs: 3500 } };
+const scenario = (budgets: string) => ({ 'by-id': { request: 'GET /inspections/{id}', ids: { from: 1, to: 80 }, rate: 50, durationMs: 2000, warmupMs: 500, budgets } });
+
+describe('configuration errors: exit 2, one line, nothing started or written', () => {
+  const cases: [string, object, RegExp][] = [
+    ['nothing to gate on', {}, /the config has no suites and no scenarios: nothing to gate on/],
+    ['a scenario budget without a unit', { scenarios: scenario('p99=200') }, /invalid scenarios\.by-id\.budgets: .*a latency needs a unit/],
+    ['a scenario with both models', { scenarios: { x: { request: 'GET /health', rate: 10, connections: 2 } } }, /invalid scenarios\.x\.rate: give rate \(open model\) or connections/],
+    ['a scenario request with a body method', { scenarios: { x: { request: 'POST /notes' } } }, /invalid scenarios\.x\.request: a request such as 'GET \/inspections\/\{id\}'/],
+  ];
+  test.each(cases)('%s', async (name, body, message) => {
+    const result = await runCli(['gate', '--config', config(name.replace(/\W+/g, '-'), body)]);
+    expect(result.code, result.stderr).toBe(2);
+    expect(result.stderr).toMatch(message);
+    expect(result.stderr.trim().split('\n')).toHaveLength(1);
+    expect(result.stdout).toBe('');
+    expect(existsSync(resultsDir) ? readdirSync(resultsDir) : []).toEqual([]);
+  });
+});
+
+test('a passing gate: exit 0, and summary.json, junit.xml and summary.md say the same', async () => {
+  const result = await runCli(['gate', '--config', config('pass', { suites: quickSuite, scenarios: scenario('p99=1s,errors=0.5%') })]);
+  expect(result.code, result.stderr + result.stdout).toBe(0);
+  expect(result.stdout).toMatch(/^PASS: 4 of 4 budgets hold; results in .* \(summary\.json, junit\.xml, summary\.md\)$/m);
+  const runDir = path.join(resultsDir, 'latest');
+  const summary = await readRunResult(path.join(runDir, 'summary.json'));
+  expect(summary).toMatchObject({ schemaVersion: 1, incomplete: false, pass: true });
+  expect(summary.verdicts.map((v) => [v.source, v.budget.metric])).toEqual([
+    ['suite replica-lost', 'errorsDuringFault'],
+    ['suite replica-lost', 'timeToRecoverMs'],
+    ['load by-id', 'p99Ms'],
+    ['load by-id', 'errorRate'],
+  ]);
+  expect(summary.loads[0]).toMatchObject({ name: 'by-id', model: 'open', rate: 50, requests: 100, errors: 0 });
+  const junit = readFileSync(path.join(runDir, 'junit.xml'), 'utf8');
+  expect(junit).toMatch(/<testsuites name="dbproof [^"]+" tests="4" failures="0">/);
+  expect(junit.match(/<testcase /g)).toHaveLength(4);
+  expect(readFileSync(path.join(runDir, 'summary.md'), 'utf8')).toMatch(/^## dbproof: PASS — 4 of 4 budgets hold/);
+});
+
+test('a broken load budget fails the gate: exit 1, a JUnit failure, a FAIL summary', async () => {
+  const result = await runCli(['gate', '--config', config('fail', { scenarios: scenario('p99=0.001ms') })]);
+  expect(result.code, result.stderr + result.stdout).toBe(1);
+  const runDir = path.join(resultsDir, 'latest');
+  expect((await readRunResult(path.join(runDir, 'summary.json'))).pass).toBe(false);
+  expect(readFileSync(path.join(runDir, 'junit.xml'), 'utf8')).toMatch(/<failure message="FAIL {2}p99 latency stays within 0\.001 ms — p99Ms \[GET \/inspections\/\{id\}\] [\d.]+ ms &lt;= 0 ms/);
+  expect(readFileSync(path.join(runDir, 'summary.md'), 'utf8')).toMatch(/^## dbproof: FAIL — 0 of 1 budgets hold/);
+});
+
+test('an interrupted gate leaves a valid summary marked incomplete', async () => {
+  const file = config('interrupted', { suites: quickSuite, scenarios: { long: { request: 'GET /health', rate: 20, durationMs: 60_000 } } });
+  const child = spawn(process.execPath, [BIN, 'gate', '--config', file], { stdio: ['ignore', 'ignore', 'pipe'] });
+  await new Promise<void>((resolve, reject) => {
+    let stderr = '';
+    child.stderr!.on('data', (chunk) => {
+      stderr += chunk;
+      if (/load long:/.test(stderr)) resolve();
+    });
+    child.once('exit', (code) => reject(new Error(`gate exited (${code}) early: ${stderr}`)));
+  });
+  child.kill('SIGKILL');
+  await new Promise((resolve) => child.once('exit', resolve));
+  const summary = await readRunResult(path.join(resultsDir, 'latest', 'summary.json'));
+  expect(summary).toMatchObject({ incomplete: true, pass: false, finishedAt: null });
+  expect(summary.suites.map((s) => s.suite)).toEqual(['replica-lost']);
+  expect(readFileSync(path.join(resultsDir, 'latest', 'summary.md'), 'utf8')).toMatch(/^## dbproof: INCOMPLETE run/);
+});
