@@ -94,8 +94,12 @@ function statusOf(error: unknown): number {
   return code && /^22/.test(code) ? 400 : 500;
 }
 
+/** EXAMPLE_EXTRA_LATENCY_MS: a deliberate slow-down of every request, for dbproof's regression check. */
+const extraLatencyMs = Number(process.env.EXAMPLE_EXTRA_LATENCY_MS ?? 0);
+
 export function createServer(db: Db, cache: Cache): http.Server {
   return http.createServer(async (request, response) => {
+    if (extraLatencyMs > 0) await new Promise((resolve) => setTimeout(resolve, extraLatencyMs));
     const url = new URL(request.url ?? '/', 'http://localhost');
     const route = routes.find(([method, pattern]) => method === request.method && pattern.test(url.pathname));
     if (!route) {

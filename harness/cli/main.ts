@@ -11,6 +11,7 @@ import { test } from './commands/test.ts';
 import { keep, up } from './commands/up.ts';
 import { load } from './commands/load.ts';
 import { gate } from './commands/gate.ts';
+import { baseline } from './commands/baseline.ts';
 
 const HELP = `dbproof — database performance claims as checks CI can gate on
 
@@ -24,6 +25,7 @@ Commands:
   n1       find N+1 queries behind an HTTP endpoint (any language, any driver)
   seed     load a data set (a built-in profile or your own) into the topology's app database
   gate     the CI gate: topology, data, app, every suite and load scenario, results (summary.json, junit.xml, summary.md)
+  baseline keep a passing gate run as the baseline for regression checks
   load     load one URL (open or closed model) and judge latency, error and throughput budgets
   test     run suites (failover, cache, pool, breaker, migration …) against an app and judge their budgets
   doctor   check this machine and say how to install what is missing
@@ -31,7 +33,7 @@ Commands:
 \`dbproof <command> --help\` for a command's options.
 Exit codes: 0 ok · 1 a check failed · 2 bad input or missing infrastructure`;
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { up, status, down, exec, seed, n1, test, gate, load, doctor, __keep: keep };
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { up, status, down, exec, seed, n1, test, gate, baseline, load, doctor, __keep: keep };
 
 function version(): string {
   const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };

@@ -70,7 +70,16 @@ export const configSchema = z
       .default({}),
     /** Load scenarios `dbproof gate` runs after the suites, by name. */
     scenarios: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'a name of letters, digits, - and _'), scenarioSchema).default({}),
-    results: z.object({ dir: z.string().min(1).default('results') }).strict().prefault({}),
+    results: z
+      .object({
+        dir: z.string().min(1).default('results'),
+        /** The baseline the gate compares load scenarios with (default <dir>/baseline.json, written by `dbproof baseline`). */
+        baseline: z.string().min(1).optional(),
+        /** A slow-down below this share is never a regression. */
+        regressionTolerance: z.number().min(0).max(10).default(0.1),
+      })
+      .strict()
+      .prefault({}),
   })
   .strict();
 

@@ -16,9 +16,9 @@ const dir = tempDir('gate');
 writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n');
 const resultsDir = path.join(dir, 'results');
 
-function config(name: string, body: object): string {
+function config(name: string, body: object, env: Record<string, string> = {}): string {
   const file = path.join(dir, `${name}.config.ts`);
-  const app = { name: 'reference app', command: `node --import tsx ${JSON.stringify(path.join(ROOT, 'example/main.ts'))}`, cwd: ROOT };
+  const app = { name: 'reference app', command: `node --import tsx ${JSON.stringify(path.join(ROOT, 'example/main.ts'))}`, cwd: ROOT, env };
   writeFileSync(file, `export default ${JSON.stringify({ app, dataset: { profile: 'inspections', scale: 0.002, seed: 5 }, results: { dir: resultsDir }, ...body }, null, 2)};\n`);
   return file;
 }
@@ -89,4 +89,35 @@ test('an interrupted gate leaves a valid summary marked incomplete', async () =>
   expect(summary).toMatchObject({ incomplete: true, pass: false, finishedAt: null });
   expect(summary.suites.map((s) => s.suite)).toEqual(['replica-lost']);
   expect(readFileSync(path.join(resultsDir, 'latest', 'summary.md'), 'utf8')).toMatch(/^## dbproof: INCOMPLETE run/);
+});
+
+describe('regression against a baseline', () => {
+  const baselineDir = tempDir('gate-baseline');
+  const scenarios = { 'by-id': { request: 'GET /inspections/{id}', ids: { from: 1, to: 80 }, rate: 100, durationMs: 3000, warmupMs: 500, budgets: 'errors=0' } };
+  const gateWith = (name: string, env: Record<string, string> = {}) => config(name, { scenarios, results: { dir: baselineDir } }, env);
+
+  test('a failed run cannot become the baseline', async () => {
+    const failing = config('baseline-failing', { scenarios: { x: { request: 'GET /health', rate: 20, durationMs: 1000, budgets: 'p99=0.001ms' } }, results: { dir: baselineDir } });
+    expect((await runCli(['gate', '--config', failing])).code).toBe(1);
+    const result = await runCli(['baseline', '--config', failing]);
+    expect(result.code).toBe(2);
+    expect(result.stderr).toMatch(/broke 1 budget\(s\): a baseline comes from a passing run/);
+  });
+
+  test('the same app twice holds against its baseline; the app made 5 ms slower is a regression', async () => {
+    expect((await runCli(['gate', '--config', gateWith('baseline-first')])).code).toBe(0);
+    const kept = await runCli(['baseline', '--config', gateWith('baseline-first')]);
+    expect(kept.code, kept.stderr).toBe(0);
+    expect(existsSync(path.join(baselineDir, 'baseline.json'))).toBe(true);
+
+    const again = await runCli(['gate', '--config', gateWith('baseline-again'), '--json']);
+    expect(again.code, again.stdout).toBe(0);
+    const same = (JSON.parse(again.stdout) as { verdicts: { budget: { metric: string }; pass: boolean; evidence?: string }[] }).verdicts.find((v) => v.budget.metric === 'p50SlowdownLowerBound')!;
+    expect(same.pass, same.evidence).toBe(true);
+    expect(same.evidence).toMatch(/bootstrap \(2000 resamples, seeded\)/);
+
+    const slower = await runCli(['gate', '--config', gateWith('baseline-slower', { EXAMPLE_EXTRA_LATENCY_MS: '5' })]);
+    expect(slower.code, slower.stdout).toBe(1);
+    expect(slower.stdout).toMatch(/FAIL {2}by-id is not slower than the baseline by more than 10 % — p50SlowdownLowerBound/);
+  });
 });

@@ -56,7 +56,9 @@ export async function planChecks(options: { config?: string; provider?: string; 
   const spec = { ...(config.topology as TopologySpec), ...(options.provider ? { provider: options.provider as TopologySpec['provider'] } : {}) };
   const resolved = resolveTopologySpec(spec);
   for (const { suite, options: suiteOptions } of suites) {
-    suite.preflight?.(resolveSuiteOptions(suite, suiteOptions), resolved);
+    // Resolved for every suite (not only those with a preflight): a bad option costs no topology.
+    const resolvedOptions = resolveSuiteOptions(suite, suiteOptions);
+    suite.preflight?.(resolvedOptions, resolved);
     const { replicas = 0, redis = false } = suite.requires;
     if (resolved.replicas < replicas) throw new UsageError(`suite ${suite.name} needs at least ${replicas} replica(s); the config's topology has ${resolved.replicas} (set topology.replicas)`);
     if (redis && !resolved.redis) throw new UsageError(`suite ${suite.name} needs Redis; the config's topology has none (set topology.redis: true)`);

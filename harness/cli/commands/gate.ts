@@ -1,13 +1,14 @@
 import os from 'node:os';
 import path from 'node:path';
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { formatVerdict } from '../../budgets/index.ts';
 import { loadConfig } from '../../config/index.ts';
 import { UsageError } from '../../errors.ts';
 import { redact } from '../../redact.ts';
 import { RUN_SCHEMA_VERSION, withVerdicts, type LoadResult, type RunResult } from '../../results/run-result.ts';
 import type { RunDirectory, SuiteResult } from '../../results/index.ts';
-import { writeRunResult } from '../../results/writers/index.ts';
+import { readRunResult, writeRunResult } from '../../results/writers/index.ts';
+import { regressionVerdict } from '../../../load/regression.ts';
 import { parseArgs } from '../args.ts';
 import { printJson } from '../output.ts';
 import { planChecks, runChecks } from './checks.ts';
@@ -22,6 +23,9 @@ Results in results/<run-id>/ (results.dir; results/latest points at the newest):
   summary.json   every suite, load and verdict (schema version 1; "incomplete": true until the run ends)
   junit.xml      each budget a test case, for CI systems
   summary.md     a table for a pull-request comment or the CI step summary
+Each load scenario also in results/baseline.json (\`dbproof baseline\`) is compared with it: a
+regression is a slow-down beyond results.regressionTolerance (10 %) that a bootstrap 95 %
+interval of the difference of per-100 ms medians confirms.
   --json         print summary.json's content on stdout
 Exit codes: 0 every budget holds · 1 one is broken · 2 a configuration or infrastructure error`;
 
@@ -36,6 +40,9 @@ export async function gate(argv: string[]): Promise<number> {
   const { config } = await loadConfig(options.config as string | undefined);
   const suiteNames = Object.keys(config.suites);
   if (suiteNames.length === 0 && Object.keys(config.scenarios).length === 0) throw new UsageError('the config has no suites and no scenarios: nothing to gate on (add suites: { … } or scenarios: { … })');
+  const baselineFile = path.resolve(config.results.baseline ?? path.join(config.results.dir, 'baseline.json'));
+  // A baseline that cannot be read is a configuration error, found before anything starts.
+  const baseline = existsSync(baselineFile) ? await readRunResult(baselineFile) : undefined;
   const plan = await planChecks({ config: options.config as string | undefined, provider: options.provider as string | undefined, suites: suiteNames, scenarios: true });
   const say = (line: string) => {
     if (!options.json) console.error(`dbproof: ${redact(line)}`);
@@ -66,6 +73,8 @@ export async function gate(argv: string[]): Promise<number> {
       await checkpoint();
     },
     onLoad: async (result) => {
+      const before = baseline?.loads.find((l) => l.name === result.name);
+      if (before) result.verdicts.push(regressionVerdict(result, before, { tolerance: config.results.regressionTolerance }));
       loads.push(result);
       const l = result.latencyMs;
       show(`load ${result.name}`, result.verdicts.every((v) => v.pass), [`${result.requests} requests, ${(result.errorRate * 100).toFixed(2)} % errors, ${result.rps.toFixed(1)}/s; p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, max ${l.max} ms`, ...result.verdicts.map(formatVerdict)]);
