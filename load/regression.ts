@@ -16,6 +16,11 @@ import { Rng } from '../fixtures/dataset/random.ts';
 export interface RegressionOptions {
   /** A relative slow-down below this is never a regression (0.1: 10 %). */
   tolerance?: number;
+  /**
+   * Nor is one below this many ms: on a shared machine a sub-millisecond service's median
+   * moves by several ms with the load of its neighbours, which is no change of the code.
+   */
+  minDeltaMs?: number;
   confidence?: number;
   resamples?: number;
 }
@@ -56,12 +61,15 @@ export function bootstrapChange(baseline: number[], current: number[], options: 
 /** The verdict on one scenario against its baseline: the interval's lower bound must stay within the tolerance. */
 export function regressionVerdict(current: LoadResult, baseline: LoadResult, options: RegressionOptions = {}): Verdict {
   const tolerance = options.tolerance ?? 0.1;
+  const minDeltaMs = options.minDeltaMs ?? 5;
   const currentMedians = bucketMedians(current);
   const baselineMedians = bucketMedians(baseline);
-  const claim = `${current.name} is not slower than the baseline by more than ${Math.round(tolerance * 100)} %`;
-  const budget = { metric: 'p50SlowdownLowerBound', op: '<=' as const, limit: tolerance, unit: 'ratio' as const, scope: current.request };
-  if (currentMedians.length < 5 || baselineMedians.length < 5) return judge(claim, budget, null, 'fewer than 5 usable 100 ms buckets in this run or the baseline: run the scenario longer');
+  const claim = `${current.name} is not slower than the baseline by more than ${Math.round(tolerance * 100)} % (and ${minDeltaMs} ms)`;
+  const budget = (limit: number) => ({ metric: 'p50SlowdownLowerBound', op: '<=' as const, limit, unit: 'ratio' as const, scope: current.request });
+  if (currentMedians.length < 5 || baselineMedians.length < 5) return judge(claim, budget(tolerance), null, 'fewer than 5 usable 100 ms buckets in this run or the baseline: run the scenario longer');
   const check = bootstrapChange(baselineMedians, currentMedians, options);
+  // The tolerance actually applied: the larger of the share and the absolute floor over the baseline.
+  const effective = Math.max(tolerance, minDeltaMs / check.baselineMs);
   const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
-  return judge(claim, budget, check.interval[0], `median p50 ${check.baselineMs.toFixed(3)} → ${check.currentMs.toFixed(3)} ms, change in [${pct(check.interval[0])}, ${pct(check.interval[1])}]; ${check.test}`);
+  return judge(claim, budget(effective), check.interval[0], `median p50 ${check.baselineMs.toFixed(3)} → ${check.currentMs.toFixed(3)} ms, change in [${pct(check.interval[0])}, ${pct(check.interval[1])}]; tolerance max(${pct(tolerance)}, ${minDeltaMs} ms = ${pct(minDeltaMs / check.baselineMs)}); ${check.test}`);
 }

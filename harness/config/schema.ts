@@ -77,6 +77,8 @@ export const configSchema = z
         baseline: z.string().min(1).optional(),
         /** A slow-down below this share is never a regression. */
         regressionTolerance: z.number().min(0).max(10).default(0.1),
+        /** Nor one below this many ms (sub-millisecond services move by ms with a shared machine's load). */
+        regressionMinMs: z.number().min(0).max(60_000).default(5),
       })
       .strict()
       .prefault({}),

@@ -24,7 +24,8 @@ Results in results/<run-id>/ (results.dir; results/latest points at the newest):
   junit.xml      each budget a test case, for CI systems
   summary.md     a table for a pull-request comment or the CI step summary
 Each load scenario also in results/baseline.json (\`dbproof baseline\`) is compared with it: a
-regression is a slow-down beyond results.regressionTolerance (10 %) that a bootstrap 95 %
+regression is a slow-down beyond results.regressionTolerance (10 %) and results.regressionMinMs
+(5 ms) that a bootstrap 95 %
 interval of the difference of per-100 ms medians confirms.
   --json         print summary.json's content on stdout
 Exit codes: 0 every budget holds · 1 one is broken · 2 a configuration or infrastructure error`;
@@ -74,7 +75,7 @@ export async function gate(argv: string[]): Promise<number> {
     },
     onLoad: async (result) => {
       const before = baseline?.loads.find((l) => l.name === result.name);
-      if (before) result.verdicts.push(regressionVerdict(result, before, { tolerance: config.results.regressionTolerance }));
+      if (before) result.verdicts.push(regressionVerdict(result, before, { tolerance: config.results.regressionTolerance, minDeltaMs: config.results.regressionMinMs }));
       loads.push(result);
       const l = result.latencyMs;
       show(`load ${result.name}`, result.verdicts.every((v) => v.pass), [`${result.requests} requests, ${(result.errorRate * 100).toFixed(2)} % errors, ${result.rps.toFixed(1)}/s; p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, max ${l.max} ms`, ...result.verdicts.map(formatVerdict)]);
