@@ -5,8 +5,10 @@ import autocannon from 'autocannon';
 import * as hdr from 'hdr-histogram-js';
 import { Timeline } from '../timeline.ts';
 import type { EngineReport, EngineRequest } from './types.ts';
+import { exitWithParent } from './orphan-guard.ts';
 import { pathPicker } from './paths.ts';
 
+exitWithParent();
 const request = JSON.parse(process.argv[2]!) as EngineRequest;
 const warmupMs = request.warmupMs ?? 0;
 const timeline = new Timeline(100, { keepSamples: false });

@@ -4,9 +4,11 @@ import http from 'node:http';
 import * as hdr from 'hdr-histogram-js';
 import { runOpenLoad } from './open-model.ts';
 import type { EngineReport, EngineRequest } from './types.ts';
+import { exitWithParent } from './orphan-guard.ts';
 import { pathPicker } from './paths.ts';
 import { Timeline } from '../timeline.ts';
 
+exitWithParent();
 const request = JSON.parse(process.argv[2]!) as EngineRequest;
 const warmupMs = request.warmupMs ?? 0;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 10_000 });

@@ -14,7 +14,8 @@ const CHILDREN = {
  * under test, and returns its report.
  */
 export function runEngine(request: EngineRequest): Promise<EngineReport> {
-  const child = spawn(process.execPath, ['--import', 'tsx', request.rate ? CHILDREN.open : CHILDREN.closed, JSON.stringify(request)], { stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', 'tsx', request.rate ? CHILDREN.open : CHILDREN.closed, JSON.stringify(request)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  child.stdin!.on('error', () => {});
   let stdout = '';
   let stderr = '';
   child.stdout!.on('data', (chunk) => (stdout += chunk));

@@ -20,9 +20,10 @@ test('the breaker opens after 3 failures, then requests fail fast, and it closes
   expect(result.measurements.failuresBeforeOpen).toBe(3);
 });
 
-test('a breaker configured for fewer failures than the app needs fails the count', async () => {
-  const result = await runOn(circuitBreaker, targets.good, { failures: 2, durationMs: 4000, faultForMs: 2000 });
+test('budgets the app cannot meet fail: fewer failures than it needs to open, a close in 0 ms', async () => {
+  const result = await runOn(circuitBreaker, targets.good, { failures: 2, durationMs: 4000, faultForMs: 2000, budgets: { closesWithinMs: 0 } });
   expect(verdictOn(result, 'failuresBeforeOpen').pass, verdictLines(result)).toBe(false);
+  expect(verdictOn(result, 'timeToCloseMs').pass, verdictLines(result)).toBe(false);
 });
 
 test('the naive app has no breaker: no request fails fast', async () => {
@@ -31,4 +32,5 @@ test('the naive app has no breaker: no request fails fast', async () => {
   expect(opened.pass, verdictLines(result)).toBe(false);
   expect(opened.measured).toBeNull();
   expect(opened.evidence).toMatch(/never opened/);
+  expect(verdictOn(result, 'failFastShare')).toMatchObject({ pass: false, measured: null });
 });

@@ -19,9 +19,15 @@ describe('Redis lost', () => {
     expect(result.pass, verdictLines(result)).toBe(true);
   });
 
-  test('the naive app, without the fallback, fails while Redis is down', async () => {
+  test('the naive app, without the fallback, fails while Redis is down, and its requests do not recover in time', async () => {
     const result = await runOn(redisLost, targets.naive);
     expect(verdictOn(result, 'errorsDuringFault').pass, verdictLines(result)).toBe(false);
+    expect(verdictOn(result, 'timeToRecoverMs').pass, verdictLines(result)).toBe(false);
+  });
+
+  test('right after a killed Redis returns its cache is empty: a 100 % hit-rate budget measured at once fails', async () => {
+    const result = await runOn(redisLost, targets.good, { settleMs: 0, durationMs: 5000, budgets: { hitRateAfterReturn: 1 } });
+    expect(verdictOn(result, 'hitRateAfterReturn').pass, verdictLines(result)).toBe(false);
   });
 });
 

@@ -39,9 +39,11 @@ test('with synchronous replication, no acknowledged write is lost and writes com
 
 test('with asynchronous replication and a lagging candidate, the lost writes are reported by key', async () => {
   // 16 MB of WAL while the candidate is frozen: more than the kernel buffers for it, so it truly lags.
-  const result = await failover(false, { candidateLagBytes: 16_000_000 });
+  // A 100 ms unavailability budget no failover can meet (freeze, kill, promotion take over a second).
+  const result = await failover(false, { candidateLagBytes: 16_000_000, budgets: { writeUnavailableMs: 100 } });
   const lost = verdictOn(result, 'lostWrites');
   expect(lost.pass, verdictLines(result)).toBe(false);
   expect(lost.measured).toBeGreaterThan(0);
   expect(lost.evidence).toMatch(/^lost: w-[0-9a-f]+-\d+-\d+/);
+  expect(verdictOn(result, 'writeUnavailableMs').pass).toBe(false);
 });

@@ -24,6 +24,7 @@ describe('replica lost (kill)', () => {
     const result = await runOn(replicaLost, targets.naive);
     expect(result.pass, verdictLines(result)).toBe(false);
     expect(verdictOn(result, 'errorsDuringFault').pass).toBe(false);
+    expect(verdictOn(result, 'timeToRecoverMs').pass).toBe(false);
   });
 });
 
@@ -43,6 +44,7 @@ describe('replica frozen: the case that catches a missing timeout', () => {
     const result = await runOn(replicaFrozen, targets.naive);
     expect(result.pass, verdictLines(result)).toBe(false);
     expect(result.measurements.worstP99Ms).toBeGreaterThan(1000);
+    expect(verdictOn(result, 'timeToRecoverMs').pass).toBe(false);
   });
 
   test('the result names each budget, the measured value and the margin, and was written as JSON', async () => {

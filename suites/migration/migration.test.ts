@@ -34,4 +34,6 @@ test('a plain CREATE INDEX on the same table blocks the writes and fails the bud
   expect(p99.pass, verdictLines(result)).toBe(false);
   // Blocked writes wait about as long as the build: the lock, not the load, made them slow.
   expect(p99.measured!).toBeGreaterThan(result.measurements.migrationMs! / 2);
+  // The build outlasts the app's 2 s write timeout: blocked writes fail.
+  expect(verdictOn(result, 'errorsDuringMigration').pass, verdictLines(result)).toBe(false);
 });

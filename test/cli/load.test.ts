@@ -54,6 +54,13 @@ test('a budget the server cannot meet: exit 1, and the verdict line names the bu
   expect(result.stdout).toMatch(/^FAIL {2}at least 100000000 requests per second are served — rps \[\/\] \d+(\.\d+)? >= 100000000 \(margin -\d+/m);
 });
 
+test('an error budget fails when nothing answers: every request is an error', async () => {
+  const { freePort } = await import('../../harness/providers/native/ports.ts');
+  const result = await runCli(['load', `http://127.0.0.1:${await freePort()}/`, '--rate', '20', '--duration', '500ms', '--budget', 'errors=0.1%', '--json']);
+  expect(result.code, result.stderr).toBe(1);
+  expect(JSON.parse(result.stdout)).toMatchObject({ requests: 10, errors: 10, errorRate: 1, pass: false });
+});
+
 test('a warm-up is run but left out of the figures', async () => {
   const result = await runCli(['load', url, '--rate', '50', '--duration', '1s', '--warmup', '1s', '--json']);
   expect(result.code, result.stderr).toBe(0);
@@ -105,4 +112,24 @@ describe('the same load and budgets as a k6 script', () => {
     expect(result.code).toBe(2);
     expect(result.stderr).toMatch(/--k6-operator N goes with --k6-script FILE/);
   });
+});
+
+test('a load killed with SIGKILL takes its engine process with it', async () => {
+  const { spawn, execFileSync } = await import('node:child_process');
+  const { BIN } = await import('../support/cli.ts');
+  const engines = () => {
+    try {
+      return execFileSync('pgrep', ['-f', `open-child.ts.*${url}`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean);
+    } catch {
+      return [];
+    }
+  };
+  const child = spawn(process.execPath, [BIN, 'load', url, '--rate', '10', '--duration', '60s'], { stdio: 'ignore' });
+  const deadline = Date.now() + 10_000;
+  while (engines().length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(engines()).toHaveLength(1);
+  child.kill('SIGKILL');
+  const gone = Date.now() + 5000;
+  while (engines().length > 0 && Date.now() < gone) await new Promise((resolve) => setTimeout(resolve, 100));
+  expect(engines()).toEqual([]);
 });
