@@ -34,8 +34,11 @@ export function parseBudgets(text: string, scope?: string): Budget[] {
   });
 }
 
+/** What budgets are judged on: a scenario's figures, or one endpoint's of a mix. */
+export type LoadFigures = Pick<LoadSummary, 'requests' | 'errors' | 'errorRate' | 'rps' | 'latencyMs'>;
+
 /** The measured value of a budget's metric in a load summary. */
-function measuredFor(budget: Budget, summary: LoadSummary): number {
+function measuredFor(budget: Budget, summary: LoadFigures): number {
   if (budget.metric === 'errorRate') return summary.errorRate;
   if (budget.metric === 'errors') return summary.errors;
   if (budget.metric === 'rps') return summary.rps;
@@ -48,6 +51,6 @@ const CLAIMS: Record<string, (b: Budget) => string> = {
   rps: (b) => `at least ${b.limit} requests per second are served`,
 };
 
-export function judgeLoad(budgets: Budget[], summary: LoadSummary): Verdict[] {
+export function judgeLoad(budgets: Budget[], summary: LoadFigures): Verdict[] {
   return budgets.map((budget) => judge(CLAIMS[budget.metric]?.(budget) ?? `${budget.metric.replace(/Ms$/, '')} latency stays within ${budget.limit} ms`, budget, measuredFor(budget, summary)));
 }

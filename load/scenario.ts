@@ -3,45 +3,89 @@ import { UsageError } from '../harness/errors.ts';
 import type { LoadResult } from '../harness/results/run-result.ts';
 import { judgeLoad, parseBudgets } from './budgets.ts';
 import { runEngine } from './engines/run.ts';
-import { summarise } from './summary.ts';
+import type { EngineProgress, MixEntry } from './engines/types.ts';
+import { summarise, summariseEndpoint } from './summary.ts';
+
+const REQUEST = /^(GET|DELETE)\s+\/\S*$/;
+const REQUEST_HINT = "a request such as 'GET /inspections/{id}' (GET or DELETE: no body)";
+
+function checkBudgets(text: string | undefined, ctx: z.RefinementCtx, path: (string | number)[]): void {
+  if (!text) return;
+  try {
+    parseBudgets(text);
+  } catch (error) {
+    ctx.addIssue({ code: 'custom', path, message: (error as Error).message.replace(/^--budget:? ?/, '') });
+  }
+}
+
+const mixEntrySchema = z
+  .object({
+    request: z.string().regex(REQUEST, REQUEST_HINT),
+    /** Relative: weights 3 and 1 send three of every four requests to the first. */
+    weight: z.number().positive().max(1_000_000).default(1),
+    /** This endpoint's own budgets, judged on its requests alone (same syntax as the scenario's). */
+    budgets: z.string().default(''),
+  })
+  .strict();
 
 /**
- * A load scenario in the config: one request (its `{id}` drawn from the seeded ids), an
- * open model (`rate`) or a closed one (`connections`), a duration and a warm-up left out
- * of the figures, and budgets written as on the command line.
+ * A load scenario in the config: one request, or a weighted mix of requests (each with
+ * its own budgets), `{id}` drawn from the seeded ids; an open model (`rate`) or a closed
+ * one (`connections`), a duration and a warm-up left out of the figures, and budgets for
+ * the whole scenario written as on the command line.
  */
 export const scenarioSchema = z
   .object({
-    request: z.string().regex(/^(GET|DELETE)\s+\/\S*$/, "a request such as 'GET /inspections/{id}' (GET or DELETE: no body)"),
+    request: z.string().regex(REQUEST, REQUEST_HINT).optional(),
+    /** A weighted request mix instead of one `request`. */
+    mix: z.array(mixEntrySchema).min(1).max(100).optional(),
     ids: z.object({ from: z.number().int().min(1).default(1), to: z.number().int().min(1), skew: z.number().min(0).max(5).default(1.1) }).strict().optional(),
     rate: z.number().positive().max(100_000).optional(),
     connections: z.number().int().min(1).max(10_000).optional(),
     durationMs: z.number().int().min(100).max(3_600_000).default(10_000),
     warmupMs: z.number().int().min(0).max(600_000).default(1000),
     timeoutMs: z.number().int().min(1).max(600_000).default(10_000),
-    /** e.g. 'p99=200ms,errors=0.1%,rps=50' (see `dbproof load --help`). */
+    /** e.g. 'p99=200ms,errors=0.1%,rps=50' (see `dbproof load --help`), over every request of the scenario. */
     budgets: z.string().default(''),
   })
   .strict()
   .superRefine((scenario, ctx) => {
     if (scenario.rate && scenario.connections) ctx.addIssue({ code: 'custom', path: ['rate'], message: 'give rate (open model) or connections (closed model), not both' });
-    if (scenario.budgets) {
-      try {
-        parseBudgets(scenario.budgets);
-      } catch (error) {
-        ctx.addIssue({ code: 'custom', path: ['budgets'], message: (error as Error).message.replace(/^--budget:? ?/, '') });
-      }
-    }
+    if (Boolean(scenario.request) === Boolean(scenario.mix)) ctx.addIssue({ code: 'custom', path: ['request'], message: "give request: 'GET /path' or mix: [{ request, weight, budgets }], one of the two" });
+    checkBudgets(scenario.budgets, ctx, ['budgets']);
+    scenario.mix?.forEach((entry, i) => checkBudgets(entry.budgets, ctx, ['mix', i, 'budgets']));
+    const requests = scenario.mix?.map((entry) => entry.request.replace(/\s+/, ' ')) ?? [];
+    const repeated = requests.find((request, i) => requests.indexOf(request) !== i);
+    if (repeated) ctx.addIssue({ code: 'custom', path: ['mix'], message: `${repeated} is in the mix twice: give it once, with the sum of the weights` });
   });
 
 export type Scenario = z.output<typeof scenarioSchema>;
 
-/** Runs the scenario against the app (in the engine's own process) and judges its budgets. */
-export async function runScenario(appUrl: string, name: string, scenario: Scenario): Promise<LoadResult> {
-  const [method, path] = scenario.request.split(/\s+/) as [string, string];
+/** How results name what a scenario sends: its request, or its mix with the weights. */
+export function describeRequests(scenario: Scenario): string {
+  if (scenario.request) return scenario.request;
+  const total = scenario.mix!.reduce((sum, entry) => sum + entry.weight, 0);
+  return scenario.mix!.map((entry) => `${Math.round((entry.weight / total) * 100)} % ${entry.request}`).join(', ');
+}
+
+/** Runs the scenario against the app (in the engine's own process) and judges its budgets, per scenario and per endpoint. */
+export async function runScenario(appUrl: string, name: string, scenario: Scenario, onProgress?: (progress: EngineProgress) => void): Promise<LoadResult> {
   const connections = scenario.rate ? undefined : (scenario.connections ?? 10);
-  const report = await runEngine({ url: `${appUrl}${path}`, method, rate: scenario.rate, connections, durationMs: scenario.durationMs, warmupMs: scenario.warmupMs, timeoutMs: scenario.timeoutMs, ids: scenario.ids });
+  const split = (request: string) => request.split(/\s+/) as [string, string];
+  const mix: MixEntry[] | undefined = scenario.mix?.map((entry) => {
+    const [method, path] = split(entry.request);
+    return { request: `${method} ${path}`, method, path, weight: entry.weight };
+  });
+  const [method, path] = scenario.request ? split(scenario.request) : ['GET', '/'];
+  const report = await runEngine({ url: `${appUrl}${path}`, method, rate: scenario.rate, connections, durationMs: scenario.durationMs, warmupMs: scenario.warmupMs, timeoutMs: scenario.timeoutMs, ids: scenario.ids, mix }, onProgress);
   const summary = summarise(report, { rate: scenario.rate, connections });
-  if (!Number.isFinite(summary.rps)) throw new UsageError(`scenario ${name} measured nothing`);
-  return { name, request: scenario.request, ...summary, verdicts: judgeLoad(scenario.budgets ? parseBudgets(scenario.budgets, scenario.request) : [], summary), buckets: report.buckets, histogram: report.histogram };
+  if (!Number.isFinite(summary.rps) || summary.requests === 0) throw new UsageError(`scenario ${name} measured no request in ${scenario.durationMs} ms (is the rate too low for the duration?)`);
+  const verdicts = judgeLoad(scenario.budgets ? parseBudgets(scenario.budgets, scenario.request ?? `scenario ${name}`) : [], summary);
+  const endpoints = report.endpoints.map((endpoint, i) => {
+    const figures = summariseEndpoint(endpoint, report.durationMs);
+    const budgets = scenario.mix![i]!.budgets;
+    if (budgets) verdicts.push(...judgeLoad(parseBudgets(budgets, endpoint.request), figures));
+    return { request: endpoint.request, weight: mix![i]!.weight, ...figures, histogram: endpoint.histogram };
+  });
+  return { name, request: describeRequests(scenario), ...summary, verdicts, buckets: report.buckets, histogram: report.histogram, endpoints };
 }

@@ -1,5 +1,5 @@
 import * as hdr from 'hdr-histogram-js';
-import type { EngineReport } from './engines/types.ts';
+import type { EndpointReport, EngineReport } from './engines/types.ts';
 
 /** What `dbproof load --json` prints: the model, counts, errors and the percentiles. */
 export interface LoadSummary {
@@ -33,4 +33,19 @@ export function summarise(report: EngineReport, load: { rate?: number; connectio
   };
   histogram.destroy();
   return summary;
+}
+
+/** A mix entry's own figures, measured over the scenario's span. */
+export function summariseEndpoint(endpoint: EndpointReport, durationMs: number): Pick<LoadSummary, 'requests' | 'errors' | 'errorRate' | 'rps' | 'latencyMs'> {
+  const histogram = hdr.decodeFromCompressedBase64(endpoint.histogram);
+  const at = (p: number) => histogram.getValueAtPercentile(p) / 1000;
+  const figures = {
+    requests: endpoint.requests,
+    errors: endpoint.errors,
+    errorRate: endpoint.requests ? endpoint.errors / endpoint.requests : 0,
+    rps: endpoint.requests / (durationMs / 1000),
+    latencyMs: { p50: at(50), p90: at(90), p95: at(95), p99: at(99), 'p99.9': at(99.9), max: histogram.maxValue / 1000, mean: histogram.mean / 1000 },
+  };
+  histogram.destroy();
+  return figures;
 }

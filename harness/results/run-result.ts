@@ -9,6 +9,20 @@ import { bucketSchema, suiteResultSchema, verdictSchema } from './schema.ts';
  */
 export const RUN_SCHEMA_VERSION = 1;
 
+const latencySchema = z.object({ p50: z.number(), p90: z.number(), p95: z.number(), p99: z.number(), 'p99.9': z.number(), max: z.number(), mean: z.number() });
+
+/** One request of a scenario's mix, measured on its own. */
+export const endpointResultSchema = z.object({
+  request: z.string(),
+  weight: z.number(),
+  requests: z.number(),
+  errors: z.number(),
+  errorRate: z.number(),
+  rps: z.number(),
+  latencyMs: latencySchema,
+  histogram: z.string(),
+});
+
 export const loadResultSchema = z.object({
   /** The scenario's name in the config. */
   name: z.string(),
@@ -22,11 +36,13 @@ export const loadResultSchema = z.object({
   errors: z.number(),
   errorRate: z.number(),
   rps: z.number(),
-  latencyMs: z.object({ p50: z.number(), p90: z.number(), p95: z.number(), p99: z.number(), 'p99.9': z.number(), max: z.number(), mean: z.number() }),
+  latencyMs: latencySchema,
   verdicts: z.array(verdictSchema),
   buckets: z.array(bucketSchema),
   /** The HDR histogram (µs), compressed base64: mergeable, and the source of percentile curves. */
   histogram: z.string(),
+  /** Per request of a mix (empty for a single request); budgets scoped to one are among `verdicts`. */
+  endpoints: z.array(endpointResultSchema).default([]),
 });
 
 export const runResultSchema = z.object({
@@ -45,6 +61,7 @@ export const runResultSchema = z.object({
 
 export type RunResult = z.infer<typeof runResultSchema>;
 export type LoadResult = z.infer<typeof loadResultSchema>;
+export type EndpointResult = z.infer<typeof endpointResultSchema>;
 
 /** The flat verdict list and the overall pass, from the suites and loads. */
 export function withVerdicts(run: Omit<RunResult, 'verdicts' | 'pass'>): RunResult {

@@ -2,49 +2,60 @@
 // from dbproof (and from any app under test) so that neither shares its event loop.
 // Every response goes into dbproof's timeline, latency as autocannon measured it.
 import autocannon from 'autocannon';
-import * as hdr from 'hdr-histogram-js';
-import { Timeline } from '../timeline.ts';
-import type { EngineReport, EngineRequest } from './types.ts';
+import type { EngineRequest } from './types.ts';
 import { exitWithParent } from './orphan-guard.ts';
-import { pathPicker } from './paths.ts';
+import { requestPicker } from './paths.ts';
+import { EngineRecorder } from './recorder.ts';
 
 exitWithParent();
 const request = JSON.parse(process.argv[2]!) as EngineRequest;
-const warmupMs = request.warmupMs ?? 0;
-const timeline = new Timeline(100, { keepSamples: false });
-const nextPath = pathPicker(request);
+const recorder = new EngineRecorder(request);
+const pick = requestPicker(request);
+const dynamic = Boolean(request.ids || request.mix?.length);
 const started = performance.now();
+
+/** autocannon keeps a context per client: the mix entry its request in flight went to. */
+interface ClientContext {
+  endpoint?: number;
+}
 // With a callback autocannon returns its event emitter (a promise otherwise).
 const instance = autocannon(
   {
     url: request.url.replaceAll('{id}', '0'),
-    // A path per request (ids drawn from the seeded data); the plain URL's path otherwise.
-    ...(request.ids ? { requests: [{ setupRequest: (req: Record<string, unknown>) => ({ ...req, path: nextPath() }) }] } : {}),
+    // A path (and, in a mix, a method) per request; the plain URL's otherwise.
+    ...(dynamic
+      ? {
+          requests: [
+            {
+              setupRequest: (req: Record<string, unknown>, context: ClientContext) => {
+                const next = pick();
+                context.endpoint = next.endpoint;
+                return { ...req, method: next.method, path: next.path };
+              },
+            },
+          ],
+        }
+      : {}),
     method: (request.method ?? 'GET') as 'GET',
     connections: request.connections ?? 10,
-    duration: (request.durationMs + warmupMs) / 1000,
+    duration: (request.durationMs + (request.warmupMs ?? 0)) / 1000,
     timeout: Math.ceil((request.timeoutMs ?? 10_000) / 1000),
     skipAggregateResult: true,
   } as autocannon.Options,
   (error) => (error ? (console.error(String(error)), process.exit(1)) : finish()),
 );
-const record = (latencyMs: number, ok: boolean) => {
+const record = (endpoint: number, latencyMs: number, ok: boolean) => {
   const now = performance.now() - started;
-  const sentAt = now - latencyMs;
-  if (sentAt >= warmupMs) timeline.record(sentAt - warmupMs, latencyMs, ok);
+  recorder.record(endpoint, now - latencyMs, latencyMs, ok);
 };
-instance.on('response', (_client: unknown, statusCode: number, _bytes: number, responseTime: number) => record(responseTime, statusCode >= 200 && statusCode < 400));
-instance.on('reqError', () => record(0, false));
+// The 'response' event's first argument is the client (autocannon's types leave it out).
+(instance as unknown as NodeJS.EventEmitter).on('response', (client: { requestIterator?: { context?: ClientContext } }, statusCode: number, _bytes: number, responseTime: number) =>
+  record(client.requestIterator?.context?.endpoint ?? 0, responseTime, statusCode >= 200 && statusCode < 400),
+);
+// A connection error or time-out names no client: it counts in the scenario's errors, and
+// (in a mix) against no endpoint in particular.
+instance.on('reqError', () => record(-1, 0, false));
 function finish(): void {
-  const report: EngineReport = {
-    model: 'closed',
-    engine: 'autocannon',
-    requests: timeline.requests,
-    errors: timeline.errors,
-    durationMs: request.durationMs,
-    histogram: hdr.encodeIntoCompressedBase64(timeline.overall),
-    buckets: timeline.buckets(),
-  };
-  process.stdout.write(`${JSON.stringify(report)}\n`);
+  process.stdout.write(`${JSON.stringify(recorder.report('closed', 'autocannon'))}\n`);
   process.exit(0);
 }

@@ -1,23 +1,26 @@
 // The open-model engine's own process: requests due at a fixed rate, each timed from its
 // due time (a stalled server's tail is reported, not omitted), over keep-alive connections.
 import http from 'node:http';
-import * as hdr from 'hdr-histogram-js';
 import { runOpenLoad } from './open-model.ts';
-import type { EngineReport, EngineRequest } from './types.ts';
+import type { EngineRequest } from './types.ts';
 import { exitWithParent } from './orphan-guard.ts';
-import { pathPicker } from './paths.ts';
-import { Timeline } from '../timeline.ts';
+import { requestPicker, type PickedRequest } from './paths.ts';
+import { EngineRecorder } from './recorder.ts';
 
 exitWithParent();
 const request = JSON.parse(process.argv[2]!) as EngineRequest;
-const warmupMs = request.warmupMs ?? 0;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 10_000 });
 const target = new URL(request.url.replaceAll('{id}', '0'));
-const nextPath = pathPicker(request);
+const pick = requestPicker(request);
+const recorder = new EngineRecorder(request);
+// The request each due index sent (a saturated client's skipped one is drawn when it is recorded).
+const sent = new Map<number, PickedRequest>();
 
-function send(): Promise<void> {
+function send(index: number): Promise<void> {
+  const next = pick();
+  sent.set(index, next);
   return new Promise((resolve, reject) => {
-    const req = http.request({ hostname: target.hostname, port: target.port, path: nextPath(), method: request.method ?? 'GET', agent, timeout: request.timeoutMs ?? 10_000 }, (response) => {
+    const req = http.request({ hostname: target.hostname, port: target.port, path: next.path, method: next.method, agent, timeout: request.timeoutMs ?? 10_000 }, (response) => {
       response.resume();
       response.once('end', () => ((response.statusCode ?? 0) < 400 ? resolve() : reject(new Error(`HTTP ${response.statusCode}`))));
       response.once('error', reject);
@@ -28,19 +31,18 @@ function send(): Promise<void> {
   });
 }
 
-const all = await runOpenLoad({ rate: request.rate!, durationMs: request.durationMs + warmupMs, request: send, maxInFlight: 10_000 });
-// The warm-up is left out: a timeline of the measured span only.
-const measured = new Timeline(100);
-for (const sample of all.samples()) if (sample.t >= warmupMs) measured.record(sample.t - warmupMs, sample.latencyMs, sample.ok);
-const report: EngineReport = {
-  model: 'open',
-  engine: 'dbproof-open',
-  requests: measured.requests,
-  errors: measured.errors,
-  durationMs: request.durationMs,
-  histogram: hdr.encodeIntoCompressedBase64(measured.overall),
-  buckets: measured.buckets(),
-};
+await runOpenLoad({
+  rate: request.rate!,
+  durationMs: request.durationMs + (request.warmupMs ?? 0),
+  request: send,
+  maxInFlight: 10_000,
+  keepSamples: false,
+  onResult: (index, due, latencyMs, ok) => {
+    const endpoint = (sent.get(index) ?? pick()).endpoint;
+    sent.delete(index);
+    recorder.record(endpoint, due, latencyMs, ok);
+  },
+});
 agent.destroy();
-process.stdout.write(`${JSON.stringify(report)}\n`);
+process.stdout.write(`${JSON.stringify(recorder.report('open', 'dbproof-open'))}\n`);
 process.exit(0);

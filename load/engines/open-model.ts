@@ -4,8 +4,12 @@ export interface OpenLoadOptions {
   /** Requests per second, started on schedule whatever the server does. */
   rate: number;
   durationMs: number;
-  /** One request; resolves when answered, rejects when it failed. */
-  request: () => Promise<void>;
+  /** The `index`-th request; resolves when answered, rejects when it failed. */
+  request: (index: number) => Promise<void>;
+  /** Each result as it is recorded: `due` and latency in ms (from the due time). */
+  onResult?: (index: number, due: number, latencyMs: number, ok: boolean) => void;
+  /** Keep every sample in the returned timeline (default true; a plain load does without). */
+  keepSamples?: boolean;
   /** Requests in flight at most; beyond it a due request counts as an error (the client is saturated). */
   maxInFlight?: number;
   bucketMs?: number;
@@ -18,7 +22,11 @@ export interface OpenLoadOptions {
  * during the stall carries the wait in its latency.
  */
 export async function runOpenLoad(options: OpenLoadOptions): Promise<Timeline> {
-  const timeline = new Timeline(options.bucketMs);
+  const timeline = new Timeline(options.bucketMs, { keepSamples: options.keepSamples ?? true });
+  const record = (index: number, due: number, latencyMs: number, ok: boolean) => {
+    timeline.record(due, latencyMs, ok);
+    options.onResult?.(index, due, latencyMs, ok);
+  };
   const interval = 1000 / options.rate;
   const total = Math.floor((options.durationMs / 1000) * options.rate);
   const maxInFlight = options.maxInFlight ?? 1000;
@@ -30,14 +38,15 @@ export async function runOpenLoad(options: OpenLoadOptions): Promise<Timeline> {
     const wait = due - (performance.now() - started);
     if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
     if (inFlight >= maxInFlight) {
-      timeline.record(due, performance.now() - started - due, false);
+      record(i, due, performance.now() - started - due, false);
       continue;
     }
     inFlight++;
+    const index = i;
     pending.push(
-      options.request().then(
-        () => timeline.record(due, performance.now() - started - due, true),
-        () => timeline.record(due, performance.now() - started - due, false),
+      options.request(index).then(
+        () => record(index, due, performance.now() - started - due, true),
+        () => record(index, due, performance.now() - started - due, false),
       ).finally(() => inFlight--),
     );
   }

@@ -1,16 +1,50 @@
 import { Rng, uniform, zipf } from '../../fixtures/dataset/random.ts';
-import type { EngineRequest } from './types.ts';
+import type { EngineRequest, MixEntry } from './types.ts';
 
 /**
- * The path of each request: the URL's, with `{id}` drawn from the seeded ids (Zipf: a few
- * hot rows, a long tail, as real traffic is). Seeded, so a run replays the same sequence.
+ * The path of each request: the template's, with `{id}` drawn from the seeded ids (Zipf: a
+ * few hot rows, a long tail, as real traffic is). Seeded, so a run replays the same sequence.
  */
+export function templatePicker(template: string, ids: EngineRequest['ids']): () => string {
+  const marked = template.replaceAll('{id}', '__ID__');
+  if (!ids || !marked.includes('__ID__')) return () => template;
+  const { from, to, skew } = ids;
+  const distribution = skew === 0 ? uniform(from, to) : zipf(from, to, skew);
+  const rng = new Rng(42, marked);
+  return () => marked.replaceAll('__ID__', String(distribution.sample(rng)));
+}
+
+/** The URL's own path and query, `{id}` drawn per request. */
 export function pathPicker(request: EngineRequest): () => string {
   const url = new URL(request.url.replaceAll('{id}', '__ID__'));
-  const template = `${url.pathname}${url.search}`;
-  if (!request.ids || !template.includes('__ID__')) return () => template;
-  const { from, to, skew } = request.ids;
-  const distribution = skew === 0 ? uniform(from, to) : zipf(from, to, skew);
-  const rng = new Rng(42, template);
-  return () => template.replaceAll('__ID__', String(distribution.sample(rng)));
+  return templatePicker(`${url.pathname}${url.search}`.replaceAll('__ID__', '{id}'), request.ids);
+}
+
+export interface PickedRequest {
+  /** Index in the mix (0 for a single request). */
+  endpoint: number;
+  method: string;
+  path: string;
+}
+
+/**
+ * What to send next: for a mix, an entry drawn by weight (seeded), with its path; for a
+ * single request, the URL's path. Each entry has its own `{id}` sequence.
+ */
+export function requestPicker(request: EngineRequest): () => PickedRequest {
+  const mix: MixEntry[] | undefined = request.mix;
+  if (!mix?.length) {
+    const next = pathPicker(request);
+    const method = request.method ?? 'GET';
+    return () => ({ endpoint: 0, method, path: next() });
+  }
+  const paths = mix.map((entry) => templatePicker(entry.path, request.ids));
+  const total = mix.reduce((sum, entry) => sum + entry.weight, 0);
+  const rng = new Rng(42, 'mix');
+  return () => {
+    let r = rng.next() * total;
+    let endpoint = 0;
+    while (endpoint < mix.length - 1 && r >= mix[endpoint]!.weight) r -= mix[endpoint++]!.weight;
+    return { endpoint, method: mix[endpoint]!.method, path: paths[endpoint]!() };
+  };
 }

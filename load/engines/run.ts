@@ -1,7 +1,7 @@
 import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 import { InfrastructureError } from '../../harness/errors.ts';
-import type { EngineReport, EngineRequest } from './types.ts';
+import type { EngineProgress, EngineReport, EngineRequest } from './types.ts';
 
 const CHILDREN = {
   open: fileURLToPath(new URL('./open-child.ts', import.meta.url)),
@@ -11,21 +11,32 @@ const CHILDREN = {
 /**
  * Runs a load in a process of its own (the open model: dbproof's engine; the closed
  * model: autocannon), so the load never shares an event loop with dbproof or with an app
- * under test, and returns its report.
+ * under test, and returns its report. With `onProgress`, the engine reports every
+ * `request.progressEveryMs` (default 1 s) what the last interval did.
  */
-export function runEngine(request: EngineRequest): Promise<EngineReport> {
-  const child = spawn(process.execPath, ['--import', 'tsx', request.rate ? CHILDREN.open : CHILDREN.closed, JSON.stringify(request)], { stdio: ['pipe', 'pipe', 'pipe'] });
+export function runEngine(request: EngineRequest, onProgress?: (progress: EngineProgress) => void): Promise<EngineReport> {
+  const sent = onProgress ? { progressEveryMs: 1000, ...request } : request;
+  const child = spawn(process.execPath, ['--import', 'tsx', request.rate ? CHILDREN.open : CHILDREN.closed, JSON.stringify(sent)], { stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdin!.on('error', () => {});
   let stdout = '';
   let stderr = '';
+  let partial = '';
   child.stdout!.on('data', (chunk) => (stdout += chunk));
-  child.stderr!.on('data', (chunk) => (stderr += chunk));
+  child.stderr!.on('data', (chunk) => {
+    const lines = (partial + chunk).split('\n');
+    partial = lines.pop()!;
+    for (const line of lines) {
+      if (line.startsWith('progress ')) onProgress?.(JSON.parse(line.slice('progress '.length)) as EngineProgress);
+      else stderr += `${line}\n`;
+    }
+  });
   // The engine goes with us: a load must not outlive the command that started it.
   const stop = () => child.kill('SIGKILL');
   process.once('exit', stop);
   return new Promise((resolve, reject) => {
     child.once('close', (code) => {
       process.off('exit', stop);
+      stderr += partial;
       const line = stdout.trim().split('\n').pop();
       if (code !== 0 || !line) return reject(new InfrastructureError(`the load engine failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' ')}`));
       resolve(JSON.parse(line) as EngineReport);

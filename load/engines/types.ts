@@ -16,6 +16,41 @@ export interface EngineRequest {
   timeoutMs?: number;
   /** `{id}` in the URL is drawn per request from this range (Zipf with `skew`; uniform when 0). */
   ids?: { from: number; to: number; skew: number };
+  /**
+   * A weighted request mix instead of the URL's own path: each request picks one entry
+   * (seeded, so a run replays the same sequence), against the URL's origin. Each entry is
+   * also measured on its own (`EngineReport.endpoints`), for per-endpoint budgets.
+   */
+  mix?: MixEntry[];
+  /** Progress lines on stderr (`progress {json}`) every this many ms; none when absent. */
+  progressEveryMs?: number;
+}
+
+export interface MixEntry {
+  /** As written in the scenario, e.g. `GET /inspections/{id}`: names the endpoint in results. */
+  request: string;
+  method: string;
+  /** Path and query; `{id}` drawn from `ids`. */
+  path: string;
+  weight: number;
+}
+
+/** One mix entry's own figures. */
+export interface EndpointReport {
+  request: string;
+  requests: number;
+  errors: number;
+  histogram: string;
+}
+
+/** What an engine reports while it runs (the last second): for live progress. */
+export interface EngineProgress {
+  /** ms since the measured span started (negative in the warm-up). */
+  elapsedMs: number;
+  requests: number;
+  errors: number;
+  rps: number;
+  p99Ms: number;
 }
 
 export interface EngineReport {
@@ -28,4 +63,6 @@ export interface EngineReport {
   /** The latency histogram in microseconds, `encodeIntoCompressedBase64`. */
   histogram: string;
   buckets: { t: number; requests: number; errors: number; p50Ms: number; p99Ms: number; maxMs: number }[];
+  /** Per mix entry, in the mix's order; empty for a single request. */
+  endpoints: EndpointReport[];
 }

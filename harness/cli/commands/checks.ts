@@ -5,7 +5,8 @@ import type { Dataset } from '../../../fixtures/dataset/types.ts';
 import { silentProgress } from '../../../fixtures/loader/progress.ts';
 import { profile } from '../../../fixtures/profiles/index.ts';
 import { replaceDatabase, seed } from '../../../fixtures/seed.ts';
-import { runScenario } from '../../../load/scenario.ts';
+import { progressReporter } from '../../../load/progress.ts';
+import { describeRequests, runScenario } from '../../../load/scenario.ts';
 import { SUITE_NAMES, SUITES, type SuiteName } from '../../../suites/index.ts';
 import { startApp } from '../../app/index.ts';
 import { loadConfig, type ResolvedConfig } from '../../config/index.ts';
@@ -68,6 +69,8 @@ export async function planChecks(options: { config?: string; provider?: string; 
 
 export interface CheckHooks {
   say(line: string): void;
+  /** Show each load's progress on stderr (live on a terminal, a line every 5 s in CI). */
+  progress?: boolean;
   /** The run's folder exists (before anything starts). */
   onRun?(run: RunDirectory): Promise<void> | void;
   onSuite?(result: SuiteResult): Promise<void> | void;
@@ -103,8 +106,14 @@ export async function runChecks(plan: CheckPlan, hooks: CheckHooks): Promise<{ r
       }
       for (const name of group.scenarios) {
         const scenario = plan.config.scenarios[name]!;
-        hooks.say(`load ${name}: ${scenario.request}, ${scenario.rate ? `${scenario.rate}/s (open model)` : `${scenario.connections ?? 10} connections (closed model)`} for ${scenario.durationMs / 1000} s`);
-        const result = await runScenario(app.url, name, scenario);
+        hooks.say(`load ${name}: ${describeRequests(scenario)}, ${scenario.rate ? `${scenario.rate}/s (open model)` : `${scenario.connections ?? 10} connections (closed model)`} for ${scenario.durationMs / 1000} s`);
+        const reporter = hooks.progress ? progressReporter({ label: `load ${name}`, durationMs: scenario.durationMs }) : undefined;
+        let result: LoadResult;
+        try {
+          result = await runScenario(app.url, name, scenario, reporter?.onProgress);
+        } finally {
+          reporter?.done();
+        }
         loads.push(result);
         await hooks.onLoad?.(result);
       }

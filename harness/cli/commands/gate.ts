@@ -64,6 +64,7 @@ export async function gate(argv: string[]): Promise<number> {
 
   await runChecks(plan, {
     say,
+    progress: !options.json,
     onRun: async (created) => {
       run = created;
       await checkpoint();
@@ -78,7 +79,7 @@ export async function gate(argv: string[]): Promise<number> {
       if (before) result.verdicts.push(regressionVerdict(result, before, { tolerance: config.results.regressionTolerance, minDeltaMs: config.results.regressionMinMs }));
       loads.push(result);
       const l = result.latencyMs;
-      show(`load ${result.name}`, result.verdicts.every((v) => v.pass), [`${result.requests} requests, ${(result.errorRate * 100).toFixed(2)} % errors, ${result.rps.toFixed(1)}/s; p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, max ${l.max} ms`, ...result.verdicts.map(formatVerdict)]);
+      show(`load ${result.name}`, result.verdicts.every((v) => v.pass), [`${result.requests} requests, ${(result.errorRate * 100).toFixed(2)} % errors, ${result.rps.toFixed(1)}/s; p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, max ${l.max} ms`, ...result.endpoints.map((e) => `  ${e.request}: ${e.requests} requests, ${e.errors} errors; p50 ${e.latencyMs.p50} ms, p99 ${e.latencyMs.p99} ms`), ...result.verdicts.map(formatVerdict)]);
       await checkpoint();
     },
   });

@@ -3,6 +3,7 @@ import { UsageError } from '../../errors.ts';
 import { redact } from '../../redact.ts';
 import { judgeLoad, parseBudgets } from '../../../load/budgets.ts';
 import { runEngine } from '../../../load/engines/run.ts';
+import { progressReporter } from '../../../load/progress.ts';
 import { summarise } from '../../../load/summary.ts';
 import { integerOption, parseArgs } from '../args.ts';
 import { writeK6 } from './load-k6.ts';
@@ -68,7 +69,8 @@ export async function load(argv: string[]): Promise<number> {
     return writeK6(String(options['k6-script']), { url: url.toString(), rate, connections, durationMs, budgets }, parallelism);
   }
   if (!options.json) console.error(`dbproof: loading ${redact(url.toString())} for ${durationMs / 1000} s (${rate ? `open model, ${rate}/s` : `closed model, ${connections} connections`})`);
-  const report = await runEngine({ url: url.toString(), rate, connections, durationMs, warmupMs, timeoutMs });
+  const reporter = options.json ? undefined : progressReporter({ label: 'load', durationMs });
+  const report = await runEngine({ url: url.toString(), rate, connections, durationMs, warmupMs, timeoutMs }, reporter?.onProgress).finally(() => reporter?.done());
   const summary = summarise(report, { rate, connections });
   const verdicts = judgeLoad(budgets, summary);
   const pass = verdicts.every((v) => v.pass);
