@@ -15,6 +15,8 @@ export default defineConfig({
     env: { EXAMPLE_BREAKER_FAILURES: '3', EXAMPLE_BREAKER_RESET_MS: '1000', EXAMPLE_WRITE_TIMEOUT_MS: '500' },
   },
   suites: {
+    // No query per item: the list (a join) and the dashboard (four fixed queries) at 5 and 25 rows.
+    'n-plus-one': { endpoints: ['GET /inspections-joined?limit={K}', 'GET /dashboard?limit={K}'] },
     'replica-lost': { budgets: { timeToRecoverMs: 2000, errors: 1 } },
     'replica-frozen': {},
     'replica-lag': {},

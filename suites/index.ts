@@ -12,9 +12,11 @@ import { replicaFrozen } from './failover/replica-frozen.ts';
 import { replicaLag } from './failover/replica-lag.ts';
 import { replicaLost } from './failover/replica-lost.ts';
 import { onlineMigration } from './migration/online-migration.ts';
+import { nPlusOne } from './n-plus-one/n-plus-one.ts';
 import { poolExhaustion } from './pool/pool-exhaustion.ts';
 
 export const SUITES = {
+  'n-plus-one': nPlusOne,
   'replica-lost': replicaLost,
   'replica-frozen': replicaFrozen,
   'replica-lag': replicaLag,
@@ -29,4 +31,4 @@ export const SUITES = {
 export type SuiteName = keyof typeof SUITES;
 export const SUITE_NAMES = Object.keys(SUITES) as SuiteName[];
 
-export { replicaLost, replicaFrozen, replicaLag, primaryLost, redisLost, cacheEffectiveness, poolExhaustion, circuitBreaker, onlineMigration };
+export { replicaLost, replicaFrozen, replicaLag, primaryLost, redisLost, cacheEffectiveness, poolExhaustion, circuitBreaker, onlineMigration, nPlusOne };

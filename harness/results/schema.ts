@@ -50,6 +50,19 @@ export const timelineSchema = z.object({
   buckets: z.array(bucketSchema),
 });
 
+/** A statement run once per item (N+1), as the n-plus-one suite found it. */
+export const findingSchema = z.object({
+  /** The endpoint or operation, e.g. `GET /orders?limit={K}`. */
+  operation: z.string(),
+  exampleSql: z.string(),
+  /** How often it ran at each size (keys are the sizes). */
+  countsBySize: z.record(z.string(), z.number()),
+  /** Statements added per extra item. */
+  slope: z.number(),
+  hint: z.string(),
+  site: z.string().optional(),
+});
+
 export const suiteResultSchema = z.object({
   schemaVersion: z.literal(SCHEMA_VERSION),
   suite: z.string(),
@@ -64,7 +77,10 @@ export const suiteResultSchema = z.object({
   timelines: z.array(timelineSchema),
   /** What a person should know to read the figures (what was measured and how precisely). */
   notes: z.array(z.string()),
+  /** N+1 findings (the n-plus-one suite; empty for the others). */
+  findings: z.array(findingSchema).default([]),
 });
 
 export type SuiteResult = z.infer<typeof suiteResultSchema>;
 export type TimelineRecord = z.infer<typeof timelineSchema>;
+export type FindingRecord = z.infer<typeof findingSchema>;

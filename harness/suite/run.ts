@@ -42,6 +42,7 @@ export async function runSuite<Schema extends z.ZodType>(suite: SuiteDefinition<
     durationMs: Math.round(performance.now() - started),
     pass: outcome.verdicts.length > 0 && outcome.verdicts.every((v) => v.pass),
     ...outcome,
+    findings: outcome.findings ?? [],
   };
   const file = options.run ? await writeSuiteResult(options.run, result) : undefined;
   return { ...result, ...(file ? { file } : {}) };

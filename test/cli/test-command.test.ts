@@ -35,7 +35,7 @@ const quickReplicaLost = { durationMs: 5500, faultForMs: 3500 };
 
 describe('bad input: exit 2, one line, nothing started or written', () => {
   const cases: [string, string[], RegExp][] = [
-    ['an unknown suite', ['test', 'nope', '--config', config('ok', { app: referenceApp() })], /no suite named 'nope'; the suites are replica-lost, /],
+    ['an unknown suite', ['test', 'nope', '--config', config('ok', { app: referenceApp() })], /no suite named 'nope'; the suites are n-plus-one, replica-lost, /],
     ['a missing config file', ['test', '--config', path.join(dir, 'missing.ts')], /--config: no such file .*missing\.ts/],
     ['a budget of the wrong type', ['test', '--config', config('bad-budget', { app: referenceApp(), suites: { 'replica-lost': { budgets: { errors: 'many' } } } })], /invalid option suites\.replica-lost\.budgets\.errors: /],
     ['an unknown budget', ['test', '--config', config('unknown-budget', { app: referenceApp(), suites: { 'replica-lost': { budgets: { errorz: 1 } } } })], /invalid option suites\.replica-lost\.budgets: .*errorz/],

@@ -44,6 +44,7 @@ const result = (pass: boolean): SuiteResult => ({
   events: [],
   timelines: [],
   notes: [],
+  findings: [],
 });
 
 describe('suite results', () => {
