@@ -2,6 +2,7 @@ import http from 'node:http';
 import type { Cache } from './cache.ts';
 import type { Db } from './db.ts';
 import * as inspections from './inspections.ts';
+import { inspectionsPage } from './pages.ts';
 
 interface Request {
   params: string[];
@@ -94,6 +95,9 @@ function statusOf(error: unknown): number {
   return code && /^22/.test(code) ? 400 : 500;
 }
 
+/** The page's variant: batched, unless EXAMPLE_PAGE_BATCHED=off or the naive app (EXAMPLE_NAIVE=1). */
+const batchedPage = process.env.EXAMPLE_PAGE_BATCHED !== 'off' && process.env.EXAMPLE_NAIVE !== '1';
+
 /** EXAMPLE_EXTRA_LATENCY_MS: a deliberate slow-down of every request, for dbproof's regression check. */
 const extraLatencyMs = Number(process.env.EXAMPLE_EXTRA_LATENCY_MS ?? 0);
 
@@ -101,6 +105,12 @@ export function createServer(db: Db, cache: Cache): http.Server {
   return http.createServer(async (request, response) => {
     if (extraLatencyMs > 0) await new Promise((resolve) => setTimeout(resolve, extraLatencyMs));
     const url = new URL(request.url ?? '/', 'http://localhost');
+    if (request.method === 'GET' && url.pathname === '/pages/inspections') {
+      const limit = Number(url.searchParams.get('limit') ?? 10);
+      if (!Number.isInteger(limit) || limit < 1 || limit > 200) return void response.writeHead(400, { 'content-type': 'text/plain' }).end('limit must be a whole number from 1 to 200');
+      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(inspectionsPage(limit, batchedPage));
+      return;
+    }
     const route = routes.find(([method, pattern]) => method === request.method && pattern.test(url.pathname));
     if (!route) {
       response.writeHead(404, { 'content-type': 'application/json' }).end(JSON.stringify({ error: 'not found' }));

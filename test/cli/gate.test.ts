@@ -46,7 +46,7 @@ describe('configuration errors: exit 2, one line, nothing started or written', (
 test('a passing gate: exit 0, and summary.json, junit.xml and summary.md say the same', async () => {
   const result = await runCli(['gate', '--config', config('pass', { suites: quickSuite, scenarios: scenario('p99=1s,errors=0.5%') })]);
   expect(result.code, result.stderr + result.stdout).toBe(0);
-  expect(result.stdout).toMatch(/^PASS: 4 of 4 budgets hold; results in .* \(summary\.json, junit\.xml, summary\.md\)$/m);
+  expect(result.stdout).toMatch(/^PASS: 4 of 4 budgets hold; results in .* \(summary\.json, junit\.xml, summary\.md, report\.html\)$/m);
   const runDir = path.join(resultsDir, 'latest');
   const summary = await readRunResult(path.join(runDir, 'summary.json'));
   expect(summary).toMatchObject({ schemaVersion: 1, incomplete: false, pass: true });
@@ -89,6 +89,7 @@ test('an interrupted gate leaves a valid summary marked incomplete', async () =>
   expect(summary).toMatchObject({ incomplete: true, pass: false, finishedAt: null });
   expect(summary.suites.map((s) => s.suite)).toEqual(['replica-lost']);
   expect(readFileSync(path.join(resultsDir, 'latest', 'summary.md'), 'utf8')).toMatch(/^## dbproof: INCOMPLETE run/);
+  expect(readFileSync(path.join(resultsDir, 'latest', 'report.html'), 'utf8')).toMatch(/<h1 id="status">dbproof <span class="incomplete">INCOMPLETE<\/span>/);
 });
 
 describe('regression against a baseline', () => {

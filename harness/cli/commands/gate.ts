@@ -23,6 +23,8 @@ Results in results/<run-id>/ (results.dir; results/latest points at the newest):
   summary.json   every suite, load and verdict (schema version 1; "incomplete": true until the run ends)
   junit.xml      each budget a test case, for CI systems
   summary.md     a table for a pull-request comment or the CI step summary
+  report.html    one self-contained page: budgets, latency histograms and percentile curves,
+                 per-100 ms timelines with fault events marked, N+1 findings
 Each load scenario also in results/baseline.json (\`dbproof baseline\`) is compared with it: a
 regression is a slow-down beyond results.regressionTolerance (10 %) and results.regressionMinMs
 (5 ms) that a bootstrap 95 %
@@ -88,7 +90,7 @@ export async function gate(argv: string[]): Promise<number> {
   if (options.json) printJson(final);
   else {
     const failed = final.verdicts.filter((v) => !v.pass).length;
-    console.log(`${final.pass ? 'PASS' : 'FAIL'}: ${final.verdicts.length - failed} of ${final.verdicts.length} budgets hold; results in ${path.relative(process.cwd(), run!.dir) || run!.dir} (summary.json, junit.xml, summary.md)`);
+    console.log(`${final.pass ? 'PASS' : 'FAIL'}: ${final.verdicts.length - failed} of ${final.verdicts.length} budgets hold; results in ${path.relative(process.cwd(), run!.dir) || run!.dir} (summary.json, junit.xml, summary.md, report.html)`);
   }
   return final.pass ? 0 : 1;
 }

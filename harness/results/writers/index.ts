@@ -4,10 +4,11 @@ import { runResultSchema, type RunResult } from '../run-result.ts';
 import { writeFileAtomic } from '../write.ts';
 import { junitXml } from './junit.ts';
 import { summaryMarkdown } from './markdown.ts';
+import { reportHtml } from './html/report.ts';
 
 /**
  * Writers render a RunResult into the run's folder, each as one file written atomically:
- * summary.json (validated against the schema first), junit.xml, summary.md.
+ * summary.json (validated against the schema first), junit.xml, summary.md, report.html.
  */
 export interface ResultWriter {
   file: string;
@@ -18,6 +19,7 @@ export const WRITERS: ResultWriter[] = [
   { file: 'summary.json', render: (run) => `${JSON.stringify(runResultSchema.parse(run), null, 2)}\n` },
   { file: 'junit.xml', render: junitXml },
   { file: 'summary.md', render: summaryMarkdown },
+  { file: 'report.html', render: reportHtml },
 ];
 
 export async function writeRunResult(dir: string, run: RunResult, writers: ResultWriter[] = WRITERS): Promise<string[]> {
@@ -38,4 +40,4 @@ export async function readRunResult(file: string): Promise<RunResult> {
   return parsed.data;
 }
 
-export { junitXml, summaryMarkdown };
+export { junitXml, reportHtml, summaryMarkdown };
