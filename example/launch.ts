@@ -2,6 +2,8 @@ import { spawn } from 'node:child_process';
 import { fileURLToPath } from 'node:url';
 
 const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
+// Resolved here, not from the working directory (which may have no tsx).
+const TSX = import.meta.resolve('tsx');
 
 /** The reference app's environment: the topology's URLs, and the switches of its naive parts. */
 export interface ExampleAppEnv {
@@ -13,7 +15,7 @@ export interface ExampleAppEnv {
 
 /** Starts the reference app as its own process (as a system under test is) and resolves with its base URL. */
 export async function startExampleApp(env: ExampleAppEnv): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', 'tsx', MAIN], { env: { ...process.env, ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', TSX, MAIN], { env: { ...process.env, ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   const url = await new Promise<string>((resolve, reject) => {

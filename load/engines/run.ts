@@ -3,6 +3,12 @@ import { fileURLToPath } from 'node:url';
 import { InfrastructureError } from '../../harness/errors.ts';
 import type { EngineProgress, EngineReport, EngineRequest } from './types.ts';
 
+/**
+ * tsx's loader, resolved from dbproof's own folder: `--import tsx` would be resolved from
+ * the working directory, where a team's project may have no tsx at all.
+ */
+const TSX = import.meta.resolve('tsx');
+
 const CHILDREN = {
   open: fileURLToPath(new URL('./open-child.ts', import.meta.url)),
   closed: fileURLToPath(new URL('./autocannon-child.ts', import.meta.url)),
@@ -16,7 +22,7 @@ const CHILDREN = {
  */
 export function runEngine(request: EngineRequest, onProgress?: (progress: EngineProgress) => void): Promise<EngineReport> {
   const sent = onProgress ? { progressEveryMs: 1000, ...request } : request;
-  const child = spawn(process.execPath, ['--import', 'tsx', request.rate ? CHILDREN.open : CHILDREN.closed, JSON.stringify(sent)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', TSX, request.rate ? CHILDREN.open : CHILDREN.closed, JSON.stringify(sent)], { stdio: ['pipe', 'pipe', 'pipe'] });
   child.stdin!.on('error', () => {});
   let stdout = '';
   let stderr = '';

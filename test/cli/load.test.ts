@@ -1,6 +1,7 @@
 // `dbproof load <url>`: ad hoc load on one URL, as people use autocannon or wrk. Exit 0
 // when every budget holds, 1 when one is broken, 2 on bad input (one line, no load run).
 import type { ChildProcess } from 'node:child_process';
+import os from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCli } from '../support/cli.ts';
@@ -40,7 +41,8 @@ describe('bad input: exit 2, one line, no load', () => {
 });
 
 test('the open model with budgets that hold: exit 0, --json has the percentiles, counts, errors and model', async () => {
-  const result = await runCli(['load', url, '--rate', '100', '--duration', '1s', '--budget', 'p99=500ms,errors=0,rps=50', '--json']);
+  // Run from a folder with no node_modules: the engine's process must find its loader in dbproof's own.
+  const result = await runCli(['load', url, '--rate', '100', '--duration', '1s', '--budget', 'p99=500ms,errors=0,rps=50', '--json'], { cwd: os.tmpdir() });
   expect(result.code, result.stderr).toBe(0);
   const summary = JSON.parse(result.stdout) as Record<string, unknown> & { latencyMs: Record<string, number>; verdicts: { pass: boolean }[] };
   expect(summary).toMatchObject({ model: 'open', engine: 'dbproof-open', rate: 100, connections: null, durationMs: 1000, requests: 100, errors: 0, pass: true });
@@ -49,7 +51,7 @@ test('the open model with budgets that hold: exit 0, --json has the percentiles,
 });
 
 test('a budget the server cannot meet: exit 1, and the verdict line names the budget, the value and the margin', async () => {
-  const result = await runCli(['load', url, '--connections', '4', '--duration', '1s', '--budget', 'rps=100000000']);
+  const result = await runCli(['load', url, '--connections', '4', '--duration', '1s', '--budget', 'rps=100000000'], { cwd: os.tmpdir() });
   expect(result.code, result.stderr).toBe(1);
   expect(result.stdout).toMatch(/^FAIL {2}at least 100000000 requests per second are served — rps \[\/\] \d+(\.\d+)? >= 100000000 \(margin -\d+/m);
 });
