@@ -90,7 +90,11 @@ describe('the same load and budgets as a k6 script', () => {
       expect(text).toMatch(/"http_reqs": \[\s*"rate>=150"\s*\]/);
       // Typed as k6 sees it: compiled against @types/k6 alone.
       const root = fileURLToPath(new URL('../..', import.meta.url));
-      writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: 'ESNext', target: 'ES2020', moduleResolution: 'Bundler', types: ['k6'], typeRoots: [path.join(root, 'node_modules/@types')], skipLibCheck: true }, files: ['orders.ts'] }));
+      // The script `--engine k6` runs has a handleSummary that writes k6's summary for dbproof: typed too.
+      const { k6Script } = await import('../../load/k6/script.ts');
+      const { parseBudgets } = await import('../../load/budgets.ts');
+      writeFileSync(path.join(dir, 'with-summary.ts'), k6Script({ url: 'http://127.0.0.1:1/', rate: 10, durationMs: 1000, budgets: parseBudgets('p99=1s'), summaryFile: '/tmp/summary.json' }));
+      writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: 'ESNext', target: 'ES2020', moduleResolution: 'Bundler', types: ['k6'], typeRoots: [path.join(root, 'node_modules/@types')], skipLibCheck: true }, files: ['orders.ts', 'with-summary.ts'] }));
       execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', dir], { stdio: 'pipe' });
       const manifest = readFileSync(`${script}.testrun.yaml`, 'utf8');
       expect(manifest).toMatch(/kind: TestRun\n[\s\S]*parallelism: 4\n[\s\S]*file: orders\.ts/);
@@ -107,6 +111,31 @@ describe('the same load and budgets as a k6 script', () => {
     expect(text).toContain('"vus": 7');
     expect(text).toMatch(/"failed_requests": \[\s*"count<=3"\s*\]/);
     expect(text).toMatch(/"http_req_duration": \[\s*"max<=1000"\s*\]/);
+  });
+
+  test('--engine k6 where k6 is not installed: exit 2, one line saying so and what to do', async () => {
+    const result = await runCli(['load', url, '--engine', 'k6', '--rate', '10', '--duration', '1s'], { env: { PATH: '/usr/bin:/bin' } });
+    expect(result.code).toBe(2);
+    expect(result.stderr.trim()).toBe("dbproof: k6 is not on PATH: install it (https://grafana.com/docs/k6/latest/set-up/install-k6/), or leave out --engine k6 to use dbproof's own engines");
+    expect(result.stdout).toBe('');
+  });
+
+  test("k6's end-of-test summary is read into dbproof's figures (the shape handleSummary receives)", async () => {
+    const { readK6Summary } = await import('../../load/k6/run.ts');
+    // k6 was not installable where this was written: the shape is k6's documented handleSummary data, trimmed.
+    const data = {
+      state: { testRunDurationMs: 30_012.5 },
+      metrics: {
+        http_req_duration: { type: 'trend', contains: 'time', values: { avg: 12.5, min: 1.1, med: 9.8, max: 412.0, 'p(90)': 20.1, 'p(95)': 31.7, 'p(99)': 120.4, 'p(99.9)': 390.2 } },
+        http_reqs: { type: 'counter', contains: 'default', values: { count: 6000, rate: 199.9 } },
+        http_req_failed: { type: 'rate', contains: 'default', values: { rate: 0.0005, passes: 3, fails: 5997 } },
+      },
+    };
+    expect(readK6Summary(data, { rate: 200, durationMs: 30_000 })).toEqual({
+      model: 'open', engine: 'k6', rate: 200, connections: null, durationMs: 30_000, requests: 6000, errors: 3, errorRate: 0.0005, rps: 199.9,
+      latencyMs: { p50: 9.8, p90: 20.1, p95: 31.7, p99: 120.4, 'p99.9': 390.2, max: 412, mean: 12.5 },
+    });
+    expect(() => readK6Summary({ metrics: {} }, { rate: 1, durationMs: 1 })).toThrow(/k6's summary is not what dbproof reads/);
   });
 
   test('--k6-operator without --k6-script is refused', async () => {

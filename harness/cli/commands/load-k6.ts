@@ -1,16 +1,7 @@
-import { execFileSync } from 'node:child_process';
 import path from 'node:path';
+import { k6OnPath } from '../../../load/k6/run.ts';
 import { k6OperatorTestRun, k6Script, type K6Load } from '../../../load/k6/script.ts';
 import { writeFileAtomic } from '../../results/write.ts';
-
-function k6OnPath(): boolean {
-  try {
-    execFileSync('sh', ['-c', 'command -v k6'], { stdio: 'ignore' });
-    return true;
-  } catch {
-    return false;
-  }
-}
 
 /** `dbproof load … --k6-script FILE [--k6-operator N]`: writes the script (and the TestRun), says how to run it. */
 export async function writeK6(file: string, load: K6Load, parallelism?: number): Promise<number> {

@@ -3,13 +3,14 @@ import { UsageError } from '../../errors.ts';
 import { redact } from '../../redact.ts';
 import { judgeLoad, parseBudgets } from '../../../load/budgets.ts';
 import { runEngine } from '../../../load/engines/run.ts';
+import { K6_MISSING, k6OnPath, runK6 } from '../../../load/k6/run.ts';
 import { progressReporter } from '../../../load/progress.ts';
 import { summarise } from '../../../load/summary.ts';
 import { integerOption, parseArgs } from '../args.ts';
 import { writeK6 } from './load-k6.ts';
 import { printJson } from '../output.ts';
 
-export const LOAD_HELP = `dbproof load <url> [--rate R | --connections C] [--duration 30s] [--warmup 2s] [--budget p99=200ms,errors=0.1%] [--json]
+export const LOAD_HELP = `dbproof load <url> [--rate R | --connections C] [--duration 30s] [--warmup 2s] [--budget p99=200ms,errors=0.1%] [--engine dbproof|k6] [--json]
 
 Loads one URL, the way autocannon or wrk are used, and judges the budgets.
   --rate R          open model: R requests per second, each timed from when it was due
@@ -20,6 +21,8 @@ Loads one URL, the way autocannon or wrk are used, and judges the budgets.
   --timeout D       a request not answered in this time is an error (default 10s)
   --budget LIST     p50, p90, p95, p99, p99.9, max, mean (ms or s), errors (0.1% or a count), rps (a floor)
   --json            one object: percentiles (p50 … max), counts, errors, the model, the verdicts
+  --engine E        dbproof (default: the open model or autocannon, as above) or k6: the same load
+                    run by \`k6 run\` (k6 must be on PATH), k6's summary read into the same figures
   --k6-script FILE  write the same load and budgets as a k6 script (TypeScript, thresholds from the
                     budgets) instead of running it; for loads beyond one machine
   --k6-operator N   with --k6-script: also write FILE.testrun.yaml, a k6-operator TestRun of parallelism N
@@ -43,7 +46,7 @@ export async function load(argv: string[]): Promise<number> {
   const { options, positionals } = parseArgs(
     'load',
     argv,
-    { rate: { type: 'string' }, connections: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, timeout: { type: 'string' }, budget: { type: 'string' }, json: { type: 'boolean' }, 'k6-script': { type: 'string' }, 'k6-operator': { type: 'string' } },
+    { engine: { type: 'string' }, rate: { type: 'string' }, connections: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, timeout: { type: 'string' }, budget: { type: 'string' }, json: { type: 'boolean' }, 'k6-script': { type: 'string' }, 'k6-operator': { type: 'string' } },
     false,
     true,
   );
@@ -63,15 +66,22 @@ export async function load(argv: string[]): Promise<number> {
   const timeoutMs = durationOption('timeout', options.timeout, 10_000);
   const budgets = options.budget ? parseBudgets(String(options.budget), `${url.pathname}${url.search}`) : [];
 
+  const engine = String(options.engine ?? 'dbproof');
+  if (engine !== 'dbproof' && engine !== 'k6') throw new UsageError(`--engine must be dbproof or k6 (got '${engine}')`);
+  if (engine === 'k6' && options['k6-script']) throw new UsageError('--engine k6 runs the load; --k6-script only writes the script: give one of the two');
+  if (engine === 'k6' && !k6OnPath()) throw new UsageError(K6_MISSING);
   if (options['k6-operator'] !== undefined && !options['k6-script']) throw new UsageError('--k6-operator N goes with --k6-script FILE (the TestRun runs that script)');
   if (options['k6-script']) {
     const parallelism = options['k6-operator'] === undefined ? undefined : integerOption('k6-operator', options['k6-operator'], 1, 1000);
     return writeK6(String(options['k6-script']), { url: url.toString(), rate, connections, durationMs, budgets }, parallelism);
   }
-  if (!options.json) console.error(`dbproof: loading ${redact(url.toString())} for ${durationMs / 1000} s (${rate ? `open model, ${rate}/s` : `closed model, ${connections} connections`})`);
-  const reporter = options.json ? undefined : progressReporter({ label: 'load', durationMs });
-  const report = await runEngine({ url: url.toString(), rate, connections, durationMs, warmupMs, timeoutMs }, reporter?.onProgress).finally(() => reporter?.done());
-  const summary = summarise(report, { rate, connections });
+  if (!options.json) console.error(`dbproof: loading ${redact(url.toString())} for ${durationMs / 1000} s (${rate ? `open model, ${rate}/s` : `closed model, ${connections} connections`}${engine === 'k6' ? ', k6' : ''})`);
+  const summary = engine === 'k6' ? await runK6({ url: url.toString(), rate, connections, durationMs, budgets }) : await runDbproofEngine();
+  async function runDbproofEngine() {
+    const reporter = options.json ? undefined : progressReporter({ label: 'load', durationMs });
+    const report = await runEngine({ url: url!.toString(), rate, connections, durationMs, warmupMs, timeoutMs }, reporter?.onProgress).finally(() => reporter?.done());
+    return summarise(report, { rate, connections });
+  }
   const verdicts = judgeLoad(budgets, summary);
   const pass = verdicts.every((v) => v.pass);
   if (options.json) printJson({ ...summary, verdicts, pass });
