@@ -29,7 +29,8 @@ Each load scenario also in results/baseline.json (\`dbproof baseline\`) is compa
 regression is a slow-down beyond results.regressionTolerance (10 %) and results.regressionMinMs
 (5 ms) that a bootstrap 95 %
 interval of the difference of per-100 ms medians confirms.
-  --json         print summary.json's content on stdout
+Each load's progress goes to stderr: live on a terminal, a line every 5 s in CI.
+  --json         print summary.json's content on stdout (and no progress)
 Exit codes: 0 every budget holds · 1 one is broken · 2 a configuration or infrastructure error`;
 
 const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
