@@ -3,6 +3,7 @@ import { UsageError } from '../harness/errors.ts';
 import type { LoadResult } from '../harness/results/run-result.ts';
 import { judgeLoad, parseBudgets } from './budgets.ts';
 import { runEngine } from './engines/run.ts';
+import { runK6 } from './k6/run.ts';
 import type { EngineProgress, MixEntry } from './engines/types.ts';
 import { summarise, summariseEndpoint } from './summary.ts';
 
@@ -45,6 +46,8 @@ export const scenarioSchema = z
     durationMs: z.number().int().min(100).max(3_600_000).default(10_000),
     warmupMs: z.number().int().min(0).max(600_000).default(1000),
     timeoutMs: z.number().int().min(1).max(600_000).default(10_000),
+    /** dbproof's engines (the open model, or autocannon), or k6 (`k6 run` of the generated script; k6 must be on PATH). */
+    engine: z.enum(['dbproof', 'k6']).default('dbproof'),
     /** e.g. 'p99=200ms,errors=0.1%,rps=50' (see `dbproof load --help`), over every request of the scenario. */
     budgets: z.string().default(''),
   })
@@ -77,7 +80,8 @@ export async function runScenario(appUrl: string, name: string, scenario: Scenar
     return { request: `${method} ${path}`, method, path, weight: entry.weight };
   });
   const [method, path] = scenario.request ? split(scenario.request) : ['GET', '/'];
-  const report = await runEngine({ url: `${appUrl}${path}`, method, rate: scenario.rate, connections, durationMs: scenario.durationMs, warmupMs: scenario.warmupMs, timeoutMs: scenario.timeoutMs, ids: scenario.ids, mix }, onProgress);
+  const request = { url: `${appUrl}${path}`, method, rate: scenario.rate, connections, durationMs: scenario.durationMs, warmupMs: scenario.warmupMs, timeoutMs: scenario.timeoutMs, ids: scenario.ids, mix };
+  const report = scenario.engine === 'k6' ? await runK6({ ...request, budgets: [] }) : await runEngine(request, onProgress);
   const summary = summarise(report, { rate: scenario.rate, connections });
   if (!Number.isFinite(summary.rps) || summary.requests === 0) throw new UsageError(`scenario ${name} measured no request in ${scenario.durationMs} ms (is the rate too low for the duration?)`);
   const verdicts = judgeLoad(scenario.budgets ? parseBudgets(scenario.budgets, scenario.request ?? `scenario ${name}`) : [], summary);

@@ -4,8 +4,8 @@ import type { EndpointReport, EngineReport } from './engines/types.ts';
 /** What `dbproof load --json` prints: the model, counts, errors and the percentiles. */
 export interface LoadSummary {
   model: 'open' | 'closed';
-  /** dbproof's open model, autocannon, or k6 (`dbproof load --engine k6`). */
-  engine: EngineReport['engine'] | 'k6';
+  /** dbproof's open model, autocannon, or k6 (`--engine k6`, a scenario's `engine: 'k6'`). */
+  engine: EngineReport['engine'];
   rate: number | null;
   connections: number | null;
   durationMs: number;

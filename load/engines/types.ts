@@ -55,7 +55,7 @@ export interface EngineProgress {
 
 export interface EngineReport {
   model: 'open' | 'closed';
-  engine: 'dbproof-open' | 'autocannon';
+  engine: 'dbproof-open' | 'autocannon' | 'k6';
   requests: number;
   errors: number;
   /** Measured span (after the warm-up), ms. */

@@ -2,12 +2,12 @@ import { execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { z } from 'zod';
 import { InfrastructureError, UsageError } from '../../harness/errors.ts';
-import type { LoadSummary } from '../summary.ts';
+import { EngineRecorder } from '../engines/recorder.ts';
+import type { EngineReport } from '../engines/types.ts';
 import { k6Script, type K6Load } from './script.ts';
 
-export const K6_MISSING = 'k6 is not on PATH: install it (https://grafana.com/docs/k6/latest/set-up/install-k6/), or leave out --engine k6 to use dbproof\'s own engines';
+export const K6_MISSING = "k6 is not on PATH: install it (https://grafana.com/docs/k6/latest/set-up/install-k6/), or leave out the k6 engine (--engine k6, a scenario's engine: 'k6') to use dbproof's own";
 
 export function k6OnPath(): boolean {
   try {
@@ -18,61 +18,59 @@ export function k6OnPath(): boolean {
   }
 }
 
-/** The part of k6's end-of-test summary (handleSummary's `data`) dbproof reads. */
-const trend = z.object({ avg: z.number(), min: z.number(), med: z.number(), max: z.number(), 'p(90)': z.number(), 'p(95)': z.number(), 'p(99)': z.number(), 'p(99.9)': z.number() });
-export const k6SummarySchema = z.object({
-  state: z.object({ testRunDurationMs: z.number() }),
-  metrics: z.object({
-    http_req_duration: z.object({ values: trend }),
-    http_reqs: z.object({ values: z.object({ count: z.number(), rate: z.number() }) }),
-    http_req_failed: z.object({ values: z.object({ rate: z.number(), passes: z.number() }) }).optional(),
-  }),
-});
+interface K6Point {
+  type: 'Point';
+  metric: string;
+  data: { time: string; value: number; tags: Record<string, string> | null };
+}
 
-/** k6's summary in dbproof's load summary: the same percentiles, counts, errors and model. */
-export function readK6Summary(data: unknown, load: Pick<K6Load, 'rate' | 'connections' | 'durationMs'>): LoadSummary {
-  const parsed = k6SummarySchema.safeParse(data);
-  if (!parsed.success) throw new InfrastructureError(`k6's summary is not what dbproof reads (${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}); which k6 version is this?`);
-  const { metrics } = parsed.data;
-  const d = metrics.http_req_duration.values;
-  const requests = metrics.http_reqs.values.count;
-  // http_req_failed is a rate whose "passes" are the failed requests.
-  const errors = metrics.http_req_failed?.values.passes ?? 0;
-  return {
-    model: load.rate ? 'open' : 'closed',
-    engine: 'k6',
-    rate: load.rate ?? null,
-    connections: load.rate ? null : (load.connections ?? 10),
-    durationMs: load.durationMs,
-    requests,
-    errors,
-    errorRate: requests ? errors / requests : 0,
-    rps: metrics.http_reqs.values.rate,
-    latencyMs: { p50: d.med, p90: d['p(90)'], p95: d['p(95)'], p99: d['p(99)'], 'p99.9': d['p(99.9)'], max: d.max, mean: d.avg },
-  };
+/**
+ * k6's granular output (`--out json`, one JSON object per line) as dbproof's engine report:
+ * every `http_req_duration` point is one request (k6 stamps a point when the request ends,
+ * so it started `value` ms earlier), failed when k6 tagged it `expected_response: false`,
+ * counted against the mix entry its `name` tag names. The warm-up is left out, as in
+ * dbproof's engines, so buckets, HDR histogram, per-endpoint figures and budgets are the same.
+ */
+export function readK6Points(text: string, load: Pick<K6Load, 'rate' | 'durationMs' | 'warmupMs' | 'mix' | 'url'>): EngineReport {
+  const requests: { end: number; ms: number; ok: boolean; name: string }[] = [];
+  for (const line of text.split('\n')) {
+    if (!line.includes('"http_req_duration"')) continue;
+    const point = JSON.parse(line) as K6Point;
+    if (point.type !== 'Point' || point.metric !== 'http_req_duration') continue;
+    const end = Date.parse(point.data.time);
+    if (!Number.isFinite(end) || typeof point.data.value !== 'number') throw new InfrastructureError(`k6's output has a point dbproof cannot read: ${line.slice(0, 200)}`);
+    requests.push({ end, ms: point.data.value, ok: point.data.tags?.expected_response !== 'false', name: point.data.tags?.name ?? '' });
+  }
+  if (requests.length === 0) throw new InfrastructureError('k6 wrote no http_req_duration point: did any request run?');
+  const started = Math.min(...requests.map((r) => r.end - r.ms));
+  const mix = load.mix ?? [];
+  const recorder = new EngineRecorder({ url: load.url, durationMs: load.durationMs, warmupMs: load.warmupMs, mix });
+  for (const r of requests) recorder.record(Math.max(0, mix.findIndex((e) => e.request === r.name)), r.end - r.ms - started, r.ms, r.ok);
+  return recorder.report(load.rate ? 'open' : 'closed', 'k6');
 }
 
 /**
  * Runs the load with `k6 run` (the script dbproof generates, thresholds from the budgets)
- * and reads k6's summary. k6 exits 99 when a threshold is crossed: that is a verdict, which
- * dbproof judges itself from the summary, not a failure to run.
+ * and reads k6's points. k6 exits 99 when a threshold is crossed: that is a verdict, which
+ * dbproof judges itself, not a failure to run.
  */
-export async function runK6(load: K6Load): Promise<LoadSummary> {
+export async function runK6(load: K6Load): Promise<EngineReport> {
   if (!k6OnPath()) throw new UsageError(K6_MISSING);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dbproof-k6-'));
   try {
-    const summaryFile = path.join(dir, 'summary.json');
     const script = path.join(dir, 'load.ts');
-    writeFileSync(script, k6Script({ ...load, summaryFile }));
-    const child = spawn('k6', ['run', '--quiet', '--no-color', script], { stdio: ['pipe', 'ignore', 'pipe'] });
+    const points = path.join(dir, 'points.json');
+    writeFileSync(script, k6Script(load));
+    const child = spawn('k6', ['run', '--quiet', '--no-color', '--no-summary', '--out', `json=${points}`, script], { stdio: ['pipe', 'ignore', 'pipe'] });
     let stderr = '';
     child.stderr!.on('data', (chunk) => (stderr += chunk));
+    // k6 goes with us: a load must not outlive the command that started it.
     const stop = () => child.kill('SIGKILL');
     process.once('exit', stop);
     const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
     process.off('exit', stop);
     if (code !== 0 && code !== 99) throw new InfrastructureError(`k6 run failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' ')}`);
-    return readK6Summary(JSON.parse(readFileSync(summaryFile, 'utf8')), load);
+    return readK6Points(readFileSync(points, 'utf8'), load);
   } finally {
     rmSync(dir, { recursive: true, force: true });
   }

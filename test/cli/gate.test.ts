@@ -31,6 +31,7 @@ describe('configuration errors: exit 2, one line, nothing started or written', (
     ['nothing to gate on', {}, /the config has no suites and no scenarios: nothing to gate on/],
     ['a scenario budget without a unit', { scenarios: scenario('p99=200') }, /invalid scenarios\.by-id\.budgets: .*a latency needs a unit/],
     ['a scenario with both models', { scenarios: { x: { request: 'GET /health', rate: 10, connections: 2 } } }, /invalid scenarios\.x\.rate: give rate \(open model\) or connections/],
+    ['a k6 scenario where k6 is not installed', { scenarios: { x: { request: 'GET /health', rate: 10, engine: 'k6' } } }, /k6 is not on PATH: install it/],
     ['a scenario request with a body method', { scenarios: { x: { request: 'POST /notes' } } }, /invalid scenarios\.x\.request: a request such as 'GET \/inspections\/\{id\}'/],
   ];
   test.each(cases)('%s', async (name, body, message) => {

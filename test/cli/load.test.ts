@@ -90,10 +90,14 @@ describe('the same load and budgets as a k6 script', () => {
       expect(text).toMatch(/"http_reqs": \[\s*"rate>=150"\s*\]/);
       // Typed as k6 sees it: compiled against @types/k6 alone.
       const root = fileURLToPath(new URL('../..', import.meta.url));
-      // The script `--engine k6` runs has a handleSummary that writes k6's summary for dbproof: typed too.
+      // A scenario's weighted mix with Zipf ids, as k6 runs it: typed too.
       const { k6Script } = await import('../../load/k6/script.ts');
       const { parseBudgets } = await import('../../load/budgets.ts');
-      writeFileSync(path.join(dir, 'with-summary.ts'), k6Script({ url: 'http://127.0.0.1:1/', rate: 10, durationMs: 1000, budgets: parseBudgets('p99=1s'), summaryFile: '/tmp/summary.json' }));
+      const mixed = k6Script({ url: 'http://127.0.0.1:1/', rate: 10, durationMs: 1000, budgets: parseBudgets('p99=1s'), ids: { from: 1, to: 80, skew: 1.1 }, mix: [{ request: 'GET /a/{id}', method: 'GET', path: '/a/{id}', weight: 3 }, { request: 'DELETE /b', method: 'DELETE', path: '/b', weight: 1 }] });
+      expect(mixed).toMatch(/"name": "GET \/a\/\{id\}",\s*"method": "GET",\s*"url": "http:\/\/127\.0\.0\.1:1\/a\/\{id\}",\s*"weight": 3/);
+      expect(mixed).toContain('Zipf (s = 1.1) over ids 1–80');
+      expect(mixed).toContain('{ tags: { name: entry.name } }');
+      writeFileSync(path.join(dir, 'with-summary.ts'), mixed);
       writeFileSync(path.join(dir, 'tsconfig.json'), JSON.stringify({ compilerOptions: { strict: true, noEmit: true, module: 'ESNext', target: 'ES2020', moduleResolution: 'Bundler', types: ['k6'], typeRoots: [path.join(root, 'node_modules/@types')], skipLibCheck: true }, files: ['orders.ts', 'with-summary.ts'] }));
       execFileSync(process.execPath, [path.join(root, 'node_modules/typescript/bin/tsc'), '-p', dir], { stdio: 'pipe' });
       const manifest = readFileSync(`${script}.testrun.yaml`, 'utf8');
@@ -116,26 +120,31 @@ describe('the same load and budgets as a k6 script', () => {
   test('--engine k6 where k6 is not installed: exit 2, one line saying so and what to do', async () => {
     const result = await runCli(['load', url, '--engine', 'k6', '--rate', '10', '--duration', '1s'], { env: { PATH: '/usr/bin:/bin' } });
     expect(result.code).toBe(2);
-    expect(result.stderr.trim()).toBe("dbproof: k6 is not on PATH: install it (https://grafana.com/docs/k6/latest/set-up/install-k6/), or leave out --engine k6 to use dbproof's own engines");
+    expect(result.stderr.trim()).toBe("dbproof: k6 is not on PATH: install it (https://grafana.com/docs/k6/latest/set-up/install-k6/), or leave out the k6 engine (--engine k6, a scenario's engine: 'k6') to use dbproof's own");
     expect(result.stdout).toBe('');
   });
 
-  test("k6's end-of-test summary is read into dbproof's figures (the shape handleSummary receives)", async () => {
-    const { readK6Summary } = await import('../../load/k6/run.ts');
-    // k6 was not installable where this was written: the shape is k6's documented handleSummary data, trimmed.
-    const data = {
-      state: { testRunDurationMs: 30_012.5 },
-      metrics: {
-        http_req_duration: { type: 'trend', contains: 'time', values: { avg: 12.5, min: 1.1, med: 9.8, max: 412.0, 'p(90)': 20.1, 'p(95)': 31.7, 'p(99)': 120.4, 'p(99.9)': 390.2 } },
-        http_reqs: { type: 'counter', contains: 'default', values: { count: 6000, rate: 199.9 } },
-        http_req_failed: { type: 'rate', contains: 'default', values: { rate: 0.0005, passes: 3, fails: 5997 } },
-      },
-    };
-    expect(readK6Summary(data, { rate: 200, durationMs: 30_000 })).toEqual({
-      model: 'open', engine: 'k6', rate: 200, connections: null, durationMs: 30_000, requests: 6000, errors: 3, errorRate: 0.0005, rps: 199.9,
-      latencyMs: { p50: 9.8, p90: 20.1, p95: 31.7, p99: 120.4, 'p99.9': 390.2, max: 412, mean: 12.5 },
-    });
-    expect(() => readK6Summary({ metrics: {} }, { rate: 1, durationMs: 1 })).toThrow(/k6's summary is not what dbproof reads/);
+  test("k6's points (--out json) are read into dbproof's figures: warm-up left out, failures and endpoints from k6's tags", async () => {
+    const { readK6Points } = await import('../../load/k6/run.ts');
+    const { summarise } = await import('../../load/summary.ts');
+    // k6 cannot be installed where this was written: the lines follow k6's documented JSON output format.
+    const at = (ms: number) => new Date(Date.UTC(2026, 10, 24, 12, 0, 0) + ms).toISOString();
+    const point = (endMs: number, value: number, name: string, expected = true) =>
+      JSON.stringify({ type: 'Point', metric: 'http_req_duration', data: { time: at(endMs), value, tags: { method: 'GET', name, status: expected ? '200' : '500', expected_response: String(expected) } } });
+    const lines = [
+      JSON.stringify({ type: 'Metric', data: { type: 'trend', contains: 'time', tainted: null, thresholds: [], submetrics: null }, metric: 'http_req_duration' }),
+      point(10, 10, 'GET /a'), // started at 0: in the 500 ms warm-up
+      point(600, 5, 'GET /a'),
+      point(700, 40, 'GET /b', false),
+      point(800, 4, 'GET /a'),
+      JSON.stringify({ type: 'Point', metric: 'http_reqs', data: { time: at(800), value: 1, tags: { name: 'GET /a' } } }),
+    ].join('\n');
+    const mix = [{ request: 'GET /a', method: 'GET', path: '/a', weight: 3 }, { request: 'GET /b', method: 'GET', path: '/b', weight: 1 }];
+    const report = readK6Points(lines, { url: 'http://127.0.0.1:1/', rate: 10, durationMs: 1000, warmupMs: 500, mix });
+    expect(report).toMatchObject({ engine: 'k6', model: 'open', requests: 3, errors: 1 });
+    expect(report.endpoints.map((e) => [e.request, e.requests, e.errors])).toEqual([['GET /a', 2, 0], ['GET /b', 1, 1]]);
+    expect(report.buckets.map((b) => b.t)).toEqual([0, 100, 200]);
+    expect(summarise(report, { rate: 10 }).latencyMs.max).toBeCloseTo(40, 1);
   });
 
   test('--k6-operator without --k6-script is refused', async () => {

@@ -5,6 +5,7 @@ import type { Dataset } from '../../../fixtures/dataset/types.ts';
 import { silentProgress } from '../../../fixtures/loader/progress.ts';
 import { profile } from '../../../fixtures/profiles/index.ts';
 import { replaceDatabase, seed } from '../../../fixtures/seed.ts';
+import { K6_MISSING, k6OnPath } from '../../../load/k6/run.ts';
 import { progressReporter } from '../../../load/progress.ts';
 import { describeRequests, runScenario } from '../../../load/scenario.ts';
 import { SUITE_NAMES, SUITES, type SuiteName } from '../../../suites/index.ts';
@@ -64,7 +65,10 @@ export async function planChecks(options: { config?: string; provider?: string; 
     if (resolved.replicas < replicas) throw new UsageError(`suite ${suite.name} needs at least ${replicas} replica(s); the config's topology has ${resolved.replicas} (set topology.replicas)`);
     if (redis && !resolved.redis) throw new UsageError(`suite ${suite.name} needs Redis; the config's topology has none (set topology.redis: true)`);
   }
-  return { config, configDir, spec, provider: resolved.provider, dataset: await datasetOf(config, configDir), suites, scenarios: options.scenarios ? Object.keys(config.scenarios) : [] };
+  const scenarios = options.scenarios ? Object.keys(config.scenarios) : [];
+  // A k6 scenario where k6 is missing is found before anything starts.
+  if (scenarios.some((name) => config.scenarios[name]!.engine === 'k6') && !k6OnPath()) throw new UsageError(K6_MISSING);
+  return { config, configDir, spec, provider: resolved.provider, dataset: await datasetOf(config, configDir), suites, scenarios };
 }
 
 export interface CheckHooks {

@@ -22,7 +22,7 @@ Loads one URL, the way autocannon or wrk are used, and judges the budgets.
   --budget LIST     p50, p90, p95, p99, p99.9, max, mean (ms or s), errors (0.1% or a count), rps (a floor)
   --json            one object: percentiles (p50 … max), counts, errors, the model, the verdicts
   --engine E        dbproof (default: the open model or autocannon, as above) or k6: the same load
-                    run by \`k6 run\` (k6 must be on PATH), k6's summary read into the same figures
+                    run by \`k6 run\` (k6 must be on PATH), k6's points read into the same figures
   --k6-script FILE  write the same load and budgets as a k6 script (TypeScript, thresholds from the
                     budgets) instead of running it; for loads beyond one machine
   --k6-operator N   with --k6-script: also write FILE.testrun.yaml, a k6-operator TestRun of parallelism N
@@ -76,12 +76,9 @@ export async function load(argv: string[]): Promise<number> {
     return writeK6(String(options['k6-script']), { url: url.toString(), rate, connections, durationMs, budgets }, parallelism);
   }
   if (!options.json) console.error(`dbproof: loading ${redact(url.toString())} for ${durationMs / 1000} s (${rate ? `open model, ${rate}/s` : `closed model, ${connections} connections`}${engine === 'k6' ? ', k6' : ''})`);
-  const summary = engine === 'k6' ? await runK6({ url: url.toString(), rate, connections, durationMs, budgets }) : await runDbproofEngine();
-  async function runDbproofEngine() {
-    const reporter = options.json ? undefined : progressReporter({ label: 'load', durationMs });
-    const report = await runEngine({ url: url!.toString(), rate, connections, durationMs, warmupMs, timeoutMs }, reporter?.onProgress).finally(() => reporter?.done());
-    return summarise(report, { rate, connections });
-  }
+  const reporter = options.json || engine === 'k6' ? undefined : progressReporter({ label: 'load', durationMs });
+  const report = engine === 'k6' ? await runK6({ url: url.toString(), rate, connections, durationMs, warmupMs, budgets }) : await runEngine({ url: url.toString(), rate, connections, durationMs, warmupMs, timeoutMs }, reporter?.onProgress).finally(() => reporter?.done());
+  const summary = summarise(report, { rate, connections });
   const verdicts = judgeLoad(budgets, summary);
   const pass = verdicts.every((v) => v.pass);
   if (options.json) printJson({ ...summary, verdicts, pass });
