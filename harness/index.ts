@@ -9,3 +9,9 @@ export { judge, atMost, atLeast, formatVerdict, type Budget, type Verdict } from
 export { startFaultProxy, startLinks, runSchedule, type Toxic, type FaultProxy, type TopologyLinks } from './faults/index.ts';
 export { startApp } from './app/index.ts';
 export { writeSuiteResult, readSuiteResult, createRunDirectory, type SuiteResult } from './results/index.ts';
+export { writeRunResult, readRunResult, reportHtml, type ResultWriter } from './results/writers/index.ts';
+export type { RunResult, LoadResult, EndpointResult } from './results/run-result.ts';
+export { runScenario, scenarioSchema, type Scenario } from '../load/scenario.ts';
+export { runEngine } from '../load/engines/run.ts';
+export { summarise, type LoadSummary } from '../load/summary.ts';
+export { parseBudgets, judgeLoad } from '../load/budgets.ts';

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { bucketSchema, suiteResultSchema, verdictSchema } from './schema.ts';
+import { bucketSchema, findingSchema, suiteResultSchema, verdictSchema } from './schema.ts';
 
 /**
  * One run of `dbproof gate`: every suite's result, every load scenario's figures, and
@@ -57,17 +57,20 @@ export const runResultSchema = z.object({
   loads: z.array(loadResultSchema),
   /** Every verdict, with its source: `suite replica-lost` or `load checkout`. */
   verdicts: z.array(verdictSchema.extend({ source: z.string() })),
+  /** Every N+1 finding, with its source (`suite n-plus-one`). */
+  findings: z.array(findingSchema.extend({ source: z.string() })).default([]),
 });
 
 export type RunResult = z.infer<typeof runResultSchema>;
 export type LoadResult = z.infer<typeof loadResultSchema>;
 export type EndpointResult = z.infer<typeof endpointResultSchema>;
 
-/** The flat verdict list and the overall pass, from the suites and loads. */
-export function withVerdicts(run: Omit<RunResult, 'verdicts' | 'pass'>): RunResult {
+/** The flat verdict and finding lists and the overall pass, from the suites and loads. */
+export function withVerdicts(run: Omit<RunResult, 'verdicts' | 'pass' | 'findings'>): RunResult {
   const verdicts = [
     ...run.suites.flatMap((s) => s.verdicts.map((v) => ({ ...v, source: `suite ${s.suite}` }))),
     ...run.loads.flatMap((l) => l.verdicts.map((v) => ({ ...v, source: `load ${l.name}` }))),
   ];
-  return { ...run, verdicts, pass: !run.incomplete && verdicts.length > 0 && verdicts.every((v) => v.pass) };
+  const findings = run.suites.flatMap((s) => s.findings.map((f) => ({ ...f, source: `suite ${s.suite}` })));
+  return { ...run, verdicts, findings, pass: !run.incomplete && verdicts.length > 0 && verdicts.every((v) => v.pass) };
 }

@@ -77,6 +77,8 @@ test('the N+1 finding names the endpoint, the statement, its counts per size and
   await expect(finding).toContainText('SELECT name FROM inspectors WHERE id = $1');
   await expect(finding).toContainText('5 → 5');
   await expect(finding).toContainText('25 → 25');
+  // summary.json has the same finding in its flat list, with its source.
+  expect(run.findings).toEqual([expect.objectContaining({ source: 'suite n-plus-one', operation: 'GET /inspections?limit={K}', exampleSql: 'SELECT name FROM inspectors WHERE id = $1' })]);
 });
 
 test('each load has a latency histogram, percentile curves and a per-100 ms timeline, drawn', async ({ page }) => {
@@ -86,6 +88,8 @@ test('each load has a latency histogram, percentile curves and a per-100 ms time
   await expect(load.locator('figure[data-chart="histogram"] rect.bar').first()).toBeVisible();
   // One curve for the mix, one per endpoint.
   await expect(load.locator('figure[data-chart="percentiles"] polyline')).toHaveCount(3);
+  // 100 requests say nothing beyond p99: the curve stops there, and says so.
+  await expect(load.locator('figure[data-chart="percentiles"]').first()).toContainText('100 requests: nothing beyond p99 (max');
   const timeline = load.locator('figure[data-chart="timeline"] polyline.p99');
   await expect(timeline).toHaveCount(1);
   // 2 s in 100 ms buckets: 20 points on the p99 line.

@@ -72,10 +72,14 @@ export function latencyHistogram(title: string, base64: string): string {
 export function percentileCurve(title: string, base64: string): string {
   const histogram = hdr.decodeFromCompressedBase64(base64);
   const nines = (p: number) => -Math.log10(1 - Math.min(p, 99.999) / 100);
+  // Beyond 100 (1 − 1/n) % there is not one request left to tell anything: the curve stops there.
+  const known = Math.min(99.999, 100 * (1 - 1 / Math.max(1, histogram.totalCount)));
   const ps: number[] = [];
-  for (let p = 0; p < 99.999; p = 100 - (100 - p) / 1.25) ps.push(p);
-  ps.push(99.999, 100);
+  for (let p = 0; p < known; p = 100 - (100 - p) / 1.25) ps.push(p);
+  ps.push(known);
   const points = ps.map((p) => ({ p, ms: histogram.getValueAtPercentile(p) / 1000 }));
+  const total = histogram.totalCount;
+  const max = histogram.maxValue / 1000;
   histogram.destroy();
   const maxX = nines(99.999);
   const ticks = niceTicks(Math.max(...points.map((p) => p.ms), 0.001));
@@ -83,7 +87,9 @@ export function percentileCurve(title: string, base64: string): string {
   const y = (v: number) => PAD.top + plotH - (v / ticks[ticks.length - 1]!) * plotH;
   const line = `<polyline class="series p99" fill="none" points="${points.map((pt) => `${x(pt.p).toFixed(1)},${y(pt.ms).toFixed(1)}`).join(' ')}"/>`;
   const labels = [0, 50, 90, 99, 99.9, 99.99].map((p) => `<line x1="${x(p)}" x2="${x(p)}" y1="${PAD.top}" y2="${PAD.top + plotH}" class="grid"/><text x="${x(p)}" y="${PAD.top + plotH + 14}" text-anchor="middle" class="tick">${p}</text>`).join('');
-  return frame(title, 'percentiles', `${yAxis(ticks, y)}${labels}${line}`, 'percentile', 'latency (ms)');
+  const end = points[points.length - 1]!;
+  const limitNote = known < 99.999 ? `<text x="${Math.min(x(end.p) + 4, PAD.left + plotW - 120)}" y="${y(end.ms) - 6}" class="tick">${total} requests: nothing beyond p${Number(known.toPrecision(4))} (max ${fmt(max)} ms)</text>` : '';
+  return frame(title, 'percentiles', `${yAxis(ticks, y)}${labels}${line}${limitNote}`, 'percentile', 'latency (ms)');
 }
 
 export interface EventMark {

@@ -53,7 +53,7 @@ function suiteSection(suite: SuiteResult): string {
 }
 
 function findingsSection(run: RunResult): string {
-  const findings = run.suites.flatMap((s) => s.findings.map((f) => ({ ...f, suite: s.suite })));
+  const findings = run.findings;
   const checked = run.suites.some((s) => s.suite === 'n-plus-one');
   if (findings.length === 0) return `<p id="n1-none">${checked ? 'No N+1: no statement ran once per item in the endpoints checked.' : 'No N+1 check in this run (add the n-plus-one suite to the config).'}</p>`;
   const rows = findings.map((f) => {
