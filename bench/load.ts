@@ -2,9 +2,14 @@
  * `npm run bench -- load`: the requests/s dbproof's closed-model path (autocannon in its
  * own process, every response recorded into dbproof's HDR timeline) reaches against a
  * minimal HTTP server on 127.0.0.1, next to raw autocannon and wrk in the same run.
- * 10 connections, 5 s each, three rounds alternated; medians.
+ * 10 connections, 5 s each, three rounds alternated; medians. Then the whole `dbproof gate`
+ * on the reference app's demo config, with where its time goes.
  */
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync, spawn, spawnSync } from 'node:child_process';
+import { mkdtempSync, rmSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import type { RunResult } from '../harness/results/run-result.ts';
 import { createRequire } from 'node:module';
 import { fileURLToPath } from 'node:url';
 import { runEngine } from '../load/engines/run.ts';
@@ -49,4 +54,26 @@ export async function benchLoad(): Promise<void> {
   if (runs.wrk.length) console.log(line('wrk -t1', runs.wrk));
   else console.log('  wrk                          not installed (apt-get install wrk)');
   console.log(`  dbproof / raw autocannon     ${((dbproof / autocannon) * 100).toFixed(1)} %   (target: at least 90 %)`);
+}
+
+/** The demo gate, from a scratch folder (the demo config, results kept apart), timed end to end. */
+export async function benchGate(): Promise<void> {
+  const dir = mkdtempSync(path.join(os.tmpdir(), 'dbproof-bench-gate-'));
+  try {
+    const started = performance.now();
+    const gate = spawnSync(process.execPath, [fileURLToPath(new URL('../bin/dbproof.js', import.meta.url)), 'gate', '--json'], { cwd: dir, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 });
+    const wallMs = performance.now() - started;
+    if (gate.status !== 0 && gate.status !== 1) throw new Error(`dbproof gate failed (exit ${gate.status}): ${gate.stderr.trim().split('\n').slice(-3).join(' ')}`);
+    const run = JSON.parse(gate.stdout) as RunResult;
+    const suitesMs = run.suites.reduce((sum, s) => sum + s.durationMs, 0);
+    const loadsMs = run.loads.reduce((sum, l) => sum + l.durationMs, 0);
+    const s = (ms: number) => `${(ms / 1000).toFixed(1).padStart(6)} s`;
+    console.log(`gate: \`dbproof gate\` on the reference app's demo config (${run.suites.length} suites, ${run.loads.length} load scenarios, ${run.verdicts.length} budgets, ${os.cpus().length} CPUs)`);
+    console.log(`  whole run                  ${s(wallMs)}   (target: under 180 s) ${run.pass ? 'PASS' : 'FAIL'} ${run.verdicts.filter((v) => v.pass).length}/${run.verdicts.length}`);
+    console.log(`  suites                     ${s(suitesMs)}   (${run.suites.map((x) => `${x.suite} ${(x.durationMs / 1000).toFixed(1)}`).join(', ')})`);
+    console.log(`  load scenarios (measured)  ${s(loadsMs)}`);
+    console.log(`  the rest                   ${s(wallMs - suitesMs - loadsMs)}   (topologies, seeding, the app, warm-ups, healing, results)`);
+  } finally {
+    rmSync(dir, { recursive: true, force: true });
+  }
 }

@@ -2,10 +2,10 @@
 import { benchCapture } from './capture.ts';
 import { benchFaults } from './faults.ts';
 import { benchFixtures } from './fixtures.ts';
-import { benchLoad } from './load.ts';
+import { benchGate, benchLoad } from './load.ts';
 import { benchTopology } from './topology.ts';
 
-const BENCHMARKS: Record<string, () => Promise<void>> = { topology: benchTopology, fixtures: benchFixtures, capture: benchCapture, faults: benchFaults, load: benchLoad };
+const BENCHMARKS: Record<string, () => Promise<void>> = { topology: benchTopology, fixtures: benchFixtures, capture: benchCapture, faults: benchFaults, load: async () => (await benchLoad(), await benchGate()), gate: benchGate };
 
 const names = process.argv.slice(2);
 const unknown = names.filter((n) => !(n in BENCHMARKS));
