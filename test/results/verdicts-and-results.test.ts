@@ -79,3 +79,23 @@ describe('suite results', () => {
     expect(readdirSync(run.dir)).toEqual([]);
   });
 });
+
+describe('run results for CI systems and pull requests', () => {
+  test("a mix's per-endpoint budgets stay apart: distinct JUnit case names, the scope in summary.md", async () => {
+    const { withVerdicts, RUN_SCHEMA_VERSION } = await import('../../harness/results/run-result.ts');
+    const { junitXml, summaryMarkdown } = await import('../../harness/results/writers/index.ts');
+    const verdicts = ['GET /a', 'GET /b'].map((scope, i) => judge('p99 latency stays within 200 ms', atMost('p99Ms', 200, 'ms', scope), i === 0 ? 20 : 300));
+    const latencyMs = { p50: 1, p90: 1, p95: 1, p99: 1, 'p99.9': 1, max: 1, mean: 1 };
+    const run = withVerdicts({
+      schemaVersion: RUN_SCHEMA_VERSION, runId: 'r1', startedAt: 'now', finishedAt: 'now', incomplete: false,
+      environment: { dbproof: '0', node: 'v20', platform: 'linux', cpus: 2, provider: 'native', app: 'app' },
+      suites: [],
+      loads: [{ name: 'browse', request: 'mix', model: 'open', engine: 'dbproof-open', rate: 10, connections: null, durationMs: 1000, requests: 10, errors: 0, errorRate: 0, rps: 10, latencyMs, verdicts, buckets: [], histogram: '', endpoints: [] }],
+    });
+    const names = [...junitXml(run).matchAll(/<testcase classname="load browse" name="([^"]+)"/g)].map((m) => m[1]);
+    expect(names).toEqual(['p99 latency stays within 200 ms (p99Ms &lt;= 200 for GET /a)', 'p99 latency stays within 200 ms (p99Ms &lt;= 200 for GET /b)']);
+    const markdown = summaryMarkdown(run);
+    expect(markdown).toContain('| ✅ | load browse | p99 latency stays within 200 ms | `p99Ms <= 200 ms` for `GET /a` | 20 ms |');
+    expect(markdown).toContain('| ❌ | load browse | p99 latency stays within 200 ms | `p99Ms <= 200 ms` for `GET /b` | 300 ms |');
+  });
+});

@@ -9,7 +9,8 @@ export function junitXml(run: RunResult): string {
   const suites = sources.map((source) => {
     const verdicts = run.verdicts.filter((v) => v.source === source);
     const cases = verdicts.map((v) => {
-      const name = `${v.claim} (${v.budget.metric} ${v.budget.op} ${v.budget.limit})`;
+      // The scope in the name: a mix's endpoints have the same claim and budget, and CI systems merge same-named cases.
+      const name = `${v.claim} (${v.budget.metric} ${v.budget.op} ${v.budget.limit}${v.budget.scope ? ` for ${v.budget.scope}` : ''})`;
       return v.pass
         ? `    <testcase classname="${xml(source)}" name="${xml(name)}"/>`
         : `    <testcase classname="${xml(source)}" name="${xml(name)}">\n      <failure message="${xml(formatVerdict(v).split('\n')[0]!)}">${xml(formatVerdict(v))}</failure>\n    </testcase>`;
