@@ -6,6 +6,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
+import { readRunResult } from '../../harness/results/writers/index.ts';
 import { BIN, runCli } from '../support/cli.ts';
 import { tempDir } from '../support/temp.ts';
 
@@ -76,6 +77,11 @@ test('the reference app keeps the replica-lost promise: exit 0, --json has the m
   expect(output.suites[0]!.verdicts.map((v) => v.budget.metric)).toEqual(['errorsDuringFault', 'timeToRecoverMs']);
   expect(output.suites[0]!.measurements.requests).toBeGreaterThan(100);
   expect(readdirSync(path.join(output.resultsDir, 'suites'))).toEqual(['replica-lost--reference-app.json']);
+  // The run's files, as the gate writes them: finished, passing, with the suite's verdicts.
+  expect(readdirSync(output.resultsDir).sort()).toEqual(['junit.xml', 'report.html', 'suites', 'summary.json', 'summary.md']);
+  const summary = await readRunResult(path.join(output.resultsDir, 'summary.json'));
+  expect(summary).toMatchObject({ incomplete: false, pass: true, loads: [] });
+  expect(summary.verdicts.map((v) => v.source)).toEqual(['suite replica-lost', 'suite replica-lost']);
   expect(result.stdout).not.toMatch(/:[^:@/\s]{16,}@127/); // no password in the output
 });
 

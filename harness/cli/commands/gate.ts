@@ -1,13 +1,12 @@
-import os from 'node:os';
 import path from 'node:path';
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync } from 'node:fs';
 import { formatVerdict } from '../../budgets/index.ts';
 import { loadConfig } from '../../config/index.ts';
 import { UsageError } from '../../errors.ts';
 import { redact } from '../../redact.ts';
-import { RUN_SCHEMA_VERSION, withVerdicts, type LoadResult, type RunResult } from '../../results/run-result.ts';
-import type { RunDirectory, SuiteResult } from '../../results/index.ts';
-import { readRunResult, writeRunResult } from '../../results/writers/index.ts';
+import type { RunDirectory } from '../../results/index.ts';
+import { RunRecorder } from '../../results/run-recorder.ts';
+import { readRunResult } from '../../results/writers/index.ts';
 import { regressionVerdict } from '../../../load/regression.ts';
 import { parseArgs } from '../args.ts';
 import { printJson } from '../output.ts';
@@ -33,8 +32,6 @@ Each load's progress goes to stderr: live on a terminal, a line every 5 s in CI.
   --json         print summary.json's content on stdout (and no progress)
 Exit codes: 0 every budget holds · 1 one is broken · 2 a configuration or infrastructure error`;
 
-const VERSION = (JSON.parse(readFileSync(new URL('../../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
-
 export async function gate(argv: string[]): Promise<number> {
   const { options } = parseArgs('gate', argv, { config: { type: 'string' }, json: { type: 'boolean' }, provider: { type: 'string' } });
   if (options.help) {
@@ -52,15 +49,8 @@ export async function gate(argv: string[]): Promise<number> {
     if (!options.json) console.error(`dbproof: ${redact(line)}`);
   };
 
-  const startedAt = new Date().toISOString();
-  const environment = { dbproof: VERSION, node: process.version, platform: `${process.platform} ${os.arch()}`, cpus: os.cpus().length, provider: plan.provider, app: config.app.name };
-  const suites: SuiteResult[] = [];
-  const loads: LoadResult[] = [];
+  const recorder = new RunRecorder({ provider: plan.provider, app: config.app.name });
   let run: RunDirectory | undefined;
-  const snapshot = (incomplete: boolean): RunResult =>
-    withVerdicts({ schemaVersion: RUN_SCHEMA_VERSION, runId: run!.runId, startedAt, finishedAt: incomplete ? null : new Date().toISOString(), incomplete, environment, suites, loads });
-  // Written after every result: an interrupted run leaves a valid summary marked incomplete.
-  const checkpoint = () => writeRunResult(run!.dir, snapshot(true));
   const show = (source: string, pass: boolean, lines: string[]) => {
     if (!options.json) console.log([`${pass ? 'PASS' : 'FAIL'} ${source}`, ...lines.map((l) => `  ${l}`)].join('\n'));
   };
@@ -70,24 +60,21 @@ export async function gate(argv: string[]): Promise<number> {
     progress: !options.json,
     onRun: async (created) => {
       run = created;
-      await checkpoint();
+      await recorder.start(created);
     },
     onSuite: async (result) => {
-      suites.push(result);
       show(`suite ${result.suite}`, result.pass, result.verdicts.map(formatVerdict));
-      await checkpoint();
+      await recorder.addSuite(result);
     },
     onLoad: async (result) => {
       const before = baseline?.loads.find((l) => l.name === result.name);
       if (before) result.verdicts.push(regressionVerdict(result, before, { tolerance: config.results.regressionTolerance, minDeltaMs: config.results.regressionMinMs }));
-      loads.push(result);
       const l = result.latencyMs;
       show(`load ${result.name}`, result.verdicts.every((v) => v.pass), [`${result.requests} requests, ${(result.errorRate * 100).toFixed(2)} % errors, ${result.rps.toFixed(1)}/s; p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, max ${l.max} ms`, ...result.endpoints.map((e) => `  ${e.request}: ${e.requests} requests, ${e.errors} errors; p50 ${e.latencyMs.p50} ms, p99 ${e.latencyMs.p99} ms`), ...result.verdicts.map(formatVerdict)]);
-      await checkpoint();
+      await recorder.addLoad(result);
     },
   });
-  const final = snapshot(false);
-  await writeRunResult(run!.dir, final);
+  const final = await recorder.finish();
   if (options.json) printJson(final);
   else {
     const failed = final.verdicts.filter((v) => !v.pass).length;

@@ -6,6 +6,7 @@ import { redact } from '../../redact.ts';
 import { parseArgs } from '../args.ts';
 import { printJson } from '../output.ts';
 import { planChecks, runChecks } from './checks.ts';
+import { RunRecorder } from '../../results/run-recorder.ts';
 
 export const TEST_HELP = `dbproof test [suite …] [--config FILE] [--provider native|containers|compose] [--json]
 
@@ -17,7 +18,8 @@ config (or every suite when the config names none). The config is --config, else
 Suites: ${SUITE_NAMES.join(', ')}
 
 Each suite's result (verdicts, measurements, fault events, per-bucket timeline) is
-written to results/<run-id>/suites/<suite>--<app>.json (results.dir in the config).
+written to results/<run-id>/suites/<suite>--<app>.json (results.dir in the config), and the
+run's summary.json, junit.xml, summary.md and report.html beside it, as \`dbproof gate\` writes them.
   --json   print one JSON object: { runId, resultsDir, pass, suites: [...] }
 Exit codes: 0 every budget holds · 1 a budget is broken · 2 bad input or infrastructure`;
 
@@ -34,12 +36,16 @@ export async function test(argv: string[]): Promise<number> {
   const say = (line: string) => {
     if (!options.json) console.error(`dbproof: ${redact(line)}`);
   };
+  const recorder = new RunRecorder({ provider: plan.provider, app: config.app.name });
   const { run, suites } = await runChecks(plan, {
     say,
-    onSuite: (result) => {
+    onRun: (created) => recorder.start(created),
+    onSuite: async (result) => {
       if (!options.json) console.log([`${result.pass ? 'PASS' : 'FAIL'} ${result.suite}`, ...result.verdicts.map((v) => `  ${formatVerdict(v)}`)].join('\n'));
+      await recorder.addSuite(result);
     },
   });
+  await recorder.finish();
   const pass = suites.every((r) => r.pass);
   if (options.json) printJson({ runId: run.runId, resultsDir: run.dir, pass, suites });
   else console.log(`${pass ? 'PASS' : 'FAIL'}: ${suites.filter((r) => r.pass).length} of ${suites.length} suite(s) kept every promise; results in ${path.relative(process.cwd(), run.dir) || run.dir}`);

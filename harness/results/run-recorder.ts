@@ -1,0 +1,57 @@
+import os from 'node:os';
+import { readFileSync } from 'node:fs';
+import { RUN_SCHEMA_VERSION, withVerdicts, type LoadResult, type RunResult } from './run-result.ts';
+import type { SuiteResult } from './schema.ts';
+import type { RunDirectory } from './write.ts';
+import { writeRunResult } from './writers/index.ts';
+
+const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+
+/**
+ * A run's results as they come in (`dbproof gate`, `dbproof test`): after every suite and
+ * load, the run's files (summary.json, junit.xml, summary.md, report.html) are rewritten
+ * atomically and marked incomplete, so an interrupted run leaves valid files that say so;
+ * `finish` writes them complete.
+ */
+export class RunRecorder {
+  readonly #startedAt = new Date().toISOString();
+  readonly #environment: RunResult['environment'];
+  readonly suites: SuiteResult[] = [];
+  readonly loads: LoadResult[] = [];
+  #run: RunDirectory | undefined;
+
+  constructor(target: { provider: string; app: string }) {
+    this.#environment = { dbproof: VERSION, node: process.version, platform: `${process.platform} ${os.arch()}`, cpus: os.cpus().length, provider: target.provider, app: target.app };
+  }
+
+  /** The run's folder exists: the first (empty, incomplete) files go in. */
+  async start(run: RunDirectory): Promise<void> {
+    this.#run = run;
+    await this.#write(true);
+  }
+
+  async addSuite(result: SuiteResult): Promise<void> {
+    this.suites.push(result);
+    await this.#write(true);
+  }
+
+  async addLoad(result: LoadResult): Promise<void> {
+    this.loads.push(result);
+    await this.#write(true);
+  }
+
+  async finish(): Promise<RunResult> {
+    return this.#write(false);
+  }
+
+  snapshot(incomplete: boolean): RunResult {
+    if (!this.#run) throw new Error('RunRecorder: start(run) first');
+    return withVerdicts({ schemaVersion: RUN_SCHEMA_VERSION, runId: this.#run.runId, startedAt: this.#startedAt, finishedAt: incomplete ? null : new Date().toISOString(), incomplete, environment: this.#environment, suites: this.suites, loads: this.loads });
+  }
+
+  async #write(incomplete: boolean): Promise<RunResult> {
+    const run = this.snapshot(incomplete);
+    await writeRunResult(this.#run!.dir, run);
+    return run;
+  }
+}
