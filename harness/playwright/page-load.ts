@@ -13,6 +13,13 @@ export interface DatabaseToWatch {
   database?: string;
 }
 
+export interface PageLoadOptions {
+  /** A selector that appears once the page has everything it shows (default: wait until the network is idle). */
+  ready?: string;
+  /** How long to wait for `ready` (default 30 s). */
+  timeoutMs?: number;
+}
+
 export interface ApiCall {
   method: string;
   url: string;
@@ -64,22 +71,38 @@ const isApiCall = (request: Request) => ['fetch', 'xhr'].includes(request.resour
  * has been answered), recording each fetch/XHR call it made and, with a database to
  * watch, every statement the database ran for the app's role meanwhile.
  */
-export async function measurePageLoad(page: Page, url: string, database?: DatabaseToWatch): Promise<PageLoad> {
+export async function measurePageLoad(page: Page, url: string, database?: DatabaseToWatch, options: PageLoadOptions = {}): Promise<PageLoad> {
   const apiCalls: ApiCall[] = [];
+  let inFlight = 0;
   const onRequest = (request: Request) => {
-    if (isApiCall(request)) apiCalls.push({ method: request.method(), url: request.url(), shape: callShape(request.method(), request.url()) });
+    if (!isApiCall(request)) return;
+    inFlight++;
+    apiCalls.push({ method: request.method(), url: request.url(), shape: callShape(request.method(), request.url()) });
+  };
+  const onDone = (request: Request) => {
+    if (isApiCall(request)) inFlight--;
   };
   const watcher = database ? await StatementWatcher.open(database.nodes, database.role ?? 'app', database.database) : undefined;
   page.on('request', onRequest);
+  page.on('requestfinished', onDone);
+  page.on('requestfailed', onDone);
   try {
     const load = async () => {
-      const response = await page.goto(url, { waitUntil: 'networkidle' });
+      // A page that polls never goes network-idle: with `ready`, its selector says the page is done.
+      const response = await page.goto(url, { waitUntil: options.ready ? 'load' : 'networkidle' });
       if (!response?.ok()) throw new Error(`${url} answered ${response?.status() ?? 'nothing'}: a page must load to be measured`);
+      if (options.ready) {
+        await page.waitForSelector(options.ready, { timeout: options.timeoutMs ?? 30_000 });
+        // Every call made by then has its answer (and its statements ran) before they are counted.
+        while (inFlight > 0) await page.waitForTimeout(10);
+      }
     };
     const statements = watcher ? (await watcher.capture(load)).events : (await load(), []);
     return { url, apiCalls, statements, statementCount: statements.reduce((n, e) => n + e.calls, 0) };
   } finally {
     page.off('request', onRequest);
+    page.off('requestfinished', onDone);
+    page.off('requestfailed', onDone);
     await watcher?.close();
   }
 }
@@ -91,7 +114,7 @@ export async function measurePageLoad(page: Page, url: string, database?: Databa
  * a call more per extra item). Each size is loaded twice; the fewer calls count (a
  * one-off refresh is not a pattern).
  */
-export async function checkPageN1(page: Page, options: { url: (size: number) => string; sizes?: number[]; database?: DatabaseToWatch; name?: string }): Promise<PageN1Report> {
+export async function checkPageN1(page: Page, options: { url: (size: number) => string; sizes?: number[]; database?: DatabaseToWatch; name?: string } & PageLoadOptions): Promise<PageN1Report> {
   const sizes = options.sizes ?? [5, 25];
   validateSizes(sizes);
   const name = options.name ?? options.url(sizes[0]!);
@@ -99,7 +122,8 @@ export async function checkPageN1(page: Page, options: { url: (size: number) => 
   const callRuns: { size: number; events: QueryEvent[] }[] = [];
   const statementRuns: { size: number; events: QueryEvent[] }[] = [];
   for (const size of sizes) {
-    const tries = [await measurePageLoad(page, options.url(size), options.database), await measurePageLoad(page, options.url(size), options.database)];
+    const measure = () => measurePageLoad(page, options.url(size), options.database, options);
+    const tries = [await measure(), await measure()];
     const best = tries.reduce((a, b) => (b.apiCalls.length + b.statementCount < a.apiCalls.length + a.statementCount ? b : a));
     loads.push(best);
     const counts = new Map<string, number>();

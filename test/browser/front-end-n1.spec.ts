@@ -56,6 +56,12 @@ test('the per-item page is flagged: a status call per row, and the statement eac
   expect(report.queryFindings.map((f) => [f.exampleSql, f.countsBySize])).toEqual([['SELECT id, status FROM inspections WHERE id = $1', { 3: 3, 12: 12 }]]);
 });
 
+test('a page that says when it is ready (a selector) is measured from its load to that moment, every call answered', async ({ pageLoads }) => {
+  const report = await pageLoads.checkN1({ url: (k) => `${apps.perItem.url}/pages/inspections?limit=${k}`, sizes: [3, 12], ready: 'body[data-loaded]' });
+  expect(report.findings.map((f) => [f.shape, f.countsBySize])).toEqual([['GET /inspections/{id}/status', { 3: 3, 12: 12 }]]);
+  expect(report.loads.map((l) => l.statementCount)).toEqual([4, 13]);
+});
+
 test('call shapes leave out ids and query values', () => {
   expect(callShape('GET', 'http://x/orders/12/lines/7?expand=1&b=2')).toBe('GET /orders/{id}/lines/{id}?b=&expand=');
   expect(callShape('POST', 'http://x/carts/3f2c1a9e-1b2c-4d5e-8f90-123456789abc')).toBe('POST /carts/{id}');
