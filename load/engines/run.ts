@@ -1,5 +1,6 @@
 import { spawn } from 'node:child_process';
-import { fileURLToPath } from 'node:url';
+import { createRequire } from 'node:module';
+import { fileURLToPath, pathToFileURL } from 'node:url';
 import { InfrastructureError } from '../../harness/errors.ts';
 import type { EngineProgress, EngineReport, EngineRequest } from './types.ts';
 
@@ -7,7 +8,7 @@ import type { EngineProgress, EngineReport, EngineRequest } from './types.ts';
  * tsx's loader, resolved from dbproof's own folder: `--import tsx` would be resolved from
  * the working directory, where a team's project may have no tsx at all.
  */
-const TSX = import.meta.resolve('tsx');
+const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
 
 const CHILDREN = {
   open: fileURLToPath(new URL('./open-child.ts', import.meta.url)),
