@@ -42,7 +42,8 @@ export function readK6Points(text: string, load: Pick<K6Load, 'rate' | 'duration
     requests.push({ end, ms: point.data.value, ok: point.data.tags?.expected_response !== 'false', name: point.data.tags?.name ?? '' });
   }
   if (requests.length === 0) throw new InfrastructureError('k6 wrote no http_req_duration point: did any request run?');
-  const started = Math.min(...requests.map((r) => r.end - r.ms));
+  // A loop, not Math.min(...): a long k6 run has millions of points, beyond a spread's argument limit.
+  const started = requests.reduce((first, r) => Math.min(first, r.end - r.ms), Infinity);
   const mix = load.mix ?? [];
   const recorder = new EngineRecorder({ url: load.url, durationMs: load.durationMs, warmupMs: load.warmupMs, mix });
   for (const r of requests) recorder.record(Math.max(0, mix.findIndex((e) => e.request === r.name)), r.end - r.ms - started, r.ms, r.ok);
