@@ -1,7 +1,7 @@
 import * as hdr from 'hdr-histogram-js';
 
 /** Latencies are recorded in microseconds, up to 60 s, with 3 significant digits. */
-function histogram(): hdr.Histogram {
+export function histogram(): hdr.Histogram {
   return hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
 }
 

@@ -1,8 +1,7 @@
 import * as hdr from 'hdr-histogram-js';
-import { Timeline } from '../timeline.ts';
+import { histogram, Timeline } from '../timeline.ts';
 import type { EngineProgress, EngineReport, EngineRequest } from './types.ts';
 
-const histogram = () => hdr.build({ lowestDiscernibleValue: 1, highestTrackableValue: 60_000_000, numberOfSignificantValueDigits: 3 });
 
 /**
  * What an engine's process records: the measured span's timeline (the warm-up left out),

@@ -3,6 +3,7 @@ import { mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { InfrastructureError, UsageError } from '../../harness/errors.ts';
+import { Watchdog } from '../../harness/process/watchdog.ts';
 import { EngineRecorder } from '../engines/recorder.ts';
 import type { EngineReport } from '../engines/types.ts';
 import { k6Script, type K6Load } from './script.ts';
@@ -58,21 +59,25 @@ export function readK6Points(text: string, load: Pick<K6Load, 'rate' | 'duration
 export async function runK6(load: K6Load): Promise<EngineReport> {
   if (!k6OnPath()) throw new UsageError(K6_MISSING);
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dbproof-k6-'));
+  const watchdog = Watchdog.start();
+  watchdog.watchDir(dir);
   try {
     const script = path.join(dir, 'load.ts');
     const points = path.join(dir, 'points.json');
     writeFileSync(script, k6Script(load));
-    const child = spawn('k6', ['run', '--quiet', '--no-color', '--no-summary', '--out', `json=${points}`, script], { stdio: ['pipe', 'ignore', 'pipe'] });
+    // k6 and its scratch folder go with us, however we end (SIGKILL included): the watchdog
+    // ends k6's process group and removes the folder when this process dies.
+    const child = spawn('k6', ['run', '--quiet', '--no-color', '--no-summary', '--out', `json=${points}`, script], { detached: true, stdio: ['ignore', 'ignore', 'pipe'] });
+    if (child.pid) watchdog.watchProcessGroup(child.pid);
     let stderr = '';
     child.stderr!.on('data', (chunk) => (stderr += chunk));
-    // k6 goes with us: a load must not outlive the command that started it.
-    const stop = () => child.kill('SIGKILL');
-    process.once('exit', stop);
     const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
-    process.off('exit', stop);
+    if (child.pid) watchdog.forgetProcessGroup(child.pid);
     if (code !== 0 && code !== 99) throw new InfrastructureError(`k6 run failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' ')}`);
     return readK6Points(readFileSync(points, 'utf8'), load);
   } finally {
     rmSync(dir, { recursive: true, force: true });
+    watchdog.forgetDir(dir);
+    await watchdog.close();
   }
 }

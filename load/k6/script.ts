@@ -1,23 +1,12 @@
 import type { Budget } from '../../harness/budgets/index.ts';
-import type { MixEntry } from '../engines/types.ts';
+import type { EngineRequest } from '../engines/types.ts';
 import { k6Thresholds } from './thresholds.ts';
 
-export interface K6Load {
-  url: string;
-  method?: string;
-  /** Open model: arrivals per second (k6's constant-arrival-rate executor). */
-  rate?: number;
-  /** Closed model: virtual users in a loop (constant-vus). */
-  connections?: number;
-  durationMs: number;
-  /** Run first, and left out of the figures when dbproof reads k6's points. */
-  warmupMs?: number;
-  budgets: Budget[];
-  /** A weighted mix against the URL's origin instead of the URL itself; each request tagged with its entry's name. */
-  mix?: MixEntry[];
-  /** `{id}` drawn per request: Zipf with `skew` (uniform when 0). */
-  ids?: { from: number; to: number; skew: number };
-}
+/**
+ * The load as the engines take it (URL, model, duration, warm-up, mix, ids), with the budgets
+ * that become k6 thresholds.
+ */
+export type K6Load = Pick<EngineRequest, 'url' | 'method' | 'rate' | 'connections' | 'durationMs' | 'warmupMs' | 'mix' | 'ids'> & { budgets: Budget[] };
 
 const seconds = (ms: number) => `${Math.max(1, Math.round(ms / 1000))}s`;
 /** Zipf by a cumulative table, built once per VU: beyond this many ids, uniform (and the script says so). */

@@ -31,6 +31,8 @@ describe('configuration errors: exit 2, one line, nothing started or written', (
     ['nothing to gate on', {}, /the config has no suites and no scenarios: nothing to gate on/],
     ['a scenario budget without a unit', { scenarios: scenario('p99=200') }, /invalid scenarios\.by-id\.budgets: .*a latency needs a unit/],
     ['a scenario with both models', { scenarios: { x: { request: 'GET /health', rate: 10, connections: 2 } } }, /invalid scenarios\.x\.rate: give rate \(open model\) or connections/],
+    ['a scenario with an unknown engine', { scenarios: { x: { request: 'GET /health', rate: 10, engine: 'wrk' } } }, /invalid scenarios\.x\.engine: /],
+    ['a mix with an endpoint twice', { scenarios: { x: { mix: [{ request: 'GET /a' }, { request: 'GET /a' }], rate: 10 } } }, /invalid scenarios\.x\.mix: GET \/a is in the mix twice/],
     ['a k6 scenario where k6 is not installed', { scenarios: { x: { request: 'GET /health', rate: 10, engine: 'k6' } } }, /k6 is not on PATH: install it/],
     ['a scenario request with a body method', { scenarios: { x: { request: 'POST /notes' } } }, /invalid scenarios\.x\.request: a request such as 'GET \/inspections\/\{id\}'/],
   ];

@@ -28,6 +28,8 @@ describe('bad input: exit 2, one line, no load', () => {
     ['a bad rate', () => ['load', url, '--rate', '-5'], /--rate must be a number from 1 to 100000/],
     ['a bad duration', () => ['load', url, '--duration', '30'], /--duration must be a duration such as 30s/],
     ['a latency budget without a unit', () => ['load', url, '--budget', 'p99=200'], /a latency needs a unit, e\.g\. p99=200ms/],
+    ['an unknown engine', () => ['load', url, '--engine', 'wrk'], /--engine must be dbproof or k6 \(got 'wrk'\)/],
+    ['k6 to run and a k6 script to write', () => ['load', url, '--engine', 'k6', '--k6-script', 'x.ts'], /--engine k6 runs the load; --k6-script only writes the script: give one of the two/],
     ['an unknown budget metric', () => ['load', url, '--budget', 'p42=1ms'], /unknown metric 'p42'; the metrics are p50, p90, p95, p99, p99\.9, max, mean, errors, rps/],
     ['a malformed budget', () => ['load', url, '--budget', 'p99'], /--budget 'p99' is not metric=value/],
   ];

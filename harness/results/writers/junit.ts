@@ -1,7 +1,7 @@
 import { formatVerdict } from '../../budgets/index.ts';
 import type { RunResult } from '../run-result.ts';
+import { escapeMarkup as xml } from './escape.ts';
 
-const xml = (text: string) => text.replace(/[<>&"']/g, (c) => ({ '<': '&lt;', '>': '&gt;', '&': '&amp;', '"': '&quot;', "'": '&apos;' })[c]!);
 
 /** JUnit XML for CI systems: a test suite per source (suite or load scenario), a test case per budget. */
 export function junitXml(run: RunResult): string {

@@ -1,6 +1,6 @@
 import * as hdr from 'hdr-histogram-js';
 import type { Bucket } from '../../../../load/timeline.ts';
-import { html } from './escape.ts';
+import { escapeMarkup as html } from '../escape.ts';
 
 /**
  * Charts as inline SVG, drawn here rather than in the browser: the report is one file that

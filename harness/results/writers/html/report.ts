@@ -2,7 +2,7 @@ import { formatValue } from '../../../budgets/index.ts';
 import type { LoadResult, RunResult } from '../../run-result.ts';
 import type { SuiteResult } from '../../schema.ts';
 import { latencyHistogram, percentileCurve, timelineChart } from './charts.ts';
-import { html } from './escape.ts';
+import { escapeMarkup as html } from '../escape.ts';
 
 const STYLE = `
 body { font: 14px/1.45 system-ui, sans-serif; margin: 24px auto; max-width: 1100px; padding: 0 16px; color: #1b1f24; }
