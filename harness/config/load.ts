@@ -1,7 +1,8 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
+import { fileURLToPath } from 'node:url';
 import { UsageError } from '../errors.ts';
+import { importUserModule } from '../user-module.ts';
 import { configSchema, type DbproofConfig, type ResolvedConfig } from './schema.ts';
 
 /** The reference app's demo configuration: what `dbproof test` runs with no config anywhere. */
@@ -29,15 +30,7 @@ export function resolveConfig(raw: unknown, file = 'the config'): ResolvedConfig
 /** `--config FILE`, else ./dbproof.config.ts, else the reference app's demo config. */
 export async function loadConfig(file?: string): Promise<LoadedConfig> {
   const chosen = file ? path.resolve(file) : existsSync('dbproof.config.ts') ? path.resolve('dbproof.config.ts') : DEMO_CONFIG;
-  if (!existsSync(chosen)) throw new UsageError(`--config: no such file ${chosen}`);
-  let module: { default?: unknown };
-  try {
-    module = (await import(pathToFileURL(chosen).href)) as { default?: unknown };
-  } catch (error) {
-    const message = (error as Error).message.split('\n')[0]!;
-    const hint = /require\(\) ES Module|Cannot use import statement/.test(message) ? ' (it must load as an ES module: add "type": "module" to the nearest package.json, or name it .mts)' : '';
-    throw new UsageError(`${chosen} could not be loaded: ${message}${hint}`);
-  }
+  const module = await importUserModule(chosen, '--config');
   if (!module.default || typeof module.default !== 'object') throw new UsageError(`${chosen}: export default defineConfig({...}) (from 'dbproof')`);
   return { config: resolveConfig(module.default, path.basename(chosen)), file: chosen };
 }
