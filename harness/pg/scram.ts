@@ -1,4 +1,5 @@
 import { createHash, createHmac, pbkdf2Sync, randomBytes } from 'node:crypto';
+import { registerSecret } from '../redact.ts';
 
 /**
  * A SCRAM-SHA-256 verifier (RFC 5802/7677, Postgres' stored format). dbproof sets
@@ -14,7 +15,12 @@ export function scramVerifier(password: string, iterations = 4096): string {
   return `SCRAM-SHA-256$${iterations}:${salt.toString('base64')}$${storedKey.toString('base64')}:${serverKey.toString('base64')}`;
 }
 
-/** A generated password: 24 URL-safe characters, no quoting needed anywhere. */
+/**
+ * A generated password: 24 URL-safe characters, no quoting needed anywhere. Registered
+ * with redact(), so that no log, result or report shows it, in whatever form an app echoes it.
+ */
 export function generatePassword(): string {
-  return randomBytes(18).toString('base64url').replace(/[-_]/g, 'x');
+  const password = randomBytes(18).toString('base64url').replace(/[-_]/g, 'x');
+  registerSecret(password);
+  return password;
 }

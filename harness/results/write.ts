@@ -2,6 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { mkdir, readdir, readFile, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
 import { DbproofError } from '../errors.ts';
+import { redactDeep } from '../redact.ts';
 import { suiteResultSchema, type SuiteResult } from './schema.ts';
 
 /** Run folders kept under the results root; older ones are removed when a run starts. */
@@ -53,9 +54,9 @@ const exists = (file: string) => stat(file).then(() => true, () => false);
 
 const fileName = (suite: string, target: string) => `${`${suite}--${target}`.replace(/[^a-z0-9_.-]+/gi, '-').replace(/-+$/, '')}.json`;
 
-/** Validates the suite's result against the schema and writes it atomically under `<run>/suites/`. */
+/** Validates the suite's result against the schema and writes it atomically under `<run>/suites/`, every string redacted. */
 export async function writeSuiteResult(run: RunDirectory, result: SuiteResult): Promise<string> {
-  const checked = suiteResultSchema.parse(result);
+  const checked = suiteResultSchema.parse(redactDeep(result));
   // A suite run twice on one target in one run keeps both results: `-2`, `-3`, … for the later ones.
   let file = path.join(run.dir, 'suites', fileName(result.suite, result.target));
   for (let n = 2; await exists(file); n++) file = path.join(run.dir, 'suites', fileName(result.suite, `${result.target}-${n}`));

@@ -1,4 +1,5 @@
 import { UsageError } from '../errors.ts';
+import { redact } from '../redact.ts';
 
 /**
  * A request a suite sends, written the way people write them: `GET /inspections/{id}`,
@@ -76,7 +77,8 @@ export class Session {
   async expectOk(spec: RequestSpec, vars: Record<string, string | number> = {}, expect?: number[]): Promise<Answer> {
     const answer = await this.send(spec, vars);
     const fine = expect ? expect.includes(answer.status) : answer.status >= 200 && answer.status < 300;
-    if (!fine) throw new Error(`${spec.method} ${fillText(spec.path, vars)}: HTTP ${answer.status} ${JSON.stringify(answer.body).slice(0, 200)}`);
+    // Redacted before it is cut: an app may echo its credentials, and a URL cut before its `@` would show half a password.
+    if (!fine) throw new Error(`${spec.method} ${fillText(spec.path, vars)}: HTTP ${answer.status} ${redact(JSON.stringify(answer.body)).slice(0, 200)}`);
     return answer;
   }
 }

@@ -3,7 +3,7 @@ import { existsSync } from 'node:fs';
 import { formatVerdict } from '../../budgets/index.ts';
 import { loadConfig } from '../../config/index.ts';
 import { UsageError } from '../../errors.ts';
-import { redact } from '../../redact.ts';
+import { redact, redactDeep } from '../../redact.ts';
 import type { RunDirectory } from '../../results/index.ts';
 import { RunRecorder } from '../../results/run-recorder.ts';
 import { readRunResult } from '../../results/writers/index.ts';
@@ -52,7 +52,7 @@ export async function gate(argv: string[]): Promise<number> {
   const recorder = new RunRecorder({ provider: plan.provider, app: config.app.name });
   let run: RunDirectory | undefined;
   const show = (source: string, pass: boolean, lines: string[]) => {
-    if (!options.json) console.log([`${pass ? 'PASS' : 'FAIL'} ${source}`, ...lines.map((l) => `  ${l}`)].join('\n'));
+    if (!options.json) console.log(redact([`${pass ? 'PASS' : 'FAIL'} ${source}`, ...lines.map((l) => `  ${l}`)].join('\n')));
   };
 
   await runChecks(plan, {
@@ -75,7 +75,7 @@ export async function gate(argv: string[]): Promise<number> {
     },
   });
   const final = await recorder.finish();
-  if (options.json) printJson(final);
+  if (options.json) printJson(redactDeep(final));
   else {
     const failed = final.verdicts.filter((v) => !v.pass).length;
     console.log(`${final.pass ? 'PASS' : 'FAIL'}: ${final.verdicts.length - failed} of ${final.verdicts.length} budgets hold; results in ${path.relative(process.cwd(), run!.dir) || run!.dir} (summary.json, junit.xml, summary.md, report.html)`);

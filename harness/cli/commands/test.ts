@@ -2,7 +2,7 @@ import path from 'node:path';
 import { SUITE_NAMES } from '../../../suites/index.ts';
 import { formatVerdict } from '../../budgets/index.ts';
 import { loadConfig } from '../../config/index.ts';
-import { redact } from '../../redact.ts';
+import { redact, redactDeep } from '../../redact.ts';
 import { parseArgs } from '../args.ts';
 import { printJson } from '../output.ts';
 import { planChecks, runChecks } from './checks.ts';
@@ -41,13 +41,13 @@ export async function test(argv: string[]): Promise<number> {
     say,
     onRun: (created) => recorder.start(created),
     onSuite: async (result) => {
-      if (!options.json) console.log([`${result.pass ? 'PASS' : 'FAIL'} ${result.suite}`, ...result.verdicts.map((v) => `  ${formatVerdict(v)}`)].join('\n'));
+      if (!options.json) console.log(redact([`${result.pass ? 'PASS' : 'FAIL'} ${result.suite}`, ...result.verdicts.map((v) => `  ${formatVerdict(v)}`)].join('\n')));
       await recorder.addSuite(result);
     },
   });
   await recorder.finish();
   const pass = suites.every((r) => r.pass);
-  if (options.json) printJson({ runId: run.runId, resultsDir: run.dir, pass, suites });
+  if (options.json) printJson(redactDeep({ runId: run.runId, resultsDir: run.dir, pass, suites }));
   else console.log(`${pass ? 'PASS' : 'FAIL'}: ${suites.filter((r) => r.pass).length} of ${suites.length} suite(s) kept every promise; results in ${path.relative(process.cwd(), run.dir) || run.dir}`);
   return pass ? 0 : 1;
 }

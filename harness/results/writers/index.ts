@@ -1,5 +1,6 @@
 import path from 'node:path';
 import { DbproofError } from '../../errors.ts';
+import { redactDeep } from '../../redact.ts';
 import { runResultSchema, type RunResult } from '../run-result.ts';
 import { writeFileAtomic } from '../write.ts';
 import { junitXml } from './junit.ts';
@@ -9,6 +10,7 @@ import { reportHtml } from './html/report.ts';
 /**
  * Writers render a RunResult into the run's folder, each as one file written atomically:
  * summary.json (validated against the schema first), junit.xml, summary.md, report.html.
+ * Every string is redacted first: evidence quotes what apps answer, and apps echo credentials.
  */
 export interface ResultWriter {
   file: string;
@@ -24,9 +26,10 @@ export const WRITERS: ResultWriter[] = [
 
 export async function writeRunResult(dir: string, run: RunResult, writers: ResultWriter[] = WRITERS): Promise<string[]> {
   const files: string[] = [];
+  const safe = redactDeep(run);
   for (const writer of writers) {
     const file = path.join(dir, writer.file);
-    await writeFileAtomic(file, writer.render(run));
+    await writeFileAtomic(file, writer.render(safe));
     files.push(file);
   }
   return files;
