@@ -1,10 +1,10 @@
-import { existsSync } from 'node:fs';
+import { randomBytes } from 'node:crypto';
 import path from 'node:path';
-import { pathToFileURL } from 'node:url';
 import type { Dataset } from '../../../fixtures/dataset/types.ts';
 import { silentProgress } from '../../../fixtures/loader/progress.ts';
 import { profile } from '../../../fixtures/profiles/index.ts';
-import { replaceDatabase, seed } from '../../../fixtures/seed.ts';
+import { datasetFromFile } from '../../../fixtures/profiles/from-file.ts';
+import { dropCreatedDatabase, seedAppDatabase } from '../../../fixtures/seed.ts';
 import { K6_MISSING, k6OnPath } from '../../../load/k6/run.ts';
 import { progressReporter } from '../../../load/progress.ts';
 import { describeRequests, runScenario } from '../../../load/scenario.ts';
@@ -17,7 +17,6 @@ import type { LoadResult } from '../../results/run-result.ts';
 import { createRunDirectory, type RunDirectory, type SuiteResult } from '../../results/index.ts';
 import { resolveSuiteOptions, runSuite, type SuiteDefinition } from '../../suite/index.ts';
 import { healTopology } from '../../topology/control/index.ts';
-import { waitForReplayed } from '../../topology/replication.ts';
 import { resolveTopologySpec } from '../../topology/spec.ts';
 import { startTopology } from '../../topology/start.ts';
 import type { TopologySpec } from '../../topology/types.ts';
@@ -40,11 +39,7 @@ export interface CheckPlan {
 async function datasetOf(config: ResolvedConfig, configDir: string): Promise<Dataset | undefined> {
   if (config.dataset === false) return undefined;
   if (!config.dataset.file) return profile(config.dataset.profile ?? 'inspections');
-  const file = path.resolve(configDir, config.dataset.file);
-  if (!existsSync(file)) throw new UsageError(`dataset.file: no such file ${file}`);
-  const module = (await import(pathToFileURL(file).href)) as { default?: Dataset };
-  if (!module.default || !Array.isArray(module.default.order)) throw new UsageError(`dataset.file ${file}: export default defineDataset({...}) (from dbproof/fixtures)`);
-  return module.default;
+  return datasetFromFile(path.resolve(configDir, config.dataset.file), 'dataset.file');
 }
 
 export async function planChecks(options: { config?: string; provider?: string; suites: string[]; scenarios: boolean }): Promise<CheckPlan> {
@@ -133,15 +128,20 @@ async function withEnvironment(plan: CheckPlan, what: string[], say: (line: stri
   const topology = await startTopology(plan.spec);
   const cleanups: (() => Promise<void>)[] = [() => topology.stop()];
   try {
-    const database = new URL(topology.primary.url).pathname.slice(1);
     const { config } = plan;
+    // A cluster dbproof started is its own to seed. An external one is someone's staging
+    // cluster: its databases are never replaced; the data set goes into a database of
+    // this run's own, handed to the app, and dropped afterwards.
+    const external = topology.provider === 'external';
+    const database = plan.dataset && config.dataset && external ? `dbproof_app_${randomBytes(6).toString('hex')}` : new URL(topology.primary.url).pathname.slice(1);
     if (plan.dataset && config.dataset) {
-      say(`seeding ${plan.dataset.name} (scale ${config.dataset.scale}) into ${database}`);
-      const snapshot = await seed(topology, plan.dataset, { scale: config.dataset.scale, seed: config.dataset.seed, progress: silentProgress });
-      await replaceDatabase(snapshot, topology.adminUrl, database, 'app');
-      await Promise.all(topology.replicas.map((r) => waitForReplayed(topology.adminUrl, r.adminUrl, r.name, 120_000)));
+      say(`seeding ${plan.dataset.name} (scale ${config.dataset.scale}) into ${external ? `${database}, a database of this run's own on the external primary` : database}`);
+      if (external) cleanups.unshift(() => dropCreatedDatabase(topology.adminUrl, database));
+      const snapshot = await seedAppDatabase(topology, plan.dataset, { scale: config.dataset.scale, seed: config.dataset.seed, progress: silentProgress, database, replace: !external });
+      // A template this run made on someone else's server goes with the run.
+      if (external && snapshot.report.loaded) cleanups.unshift(() => snapshot.drop());
     }
-    const links = await startLinks(topology);
+    const links = await startLinks(topology, { database });
     cleanups.unshift(() => links.close());
     const app = await startApp(config.app, { primary: links.writer.url, replicas: links.replicas.map((l) => l.url), redis: links.redis?.url }, plan.configDir);
     cleanups.unshift(() => app.stop());

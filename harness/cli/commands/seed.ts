@@ -1,29 +1,28 @@
-import { existsSync } from 'node:fs';
-import path from 'node:path';
-import { pathToFileURL } from 'node:url';
-import type { Dataset } from '../../../fixtures/dataset/types.ts';
 import { consoleProgress, silentProgress } from '../../../fixtures/loader/progress.ts';
 import { profile, profiles } from '../../../fixtures/profiles/index.ts';
-import { replaceDatabase, seed as seedDataset } from '../../../fixtures/seed.ts';
-import { waitForReplayed } from '../../topology/replication.ts';
+import { datasetFromFile } from '../../../fixtures/profiles/from-file.ts';
+import { seedAppDatabase } from '../../../fixtures/seed.ts';
 import { UsageError } from '../../errors.ts';
 import { redact } from '../../redact.ts';
 import { parseArgs } from '../args.ts';
 import { printJson } from '../output.ts';
 import { ownerAlive, readState } from '../state.ts';
 
-export const SEED_HELP = `dbproof seed [--profile NAME | --dataset FILE] [--scale N] [--seed N] [--url URL] [--json]
+export const SEED_HELP = `dbproof seed [--profile NAME | --dataset FILE] [--scale N] [--seed N] [--url URL [--replace DB]] [--json]
 
 Generates a data set and loads it (COPY) into the running topology's \`app\` database,
 or into the database of --url. The data is kept as a template database, so a second
 seed with the same data set, scale and seed reuses it.
 
   --profile NAME   a built-in profile: ${Object.keys(profiles).join(', ')} (default inspections)
-  --dataset FILE   a module whose default export is defineDataset({...})
+  --dataset FILE   a .ts/.mts/.js/.mjs module whose default export is defineDataset({...})
   --scale N        scale factor, a number > 0 (default 1; inspections at 1 ≈ 1.6 million rows)
   --seed N         random seed, a whole number (default 42): same seed, same rows
-  --url URL        seed this database instead of the running topology's (its role needs CREATEDB
-                   and must own the database: the database is replaced)
+  --url URL        seed the database this URL names instead (its role needs CREATEDB). A database
+                   that does not exist is created; one that dbproof seeded before is replaced;
+                   any other is refused unless --replace names it
+  --replace DB     the database of --url may be replaced although dbproof did not create it
+                   (its data is lost); needed too for any database on a host other than loopback
   --json           print one JSON object on stdout`;
 
 function numberOption(name: string, raw: string | boolean | string[] | undefined, fallback: number, check: (n: number) => boolean, expected: string): number {
@@ -33,24 +32,19 @@ function numberOption(name: string, raw: string | boolean | string[] | undefined
   return value;
 }
 
-async function datasetFromFile(file: string): Promise<Dataset> {
-  const resolved = path.resolve(file);
-  if (!existsSync(resolved)) throw new UsageError(`--dataset: no such file ${resolved}`);
-  const module = (await import(pathToFileURL(resolved).href)) as { default?: Dataset; dataset?: Dataset };
-  const dataset = module.default ?? module.dataset;
-  if (!dataset || !Array.isArray(dataset.order)) throw new UsageError(`--dataset ${file}: export default defineDataset({...}) (from dbproof/fixtures)`);
-  return dataset;
-}
-
 interface Target {
   adminUrl: string;
   appUrl?: string;
   database: string;
   owner?: string;
   replicaAdminUrls: string[];
+  /** The user's word (or dbproof's own topology) that `database` may be replaced though not marked as dbproof's. */
+  replace: boolean;
 }
 
-function targetFrom(url: string | undefined): Target {
+const LOOPBACK = /^(127(\.\d{1,3}){3}|localhost|\[::1\])$/i;
+
+function targetFrom(url: string | undefined, replace: string | undefined): Target {
   if (url) {
     let parsed: URL;
     try {
@@ -59,13 +53,21 @@ function targetFrom(url: string | undefined): Target {
       throw new UsageError(`--url is not a URL: ${redact(url)}`);
     }
     if (!/^postgres(ql)?:$/.test(parsed.protocol)) throw new UsageError(`--url must be a postgres:// URL (got ${parsed.protocol}//…)`);
-    const database = decodeURIComponent(parsed.pathname.slice(1)) || parsed.username;
-    return { adminUrl: url, database, replicaAdminUrls: [] };
+    // No default database: libpq's (the user's name) would make a typo replace a database nobody named.
+    const database = decodeURIComponent(parsed.pathname.slice(1));
+    if (!database) throw new UsageError(`--url names no database: add it to the URL's path, e.g. postgres://user:…@${parsed.host}/mydb`);
+    if (replace !== undefined && replace !== database) throw new UsageError(`--replace ${replace} does not match the database of --url (${database}); name the database that may be replaced`);
+    if (replace === undefined && !LOOPBACK.test(parsed.hostname)) {
+      throw new UsageError(`--url points at ${parsed.hostname}, not this machine: dbproof seeds another host's database only when told, add --replace ${database} (its data is lost)`);
+    }
+    return { adminUrl: url, database, replicaAdminUrls: [], replace: replace !== undefined };
   }
+  if (replace !== undefined) throw new UsageError('--replace goes with --url (the running topology\'s app database is dbproof\'s to replace)');
   const state = readState();
   if (!state || !ownerAlive(state)) throw new UsageError('no topology is up here to seed; start one with `dbproof up --detach`, or pass --url postgres://…');
   const replicaAdminUrls = state.topology.nodes.filter((n) => n.kind === 'postgres' && n.name !== 'primary').map((n) => n.url);
-  return { adminUrl: state.topology.admin, appUrl: state.topology.primary, database: 'app', owner: 'app', replicaAdminUrls };
+  // A topology `dbproof up` started: every database on it is dbproof's.
+  return { adminUrl: state.topology.admin, appUrl: state.topology.primary, database: 'app', owner: 'app', replicaAdminUrls, replace: true };
 }
 
 export async function seed(argv: string[]): Promise<number> {
@@ -75,6 +77,7 @@ export async function seed(argv: string[]): Promise<number> {
     scale: { type: 'string' },
     seed: { type: 'string' },
     url: { type: 'string' },
+    replace: { type: 'string' },
     json: { type: 'boolean' },
   });
   if (options.help) {
@@ -84,16 +87,17 @@ export async function seed(argv: string[]): Promise<number> {
   if (options.profile && options.dataset) throw new UsageError('give --profile or --dataset, not both');
   const scale = numberOption('scale', options.scale, 1, (n) => Number.isFinite(n) && n > 0, 'a number greater than 0');
   const seedValue = numberOption('seed', options.seed, 42, (n) => Number.isInteger(n) && n >= 0 && n <= 2 ** 32 - 1, 'a whole number from 0 to 4294967295');
-  const dataset = options.dataset ? await datasetFromFile(String(options.dataset)) : profile(String(options.profile ?? 'inspections'));
-  const target = targetFrom(options.url as string | undefined);
+  const target = targetFrom(options.url as string | undefined, options.replace as string | undefined);
+  const dataset = options.dataset ? await datasetFromFile(String(options.dataset), '--dataset') : profile(String(options.profile ?? 'inspections'));
 
-  const snapshot = await seedDataset({ adminUrl: target.adminUrl, appUrl: target.appUrl, owner: target.owner, replicaAdminUrls: target.replicaAdminUrls }, dataset, {
+  const snapshot = await seedAppDatabase({ adminUrl: target.adminUrl, appUrl: target.appUrl, owner: target.owner, replicaAdminUrls: target.replicaAdminUrls }, dataset, {
     scale,
     seed: seedValue,
     progress: options.json ? silentProgress : consoleProgress(),
+    database: target.database,
+    replace: target.replace,
+    howToAllow: `pass --replace ${target.database} to replace it, or seed a database that does not exist yet (it is created)`,
   });
-  await replaceDatabase(snapshot, target.adminUrl, target.database, target.owner);
-  await Promise.all(target.replicaAdminUrls.map((replica, i) => waitForReplayed(target.adminUrl, replica, `replica${i + 1}`, 120_000)));
 
   const { plan, seconds, loaded } = snapshot.report;
   const summary = {
