@@ -6,10 +6,18 @@ export default defineConfig({
     maxWorkers: 2,
     projects: [
       {
+        // The pure functions, tested directly: seconds, no Postgres (`npm run test:unit`).
+        test: {
+          name: 'unit',
+          include: ['test/unit/**/*.test.ts'],
+        },
+      },
+      {
         // dbproof's own tests: each file starts the real processes it needs.
         test: {
           name: 'dbproof',
           include: ['test/**/*.test.ts'],
+          exclude: ['test/unit/**'],
           testTimeout: 90_000,
           hookTimeout: 90_000,
         },
