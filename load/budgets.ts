@@ -51,6 +51,12 @@ const CLAIMS: Record<string, (b: Budget) => string> = {
   rps: (b) => `at least ${b.limit} requests per second are served`,
 };
 
+const NOTHING_MEASURED = 'no request was measured: a budget judged on nothing cannot hold';
+
+/** Each budget judged on the figures; with no request measured (0 ms, 0 errors), every one fails. */
 export function judgeLoad(budgets: Budget[], summary: LoadFigures): Verdict[] {
-  return budgets.map((budget) => judge(CLAIMS[budget.metric]?.(budget) ?? `${budget.metric.replace(/Ms$/, '')} latency stays within ${budget.limit} ms`, budget, measuredFor(budget, summary)));
+  return budgets.map((budget) => {
+    const claim = CLAIMS[budget.metric]?.(budget) ?? `${budget.metric.replace(/Ms$/, '')} latency stays within ${budget.limit} ms`;
+    return summary.requests === 0 ? judge(claim, budget, null, NOTHING_MEASURED) : judge(claim, budget, measuredFor(budget, summary));
+  });
 }

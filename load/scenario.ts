@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UsageError } from '../harness/errors.ts';
+import { InfrastructureError } from '../harness/errors.ts';
 import type { LoadResult } from '../harness/results/run-result.ts';
 import { judgeLoad, parseBudgets } from './budgets.ts';
 import { runEngine } from './engines/run.ts';
@@ -54,6 +54,8 @@ export const scenarioSchema = z
   .strict()
   .superRefine((scenario, ctx) => {
     if (scenario.rate && scenario.connections) ctx.addIssue({ code: 'custom', path: ['rate'], message: 'give rate (open model) or connections (closed model), not both' });
+    if (scenario.ids && scenario.ids.from > scenario.ids.to) ctx.addIssue({ code: 'custom', path: ['ids'], message: `ids.from (${scenario.ids.from}) must not be above ids.to (${scenario.ids.to})` });
+    if (scenario.rate && Math.floor((scenario.durationMs / 1000) * scenario.rate) < 1) ctx.addIssue({ code: 'custom', path: ['rate'], message: `rate ${scenario.rate}/s for ${scenario.durationMs} ms sends no request: raise rate or durationMs` });
     if (Boolean(scenario.request) === Boolean(scenario.mix)) ctx.addIssue({ code: 'custom', path: ['request'], message: "give request: 'GET /path' or mix: [{ request, weight, budgets }], one of the two" });
     checkBudgets(scenario.budgets, ctx, ['budgets']);
     scenario.mix?.forEach((entry, i) => checkBudgets(entry.budgets, ctx, ['mix', i, 'budgets']));
@@ -83,7 +85,8 @@ export async function runScenario(appUrl: string, name: string, scenario: Scenar
   const request = { url: `${appUrl}${path}`, method, rate: scenario.rate, connections, durationMs: scenario.durationMs, warmupMs: scenario.warmupMs, timeoutMs: scenario.timeoutMs, ids: scenario.ids, mix };
   const report = scenario.engine === 'k6' ? await runK6({ ...request, budgets: [] }) : await runEngine(request, onProgress);
   const summary = summarise(report, { rate: scenario.rate, connections });
-  if (!Number.isFinite(summary.rps) || summary.requests === 0) throw new UsageError(`scenario ${name} measured no request in ${scenario.durationMs} ms (is the rate too low for the duration?)`);
+  // Budgets judged on nothing would pass: a scenario that measured no request could not check them.
+  if (!Number.isFinite(summary.rps) || summary.requests === 0) throw new InfrastructureError(`scenario ${name} measured no request in ${scenario.durationMs} ms: check that the app answers ${describeRequests(scenario)} within timeoutMs (${scenario.timeoutMs} ms)`);
   const verdicts = judgeLoad(scenario.budgets ? parseBudgets(scenario.budgets, scenario.request ?? `scenario ${name}`) : [], summary);
   const endpoints = report.endpoints.map((endpoint, i) => {
     const figures = summariseEndpoint(endpoint, report.durationMs);

@@ -3,11 +3,12 @@
 // Every response goes into dbproof's timeline, latency as autocannon measured it.
 import autocannon from 'autocannon';
 import type { EngineRequest } from './types.ts';
-import { exitWithParent } from './orphan-guard.ts';
+import { announceStarted, exitWithParent } from './orphan-guard.ts';
 import { requestPicker } from './paths.ts';
 import { EngineRecorder } from './recorder.ts';
 
 exitWithParent();
+announceStarted();
 const request = JSON.parse(process.argv[2]!) as EngineRequest;
 const recorder = new EngineRecorder(request);
 const pick = requestPicker(request);

@@ -3,11 +3,12 @@
 import http from 'node:http';
 import { runOpenLoad } from './open-model.ts';
 import type { EngineRequest } from './types.ts';
-import { exitWithParent } from './orphan-guard.ts';
+import { announceStarted, exitWithParent } from './orphan-guard.ts';
 import { requestPicker, type PickedRequest } from './paths.ts';
 import { EngineRecorder } from './recorder.ts';
 
 exitWithParent();
+announceStarted();
 const request = JSON.parse(process.argv[2]!) as EngineRequest;
 const agent = new http.Agent({ keepAlive: true, maxSockets: 10_000 });
 const target = new URL(request.url.replaceAll('{id}', '0'));
@@ -20,12 +21,15 @@ function send(index: number): Promise<void> {
   const next = pick();
   sent.set(index, next);
   return new Promise((resolve, reject) => {
-    const req = http.request({ hostname: target.hostname, port: target.port, path: next.path, method: next.method, agent, timeout: request.timeoutMs ?? 10_000 }, (response) => {
+    const req = http.request({ hostname: target.hostname, port: target.port, path: next.path, method: next.method, agent }, (response) => {
       response.resume();
       response.once('end', () => ((response.statusCode ?? 0) < 400 ? resolve() : reject(new Error(`HTTP ${response.statusCode}`))));
       response.once('error', reject);
     });
-    req.once('timeout', () => req.destroy(new Error('timed out')));
+    // A deadline for the whole request, not an idle time-out: a body that trickles in for
+    // ever is never idle, and would keep the load from ending.
+    const timer = setTimeout(() => req.destroy(new Error('timed out')), request.timeoutMs ?? 10_000);
+    req.once('close', () => clearTimeout(timer));
     req.once('error', reject);
     req.end();
   });

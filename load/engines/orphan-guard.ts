@@ -7,3 +7,10 @@ export function exitWithParent(): void {
   process.stdin.on('error', () => process.exit(1));
   process.stdin.resume();
 }
+
+/** The line on stderr by which the parent knows the engine is loaded: its run deadline counts from there. */
+export const STARTED_LINE = 'started';
+
+export function announceStarted(): void {
+  process.stderr.write(`${STARTED_LINE}\n`);
+}

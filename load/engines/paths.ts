@@ -9,6 +9,8 @@ export function templatePicker(template: string, ids: EngineRequest['ids']): () 
   const marked = template.replaceAll('{id}', '__ID__');
   if (!ids || !marked.includes('__ID__')) return () => template;
   const { from, to, skew } = ids;
+  // Validated in scenarios; here too, as an empty range would make Zipf sampling loop for ever.
+  if (!(from <= to)) throw new RangeError(`ids.from (${from}) must not be above ids.to (${to})`);
   const distribution = skew === 0 ? uniform(from, to) : zipf(from, to, skew);
   const rng = new Rng(42, marked);
   return () => marked.replaceAll('__ID__', String(distribution.sample(rng)));

@@ -10,6 +10,9 @@ import { k6Script, type K6Load } from './script.ts';
 
 export const K6_MISSING = "k6 is not on PATH: install it (https://grafana.com/docs/k6/latest/set-up/install-k6/), or leave out the k6 engine (--engine k6, a scenario's engine: 'k6') to use dbproof's own";
 
+/** Beyond its warm-up and duration: k6's start, its 30 s gracefulStop for requests in flight, its exit. */
+const K6_GRACE_MS = 100_000;
+
 export function k6OnPath(): boolean {
   try {
     execFileSync('sh', ['-c', 'command -v k6'], { stdio: 'ignore' });
@@ -71,8 +74,20 @@ export async function runK6(load: K6Load): Promise<EngineReport> {
     if (child.pid) watchdog.watchProcessGroup(child.pid);
     let stderr = '';
     child.stderr!.on('data', (chunk) => (stderr += chunk));
+    // A hard deadline, as for dbproof's engines: k6 that outlives its load is killed, and the load is an error.
+    let overrun = false;
+    const deadline = setTimeout(() => {
+      overrun = true;
+      try {
+        if (child.pid) process.kill(-child.pid, 'SIGKILL');
+      } catch {
+        // already gone
+      }
+    }, (load.warmupMs ?? 0) + load.durationMs + K6_GRACE_MS);
     const code = await new Promise<number | null>((resolve) => child.once('close', resolve));
+    clearTimeout(deadline);
     if (child.pid) watchdog.forgetProcessGroup(child.pid);
+    if (overrun) throw new InfrastructureError(`k6 was still running ${K6_GRACE_MS / 1000} s after its ${load.durationMs / 1000} s load should have ended; it was killed`);
     if (code !== 0 && code !== 99) throw new InfrastructureError(`k6 run failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' ')}`);
     return readK6Points(readFileSync(points, 'utf8'), load);
   } finally {

@@ -1,5 +1,5 @@
 import { formatVerdict } from '../../budgets/index.ts';
-import { UsageError } from '../../errors.ts';
+import { InfrastructureError, UsageError } from '../../errors.ts';
 import { redact } from '../../redact.ts';
 import { judgeLoad, parseBudgets } from '../../../load/budgets.ts';
 import { runEngine } from '../../../load/engines/run.ts';
@@ -15,10 +15,10 @@ export const LOAD_HELP = `dbproof load <url> [--rate R | --connections C] [--dur
 Loads one URL, the way autocannon or wrk are used, and judges the budgets.
   --rate R          open model: R requests per second, each timed from when it was due
                     (a stalled server's tail is reported, not hidden); dbproof's engine
-  --connections C   closed model: C clients in a loop (autocannon); default 10 when no --rate
-  --duration D      measured time, e.g. 30s or 500ms (default 10s)
-  --warmup D        run first and left out of the figures (default 0s)
-  --timeout D       a request not answered in this time is an error (default 10s)
+  --connections C   closed model: C clients in a loop (autocannon), 1 to 10000; default 10 when no --rate
+  --duration D      measured time, e.g. 30s or 500ms (default 10s, at most 60m)
+  --warmup D        run first and left out of the figures (default 0s, at most 10m)
+  --timeout D       a request not answered in this time is an error (default 10s, at most 10m)
   --budget LIST     p50, p90, p95, p99, p99.9, max, mean (ms or s), errors (0.1% or a count), rps (a floor)
   --json            one object: percentiles (p50 … max), counts, errors, the model, the verdicts
   --engine E        dbproof (default: the open model or autocannon, as above) or k6: the same load
@@ -26,13 +26,19 @@ Loads one URL, the way autocannon or wrk are used, and judges the budgets.
   --k6-script FILE  write the same load and budgets as a k6 script (TypeScript, thresholds from the
                     budgets) instead of running it; for loads beyond one machine
   --k6-operator N   with --k6-script: also write FILE.testrun.yaml, a k6-operator TestRun of parallelism N
-Exit codes: 0 every budget holds · 1 one is broken · 2 bad input`;
+Exit codes: 0 every budget holds · 1 one is broken · 2 bad input, or a load that measured no request`;
 
-function durationOption(name: string, raw: string | boolean | string[] | undefined, fallback: number): number {
+/** The longest load, warm-up and time-out a command line may ask for, as a scenario's (load/scenario.ts). */
+const MAX_MS = { duration: 3_600_000, warmup: 600_000, timeout: 600_000 } as const;
+
+function durationOption(name: keyof typeof MAX_MS, raw: string | boolean | string[] | undefined, fallback: number): number {
   if (raw === undefined) return fallback;
   const match = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(String(raw));
   if (!match) throw new UsageError(`--${name} must be a duration such as 30s, 500ms or 2m (got '${raw}')`);
-  return Number(match[1]) * { ms: 1, s: 1000, m: 60_000 }[match[2] as 'ms' | 's' | 'm'];
+  const ms = Number(match[1]) * { ms: 1, s: 1000, m: 60_000 }[match[2] as 'ms' | 's' | 'm'];
+  // Beyond this a load runs for ever in all but name (and a timer past 2^31 ms fires at once).
+  if (ms > MAX_MS[name]) throw new UsageError(`--${name} must be at most ${MAX_MS[name] / 60_000}m (got '${raw}')`);
+  return ms;
 }
 
 function positiveNumber(name: string, raw: string | boolean | string[] | undefined, max: number): number | undefined {
@@ -59,11 +65,14 @@ export async function load(argv: string[]): Promise<number> {
   if (url?.protocol !== 'http:') throw new UsageError(`dbproof load needs an http:// URL such as http://127.0.0.1:3000/path (got '${redact(positionals[0]!)}')`);
   if (options.rate && options.connections) throw new UsageError('give --rate (open model) or --connections (closed model), not both');
   const rate = positiveNumber('rate', options.rate, 100_000);
-  const connections = rate ? undefined : Math.round(positiveNumber('connections', options.connections, 10_000) ?? 10);
+  // A whole number: 0.4 connections used to round to 0, which autocannon refused only once started.
+  const connections = rate ? undefined : (integerOption('connections', options.connections, 1, 10_000) ?? 10);
   const durationMs = durationOption('duration', options.duration, 10_000);
   if (durationMs < 100) throw new UsageError('--duration must be at least 100ms');
+  if (rate && Math.floor((durationMs / 1000) * rate) < 1) throw new UsageError(`--rate ${rate} for ${options.duration ?? '10s'} sends no request: raise --rate or --duration`);
   const warmupMs = durationOption('warmup', options.warmup, 0);
   const timeoutMs = durationOption('timeout', options.timeout, 10_000);
+  if (timeoutMs < 1) throw new UsageError(`--timeout must be more than 0 (got '${options.timeout}')`);
   const budgets = options.budget ? parseBudgets(String(options.budget), `${url.pathname}${url.search}`) : [];
 
   const engine = String(options.engine ?? 'dbproof');
@@ -79,6 +88,8 @@ export async function load(argv: string[]): Promise<number> {
   const reporter = options.json || engine === 'k6' ? undefined : progressReporter({ label: 'load', durationMs });
   const report = engine === 'k6' ? await runK6({ url: url.toString(), rate, connections, durationMs, warmupMs, budgets }) : await runEngine({ url: url.toString(), rate, connections, durationMs, warmupMs, timeoutMs }, reporter?.onProgress).finally(() => reporter?.done());
   const summary = summarise(report, { rate, connections });
+  // Budgets judged on nothing would pass (0 ms, 0 errors): the load could not measure what they are about.
+  if (summary.requests === 0) throw new InfrastructureError(`the load measured no request in ${durationMs / 1000} s: nothing to judge the budgets on; check that ${redact(url.toString())} answers within --timeout (${timeoutMs / 1000} s), or raise --duration`);
   const verdicts = judgeLoad(budgets, summary);
   const pass = verdicts.every((v) => v.pass);
   if (options.json) printJson({ ...summary, verdicts, pass });
