@@ -1,4 +1,5 @@
-import { DbproofError } from '../errors.ts';
+import { DbproofError, InfrastructureError } from '../errors.ts';
+import { redact } from '../redact.ts';
 import pg from 'pg';
 import { queryShape, loadParser } from './fingerprint.ts';
 import type { QueryEvent } from './types.ts';
@@ -22,6 +23,24 @@ type Snapshot = Map<string, StatementRow>;
 const SNAPSHOT_SQL = `SELECT s.dbid || ':' || s.queryid AS key, s.query, s.calls::int AS calls, s.rows::int AS rows, s.total_exec_time AS total_ms
    FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid JOIN pg_database d ON d.oid = s.dbid
   WHERE r.rolname = $1 AND ($2::text IS NULL OR d.datname = $2)`;
+
+const CONNECT_FAILURES: Record<string, string> = {
+  ECONNREFUSED: 'connection refused',
+  ENOTFOUND: 'no such host',
+  EAI_AGAIN: 'no such host',
+  ETIMEDOUT: 'timed out',
+  EHOSTUNREACH: 'host unreachable',
+  '28P01': 'password authentication failed',
+  '28000': 'not allowed to connect',
+  '3D000': 'no such database',
+};
+
+/** A node that cannot be reached is the user's to fix: one line naming it (password hidden) and what to check. */
+function unreachable(node: WatchedNode, error: unknown): Error {
+  const { code, message } = error as { code?: string; message?: string };
+  const reason = (code && CONNECT_FAILURES[code]) ?? (/timeout/i.test(String(message)) ? 'timed out' : String(message ?? error).split('\n')[0]!);
+  return new InfrastructureError(`could not connect to ${redact(node.adminUrl)} (${redact(reason)}): check that the database is running and its URL's host, port, user and password`, error);
+}
 
 function explain(node: WatchedNode, error: unknown): Error {
   if (/pg_stat_statements/.test(String(error))) {
@@ -47,16 +66,25 @@ export class StatementWatcher {
 
   static async open(nodes: WatchedNode[], role: string, database?: string): Promise<StatementWatcher> {
     await loadParser();
-    const clients = await Promise.all(
+    const opened = await Promise.allSettled(
       nodes.map(async (node) => {
         const client = new pg.Client({ connectionString: node.adminUrl, connectionTimeoutMillis: 5000 });
         client.on('error', () => {});
-        await client.connect();
+        await client.connect().catch((error: unknown) => {
+          throw unreachable(node, error);
+        });
         // dbproof's own statements stay out of the statistics it reads.
         await client.query('SET pg_stat_statements.track = none').catch(() => {});
         return client;
       }),
     );
+    const clients = opened.flatMap((o) => (o.status === 'fulfilled' ? [o.value] : []));
+    const failed = opened.find((o) => o.status === 'rejected');
+    if (failed) {
+      // The nodes that did answer are not left connected.
+      await Promise.all(clients.map((c) => c.end().catch(() => {})));
+      throw failed.reason;
+    }
     const watcher = new StatementWatcher(nodes, clients, role, database);
     await watcher.#snapshots().catch(async (error) => {
       await watcher.close();

@@ -41,8 +41,8 @@ test('exec --no-redis leaves REDIS_URL unset', async () => {
   expect(result.stdout.trim()).toBe('redis=unset replicas=[]');
 });
 
-test('exec of a command that does not exist exits 127 and tears down', async () => {
+test('exec of a command that does not exist is refused (exit 2, one line) before a topology starts', async () => {
   const result = await runCli(['exec', '--replicas', '0', '--no-redis', '--', 'dbproof-no-such-command']);
-  expect(result.code).toBe(127);
-  expect(result.stderr).toMatch(/command not found: dbproof-no-such-command/);
+  expect(result.code).toBe(2);
+  expect(result.stderr.trim()).toBe('dbproof: exec: command not found on PATH: dbproof-no-such-command; install it, or give its path');
 });

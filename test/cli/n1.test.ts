@@ -76,7 +76,7 @@ describe('dbproof n1', () => {
   });
 
   test.each([
-    [['http://127.0.0.1:1/x?limit={K}', '--sizes', '25,5'], /sizes must be increasing \(got 25, 5\)/],
+    [['http://127.0.0.1:1/x?limit={K}', '--sizes', '25,5'], /--sizes: sizes must be strictly increasing \(got 25,5\)/],
     [['http://127.0.0.1:1/x?limit={K}', '--sizes', '5'], /at least two sizes/],
     [['http://127.0.0.1:1/x?limit={K}', '--sizes', 'five,25'], /--sizes must be whole numbers/],
     [['http://127.0.0.1:1/x?limit=5'], /has no \{K\}/],

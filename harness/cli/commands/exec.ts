@@ -1,5 +1,7 @@
 import { spawn } from 'node:child_process';
+import { accessSync, constants, statSync } from 'node:fs';
 import os from 'node:os';
+import path from 'node:path';
 import { UsageError } from '../../errors.ts';
 import { startTopology } from '../../topology/start.ts';
 import type { Topology } from '../../topology/types.ts';
@@ -9,7 +11,8 @@ import { TOPOLOGY_FLAGS, TOPOLOGY_FLAGS_HELP, topologySpecFrom } from './topolog
 export const EXEC_HELP = `dbproof exec [options] -- <command…>
 
 Starts a topology, runs the command with these variables set, stops the topology
-and exits with the command's status:
+and exits with the command's status (a command that is not on PATH or not executable
+is refused, exit 2, before anything starts):
   DATABASE_URL           the primary (role app, database app)
   DATABASE_REPLICA_URLS  the replicas, comma-separated
   REDIS_URL              Redis (unset with --no-redis)
@@ -28,6 +31,33 @@ export function topologyEnv(topology: Topology): Record<string, string> {
   return env;
 }
 
+function executable(file: string): boolean {
+  try {
+    accessSync(file, constants.X_OK);
+    return statSync(file).isFile();
+  } catch {
+    return false;
+  }
+}
+
+/** What the shell would run for `command`, or a UsageError: found before a topology is started for nothing. */
+function resolveCommand(command: string): string {
+  if (command.includes('/')) {
+    let exists = true;
+    try {
+      statSync(command);
+    } catch {
+      exists = false;
+    }
+    if (!exists) throw new UsageError(`exec: no such command ${command}; give a path that exists, or a command on PATH`);
+    if (!executable(command)) throw new UsageError(`exec: ${command} is not executable (a directory, or no x permission); \`chmod +x\` it or run it through its interpreter, e.g. \`-- sh ${command}\``);
+    return command;
+  }
+  const found = (process.env.PATH ?? '').split(':').map((dir) => path.join(dir || '.', command)).find(executable);
+  if (!found) throw new UsageError(`exec: command not found on PATH: ${command}; install it, or give its path`);
+  return found;
+}
+
 export async function exec(argv: string[]): Promise<number> {
   const { options, rest } = parseArgs('exec', argv, TOPOLOGY_FLAGS, true);
   if (options.help) {
@@ -36,6 +66,7 @@ export async function exec(argv: string[]): Promise<number> {
   }
   const spec = topologySpecFrom(options);
   if (rest.length === 0) throw new UsageError('dbproof exec needs a command after --, e.g. `dbproof exec -- npm test`');
+  resolveCommand(rest[0]!);
 
   const topology = await startTopology(spec);
   try {
@@ -46,6 +77,7 @@ export async function exec(argv: string[]): Promise<number> {
     for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, forward);
     return await new Promise<number>((resolve) => {
       child.once('error', (error: NodeJS.ErrnoException) => {
+        // Checked before the start, yet gone or changed since (or its interpreter is missing): the shell's 127.
         console.error(error.code === 'ENOENT' ? `dbproof exec: command not found: ${command}` : `dbproof exec: could not run ${command}: ${error.message}`);
         resolve(127);
       });

@@ -23,11 +23,23 @@ Exit 1 when an N+1 is found, 0 when none, 2 on bad input.
   --repeats N      measured requests per size (default 2; the fewest statements count)
   --json           one JSON object: findings and per-shape counts per size`;
 
+/**
+ * Sizes as given (`--sizes`, or the sizes of the `--at`s in order), checked before anything
+ * else: at least two, whole, strictly increasing (a repeated size would silently collapse).
+ */
+function checkSizes(flag: '--sizes' | '--at', sizes: number[]): number[] {
+  const example = flag === '--sizes' ? '--sizes 5,25' : '--at 5=URL --at 25=URL';
+  if (sizes.some((s) => !Number.isSafeInteger(s) || s < 1)) throw new UsageError(`${flag}: sizes are whole numbers from 1 (got ${sizes.join(',')}), e.g. ${example}`);
+  if (sizes.length < 2) throw new UsageError(`${flag}: an N+1 check needs at least two sizes (got ${sizes.join(',')}), e.g. ${example}`);
+  if (sizes.some((s, i) => i > 0 && s <= sizes[i - 1]!)) throw new UsageError(`${flag}: sizes must be strictly increasing (got ${sizes.join(',')}), e.g. ${example}`);
+  return sizes;
+}
+
 function sizesFrom(raw: string | undefined): number[] {
   const text = raw ?? '5,25';
   const sizes = text.split(',').map((s) => s.trim());
   if (sizes.some((s) => !/^\d+$/.test(s))) throw new UsageError(`--sizes must be whole numbers separated by commas, e.g. 5,25 (got '${text}')`);
-  return sizes.map(Number);
+  return checkSizes('--sizes', sizes.map(Number));
 }
 
 function urlOrThrow(text: string, what: string): string {
@@ -58,11 +70,13 @@ export async function n1(argv: string[]): Promise<number> {
   const urlsBySize = new Map<number, string>();
   if (at.length > 0) {
     if (templates.length > 0 || options.sizes) throw new UsageError('give either a URL template with --sizes, or --at SIZE=URL for each size, not both');
-    for (const entry of at) {
+    const entries = at.map((entry) => {
       const match = /^(\d+)=(.+)$/.exec(entry);
       if (!match) throw new UsageError(`--at must be SIZE=URL, e.g. --at 25=http://127.0.0.1:3000/orders/7 (got '${redact(entry)}')`);
-      urlsBySize.set(Number(match[1]), urlOrThrow(match[2]!, `--at ${match[1]}`));
-    }
+      return { size: Number(match[1]), url: urlOrThrow(match[2]!, `--at ${match[1]}`) };
+    });
+    checkSizes('--at', entries.map((e) => e.size));
+    for (const { size, url } of entries) urlsBySize.set(size, url);
   } else {
     if (templates.length !== 1) throw new UsageError("give one URL with {K} where the size goes, e.g. dbproof n1 'http://127.0.0.1:3000/orders?limit={K}' --sizes 5,25");
     const template = urlOrThrow(templates[0]!.replace('{K}', '1'), 'the URL') && templates[0]!;
