@@ -12,7 +12,7 @@ import { startTopology } from '../harness/index.ts';
 import { findPostgresBinaries, findRedisServer } from '../harness/providers/native/binaries.ts';
 import { postgresRunAs } from '../harness/providers/native/os-user.ts';
 import { freePorts } from '../harness/providers/native/ports.ts';
-import { spawnPostgres, waitUntilAccepting, waitForExit } from '../harness/providers/native/postgres-process.ts';
+import { postgresProgram, spawnPostgres, waitUntilAccepting, waitForExit } from '../harness/providers/native/postgres-process.ts';
 import { ensurePristineDataDir } from '../harness/providers/native/pristine.ts';
 import { NativeRedisNode } from '../harness/providers/native/redis-node.ts';
 import { baseDir } from '../harness/providers/native/run-dir.ts';
@@ -25,7 +25,8 @@ const median = (xs: number[]) => [...xs].sort((a, b) => a - b)[Math.floor(xs.len
 
 const bins = findPostgresBinaries();
 const runAs = postgresRunAs();
-const pristine = await ensurePristineDataDir(bins, runAs);
+const buildWatchdog = Watchdog.start();
+const pristine = await ensurePristineDataDir(bins, runAs, buildWatchdog).finally(() => buildWatchdog.close());
 const redisServer = findRedisServer();
 
 function copyDataDirs(into: string, count: number): { dirs: string[]; ms: number } {
@@ -44,7 +45,7 @@ async function bareStarts(): Promise<{ floorMs: number; sumMs: number; copyMs: n
   const dir = mkdtempSync(path.join(baseDir(), 'bench-'));
   chmodSync(dir, 0o711); // the postgres user must traverse it
   const watchdog = Watchdog.start();
-  watchdog.watchDir(dir);
+  watchdog.watchDir(dir, [postgresProgram(bins), redisServer]);
   try {
     const socketDir = path.join(dir, 'sock');
     mkdirSync(socketDir, { mode: 0o700 });
@@ -54,7 +55,7 @@ async function bareStarts(): Promise<{ floorMs: number; sumMs: number; copyMs: n
     const launches = dirs.map((dataDir, i) => ({ bins, runAs, dataDir, port: ports[i]!, socketDir, logFile: path.join(dir, `pg${i}.log`), settings: DEFAULT_SETTINGS }));
     const redis = new NativeRedisNode({ redisServer, dir: path.join(dir, 'redis'), port: ports[3]!, password: 'bench-only', watchdog });
     const stopAll = async (children: ReturnType<typeof spawnPostgres>[]) => {
-      await Promise.all([...dirs.map((d, i) => endProcessesUnder(d, { mainPid: children[i]!.pid, gentle: 'SIGQUIT' })), redis.teardown()]);
+      await Promise.all([...dirs.map((d, i) => endProcessesUnder(d, { programs: [postgresProgram(bins)], mainPid: children[i]!.pid, gentle: 'SIGQUIT' })), redis.teardown()]);
       await Promise.all(children.map((c) => waitForExit(c, 5000)));
     };
     let started = performance.now();

@@ -6,7 +6,15 @@ export interface ProcStat {
 }
 export function readStat(pid: number): ProcStat | undefined;
 export function isAlive(pid: number): boolean;
-export function processesUnder(dir: string): number[];
+/** A process as recorded when it started: with the start time, a reused PID is told apart. */
+export interface ProcessIdentity {
+  pid: number;
+  startTime: number;
+}
+export function sameProcess(process: ProcessIdentity): boolean;
+export function programOf(pid: number): string | undefined;
+/** `programs`: absolute paths of the executables dbproof started under `dir`; nothing else is listed. */
+export function processesUnder(dir: string, programs: readonly string[]): number[];
 export function signalAll(pids: number[], signal: NodeJS.Signals): number;
-export function waitNoneUnder(dir: string, timeoutMs: number, intervalMs?: number): Promise<boolean>;
-export function endProcessesUnder(dir: string, options?: { mainPid?: number; gentle?: NodeJS.Signals; graceMs?: number }): Promise<void>;
+export function waitNoneUnder(dir: string, programs: readonly string[], timeoutMs: number, intervalMs?: number): Promise<boolean>;
+export function endProcessesUnder(dir: string, options: { programs: readonly string[]; mainPid?: number; gentle?: NodeJS.Signals; graceMs?: number }): Promise<void>;

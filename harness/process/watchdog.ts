@@ -32,12 +32,13 @@ export class Watchdog {
   }
 
   /**
-   * A node whose processes all work in `dir`, with its main process and the signal
-   * that ends it gently. Register again after each start (the PID changes); a node
-   * stopped cleanly needs no forgetting: nothing will be found working in `dir`.
+   * A node whose processes all work in `dir` and run one of `programs` (or descend
+   * from one that does), with its main process and the signal that ends it gently.
+   * Register again after each start (the PID changes); a node stopped cleanly needs
+   * no forgetting: nothing will be found working in `dir`.
    */
-  watchNode(dir: string, pid: number, gentleSignal: NodeJS.Signals): void {
-    this.#send({ watchNode: dir, pid, signal: gentleSignal });
+  watchNode(dir: string, pid: number, gentleSignal: NodeJS.Signals, programs: readonly string[]): void {
+    this.#send({ watchNode: dir, pid, signal: gentleSignal, programs });
   }
 
   /** A container removed (`docker rm --force`) when the owner dies. */
@@ -47,6 +48,15 @@ export class Watchdog {
 
   forgetContainer(id: string): void {
     this.#send({ forgetContainer: id });
+  }
+
+  /**
+   * Every container and network carrying `label` (key=value) when the owner dies, looked
+   * up then: for a compose project dbproof started, whose containers may not exist yet.
+   * Only for a label nothing but this owner's resources can carry.
+   */
+  watchLabel(label: string): void {
+    this.#send({ watchLabel: label });
   }
 
   /** A network removed after its containers when the owner dies. */
@@ -67,8 +77,9 @@ export class Watchdog {
     this.#send({ forgetGroup: pgid });
   }
 
-  watchDir(dir: string): void {
-    this.#send({ watchDir: dir });
+  /** A directory removed when the owner dies, after SIGKILL to the processes of `programs` still working in it. */
+  watchDir(dir: string, programs: readonly string[] = []): void {
+    this.#send({ watchDir: dir, programs });
   }
 
   forgetDir(dir: string): void {

@@ -6,7 +6,12 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTopology, type Topology } from '../../harness/index.ts';
 import { queryRows } from '../../harness/pg/client.ts';
 import { processesUnder } from '../../harness/process/node-processes.mjs';
+import { findPostgresBinaries, findRedisServer } from '../../harness/providers/native/binaries.ts';
+import { postgresProgram } from '../../harness/providers/native/postgres-process.ts';
 import { isAlive } from '../support/processes.ts';
+
+/** The executables of the servers a native topology runs (what processesUnder looks for). */
+const SERVERS = [postgresProgram(findPostgresBinaries()), findRedisServer()];
 
 async function scalar<T>(url: string, sql: string, values: unknown[] = []): Promise<T> {
   const [row] = await queryRows(url, sql, values);
@@ -104,10 +109,10 @@ describe('replica faults', () => {
     const [victim, survivor] = topology.replicas as [Topology['primary'], Topology['primary']];
     const pid = victim.pid!;
     const dataDir = (victim as unknown as { dataDir: string }).dataDir;
-    expect(processesUnder(dataDir).length).toBeGreaterThan(3); // postmaster, walreceiver, startup, checkpointer…
+    expect(processesUnder(dataDir, SERVERS).length).toBeGreaterThan(3); // postmaster, walreceiver, startup, checkpointer…
     await victim.kill();
     expect(isAlive(pid)).toBe(false);
-    expect(processesUnder(dataDir)).toEqual([]);
+    expect(processesUnder(dataDir, SERVERS)).toEqual([]);
     await expect(queryRows(victim.url, 'SELECT 1', [], 1000)).rejects.toThrow();
     expect(await scalar(survivor.url, 'SELECT 1')).toBe(1);
 
@@ -275,7 +280,7 @@ describe('stop()', () => {
     await topology.stop();
 
     for (const pid of pids) expect(isAlive(pid)).toBe(false);
-    expect(processesUnder(runDir)).toEqual([]);
+    expect(processesUnder(runDir, SERVERS)).toEqual([]);
     expect(existsSync(runDir)).toBe(false);
     expect(liveSegmentIds().filter((id) => segments.includes(id))).toEqual([]);
     expect(posixSegments().filter((f) => !posixBefore.includes(f))).toEqual([]);

@@ -1,10 +1,14 @@
-import { existsSync, readFileSync, rmSync } from 'node:fs';
 import { execFile } from 'node:child_process';
+import { rmSync } from 'node:fs';
 import path from 'node:path';
-import { endProcessesUnder, isAlive } from '../../process/node-processes.mjs';
+import { promisify } from 'node:util';
+import { sameProcess, type ProcessIdentity } from '../../process/node-processes.mjs';
+import { runsRoots, sweepRunDir } from '../../providers/native/run-dir.ts';
 import { parseArgs } from '../args.ts';
-import { ownerAlive, readState, stateFile } from '../state.ts';
-import { DbproofError } from '../../errors.ts';
+import { ownerAlive, readState, stateFile, type TopologyState } from '../state.ts';
+import { DbproofError, UsageError } from '../../errors.ts';
+
+const run = promisify(execFile);
 
 export const DOWN_HELP = `dbproof down
 
@@ -13,13 +17,45 @@ until none of its processes is alive. Does nothing when none is up.`;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
-async function waitGone(pids: number[], timeoutMs: number): Promise<boolean> {
+/** Waits until none of `processes` runs; a PID another process has taken since counts as gone. */
+async function waitGone(processes: ProcessIdentity[], timeoutMs: number): Promise<boolean> {
   const deadline = Date.now() + timeoutMs;
-  while (pids.some(isAlive)) {
+  while (processes.some(sameProcess)) {
     if (Date.now() > deadline) return false;
     await sleep(50);
   }
   return true;
+}
+
+/**
+ * The run directories the state's PID files are in, each checked to be one of
+ * dbproof's own (under a `runs/` directory dbproof uses) before anything is signalled:
+ * a PID file elsewhere could name any process.
+ */
+function runDirsOf(state: TopologyState): string[] {
+  const roots = runsRoots();
+  const dirs = state.topology.nodes.flatMap((node) => {
+    if (!node.pidFile) return [];
+    const runDir = path.dirname(path.dirname(node.pidFile));
+    const inRoot = path.normalize(node.pidFile) === node.pidFile && roots.includes(path.dirname(runDir)) && !path.basename(runDir).startsWith('.');
+    if (!inRoot) {
+      throw new UsageError(
+        `${stateFile()} names ${node.pidFile}, outside dbproof's run directories (${roots.join(', ')}); nothing was stopped: run \`dbproof down\` with the DBPROOF_TMPDIR \`up\` had, or remove ${stateFile()} if no topology is up`,
+      );
+    }
+    return [runDir];
+  });
+  return [...new Set(dirs)];
+}
+
+/** The recorded containers that Testcontainers made (the containers provider's): a forged id names someone else's. */
+async function removeContainers(ids: string[]): Promise<void> {
+  const made = await run('docker', ['ps', '--all', '--quiet', '--no-trunc', '--filter', 'label=org.testcontainers=true']).then(
+    ({ stdout }) => new Set(stdout.split('\n').filter(Boolean)),
+    () => new Set<string>(),
+  );
+  const ours = ids.filter((id) => [...made].some((full) => full.startsWith(id)));
+  if (ours.length > 0) await run('docker', ['rm', '--force', '--volumes', ...ours]).catch(() => {});
 }
 
 export async function down(argv: string[]): Promise<number> {
@@ -33,29 +69,23 @@ export async function down(argv: string[]): Promise<number> {
     console.log('no topology is up here; nothing to stop');
     return 0;
   }
-  // The node PIDs of right now (a node restarted since `up` has a new one).
-  const nodePids = state.topology.nodes
-    .map((n) => (n.pidFile && existsSync(n.pidFile) ? Number(readFileSync(n.pidFile, 'utf8').split('\n')[0]) : NaN))
-    .filter((pid) => Number.isInteger(pid) && pid > 0);
-  const pids = [...new Set([...state.topology.pids, ...nodePids])];
+  const runDirs = runDirsOf(state);
   if (ownerAlive(state)) {
     // The owner stops its topology cleanly on SIGTERM and removes the state file.
     process.kill(state.ownerPid, 'SIGTERM');
-    await waitGone([state.ownerPid], 30_000);
+    await waitGone([{ pid: state.ownerPid, startTime: state.ownerStartTime }], 30_000);
   }
-  // Whatever is still alive now had no owner to stop it (the watchdog normally has done this already).
-  if (!(await waitGone(pids, 10_000))) {
-    // By working directory: never a PID some unrelated process has since been given.
-    const nodeDirs = state.topology.nodes.flatMap((n) => (n.pidFile ? [path.dirname(n.pidFile)] : []));
-    await Promise.all(nodeDirs.map((dir) => endProcessesUnder(dir, { gentle: 'SIGQUIT' })));
+  await waitGone(state.processes, 10_000);
+  if (!ownerAlive(state)) {
+    // The owner is gone: whatever is left in its run directories (the watchdog normally
+    // removed it already) is ended as a stale run is, by the programs dbproof started there.
+    for (const dir of runDirs) await sweepRunDir(dir);
   }
   // Containers of a keeper that is gone (the watchdog normally removed them already).
   const containerIds = state.topology.nodes.flatMap((n) => (n.container ? [n.container] : []));
-  if (state.topology.provider === 'containers' && containerIds.length > 0) {
-    await new Promise((resolve) => execFile('docker', ['rm', '--force', '--volumes', ...containerIds], () => resolve(undefined)));
-  }
+  if (state.topology.provider === 'containers' && containerIds.length > 0) await removeContainers(containerIds);
   rmSync(stateFile(), { force: true });
-  const survivors = pids.filter(isAlive);
+  const survivors = state.processes.filter(sameProcess).map((p) => p.pid);
   if (survivors.length > 0) throw new DbproofError(`some processes did not stop: ${survivors.join(', ')}`);
   console.log('stopped');
   return 0;

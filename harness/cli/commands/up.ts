@@ -1,14 +1,14 @@
 import { fork } from 'node:child_process';
-import { closeSync, mkdirSync, openSync } from 'node:fs';
+import { closeSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DbproofError, UsageError } from '../../errors.ts';
-import { readStat } from '../../process/node-processes.mjs';
+import { readStat, type ProcessIdentity } from '../../process/node-processes.mjs';
 import { startTopology } from '../../topology/start.ts';
 import type { TopologyDescription, TopologySpec } from '../../topology/types.ts';
 import { parseArgs } from '../args.ts';
 import { describeForHumans, printJson } from '../output.ts';
-import { clearState, ownerAlive, readState, stateDir, stateFile, writeState } from '../state.ts';
+import { alreadyUp, clearState, ensureStateDir, lockHolder, ownerAlive, readState, takeUpLock, thisProcess, writeState } from '../state.ts';
 import { TOPOLOGY_FLAGS, TOPOLOGY_FLAGS_HELP, topologySpecFrom } from './topology-options.ts';
 
 export const UP_HELP = `dbproof up [options]
@@ -29,11 +29,20 @@ function upJson(topology: TopologyDescription, extraPids: number[] = []) {
   return { primary: topology.primary, replicas: topology.replicas, redis: topology.redis, admin: topology.admin, pids: [...extraPids, ...topology.pids] };
 }
 
+/** Early, before a keeper is forked; the lock the owner takes is what makes it hold when two start at once. */
 function refuseSecondTopology(): void {
   const state = readState();
-  if (state && ownerAlive(state)) {
-    throw new UsageError(`a topology is already up here (owner pid ${state.ownerPid}, state in ${stateFile()}); stop it with \`dbproof down\` or set DBPROOF_STATE_DIR to use another`);
-  }
+  if (state && ownerAlive(state)) throw alreadyUp({ pid: state.ownerPid, startTime: state.ownerStartTime });
+  const holder = lockHolder();
+  if (holder) throw alreadyUp(holder);
+}
+
+/** Each PID with its start time, so that `down` never takes a reused PID for one of ours. */
+function identities(pids: number[]): ProcessIdentity[] {
+  return pids.flatMap((pid) => {
+    const startTime = readStat(pid)?.startTime;
+    return startTime === undefined ? [] : [{ pid, startTime }];
+  });
 }
 
 /**
@@ -51,17 +60,23 @@ async function ownTopology(spec: TopologySpec, detached: boolean, onReady: (topo
   };
   for (const signal of ['SIGINT', 'SIGTERM', 'SIGHUP'] as const) process.on(signal, onSignal);
 
-  const topology = await startTopology(spec);
+  const releaseLock = takeUpLock();
   try {
-    writeState({ version: 1, ownerPid: process.pid, ownerStartTime: readStat(process.pid)?.startTime, detached, startedAt: new Date().toISOString(), topology: topology.describe() });
-    onReady(topology.describe());
-    // Nothing else holds the event loop open: the nodes are detached and unref'd.
-    const keepAlive = setInterval(() => {}, 1 << 30);
-    await stopSignal;
-    clearInterval(keepAlive);
+    const topology = await startTopology(spec);
+    try {
+      const description = topology.describe();
+      writeState({ version: 2, ownerPid: process.pid, ownerStartTime: thisProcess().startTime, detached, startedAt: new Date().toISOString(), processes: identities(description.pids), topology: description });
+      onReady(description);
+      // Nothing else holds the event loop open: the nodes are detached and unref'd.
+      const keepAlive = setInterval(() => {}, 1 << 30);
+      await stopSignal;
+      clearInterval(keepAlive);
+    } finally {
+      await topology.stop();
+      clearState(process.pid);
+    }
   } finally {
-    await topology.stop();
-    clearState(process.pid);
+    releaseLock();
   }
 }
 
@@ -86,8 +101,7 @@ type KeeperMessage = { ready: TopologyDescription } | { error: string; exitCode:
 
 /** Starts the keeper (a background `dbproof` that owns the topology) and returns once it reports ready. */
 async function upDetached(argv: string[], json: boolean): Promise<number> {
-  mkdirSync(stateDir(), { recursive: true, mode: 0o700 });
-  const logFile = path.join(stateDir(), 'keeper.log');
+  const logFile = path.join(ensureStateDir(), 'keeper.log');
   const log = openSync(logFile, 'a');
   const keeper = fork(BIN, ['__keep', ...argv.filter((a) => a !== '--json')], { detached: true, stdio: ['ignore', log, log, 'ipc'] });
   closeSync(log);

@@ -7,7 +7,7 @@ import { SqlPgNode } from '../../topology/sql-node.ts';
 import type { PgNode, PgRole } from '../../topology/types.ts';
 import { endProcessesUnder, processesUnder, signalAll, waitNoneUnder } from '../../process/node-processes.mjs';
 import type { Watchdog } from '../../process/watchdog.ts';
-import { spawnPostgres, waitForExit, waitUntilAccepting, type PostgresLaunch } from './postgres-process.ts';
+import { postgresProgram, spawnPostgres, waitForExit, waitUntilAccepting, type PostgresLaunch } from './postgres-process.ts';
 
 const run = promisify(execFile);
 
@@ -45,12 +45,17 @@ export class NativePgNode extends SqlPgNode implements PgNode {
     return this.#options.launch.dataDir;
   }
 
+  /** What this node's processes run: anything else working in the data directory is not ours to signal. */
+  get #programs(): string[] {
+    return [postgresProgram(this.#options.launch.bins)];
+  }
+
   /** Spawns the postmaster without waiting; `ready()` waits. Split so that a topology starts its nodes in parallel. */
   spawn(): void {
     if (this.#running()) throw new DbproofError(`${this.name} is already running (pid ${this.pid})`);
     this.#child = spawnPostgres(this.#options.launch);
     // SIGQUIT is Postgres' immediate shutdown: quick, and the postmaster still removes its shared memory.
-    this.#options.watchdog.watchNode(this.dataDir, this.#child.pid!, 'SIGQUIT');
+    this.#options.watchdog.watchNode(this.dataDir, this.#child.pid!, 'SIGQUIT', this.#programs);
   }
 
   async ready(timeoutMs?: number): Promise<void> {
@@ -73,11 +78,11 @@ export class NativePgNode extends SqlPgNode implements PgNode {
 
   async stop(): Promise<void> {
     const pid = this.#requireRunning('stop');
-    signalAll(processesUnder(this.dataDir), 'SIGCONT');
+    signalAll(processesUnder(this.dataDir, this.#programs), 'SIGCONT');
     // SIGINT is Postgres' "fast" shutdown: sessions are ended, a shutdown checkpoint is written.
     process.kill(pid, 'SIGINT');
-    if (!(await waitForExit(this.#child!, 30_000))) await endProcessesUnder(this.dataDir, { mainPid: pid, gentle: 'SIGQUIT' });
-    await waitNoneUnder(this.dataDir, 5000);
+    if (!(await waitForExit(this.#child!, 30_000))) await endProcessesUnder(this.dataDir, { programs: this.#programs, mainPid: pid, gentle: 'SIGQUIT' });
+    await waitNoneUnder(this.dataDir, this.#programs, 5000);
   }
 
   async restart(): Promise<void> {
@@ -88,18 +93,18 @@ export class NativePgNode extends SqlPgNode implements PgNode {
   /** Freezes the postmaster first (it forks nothing more), then every backend, walreceiver and helper. */
   async pause(): Promise<void> {
     signalAll([this.#requireRunning('pause')], 'SIGSTOP');
-    signalAll(processesUnder(this.dataDir), 'SIGSTOP');
+    signalAll(processesUnder(this.dataDir, this.#programs), 'SIGSTOP');
   }
 
   async resume(): Promise<void> {
     this.#requireRunning('resume');
-    signalAll(processesUnder(this.dataDir), 'SIGCONT');
+    signalAll(processesUnder(this.dataDir, this.#programs), 'SIGCONT');
   }
 
   /** Ends the node for good at topology teardown (quick, no checkpoint needed). */
   async teardown(): Promise<void> {
     // Also after kill(): a backend that outlived its postmaster must not outlive the run.
-    await endProcessesUnder(this.dataDir, { mainPid: this.#running() ? this.pid : undefined, gentle: 'SIGQUIT', graceMs: 5000 });
+    await endProcessesUnder(this.dataDir, { programs: this.#programs, mainPid: this.#running() ? this.pid : undefined, gentle: 'SIGQUIT', graceMs: 5000 });
     if (this.#child) await waitForExit(this.#child, 5000);
     await this.#removeOrphanedSharedMemory();
   }
@@ -115,8 +120,8 @@ export class NativePgNode extends SqlPgNode implements PgNode {
 
   async #killEverythingUnderDataDir(): Promise<void> {
     for (let round = 0; round < 5; round++) {
-      signalAll(processesUnder(this.dataDir), 'SIGKILL');
-      if (await waitNoneUnder(this.dataDir, 1000)) return;
+      signalAll(processesUnder(this.dataDir, this.#programs), 'SIGKILL');
+      if (await waitNoneUnder(this.dataDir, this.#programs, 1000)) return;
     }
   }
 

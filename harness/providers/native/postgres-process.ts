@@ -24,6 +24,11 @@ function settingArgs(settings: Settings): string[] {
   return Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${typeof value === 'boolean' ? (value ? 'on' : 'off') : value}`]);
 }
 
+/** The executable every process of a Postgres server runs (backends are forks of the postmaster). */
+export function postgresProgram(bins: PostgresBinaries): string {
+  return path.join(bins.binDir, 'postgres');
+}
+
 /**
  * Starts `postgres` in a session of its own (detached), so that its PID is also the
  * process group of the postmaster and every backend: pause() freezes the whole
@@ -33,7 +38,7 @@ export function spawnPostgres(launch: PostgresLaunch): ChildProcess {
   const log = openSync(launch.logFile, 'a');
   try {
     const child = spawn(
-      path.join(launch.bins.binDir, 'postgres'),
+      postgresProgram(launch.bins),
       ['-D', launch.dataDir, '-p', String(launch.port), '-c', `unix_socket_directories=${launch.socketDir}`, ...settingArgs(launch.settings)],
       {
         detached: true,

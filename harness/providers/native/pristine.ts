@@ -2,14 +2,14 @@ import { execFile } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { randomBytes } from 'node:crypto';
 import { InfrastructureError } from '../../errors.ts';
 import { withClient } from '../../pg/client.ts';
 import { endProcessesUnder, signalAll } from '../../process/node-processes.mjs';
+import type { Watchdog } from '../../process/watchdog.ts';
 import type { PostgresBinaries } from './binaries.ts';
 import { currentUser, type RunAs } from './os-user.ts';
-import { socketConfig, spawnPostgres, waitForExit, waitUntilAccepting, logTail } from './postgres-process.ts';
-import { baseDir } from './run-dir.ts';
+import { postgresProgram, socketConfig, spawnPostgres, waitForExit, waitUntilAccepting, logTail } from './postgres-process.ts';
+import { baseDir, createBuildDir } from './run-dir.ts';
 
 const run = promisify(execFile);
 
@@ -69,18 +69,21 @@ async function provision(socketDir: string, port: number): Promise<void> {
  * run starts from a copy of it: the primary as it is, each replica with
  * `standby.signal` (a copy taken before the primary's first start is a valid base
  * backup). Built in a temporary directory and renamed into place, so a crash while
- * building leaves nothing that looks ready. WAL segments are 1 MB instead of 16 MB:
- * each node's copy is a third smaller, and no test depends on the segment size.
+ * building leaves nothing that looks ready; the build is under `watchdog`, so a kill
+ * while building leaves no server running and no build directory either. WAL
+ * segments are 1 MB instead of 16 MB: each node's copy is a third smaller, and no
+ * test depends on the segment size.
  */
-export async function ensurePristineDataDir(bins: PostgresBinaries, runAs: RunAs | undefined): Promise<string> {
+export async function ensurePristineDataDir(bins: PostgresBinaries, runAs: RunAs | undefined, watchdog: Watchdog): Promise<string> {
   const cacheRoot = path.join(baseDir(), 'cache');
   const key = `pg${bins.version}-${currentUser()}-v${TEMPLATE_LAYOUT}`;
   const finalDir = path.join(cacheRoot, key);
   if (existsSync(path.join(finalDir, 'data', 'PG_VERSION'))) return path.join(finalDir, 'data');
 
   mkdirSync(cacheRoot, { recursive: true, mode: 0o711 });
-  const buildDir = path.join(cacheRoot, `${key}.building-${process.pid}-${randomBytes(3).toString('hex')}`);
-  mkdirSync(buildDir, { mode: 0o711 });
+  const programs = [path.join(bins.binDir, 'initdb'), postgresProgram(bins)];
+  const buildDir = createBuildDir(finalDir, programs);
+  watchdog.watchDir(buildDir, programs);
   const dataDir = path.join(buildDir, 'data');
   const socketDir = path.join(buildDir, 'sock');
   const logFile = path.join(buildDir, 'initdb.log');
@@ -102,16 +105,19 @@ export async function ensurePristineDataDir(bins: PostgresBinaries, runAs: RunAs
     const port = 5432; // only a socket name here: listen_addresses is empty, the socket directory private
     const launch = { bins, runAs, dataDir, port, socketDir, logFile, settings: { listen_addresses: '', fsync: false, dynamic_shared_memory_type: 'mmap' } };
     const child = spawnPostgres(launch);
+    watchdog.watchNode(dataDir, child.pid!, 'SIGQUIT', [postgresProgram(bins)]);
     try {
       await waitUntilAccepting(child, launch);
       await provision(socketDir, port);
     } finally {
       // SIGINT = fast shutdown: a clean shutdown checkpoint, which makes the directory a valid base backup.
       signalAll([child.pid!], 'SIGINT');
-      if (!(await waitForExit(child, 30_000))) await endProcessesUnder(dataDir, { mainPid: child.pid, gentle: 'SIGQUIT' });
+      if (!(await waitForExit(child, 30_000))) await endProcessesUnder(dataDir, { programs, mainPid: child.pid, gentle: 'SIGQUIT' });
     }
     if (child.exitCode !== 0) throw new InfrastructureError(`the template server did not shut down cleanly:\n${logTail(logFile)}`);
     rmSync(path.join(dataDir, 'log'), { recursive: true, force: true });
+    rmSync(path.join(buildDir, 'programs.json'), { force: true });
+    watchdog.forgetDir(buildDir);
     try {
       renameSync(buildDir, finalDir);
     } catch {
@@ -121,6 +127,7 @@ export async function ensurePristineDataDir(bins: PostgresBinaries, runAs: RunAs
     return path.join(finalDir, 'data');
   } catch (error) {
     rmSync(buildDir, { recursive: true, force: true });
+    watchdog.forgetDir(buildDir);
     throw error;
   }
 }

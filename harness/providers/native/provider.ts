@@ -15,10 +15,10 @@ import { lookupSeedCache, storeSeedCache } from './seed-cache.ts';
 import { postgresRunAs, type RunAs } from './os-user.ts';
 import { freePorts } from './ports.ts';
 import { NativePgNode } from './postgres-node.ts';
-import { socketConfig } from './postgres-process.ts';
+import { postgresProgram, socketConfig } from './postgres-process.ts';
 import { ensurePristineDataDir } from './pristine.ts';
 import { NativeRedisNode } from './redis-node.ts';
-import { createRunDir, sweepStaleRuns } from './run-dir.ts';
+import { createRunDir, diskUsage, requireFreeSpace, sweepStaleRuns } from './run-dir.ts';
 import { nodeSettings } from './settings.ts';
 
 const run = promisify(execFile);
@@ -39,7 +39,7 @@ class NativeTopology implements Topology {
   ) {
     this.seedCache = {
       hit: cache.hit,
-      store: (key) => storeSeedCache({ bins: cache.bins, runAs: cache.runAs, key, socketDir: cache.socketDir, primaryPort: this.primary.port }),
+      store: (key) => storeSeedCache({ bins: cache.bins, runAs: cache.runAs, key, socketDir: cache.socketDir, primaryPort: this.primary.port, watchdog, runDir }),
     };
   }
 
@@ -98,12 +98,22 @@ export async function startNativeTopology(spec: ResolvedTopologySpec): Promise<T
   const redisServer = spec.redis ? findRedisServer(spec.redisServer) : undefined;
   const runAs = postgresRunAs();
   await sweepStaleRuns();
-  const cached = spec.postgres.seedCacheKey ? lookupSeedCache(bins, spec.postgres.seedCacheKey) : undefined;
-  const pristine = cached ?? (await ensurePristineDataDir(bins, runAs));
-
-  const runDir = createRunDir();
+  // From here on, whatever this run starts or builds goes when it dies, however it dies.
   const watchdog = Watchdog.start();
-  watchdog.watchDir(runDir);
+  let pristine: string;
+  let cached: string | undefined;
+  try {
+    cached = spec.postgres.seedCacheKey ? lookupSeedCache(bins, spec.postgres.seedCacheKey) : undefined;
+    pristine = cached ?? (await ensurePristineDataDir(bins, runAs, watchdog));
+    requireFreeSpace(spec.replicas + 1, diskUsage(pristine));
+  } catch (error) {
+    await watchdog.close();
+    throw error;
+  }
+
+  const programs = [postgresProgram(bins), ...(redisServer ? [redisServer] : [])];
+  const runDir = createRunDir(programs);
+  watchdog.watchDir(runDir, programs);
   const nodes: NativePgNode[] = [];
   let redis: NativeRedisNode | undefined;
   try {

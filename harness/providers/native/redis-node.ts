@@ -94,7 +94,7 @@ export class NativeRedisNode implements RedisNode {
     }
     this.#child.on('error', () => {});
     this.#child.unref();
-    this.#options.watchdog.watchNode(this.#options.dir, this.#child.pid!, 'SIGTERM');
+    this.#options.watchdog.watchNode(this.#options.dir, this.#child.pid!, 'SIGTERM', [this.#options.redisServer]);
   }
 
   async ready(timeoutMs = 15_000): Promise<void> {
@@ -122,7 +122,7 @@ export class NativeRedisNode implements RedisNode {
   }
 
   async stop(): Promise<void> {
-    await endProcessesUnder(this.#options.dir, { mainPid: this.#requireRunning('stop'), gentle: 'SIGTERM', graceMs: 10_000 });
+    await endProcessesUnder(this.#options.dir, { programs: [this.#options.redisServer], mainPid: this.#requireRunning('stop'), gentle: 'SIGTERM', graceMs: 10_000 });
     await this.#exited();
   }
 
@@ -140,7 +140,7 @@ export class NativeRedisNode implements RedisNode {
   }
 
   async teardown(): Promise<void> {
-    await endProcessesUnder(this.#options.dir, { mainPid: this.#running() ? this.pid : undefined, gentle: 'SIGTERM', graceMs: 5000 });
+    await endProcessesUnder(this.#options.dir, { programs: [this.#options.redisServer], mainPid: this.#running() ? this.pid : undefined, gentle: 'SIGTERM', graceMs: 5000 });
     if (this.#child) await waitForExit(this.#child, 5000);
   }
 
@@ -155,6 +155,6 @@ export class NativeRedisNode implements RedisNode {
 
   async #exited(): Promise<void> {
     await waitForExit(this.#child!, 5000);
-    await waitNoneUnder(this.#options.dir, 5000);
+    await waitNoneUnder(this.#options.dir, [this.#options.redisServer], 5000);
   }
 }

@@ -2,13 +2,13 @@ import { execFile } from 'node:child_process';
 import { chownSync, existsSync, mkdirSync, readdirSync, renameSync, rmSync, statSync, utimesSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
-import { randomBytes } from 'node:crypto';
 import { InfrastructureError } from '../../errors.ts';
 import { endProcessesUnder, signalAll } from '../../process/node-processes.mjs';
+import type { Watchdog } from '../../process/watchdog.ts';
 import type { PostgresBinaries } from './binaries.ts';
 import { currentUser, type RunAs } from './os-user.ts';
-import { logTail, spawnPostgres, waitForExit, waitUntilAccepting } from './postgres-process.ts';
-import { baseDir } from './run-dir.ts';
+import { logTail, postgresProgram, spawnPostgres, waitForExit, waitUntilAccepting } from './postgres-process.ts';
+import { baseDir, createBuildDir } from './run-dir.ts';
 
 const run = promisify(execFile);
 
@@ -62,18 +62,29 @@ export function clearSeedCache(): number {
  * Keeps a copy of the primary's data directory for `key`: a base backup
  * (pg_basebackup over the private socket), brought to a clean shutdown by one
  * start and stop, so that it can be copied for every node of a later run exactly
- * as the initdb template is.
+ * as the initdb template is. Under the topology's `watchdog`: a kill while storing
+ * leaves no server running and no build directory.
  */
-export async function storeSeedCache(options: { bins: PostgresBinaries; runAs: RunAs | undefined; key: string; socketDir: string; primaryPort: number }): Promise<void> {
-  const { bins, runAs, key } = options;
+export async function storeSeedCache(options: {
+  bins: PostgresBinaries;
+  runAs: RunAs | undefined;
+  key: string;
+  socketDir: string;
+  primaryPort: number;
+  watchdog: Watchdog;
+  /** The topology's run directory: the copy's own socket goes there, and goes with it. */
+  runDir: string;
+}): Promise<void> {
+  const { bins, runAs, key, watchdog } = options;
   const finalDir = entryDir(bins, key);
   if (existsSync(finalDir)) return;
   mkdirSync(seedCacheRoot(), { recursive: true, mode: 0o711 });
-  const buildDir = `${finalDir}.building-${process.pid}-${randomBytes(3).toString('hex')}`;
+  const programs = [path.join(bins.binDir, 'pg_basebackup'), postgresProgram(bins)];
+  const buildDir = createBuildDir(finalDir, programs);
+  watchdog.watchDir(buildDir, programs);
   const dataDir = path.join(buildDir, 'data');
-  // Short: a Unix socket path may not exceed 107 bytes, and the build directory's name is long.
-  const socketDir = path.join(baseDir(), `s-${randomBytes(4).toString('hex')}`);
-  mkdirSync(buildDir, { mode: 0o711 });
+  // Short and in the run directory: a Unix socket path may not exceed 107 bytes, and the build directory's name is long.
+  const socketDir = path.join(options.runDir, 'cs');
   for (const dir of [dataDir, socketDir]) {
     mkdirSync(dir, { mode: 0o700 });
     if (runAs) chownSync(dir, runAs.uid, runAs.gid);
@@ -88,14 +99,17 @@ export async function storeSeedCache(options: { bins: PostgresBinaries; runAs: R
     });
     const launch = { bins, runAs, dataDir, port: 5432, socketDir, logFile: path.join(buildDir, 'recover.log'), settings: { listen_addresses: '', fsync: false, dynamic_shared_memory_type: 'mmap' } };
     const child = spawnPostgres(launch);
+    watchdog.watchNode(dataDir, child.pid!, 'SIGQUIT', [postgresProgram(bins)]);
     try {
       await waitUntilAccepting(child, launch, 120_000);
     } finally {
       signalAll([child.pid!], 'SIGINT');
-      if (!(await waitForExit(child, 60_000))) await endProcessesUnder(dataDir, { mainPid: child.pid, gentle: 'SIGQUIT' });
+      if (!(await waitForExit(child, 60_000))) await endProcessesUnder(dataDir, { programs, mainPid: child.pid, gentle: 'SIGQUIT' });
     }
     if (child.exitCode !== 0) throw new InfrastructureError(`the seed-cache copy did not shut down cleanly:\n${logTail(launch.logFile)}`);
     rmSync(path.join(dataDir, 'log'), { recursive: true, force: true });
+    rmSync(path.join(buildDir, 'programs.json'), { force: true });
+    watchdog.forgetDir(buildDir);
     try {
       renameSync(buildDir, finalDir);
     } catch {
@@ -104,6 +118,7 @@ export async function storeSeedCache(options: { bins: PostgresBinaries; runAs: R
     evict();
   } catch (error) {
     rmSync(buildDir, { recursive: true, force: true });
+    watchdog.forgetDir(buildDir);
     throw error;
   } finally {
     rmSync(socketDir, { recursive: true, force: true });
