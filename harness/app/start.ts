@@ -28,8 +28,10 @@ const LOG_LINES = 30;
  * free port in `envNames.port`; resolves once `app.ready` answers 2xx. A watchdog ends
  * the group if dbproof itself is killed.
  */
+const answers = (url: string) => fetch(url, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+
 export async function startApp(app: AppConfig, urls: AppUrls, configDir: string): Promise<StartedApp> {
-  if (!app.command) return { url: app.url!.replace(/\/$/, ''), pid: undefined, stop: async () => {} };
+  if (!app.command) return attach(app);
   const port = await freePort();
   const url = (app.url ?? `http://127.0.0.1:${port}`).replace(/\/$/, '');
   const env: NodeJS.ProcessEnv = {
@@ -77,12 +79,25 @@ export async function startApp(app: AppConfig, urls: AppUrls, configDir: string)
       await stop();
       throw new InfrastructureError(`the app exited (code ${exited}) before it was ready; check app.command (\`${app.command}\`). Its last output:\n${redact(log.join('\n'))}`);
     }
-    const ready = await fetch(`${url}${app.ready}`, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
-    if (ready) return { url, pid: child.pid, stop };
+    if (await answers(`${url}${app.ready}`)) return { url, pid: child.pid, stop };
     if (Date.now() > deadline) {
       await stop();
       throw new InfrastructureError(`the app did not answer ${url}${app.ready} with 2xx within ${app.readyTimeoutMs} ms; check app.ready, app.url and app.envNames.port. Its last output:\n${redact(log.join('\n'))}`);
     }
     await sleep(100);
   }
+}
+
+/**
+ * An app dbproof does not start (`app.url`, no command): asked, as a started one is, until
+ * `app.ready` answers 2xx; not there within `readyTimeoutMs` is an error, never "ready".
+ */
+async function attach(app: AppConfig): Promise<StartedApp> {
+  const url = app.url!.replace(/\/$/, '');
+  const deadline = Date.now() + app.readyTimeoutMs;
+  while (!(await answers(`${url}${app.ready}`))) {
+    if (Date.now() > deadline) throw new InfrastructureError(`the app at ${redact(url)} did not answer ${app.ready} with 2xx within ${app.readyTimeoutMs} ms; check that it is running, and app.url and app.ready`);
+    await sleep(100);
+  }
+  return { url, pid: undefined, stop: async () => {} };
 }

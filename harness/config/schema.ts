@@ -16,8 +16,11 @@ const appSchema = z
     command: z.string().min(1).optional(),
     /** The command's working directory (default: the config file's folder). */
     cwd: z.string().min(1).optional(),
-    /** The app's base URL. Default `http://127.0.0.1:<port>` with the port dbproof gives it in `envNames.port`. */
-    url: z.string().url().optional(),
+    /** The app's base URL (http or https). Default `http://127.0.0.1:<port>` with the port dbproof gives it in `envNames.port`. */
+    url: z
+      .string()
+      .refine((url) => URL.canParse(url) && /^https?:$/.test(new URL(url).protocol), 'an http:// or https:// URL, e.g. http://127.0.0.1:3000')
+      .optional(),
     /** Polled until it answers 2xx: the app is ready. */
     ready: z.string().startsWith('/', 'a path starting with /').default('/health'),
     readyTimeoutMs: z.number().int().positive().max(600_000).default(30_000),
