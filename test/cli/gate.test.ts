@@ -61,7 +61,7 @@ test('a passing gate: exit 0, and summary.json, junit.xml and summary.md say the
   ]);
   expect(summary.loads[0]).toMatchObject({ name: 'by-id', model: 'open', rate: 50, requests: 100, errors: 0 });
   const junit = readFileSync(path.join(runDir, 'junit.xml'), 'utf8');
-  expect(junit).toMatch(/<testsuites name="dbproof [^"]+" tests="4" failures="0">/);
+  expect(junit).toMatch(/<testsuites name="dbproof [^"]+" tests="4" failures="0" errors="0">/);
   expect(junit.match(/<testcase /g)).toHaveLength(4);
   expect(readFileSync(path.join(runDir, 'summary.md'), 'utf8')).toMatch(/^## dbproof: PASS — 4 of 4 budgets hold/);
 });
@@ -93,6 +93,8 @@ test('an interrupted gate leaves a valid summary marked incomplete', async () =>
   expect(summary.suites.map((s) => s.suite)).toEqual(['replica-lost']);
   expect(readFileSync(path.join(resultsDir, 'latest', 'summary.md'), 'utf8')).toMatch(/^## dbproof: INCOMPLETE run/);
   expect(readFileSync(path.join(resultsDir, 'latest', 'report.html'), 'utf8')).toMatch(/<h1 id="status">dbproof <span class="incomplete">INCOMPLETE<\/span>/);
+  // CI that reads only junit.xml sees an error, not the suite's passing budgets alone.
+  expect(readFileSync(path.join(resultsDir, 'latest', 'junit.xml'), 'utf8')).toMatch(/tests="3" failures="\d" errors="1">[\s\S]*<error message="the run was interrupted before it finished/);
 });
 
 describe('regression against a baseline', () => {
