@@ -15,6 +15,7 @@ import { DbproofError, InfrastructureError, UsageError } from '../../errors.ts';
 import { startLinks } from '../../faults/index.ts';
 import type { LoadResult } from '../../results/run-result.ts';
 import { createRunDirectory, type RunDirectory, type SuiteResult } from '../../results/index.ts';
+import { resultsDirOf } from '../../results/paths.ts';
 import { resolveSuiteOptions, runSuite, type SuiteDefinition } from '../../suite/index.ts';
 import { healTopology } from '../../topology/control/index.ts';
 import { resolveTopologySpec } from '../../topology/spec.ts';
@@ -78,7 +79,7 @@ export interface CheckHooks {
 
 /** Runs the plan; suites that promote a replica get a fresh topology each, after the rest. */
 export async function runChecks(plan: CheckPlan, hooks: CheckHooks): Promise<{ run: RunDirectory; suites: SuiteResult[]; loads: LoadResult[] }> {
-  const run = await createRunDirectory(path.resolve(plan.config.results.dir));
+  const run = await createRunDirectory(resultsDirOf(plan.config, plan.configDir));
   await hooks.onRun?.(run);
   const shared = plan.suites.filter((p) => !p.suite.requires.destructive);
   const groups: { suites: CheckPlan['suites']; scenarios: string[] }[] = [];

@@ -6,6 +6,8 @@ import { UsageError } from '../../errors.ts';
 import { redact, redactDeep } from '../../redact.ts';
 import type { RunDirectory } from '../../results/index.ts';
 import { RunRecorder } from '../../results/run-recorder.ts';
+import { checkResultsFolder } from '../../results/folder.ts';
+import { baselineFileOf, resultsDirOf } from '../../results/paths.ts';
 import { readRunResult } from '../../results/writers/index.ts';
 import { regressionVerdict } from '../../../load/regression.ts';
 import { parseArgs } from '../args.ts';
@@ -38,16 +40,20 @@ export async function gate(argv: string[]): Promise<number> {
     console.log(GATE_HELP);
     return 0;
   }
-  const { config } = await loadConfig(options.config as string | undefined);
+  const { config, file } = await loadConfig(options.config as string | undefined);
   const suiteNames = Object.keys(config.suites);
   if (suiteNames.length === 0 && Object.keys(config.scenarios).length === 0) throw new UsageError('the config has no suites and no scenarios: nothing to gate on (add suites: { … } or scenarios: { … })');
-  const baselineFile = path.resolve(config.results.baseline ?? path.join(config.results.dir, 'baseline.json'));
+  const baselineFile = baselineFileOf(config, path.dirname(file));
   // A baseline that cannot be read is a configuration error, found before anything starts.
-  const baseline = existsSync(baselineFile) ? await readRunResult(baselineFile) : undefined;
+  const baseline = existsSync(baselineFile) ? await readRunResult(baselineFile, 'restore it from version control, or delete it and run `dbproof baseline` again') : undefined;
   const plan = await planChecks({ config: options.config as string | undefined, provider: options.provider as string | undefined, suites: suiteNames, scenarios: true });
   const say = (line: string) => {
     if (!options.json) console.error(`dbproof: ${redact(line)}`);
   };
+  // A folder the run could not write is refused now, before the line below and before anything starts.
+  await checkResultsFolder(resultsDirOf(config, plan.configDir));
+  // Said even with --json (on stderr): a gate that silently skips its regression checks looks like one that passed them.
+  if (!baseline && plan.scenarios.length > 0) console.error(`dbproof: no baseline at ${path.relative(process.cwd(), baselineFile) || baselineFile}: the load scenarios are not checked for regressions (\`dbproof baseline\` keeps a passing run as one)`);
 
   const recorder = new RunRecorder({ provider: plan.provider, app: config.app.name });
   let run: RunDirectory | undefined;

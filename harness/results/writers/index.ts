@@ -2,7 +2,7 @@ import path from 'node:path';
 import { DbproofError } from '../../errors.ts';
 import { redactDeep } from '../../redact.ts';
 import { runResultSchema, type RunResult } from '../run-result.ts';
-import { writeFileAtomic } from '../write.ts';
+import { readJson, writeFileAtomic } from '../write.ts';
 import { junitXml } from './junit.ts';
 import { summaryMarkdown } from './markdown.ts';
 import { reportHtml } from './html/report.ts';
@@ -35,11 +35,10 @@ export async function writeRunResult(dir: string, run: RunResult, writers: Resul
   return files;
 }
 
-/** Reads summary.json back; another schema version or shape is refused with a message. */
-export async function readRunResult(file: string): Promise<RunResult> {
-  const { readFile } = await import('node:fs/promises');
-  const parsed = runResultSchema.safeParse(JSON.parse(await readFile(file, 'utf8')));
-  if (!parsed.success) throw new DbproofError(`${file} is not a dbproof summary of schema version 1 (${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}); run \`dbproof gate\` again to write it`);
+/** Reads summary.json (or a baseline) back; an unreadable file, broken JSON, another schema version or shape is refused with a message. */
+export async function readRunResult(file: string, fix = 'run `dbproof gate` again to write it'): Promise<RunResult> {
+  const parsed = runResultSchema.safeParse(await readJson(file, fix));
+  if (!parsed.success) throw new DbproofError(`${file} is not a dbproof summary of schema version 1 (${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}); ${fix}`);
   return parsed.data;
 }
 
