@@ -1,4 +1,4 @@
-import { GenericContainer } from 'testcontainers';
+import { GenericContainer, type StartedNetwork } from 'testcontainers';
 
 /**
  * A GenericContainer whose ports are published on 127.0.0.1 only, on host ports we
@@ -10,6 +10,17 @@ export class LoopbackContainer extends GenericContainer {
   withLoopbackPort(containerPort: number, hostPort: number): this {
     this.withExposedPorts({ container: containerPort, host: hostPort });
     this.hostConfig.PortBindings = { ...this.hostConfig.PortBindings, [`${containerPort}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: String(hostPort) }] };
+    return this;
+  }
+
+  /**
+   * On `network` only, reachable there as `aliases`. (Testcontainers' withNetworkAliases
+   * creates the container on Docker's default bridge and then connects it to the network
+   * as well: every other container on that bridge could reach the node.)
+   */
+  withOnlyNetwork(network: StartedNetwork, aliases: string[]): this {
+    this.withNetwork(network);
+    this.createOpts.NetworkingConfig = { EndpointsConfig: { [network.getName()]: { Aliases: aliases } } };
     return this;
   }
 

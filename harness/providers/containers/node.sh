@@ -9,7 +9,8 @@
 # Environment: DBPROOF_ADMIN_VERIFIER, DBPROOF_APP_VERIFIER, DBPROOF_REPLICATION_VERIFIER
 # (SCRAM verifiers; docker-compose.yml gives DBPROOF_*_PASSWORD instead, hashed by the
 # server) on the primary; DBPROOF_REPLICATION_PASSWORD, DBPROOF_PRIMARY_HOST and
-# DBPROOF_NODE_NAME on a replica. Idempotent: after a kill or stop, a start finds the data directory and
+# DBPROOF_NODE_NAME on a replica; DBPROOF_BRIDGE_GATEWAY, the host's address on Docker's
+# default bridge, where the provider knows it. Idempotent: after a kill or stop, a start finds the data directory and
 # only runs postgres again.
 set -eu
 
@@ -23,6 +24,27 @@ PGBIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
 PGDATA=/var/lib/dbproof/data
 RUN=/run/dbproof
 as_postgres() { setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }
+
+# /proc/net/route holds addresses as little-endian hex (images need not have `ip`).
+hex_address() { printf '%d.%d.%d.%d' "0x$(echo "$1" | cut -c7-8)" "0x$(echo "$1" | cut -c5-6)" "0x$(echo "$1" | cut -c3-4)" "0x$(echo "$1" | cut -c1-2)"; }
+prefix_length() {
+  mask=$(printf '%d' "0x$1") bits=0
+  while [ "$mask" -gt 0 ]; do bits=$((bits + (mask & 1))) mask=$((mask >> 1)); done
+  echo "$bits"
+}
+
+# Who may log in over TCP: the networks this node is on at its first start (the
+# topology's own: its replicas, and the host through the published ports), and the
+# host's address on Docker's default bridge, where a partitioned node is moved and the
+# host still reaches it. Never any address: other containers on that bridge may not.
+client_networks() {
+  while read -r _iface destination gateway _flags _refcnt _use _metric mask _rest; do
+    # Directly connected routes (no gateway), not the default one.
+    [ "$destination" != Destination ] && [ "$destination" != 00000000 ] && [ "$gateway" = 00000000 ] || continue
+    echo "$(hex_address "$destination")/$(prefix_length "$mask")"
+  done </proc/net/route
+  [ -z "${DBPROOF_BRIDGE_GATEWAY:-}" ] || echo "$DBPROOF_BRIDGE_GATEWAY/32"
+}
 
 mkdir -p /var/lib/dbproof "$RUN"
 chown postgres:postgres /var/lib/dbproof "$RUN"
@@ -39,11 +61,15 @@ if [ ! -s "$PGDATA/PG_VERSION" ]; then
       -E UTF8 --locale=C --no-sync --no-instructions --wal-segsize=1 >/dev/null
     rm -f "$RUN/pw"
     echo "dbproof  postgres  dbproof" > "$PGDATA/pg_ident.conf"
-    cat > "$PGDATA/pg_hba.conf" <<HBA
-local   all          dbproof                peer  map=dbproof
-host    all          all          all       scram-sha-256
-host    replication  replicator   all       scram-sha-256
-HBA
+    NETWORKS="$(client_networks)"
+    [ -n "$NETWORKS" ] || { echo "dbproof: this container is on no network (/proc/net/route)" >&2; exit 2; }
+    {
+      echo "local   all          dbproof                peer  map=dbproof"
+      for network in $NETWORKS; do
+        echo "host    all          all          $network  scram-sha-256"
+        echo "host    replication  replicator   $network  scram-sha-256"
+      done
+    } > "$PGDATA/pg_hba.conf"
     as_postgres "$PGBIN/pg_ctl" -D "$PGDATA" -o "-c listen_addresses='' -c unix_socket_directories=$RUN" -w start >/dev/null
     as_postgres "$PGBIN/psql" -q -v ON_ERROR_STOP=1 -h "$RUN" -U dbproof -d template1 -c 'CREATE EXTENSION IF NOT EXISTS pg_stat_statements' >/dev/null
     as_postgres "$PGBIN/psql" -q -v ON_ERROR_STOP=1 -h "$RUN" -U dbproof -d postgres >/dev/null <<SQL

@@ -12,6 +12,7 @@ import type { Topology, TopologyDescription } from '../../topology/types.ts';
 import { freePorts } from '../native/ports.ts';
 import { redisUrl } from '../native/redis-node.ts';
 import { DEFAULT_SETTINGS } from '../native/settings.ts';
+import { hostAddressOnDefaultBridge } from './bridge.ts';
 import { DockerControl } from './docker-node.ts';
 import { postgresImage, redisImage } from './images.ts';
 import { LoopbackContainer } from './loopback-container.ts';
@@ -93,12 +94,12 @@ export async function startContainersTopology(spec: ResolvedTopologySpec): Promi
     const replicaNames = Array.from({ length: spec.replicas }, (_, i) => `replica${i + 1}`);
     const [primaryPort, redisPort, ...replicaPorts] = await freePorts(spec.replicas + 2);
     const passwords = { admin: generatePassword(), app: generatePassword(), replication: generatePassword(), redis: generatePassword() };
+    const bridgeGateway = await hostAddressOnDefaultBridge();
 
     const script = [{ content: NODE_SCRIPT, target: '/dbproof/node.sh', mode: 0o755 }];
     const pgContainer = (name: string, role: 'primary' | 'replica', port: number) =>
       new LoopbackContainer(pgImage)
-        .withNetwork(network!)
-        .withNetworkAliases(name)
+        .withOnlyNetwork(network!, [name])
         .withLoopbackPort(5432, port)
         .withStopSignal('SIGINT')
         .withCopyContentToContainer(script)
@@ -106,7 +107,12 @@ export async function startContainersTopology(spec: ResolvedTopologySpec): Promi
         .withCommand([role, ...settingArgs(spec, name, role, replicaNames)])
         .withEnvironment(
           role === 'primary'
-            ? { DBPROOF_ADMIN_VERIFIER: scramVerifier(passwords.admin), DBPROOF_APP_VERIFIER: scramVerifier(passwords.app), DBPROOF_REPLICATION_VERIFIER: scramVerifier(passwords.replication) }
+            ? {
+                DBPROOF_ADMIN_VERIFIER: scramVerifier(passwords.admin),
+                DBPROOF_APP_VERIFIER: scramVerifier(passwords.app),
+                DBPROOF_REPLICATION_VERIFIER: scramVerifier(passwords.replication),
+                ...(bridgeGateway ? { DBPROOF_BRIDGE_GATEWAY: bridgeGateway } : {}),
+              }
             : { DBPROOF_REPLICATION_PASSWORD: passwords.replication, DBPROOF_PRIMARY_HOST: 'primary', DBPROOF_NODE_NAME: name },
         )
         .withWaitStrategy(Wait.forLogMessage('dbproof: starting postgres'))
@@ -119,8 +125,7 @@ export async function startContainersTopology(spec: ResolvedTopologySpec): Promi
     if (spec.redis) {
       starting.push(
         new LoopbackContainer(redisImg)
-          .withNetwork(network)
-          .withNetworkAliases('redis')
+          .withOnlyNetwork(network, ['redis'])
           .withLoopbackPort(6379, redisPort!)
           .withCopyContentToContainer([{ content: `bind * -::*\nport 6379\nrequirepass "${passwords.redis}"\nsave ""\nappendonly no\nprotected-mode no\n`, target: '/dbproof/redis.conf', mode: 0o600 }])
           .withEntrypoint(['redis-server', '/dbproof/redis.conf'])
