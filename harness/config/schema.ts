@@ -2,6 +2,8 @@ import { z } from 'zod';
 import { SUITE_NAMES, SUITES, type SuiteName } from '../../suites/index.ts';
 import type { TopologySpec } from '../topology/types.ts';
 import { scenarioSchema } from '../../load/scenario.ts';
+import { checkCapacity } from '../../fixtures/dataset/capacity.ts';
+import { profile, profiles } from '../../fixtures/profiles/index.ts';
 
 /**
  * `dbproof.config.ts`: what to start, what data to load, which app to test and how to
@@ -52,7 +54,17 @@ const datasetSchema = z.union([
       seed: z.number().int().min(0).max(2 ** 32 - 1).default(42),
     })
     .strict()
-    .refine((d) => !(d.profile && d.file), { message: 'give dataset.profile or dataset.file, not both' }),
+    .refine((d) => !(d.profile && d.file), { message: 'give dataset.profile or dataset.file, not both' })
+    .superRefine((d, ctx) => {
+      // A built-in profile is known now: an unknown one, or a scale that cannot fit, costs no topology.
+      // (A dataset.file's scale is checked when it is planned.)
+      if (d.file) return;
+      try {
+        checkCapacity(profile(d.profile ?? 'inspections'), d.scale);
+      } catch (error) {
+        ctx.addIssue({ code: 'custom', path: [d.profile && !(d.profile in profiles) ? 'profile' : 'scale'], message: (error as Error).message });
+      }
+    }),
 ]);
 
 export const configSchema = z

@@ -57,6 +57,11 @@ describe('a data set scale beyond the free space is refused at once, before any 
     expect(result.stdout.trim()).toMatch(new RegExp(`^UsageError: dataset ${profile} at scale ${scale} needs about [\\d.]+ [GTPE]B \\(≈ [\\d.e+]+ rows at \\d+ bytes each at the least\\), more than the [\\d.]+ [KMGT]B free in .+; lower the scale \\(--scale, dataset\\.scale\\) or point DBPROOF_TMPDIR at a bigger disk$`));
   });
 
+  test("the config's dataset.scale (a built-in profile) is refused when the config is read, before a topology starts", () => {
+    expect(() => resolveConfig({ app: { url: healthyUrl }, dataset: { profile: 'saas', scale: 1e12 } }, 'dbproof.config.ts')).toThrow(/^dbproof\.config\.ts: invalid dataset\.scale: dataset saas at scale 1000000000000 needs about/);
+    expect(() => resolveConfig({ app: { url: healthyUrl }, dataset: { profile: 'nope' } }, 'dbproof.config.ts')).toThrow(/^dbproof\.config\.ts: invalid dataset\.profile: unknown profile 'nope'/);
+  });
+
   test('a scale that fits is planned as before', () => {
     expect(plan('inspections', 0.01).stdout.trim()).toBe('planned');
   });
