@@ -3,7 +3,7 @@
 // made) when a run could not use it — under /proc (where writing hung), not writable,
 // full, read-only, its `latest` not dbproof's link, or a corrupted baseline.
 import { execFileSync, spawn } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -140,4 +140,9 @@ test("results.dir is relative to the config file's folder, and a missing baselin
   expect(kept.code, kept.stderr).toBe(0);
   expect(existsSync(path.join(project, 'out', 'baseline.json'))).toBe(true);
   expect(readdirSync(elsewhere)).toEqual([]);
-}, 120_000);
+  // A scenario the baseline does not have is said too, not skipped in silence.
+  writeFileSync(file, readFileSync(file, 'utf8').replace('"health"', '"health-renamed"'));
+  const renamed = await runCli(['gate', '--config', file, '--json'], { cwd: elsewhere });
+  expect(renamed.code, renamed.stderr).toBe(0);
+  expect(renamed.stderr).toMatch(/^dbproof: the baseline .*\/out\/baseline\.json has no load health-renamed: not checked for regressions/m);
+}, 180_000);

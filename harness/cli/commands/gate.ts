@@ -53,7 +53,10 @@ export async function gate(argv: string[]): Promise<number> {
   // A folder the run could not write is refused now, before the line below and before anything starts.
   await checkResultsFolder(resultsDirOf(config, plan.configDir));
   // Said even with --json (on stderr): a gate that silently skips its regression checks looks like one that passed them.
-  if (!baseline && plan.scenarios.length > 0) console.error(`dbproof: no baseline at ${path.relative(process.cwd(), baselineFile) || baselineFile}: the load scenarios are not checked for regressions (\`dbproof baseline\` keeps a passing run as one)`);
+  const where = path.relative(process.cwd(), baselineFile) || baselineFile;
+  const unmatched = plan.scenarios.filter((name) => !baseline?.loads.some((l) => l.name === name));
+  if (!baseline && plan.scenarios.length > 0) console.error(`dbproof: no baseline at ${where}: the load scenarios are not checked for regressions (\`dbproof baseline\` keeps a passing run as one)`);
+  else if (unmatched.length > 0) console.error(`dbproof: the baseline ${where} has no load ${unmatched.join(', ')}: not checked for regressions (\`dbproof baseline\` after a passing run that has it)`);
 
   const recorder = new RunRecorder({ provider: plan.provider, app: config.app.name });
   let run: RunDirectory | undefined;
