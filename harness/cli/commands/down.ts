@@ -5,15 +5,17 @@ import { promisify } from 'node:util';
 import { sameProcess, type ProcessIdentity } from '../../process/node-processes.mjs';
 import { runsRoots, sweepRunDir } from '../../providers/native/run-dir.ts';
 import { parseArgs } from '../args.ts';
-import { ownerAlive, readState, stateFile, type TopologyState } from '../state.ts';
+import { lockHolder, ownerAlive, readState, stateFile, type TopologyState } from '../state.ts';
 import { DbproofError, UsageError } from '../../errors.ts';
 
 const run = promisify(execFile);
 
 export const DOWN_HELP = `dbproof down
 
-Stops the topology \`dbproof up\` started here (foreground or --detach) and waits
-until none of its processes is alive. Does nothing when none is up.`;
+Stops the topology \`dbproof up\` started here (foreground or --detach, or one
+still starting) and waits until none of its processes is alive. Does nothing when
+none is up. Signals only what dbproof started: a state file it did not write is
+refused (exit 2), a PID now used by another process is left alone.`;
 
 const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
@@ -58,6 +60,22 @@ async function removeContainers(ids: string[]): Promise<void> {
   if (ours.length > 0) await run('docker', ['rm', '--force', '--volumes', ...ours]).catch(() => {});
 }
 
+/**
+ * No state yet, but an `up` may hold the lock while it starts its topology: asked to
+ * stop, it stops the topology as soon as it is up (and its watchdog ends it if it dies).
+ */
+async function stopStarting(): Promise<number> {
+  const holder = lockHolder();
+  if (!holder) {
+    console.log('no topology is up here; nothing to stop');
+    return 0;
+  }
+  process.kill(holder.pid, 'SIGTERM');
+  if (!(await waitGone([holder], 120_000))) throw new DbproofError(`the starting \`dbproof up\` (pid ${holder.pid}) did not stop within 120 s`);
+  console.log('stopped');
+  return 0;
+}
+
 export async function down(argv: string[]): Promise<number> {
   const { options } = parseArgs('down', argv, {});
   if (options.help) {
@@ -65,10 +83,7 @@ export async function down(argv: string[]): Promise<number> {
     return 0;
   }
   const state = readState();
-  if (!state) {
-    console.log('no topology is up here; nothing to stop');
-    return 0;
-  }
+  if (!state) return stopStarting();
   const runDirs = runDirsOf(state);
   if (ownerAlive(state)) {
     // The owner stops its topology cleanly on SIGTERM and removes the state file.

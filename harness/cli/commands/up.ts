@@ -2,7 +2,7 @@ import { fork } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { DbproofError, UsageError } from '../../errors.ts';
+import { DbproofError } from '../../errors.ts';
 import { readStat, type ProcessIdentity } from '../../process/node-processes.mjs';
 import { startTopology } from '../../topology/start.ts';
 import type { TopologyDescription, TopologySpec } from '../../topology/types.ts';
