@@ -32,7 +32,7 @@ function defaultRoot(): string {
  */
 export function baseDir(): string {
   const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
-  const dir = process.env.DBPROOF_TMPDIR ?? path.join(defaultRoot(), `dbproof-${uid}`);
+  const dir = process.env.DBPROOF_TMPDIR ? path.resolve(process.env.DBPROOF_TMPDIR) : path.join(defaultRoot(), `dbproof-${uid}`);
   // 0711: the postgres user (when we are root) must traverse it, not list it.
   mkdirSync(dir, { recursive: true, mode: 0o711 });
   if (uid === 0 && (statSync(dir).mode & 0o001) === 0) {
