@@ -16,8 +16,9 @@ export const STATUS_HELP = `dbproof status [--json] [--provider compose]
 
 Shows each node of the topology \`dbproof up\` started here: role, PID, port,
 up/down, replication state and lag in bytes. Exit 0 when every node is up,
-1 when one is down or no topology is up. --provider compose reports the topology of
-docker-compose.yml when it was brought up by \`docker compose up -d\`.`;
+1 when one is down or no topology is up. --provider compose reports the compose
+topology \`dbproof up --provider compose\` started here, else the one brought up
+from dbproof's docker-compose.yml with \`docker compose up -d\`.`;
 
 export interface NodeStatus {
   name: string;
@@ -90,11 +91,19 @@ export async function status(argv: string[]): Promise<number> {
     console.log(STATUS_HELP);
     return 0;
   }
-  if (options.provider !== undefined && providerFrom(options) === 'compose' && !readState()) {
-    // A compose topology brought up by `docker compose up -d`: attach to it, start nothing.
-    const { attachComposeTopology } = await import('../../providers/compose/provider.ts');
-    const topology = await attachComposeTopology(resolveTopologySpec({ provider: 'compose' }), { start: false });
-    return report(topology.describe(), { ownerPid: null, startedAt: null }, Boolean(options.json));
+  if (options.provider !== undefined && providerFrom(options) === 'compose') {
+    // A stack dbproof started here is in the state file (with its passwords); else the one
+    // a user brought up with `docker compose up -d`: described, nothing started.
+    const state = readState();
+    if (state && ownerAlive(state) && state.topology.provider === 'compose') {
+      return report(state.topology, { ownerPid: state.ownerPid, startedAt: state.startedAt }, Boolean(options.json));
+    }
+    const { describeUserStack } = await import('../../providers/compose/provider.ts');
+    const described = await describeUserStack(resolveTopologySpec({ provider: 'compose' }));
+    if (described) return report(described, { ownerPid: null, startedAt: null }, Boolean(options.json));
+    if (options.json) printJson({ up: false, nodes: [] });
+    else console.log(`no compose topology is up: none that \`dbproof up --provider compose\` started here (${stateFile()}), none from \`docker compose up -d\`; start one with \`dbproof up --provider compose --detach\``);
+    return 1;
   }
   const state = readState();
   if (!state || !ownerAlive(state)) {

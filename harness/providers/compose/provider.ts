@@ -1,21 +1,30 @@
-import { execFile } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { promisify } from 'node:util';
+import { fileURLToPath } from 'node:url';
 import { InfrastructureError } from '../../errors.ts';
 import { postgresUrl } from '../../pg/client.ts';
 import { generatePassword } from '../../pg/scram.ts';
+import { Watchdog } from '../../process/watchdog.ts';
+import { describeTopology } from '../../topology/describe.ts';
 import { waitForStreaming } from '../../topology/replication.ts';
 import type { ResolvedTopologySpec } from '../../topology/spec.ts';
-import { describeTopology } from '../../topology/describe.ts';
 import type { Topology, TopologyDescription } from '../../topology/types.ts';
-import { redisUrl } from '../native/redis-node.ts';
-import { Watchdog } from '../../process/watchdog.ts';
+import { hostAddressOnDefaultBridge } from '../containers/bridge.ts';
 import { DockerControl } from '../containers/docker-node.ts';
 import { ContainerPgNode, ContainerRedisNode } from '../containers/nodes.ts';
+import { freePorts } from '../native/ports.ts';
+import { redisUrl } from '../native/redis-node.ts';
+import { composeCommand, runCompose } from './compose-cli.ts';
+import { requireDockerEngine } from './docker-cli.ts';
+import { containersLabelled, PROJECT_LABEL, runningUserStack, type ServiceContainer } from './stacks.ts';
 
-const run = promisify(execFile);
 const SERVICES = ['primary', 'replica1', 'replica2', 'redis'] as const;
+/** dbproof's own compose file, shipped beside its code: never whatever file the working directory holds. */
+const PACKAGED_FILE = fileURLToPath(new URL('../../../docker-compose.yml', import.meta.url));
+const READY_TIMEOUT_MS = 120_000;
+
+type Passwords = ReturnType<typeof composePasswords>;
 
 /** The passwords docker-compose.yml uses: from the environment, else its local defaults. */
 export function composePasswords(env: NodeJS.ProcessEnv = process.env) {
@@ -27,86 +36,21 @@ export function composePasswords(env: NodeJS.ProcessEnv = process.env) {
   };
 }
 
-/** `docker compose` (v2) where it exists, else Compose v1's `docker-compose`. */
-async function composeCommand(): Promise<string[]> {
-  try {
-    await run('docker', ['compose', 'version']);
-    return ['docker', 'compose'];
-  } catch {
-    try {
-      await run('docker-compose', ['version']);
-      return ['docker-compose'];
-    } catch {
-      throw new InfrastructureError('neither `docker compose` nor `docker-compose` is installed; install one (e.g. `apt-get install -y docker-compose`)');
-    }
+/** dbproof's compose file, or the one the spec (compose.file) or DBPROOF_COMPOSE_FILE names on purpose. */
+function composeFile(spec: ResolvedTopologySpec): string {
+  const chosen = spec.compose?.file ?? process.env.DBPROOF_COMPOSE_FILE;
+  const file = chosen ? path.resolve(chosen) : PACKAGED_FILE;
+  if (!existsSync(file)) {
+    throw new InfrastructureError(chosen ? `no compose file at ${file} (compose.file or DBPROOF_COMPOSE_FILE)` : `dbproof's compose file is missing from its installation (${file}); reinstall dbproof`);
   }
+  return file;
 }
 
-interface ServiceContainer {
-  service: string;
-  id: string;
-  running: boolean;
-  hostPort: number | undefined;
-  networkId: string | undefined;
-}
-
-async function serviceContainers(workingDir: string): Promise<ServiceContainer[]> {
-  const { stdout } = await run('docker', ['ps', '-a', '-q', '--filter', `label=com.docker.compose.project.working_dir=${workingDir}`]);
-  const ids = stdout.split('\n').filter(Boolean);
-  if (ids.length === 0) return [];
-  const { stdout: inspected } = await run('docker', ['inspect', ...ids]);
-  return (JSON.parse(inspected) as any[]).map((info) => {
-    const ports = info.NetworkSettings?.Ports ?? {};
-    const binding = (ports['5432/tcp'] ?? ports['6379/tcp'] ?? [])[0];
-    const networks = Object.values(info.NetworkSettings?.Networks ?? {}) as { NetworkID: string }[];
-    return {
-      service: info.Config.Labels['com.docker.compose.service'],
-      id: info.Id,
-      running: info.State.Running,
-      hostPort: binding ? Number(binding.HostPort) : undefined,
-      networkId: networks[0]?.NetworkID,
-    };
-  });
-}
-
-/**
- * Attaches to the topology of docker-compose.yml (starting it with `up -d` when it is
- * not running, and then stopping it again on stop()). Node operations act on the
- * service containers like the containers provider's.
- */
-export async function attachComposeTopology(spec: ResolvedTopologySpec, options: { start?: boolean } = {}): Promise<Topology> {
-  const file = path.resolve(spec.compose?.file ?? process.env.DBPROOF_COMPOSE_FILE ?? 'docker-compose.yml');
-  if (!existsSync(file)) throw new InfrastructureError(`no compose file at ${file}; run from the dbproof repository or set DBPROOF_COMPOSE_FILE`);
-  const workingDir = path.dirname(file);
-  let env = { ...process.env };
-  let startedByUs = false;
-  let watchdog: Watchdog | undefined;
-  let containers = await serviceContainers(workingDir);
-  const running = (s: string) => containers.find((c) => c.service === s && c.running);
-  if (!running('primary')) {
-    if (options.start === false) throw new InfrastructureError(`the compose topology of ${file} is not running; start it with \`docker compose up -d\` or \`dbproof up --provider compose\``);
-    // Started by dbproof: new passwords, not the file's local defaults.
-    env = { ...env, DBPROOF_ADMIN_PASSWORD: generatePassword(), DBPROOF_APP_PASSWORD: generatePassword(), DBPROOF_REPLICATION_PASSWORD: generatePassword(), DBPROOF_REDIS_PASSWORD: generatePassword() };
-    if (spec.images?.postgres) env.DBPROOF_PG_IMAGE = spec.images.postgres;
-    if (spec.images?.redis) env.DBPROOF_REDIS_IMAGE = spec.images.redis;
-    const compose = await composeCommand();
-    try {
-      await run(compose[0]!, [...compose.slice(1), '-f', file, 'up', '-d'], { env, cwd: workingDir });
-    } catch (error) {
-      throw new InfrastructureError(`docker compose up failed: ${(error as { stderr?: string }).stderr?.trim() ?? String(error)}`, error);
-    }
-    startedByUs = true;
-    containers = await serviceContainers(workingDir);
-    // Brought up by dbproof, so taken down by dbproof even if this process is killed.
-    watchdog = Watchdog.start();
-    for (const c of containers) watchdog.watchContainer(c.id);
-    for (const network of new Set(containers.map((c) => c.networkId).filter((n): n is string => !!n))) watchdog.watchNetwork(network);
-  }
-  const passwords = composePasswords(env);
+/** The nodes of a stack's containers; nothing is waited for. */
+function composeNodes(containers: ServiceContainer[], passwords: Passwords) {
   const byService = new Map(containers.map((c) => [c.service, c]));
   const missing = SERVICES.filter((s) => !byService.get(s)?.hostPort);
-  if (missing.length > 0) throw new InfrastructureError(`compose services without a published port: ${missing.join(', ')} (is docker-compose.yml dbproof's?)`);
-
+  if (missing.length > 0) throw new InfrastructureError(`compose services without a published port: ${missing.join(', ')} (is the compose file dbproof's?)`);
   const pgNode = (name: string, role: 'primary' | 'replica'): ContainerPgNode => {
     const c = byService.get(name)!;
     return new ContainerPgNode(
@@ -124,37 +68,105 @@ export async function attachComposeTopology(spec: ResolvedTopologySpec, options:
   const replicas = [pgNode('replica1', 'replica'), pgNode('replica2', 'replica')];
   const redisContainer = byService.get('redis')!;
   const redis = new ContainerRedisNode(redisUrl(redisContainer.hostPort!, passwords.redis), redisContainer.hostPort!, new DockerControl('redis', redisContainer.id));
+  const pids = () => [primary, ...replicas, redis].map((n) => n.pid).filter((p): p is number => p !== undefined);
+  const container = (n: { docker: { containerId: string } }) => ({ container: n.docker.containerId });
+  const describe = (): TopologyDescription => describeTopology('compose', { primary, replicas, redis, pids: pids() }, { postgres: container, redis: container });
+  return { primary, replicas, redis, pids, describe };
+}
 
-  const down = async () => {
-    const compose = await composeCommand();
-    await run(compose[0]!, [...compose.slice(1), '-f', file, 'down', '-v'], { env, cwd: workingDir }).catch(() => {});
-    await watchdog?.close();
-  };
+/** A stack's topology once every node answers and both replicas stream; `stop` takes it down (or leaves it, when it is not dbproof's). */
+async function readyTopology(nodes: ReturnType<typeof composeNodes>, stop: () => Promise<void>): Promise<Topology> {
+  const { primary, replicas, redis } = nodes;
   try {
-    await Promise.all([primary.ready(120_000), ...replicas.map((r) => r.ready(120_000)), redis.ready(60_000)]);
-    await waitForStreaming(primary.adminUrl, ['replica1', 'replica2'], 120_000);
+    await Promise.all([primary.ready(READY_TIMEOUT_MS), ...replicas.map((r) => r.ready(READY_TIMEOUT_MS)), redis.ready(READY_TIMEOUT_MS)]);
+    await waitForStreaming(primary.adminUrl, ['replica1', 'replica2'], READY_TIMEOUT_MS);
   } catch (error) {
-    if (startedByUs) await down();
     throw error instanceof InfrastructureError ? error : new InfrastructureError(`the compose topology does not answer: ${(error as Error).message}`, error);
   }
-
   let stopped = false;
-  const container = (n: { docker: { containerId: string } }) => ({ container: n.docker.containerId });
-  const pids = () => [primary, ...replicas, redis].map((n) => n.pid).filter((p): p is number => p !== undefined);
-  const describe = (): TopologyDescription => describeTopology('compose', { primary, replicas, redis, pids: pids() }, { postgres: container, redis: container });
   return {
     provider: 'compose',
     primary,
     replicas,
     redis,
     adminUrl: primary.adminUrl,
-    pids,
-    describe,
+    pids: nodes.pids,
+    describe: nodes.describe,
     stop: async () => {
       if (stopped) return;
       stopped = true;
-      // A topology someone else brought up is theirs to take down.
-      if (startedByUs) await down();
+      await stop();
     },
   };
+}
+
+/**
+ * A stack of dbproof's own: project dbproof-<id> (a new name, so every container and
+ * network carrying it is this run's), free ports, new passwords. The watchdog removes
+ * everything of the project if this process dies, even while Compose is still creating
+ * it; every failure takes it down before the error is passed on.
+ */
+async function startOwnStack(spec: ResolvedTopologySpec, file: string): Promise<Topology> {
+  const compose = await composeCommand();
+  const project = `dbproof-${randomBytes(4).toString('hex')}`;
+  const [primaryPort, replica1Port, replica2Port, redisPort] = await freePorts(4);
+  const passwords = { admin: generatePassword(), app: generatePassword(), replication: generatePassword(), redis: generatePassword() };
+  const bridgeGateway = await hostAddressOnDefaultBridge().catch(() => undefined);
+  // Passwords in the environment of the compose commands, never in their arguments.
+  const env: NodeJS.ProcessEnv = {
+    ...process.env,
+    DBPROOF_ADMIN_PASSWORD: passwords.admin,
+    DBPROOF_APP_PASSWORD: passwords.app,
+    DBPROOF_REPLICATION_PASSWORD: passwords.replication,
+    DBPROOF_REDIS_PASSWORD: passwords.redis,
+    DBPROOF_PRIMARY_PORT: String(primaryPort),
+    DBPROOF_REPLICA1_PORT: String(replica1Port),
+    DBPROOF_REPLICA2_PORT: String(replica2Port),
+    DBPROOF_REDIS_PORT: String(redisPort),
+    DBPROOF_BRIDGE_GATEWAY: bridgeGateway ?? '',
+    ...(spec.images?.postgres ? { DBPROOF_PG_IMAGE: spec.images.postgres } : {}),
+    ...(spec.images?.redis ? { DBPROOF_REDIS_IMAGE: spec.images.redis } : {}),
+  };
+  const watchdog = Watchdog.start();
+  watchdog.watchLabel(`${PROJECT_LABEL}=${project}`);
+  const down = async () => {
+    await runCompose(compose, ['-p', project, '-f', file, 'down', '-v', '--timeout', '1'], { what: `removing compose project ${project}`, env }).catch(() => {});
+    await watchdog.close(); // whatever `down` missed carries the project's label: the watchdog removes it
+  };
+  try {
+    await runCompose(compose, ['-p', project, '-f', file, 'up', '-d'], { what: `starting compose project ${project}`, env, watchdog });
+    const containers = await containersLabelled(`${PROJECT_LABEL}=${project}`);
+    return await readyTopology(composeNodes(containers, passwords), down);
+  } catch (error) {
+    await down();
+    const message = error instanceof Error ? error.message : String(error);
+    throw new InfrastructureError(message.includes(project) ? message : `compose project ${project}: ${message}`, error);
+  }
+}
+
+/**
+ * The compose topology: the stack a user brought up from dbproof's compose file
+ * (`docker compose up -d`) when one runs, attached to and left running on stop();
+ * otherwise, unless `start` is false, a stack of dbproof's own, removed on stop().
+ * Node operations act on the service containers like the containers provider's.
+ */
+export async function attachComposeTopology(spec: ResolvedTopologySpec, options: { start?: boolean } = {}): Promise<Topology> {
+  const file = composeFile(spec);
+  await requireDockerEngine();
+  const users = await runningUserStack(file);
+  if (users) return readyTopology(composeNodes(users, composePasswords()), async () => {});
+  if (options.start === false) throw notRunning(file);
+  return startOwnStack(spec, file);
+}
+
+/** The running user stack's description (undefined when none runs), without waiting for its nodes: `dbproof status` reports them up or down. */
+export async function describeUserStack(spec: ResolvedTopologySpec): Promise<TopologyDescription | undefined> {
+  const file = composeFile(spec);
+  await requireDockerEngine();
+  const users = await runningUserStack(file);
+  return users ? composeNodes(users, composePasswords()).describe() : undefined;
+}
+
+function notRunning(file: string): InfrastructureError {
+  return new InfrastructureError(`no compose topology of ${file} is running; start one with \`docker compose -f ${file} up -d\` or \`dbproof up --provider compose --detach\``);
 }
