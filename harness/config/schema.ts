@@ -84,7 +84,15 @@ export const configSchema = z
       })
       .default({}),
     /** Load scenarios `dbproof gate` runs after the suites, by name. */
-    scenarios: z.record(z.string().regex(/^[a-z0-9][a-z0-9_-]*$/i, 'a name of letters, digits, - and _'), scenarioSchema).default({}),
+    scenarios: z
+      .record(z.string(), scenarioSchema)
+      // Checked here rather than by the record's key schema, whose message zod reduces to "Invalid key in record".
+      .superRefine((scenarios, ctx) => {
+        for (const name of Object.keys(scenarios)) {
+          if (!/^[a-z0-9][a-z0-9_-]*$/i.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: `'${name}' is not a scenario name: use letters, digits, - and _` });
+        }
+      })
+      .default({}),
     results: z
       .object({
         dir: z.string().min(1).default('results'),
