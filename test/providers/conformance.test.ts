@@ -2,7 +2,7 @@
 // whether its nodes are processes, containers or compose services. The compose checks
 // live in this file too: docker-compose.yml has fixed ports, so its users must take turns
 // (the describe blocks of one file run one after another).
-import { execFile } from 'node:child_process';
+import { execFile, execFileSync } from 'node:child_process';
 import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
@@ -167,6 +167,16 @@ describe.skipIf(!engine)('docker-compose.yml', () => {
     expect(report.nodes.every((n) => n.pid !== null)).toBe(true);
     expect(report.nodes.map((n) => n.port)).toEqual([25432, 25433, 25434, 26379]);
   });
+
+  test("the compose provider attaches to it and leaves it running on stop(): it is the user's, not dbproof's", async () => {
+    const attached = await startTopology({ provider: 'compose' });
+    const containers = attached.describe().nodes.flatMap((n) => (n.container ? [n.container] : []));
+    expect(attached.primary.port).toBe(25432);
+    await attached.stop();
+    expect(stillPresent({ containers, networks: networksOf(containers) })).toHaveLength(containers.length + 1);
+    const running = (id: string) => execFileSync('docker', ['inspect', '-f', '{{.State.Running}}', id], { encoding: 'utf8' }).trim();
+    expect(containers.map(running)).toEqual(['true', 'true', 'true', 'true']);
+  }, 300_000);
 
   test('its ports answer on 127.0.0.1 with the app role', async () => {
     expect(await queryRows('postgres://app:dbproof-local-app@127.0.0.1:25433/app', 'SELECT pg_is_in_recovery() AS standby, current_user AS who')).toEqual([{ standby: true, who: 'app' }]);
