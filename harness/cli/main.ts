@@ -42,9 +42,15 @@ function version(): string {
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  if (!command || command === '--help' || command === '-h' || command === 'help') {
+  const names = Object.keys(COMMANDS).filter((c) => !c.startsWith('_')).join(', ');
+  if (!command) {
+    // No command is a usage error: one line on stderr, as every other one.
+    console.error(`dbproof: give a command, one of ${names} (\`dbproof --help\` says what each does)`);
+    return 2;
+  }
+  if (command === '--help' || command === '-h' || command === 'help') {
     console.log(HELP);
-    return command ? 0 : 2;
+    return 0;
   }
   if (command === '--version' || command === '-v') {
     console.log(version());
@@ -52,7 +58,7 @@ async function main(argv: string[]): Promise<number> {
   }
   const run = COMMANDS[command];
   if (!run) {
-    console.error(`dbproof: unknown command '${command}'; the commands are ${Object.keys(COMMANDS).filter((c) => !c.startsWith('_')).join(', ')} (\`dbproof --help\`)`);
+    console.error(`dbproof: unknown command '${command}'; the commands are ${names} (\`dbproof --help\`)`);
     return 2;
   }
   return run(rest);

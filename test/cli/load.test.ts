@@ -25,7 +25,7 @@ describe('bad input: exit 2, one line, no load', () => {
     ['not a URL', () => ['load', 'localhost:3000'], /needs an http:\/\/ URL such as .* \(got 'localhost:3000'\)/],
     ['https', () => ['load', 'https://127.0.0.1:1/'], /needs an http:\/\/ URL/],
     ['both models', () => ['load', url, '--rate', '10', '--connections', '2'], /give --rate \(open model\) or --connections/],
-    ['a bad rate', () => ['load', url, '--rate', '-5'], /--rate must be a number from 1 to 100000/],
+    ['a bad rate', () => ['load', url, '--rate', '-5'], /--rate must be a number greater than 0, at most 100000/],
     ['a bad duration', () => ['load', url, '--duration', '30'], /--duration must be a duration such as 30s/],
     ['a latency budget without a unit', () => ['load', url, '--budget', 'p99=200'], /a latency needs a unit, e\.g\. p99=200ms/],
     ['an unknown engine', () => ['load', url, '--engine', 'wrk'], /--engine must be dbproof or k6 \(got 'wrk'\)/],

@@ -35,6 +35,7 @@ const CLOSED_DB = `postgres://u:pw-secret@127.0.0.1:${closedPort}/db`;
 const L = `http://127.0.0.1:${closedPort}/`;
 const CASES: Case[] = [
   // The command line, command by command.
+  { name: 'no command', args: [], message: /^give a command, one of up, status, down/ },
   { name: 'unknown command', args: ['launch'], message: /^unknown command 'launch'/ },
   { name: 'up --replicas -1', args: ['up', '--replicas', '-1'], message: /--replicas must be a whole number from 0 to 8/ },
   { name: 'up --replicas 9', args: ['up', '--replicas', '9'], message: /--replicas must be a whole number from 0 to 8/ },

@@ -3,6 +3,7 @@ import path from 'node:path';
 import type { Dataset } from '../../../fixtures/dataset/types.ts';
 import { silentProgress } from '../../../fixtures/loader/progress.ts';
 import { profile } from '../../../fixtures/profiles/index.ts';
+import { checkCapacity } from '../../../fixtures/dataset/capacity.ts';
 import { datasetFromFile } from '../../../fixtures/profiles/from-file.ts';
 import { dropCreatedDatabase, seedAppDatabase } from '../../../fixtures/seed.ts';
 import { K6_MISSING, k6OnPath } from '../../../load/k6/run.ts';
@@ -64,7 +65,10 @@ export async function planChecks(options: { config?: string; provider?: string; 
   const scenarios = options.scenarios ? Object.keys(config.scenarios) : [];
   // A k6 scenario where k6 is missing is found before anything starts.
   if (scenarios.some((name) => config.scenarios[name]!.engine === 'k6') && !k6OnPath()) throw new UsageError(K6_MISSING);
-  return { config, configDir, spec, provider: resolved.provider, dataset: await datasetOf(config, configDir), suites, scenarios };
+  const dataset = await datasetOf(config, configDir);
+  // A data set that cannot fit is refused before a topology starts (a profile's was checked with the config).
+  if (dataset && config.dataset) checkCapacity(dataset, config.dataset.scale);
+  return { config, configDir, spec, provider: resolved.provider, dataset, suites, scenarios };
 }
 
 export interface CheckHooks {

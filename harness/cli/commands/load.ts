@@ -44,7 +44,7 @@ function durationOption(name: keyof typeof MAX_MS, raw: string | boolean | strin
 function positiveNumber(name: string, raw: string | boolean | string[] | undefined, max: number): number | undefined {
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (typeof raw !== 'string' || !Number.isFinite(value) || value <= 0 || value > max) throw new UsageError(`--${name} must be a number from 1 to ${max} (got '${raw}')`);
+  if (typeof raw !== 'string' || !Number.isFinite(value) || value <= 0 || value > max) throw new UsageError(`--${name} must be a number greater than 0, at most ${max} (got '${raw}')`);
   return value;
 }
 
