@@ -2,7 +2,7 @@ import path from 'node:path';
 import { existsSync } from 'node:fs';
 import { loadConfig } from '../../config/index.ts';
 import { UsageError } from '../../errors.ts';
-import { baselineFileOf, resultsDirOf } from '../../results/paths.ts';
+import { baselineFileOf, resultsDirOf } from '../../config/paths.ts';
 import { writeFileAtomic } from '../../results/write.ts';
 import { readRunResult } from '../../results/writers/index.ts';
 import { parseArgs } from '../args.ts';

@@ -16,7 +16,7 @@ import { DbproofError, InfrastructureError, UsageError } from '../../errors.ts';
 import { startLinks } from '../../faults/index.ts';
 import type { LoadResult } from '../../results/run-result.ts';
 import { createRunDirectory, type RunDirectory, type SuiteResult } from '../../results/index.ts';
-import { resultsDirOf } from '../../results/paths.ts';
+import { resultsDirOf } from '../../config/paths.ts';
 import { resolveSuiteOptions, runSuite, type SuiteDefinition } from '../../suite/index.ts';
 import { healTopology } from '../../topology/control/index.ts';
 import { resolveTopologySpec } from '../../topology/spec.ts';

@@ -7,7 +7,7 @@ import { redact, redactDeep } from '../../redact.ts';
 import type { RunDirectory } from '../../results/index.ts';
 import { RunRecorder } from '../../results/run-recorder.ts';
 import { checkResultsFolder } from '../../results/folder.ts';
-import { baselineFileOf, resultsDirOf } from '../../results/paths.ts';
+import { baselineFileOf, resultsDirOf } from '../../config/paths.ts';
 import { readRunResult } from '../../results/writers/index.ts';
 import { regressionVerdict } from '../../../load/regression.ts';
 import { parseArgs } from '../args.ts';

@@ -1,5 +1,6 @@
 import path from 'node:path';
-import { DEMO_CONFIG, type ResolvedConfig } from '../config/index.ts';
+import { DEMO_CONFIG } from './load.ts';
+import type { ResolvedConfig } from './schema.ts';
 
 /**
  * results.dir and results.baseline, relative to the config file's folder (as every path
