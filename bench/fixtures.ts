@@ -14,9 +14,9 @@ import { once } from 'node:events';
 import { startTopology } from '../harness/index.ts';
 import { queryRows } from '../harness/pg/client.ts';
 import { findPostgresBinaries } from '../harness/providers/native/binaries.ts';
-import { copyChunks } from '../fixtures/loader/copy-text.ts';
+import { copyChunks } from '../fixtures/dataset/copy-text.ts';
 import { createTableSql } from '../fixtures/loader/ddl.ts';
-import { databaseUrl } from '../fixtures/loader/load.ts';
+import { databaseUrl } from '../harness/pg/client.ts';
 import { generateRows, inspections, planDataset, seed, startSeededTopology } from '../fixtures/index.ts';
 
 const SCALE = Number(process.env.BENCH_SCALE ?? 1);

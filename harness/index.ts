@@ -1,5 +1,6 @@
 /** dbproof's programmatic API. */
-export { startTopology, resolveTopologySpec, replicationStatus, MAX_REPLICAS } from './topology/index.ts';
+export { resolveTopologySpec, replicationStatus, MAX_REPLICAS } from './topology/index.ts';
+export { startTopology } from './providers/index.ts';
 export type * from './topology/types.ts';
 export { DbproofError, UsageError, InfrastructureError } from './errors.ts';
 export { redact } from './redact.ts';

@@ -1,6 +1,6 @@
 import { judge, type Verdict } from '../harness/budgets/index.ts';
 import type { LoadResult } from '../harness/results/run-result.ts';
-import { Rng } from '../fixtures/dataset/random.ts';
+import { Rng } from '../harness/random/index.ts';
 
 /**
  * Is this run slower than the baseline? Only when the change is both larger than a

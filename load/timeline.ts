@@ -1,4 +1,5 @@
 import * as hdr from 'hdr-histogram-js';
+import type { Bucket } from '../harness/results/schema.ts';
 
 /** Latencies are recorded in microseconds, up to 60 s, with 3 significant digits. */
 export function histogram(): hdr.Histogram {
@@ -15,15 +16,8 @@ export interface Sample {
 /** Every request is kept too (for the exact moment a fault was first seen), up to this many. */
 const MAX_SAMPLES = 1_000_000;
 
-export interface Bucket {
-  /** Start of the bucket, ms after the load started. */
-  t: number;
-  requests: number;
-  errors: number;
-  p50Ms: number;
-  p99Ms: number;
-  maxMs: number;
-}
+// A bucket's shape belongs to the results (what every writer reads); the timeline fills it.
+export type { Bucket };
 
 /**
  * Samples of a load, bucketed by the time each request was due to start (per 100 ms

@@ -41,3 +41,10 @@ export function postgresUrl(parts: { user: string; password: string; port: numbe
   url.pathname = `/${parts.database}`;
   return url.toString();
 }
+
+/** The same server and credentials, another database (`postgres` for maintenance, a clone, the app's). */
+export function databaseUrl(url: string, database: string): string {
+  const next = new URL(url);
+  next.pathname = `/${database}`;
+  return next.toString();
+}

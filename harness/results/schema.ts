@@ -34,7 +34,9 @@ export const eventSchema = z.object({
   error: z.string().optional(),
 });
 
+/** One time slice of a load (per 100 ms by default): the one definition of a bucket, for load/ and the writers alike. */
 export const bucketSchema = z.object({
+  /** Start of the bucket, ms after the load started. */
   t: z.number(),
   requests: z.number(),
   errors: z.number(),
@@ -42,6 +44,7 @@ export const bucketSchema = z.object({
   p99Ms: z.number(),
   maxMs: z.number(),
 });
+export type Bucket = z.infer<typeof bucketSchema>;
 
 export const timelineSchema = z.object({
   /** What the load did, e.g. `reads GET /inspections-joined?limit=5`. */

@@ -1,4 +1,3 @@
-export { startTopology } from './start.ts';
 export { resolveTopologySpec, MAX_REPLICAS } from './spec.ts';
 export { replicationStatus } from './replication.ts';
 export type * from './types.ts';

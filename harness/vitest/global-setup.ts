@@ -1,6 +1,6 @@
 import type { TestProject } from 'vitest/node';
 import { serveTopology } from '../topology/control/index.ts';
-import { startTopology } from '../topology/start.ts';
+import { startTopology } from '../providers/index.ts';
 import './provided.ts';
 import { topologySpecFromEnv } from './spec-from-env.ts';
 

@@ -1,4 +1,4 @@
-import { Rng, uniform, zipf } from '../../fixtures/dataset/random.ts';
+import { Rng, uniform, zipf } from '../../harness/random/index.ts';
 import type { EngineRequest, MixEntry } from './types.ts';
 
 /**

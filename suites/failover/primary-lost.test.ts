@@ -4,7 +4,7 @@
 // lagging candidate, the same check must report the lost writes by key (the negative
 // control). A promotion cannot be undone, so each case starts a topology of its own.
 import { afterEach, expect, test } from 'vitest';
-import { startTopology } from '../../harness/topology/start.ts';
+import { startTopology } from '../../harness/providers/index.ts';
 import type { Topology } from '../../harness/topology/types.ts';
 import { runSuite } from '../../harness/suite/index.ts';
 import { primaryLost } from './primary-lost.ts';

@@ -5,7 +5,7 @@
 import { startExampleApp } from '../../example/launch.ts';
 import { inspections } from '../../fixtures/index.ts';
 import { seedPrivateDatabase, type PrivateDatabase } from '../../harness/vitest/private-database.ts';
-import { startTopology } from '../../harness/topology/start.ts';
+import { startTopology } from '../../harness/providers/index.ts';
 import type { Topology } from '../../harness/topology/types.ts';
 import { callShape, expect, test } from '../../harness/playwright/index.ts';
 

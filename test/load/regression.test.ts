@@ -2,7 +2,7 @@
 // per-100 ms bucket p50s. The same data always gets the same answer; noise within the
 // tolerance is not a regression; a real slow-down is.
 import { describe, expect, test } from 'vitest';
-import { Rng } from '../../fixtures/dataset/random.ts';
+import { Rng } from '../../harness/random/index.ts';
 import { bootstrapChange } from '../../load/regression.ts';
 
 /** Bucket medians around `centre` ms with ±`spread` ms of noise, deterministic. */

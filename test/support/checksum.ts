@@ -3,7 +3,7 @@
 import { createHash } from 'node:crypto';
 import { planDataset } from '../../fixtures/dataset/plan.ts';
 import { generateRows } from '../../fixtures/dataset/rows.ts';
-import { copyChunks } from '../../fixtures/loader/copy-text.ts';
+import { copyChunks } from '../../fixtures/dataset/copy-text.ts';
 import { profile } from '../../fixtures/profiles/index.ts';
 
 export function datasetChecksum(name: string, scale: number, seed: number): string {

@@ -3,7 +3,7 @@ import { accessSync, constants, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../../errors.ts';
-import { startTopology } from '../../topology/start.ts';
+import { startTopology } from '../../providers/index.ts';
 import type { Topology } from '../../topology/types.ts';
 import { parseArgs } from '../args.ts';
 import { TOPOLOGY_FLAGS, TOPOLOGY_FLAGS_HELP, topologySpecFrom } from './topology-options.ts';

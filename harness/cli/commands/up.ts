@@ -4,7 +4,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { DbproofError } from '../../errors.ts';
 import { readStat, type ProcessIdentity } from '../../process/node-processes.mjs';
-import { startTopology } from '../../topology/start.ts';
+import { startTopology } from '../../providers/index.ts';
 import type { TopologyDescription, TopologySpec } from '../../topology/types.ts';
 import { parseArgs } from '../args.ts';
 import { describeForHumans, printJson } from '../output.ts';

@@ -1,5 +1,5 @@
 import * as hdr from 'hdr-histogram-js';
-import type { Bucket } from '../../../../load/timeline.ts';
+import type { Bucket } from '../../schema.ts';
 import { escapeMarkup as html } from '../escape.ts';
 
 /**

@@ -1,7 +1,9 @@
-import { attachExternalTopology } from '../providers/external/provider.ts';
-import { startNativeTopology } from '../providers/native/provider.ts';
-import { resolveTopologySpec } from './spec.ts';
-import type { Topology, TopologySpec } from './types.ts';
+// The providers, and the one function that picks one: above topology/ (the nouns every
+// provider implements), so that topology/ never imports a provider.
+import { resolveTopologySpec } from '../topology/spec.ts';
+import type { Topology, TopologySpec } from '../topology/types.ts';
+import { attachExternalTopology } from './external/provider.ts';
+import { startNativeTopology } from './native/provider.ts';
 
 /**
  * Starts (or, for `external`, attaches to) a topology: a Postgres primary, streaming
@@ -19,11 +21,11 @@ export async function startTopology(spec: TopologySpec = {}): Promise<Topology> 
       return startNativeTopology(resolved);
     case 'containers': {
       // Loaded only when asked for: testcontainers is not needed by anyone on the native provider.
-      const { startContainersTopology } = await import('../providers/containers/provider.ts');
+      const { startContainersTopology } = await import('./containers/provider.ts');
       return startContainersTopology(resolved);
     }
     case 'compose': {
-      const { attachComposeTopology } = await import('../providers/compose/provider.ts');
+      const { attachComposeTopology } = await import('./compose/provider.ts');
       return attachComposeTopology(resolved);
     }
     case 'external':
