@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { InfrastructureError } from '../harness/errors.ts';
+import { parseRequestLine, requestString } from '../harness/http/request.ts';
 import type { LoadResult } from '../harness/results/run-result.ts';
 import { judgeLoad, parseBudgets } from './budgets.ts';
 import { runEngine } from './engines/run.ts';
@@ -7,8 +8,8 @@ import { runK6 } from './k6/run.ts';
 import type { EngineProgress, MixEntry } from './engines/types.ts';
 import { summarise, summariseEndpoint } from './summary.ts';
 
-const REQUEST = /^(GET|DELETE)\s+\/\S*$/;
-const REQUEST_HINT = "a request such as 'GET /inspections/{id}' (GET or DELETE: no body)";
+/** A scenario sends no body, so only the methods that need none. */
+const requestRules = { methods: ['GET', 'DELETE'], hint: "a request such as 'GET /inspections/{id}' (GET or DELETE: no body)" } as const;
 
 function checkBudgets(text: string | undefined, ctx: z.RefinementCtx, path: (string | number)[]): void {
   if (!text) return;
@@ -21,7 +22,7 @@ function checkBudgets(text: string | undefined, ctx: z.RefinementCtx, path: (str
 
 const mixEntrySchema = z
   .object({
-    request: z.string().regex(REQUEST, REQUEST_HINT),
+    request: requestString(requestRules),
     /** Relative: weights 3 and 1 send three of every four requests to the first. */
     weight: z.number().positive().max(1_000_000).default(1),
     /** This endpoint's own budgets, judged on its requests alone (same syntax as the scenario's). */
@@ -37,7 +38,7 @@ const mixEntrySchema = z
  */
 export const scenarioSchema = z
   .object({
-    request: z.string().regex(REQUEST, REQUEST_HINT).optional(),
+    request: requestString(requestRules).optional(),
     /** A weighted request mix instead of one `request`. */
     mix: z.array(mixEntrySchema).min(1).max(100).optional(),
     ids: z.object({ from: z.number().int().min(1).default(1), to: z.number().int().min(1), skew: z.number().min(0).max(5).default(1.1) }).strict().optional(),
@@ -76,12 +77,11 @@ export function describeRequests(scenario: Scenario): string {
 /** Runs the scenario against the app (in the engine's own process) and judges its budgets, per scenario and per endpoint. */
 export async function runScenario(appUrl: string, name: string, scenario: Scenario, onProgress?: (progress: EngineProgress) => void): Promise<LoadResult> {
   const connections = scenario.rate ? undefined : (scenario.connections ?? 10);
-  const split = (request: string) => request.split(/\s+/) as [string, string];
   const mix: MixEntry[] | undefined = scenario.mix?.map((entry) => {
-    const [method, path] = split(entry.request);
+    const { method, path } = parseRequestLine(entry.request, requestRules);
     return { request: `${method} ${path}`, method, path, weight: entry.weight };
   });
-  const [method, path] = scenario.request ? split(scenario.request) : ['GET', '/'];
+  const { method, path } = scenario.request ? parseRequestLine(scenario.request, requestRules) : { method: 'GET', path: '/' };
   const request = { url: `${appUrl}${path}`, method, rate: scenario.rate, connections, durationMs: scenario.durationMs, warmupMs: scenario.warmupMs, timeoutMs: scenario.timeoutMs, ids: scenario.ids, mix };
   const report = scenario.engine === 'k6' ? await runK6({ ...request, budgets: [] }) : await runEngine(request, onProgress);
   const summary = summarise(report, { rate: scenario.rate, connections });

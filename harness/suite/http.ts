@@ -1,4 +1,4 @@
-import { UsageError } from '../errors.ts';
+import { parseRequestLine } from '../http/request.ts';
 import { redact } from '../redact.ts';
 
 /**
@@ -13,13 +13,9 @@ export interface RequestSpec {
 
 export type RequestInput = string | RequestSpec;
 
-const METHODS = ['GET', 'POST', 'PUT', 'PATCH', 'DELETE'];
-
 export function parseRequest(input: RequestInput, body?: unknown): RequestSpec {
   if (typeof input !== 'string') return input;
-  const match = /^([A-Z]+)\s+(\/\S*)$/.exec(input.trim());
-  if (!match || !METHODS.includes(match[1]!)) throw new UsageError(`'${input}' is not a request: write it as '<METHOD> /path', e.g. 'GET /inspections/{id}'`);
-  return { method: match[1]!, path: match[2]!, ...(body === undefined ? {} : { body }) };
+  return { ...parseRequestLine(input), ...(body === undefined ? {} : { body }) };
 }
 
 const fillText = (template: string, vars: Record<string, string | number>) =>

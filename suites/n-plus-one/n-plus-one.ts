@@ -1,9 +1,11 @@
 import { z } from 'zod';
 import { atMost, judge } from '../../harness/budgets/index.ts';
 import { checkEndpoint } from '../../harness/capture/n1.ts';
+import { parseRequestLine, requestString } from '../../harness/http/request.ts';
 import { defineSuite } from '../../harness/suite/index.ts';
 
-const endpoint = z.string().regex(/^GET\s+\/\S*\{K\}\S*$/, "a GET request with {K} where the size goes, e.g. 'GET /orders?limit={K}'");
+const endpointRules = { methods: ['GET'], placeholder: 'K', hint: "a GET request with {K} where the size goes, e.g. 'GET /orders?limit={K}'" } as const;
+const endpoint = requestString(endpointRules);
 
 /**
  * "N+1 queries eliminated": each endpoint is requested at increasing sizes, one request at
@@ -44,7 +46,7 @@ export const nPlusOne = defineSuite({
     const findings = [];
     const measurements: Record<string, number | null> = {};
     for (const request of options.endpoints) {
-      const path = request.replace(/^GET\s+/, '');
+      const { path } = parseRequestLine(request, endpointRules);
       context.progress?.(`${request} at sizes ${options.sizes.join(', ')}`);
       const report = await checkEndpoint({
         urlsBySize: new Map(options.sizes.map((size) => [size, `${context.app.url}${path.replaceAll('{K}', String(size))}`])),

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { atMost, judge } from '../../harness/budgets/index.ts';
+import { requestString } from '../../harness/http/request.ts';
 import { defineSuite, parseRequest, Session, timelineRecord } from '../../harness/suite/index.ts';
 import { Rng } from '../../fixtures/index.ts';
 import { runClosedLoad } from '../../load/engines/closed-model.ts';
@@ -10,7 +11,7 @@ const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const weightedRequest = z
   .object({
-    request: z.string().regex(/^(GET|POST|PUT|PATCH|DELETE)\s+\/\S*$/, "a request such as 'GET /path'"),
+    request: requestString(),
     weight: z.number().positive().default(1),
     /** Statuses that count as answered as expected (default: any 2xx), e.g. [400] for a request that is meant to be refused. */
     expect: z.array(z.number().int().min(100).max(599)).optional(),
