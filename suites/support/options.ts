@@ -1,11 +1,12 @@
 import { z } from 'zod';
-import { uniform, zipf, type IntDistribution } from '../../fixtures/index.ts';
+import { requestString } from '../../harness/http/request.ts';
+import { uniform, zipf, type IntDistribution } from '../../harness/random/index.ts';
 
 /** Option pieces every suite's schema shares, so that the same field means the same everywhere. */
 export const ms = (fallback: number) => z.number().int().min(0).max(600_000).default(fallback);
 export const count = (fallback: number) => z.number().min(0).default(fallback);
 export const ratio = (fallback: number) => z.number().min(0).max(1).default(fallback);
-export const request = (fallback: string) => z.string().regex(/^(GET|POST|PUT|PATCH|DELETE)\s+\/\S*$/, "a request such as 'GET /path'").default(fallback);
+export const request = (fallback: string) => requestString().default(fallback);
 export const rate = (fallback: number) => z.number().positive().max(5000).default(fallback);
 /** A 1-based replica number, as people count them (replica1, replica2). */
 export const replicaNumber = z.number().int().min(1).max(8).default(1);
