@@ -1,3 +1,5 @@
+import type { ZodError } from 'zod';
+
 /**
  * Errors a user can act on. The CLI prints `message` as one line (no stack trace)
  * and exits with `exitCode`: 2 for bad input or missing infrastructure, which is
@@ -26,4 +28,16 @@ export class InfrastructureError extends DbproofError {
     super(message, { exitCode: 2, cause });
     this.name = 'InfrastructureError';
   }
+}
+
+/**
+ * The first problem zod found, as `field: what it should be`: the field a dotted path
+ * (`suites.replica-lost.read`, under `under` when the value sits inside something larger),
+ * `whole` when the value itself is wrong. Every schema at dbproof's edge (config, topology,
+ * suite options, state and results files) says its refusal this way.
+ */
+export function zodIssue(error: ZodError, whole: string, under: readonly PropertyKey[] = []): string {
+  const issue = error.issues[0]!;
+  const field = [...under, ...issue.path].map(String).join('.') || whole;
+  return `${field}: ${issue.message}`;
 }

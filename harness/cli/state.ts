@@ -2,7 +2,7 @@ import { randomBytes } from 'node:crypto';
 import { existsSync, linkSync, mkdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { z } from 'zod';
-import { UsageError } from '../errors.ts';
+import { UsageError, zodIssue } from '../errors.ts';
 import { readStat, sameProcess, type ProcessIdentity } from '../process/node-processes.mjs';
 import type { TopologyDescription } from '../topology/types.ts';
 
@@ -96,10 +96,7 @@ export function readState(): TopologyState | undefined {
     throw new UsageError(`${stateFile()} is not a state file this dbproof wrote (not JSON); if no topology is up from here, remove it`);
   }
   const result = stateSchema.safeParse(json);
-  if (!result.success) {
-    const issue = result.error.issues[0]!;
-    throw new UsageError(`${stateFile()} is not a state file this dbproof wrote (${issue.path.join('.') || 'the file'}: ${issue.message}); if no topology is up from here, remove it`);
-  }
+  if (!result.success) throw new UsageError(`${stateFile()} is not a state file this dbproof wrote (${zodIssue(result.error, 'the file')}); if no topology is up from here, remove it`);
   return result.data;
 }
 

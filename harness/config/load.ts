@@ -1,7 +1,7 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { UsageError } from '../errors.ts';
+import { UsageError, zodIssue } from '../errors.ts';
 import { importUserModule } from '../user-module.ts';
 import { configSchema, type DbproofConfig, type ResolvedConfig } from './schema.ts';
 
@@ -23,8 +23,7 @@ export interface LoadedConfig {
 export function resolveConfig(raw: unknown, file = 'the config'): ResolvedConfig {
   const parsed = configSchema.safeParse(raw);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  throw new UsageError(`${file}: invalid ${issue.path.length ? issue.path.join('.') : 'config'}: ${issue.message}`);
+  throw new UsageError(`${file}: invalid ${zodIssue(parsed.error, 'config')}`);
 }
 
 /** `--config FILE`, else ./dbproof.config.ts, else the reference app's demo config. */

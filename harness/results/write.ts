@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import { lstat, readdir, readFile, readlink, rename, rm, stat, symlink, writeFile } from 'node:fs/promises';
 import path from 'node:path';
-import { DbproofError, UsageError } from '../errors.ts';
+import { DbproofError, UsageError, zodIssue } from '../errors.ts';
 import { redactDeep } from '../redact.ts';
 import { checkResultsFolder, folderProblem, makeFolder } from './folder.ts';
 import { suiteResultSchema, type SuiteResult } from './schema.ts';
@@ -100,6 +100,6 @@ export async function readJson(file: string, fix: string): Promise<unknown> {
 /** Reads a suite result back; a file of another schema version or shape is refused with a message. */
 export async function readSuiteResult(file: string): Promise<SuiteResult> {
   const parsed = suiteResultSchema.safeParse(await readJson(file, 're-run the suite to write it again'));
-  if (!parsed.success) throw new DbproofError(`${file} is not a dbproof suite result of schema version 1 (${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}); re-run the suite to write it again`);
+  if (!parsed.success) throw new DbproofError(`${file} is not a dbproof suite result of schema version 1 (${zodIssue(parsed.error, '')}); re-run the suite to write it again`);
   return parsed.data;
 }

@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { UsageError } from '../errors.ts';
+import { UsageError, zodIssue } from '../errors.ts';
 import type { TopologySpec } from './types.ts';
 
 export const MAX_REPLICAS = 8;
@@ -49,7 +49,5 @@ export type ResolvedTopologySpec = z.output<typeof topologySpecSchema>;
 export function resolveTopologySpec(spec: TopologySpec = {}): ResolvedTopologySpec {
   const parsed = topologySpecSchema.safeParse(spec);
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  const field = issue.path.join('.') || 'topology';
-  throw new UsageError(`invalid topology option ${field}: ${issue.message}`);
+  throw new UsageError(`invalid topology option ${zodIssue(parsed.error, 'topology')}`);
 }

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { DbproofError } from '../../errors.ts';
+import { DbproofError, zodIssue } from '../../errors.ts';
 import { redactDeep } from '../../redact.ts';
 import { runResultSchema, type RunResult } from '../run-result.ts';
 import { readJson, writeFileAtomic } from '../write.ts';
@@ -38,7 +38,7 @@ export async function writeRunResult(dir: string, run: RunResult, writers: Resul
 /** Reads summary.json (or a baseline) back; an unreadable file, broken JSON, another schema version or shape is refused with a message. */
 export async function readRunResult(file: string, fix = 'run `dbproof gate` again to write it'): Promise<RunResult> {
   const parsed = runResultSchema.safeParse(await readJson(file, fix));
-  if (!parsed.success) throw new DbproofError(`${file} is not a dbproof summary of schema version 1 (${parsed.error.issues[0]!.path.join('.')}: ${parsed.error.issues[0]!.message}); ${fix}`);
+  if (!parsed.success) throw new DbproofError(`${file} is not a dbproof summary of schema version 1 (${zodIssue(parsed.error, '')}); ${fix}`);
   return parsed.data;
 }
 
