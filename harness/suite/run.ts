@@ -13,11 +13,21 @@ export function resolveSuiteOptions<Schema extends z.ZodType>(suite: SuiteDefini
   throw new UsageError(`invalid option suites.${suite.name}${issue.path.length ? `.${issue.path.join('.')}` : ''}: ${issue.message}`);
 }
 
-/** Refuses a topology the suite cannot run on, before anything is done to it. */
-export function checkRequirements(suite: SuiteDefinition, context: SuiteContext): void {
+/** The shape of a topology that requirements are checked against: planned (from the config) or started. */
+export interface TopologyShape {
+  replicas: number;
+  redis: boolean;
+}
+
+/**
+ * Refuses a topology the suite cannot run on, before anything is done to it: the one check
+ * of a suite's requirements, made when a run is planned (on the config's topology, before
+ * anything starts) and again by runSuite (on the topology it is given).
+ */
+export function checkRequirements(suite: SuiteDefinition, topology: TopologyShape): void {
   const { replicas = 0, redis = false } = suite.requires;
-  if (context.topology.replicas.length < replicas) throw new UsageError(`suite ${suite.name} needs at least ${replicas} replica(s); the topology has ${context.topology.replicas.length} (set topology.replicas in the config)`);
-  if (redis && !context.topology.redis) throw new UsageError(`suite ${suite.name} needs Redis; the topology has none (set topology.redis: true in the config)`);
+  if (topology.replicas < replicas) throw new UsageError(`suite ${suite.name} needs at least ${replicas} replica(s); the config's topology has ${topology.replicas} (set topology.replicas)`);
+  if (redis && !topology.redis) throw new UsageError(`suite ${suite.name} needs Redis; the config's topology has none (set topology.redis: true)`);
 }
 
 export interface RunSuiteOptions {
@@ -30,7 +40,7 @@ export interface RunSuiteOptions {
 /** Runs one suite and returns (and writes) its result: verdicts, measurements, events and timeline. */
 export async function runSuite<Schema extends z.ZodType>(suite: SuiteDefinition<Schema>, context: SuiteContext, rawOptions: unknown, options: RunSuiteOptions): Promise<SuiteResult & { file?: string }> {
   const resolved = resolveSuiteOptions(suite, rawOptions);
-  checkRequirements(suite as SuiteDefinition, context);
+  checkRequirements(suite as SuiteDefinition, { replicas: context.topology.replicas.length, redis: Boolean(context.topology.redis) });
   const startedAt = new Date();
   const started = performance.now();
   const outcome = await suite.run(context, resolved);

@@ -1,18 +1,11 @@
 import path from 'node:path';
-import { existsSync } from 'node:fs';
 import { formatVerdict } from '../../budgets/index.ts';
-import { loadConfig } from '../../config/index.ts';
-import { UsageError } from '../../errors.ts';
 import { redact, redactDeep } from '../../redact.ts';
-import type { RunDirectory } from '../../results/index.ts';
-import { RunRecorder } from '../../results/run-recorder.ts';
-import { checkResultsFolder } from '../../results/folder.ts';
-import { baselineFileOf, resultsDirOf } from '../../config/paths.ts';
-import { readRunResult } from '../../results/writers/index.ts';
-import { regressionVerdict } from '../../../load/regression.ts';
+import type { LoadResult } from '../../results/run-result.ts';
+import { planRun, runPlan } from '../../run/index.ts';
+import type { ProviderName } from '../../topology/types.ts';
 import { parseArgs } from '../args.ts';
 import { printJson } from '../output.ts';
-import { planChecks, runChecks } from './checks.ts';
 
 export const GATE_HELP = `dbproof gate [--config FILE] [--provider native|containers|compose] [--json]
 
@@ -40,54 +33,35 @@ export async function gate(argv: string[]): Promise<number> {
     console.log(GATE_HELP);
     return 0;
   }
-  const { config, file } = await loadConfig(options.config as string | undefined);
-  const suiteNames = Object.keys(config.suites);
-  if (suiteNames.length === 0 && Object.keys(config.scenarios).length === 0) throw new UsageError('the config has no suites and no scenarios: nothing to gate on (add suites: { … } or scenarios: { … })');
-  const baselineFile = baselineFileOf(config, path.dirname(file));
-  // A baseline that cannot be read is a configuration error, found before anything starts.
-  const baseline = existsSync(baselineFile) ? await readRunResult(baselineFile, 'restore it from version control, or delete it and run `dbproof baseline` again') : undefined;
-  const plan = await planChecks({ config: options.config as string | undefined, provider: options.provider as string | undefined, suites: suiteNames, scenarios: true });
-  const say = (line: string) => {
-    if (!options.json) console.error(`dbproof: ${redact(line)}`);
-  };
-  // A folder the run could not write is refused now, before the line below and before anything starts.
-  await checkResultsFolder(resultsDirOf(config, plan.configDir));
-  // Said even with --json (on stderr): a gate that silently skips its regression checks looks like one that passed them.
-  const where = path.relative(process.cwd(), baselineFile) || baselineFile;
-  const unmatched = plan.scenarios.filter((name) => !baseline?.loads.some((l) => l.name === name));
-  if (!baseline && plan.scenarios.length > 0) console.error(`dbproof: no baseline at ${where}: the load scenarios are not checked for regressions (\`dbproof baseline\` keeps a passing run as one)`);
-  else if (unmatched.length > 0) console.error(`dbproof: the baseline ${where} has no load ${unmatched.join(', ')}: not checked for regressions (\`dbproof baseline\` after a passing run that has it)`);
-
-  const recorder = new RunRecorder({ provider: plan.provider, app: config.app.name });
-  let run: RunDirectory | undefined;
+  const json = Boolean(options.json);
+  const plan = await planRun({ config: options.config as string | undefined, provider: options.provider as ProviderName | undefined });
   const show = (source: string, pass: boolean, lines: string[]) => {
-    if (!options.json) console.log(redact([`${pass ? 'PASS' : 'FAIL'} ${source}`, ...lines.map((l) => `  ${l}`)].join('\n')));
+    if (!json) console.log(redact([`${pass ? 'PASS' : 'FAIL'} ${source}`, ...lines.map((l) => `  ${l}`)].join('\n')));
   };
-
-  await runChecks(plan, {
-    say,
-    progress: !options.json,
-    onRun: async (created) => {
-      run = created;
-      await recorder.start(created);
+  const { run, result } = await runPlan(plan, {
+    say: (line) => {
+      if (!json) console.error(`dbproof: ${redact(line)}`);
     },
-    onSuite: async (result) => {
-      show(`suite ${result.suite}`, result.pass, result.verdicts.map(formatVerdict));
-      await recorder.addSuite(result);
-    },
-    onLoad: async (result) => {
-      const before = baseline?.loads.find((l) => l.name === result.name);
-      if (before) result.verdicts.push(regressionVerdict(result, before, { tolerance: config.results.regressionTolerance, minDeltaMs: config.results.regressionMinMs }));
-      const l = result.latencyMs;
-      show(`load ${result.name}`, result.verdicts.every((v) => v.pass), [`${result.requests} requests, ${(result.errorRate * 100).toFixed(2)} % errors, ${result.rps.toFixed(1)}/s; p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, max ${l.max} ms`, ...result.endpoints.map((e) => `  ${e.request}: ${e.requests} requests, ${e.errors} errors; p50 ${e.latencyMs.p50} ms, p99 ${e.latencyMs.p99} ms`), ...result.verdicts.map(formatVerdict)]);
-      await recorder.addLoad(result);
-    },
+    // Said even with --json (on stderr): a gate that silently skips its regression checks looks like one that passed them.
+    warn: (line) => console.error(`dbproof: ${line}`),
+    progress: !json,
+    onSuite: (suite) => show(`suite ${suite.suite}`, suite.pass, suite.verdicts.map(formatVerdict)),
+    onLoad: (load) => show(`load ${load.name}`, load.verdicts.every((v) => v.pass), loadLines(load)),
   });
-  const final = await recorder.finish();
-  if (options.json) printJson(redactDeep(final));
+  if (json) printJson(redactDeep(result));
   else {
-    const failed = final.verdicts.filter((v) => !v.pass).length;
-    console.log(`${final.pass ? 'PASS' : 'FAIL'}: ${final.verdicts.length - failed} of ${final.verdicts.length} budgets hold; results in ${path.relative(process.cwd(), run!.dir) || run!.dir} (summary.json, junit.xml, summary.md, report.html)`);
+    const failed = result.verdicts.filter((v) => !v.pass).length;
+    console.log(`${result.pass ? 'PASS' : 'FAIL'}: ${result.verdicts.length - failed} of ${result.verdicts.length} budgets hold; results in ${path.relative(process.cwd(), run.dir) || run.dir} (summary.json, junit.xml, summary.md, report.html)`);
   }
-  return final.pass ? 0 : 1;
+  return result.pass ? 0 : 1;
+}
+
+/** A load's figures, each request of its mix, and its verdicts. */
+function loadLines(load: LoadResult): string[] {
+  const l = load.latencyMs;
+  return [
+    `${load.requests} requests, ${(load.errorRate * 100).toFixed(2)} % errors, ${load.rps.toFixed(1)}/s; p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, max ${l.max} ms`,
+    ...load.endpoints.map((e) => `  ${e.request}: ${e.requests} requests, ${e.errors} errors; p50 ${e.latencyMs.p50} ms, p99 ${e.latencyMs.p99} ms`),
+    ...load.verdicts.map(formatVerdict),
+  ];
 }

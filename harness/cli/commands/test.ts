@@ -1,12 +1,11 @@
 import path from 'node:path';
 import { SUITE_NAMES } from '../../../suites/index.ts';
 import { formatVerdict } from '../../budgets/index.ts';
-import { loadConfig } from '../../config/index.ts';
 import { redact, redactDeep } from '../../redact.ts';
+import { planRun, runPlan } from '../../run/index.ts';
+import type { ProviderName } from '../../topology/types.ts';
 import { parseArgs } from '../args.ts';
 import { printJson } from '../output.ts';
-import { planChecks, runChecks } from './checks.ts';
-import { RunRecorder } from '../../results/run-recorder.ts';
 
 export const TEST_HELP = `dbproof test [suite …] [--config FILE] [--provider native|containers|compose] [--json]
 
@@ -29,25 +28,26 @@ export async function test(argv: string[]): Promise<number> {
     console.log(TEST_HELP);
     return 0;
   }
-  const { config } = await loadConfig(options.config as string | undefined);
-  const names = positionals.length > 0 ? positionals : Object.keys(config.suites).length > 0 ? Object.keys(config.suites) : SUITE_NAMES;
+  const json = Boolean(options.json);
   // Everything is validated before anything starts: a typo costs no topology.
-  const plan = await planChecks({ config: options.config as string | undefined, provider: options.provider as string | undefined, suites: names, scenarios: false });
-  const say = (line: string) => {
-    if (!options.json) console.error(`dbproof: ${redact(line)}`);
-  };
-  const recorder = new RunRecorder({ provider: plan.provider, app: config.app.name });
-  const { run, suites } = await runChecks(plan, {
-    say,
-    onRun: (created) => recorder.start(created),
-    onSuite: async (result) => {
-      if (!options.json) console.log(redact([`${result.pass ? 'PASS' : 'FAIL'} ${result.suite}`, ...result.verdicts.map((v) => `  ${formatVerdict(v)}`)].join('\n')));
-      await recorder.addSuite(result);
+  const plan = await planRun({
+    config: options.config as string | undefined,
+    provider: options.provider as ProviderName | undefined,
+    suites: positionals.length > 0 ? positionals : undefined,
+    scenarios: false,
+  });
+  const { run, result } = await runPlan(plan, {
+    say: (line) => {
+      if (!json) console.error(`dbproof: ${redact(line)}`);
+    },
+    onSuite: (suite) => {
+      if (!json) console.log(redact([`${suite.pass ? 'PASS' : 'FAIL'} ${suite.suite}`, ...suite.verdicts.map((v) => `  ${formatVerdict(v)}`)].join('\n')));
     },
   });
-  await recorder.finish();
+  const { suites } = result;
+  // Every suite kept its promises: a suite that judged nothing kept none.
   const pass = suites.every((r) => r.pass);
-  if (options.json) printJson(redactDeep({ runId: run.runId, resultsDir: run.dir, pass, suites }));
+  if (json) printJson(redactDeep({ runId: run.runId, resultsDir: run.dir, pass, suites }));
   else console.log(`${pass ? 'PASS' : 'FAIL'}: ${suites.filter((r) => r.pass).length} of ${suites.length} suite(s) kept every promise; results in ${path.relative(process.cwd(), run.dir) || run.dir}`);
   return pass ? 0 : 1;
 }
