@@ -69,5 +69,5 @@ export function withDataset(dataset: Dataset, options: SeedOptions = {}) {
 export { describe, expect, beforeAll, afterAll, beforeEach, afterEach } from 'vitest';
 export type { RemoteTopology } from '../topology/control/index.ts';
 export { captureQueries } from '../capture/in-process.ts';
-export { seedPrivateDatabase, type PrivateDatabase } from './private-database.ts';
+export { seedPrivateDatabase, type PrivateDatabase } from '../../fixtures/private-database.ts';
 export type { NPlusOneOptions } from './matchers.ts';

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { atLeast, atMost, judge } from '../../harness/budgets/index.ts';
 import { defineSuite, field, parseRequest, Session, timelineRecord } from '../../harness/suite/index.ts';
-import { Rng } from '../../fixtures/index.ts';
+import { Rng } from '../../harness/random/index.ts';
 import { runOpenLoad } from '../../load/engines/open-model.ts';
 import { count, idDistribution, ids, ms, rate, ratio, request } from '../support/options.ts';
 import { hitRateBetween, redisHitCounters } from './redis-stats.ts';

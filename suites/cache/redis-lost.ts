@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { atLeast, atMost, judge } from '../../harness/budgets/index.ts';
 import { runSchedule } from '../../harness/faults/index.ts';
 import { defineSuite, parseRequest, Session, timelineRecord } from '../../harness/suite/index.ts';
-import { Rng } from '../../fixtures/index.ts';
+import { Rng } from '../../harness/random/index.ts';
 import { runOpenLoad } from '../../load/engines/open-model.ts';
 import { count, idDistribution, ids, ms, rate, ratio, request } from '../support/options.ts';
 import { hitRateBetween, redisHitCounters } from './redis-stats.ts';

@@ -7,7 +7,7 @@ import '../../harness/vitest/matchers.ts';
 import { connectTopology } from '../../harness/topology/control/index.ts';
 import { queryRows } from '../../harness/pg/client.ts';
 import { inspections } from '../../fixtures/index.ts';
-import { seedPrivateDatabase, type PrivateDatabase } from '../../harness/vitest/private-database.ts';
+import { seedPrivateDatabase, type PrivateDatabase } from '../../fixtures/private-database.ts';
 import { connect, type Db } from '../../example/src/db.ts';
 import * as service from '../../example/src/inspections.ts';
 import { startExampleApp } from '../../example/launch.ts';

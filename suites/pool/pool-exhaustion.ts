@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { atMost, judge } from '../../harness/budgets/index.ts';
 import { requestString } from '../../harness/http/request.ts';
 import { defineSuite, parseRequest, Session, timelineRecord } from '../../harness/suite/index.ts';
-import { Rng } from '../../fixtures/index.ts';
+import { Rng } from '../../harness/random/index.ts';
 import { runClosedLoad } from '../../load/engines/closed-model.ts';
 import { count, ms } from '../support/options.ts';
 import { appConnections } from './app-connections.ts';

@@ -1,4 +1,4 @@
-import { inspections } from '../../fixtures/index.ts';
+import { inspections } from '../../fixtures/profiles/index.ts';
 import type { SeedOptions } from '../../fixtures/seed.ts';
 import { startLinks } from '../../harness/faults/index.ts';
 import { createRunDirectory, type RunDirectory } from '../../harness/results/index.ts';
@@ -7,7 +7,7 @@ import { afterAll, beforeAll } from 'vitest';
 import { runSuite, type SuiteContext, type SuiteDefinition } from '../../harness/suite/index.ts';
 import type { SuiteResult } from '../../harness/results/index.ts';
 import type { Topology } from '../../harness/topology/types.ts';
-import { seedPrivateDatabase } from '../../harness/vitest/private-database.ts';
+import { seedPrivateDatabase } from '../../fixtures/private-database.ts';
 import { startExampleApp, type ExampleAppEnv } from '../../example/launch.ts';
 
 /** The reference app as a suite's target: its own seeded database, its links, its process. */

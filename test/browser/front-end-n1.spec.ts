@@ -4,7 +4,7 @@
 // then each row's status one by one) is flagged, call and statement alike.
 import { startExampleApp } from '../../example/launch.ts';
 import { inspections } from '../../fixtures/index.ts';
-import { seedPrivateDatabase, type PrivateDatabase } from '../../harness/vitest/private-database.ts';
+import { seedPrivateDatabase, type PrivateDatabase } from '../../fixtures/private-database.ts';
 import { startTopology } from '../../harness/providers/index.ts';
 import type { Topology } from '../../harness/topology/types.ts';
 import { callShape, expect, test } from '../../harness/playwright/index.ts';
