@@ -4,7 +4,7 @@ export { startTopology } from './providers/index.ts';
 export type * from './topology/types.ts';
 export { DbproofError, UsageError, InfrastructureError } from './errors.ts';
 export { redact } from './redact.ts';
-export { defineConfig, loadConfig, type DbproofConfig } from './config/index.ts';
+export { defineConfig, readConfig, type DbproofConfig } from './config/index.ts';
 // The run behind `dbproof gate` and `dbproof test`, for a team's own script (as Vitest exports startVitest beside its CLI).
 export { planRun, runPlan, keepBaseline, type RunOptions, type RunPlan, type RunHooks, type RunOutcome, type KeepBaselineOptions } from './run/index.ts';
 export { runSuite, defineSuite, type SuiteDefinition, type SuiteContext, type SuiteOutcome } from './suite/index.ts';

@@ -1,2 +1,2 @@
-export { defineConfig, loadConfig, resolveConfig, DEMO_CONFIG, type LoadedConfig } from './load.ts';
+export { defineConfig, readConfig, resolveConfig, DEMO_CONFIG, type ConfigFile } from './read.ts';
 export { configSchema, type DbproofConfig, type ResolvedConfig, type AppConfig } from './schema.ts';

@@ -1,5 +1,5 @@
 import path from 'node:path';
-import { DEMO_CONFIG } from './load.ts';
+import { DEMO_CONFIG } from './read.ts';
 import type { ResolvedConfig } from './schema.ts';
 
 /**

@@ -2,7 +2,7 @@ import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { regressionVerdict } from '../../load/regression.ts';
 import { baselineFileOf, resultsDirOf } from '../config/paths.ts';
-import { loadConfig, type ResolvedConfig } from '../config/index.ts';
+import { readConfig, type ResolvedConfig } from '../config/index.ts';
 import { UsageError } from '../errors.ts';
 import type { LoadResult, RunResult } from '../results/run-result.ts';
 import { writeFileAtomic } from '../results/write.ts';
@@ -60,7 +60,7 @@ export interface KeepBaselineOptions {
  * copied to results.baseline. A failed or incomplete run is refused.
  */
 export async function keepBaseline(options: KeepBaselineOptions = {}): Promise<{ run: RunResult; file: string }> {
-  const { config, file: configFile } = await loadConfig(options.config);
+  const { config, file: configFile } = await readConfig(options.config);
   const configDir = path.dirname(configFile);
   // `from` is the user's, relative to where they are; the default is the config's results folder.
   const from = path.resolve(options.from ?? path.join(resultsDirOf(config, configDir), 'latest'));

@@ -5,7 +5,7 @@ import { datasetFromFile } from '../../fixtures/profiles/from-file.ts';
 import { profile } from '../../fixtures/profiles/index.ts';
 import { K6_MISSING, k6OnPath } from '../../load/k6/run.ts';
 import { SUITE_NAMES } from '../../suites/index.ts';
-import { loadConfig, type ResolvedConfig } from '../config/index.ts';
+import { readConfig, type ResolvedConfig } from '../config/index.ts';
 import { resultsDirOf } from '../config/paths.ts';
 import { UsageError } from '../errors.ts';
 import { checkResultsFolder } from '../results/folder.ts';
@@ -70,7 +70,7 @@ function suiteNamesOf(options: RunOptions, config: ResolvedConfig): string[] {
 
 /** Validates everything a run needs (see RunPlan) and starts nothing. */
 export async function planRun(options: RunOptions = {}): Promise<RunPlan> {
-  const { config, file } = await loadConfig(options.config);
+  const { config, file } = await readConfig(options.config);
   const configDir = path.dirname(file);
   checkConfigSuiteNames(config, file);
   const suites = suitesNamed(suiteNamesOf(options, config));

@@ -6,7 +6,7 @@ import type { AddressInfo } from 'node:net';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startApp } from '../../harness/app/index.ts';
-import { resolveConfig } from '../../harness/config/load.ts';
+import { resolveConfig } from '../../harness/config/read.ts';
 import { InfrastructureError } from '../../harness/errors.ts';
 import { freePort } from '../../harness/providers/native/ports.ts';
 

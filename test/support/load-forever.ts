@@ -1,6 +1,6 @@
 // Starts a load of 300,000 rows and prints a line once rows are flowing; the test kills it mid-way.
 import { columns, defineDataset, seed } from '../../fixtures/index.ts';
-import type { LoadProgress } from '../../fixtures/loader/progress.ts';
+import type { CopyProgress } from '../../fixtures/loader/progress.ts';
 
 export const slowDataset = defineDataset({
   name: 'interrupted',
@@ -9,6 +9,6 @@ export const slowDataset = defineDataset({
 
 if (process.argv[2]) {
   let told = false;
-  const progress: LoadProgress = { begin() {}, end() {}, advance: () => { if (!told) { told = true; process.stdout.write('rows flowing\n'); } } };
+  const progress: CopyProgress = { begin() {}, end() {}, advance: () => { if (!told) { told = true; process.stdout.write('rows flowing\n'); } } };
   await seed(process.argv[2], slowDataset, { scale: 1, seed: 1, progress });
 }

@@ -13,7 +13,7 @@ export function defineConfig(config: DbproofConfig): DbproofConfig {
   return config;
 }
 
-export interface LoadedConfig {
+export interface ConfigFile {
   config: ResolvedConfig;
   /** The file it came from; relative paths in it are relative to its folder. */
   file: string;
@@ -27,7 +27,7 @@ export function resolveConfig(raw: unknown, file = 'the config'): ResolvedConfig
 }
 
 /** `--config FILE`, else ./dbproof.config.ts, else the reference app's demo config. */
-export async function loadConfig(file?: string): Promise<LoadedConfig> {
+export async function readConfig(file?: string): Promise<ConfigFile> {
   const chosen = file ? path.resolve(file) : existsSync('dbproof.config.ts') ? path.resolve('dbproof.config.ts') : DEMO_CONFIG;
   const module = await importUserModule(chosen, '--config');
   if (!module.default || typeof module.default !== 'object') throw new UsageError(`${chosen}: export default defineConfig({...}) (from 'dbproof')`);
