@@ -5,6 +5,7 @@ import { InfrastructureError } from '../errors.ts';
 import { freePort } from '../providers/native/ports.ts';
 import { Watchdog } from '../process/watchdog.ts';
 import { redact } from '../redact.ts';
+import { pollUntil } from '../wait.ts';
 
 /** The URLs the app is given (through the fault links). */
 export interface AppUrls {
@@ -19,7 +20,6 @@ export interface StartedApp {
   stop(): Promise<void>;
 }
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 const LOG_LINES = 30;
 
 /**
@@ -62,7 +62,7 @@ export async function startApp(app: AppConfig, urls: AppUrls, configDir: string)
       } catch {
         // already gone
       }
-      for (let waited = 0; waited < 5000 && exited === undefined; waited += 50) await sleep(50);
+      await pollUntil(() => exited !== undefined, { timeoutMs: 5000, intervalMs: 50 });
       try {
         process.kill(-child.pid, 'SIGKILL');
       } catch {
@@ -73,19 +73,19 @@ export async function startApp(app: AppConfig, urls: AppUrls, configDir: string)
     await watchdog.close();
   };
 
-  const deadline = Date.now() + app.readyTimeoutMs;
-  for (;;) {
-    if (exited !== undefined) {
-      await stop();
-      throw new InfrastructureError(`the app exited (code ${exited}) before it was ready; check app.command (\`${app.command}\`). Its last output:\n${redact(log.join('\n'))}`);
-    }
-    if (await answers(`${url}${app.ready}`)) return { url, pid: child.pid, stop };
-    if (Date.now() > deadline) {
-      await stop();
-      throw new InfrastructureError(`the app did not answer ${url}${app.ready} with 2xx within ${app.readyTimeoutMs} ms; check app.ready, app.url and app.envNames.port. Its last output:\n${redact(log.join('\n'))}`);
-    }
-    await sleep(100);
-  }
+  const ready = await pollUntil(
+    async () => {
+      if (exited !== undefined) {
+        await stop();
+        throw new InfrastructureError(`the app exited (code ${exited}) before it was ready; check app.command (\`${app.command}\`). Its last output:\n${redact(log.join('\n'))}`);
+      }
+      return answers(`${url}${app.ready}`);
+    },
+    { timeoutMs: app.readyTimeoutMs, intervalMs: 100 },
+  );
+  if (ready) return { url, pid: child.pid, stop };
+  await stop();
+  throw new InfrastructureError(`the app did not answer ${url}${app.ready} with 2xx within ${app.readyTimeoutMs} ms; check app.ready, app.url and app.envNames.port. Its last output:\n${redact(log.join('\n'))}`);
 }
 
 /**
@@ -94,10 +94,7 @@ export async function startApp(app: AppConfig, urls: AppUrls, configDir: string)
  */
 async function attach(app: AppConfig): Promise<StartedApp> {
   const url = app.url!.replace(/\/$/, '');
-  const deadline = Date.now() + app.readyTimeoutMs;
-  while (!(await answers(`${url}${app.ready}`))) {
-    if (Date.now() > deadline) throw new InfrastructureError(`the app at ${redact(url)} did not answer ${app.ready} with 2xx within ${app.readyTimeoutMs} ms; check that it is running, and app.url and app.ready`);
-    await sleep(100);
-  }
+  const ready = await pollUntil(() => answers(`${url}${app.ready}`), { timeoutMs: app.readyTimeoutMs, intervalMs: 100 });
+  if (!ready) throw new InfrastructureError(`the app at ${redact(url)} did not answer ${app.ready} with 2xx within ${app.readyTimeoutMs} ms; check that it is running, and app.url and app.ready`);
   return { url, pid: undefined, stop: async () => {} };
 }

@@ -14,6 +14,7 @@
 // are ever signalled.
 import { readdirSync, readFileSync, readlinkSync, realpathSync } from 'node:fs';
 import path from 'node:path';
+import { setTimeout as sleep } from 'node:timers/promises';
 
 /** Fields of /proc/<pid>/stat we need, or undefined when the process is gone. */
 export function readStat(pid) {
@@ -121,8 +122,6 @@ export function signalAll(pids, signal) {
   }
   return reached;
 }
-
-const sleep = (ms) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Waits until no live process of `programs` works under `dir`; true when none is left. */
 export async function waitNoneUnder(dir, programs, timeoutMs, intervalMs = 20) {

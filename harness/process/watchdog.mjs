@@ -9,6 +9,7 @@
 import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { createInterface } from 'node:readline';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { endProcessesUnder } from './node-processes.mjs';
 
 const nodes = new Map(); // node directory -> { pid, signal, programs } of its main process
@@ -38,7 +39,7 @@ async function endGroup(pgid) {
   } catch {
     return;
   }
-  for (let waited = 0; waited < 3000 && alive(pgid); waited += 50) await new Promise((resolve) => setTimeout(resolve, 50));
+  for (let waited = 0; waited < 3000 && alive(pgid); waited += 50) await sleep(50);
   try {
     process.kill(-pgid, 'SIGKILL');
   } catch {

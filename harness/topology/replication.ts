@@ -2,11 +2,12 @@
  * Replication facts asked of the servers themselves, in SQL: the same for every
  * provider (native processes, containers, an external cluster).
  */
+import type pg from 'pg';
 import { DbproofError } from '../errors.ts';
 import { queryRows, withClient } from '../pg/client.ts';
+import { pollUntil } from '../wait.ts';
 
 const POLL_MS = 10;
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 export async function queryRecovery(adminUrl: string): Promise<boolean> {
   const [row] = await queryRows<{ recovery: boolean }>(adminUrl, 'SELECT pg_is_in_recovery() AS recovery');
@@ -17,11 +18,8 @@ export async function queryRecovery(adminUrl: string): Promise<boolean> {
 export async function promoteAndWait(adminUrl: string, timeoutMs = 60_000): Promise<void> {
   const [row] = await queryRows<{ promoted: boolean }>(adminUrl, 'SELECT pg_promote(true, $1) AS promoted', [Math.ceil(timeoutMs / 1000)]);
   if (!row?.promoted) throw new DbproofError(`promotion did not finish within ${timeoutMs} ms`);
-  const deadline = Date.now() + timeoutMs;
-  while (await queryRecovery(adminUrl)) {
-    if (Date.now() > deadline) throw new DbproofError(`node still in recovery ${timeoutMs} ms after pg_promote`);
-    await sleep(POLL_MS);
-  }
+  const takesWrites = await pollUntil(async () => !(await queryRecovery(adminUrl)), { timeoutMs, intervalMs: POLL_MS });
+  if (!takesWrites) throw new DbproofError(`node still in recovery ${timeoutMs} ms after pg_promote`);
 }
 
 export interface ReplicationRow {
@@ -47,19 +45,21 @@ export async function replicationStatus(primaryAdminUrl: string, connectTimeoutM
 /** Resolves when every named standby shows `streaming` in the primary's pg_stat_replication. */
 export async function waitForStreaming(primaryAdminUrl: string, names: string[], timeoutMs: number): Promise<void> {
   if (names.length === 0) return;
-  const deadline = Date.now() + timeoutMs;
-  await withClient(primaryAdminUrl, async (client) => {
-    for (;;) {
-      const { rows } = await client.query<{ application_name: string }>(
-        "SELECT application_name FROM pg_stat_replication WHERE state = 'streaming'",
-      );
-      const streaming = new Set(rows.map((r) => r.application_name));
-      const missing = names.filter((n) => !streaming.has(n));
-      if (missing.length === 0) return;
-      if (Date.now() > deadline) throw new DbproofError(`${missing.join(', ')} did not start streaming within ${timeoutMs} ms`);
-      await sleep(POLL_MS);
-    }
-  });
+  let missing = names;
+  const allStreaming = await withClient(primaryAdminUrl, (client) =>
+    pollUntil(
+      async () => {
+        const { rows } = await client.query<{ application_name: string }>(
+          "SELECT application_name FROM pg_stat_replication WHERE state = 'streaming'",
+        );
+        const streaming = new Set(rows.map((r) => r.application_name));
+        missing = names.filter((n) => !streaming.has(n));
+        return missing.length === 0;
+      },
+      { timeoutMs, intervalMs: POLL_MS },
+    ),
+  );
+  if (!allStreaming) throw new DbproofError(`${missing.join(', ')} did not start streaming within ${timeoutMs} ms`);
 }
 
 /**
@@ -94,30 +94,29 @@ export async function lagBehind(upstreamAdminUrl: string, replicaAdminUrl: strin
 /** Resolves when the standby has replayed everything the primary had written when this was called. */
 export async function waitForReplayed(upstreamAdminUrl: string, replicaAdminUrl: string, name: string, timeoutMs: number): Promise<void> {
   const deadline = Date.now() + timeoutMs;
+  const remaining = () => deadline - Date.now();
   const [target] = await queryRows<{ lsn: string }>(upstreamAdminUrl, 'SELECT pg_current_wal_lsn()::text AS lsn');
-  for (;;) {
-    const remaining = deadline - Date.now();
-    try {
-      const caughtUp = await withClient(
-        replicaAdminUrl,
-        async (client) => {
-          for (;;) {
-            const { rows } = await client.query<{ done: boolean }>('SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false) AS done', [target!.lsn]);
-            if (rows[0]!.done) return true;
-            if (Date.now() > deadline) return false;
-            await sleep(POLL_MS);
-          }
-        },
-        Math.max(100, remaining),
-      );
-      if (caughtUp) return;
-    } catch {
-      // not reachable yet (restarting, frozen): retry until the deadline
-    }
-    if (Date.now() > deadline) {
-      const lag = await lagBehind(upstreamAdminUrl, replicaAdminUrl, name).catch(() => undefined);
-      throw new DbproofError(`${name} did not catch up within ${timeoutMs} ms${lag === undefined ? '' : ` (still ${lag} bytes behind)`}`);
-    }
-    await sleep(POLL_MS);
+  const replayed = (client: pg.Client) =>
+    pollUntil(
+      async () => {
+        const { rows } = await client.query<{ done: boolean }>('SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false) AS done', [target!.lsn]);
+        return rows[0]!.done;
+      },
+      { timeoutMs: remaining(), intervalMs: POLL_MS },
+    );
+  const caughtUp = await pollUntil(
+    async () => {
+      try {
+        // One connection asked until the deadline; a new one when it fails.
+        return await withClient(replicaAdminUrl, replayed, Math.max(100, remaining()));
+      } catch {
+        return false; // not reachable yet (restarting, frozen): retry until the deadline
+      }
+    },
+    { timeoutMs: remaining(), intervalMs: POLL_MS },
+  );
+  if (!caughtUp) {
+    const lag = await lagBehind(upstreamAdminUrl, replicaAdminUrl, name).catch(() => undefined);
+    throw new DbproofError(`${name} did not catch up within ${timeoutMs} ms${lag === undefined ? '' : ` (still ${lag} bytes behind)`}`);
   }
 }

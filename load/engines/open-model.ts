@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { Timeline } from '../timeline.ts';
 
 export interface OpenLoadOptions {
@@ -36,7 +37,7 @@ export async function runOpenLoad(options: OpenLoadOptions): Promise<Timeline> {
   for (let i = 0; i < total; i++) {
     const due = i * interval;
     const wait = due - (performance.now() - started);
-    if (wait > 1) await new Promise((resolve) => setTimeout(resolve, wait));
+    if (wait > 1) await sleep(wait);
     if (inFlight >= maxInFlight) {
       record(i, due, performance.now() - started - due, false);
       continue;

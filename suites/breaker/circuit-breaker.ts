@@ -1,11 +1,10 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { atMost, judge } from '../../harness/budgets/index.ts';
 import { runSchedule } from '../../harness/faults/index.ts';
 import { defineSuite, parseRequest, Session, timelineRecord } from '../../harness/suite/index.ts';
 import { Timeline } from '../../load/timeline.ts';
 import { ms, request } from '../support/options.ts';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * "Circuit breaker after 5 failures": the database becomes unreachable (every link to a

@@ -1,3 +1,4 @@
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { atLeast, atMost, judge } from '../../harness/budgets/index.ts';
 import { defineSuite, field, parseRequest, Session, timelineRecord } from '../../harness/suite/index.ts';
@@ -5,8 +6,6 @@ import { Rng } from '../../harness/random/index.ts';
 import { runOpenLoad } from '../../load/engines/open-model.ts';
 import { count, idDistribution, ids, ms, rate, ratio, request } from '../support/options.ts';
 import { hitRateBetween, redisHitCounters } from './redis-stats.ts';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * "80 % cache hit rate, never a stale value": a Zipf-skewed read load (a few hot keys,

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { atMost, judge } from '../../harness/budgets/index.ts';
 import { runSchedule, type ScheduledFault } from '../../harness/faults/index.ts';
@@ -7,8 +8,6 @@ import { UsageError } from '../../harness/errors.ts';
 import { defineSuite, parseRequest, Session, timelineRecord } from '../../harness/suite/index.ts';
 import { Timeline } from '../../load/timeline.ts';
 import { count, ms, replicaNumber, request } from '../support/options.ts';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /** Writes about `bytes` of WAL: 1 MB rows of random text, stored uncompressed, in the `postgres` database. */
 async function fillWal(adminUrl: string, bytes: number): Promise<void> {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { atMost, judge } from '../../harness/budgets/index.ts';
 import { runSchedule } from '../../harness/faults/index.ts';
@@ -9,8 +10,6 @@ import { Timeline } from '../../load/timeline.ts';
 import { count, ms, request } from '../support/options.ts';
 
 const DISCONNECT_NEEDS_CONTAINERS = "replica-lag with lagBy: 'disconnect' needs the containers provider (a network to cut): use --provider containers, or lagBy: 'pause-replay'";
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 /**
  * Replicas fall behind (WAL replay paused on every replica, the node still up and

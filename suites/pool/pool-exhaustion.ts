@@ -3,11 +3,10 @@ import { atMost, judge } from '../../harness/budgets/index.ts';
 import { requestString } from '../../harness/http/request.ts';
 import { defineSuite, parseRequest, Session, timelineRecord } from '../../harness/suite/index.ts';
 import { Rng } from '../../harness/random/index.ts';
+import { pollUntil } from '../../harness/wait.ts';
 import { runClosedLoad } from '../../load/engines/closed-model.ts';
 import { count, ms } from '../support/options.ts';
 import { appConnections } from './app-connections.ts';
-
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
 
 const weightedRequest = z
   .object({
@@ -120,11 +119,14 @@ export const poolExhaustion = defineSuite({
 /** Polls the app's connections until they are at most `target` (or `settleMs` has passed): the lowest seen. */
 async function settledConnections(context: Parameters<typeof poolExhaustion.run>[0], role: string, settleMs: number, target: number): Promise<{ count: number; waitedMs: number }> {
   const started = performance.now();
-  let lowest = await appConnections(context.topology, role, context.database);
-  // The baseline (target Infinity) waits for the idle connections of the warm-up to go too.
-  while (performance.now() - started < settleMs && (target === Infinity ? true : lowest > target)) {
-    await sleep(100);
-    lowest = Math.min(lowest, await appConnections(context.topology, role, context.database));
-  }
+  let lowest = Infinity;
+  // The baseline (target Infinity) waits all of settleMs, for the idle connections of the warm-up to go too.
+  await pollUntil(
+    async () => {
+      lowest = Math.min(lowest, await appConnections(context.topology, role, context.database));
+      return lowest <= target && target !== Infinity;
+    },
+    { timeoutMs: settleMs, intervalMs: 100 },
+  );
   return { count: lowest, waitedMs: Math.round(performance.now() - started) };
 }

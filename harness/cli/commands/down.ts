@@ -7,6 +7,7 @@ import { runsRoots, sweepRunDir } from '../../providers/native/run-dir.ts';
 import { parseArgs } from '../args.ts';
 import { lockHolder, ownerAlive, readState, stateFile, type TopologyState } from '../state.ts';
 import { DbproofError, UsageError } from '../../errors.ts';
+import { pollUntil } from '../../wait.ts';
 
 const run = promisify(execFile);
 
@@ -17,16 +18,9 @@ still starting) and waits until none of its processes is alive. Does nothing whe
 none is up. Signals only what dbproof started: a state file it did not write is
 refused (exit 2), a PID now used by another process is left alone.`;
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Waits until none of `processes` runs; a PID another process has taken since counts as gone. */
 async function waitGone(processes: ProcessIdentity[], timeoutMs: number): Promise<boolean> {
-  const deadline = Date.now() + timeoutMs;
-  while (processes.some(sameProcess)) {
-    if (Date.now() > deadline) return false;
-    await sleep(50);
-  }
-  return true;
+  return (await pollUntil(() => !processes.some(sameProcess), { timeoutMs, intervalMs: 50 })) === true;
 }
 
 /**

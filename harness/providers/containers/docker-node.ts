@@ -1,5 +1,6 @@
 import { getContainerRuntimeClient } from 'testcontainers';
 import { DbproofError } from '../../errors.ts';
+import { pollUntil } from '../../wait.ts';
 
 /**
  * Process-level faults as Docker operations on one container. A stopped or killed
@@ -72,10 +73,7 @@ export class DockerControl {
   }
 
   async #until(done: (s: Awaited<ReturnType<DockerControl['state']>>) => boolean, timeoutMs = 15_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    while (!done(await this.state())) {
-      if (Date.now() > deadline) throw new DbproofError(`${this.name}: Docker did not reach the expected state within ${timeoutMs} ms`);
-      await new Promise((resolve) => setTimeout(resolve, 20));
-    }
+    const reached = await pollUntil(async () => done(await this.state()), { timeoutMs, intervalMs: 20 });
+    if (!reached) throw new DbproofError(`${this.name}: Docker did not reach the expected state within ${timeoutMs} ms`);
   }
 }

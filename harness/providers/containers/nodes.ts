@@ -1,24 +1,27 @@
 import { DbproofError } from '../../errors.ts';
+import { pollUntil } from '../../wait.ts';
 import { queryRows } from '../../pg/client.ts';
 import { SqlPgNode } from '../../topology/sql-node.ts';
 import type { PgNode, PgRole, RedisNode } from '../../topology/types.ts';
 import { pingRedis } from '../native/redis-node.ts';
 import type { DockerControl } from './docker-node.ts';
 
-const sleep = (ms: number) => new Promise((resolve) => setTimeout(resolve, ms));
-
 /** Resolves when `check` stops throwing; the last error says why it never did. */
 async function until(check: () => Promise<unknown>, what: string, timeoutMs = 60_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
-  for (;;) {
-    try {
-      await check();
-      return;
-    } catch (error) {
-      if (Date.now() > deadline) throw new DbproofError(`${what} was not ready after ${timeoutMs} ms: ${(error as Error).message}`);
-    }
-    await sleep(50);
-  }
+  let lastError: unknown;
+  const ready = await pollUntil(
+    async () => {
+      try {
+        await check();
+        return true;
+      } catch (error) {
+        lastError = error;
+        return false;
+      }
+    },
+    { timeoutMs, intervalMs: 50 },
+  );
+  if (!ready) throw new DbproofError(`${what} was not ready after ${timeoutMs} ms: ${(lastError as Error).message}`);
 }
 
 /** kill/stop/start/restart/pause/resume as Docker operations on the node's container. */

@@ -3,6 +3,7 @@ import { closeSync, openSync, readFileSync } from 'node:fs';
 import path from 'node:path';
 import pg from 'pg';
 import { InfrastructureError } from '../../errors.ts';
+import { pollUntil } from '../../wait.ts';
 import type { PostgresBinaries } from './binaries.ts';
 import type { RunAs } from './os-user.ts';
 
@@ -78,32 +79,34 @@ const RETRYABLE = new Set(['ENOENT', 'ECONNREFUSED', '57P03', 'ECONNRESET']);
  * early, with the log's last lines, when the process exits instead.
  */
 export async function waitUntilAccepting(child: ChildProcess, launch: PostgresLaunch, timeoutMs = 30_000): Promise<void> {
-  const deadline = Date.now() + timeoutMs;
   let exited = child.exitCode !== null || child.signalCode !== null;
   const onExit = () => (exited = true);
   child.once('exit', onExit);
   try {
-    for (;;) {
-      if (exited) {
-        throw new InfrastructureError(`postgres (${path.basename(launch.dataDir)}) exited during start-up:\n${logTail(launch.logFile)}`);
-      }
-      const client = new pg.Client({ ...socketConfig(launch.socketDir, launch.port), connectionTimeoutMillis: 2000 });
-      client.on('error', () => {});
-      try {
-        await client.connect();
-        await client.end();
-        return;
-      } catch (error) {
-        await client.end().catch(() => {});
-        const code = (error as { code?: string }).code ?? '';
-        if (!RETRYABLE.has(code) && !/starting up|not yet accepting/.test(String(error))) {
-          throw new InfrastructureError(`postgres (${path.basename(launch.dataDir)}) refused dbproof's connection: ${String(error)}`, error);
+    const accepting = await pollUntil(
+      async () => {
+        if (exited) {
+          throw new InfrastructureError(`postgres (${path.basename(launch.dataDir)}) exited during start-up:\n${logTail(launch.logFile)}`);
         }
-      }
-      if (Date.now() > deadline) {
-        throw new InfrastructureError(`postgres (${path.basename(launch.dataDir)}) was not ready after ${timeoutMs} ms:\n${logTail(launch.logFile)}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 10));
+        const client = new pg.Client({ ...socketConfig(launch.socketDir, launch.port), connectionTimeoutMillis: 2000 });
+        client.on('error', () => {});
+        try {
+          await client.connect();
+          await client.end();
+          return true;
+        } catch (error) {
+          await client.end().catch(() => {});
+          const code = (error as { code?: string }).code ?? '';
+          if (!RETRYABLE.has(code) && !/starting up|not yet accepting/.test(String(error))) {
+            throw new InfrastructureError(`postgres (${path.basename(launch.dataDir)}) refused dbproof's connection: ${String(error)}`, error);
+          }
+          return false;
+        }
+      },
+      { timeoutMs, intervalMs: 10 },
+    );
+    if (!accepting) {
+      throw new InfrastructureError(`postgres (${path.basename(launch.dataDir)}) was not ready after ${timeoutMs} ms:\n${logTail(launch.logFile)}`);
     }
   } finally {
     child.off('exit', onExit);

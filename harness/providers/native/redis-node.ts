@@ -4,6 +4,7 @@ import path from 'node:path';
 import { Redis } from 'ioredis';
 import { DbproofError, InfrastructureError } from '../../errors.ts';
 import type { RedisNode } from '../../topology/types.ts';
+import { pollUntil } from '../../wait.ts';
 import { endProcessesUnder, signalAll, waitNoneUnder } from '../../process/node-processes.mjs';
 import type { Watchdog } from '../../process/watchdog.ts';
 import { logTail, waitForExit } from './postgres-process.ts';
@@ -98,17 +99,21 @@ export class NativeRedisNode implements RedisNode {
   }
 
   async ready(timeoutMs = 15_000): Promise<void> {
-    const deadline = Date.now() + timeoutMs;
-    for (;;) {
-      if (!this.#running()) throw new InfrastructureError(`redis-server exited during start-up:\n${logTail(this.logFile)}`);
-      try {
-        await pingRedis(this.url, 500);
-        return;
-      } catch (error) {
-        if (Date.now() > deadline) throw new InfrastructureError(`redis-server was not ready after ${timeoutMs} ms: ${String(error)}`);
-      }
-      await new Promise((resolve) => setTimeout(resolve, 10));
-    }
+    let lastError: unknown;
+    const answered = await pollUntil(
+      async () => {
+        if (!this.#running()) throw new InfrastructureError(`redis-server exited during start-up:\n${logTail(this.logFile)}`);
+        try {
+          await pingRedis(this.url, 500);
+          return true;
+        } catch (error) {
+          lastError = error;
+          return false;
+        }
+      },
+      { timeoutMs, intervalMs: 10 },
+    );
+    if (!answered) throw new InfrastructureError(`redis-server was not ready after ${timeoutMs} ms: ${String(lastError)}`);
   }
 
   async start(): Promise<void> {
