@@ -1,6 +1,6 @@
-import { readFileSync } from 'node:fs';
 import { DbproofError } from '../errors.ts';
 import { redact } from '../redact.ts';
+import { DBPROOF_VERSION } from '../version.ts';
 import { doctor } from './commands/doctor.ts';
 import { down } from './commands/down.ts';
 import { exec } from './commands/exec.ts';
@@ -35,11 +35,6 @@ Exit codes: 0 ok · 1 a check failed · 2 bad input or missing infrastructure`;
 
 const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { up, status, down, exec, seed, n1, test, gate, baseline, load, doctor, __keep: keep };
 
-function version(): string {
-  const pkg = JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string };
-  return pkg.version;
-}
-
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
   const names = Object.keys(COMMANDS).filter((c) => !c.startsWith('_')).join(', ');
@@ -53,7 +48,7 @@ async function main(argv: string[]): Promise<number> {
     return 0;
   }
   if (command === '--version' || command === '-v') {
-    console.log(version());
+    console.log(DBPROOF_VERSION);
     return 0;
   }
   const run = COMMANDS[command];

@@ -1,11 +1,9 @@
 import os from 'node:os';
-import { readFileSync } from 'node:fs';
 import { RUN_SCHEMA_VERSION, withVerdicts, type LoadResult, type RunResult } from './run-result.ts';
 import type { SuiteResult } from './schema.ts';
 import type { RunDirectory } from './write.ts';
 import { writeRunResult } from './writers/index.ts';
-
-const VERSION = (JSON.parse(readFileSync(new URL('../../package.json', import.meta.url), 'utf8')) as { version: string }).version;
+import { DBPROOF_VERSION } from '../version.ts';
 
 /**
  * A run's results as they come in (`dbproof gate`, `dbproof test`): after every suite and
@@ -21,7 +19,7 @@ export class RunRecorder {
   #run: RunDirectory | undefined;
 
   constructor(target: { provider: string; app: string }) {
-    this.#environment = { dbproof: VERSION, node: process.version, platform: `${process.platform} ${os.arch()}`, cpus: os.cpus().length, provider: target.provider, app: target.app };
+    this.#environment = { dbproof: DBPROOF_VERSION, node: process.version, platform: `${process.platform} ${os.arch()}`, cpus: os.cpus().length, provider: target.provider, app: target.app };
   }
 
   /** The run's folder exists: the first (empty, incomplete) files go in. */
