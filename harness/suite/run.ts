@@ -1,5 +1,5 @@
 import type { z } from 'zod';
-import { UsageError } from '../errors.ts';
+import { UsageError, zodIssue } from '../errors.ts';
 import { SCHEMA_VERSION, type SuiteResult, type TimelineRecord } from '../results/schema.ts';
 import { writeSuiteResult, type RunDirectory } from '../results/write.ts';
 import type { Timeline } from '../../load/timeline.ts';
@@ -9,8 +9,7 @@ import type { SuiteContext, SuiteDefinition } from './types.ts';
 export function resolveSuiteOptions<Schema extends z.ZodType>(suite: SuiteDefinition<Schema>, raw: unknown): z.output<Schema> {
   const parsed = suite.options.safeParse(raw ?? {});
   if (parsed.success) return parsed.data;
-  const issue = parsed.error.issues[0]!;
-  throw new UsageError(`invalid option suites.${suite.name}${issue.path.length ? `.${issue.path.join('.')}` : ''}: ${issue.message}`);
+  throw new UsageError(`invalid option ${zodIssue(parsed.error, '', ['suites', suite.name])}`);
 }
 
 /** The shape of a topology that requirements are checked against: planned (from the config) or started. */
