@@ -4,6 +4,7 @@ import type { SUITES, SuiteName } from '../../suites/index.ts';
 import type { TopologySpec } from '../topology/types.ts';
 import { scenarioSchema } from '../../load/scenario.ts';
 import { checkCapacity } from '../../fixtures/dataset/capacity.ts';
+import { DATASET_DEFAULTS } from '../../fixtures/defaults.ts';
 import { profile, profiles } from '../../fixtures/profiles/index.ts';
 
 /**
@@ -51,8 +52,8 @@ const datasetSchema = z.union([
       profile: z.string().min(1).optional(),
       /** A module whose default export is defineDataset({...}), relative to the config file. */
       file: z.string().min(1).optional(),
-      scale: z.number().positive().default(0.01),
-      seed: z.number().int().min(0).max(2 ** 32 - 1).default(42),
+      scale: z.number().positive().default(DATASET_DEFAULTS.scale),
+      seed: z.number().int().min(0).max(2 ** 32 - 1).default(DATASET_DEFAULTS.seed),
     })
     .strict()
     .refine((d) => !(d.profile && d.file), { message: 'give dataset.profile or dataset.file, not both' })
@@ -61,7 +62,7 @@ const datasetSchema = z.union([
       // (A dataset.file's scale is checked when it is planned.)
       if (d.file) return;
       try {
-        checkCapacity(profile(d.profile ?? 'inspections'), d.scale);
+        checkCapacity(profile(d.profile ?? DATASET_DEFAULTS.profile), d.scale);
       } catch (error) {
         ctx.addIssue({ code: 'custom', path: [d.profile && !(d.profile in profiles) ? 'profile' : 'scale'], message: (error as Error).message });
       }

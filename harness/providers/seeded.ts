@@ -1,4 +1,5 @@
 import type { Dataset } from '../../fixtures/dataset/types.ts';
+import { DATASET_DEFAULTS } from '../../fixtures/defaults.ts';
 import { replaceDatabase, seed, seedCacheKey, waitForReplicas, type SeededSnapshot, type SeedOptions } from '../../fixtures/seed.ts';
 import type { Topology, TopologySpec } from '../topology/types.ts';
 import { startTopology } from './index.ts';
@@ -9,7 +10,7 @@ import { startTopology } from './index.ts';
  * miss it is seeded, and the result kept for the next run (native provider).
  */
 export async function startSeededTopology(spec: TopologySpec, dataset: Dataset, options: SeedOptions = {}): Promise<{ topology: Topology; snapshot: SeededSnapshot }> {
-  const key = seedCacheKey(dataset, options.scale ?? 1, options.seed ?? 42);
+  const key = seedCacheKey(dataset, options.scale ?? DATASET_DEFAULTS.scale, options.seed ?? DATASET_DEFAULTS.seed);
   const topology = await startTopology({ ...spec, postgres: { ...spec.postgres, seedCacheKey: key } });
   try {
     const snapshot = await seed(topology, dataset, options);

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { checkCapacity } from '../../fixtures/dataset/capacity.ts';
 import type { Dataset } from '../../fixtures/dataset/types.ts';
+import { DATASET_DEFAULTS } from '../../fixtures/defaults.ts';
 import { datasetFromFile } from '../../fixtures/profiles/from-file.ts';
 import { profile } from '../../fixtures/profiles/index.ts';
 import { K6_MISSING, k6OnPath } from '../../load/k6/run.ts';
@@ -57,7 +58,7 @@ export interface RunPlan {
 /** The config's data set: a built-in profile or a module of the team's (dataset.file). */
 async function datasetOf(config: ResolvedConfig, configDir: string): Promise<Dataset | undefined> {
   if (config.dataset === false) return undefined;
-  if (!config.dataset.file) return profile(config.dataset.profile ?? 'inspections');
+  if (!config.dataset.file) return profile(config.dataset.profile ?? DATASET_DEFAULTS.profile);
   return datasetFromFile(path.resolve(configDir, config.dataset.file), 'dataset.file');
 }
 

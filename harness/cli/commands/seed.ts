@@ -1,3 +1,4 @@
+import { DATASET_DEFAULTS } from '../../../fixtures/defaults.ts';
 import { consoleProgress, silentProgress } from '../../../fixtures/loader/progress.ts';
 import { profile, profiles } from '../../../fixtures/profiles/index.ts';
 import { datasetFromFile } from '../../../fixtures/profiles/from-file.ts';
@@ -14,10 +15,10 @@ Generates a data set and loads it (COPY) into the running topology's \`app\` dat
 or into the database of --url. The data is kept as a template database, so a second
 seed with the same data set, scale and seed reuses it.
 
-  --profile NAME   a built-in profile: ${Object.keys(profiles).join(', ')} (default inspections)
+  --profile NAME   a built-in profile: ${Object.keys(profiles).join(', ')} (default ${DATASET_DEFAULTS.profile})
   --dataset FILE   a .ts/.mts/.js/.mjs module whose default export is defineDataset({...})
-  --scale N        scale factor, a number > 0 (default 1; inspections at 1 ≈ 1.6 million rows)
-  --seed N         random seed, a whole number (default 42): same seed, same rows
+  --scale N        scale factor, a number > 0 (default ${DATASET_DEFAULTS.scale}; inspections at 1 ≈ 1.6 million rows)
+  --seed N         random seed, a whole number (default ${DATASET_DEFAULTS.seed}): same seed, same rows
   --url URL        seed the database this URL names instead (its role needs CREATEDB). A database
                    that does not exist is created; one that dbproof seeded before is replaced;
                    any other is refused unless --replace names it
@@ -85,10 +86,10 @@ export async function seed(argv: string[]): Promise<number> {
     return 0;
   }
   if (options.profile && options.dataset) throw new UsageError('give --profile or --dataset, not both');
-  const scale = numberOption('scale', options.scale, 1, (n) => Number.isFinite(n) && n > 0, 'a number greater than 0');
-  const seedValue = numberOption('seed', options.seed, 42, (n) => Number.isInteger(n) && n >= 0 && n <= 2 ** 32 - 1, 'a whole number from 0 to 4294967295');
+  const scale = numberOption('scale', options.scale, DATASET_DEFAULTS.scale, (n) => Number.isFinite(n) && n > 0, 'a number greater than 0');
+  const seedValue = numberOption('seed', options.seed, DATASET_DEFAULTS.seed, (n) => Number.isInteger(n) && n >= 0 && n <= 2 ** 32 - 1, 'a whole number from 0 to 4294967295');
   const target = targetFrom(options.url as string | undefined, options.replace as string | undefined);
-  const dataset = options.dataset ? await datasetFromFile(String(options.dataset), '--dataset') : profile(String(options.profile ?? 'inspections'));
+  const dataset = options.dataset ? await datasetFromFile(String(options.dataset), '--dataset') : profile(String(options.profile ?? DATASET_DEFAULTS.profile));
 
   const snapshot = await seedAppDatabase({ adminUrl: target.adminUrl, appUrl: target.appUrl, owner: target.owner, replicaAdminUrls: target.replicaAdminUrls }, dataset, {
     scale,
