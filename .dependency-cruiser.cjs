@@ -14,13 +14,13 @@
 
 const LAYERS = {
   base: [
-    '^harness/(errors|redact|user-module|wait)\\.ts$',
+    '^harness/(errors|redact|user-module|wait|version)\\.ts$',
     '^harness/(pg|process|budgets|random|http)/',
   ],
   model: [
     '^harness/(topology|capture|results)/',
     '^fixtures/(dataset|loader|snapshot|profiles)/',
-    '^fixtures/(seed|private-database)\\.ts$',
+    '^fixtures/(seed|private-database|defaults)\\.ts$',
     '^load/(timeline|summary|budgets|progress)\\.ts$',
   ],
   engines: ['^harness/(providers|faults|app)/', '^load/(engines|k6)/', '^load/(scenario|regression)\\.ts$'],
