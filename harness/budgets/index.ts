@@ -2,32 +2,38 @@
  * Budgets and verdicts: the promise a team wrote ("recovers in under 2 s") as a
  * number with a direction, and what was measured against it. Every suite and every
  * load scenario produces its verdicts with `judge`, so they read the same everywhere.
+ * The schemas are the one definition: the types are derived from them, and the results
+ * files (harness/results/schema.ts) validate verdicts with them.
  */
-export type BudgetOp = '<' | '<=' | '>' | '>=';
-export type BudgetUnit = 'ms' | 'count' | 'ratio' | 'bytes';
+import { z } from 'zod';
 
-export interface Budget {
+export const budgetSchema = z.object({
   /** What is measured, e.g. `timeToRecoverMs`, `errorsDuringFault`, `hitRate`. */
-  metric: string;
-  op: BudgetOp;
-  limit: number;
-  unit: BudgetUnit;
+  metric: z.string(),
+  op: z.enum(['<', '<=', '>', '>=']),
+  limit: z.number(),
+  unit: z.enum(['ms', 'count', 'ratio', 'bytes']),
   /** What it applies to, e.g. `GET /inspections/{id}` or `replica1`. */
-  scope?: string;
-}
+  scope: z.string().optional(),
+});
 
-export interface Verdict {
+export const verdictSchema = z.object({
   /** The sentence a person would write: "reads fail over to a healthy replica in under 2 s". */
-  claim: string;
-  budget: Budget;
+  claim: z.string(),
+  budget: budgetSchema,
   /** null when the thing never happened (a load that never recovered has no recovery time). */
-  measured: number | null;
+  measured: z.number().nullable(),
   /** How far inside the budget (positive) or outside it (negative); null when nothing was measured. */
-  margin: number | null;
-  pass: boolean;
+  margin: z.number().nullable(),
+  pass: z.boolean(),
   /** Why, in a line: the last error the load saw, the ids of lost writes. */
-  evidence?: string;
-}
+  evidence: z.string().optional(),
+});
+
+export type Budget = z.infer<typeof budgetSchema>;
+export type BudgetOp = Budget['op'];
+export type BudgetUnit = Budget['unit'];
+export type Verdict = z.infer<typeof verdictSchema>;
 
 function holds(measured: number, op: BudgetOp, limit: number): boolean {
   switch (op) {

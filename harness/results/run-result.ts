@@ -1,5 +1,6 @@
 import { z } from 'zod';
-import { bucketSchema, findingSchema, suiteResultSchema, verdictSchema } from './schema.ts';
+import { verdictSchema } from '../budgets/index.ts';
+import { bucketSchema, findingSchema, suiteResultSchema } from './schema.ts';
 
 /**
  * One run of `dbproof gate`: every suite's result, every load scenario's figures, and

@@ -1,4 +1,5 @@
 import { z } from 'zod';
+import { verdictSchema } from '../budgets/index.ts';
 
 /**
  * What a suite leaves in the run's results folder (`results/<run-id>/suites/<name>.json`):
@@ -7,23 +8,6 @@ import { z } from 'zod';
  * baseline never reads a file it misunderstands. The gate's summary.json embeds these.
  */
 export const SCHEMA_VERSION = 1;
-
-const budgetSchema = z.object({
-  metric: z.string(),
-  op: z.enum(['<', '<=', '>', '>=']),
-  limit: z.number(),
-  unit: z.enum(['ms', 'count', 'ratio', 'bytes']),
-  scope: z.string().optional(),
-});
-
-export const verdictSchema = z.object({
-  claim: z.string(),
-  budget: budgetSchema,
-  measured: z.number().nullable(),
-  margin: z.number().nullable(),
-  pass: z.boolean(),
-  evidence: z.string().optional(),
-});
 
 export const eventSchema = z.object({
   /** ms after the suite's load started. */
