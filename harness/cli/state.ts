@@ -4,6 +4,7 @@ import path from 'node:path';
 import { z } from 'zod';
 import { UsageError, zodIssue } from '../errors.ts';
 import { readStat, sameProcess, type ProcessIdentity } from '../process/node-processes.mjs';
+import { providerNameSchema } from '../topology/spec.ts';
 import type { TopologyDescription } from '../topology/types.ts';
 
 /** What `up` leaves for `status` and `down`: who owns the topology and how to reach it. */
@@ -29,7 +30,7 @@ const stateSchema: z.ZodType<TopologyState> = z.object({
   startedAt: z.string(),
   processes: z.array(identitySchema),
   topology: z.object({
-    provider: z.enum(['native', 'containers', 'compose', 'external']),
+    provider: providerNameSchema,
     primary: z.string(),
     replicas: z.array(z.string()),
     redis: z.string().nullable(),

@@ -3,51 +3,10 @@
  * which provider started a topology: suites, the CLI and the vitest helper only
  * see these interfaces.
  */
+import type { ProviderName } from './spec.ts';
 
-export type ProviderName = 'native' | 'containers' | 'compose' | 'external';
-
-/** What to start. Validated once at the edge (see `spec.ts`). */
-export interface TopologySpec {
-  provider?: ProviderName;
-  /** Number of streaming read replicas (0 to 8). Default 2. */
-  replicas?: number;
-  /** Start a Redis beside Postgres. Default true. */
-  redis?: boolean;
-  /**
-   * Synchronous replication to every replica (`synchronous_standby_names = 'ANY n (…)'`
-   * with `synchronous_commit = on`): a commit returns only once each replica has it.
-   * For no-loss failover tests. Default false (asynchronous).
-   */
-  synchronous?: boolean;
-  postgres?: {
-    /** Extra `postgresql.conf` settings, applied to every node (`-c name=value`). */
-    settings?: Record<string, string | number | boolean>;
-    /** Directory with the Postgres server binaries; overrides `DBPROOF_PG_BIN`. */
-    binDir?: string;
-    /**
-     * Start every node from the seed cache entry with this key when there is one
-     * (native provider): a topology that already holds a seeded data set. See
-     * `Topology.seedCache` and fixtures' `startSeededTopology`.
-     */
-    seedCacheKey?: string;
-  };
-  /** Path of `redis-server`; overrides `DBPROOF_REDIS_SERVER`. */
-  redisServer?: string;
-  /** For `provider: 'containers'`: images (default DBPROOF_PG_IMAGE / DBPROOF_REDIS_IMAGE, then postgres:15 / redis:7). */
-  images?: { postgres?: string; redis?: string };
-  /** For `provider: 'compose'`: the compose file (default DBPROOF_COMPOSE_FILE, then ./docker-compose.yml). */
-  compose?: { file?: string };
-  /** For `provider: 'external'`: URLs of a cluster dbproof does not manage. */
-  external?: ExternalUrls;
-}
-
-export interface ExternalUrls {
-  primary: string;
-  replicas?: string[];
-  redis?: string;
-  /** A superuser (or pg_monitor) URL for lag and promotion; defaults to `primary`. */
-  admin?: string;
-}
+// What to start is defined once, by its schema (spec.ts): the types are derived there.
+export type { ExternalUrls, ProviderName, TopologySpec } from './spec.ts';
 
 export type PgRole = 'primary' | 'replica';
 
