@@ -14,7 +14,10 @@ export interface PollOptions {
  * (a port, a state, a replay position) and what a time-out means to it. An error thrown
  * by `check` ends the wait at once: a check that may fail for a while catches its own.
  */
-export async function pollUntil<T>(check: () => T | false | undefined | Promise<T | false | undefined>, { timeoutMs, intervalMs }: PollOptions): Promise<T | undefined> {
+export async function pollUntil<T>(
+  check: () => T | false | undefined | Promise<T | false | undefined>,
+  { timeoutMs, intervalMs }: PollOptions,
+): Promise<T | undefined> {
   const deadline = Date.now() + timeoutMs;
   for (;;) {
     const answer = await check();

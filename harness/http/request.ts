@@ -17,7 +17,10 @@ export interface RequestLine {
 }
 
 export interface RequestRules {
-  /** The methods this caller can send (a load scenario: GET and DELETE, which carry no body). Default: all of `METHODS`. */
+  /**
+   * The methods this caller can send (a load scenario: GET and DELETE, which carry no body).
+   * Default: all of `METHODS`.
+   */
   methods?: readonly Method[];
   /** A placeholder the path must hold, e.g. `K` for the size the N+1 check puts in. */
   placeholder?: string;
@@ -35,9 +38,13 @@ export function requestString(rules: RequestRules = {}) {
   return z.string().regex(requestPattern(rules), rules.hint ?? "a request such as 'GET /path'");
 }
 
-/** The method and path of a request string (white space around it ignored); a usage error with an example if it is not one. */
+/**
+ * The method and path of a request string (white space around it ignored); a usage error
+ * with an example if it is not one.
+ */
 export function parseRequestLine(text: string, rules: RequestRules = {}): RequestLine {
   const match = requestPattern(rules).exec(text.trim());
-  if (!match) throw new UsageError(`'${text}' is not a request: write it as '<METHOD> /path', e.g. 'GET /inspections/{id}'`);
+  if (!match)
+    throw new UsageError(`'${text}' is not a request: write it as '<METHOD> /path', e.g. 'GET /inspections/{id}'`);
   return { method: match[1] as Method, path: match[2]! };
 }

@@ -42,6 +42,8 @@ describe('parseRequestLine', () => {
     ['POST /x', { methods: ['GET'] as const }],
     ['GET /x', { placeholder: 'K' }],
   ])('%j against rules it breaks is refused with an example', (text, rules) => {
-    expect(() => parseRequestLine(text, rules)).toThrow(/is not a request: write it as '<METHOD> \/path', e\.g\. 'GET \/inspections\/\{id\}'/);
+    expect(() => parseRequestLine(text, rules)).toThrow(
+      /is not a request: write it as '<METHOD> \/path', e\.g\. 'GET \/inspections\/\{id\}'/,
+    );
   });
 });

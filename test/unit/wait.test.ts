@@ -27,10 +27,13 @@ describe('pollUntil', () => {
   });
   test("a check's error ends the wait at once", async () => {
     let asked = 0;
-    const failing = pollUntil(() => {
-      asked++;
-      throw new Error('exited during start-up');
-    }, { timeoutMs: 1000, intervalMs: 1 });
+    const failing = pollUntil(
+      () => {
+        asked++;
+        throw new Error('exited during start-up');
+      },
+      { timeoutMs: 1000, intervalMs: 1 },
+    );
     await expect(failing).rejects.toThrow('exited during start-up');
     expect(asked).toBe(1);
   });

@@ -4,13 +4,21 @@ import { describe, expect, test } from 'vitest';
 import { z } from 'zod';
 import { zodIssue } from '../../harness/errors.ts';
 
-const schema = z.object({ app: z.object({ url: z.string().url('an http:// URL') }), replicas: z.number().max(8, 'at most 8') }).strict();
+const schema = z
+  .object({ app: z.object({ url: z.string().url('an http:// URL') }), replicas: z.number().max(8, 'at most 8') })
+  .strict();
 const errorOf = (value: unknown) => schema.safeParse(value).error!;
 
 describe('zodIssue', () => {
   test.each([
     ['a nested field', { app: { url: 'x' }, replicas: 1 }, 'config', [], 'app.url: an http:// URL'],
-    ['a field under a prefix', { app: { url: 'http://a' }, replicas: 9 }, '', ['suites', 'replica-lost'], 'suites.replica-lost.replicas: at most 8'],
+    [
+      'a field under a prefix',
+      { app: { url: 'http://a' }, replicas: 9 },
+      '',
+      ['suites', 'replica-lost'],
+      'suites.replica-lost.replicas: at most 8',
+    ],
     ['the whole value, named', 'nope', 'config', [], /^config: /],
     ['the whole value under a prefix', 'nope', '', ['suites', 'x'], /^suites\.x: /],
   ])('%s', (_, value, whole, under, expected) => {
