@@ -2,13 +2,13 @@
 // folder, not the working directory; refused in one line (exit 2, nothing started, nothing
 // made) when a run could not use it — under /proc (where writing hung), not writable,
 // full, read-only, its `latest` not dbproof's link, or a corrupted baseline.
-import { execFileSync, spawn } from 'node:child_process';
+import { execFileSync } from 'node:child_process';
 import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
 import { createRunDirectory } from '../../harness/results/index.ts';
-import { BIN, runCli, type CliResult } from '../support/cli.ts';
+import { runCli, type CliResult } from '../support/cli.ts';
 import { tempDir } from '../support/temp.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -75,17 +75,9 @@ describe('refused before anything starts: exit 2, one line, nothing made', () =>
     const file = config('not-mine', { dir: path.join(results, 'runs') });
     chmodSync(file, 0o644);
     // As root every folder is writable: the CLI runs as nobody then (as CI runners usually are not root).
-    const asUser = process.getuid!() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups', process.execPath] : [process.execPath];
+    const wrapper = process.getuid!() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
     if (process.getuid!() !== 0) chmodSync(results, 0o555);
-    const result = await new Promise<CliResult>((resolve, reject) => {
-      const child = spawn(asUser[0]!, [...asUser.slice(1), BIN, 'gate', '--config', file], { stdio: ['ignore', 'pipe', 'pipe'] });
-      let stdout = '';
-      let stderr = '';
-      child.stdout.on('data', (chunk) => (stdout += chunk));
-      child.stderr.on('data', (chunk) => (stderr += chunk));
-      child.once('error', reject);
-      child.once('close', (code) => resolve({ code, stdout, stderr }));
-    });
+    const result = await runCli(['gate', '--config', file], { wrapper });
     expectOneLine(result, /cannot write in .*not-mine\/runs: permission denied; make it writable for this user or set results\.dir/);
     expect(readdirSync(results)).toEqual([]);
   });
