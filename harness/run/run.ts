@@ -9,6 +9,7 @@ import { healTopology } from '../topology/control/index.ts';
 import { compareWithBaseline } from './baseline.ts';
 import { withEnvironment, type Environment } from './environment.ts';
 import type { RunPlan } from './plan.ts';
+import type { PlannedSuite } from './suites.ts';
 
 /** What a caller sees of a run as it goes; every hook is optional. */
 export interface RunHooks {
@@ -34,7 +35,7 @@ export interface RunOutcome {
   pass: boolean;
 }
 
-type Group = { suites: RunPlan['suites']; scenarios: string[] };
+type Group = { suites: PlannedSuite[]; scenarios: string[] };
 
 /** One topology for the suites that leave it as they found it and the load scenarios; one more for each suite that promotes a replica. */
 function groupsOf(plan: RunPlan): Group[] {
@@ -79,7 +80,7 @@ export async function runPlan(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
   return { run, result, pass: result.pass };
 }
 
-async function runPlannedSuite(plan: RunPlan, { suite, options }: RunPlan['suites'][number], environment: Environment, run: RunDirectory, say: (line: string) => void): Promise<SuiteResult> {
+async function runPlannedSuite(plan: RunPlan, { suite, options }: PlannedSuite, environment: Environment, run: RunDirectory, say: (line: string) => void): Promise<SuiteResult> {
   say(`${suite.name}: ${suite.description}`);
   try {
     return await runSuite(suite, { ...environment, progress: (line) => say(`${suite.name}: ${line}`) }, options, { target: plan.config.app.name, run });
