@@ -37,7 +37,8 @@ export function suitesNamed(names: string[]): SuiteDefinition[] {
 export function planSuites(suites: SuiteDefinition[], config: ResolvedConfig, topology: ResolvedTopologySpec): PlannedSuite[] {
   return suites.map((suite) => {
     const options = config.suites[suite.name];
-    suite.preflight?.(resolveSuiteOptions(suite, options), topology);
+    const resolved = resolveSuiteOptions(suite, options);
+    suite.preflight?.(resolved, topology);
     checkRequirements(suite, topology);
     return { suite, options };
   });

@@ -90,5 +90,8 @@ test('a plan that cannot run is refused before anything starts: a UsageError, no
   expect(refusal).toBeInstanceOf(UsageError);
   expect((refusal as UsageError).message).toBe("suite replica-lost needs at least 1 replica(s); the config's topology has 0 (set topology.replicas)");
   await expect(planRun({ config: noReplicas.file, suites: ['nope'] })).rejects.toThrow(/^no suite named 'nope'; the suites are /);
-  expect(existsSync(unknown.results) || existsSync(noReplicas.results)).toBe(false);
+  // Every suite's options are validated, not only those of a suite with a preflight.
+  const badOption = config('bad-option', { suites: { 'replica-lost': { budgets: { errors: 'many' } } } });
+  await expect(planRun({ config: badOption.file })).rejects.toThrow(/^invalid option suites\.replica-lost\.budgets\.errors: /);
+  expect([unknown, noReplicas, badOption].some((c) => existsSync(c.results))).toBe(false);
 });
