@@ -18,7 +18,7 @@ export interface Baseline {
   file: string;
   /** The kept run; undefined when there is none yet. */
   run: RunResult | undefined;
-  /** The slow-down below which a change is never a regression (results.regressionTolerance, results.regressionMinMs). */
+  /** A slow-down below these is never a regression (results.regressionTolerance, results.regressionMinMs). */
   tolerance: number;
   minDeltaMs: number;
 }
@@ -26,7 +26,9 @@ export interface Baseline {
 /** A baseline that cannot be read is a configuration error, found before anything starts. */
 export async function readBaseline(config: ResolvedConfig, configDir: string): Promise<Baseline> {
   const file = baselineFileOf(config, configDir);
-  const run = existsSync(file) ? await readRunResult(file, 'restore it from version control, or delete it and run `dbproof baseline` again') : undefined;
+  const run = existsSync(file)
+    ? await readRunResult(file, 'restore it from version control, or delete it and run `dbproof baseline` again')
+    : undefined;
   return { file, run, tolerance: config.results.regressionTolerance, minDeltaMs: config.results.regressionMinMs };
 }
 
@@ -37,15 +39,24 @@ export async function readBaseline(config: ResolvedConfig, configDir: string): P
 export function baselineNotices(baseline: Baseline, scenarios: string[]): string[] {
   const where = path.relative(process.cwd(), baseline.file) || baseline.file;
   const unmatched = scenarios.filter((name) => !baseline.run?.loads.some((l) => l.name === name));
-  if (!baseline.run && scenarios.length > 0) return [`no baseline at ${where}: the load scenarios are not checked for regressions (\`dbproof baseline\` keeps a passing run as one)`];
-  if (unmatched.length > 0) return [`the baseline ${where} has no load ${unmatched.join(', ')}: not checked for regressions (\`dbproof baseline\` after a passing run that has it)`];
+  if (!baseline.run && scenarios.length > 0)
+    return [
+      `no baseline at ${where}: the load scenarios are not checked for regressions (\`dbproof baseline\` keeps a passing run as one)`,
+    ];
+  if (unmatched.length > 0)
+    return [
+      `the baseline ${where} has no load ${unmatched.join(', ')}: not checked for regressions (\`dbproof baseline\` after a passing run that has it)`,
+    ];
   return [];
 }
 
 /** Adds the load's regression verdict against the baseline's load of the same name, when there is one. */
 export function compareWithBaseline(result: LoadResult, baseline: Baseline): void {
   const before = baseline.run?.loads.find((l) => l.name === result.name);
-  if (before) result.verdicts.push(regressionVerdict(result, before, { tolerance: baseline.tolerance, minDeltaMs: baseline.minDeltaMs }));
+  if (before)
+    result.verdicts.push(
+      regressionVerdict(result, before, { tolerance: baseline.tolerance, minDeltaMs: baseline.minDeltaMs }),
+    );
 }
 
 export interface KeepBaselineOptions {
@@ -65,10 +76,15 @@ export async function keepBaseline(options: KeepBaselineOptions = {}): Promise<{
   // `from` is the user's, relative to where they are; the default is the config's results folder.
   const from = path.resolve(options.from ?? path.join(resultsDirOf(config, configDir), 'latest'));
   const summary = from.endsWith('.json') ? from : path.join(from, 'summary.json');
-  if (!existsSync(summary)) throw new UsageError(`no gate run at ${summary}: run \`dbproof gate\` first, or give --from <results/run-id>`);
+  if (!existsSync(summary))
+    throw new UsageError(`no gate run at ${summary}: run \`dbproof gate\` first, or give --from <results/run-id>`);
   const run = await readRunResult(summary);
-  if (run.incomplete) throw new UsageError(`run ${run.runId} is incomplete: a baseline comes from a finished, passing run`);
-  if (!run.pass) throw new UsageError(`run ${run.runId} broke ${run.verdicts.filter((v) => !v.pass).length} budget(s): a baseline comes from a passing run`);
+  if (run.incomplete)
+    throw new UsageError(`run ${run.runId} is incomplete: a baseline comes from a finished, passing run`);
+  if (!run.pass)
+    throw new UsageError(
+      `run ${run.runId} broke ${run.verdicts.filter((v) => !v.pass).length} budget(s): a baseline comes from a passing run`,
+    );
   const file = baselineFileOf(config, configDir);
   await writeFileAtomic(file, `${JSON.stringify(run, null, 2)}\n`);
   return { run, file };

@@ -21,7 +21,12 @@ export interface Environment {
  * Topology → data set → links → app, handed to `body`, then everything stopped in the
  * reverse order, whatever happened. `what` names the checks the topology is for.
  */
-export async function withEnvironment(plan: RunPlan, what: string[], say: (line: string) => void, body: (environment: Environment) => Promise<void>): Promise<void> {
+export async function withEnvironment(
+  plan: RunPlan,
+  what: string[],
+  say: (line: string) => void,
+  body: (environment: Environment) => Promise<void>,
+): Promise<void> {
   say(`starting the topology (${what.join(', ')})`);
   const topology = await startTopology(plan.spec);
   const cleanups: (() => Promise<void>)[] = [() => topology.stop()];
@@ -31,17 +36,32 @@ export async function withEnvironment(plan: RunPlan, what: string[], say: (line:
     // cluster: its databases are never replaced; the data set goes into a database of
     // this run's own, handed to the app, and dropped afterwards.
     const external = topology.provider === 'external';
-    const database = plan.dataset && config.dataset && external ? `dbproof_app_${randomBytes(6).toString('hex')}` : new URL(topology.primary.url).pathname.slice(1);
+    const database =
+      plan.dataset && config.dataset && external
+        ? `dbproof_app_${randomBytes(6).toString('hex')}`
+        : new URL(topology.primary.url).pathname.slice(1);
     if (plan.dataset && config.dataset) {
-      say(`seeding ${plan.dataset.name} (scale ${config.dataset.scale}) into ${external ? `${database}, a database of this run's own on the external primary` : database}`);
+      say(
+        `seeding ${plan.dataset.name} (scale ${config.dataset.scale}) into ${external ? `${database}, a database of this run's own on the external primary` : database}`,
+      );
       if (external) cleanups.unshift(() => dropCreatedDatabase(topology.adminUrl, database));
-      const snapshot = await seedAppDatabase(topology, plan.dataset, { scale: config.dataset.scale, seed: config.dataset.seed, progress: silentProgress, database, replace: !external });
+      const snapshot = await seedAppDatabase(topology, plan.dataset, {
+        scale: config.dataset.scale,
+        seed: config.dataset.seed,
+        progress: silentProgress,
+        database,
+        replace: !external,
+      });
       // A template this run made on someone else's server goes with the run.
       if (external && snapshot.report.loaded) cleanups.unshift(() => snapshot.drop());
     }
     const links = await startLinks(topology, { database });
     cleanups.unshift(() => links.close());
-    const app = await startApp(config.app, { primary: links.writer.url, replicas: links.replicas.map((l) => l.url), redis: links.redis?.url }, plan.configDir);
+    const app = await startApp(
+      config.app,
+      { primary: links.writer.url, replicas: links.replicas.map((l) => l.url), redis: links.redis?.url },
+      plan.configDir,
+    );
     cleanups.unshift(() => app.stop());
     say(`${config.app.name} is ready at ${app.url}`);
     await body({ topology, links, app, database });

@@ -51,7 +51,10 @@ export interface RunPlan {
   scenarios: string[];
   /** Only when the plan runs load scenarios. */
   baseline: Baseline | undefined;
-  /** What the run will not do, said before it starts even when progress is silenced (a scenario with no baseline to compare with). */
+  /**
+   * What the run will not do, said before it starts even when progress is silenced
+   * (a scenario with no baseline to compare with).
+   */
   notices: string[];
 }
 
@@ -76,13 +79,20 @@ export async function planRun(options: RunOptions = {}): Promise<RunPlan> {
   checkConfigSuiteNames(config, file);
   const suites = suitesNamed(suiteNamesOf(options, config));
   const scenarios = options.scenarios === false ? [] : Object.keys(config.scenarios);
-  if (suites.length === 0 && scenarios.length === 0) throw new UsageError('the config has no suites and no scenarios: nothing to gate on (add suites: { … } or scenarios: { … })');
+  if (suites.length === 0 && scenarios.length === 0)
+    throw new UsageError(
+      'the config has no suites and no scenarios: nothing to gate on (add suites: { … } or scenarios: { … })',
+    );
   const baseline = options.scenarios === false ? undefined : await readBaseline(config, configDir);
-  const spec: TopologySpec = { ...(config.topology as TopologySpec), ...(options.provider ? { provider: options.provider } : {}) };
+  const spec: TopologySpec = {
+    ...(config.topology as TopologySpec),
+    ...(options.provider ? { provider: options.provider } : {}),
+  };
   const topology = resolveTopologySpec(spec);
   const planned = planSuites(suites, config, topology);
   // A k6 scenario where k6 is missing is found before anything starts.
-  if (scenarios.some((name) => config.scenarios[name]!.engine === 'k6') && !k6OnPath()) throw new UsageError(K6_MISSING);
+  if (scenarios.some((name) => config.scenarios[name]!.engine === 'k6') && !k6OnPath())
+    throw new UsageError(K6_MISSING);
   const dataset = await datasetOf(config, configDir);
   // A data set that cannot fit is refused before a topology starts (a profile's was checked with the config).
   if (dataset && config.dataset) checkCapacity(dataset, config.dataset.scale);
@@ -90,5 +100,16 @@ export async function planRun(options: RunOptions = {}): Promise<RunPlan> {
   const resultsDir = resultsDirOf(config, configDir);
   await checkResultsFolder(resultsDir);
   const notices = baseline ? baselineNotices(baseline, scenarios) : [];
-  return { config, configDir, resultsDir, spec, provider: topology.provider, dataset, suites: planned, scenarios, baseline, notices };
+  return {
+    config,
+    configDir,
+    resultsDir,
+    spec,
+    provider: topology.provider,
+    dataset,
+    suites: planned,
+    scenarios,
+    baseline,
+    notices,
+  };
 }

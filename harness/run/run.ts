@@ -23,7 +23,7 @@ export interface RunHooks {
   onRun?(run: RunDirectory): Promise<void> | void;
   /** A suite finished; written to the run's files right after. */
   onSuite?(result: SuiteResult): Promise<void> | void;
-  /** A load scenario finished, with its regression verdict against the baseline; written to the run's files right after. */
+  /** A load scenario finished, with its regression verdict against the baseline; written to the run's files after. */
   onLoad?(result: LoadResult): Promise<void> | void;
 }
 
@@ -37,12 +37,16 @@ export interface RunOutcome {
 
 type Group = { suites: PlannedSuite[]; scenarios: string[] };
 
-/** One topology for the suites that leave it as they found it and the load scenarios; one more for each suite that promotes a replica. */
+/**
+ * One topology for the suites that leave it as they found it and the load scenarios; one
+ * more for each suite that promotes a replica.
+ */
 function groupsOf(plan: RunPlan): Group[] {
   const shared = plan.suites.filter((p) => !p.suite.requires.destructive);
   const groups: Group[] = [];
   if (shared.length || plan.scenarios.length) groups.push({ suites: shared, scenarios: plan.scenarios });
-  for (const destructive of plan.suites.filter((p) => p.suite.requires.destructive)) groups.push({ suites: [destructive], scenarios: [] });
+  for (const destructive of plan.suites.filter((p) => p.suite.requires.destructive))
+    groups.push({ suites: [destructive], scenarios: [] });
   return groups;
 }
 
@@ -59,40 +63,62 @@ export async function runPlan(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
   await recorder.start(run);
   await hooks.onRun?.(run);
   for (const group of groupsOf(plan)) {
-    await withEnvironment(plan, group.suites.map((s) => s.suite.name).concat(group.scenarios), say, async (environment) => {
-      for (const planned of group.suites) {
-        const result = await runPlannedSuite(plan, planned, environment, run, say);
-        await hooks.onSuite?.(result);
-        await recorder.addSuite(result);
-        // The next check finds every node up and caught up, and every link clean.
-        environment.links.reset();
-        await healTopology(environment.topology);
-      }
-      for (const name of group.scenarios) {
-        const result = await runLoad(plan, name, environment.app.url, say, hooks.progress ?? false);
-        if (plan.baseline) compareWithBaseline(result, plan.baseline);
-        await hooks.onLoad?.(result);
-        await recorder.addLoad(result);
-      }
-    });
+    await withEnvironment(
+      plan,
+      group.suites.map((s) => s.suite.name).concat(group.scenarios),
+      say,
+      async (environment) => {
+        for (const planned of group.suites) {
+          const result = await runPlannedSuite(plan, planned, environment, run, say);
+          await hooks.onSuite?.(result);
+          await recorder.addSuite(result);
+          // The next check finds every node up and caught up, and every link clean.
+          environment.links.reset();
+          await healTopology(environment.topology);
+        }
+        for (const name of group.scenarios) {
+          const result = await runLoad(plan, name, environment.app.url, say, hooks.progress ?? false);
+          if (plan.baseline) compareWithBaseline(result, plan.baseline);
+          await hooks.onLoad?.(result);
+          await recorder.addLoad(result);
+        }
+      },
+    );
   }
   const result = await recorder.finish();
   return { run, result, pass: result.pass };
 }
 
-async function runPlannedSuite(plan: RunPlan, { suite, options }: PlannedSuite, environment: Environment, run: RunDirectory, say: (line: string) => void): Promise<SuiteResult> {
+async function runPlannedSuite(
+  plan: RunPlan,
+  { suite, options }: PlannedSuite,
+  environment: Environment,
+  run: RunDirectory,
+  say: (line: string) => void,
+): Promise<SuiteResult> {
   say(`${suite.name}: ${suite.description}`);
   try {
-    return await runSuite(suite, { ...environment, progress: (line) => say(`${suite.name}: ${line}`) }, options, { target: plan.config.app.name, run });
+    return await runSuite(suite, { ...environment, progress: (line) => say(`${suite.name}: ${line}`) }, options, {
+      target: plan.config.app.name,
+      run,
+    });
   } catch (error) {
     if (error instanceof DbproofError) throw error;
     throw new InfrastructureError(`suite ${suite.name} could not run: ${(error as Error).message}`, error);
   }
 }
 
-async function runLoad(plan: RunPlan, name: string, appUrl: string, say: (line: string) => void, progress: boolean): Promise<LoadResult> {
+async function runLoad(
+  plan: RunPlan,
+  name: string,
+  appUrl: string,
+  say: (line: string) => void,
+  progress: boolean,
+): Promise<LoadResult> {
   const scenario = plan.config.scenarios[name]!;
-  const model = scenario.rate ? `${scenario.rate}/s (open model)` : `${scenario.connections ?? 10} connections (closed model)`;
+  const model = scenario.rate
+    ? `${scenario.rate}/s (open model)`
+    : `${scenario.connections ?? 10} connections (closed model)`;
   say(`load ${name}: ${describeRequests(scenario)}, ${model} for ${scenario.durationMs / 1000} s`);
   const reporter = progress ? progressReporter({ label: `load ${name}`, durationMs: scenario.durationMs }) : undefined;
   try {

@@ -14,10 +14,16 @@ export interface PlannedSuite {
 const isSuiteName = (name: string): name is keyof typeof SUITES => Object.hasOwn(SUITES, name);
 const knownSuites = () => `the suites are ${SUITE_NAMES.join(', ')}`;
 
-/** The config's `suites:` keys, each a suite dbproof ships; the message names the file and the field, as the config's other fields do. */
+/**
+ * The config's `suites:` keys, each a suite dbproof ships; the message names the file and
+ * the field, as the config's other fields do.
+ */
 export function checkConfigSuiteNames(config: ResolvedConfig, file: string): void {
   for (const name of Object.keys(config.suites)) {
-    if (!isSuiteName(name)) throw new UsageError(`${path.basename(file)}: invalid suites.${name}: no suite named '${name}'; ${knownSuites()}`);
+    if (!isSuiteName(name))
+      throw new UsageError(
+        `${path.basename(file)}: invalid suites.${name}: no suite named '${name}'; ${knownSuites()}`,
+      );
   }
 }
 
@@ -34,7 +40,11 @@ export function suitesNamed(names: string[]): SuiteDefinition[] {
  * option is invalid or the planned topology cannot hold it. Every suite's options are
  * resolved (not only those with a preflight): a bad option costs no topology.
  */
-export function planSuites(suites: SuiteDefinition[], config: ResolvedConfig, topology: ResolvedTopologySpec): PlannedSuite[] {
+export function planSuites(
+  suites: SuiteDefinition[],
+  config: ResolvedConfig,
+  topology: ResolvedTopologySpec,
+): PlannedSuite[] {
   return suites.map((suite) => {
     const options = config.suites[suite.name];
     const resolved = resolveSuiteOptions(suite, options);

@@ -18,13 +18,29 @@ writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n');
 function config(name: string, body: object): { file: string; results: string } {
   const file = path.join(dir, `${name}.config.ts`);
   const results = path.join(dir, `${name}-results`);
-  const app = { name: 'reference app', command: `node --import tsx ${JSON.stringify(path.join(ROOT, 'example/main.ts'))}`, cwd: ROOT };
-  writeFileSync(file, `export default ${JSON.stringify({ app, dataset: { profile: 'inspections', scale: 0.002, seed: 5 }, results: { dir: results }, ...body }, null, 2)};\n`);
+  const app = {
+    name: 'reference app',
+    command: `node --import tsx ${JSON.stringify(path.join(ROOT, 'example/main.ts'))}`,
+    cwd: ROOT,
+  };
+  writeFileSync(
+    file,
+    `export default ${JSON.stringify({ app, dataset: { profile: 'inspections', scale: 0.002, seed: 5 }, results: { dir: results }, ...body }, null, 2)};\n`,
+  );
   return { file, results };
 }
 
 const quickSuite = { 'replica-lost': { durationMs: 5500, faultForMs: 3500 } };
-const scenario = (budgets: string) => ({ 'by-id': { request: 'GET /inspections/{id}', ids: { from: 1, to: 80 }, rate: 50, durationMs: 2000, warmupMs: 500, budgets } });
+const scenario = (budgets: string) => ({
+  'by-id': {
+    request: 'GET /inspections/{id}',
+    ids: { from: 1, to: 80 },
+    rate: 50,
+    durationMs: 2000,
+    warmupMs: 500,
+    budgets,
+  },
+});
 
 /** Runs a plan, keeping what the hooks were told. */
 async function runWithHooks(file: string) {
@@ -33,7 +49,12 @@ async function runWithHooks(file: string) {
   const warned: string[] = [];
   const suites: SuiteResult[] = [];
   const loads: LoadResult[] = [];
-  const outcome = await runPlan(plan, { say: (line) => said.push(line), warn: (line) => warned.push(line), onSuite: (s) => void suites.push(s), onLoad: (l) => void loads.push(l) });
+  const outcome = await runPlan(plan, {
+    say: (line) => said.push(line),
+    warn: (line) => warned.push(line),
+    onSuite: (s) => void suites.push(s),
+    onLoad: (l) => void loads.push(l),
+  });
   return { plan, outcome, said, warned, suites, loads };
 }
 
@@ -56,12 +77,26 @@ test('a gate from a script: every budget holds, the hooks hear each result, and 
   expect(said[0]).toBe('starting the topology (replica-lost, by-id)');
   expect(said).toContainEqual(expect.stringMatching(/^reference app is ready at http:\/\/127\.0\.0\.1:\d+$/));
   // No baseline yet: said before anything started, through warn (which --json does not silence).
-  expect(warned).toEqual([expect.stringMatching(/^no baseline at .*pass-results\/baseline\.json: the load scenarios are not checked for regressions/)]);
+  expect(warned).toEqual([
+    expect.stringMatching(
+      /^no baseline at .*pass-results\/baseline\.json: the load scenarios are not checked for regressions/,
+    ),
+  ]);
 
   expect(outcome.run.dir).toBe(path.join(results, outcome.run.runId));
-  expect(readdirSync(outcome.run.dir).sort()).toEqual(['junit.xml', 'report.html', 'suites', 'summary.json', 'summary.md']);
+  expect(readdirSync(outcome.run.dir).sort()).toEqual([
+    'junit.xml',
+    'report.html',
+    'suites',
+    'summary.json',
+    'summary.md',
+  ]);
   expect(readdirSync(path.join(outcome.run.dir, 'suites'))).toEqual(['replica-lost--reference-app.json']);
-  expect(await readRunResult(path.join(results, 'latest', 'summary.json'))).toMatchObject({ runId: outcome.run.runId, pass: true, incomplete: false });
+  expect(await readRunResult(path.join(results, 'latest', 'summary.json'))).toMatchObject({
+    runId: outcome.run.runId,
+    pass: true,
+    incomplete: false,
+  });
 
   // The passing run kept as the baseline: the next plan compares its scenario with it, and says nothing.
   const kept = await keepBaseline({ config: file });
@@ -77,21 +112,31 @@ test('a budget that must break: the outcome and summary.json say fail', async ()
   const { outcome, loads } = await runWithHooks(file);
   expect(outcome.pass).toBe(false);
   expect(outcome.result).toMatchObject({ incomplete: false, pass: false });
-  expect(outcome.result.verdicts.map((v) => [v.source, v.budget.metric, v.pass])).toEqual([['load by-id', 'p99Ms', false]]);
+  expect(outcome.result.verdicts.map((v) => [v.source, v.budget.metric, v.pass])).toEqual([
+    ['load by-id', 'p99Ms', false],
+  ]);
   expect(loads[0]!.verdicts[0]!.pass).toBe(false);
   expect((await readRunResult(path.join(results, 'latest', 'summary.json'))).pass).toBe(false);
 });
 
 test('a plan that cannot run is refused before anything starts: a UsageError, no results folder', async () => {
   const unknown = config('unknown-suite', { suites: { bogus: {} } });
-  await expect(planRun({ config: unknown.file })).rejects.toThrow(/^unknown-suite\.config\.ts: invalid suites\.bogus: no suite named 'bogus'; the suites are n-plus-one, /);
+  await expect(planRun({ config: unknown.file })).rejects.toThrow(
+    /^unknown-suite\.config\.ts: invalid suites\.bogus: no suite named 'bogus'; the suites are n-plus-one, /,
+  );
   const noReplicas = config('no-replicas', { topology: { replicas: 0 }, suites: quickSuite });
   const refusal = await planRun({ config: noReplicas.file }).catch((error: unknown) => error);
   expect(refusal).toBeInstanceOf(UsageError);
-  expect((refusal as UsageError).message).toBe("suite replica-lost needs at least 1 replica(s); the config's topology has 0 (set topology.replicas)");
-  await expect(planRun({ config: noReplicas.file, suites: ['nope'] })).rejects.toThrow(/^no suite named 'nope'; the suites are /);
+  expect((refusal as UsageError).message).toBe(
+    "suite replica-lost needs at least 1 replica(s); the config's topology has 0 (set topology.replicas)",
+  );
+  await expect(planRun({ config: noReplicas.file, suites: ['nope'] })).rejects.toThrow(
+    /^no suite named 'nope'; the suites are /,
+  );
   // Every suite's options are validated, not only those of a suite with a preflight.
   const badOption = config('bad-option', { suites: { 'replica-lost': { budgets: { errors: 'many' } } } });
-  await expect(planRun({ config: badOption.file })).rejects.toThrow(/^invalid option suites\.replica-lost\.budgets\.errors: /);
+  await expect(planRun({ config: badOption.file })).rejects.toThrow(
+    /^invalid option suites\.replica-lost\.budgets\.errors: /,
+  );
   expect([unknown, noReplicas, badOption].some((c) => existsSync(c.results))).toBe(false);
 });

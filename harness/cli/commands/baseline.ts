@@ -14,7 +14,12 @@ export async function baseline(argv: string[]): Promise<number> {
     console.log(BASELINE_HELP);
     return 0;
   }
-  const { run, file } = await keepBaseline({ config: options.config as string | undefined, from: options.from as string | undefined });
-  console.log(`baseline: run ${run.runId} (${run.loads.length} load scenario(s)) → ${path.relative(process.cwd(), file) || file}`);
+  const { run, file } = await keepBaseline({
+    config: options.config as string | undefined,
+    from: options.from as string | undefined,
+  });
+  console.log(
+    `baseline: run ${run.runId} (${run.loads.length} load scenario(s)) → ${path.relative(process.cwd(), file) || file}`,
+  );
   return 0;
 }

@@ -28,13 +28,20 @@ Each load's progress goes to stderr: live on a terminal, a line every 5 s in CI.
 Exit codes: 0 every budget holds · 1 one is broken · 2 a configuration or infrastructure error`;
 
 export async function gate(argv: string[]): Promise<number> {
-  const { options } = parseArgs('gate', argv, { config: { type: 'string' }, json: { type: 'boolean' }, provider: { type: 'string' } });
+  const { options } = parseArgs('gate', argv, {
+    config: { type: 'string' },
+    json: { type: 'boolean' },
+    provider: { type: 'string' },
+  });
   if (options.help) {
     console.log(GATE_HELP);
     return 0;
   }
   const json = Boolean(options.json);
-  const plan = await planRun({ config: options.config as string | undefined, provider: options.provider as ProviderName | undefined });
+  const plan = await planRun({
+    config: options.config as string | undefined,
+    provider: options.provider as ProviderName | undefined,
+  });
   const show = (source: string, pass: boolean, lines: string[]) => {
     if (!json) console.log(redact([`${pass ? 'PASS' : 'FAIL'} ${source}`, ...lines.map((l) => `  ${l}`)].join('\n')));
   };
@@ -42,16 +49,24 @@ export async function gate(argv: string[]): Promise<number> {
     say: (line) => {
       if (!json) console.error(`dbproof: ${redact(line)}`);
     },
-    // Said even with --json (on stderr): a gate that silently skips its regression checks looks like one that passed them.
+    // Said even with --json (on stderr): a gate that silently skips its regression checks
+    // looks like one that passed them.
     warn: (line) => console.error(`dbproof: ${line}`),
     progress: !json,
     onSuite: (suite) => show(`suite ${suite.suite}`, suite.pass, suite.verdicts.map(formatVerdict)),
-    onLoad: (load) => show(`load ${load.name}`, load.verdicts.every((v) => v.pass), loadLines(load)),
+    onLoad: (load) =>
+      show(
+        `load ${load.name}`,
+        load.verdicts.every((v) => v.pass),
+        loadLines(load),
+      ),
   });
   if (json) printJson(redactDeep(result));
   else {
     const failed = result.verdicts.filter((v) => !v.pass).length;
-    console.log(`${result.pass ? 'PASS' : 'FAIL'}: ${result.verdicts.length - failed} of ${result.verdicts.length} budgets hold; results in ${path.relative(process.cwd(), run.dir) || run.dir} (summary.json, junit.xml, summary.md, report.html)`);
+    console.log(
+      `${result.pass ? 'PASS' : 'FAIL'}: ${result.verdicts.length - failed} of ${result.verdicts.length} budgets hold; results in ${path.relative(process.cwd(), run.dir) || run.dir} (summary.json, junit.xml, summary.md, report.html)`,
+    );
   }
   return result.pass ? 0 : 1;
 }
@@ -61,7 +76,10 @@ function loadLines(load: LoadResult): string[] {
   const l = load.latencyMs;
   return [
     `${load.requests} requests, ${(load.errorRate * 100).toFixed(2)} % errors, ${load.rps.toFixed(1)}/s; p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, max ${l.max} ms`,
-    ...load.endpoints.map((e) => `  ${e.request}: ${e.requests} requests, ${e.errors} errors; p50 ${e.latencyMs.p50} ms, p99 ${e.latencyMs.p99} ms`),
+    ...load.endpoints.map(
+      (e) =>
+        `  ${e.request}: ${e.requests} requests, ${e.errors} errors; p50 ${e.latencyMs.p50} ms, p99 ${e.latencyMs.p99} ms`,
+    ),
     ...load.verdicts.map(formatVerdict),
   ];
 }

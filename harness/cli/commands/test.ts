@@ -23,7 +23,13 @@ run's summary.json, junit.xml, summary.md and report.html beside it, as \`dbproo
 Exit codes: 0 every budget holds · 1 a budget is broken · 2 bad input or infrastructure`;
 
 export async function test(argv: string[]): Promise<number> {
-  const { options, positionals } = parseArgs('test', argv, { config: { type: 'string' }, json: { type: 'boolean' }, provider: { type: 'string' } }, false, true);
+  const { options, positionals } = parseArgs(
+    'test',
+    argv,
+    { config: { type: 'string' }, json: { type: 'boolean' }, provider: { type: 'string' } },
+    false,
+    true,
+  );
   if (options.help) {
     console.log(TEST_HELP);
     return 0;
@@ -41,13 +47,24 @@ export async function test(argv: string[]): Promise<number> {
       if (!json) console.error(`dbproof: ${redact(line)}`);
     },
     onSuite: (suite) => {
-      if (!json) console.log(redact([`${suite.pass ? 'PASS' : 'FAIL'} ${suite.suite}`, ...suite.verdicts.map((v) => `  ${formatVerdict(v)}`)].join('\n')));
+      if (!json)
+        console.log(
+          redact(
+            [
+              `${suite.pass ? 'PASS' : 'FAIL'} ${suite.suite}`,
+              ...suite.verdicts.map((v) => `  ${formatVerdict(v)}`),
+            ].join('\n'),
+          ),
+        );
     },
   });
   const { suites } = result;
   // Every suite kept its promises: a suite that judged nothing kept none.
   const pass = suites.every((r) => r.pass);
   if (json) printJson(redactDeep({ runId: run.runId, resultsDir: run.dir, pass, suites }));
-  else console.log(`${pass ? 'PASS' : 'FAIL'}: ${suites.filter((r) => r.pass).length} of ${suites.length} suite(s) kept every promise; results in ${path.relative(process.cwd(), run.dir) || run.dir}`);
+  else
+    console.log(
+      `${pass ? 'PASS' : 'FAIL'}: ${suites.filter((r) => r.pass).length} of ${suites.length} suite(s) kept every promise; results in ${path.relative(process.cwd(), run.dir) || run.dir}`,
+    );
   return pass ? 0 : 1;
 }
