@@ -21,7 +21,7 @@ const LAYERS = {
     '^harness/(topology|capture|results)/',
     '^fixtures/(dataset|loader|snapshot|profiles)/',
     '^fixtures/(seed|private-database|defaults)\\.ts$',
-    '^load/(timeline|summary|budgets|progress)\\.ts$',
+    '^load/(timeline|summary|progress)\\.ts$',
   ],
   engines: ['^harness/(providers|faults|app)/', '^load/(engines|k6)/', '^load/(scenario|regression)\\.ts$'],
   // The suites' own *.test.ts files are vitest entry points, like dbproof's tests: not a layer.

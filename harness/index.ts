@@ -17,4 +17,4 @@ export type { RunResult, LoadResult, EndpointResult } from './results/run-result
 export { runScenario, scenarioSchema, type Scenario } from '../load/scenario.ts';
 export { runEngine } from '../load/engines/run.ts';
 export { summarise, type LoadSummary } from '../load/summary.ts';
-export { parseBudgets, judgeLoad } from '../load/budgets.ts';
+export { parseBudgets, judgeLoad } from './budgets/traffic.ts';

@@ -2,7 +2,7 @@ import { z } from 'zod';
 import { InfrastructureError } from '../harness/errors.ts';
 import { parseRequestLine, requestString } from '../harness/http/request.ts';
 import type { LoadResult } from '../harness/results/run-result.ts';
-import { judgeLoad, parseBudgets } from './budgets.ts';
+import { judgeLoad, parseBudgets } from '../harness/budgets/traffic.ts';
 import { runEngine } from './engines/run.ts';
 import { runK6 } from './k6/run.ts';
 import type { EngineProgress, MixEntry } from './engines/types.ts';

@@ -94,7 +94,7 @@ describe('the same load and budgets as a k6 script', () => {
       const root = fileURLToPath(new URL('../..', import.meta.url));
       // A scenario's weighted mix with Zipf ids, as k6 runs it: typed too.
       const { k6Script } = await import('../../load/k6/script.ts');
-      const { parseBudgets } = await import('../../load/budgets.ts');
+      const { parseBudgets } = await import('../../harness/budgets/traffic.ts');
       const mixed = k6Script({ url: 'http://127.0.0.1:1/', rate: 10, durationMs: 1000, budgets: parseBudgets('p99=1s'), ids: { from: 1, to: 80, skew: 1.1 }, mix: [{ request: 'GET /a/{id}', method: 'GET', path: '/a/{id}', weight: 3 }, { request: 'DELETE /b', method: 'DELETE', path: '/b', weight: 1 }] });
       expect(mixed).toMatch(/"name": "GET \/a\/\{id\}",\s*"method": "GET",\s*"url": "http:\/\/127\.0\.0\.1:1\/a\/\{id\}",\s*"weight": 3/);
       expect(mixed).toContain('Zipf (s = 1.1) over ids 1–80');
@@ -111,7 +111,7 @@ describe('the same load and budgets as a k6 script', () => {
 
   test('an error count becomes the script’s own counter, and a closed model constant VUs', async () => {
     const { k6Script } = await import('../../load/k6/script.ts');
-    const { parseBudgets } = await import('../../load/budgets.ts');
+    const { parseBudgets } = await import('../../harness/budgets/traffic.ts');
     const text = k6Script({ url: 'http://127.0.0.1:1/', connections: 7, durationMs: 5000, budgets: parseBudgets('errors=3,max=1s') });
     expect(text).toContain('"executor": "constant-vus"');
     expect(text).toContain('"vus": 7');

@@ -5,7 +5,7 @@ import http from 'node:http';
 import net from 'node:net';
 import type { AddressInfo } from 'node:net';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
-import { judgeLoad, parseBudgets } from '../../load/budgets.ts';
+import { judgeLoad, parseBudgets } from '../../harness/budgets/traffic.ts';
 import { scenarioSchema } from '../../load/scenario.ts';
 import { REFUSED, refusal, runCliWithin } from './validation-support.ts';
 

@@ -2,7 +2,7 @@
 // same budgets as k6 thresholds, one to one.
 import { describe, expect, test } from 'vitest';
 import { atLeast, atMost, formatValue, formatVerdict, judge } from '../../harness/budgets/index.ts';
-import { judgeLoad, parseBudgets } from '../../load/budgets.ts';
+import { judgeLoad, parseBudgets } from '../../harness/budgets/traffic.ts';
 import { k6Thresholds } from '../../load/k6/thresholds.ts';
 
 describe('parseBudgets', () => {

@@ -1,7 +1,7 @@
 import { formatVerdict } from '../../budgets/index.ts';
 import { InfrastructureError, UsageError } from '../../errors.ts';
 import { redact } from '../../redact.ts';
-import { judgeLoad, parseBudgets } from '../../../load/budgets.ts';
+import { judgeLoad, parseBudgets } from '../../budgets/traffic.ts';
 import { runEngine } from '../../../load/engines/run.ts';
 import { K6_MISSING, k6OnPath, runK6 } from '../../../load/k6/run.ts';
 import { progressReporter } from '../../../load/progress.ts';
