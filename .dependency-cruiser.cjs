@@ -13,10 +13,7 @@
 // Type-only imports are not checked: a type costs nothing at run time and creates no cycle.
 
 const LAYERS = {
-  base: [
-    '^harness/(errors|redact|user-module|wait|version)\\.ts$',
-    '^harness/(pg|process|budgets|random|http)/',
-  ],
+  base: ['^harness/(errors|redact|user-module|wait|version)\\.ts$', '^harness/(pg|process|budgets|random|http)/'],
   model: [
     '^harness/(topology|capture|results)/',
     '^fixtures/(dataset|loader|snapshot|profiles)/',
@@ -50,14 +47,16 @@ module.exports = {
     ...layerRules,
     {
       name: 'every-module-has-a-layer',
-      comment: 'a module under harness/, fixtures/, load/ or suites/ that no layer names: give it one in .dependency-cruiser.cjs',
+      comment:
+        'a module under harness/, fixtures/, load/ or suites/ that no layer names: give it one in .dependency-cruiser.cjs',
       severity: 'error',
       from: { path: UNDER_LAYERS, pathNot: [...pathsOf(ORDER), TESTS] },
       to: {},
     },
     {
       name: 'every-imported-module-has-a-layer',
-      comment: 'an import of a module under harness/, fixtures/, load/ or suites/ that no layer names: give it one in .dependency-cruiser.cjs',
+      comment:
+        'an import of a module under harness/, fixtures/, load/ or suites/ that no layer names: give it one in .dependency-cruiser.cjs',
       severity: 'error',
       from: {},
       to: { path: UNDER_LAYERS, pathNot: [...pathsOf(ORDER), TESTS] },
@@ -85,4 +84,3 @@ module.exports = {
     enhancedResolveOptions: { extensions: ['.ts', '.mts', '.mjs', '.js', '.d.mts'] },
   },
 };
-

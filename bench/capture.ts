@@ -18,17 +18,31 @@ export async function benchCapture(): Promise<void> {
     const runs = { plain: [] as number[], context: [] as number[], captured: [] as number[] };
     for (let i = 0; i < 5; i++) {
       for (const variant of ['plain', 'context', 'captured'] as const) {
-        runs[variant].push(Number(execFileSync(process.execPath, ['--import', 'tsx', WORKER, topology.primary.url, variant], { encoding: 'utf8' }).trim()));
+        runs[variant].push(
+          Number(
+            execFileSync(process.execPath, ['--import', 'tsx', WORKER, topology.primary.url, variant], {
+              encoding: 'utf8',
+            }).trim(),
+          ),
+        );
       }
     }
     const plain = median(runs.plain);
     const captured = median(runs.captured);
     const context = median(runs.context);
     console.log('capture: 10,000 × SELECT $1 over one connection, median of 5 fresh processes each');
-    console.log(`  plain node-postgres        ${plain.toFixed(0)} ms   (runs: ${runs.plain.map((r) => r.toFixed(0)).join(', ')})`);
-    console.log(`  AsyncLocalStorage only     ${context.toFixed(0)} ms   (runs: ${runs.context.map((r) => r.toFixed(0)).join(', ')})`);
-    console.log(`  inside captureQueries()    ${captured.toFixed(0)} ms   (runs: ${runs.captured.map((r) => r.toFixed(0)).join(', ')})`);
-    console.log(`  overhead                   ${(((captured - plain) / plain) * 100).toFixed(1)} %   (target: at most 5 %); of which the async context ${(((context - plain) / plain) * 100).toFixed(1)} %, recording ${(((captured - context) / plain) * 100).toFixed(1)} %`);
+    console.log(
+      `  plain node-postgres        ${plain.toFixed(0)} ms   (runs: ${runs.plain.map((r) => r.toFixed(0)).join(', ')})`,
+    );
+    console.log(
+      `  AsyncLocalStorage only     ${context.toFixed(0)} ms   (runs: ${runs.context.map((r) => r.toFixed(0)).join(', ')})`,
+    );
+    console.log(
+      `  inside captureQueries()    ${captured.toFixed(0)} ms   (runs: ${runs.captured.map((r) => r.toFixed(0)).join(', ')})`,
+    );
+    console.log(
+      `  overhead                   ${(((captured - plain) / plain) * 100).toFixed(1)} %   (target: at most 5 %); of which the async context ${(((context - plain) / plain) * 100).toFixed(1)} %, recording ${(((captured - context) / plain) * 100).toFixed(1)} %`,
+    );
 
     const nodes = [topology.primary, ...topology.replicas].map((n) => ({ name: n.name, adminUrl: n.adminUrl }));
     const costs: number[] = [];
@@ -39,7 +53,9 @@ export async function benchCapture(): Promise<void> {
       costs.push(performance.now() - started);
     }
     await watcher.close();
-    console.log(`  black-box attribution      ${median(costs).toFixed(1)} ms per request with 3 nodes watched (median of 30)`);
+    console.log(
+      `  black-box attribution      ${median(costs).toFixed(1)} ms per request with 3 nodes watched (median of 30)`,
+    );
   } finally {
     await topology.stop();
   }

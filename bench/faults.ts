@@ -22,16 +22,28 @@ const BUCKET_MS = 100;
 
 export async function benchFaults(): Promise<void> {
   const child = spawn(process.execPath, ['--import', 'tsx', SERVER], { stdio: ['ignore', 'pipe', 'inherit'] });
-  const url = await new Promise<string>((resolve) => child.stdout!.once('data', (chunk) => resolve(String(chunk).trim())));
+  const url = await new Promise<string>((resolve) =>
+    child.stdout!.once('data', (chunk) => resolve(String(chunk).trim())),
+  );
   const rate = 200;
   const figures = { app: [] as number[], reported: [] as number[], lag: [] as number[], bucket: [] as number[] };
   try {
     for (let trial = 0; trial < 20; trial++) {
       await fetch(`${url}/heal`, { method: 'POST' });
       const faultAt = 300 + trial * 4.7; // across a bucket: 300 … 389 ms
-      const schedule = runSchedule([{ at: faultAt, kind: 'fail', target: 'app', apply: () => fetch(`${url}/fail`, { method: 'POST' }) }]);
+      const schedule = runSchedule([
+        { at: faultAt, kind: 'fail', target: 'app', apply: () => fetch(`${url}/fail`, { method: 'POST' }) },
+      ]);
       const startedEpoch = performance.timeOrigin + performance.now();
-      const timeline = await runOpenLoad({ rate, durationMs: 600, bucketMs: BUCKET_MS, request: async () => { const r = await fetch(url); if (!r.ok) throw new Error(String(r.status)); } });
+      const timeline = await runOpenLoad({
+        rate,
+        durationMs: 600,
+        bucketMs: BUCKET_MS,
+        request: async () => {
+          const r = await fetch(url);
+          if (!r.ok) throw new Error(String(r.status));
+        },
+      });
       const [event] = await schedule.done;
       const { at: firstFailureEpoch } = (await (await fetch(`${url}/first-failure`)).json()) as { at: number };
       const appFirstFailure = firstFailureEpoch - startedEpoch - event!.t;
@@ -45,11 +57,16 @@ export async function benchFaults(): Promise<void> {
   } finally {
     child.kill('SIGTERM');
   }
-  const line = (name: string, xs: number[]) => `  ${name.padEnd(34)} median ${median(xs).toFixed(2)} ms, max ${max(xs).toFixed(2)} ms`;
-  console.log(`faults: fault-to-observed latency, minimal app, open model ${rate} requests/s (one every ${1000 / rate} ms), 20 faults across a ${BUCKET_MS} ms bucket`);
+  const line = (name: string, xs: number[]) =>
+    `  ${name.padEnd(34)} median ${median(xs).toFixed(2)} ms, max ${max(xs).toFixed(2)} ms`;
+  console.log(
+    `faults: fault-to-observed latency, minimal app, open model ${rate} requests/s (one every ${1000 / rate} ms), 20 faults across a ${BUCKET_MS} ms bucket`,
+  );
   console.log(line("the app's first failure", figures.app));
   console.log(line('dbproof firstImpactMs', figures.reported));
   console.log(line('dbproof behind the app', figures.lag));
-  console.log(`  ratio dbproof / app                median ${(median(figures.reported) / median(figures.app)).toFixed(2)}`);
+  console.log(
+    `  ratio dbproof / app                median ${(median(figures.reported) / median(figures.app)).toFixed(2)}`,
+  );
   console.log(line('per-bucket timing alone', figures.bucket));
 }

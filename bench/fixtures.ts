@@ -52,7 +52,9 @@ async function rawCopySeconds(adminUrl: string, files: Record<string, string>): 
   const worker = async () => {
     for (let table = tables.shift(); table; table = tables.shift()) {
       await new Promise<void>((resolve, reject) =>
-        execFile(psql, [...target, '-c', `\\copy ${table} FROM '${files[table]}'`], { env }, (error) => (error ? reject(error) : resolve())),
+        execFile(psql, [...target, '-c', `\\copy ${table} FROM '${files[table]}'`], { env }, (error) =>
+          error ? reject(error) : resolve(),
+        ),
       );
     }
   };
@@ -94,7 +96,11 @@ export async function benchFixtures(): Promise<void> {
       const sampler = setInterval(() => (peakRss = Math.max(peakRss, process.memoryUsage().rss)), 50);
       const snapshot = await seed(topology, inspections, { scale: SCALE, seed: 42 + run });
       clearInterval(sampler);
-      loaderRuns.push({ total: snapshot.report.seconds, copy: snapshot.report.copySeconds, rows: snapshot.report.plan.totalRows });
+      loaderRuns.push({
+        total: snapshot.report.seconds,
+        copy: snapshot.report.copySeconds,
+        rows: snapshot.report.plan.totalRows,
+      });
       await snapshot.drop();
     }
     const rows = loaderRuns[0]!.rows;
@@ -102,11 +108,15 @@ export async function benchFixtures(): Promise<void> {
     const loaderTotal = median(loaderRuns.map((r) => r.total));
     const raw = median(rawRuns);
     const rate = (seconds: number) => `${Math.round(rows / seconds).toLocaleString('en-US')} rows/s`;
-    console.log(`fixtures: inspections scale ${SCALE}, ${rows.toLocaleString('en-US')} rows (${(fileBytes / 1e6).toFixed(0)} MB as COPY text)`);
+    console.log(
+      `fixtures: inspections scale ${SCALE}, ${rows.toLocaleString('en-US')} rows (${(fileBytes / 1e6).toFixed(0)} MB as COPY text)`,
+    );
     console.log(`  loader, generate + COPY     ${loaderCopy.toFixed(2)} s  ${rate(loaderCopy)}`);
     console.log(`  raw psql \\copy from files   ${raw.toFixed(2)} s  ${rate(raw)}`);
     console.log(`  loader / raw throughput     ${((raw / loaderCopy) * 100).toFixed(0)} %   (target: at least 70 %)`);
-    console.log(`  loader end to end           ${loaderTotal.toFixed(2)} s  (with keys, indexes, foreign keys, ANALYZE, checkpoint)`);
+    console.log(
+      `  loader end to end           ${loaderTotal.toFixed(2)} s  (with keys, indexes, foreign keys, ANALYZE, checkpoint)`,
+    );
     console.log(`  peak RSS while loading      ${(peakRss / 2 ** 20).toFixed(0)} MB   (target: under 300 MB)`);
   } finally {
     await topology.stop();
@@ -115,7 +125,9 @@ export async function benchFixtures(): Promise<void> {
 
   for (const replicas of [0, 2]) {
     const times = await cloneTimes(replicas);
-    console.log(`  clone() with ${replicas} replicas        ${median(times).toFixed(0)} ms median  (runs: ${times.map((t) => t.toFixed(0)).join(', ')}; target: under 300 ms)`);
+    console.log(
+      `  clone() with ${replicas} replicas        ${median(times).toFixed(0)} ms median  (runs: ${times.map((t) => t.toFixed(0)).join(', ')}; target: under 300 ms)`,
+    );
   }
 
   await (await startSeededTopology({ replicas: 2, redis: true }, inspections, { scale: SCALE })).topology.stop(); // fills the cache
@@ -127,5 +139,7 @@ export async function benchFixtures(): Promise<void> {
     if (!seeded.seedCache?.hit) console.log('  (warning: expected a seed-cache hit)');
     await seeded.stop();
   }
-  console.log(`  seeded topology, cache hit  ${median(hits).toFixed(0)} ms median  (runs: ${hits.map((t) => t.toFixed(0)).join(', ')}; target: under 3000 ms)`);
+  console.log(
+    `  seeded topology, cache hit  ${median(hits).toFixed(0)} ms median  (runs: ${hits.map((t) => t.toFixed(0)).join(', ')}; target: under 3000 ms)`,
+  );
 }

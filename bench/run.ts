@@ -5,12 +5,21 @@ import { benchFixtures } from './fixtures.ts';
 import { benchGate, benchLoad } from './load.ts';
 import { benchTopology } from './topology.ts';
 
-const BENCHMARKS: Record<string, () => Promise<void>> = { topology: benchTopology, fixtures: benchFixtures, capture: benchCapture, faults: benchFaults, load: async () => (await benchLoad(), await benchGate()), gate: benchGate };
+const BENCHMARKS: Record<string, () => Promise<void>> = {
+  topology: benchTopology,
+  fixtures: benchFixtures,
+  capture: benchCapture,
+  faults: benchFaults,
+  load: async () => (await benchLoad(), await benchGate()),
+  gate: benchGate,
+};
 
 const names = process.argv.slice(2);
 const unknown = names.filter((n) => !(n in BENCHMARKS));
 if (unknown.length > 0) {
-  console.error(`dbproof bench: unknown benchmark ${unknown.join(', ')}; the benchmarks are ${Object.keys(BENCHMARKS).join(', ')}`);
+  console.error(
+    `dbproof bench: unknown benchmark ${unknown.join(', ')}; the benchmarks are ${Object.keys(BENCHMARKS).join(', ')}`,
+  );
   process.exit(2);
 }
 for (const name of names.length > 0 ? names : Object.keys(BENCHMARKS)) await BENCHMARKS[name]!();

@@ -12,7 +12,12 @@ import { startTopology } from '../harness/index.ts';
 import { findPostgresBinaries, findRedisServer } from '../harness/providers/native/binaries.ts';
 import { postgresRunAs } from '../harness/providers/native/os-user.ts';
 import { freePorts } from '../harness/providers/native/ports.ts';
-import { postgresProgram, spawnPostgres, waitUntilAccepting, waitForExit } from '../harness/providers/native/postgres-process.ts';
+import {
+  postgresProgram,
+  spawnPostgres,
+  waitUntilAccepting,
+  waitForExit,
+} from '../harness/providers/native/postgres-process.ts';
 import { ensurePristineDataDir } from '../harness/providers/native/pristine.ts';
 import { NativeRedisNode } from '../harness/providers/native/redis-node.ts';
 import { baseDir } from '../harness/providers/native/run-dir.ts';
@@ -52,10 +57,29 @@ async function bareStarts(): Promise<{ floorMs: number; sumMs: number; copyMs: n
     if (runAs) chownSync(socketDir, runAs.uid, runAs.gid);
     const { dirs, ms: copyMs } = copyDataDirs(dir, 3);
     const ports = await freePorts(4);
-    const launches = dirs.map((dataDir, i) => ({ bins, runAs, dataDir, port: ports[i]!, socketDir, logFile: path.join(dir, `pg${i}.log`), settings: DEFAULT_SETTINGS }));
-    const redis = new NativeRedisNode({ redisServer, dir: path.join(dir, 'redis'), port: ports[3]!, password: 'bench-only', watchdog });
+    const launches = dirs.map((dataDir, i) => ({
+      bins,
+      runAs,
+      dataDir,
+      port: ports[i]!,
+      socketDir,
+      logFile: path.join(dir, `pg${i}.log`),
+      settings: DEFAULT_SETTINGS,
+    }));
+    const redis = new NativeRedisNode({
+      redisServer,
+      dir: path.join(dir, 'redis'),
+      port: ports[3]!,
+      password: 'bench-only',
+      watchdog,
+    });
     const stopAll = async (children: ReturnType<typeof spawnPostgres>[]) => {
-      await Promise.all([...dirs.map((d, i) => endProcessesUnder(d, { programs: [postgresProgram(bins)], mainPid: children[i]!.pid, gentle: 'SIGQUIT' })), redis.teardown()]);
+      await Promise.all([
+        ...dirs.map((d, i) =>
+          endProcessesUnder(d, { programs: [postgresProgram(bins)], mainPid: children[i]!.pid, gentle: 'SIGQUIT' }),
+        ),
+        redis.teardown(),
+      ]);
       await Promise.all(children.map((c) => waitForExit(c, 5000)));
     };
     let started = performance.now();
@@ -112,11 +136,17 @@ export async function benchTopology(): Promise<void> {
   const topology = median(topologies);
   const fmt = (ms: number) => `${ms.toFixed(0)} ms`;
   console.log(`topology: primary + 2 replicas + Redis, median of ${RUNS} (PostgreSQL ${bins.version})`);
-  console.log(`  startTopology() to ready   ${fmt(topology)}   (runs: ${topologies.map((t) => t.toFixed(0)).join(', ')})`);
+  console.log(
+    `  startTopology() to ready   ${fmt(topology)}   (runs: ${topologies.map((t) => t.toFixed(0)).join(', ')})`,
+  );
   console.log(`  floor, bare starts together ${fmt(floor)}   (runs: ${floors.map((t) => t.toFixed(0)).join(', ')})`);
   console.log(`  floor, bare starts in turn  ${fmt(sum)}   (runs: ${sums.map((t) => t.toFixed(0)).join(', ')})`);
-  console.log(`  ratio to the parallel floor ${(topology / floor).toFixed(2)}x;  to the sum of starts ${(topology / sum).toFixed(2)}x   (target: < 1.5x, and < 1000 ms)`);
-  console.log(`  where the rest goes: copying 3 data directories ${fmt(copy)}; streaming set-up, passwords, replay wait ${fmt(Math.max(0, topology - floor - copy))}`);
+  console.log(
+    `  ratio to the parallel floor ${(topology / floor).toFixed(2)}x;  to the sum of starts ${(topology / sum).toFixed(2)}x   (target: < 1.5x, and < 1000 ms)`,
+  );
+  console.log(
+    `  where the rest goes: copying 3 data directories ${fmt(copy)}; streaming set-up, passwords, replay wait ${fmt(Math.max(0, topology - floor - copy))}`,
+  );
 
   if (!dockerAnswers()) {
     console.log('  containers provider: skipped, no Docker engine answers');
@@ -129,7 +159,9 @@ export async function benchTopology(): Promise<void> {
     containerRuns.push(performance.now() - started);
     await containers.stop();
   }
-  console.log(`  containers provider         ${fmt(median(containerRuns))}   (runs: ${containerRuns.map((t) => t.toFixed(0)).join(', ')}; image ${process.env.DBPROOF_PG_IMAGE ?? 'postgres:15'}) = ${(median(containerRuns) / topology).toFixed(1)}x native`);
+  console.log(
+    `  containers provider         ${fmt(median(containerRuns))}   (runs: ${containerRuns.map((t) => t.toFixed(0)).join(', ')}; image ${process.env.DBPROOF_PG_IMAGE ?? 'postgres:15'}) = ${(median(containerRuns) / topology).toFixed(1)}x native`,
+  );
 }
 
 function dockerAnswers(): boolean {

@@ -40,6 +40,11 @@ export default defineConfig({
       durationMs: 5000,
       budgets: 'p99=200ms,errors=0.1%,rps=90',
     },
-    'inspections-list': { request: 'GET /inspections-joined?limit=20', connections: 8, durationMs: 5000, budgets: 'p95=100ms,errors=0' },
+    'inspections-list': {
+      request: 'GET /inspections-joined?limit=20',
+      connections: 8,
+      durationMs: 5000,
+      budgets: 'p95=100ms,errors=0',
+    },
   },
 });

@@ -16,7 +16,10 @@ export interface ExampleAppEnv {
 
 /** Starts the reference app as its own process (as a system under test is) and resolves with its base URL. */
 export async function startExampleApp(env: ExampleAppEnv): Promise<{ url: string; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', TSX, MAIN], { env: { ...process.env, ...env, PORT: '0' }, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn(process.execPath, ['--import', TSX, MAIN], {
+    env: { ...process.env, ...env, PORT: '0' },
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   let stderr = '';
   child.stderr!.on('data', (chunk) => (stderr += chunk));
   const url = await new Promise<string>((resolve, reject) => {

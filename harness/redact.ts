@@ -9,14 +9,17 @@
 export function redact(text: string): string {
   let hidden = text;
   for (const secret of secrets) hidden = hidden.split(secret).join('***');
-  return hidden.replace(URL_PASSWORD, '$1$2:***@').replace(KEY_VALUE, (_, key: string, value: string) => `${key}${maskKeepingQuotes(value)}`);
+  return hidden
+    .replace(URL_PASSWORD, '$1$2:***@')
+    .replace(KEY_VALUE, (_, key: string, value: string) => `${key}${maskKeepingQuotes(value)}`);
 }
 
 /** A copy of `value` with every string in it redacted: results and printed JSON go through this. */
 export function redactDeep<T>(value: T): T {
   if (typeof value === 'string') return redact(value) as T;
   if (Array.isArray(value)) return value.map(redactDeep) as T;
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v)])) as T;
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, redactDeep(v)])) as T;
   return value;
 }
 
@@ -36,7 +39,8 @@ const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/)([^:@/\s]*):([^@\s]*)@/gi;
 
 // The key (PGPASSWORD, db_password, "password", \"password\" inside a JSON string), `=` or
 // `:`, then the value: escaped-quoted, quoted, or bare up to a separator.
-const KEY_VALUE = /(\b\w*(?:password|passwd)\\?["']?\s*[:=]\s*)(\\"(?:[^"\\]|\\[^"])*\\"|"(?:[^"\\]|\\.)*"|'[^']*'|[^\s"'&;,}\\]+)/gi;
+const KEY_VALUE =
+  /(\b\w*(?:password|passwd)\\?["']?\s*[:=]\s*)(\\"(?:[^"\\]|\\[^"])*\\"|"(?:[^"\\]|\\.)*"|'[^']*'|[^\s"'&;,}\\]+)/gi;
 
 const maskKeepingQuotes = (value: string) => {
   const quote = /^\\?["']/.exec(value)?.[0] ?? '';

@@ -9,7 +9,12 @@ export const MODULE_EXTENSIONS = ['.ts', '.mts', '.js', '.mjs'] as const;
 
 /** A thrown value's first line, never more than a line, passwords hidden. */
 function firstLine(value: unknown): string {
-  const text = value instanceof Error ? value.message : typeof value === 'string' ? value : (JSON.stringify(value) ?? String(value));
+  const text =
+    value instanceof Error
+      ? value.message
+      : typeof value === 'string'
+        ? value
+        : (JSON.stringify(value) ?? String(value));
   const line = (text ?? '').split('\n')[0]!.trim();
   return redact(line.length > 200 ? `${line.slice(0, 200)}…` : line);
 }

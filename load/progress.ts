@@ -14,7 +14,10 @@ export interface ProgressOptions {
 }
 
 const format = (label: string, p: EngineProgress & { durationMs: number }, p99Label = 'p99') => {
-  const at = p.elapsedMs < 0 ? `warm-up ${(-p.elapsedMs / 1000).toFixed(0)} s left` : `${Math.min(p.elapsedMs, p.durationMs) / 1000 | 0}/${p.durationMs / 1000 | 0} s`;
+  const at =
+    p.elapsedMs < 0
+      ? `warm-up ${(-p.elapsedMs / 1000).toFixed(0)} s left`
+      : `${(Math.min(p.elapsedMs, p.durationMs) / 1000) | 0}/${(p.durationMs / 1000) | 0} s`;
   return `${label}: ${at} · ${p.rps.toFixed(0)} req/s · ${p99Label} ${p.p99Ms.toFixed(1)} ms · ${p.errors} errors`;
 };
 
@@ -24,7 +27,10 @@ const format = (label: string, p: EngineProgress & { durationMs: number }, p99La
  * few seconds (over the interval since the last line), so a log shows the run is alive
  * without a line per second.
  */
-export function progressReporter(options: ProgressOptions): { onProgress(progress: EngineProgress): void; done(): void } {
+export function progressReporter(options: ProgressOptions): {
+  onProgress(progress: EngineProgress): void;
+  done(): void;
+} {
   const stream = options.stream ?? process.stderr;
   const live = options.live ?? (Boolean(stream.isTTY) && !process.env.CI);
   const everyMs = options.everyMs ?? 5000;
@@ -39,10 +45,17 @@ export function progressReporter(options: ProgressOptions): { onProgress(progres
         return;
       }
       const seconds = progress.rps > 0 ? progress.requests / progress.rps : 1;
-      pending = { requests: pending.requests + progress.requests, errors: pending.errors + progress.errors, seconds: pending.seconds + seconds, p99Ms: Math.max(pending.p99Ms, progress.p99Ms) };
+      pending = {
+        requests: pending.requests + progress.requests,
+        errors: pending.errors + progress.errors,
+        seconds: pending.seconds + seconds,
+        p99Ms: Math.max(pending.p99Ms, progress.p99Ms),
+      };
       if (progress.elapsedMs - lastLine < everyMs) return;
       lastLine = progress.elapsedMs;
-      stream.write(`${format(options.label, { elapsedMs: progress.elapsedMs, requests: pending.requests, errors: pending.errors, rps: pending.requests / Math.max(pending.seconds, 0.001), p99Ms: pending.p99Ms, durationMs: options.durationMs }, 'worst 1-s p99')}\n`);
+      stream.write(
+        `${format(options.label, { elapsedMs: progress.elapsedMs, requests: pending.requests, errors: pending.errors, rps: pending.requests / Math.max(pending.seconds, 0.001), p99Ms: pending.p99Ms, durationMs: options.durationMs }, 'worst 1-s p99')}\n`,
+      );
       pending = { requests: 0, errors: 0, seconds: 0, p99Ms: 0 };
     },
     done() {

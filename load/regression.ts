@@ -42,18 +42,28 @@ const median = (values: number[]) => {
 /** Bucket medians of buckets that hold enough requests to have one. */
 const bucketMedians = (load: LoadResult) => load.buckets.filter((b) => b.requests >= 3).map((b) => b.p50Ms);
 
-export function bootstrapChange(baseline: number[], current: number[], options: RegressionOptions = {}): RegressionCheck {
+export function bootstrapChange(
+  baseline: number[],
+  current: number[],
+  options: RegressionOptions = {},
+): RegressionCheck {
   const confidence = options.confidence ?? 0.95;
   const resamples = options.resamples ?? 2000;
   const rng = new Rng(1, 'dbproof-regression');
-  const resample = (values: number[]) => median(Array.from(values, () => values[Math.floor(rng.next() * values.length)]!));
+  const resample = (values: number[]) =>
+    median(Array.from(values, () => values[Math.floor(rng.next() * values.length)]!));
   const baselineMs = median(baseline);
-  const changes = Array.from({ length: resamples }, () => (resample(current) - resample(baseline)) / baselineMs).sort((a, b) => a - b);
+  const changes = Array.from({ length: resamples }, () => (resample(current) - resample(baseline)) / baselineMs).sort(
+    (a, b) => a - b,
+  );
   const tail = (1 - confidence) / 2;
   return {
     baselineMs,
     currentMs: median(current),
-    interval: [changes[Math.floor(tail * resamples)]!, changes[Math.min(resamples - 1, Math.ceil((1 - tail) * resamples) - 1)]!],
+    interval: [
+      changes[Math.floor(tail * resamples)]!,
+      changes[Math.min(resamples - 1, Math.ceil((1 - tail) * resamples) - 1)]!,
+    ],
     test: `bootstrap (${resamples} resamples, seeded) of the difference of medians of per-100 ms bucket p50s, ${Math.round(confidence * 100)} % two-sided interval`,
   };
 }
@@ -65,11 +75,28 @@ export function regressionVerdict(current: LoadResult, baseline: LoadResult, opt
   const currentMedians = bucketMedians(current);
   const baselineMedians = bucketMedians(baseline);
   const claim = `${current.name} is not slower than the baseline by more than ${Math.round(tolerance * 100)} % (and ${minDeltaMs} ms)`;
-  const budget = (limit: number) => ({ metric: 'p50SlowdownLowerBound', op: '<=' as const, limit, unit: 'ratio' as const, scope: current.request });
-  if (currentMedians.length < 5 || baselineMedians.length < 5) return judge(claim, budget(tolerance), null, 'fewer than 5 usable 100 ms buckets in this run or the baseline: run the scenario longer');
+  const budget = (limit: number) => ({
+    metric: 'p50SlowdownLowerBound',
+    op: '<=' as const,
+    limit,
+    unit: 'ratio' as const,
+    scope: current.request,
+  });
+  if (currentMedians.length < 5 || baselineMedians.length < 5)
+    return judge(
+      claim,
+      budget(tolerance),
+      null,
+      'fewer than 5 usable 100 ms buckets in this run or the baseline: run the scenario longer',
+    );
   const check = bootstrapChange(baselineMedians, currentMedians, options);
   // The tolerance actually applied: the larger of the share and the absolute floor over the baseline.
   const effective = Math.max(tolerance, minDeltaMs / check.baselineMs);
   const pct = (x: number) => `${x >= 0 ? '+' : ''}${(x * 100).toFixed(1)} %`;
-  return judge(claim, budget(effective), check.interval[0], `median p50 ${check.baselineMs.toFixed(3)} → ${check.currentMs.toFixed(3)} ms, change in [${pct(check.interval[0])}, ${pct(check.interval[1])}]; tolerance max(${pct(tolerance)}, ${minDeltaMs} ms = ${pct(minDeltaMs / check.baselineMs)}); ${check.test}`);
+  return judge(
+    claim,
+    budget(effective),
+    check.interval[0],
+    `median p50 ${check.baselineMs.toFixed(3)} → ${check.currentMs.toFixed(3)} ms, change in [${pct(check.interval[0])}, ${pct(check.interval[1])}]; tolerance max(${pct(tolerance)}, ${minDeltaMs} ms = ${pct(minDeltaMs / check.baselineMs)}); ${check.test}`,
+  );
 }

@@ -9,7 +9,10 @@ import type { EngineProgress, MixEntry } from './engines/types.ts';
 import { summarise, summariseEndpoint } from './summary.ts';
 
 /** A scenario sends no body, so only the methods that need none. */
-const requestRules = { methods: ['GET', 'DELETE'], hint: "a request such as 'GET /inspections/{id}' (GET or DELETE: no body)" } as const;
+const requestRules = {
+  methods: ['GET', 'DELETE'],
+  hint: "a request such as 'GET /inspections/{id}' (GET or DELETE: no body)",
+} as const;
 
 function checkBudgets(text: string | undefined, ctx: z.RefinementCtx, path: (string | number)[]): void {
   if (!text) return;
@@ -41,7 +44,14 @@ export const scenarioSchema = z
     request: requestString(requestRules).optional(),
     /** A weighted request mix instead of one `request`. */
     mix: z.array(mixEntrySchema).min(1).max(100).optional(),
-    ids: z.object({ from: z.number().int().min(1).default(1), to: z.number().int().min(1), skew: z.number().min(0).max(5).default(1.1) }).strict().optional(),
+    ids: z
+      .object({
+        from: z.number().int().min(1).default(1),
+        to: z.number().int().min(1),
+        skew: z.number().min(0).max(5).default(1.1),
+      })
+      .strict()
+      .optional(),
     rate: z.number().positive().max(100_000).optional(),
     connections: z.number().int().min(1).max(10_000).optional(),
     durationMs: z.number().int().min(100).max(3_600_000).default(10_000),
@@ -54,15 +64,40 @@ export const scenarioSchema = z
   })
   .strict()
   .superRefine((scenario, ctx) => {
-    if (scenario.rate && scenario.connections) ctx.addIssue({ code: 'custom', path: ['rate'], message: 'give rate (open model) or connections (closed model), not both' });
-    if (scenario.ids && scenario.ids.from > scenario.ids.to) ctx.addIssue({ code: 'custom', path: ['ids'], message: `ids.from (${scenario.ids.from}) must not be above ids.to (${scenario.ids.to})` });
-    if (scenario.rate && Math.floor((scenario.durationMs / 1000) * scenario.rate) < 1) ctx.addIssue({ code: 'custom', path: ['rate'], message: `rate ${scenario.rate}/s for ${scenario.durationMs} ms sends no request: raise rate or durationMs` });
-    if (Boolean(scenario.request) === Boolean(scenario.mix)) ctx.addIssue({ code: 'custom', path: ['request'], message: "give request: 'GET /path' or mix: [{ request, weight, budgets }], one of the two" });
+    if (scenario.rate && scenario.connections)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rate'],
+        message: 'give rate (open model) or connections (closed model), not both',
+      });
+    if (scenario.ids && scenario.ids.from > scenario.ids.to)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['ids'],
+        message: `ids.from (${scenario.ids.from}) must not be above ids.to (${scenario.ids.to})`,
+      });
+    if (scenario.rate && Math.floor((scenario.durationMs / 1000) * scenario.rate) < 1)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['rate'],
+        message: `rate ${scenario.rate}/s for ${scenario.durationMs} ms sends no request: raise rate or durationMs`,
+      });
+    if (Boolean(scenario.request) === Boolean(scenario.mix))
+      ctx.addIssue({
+        code: 'custom',
+        path: ['request'],
+        message: "give request: 'GET /path' or mix: [{ request, weight, budgets }], one of the two",
+      });
     checkBudgets(scenario.budgets, ctx, ['budgets']);
     scenario.mix?.forEach((entry, i) => checkBudgets(entry.budgets, ctx, ['mix', i, 'budgets']));
     const requests = scenario.mix?.map((entry) => entry.request.replace(/\s+/, ' ')) ?? [];
     const repeated = requests.find((request, i) => requests.indexOf(request) !== i);
-    if (repeated) ctx.addIssue({ code: 'custom', path: ['mix'], message: `${repeated} is in the mix twice: give it once, with the sum of the weights` });
+    if (repeated)
+      ctx.addIssue({
+        code: 'custom',
+        path: ['mix'],
+        message: `${repeated} is in the mix twice: give it once, with the sum of the weights`,
+      });
   });
 
 export type Scenario = z.output<typeof scenarioSchema>;
@@ -75,24 +110,56 @@ export function describeRequests(scenario: Scenario): string {
 }
 
 /** Runs the scenario against the app (in the engine's own process) and judges its budgets, per scenario and per endpoint. */
-export async function runScenario(appUrl: string, name: string, scenario: Scenario, onProgress?: (progress: EngineProgress) => void): Promise<LoadResult> {
+export async function runScenario(
+  appUrl: string,
+  name: string,
+  scenario: Scenario,
+  onProgress?: (progress: EngineProgress) => void,
+): Promise<LoadResult> {
   const connections = scenario.rate ? undefined : (scenario.connections ?? 10);
   const mix: MixEntry[] | undefined = scenario.mix?.map((entry) => {
     const { method, path } = parseRequestLine(entry.request, requestRules);
     return { request: `${method} ${path}`, method, path, weight: entry.weight };
   });
-  const { method, path } = scenario.request ? parseRequestLine(scenario.request, requestRules) : { method: 'GET', path: '/' };
-  const request = { url: `${appUrl}${path}`, method, rate: scenario.rate, connections, durationMs: scenario.durationMs, warmupMs: scenario.warmupMs, timeoutMs: scenario.timeoutMs, ids: scenario.ids, mix };
-  const report = scenario.engine === 'k6' ? await runK6({ ...request, budgets: [] }) : await runEngine(request, onProgress);
+  const { method, path } = scenario.request
+    ? parseRequestLine(scenario.request, requestRules)
+    : { method: 'GET', path: '/' };
+  const request = {
+    url: `${appUrl}${path}`,
+    method,
+    rate: scenario.rate,
+    connections,
+    durationMs: scenario.durationMs,
+    warmupMs: scenario.warmupMs,
+    timeoutMs: scenario.timeoutMs,
+    ids: scenario.ids,
+    mix,
+  };
+  const report =
+    scenario.engine === 'k6' ? await runK6({ ...request, budgets: [] }) : await runEngine(request, onProgress);
   const summary = summarise(report, { rate: scenario.rate, connections });
   // Budgets judged on nothing would pass: a scenario that measured no request could not check them.
-  if (!Number.isFinite(summary.rps) || summary.requests === 0) throw new InfrastructureError(`scenario ${name} measured no request in ${scenario.durationMs} ms: check that the app answers ${describeRequests(scenario)} within timeoutMs (${scenario.timeoutMs} ms)`);
-  const verdicts = judgeLoad(scenario.budgets ? parseBudgets(scenario.budgets, scenario.request ?? `scenario ${name}`) : [], summary);
+  if (!Number.isFinite(summary.rps) || summary.requests === 0)
+    throw new InfrastructureError(
+      `scenario ${name} measured no request in ${scenario.durationMs} ms: check that the app answers ${describeRequests(scenario)} within timeoutMs (${scenario.timeoutMs} ms)`,
+    );
+  const verdicts = judgeLoad(
+    scenario.budgets ? parseBudgets(scenario.budgets, scenario.request ?? `scenario ${name}`) : [],
+    summary,
+  );
   const endpoints = report.endpoints.map((endpoint, i) => {
     const figures = summariseEndpoint(endpoint, report.durationMs);
     const budgets = scenario.mix![i]!.budgets;
     if (budgets) verdicts.push(...judgeLoad(parseBudgets(budgets, endpoint.request), figures));
     return { request: endpoint.request, weight: mix![i]!.weight, ...figures, histogram: endpoint.histogram };
   });
-  return { name, request: describeRequests(scenario), ...summary, verdicts, buckets: report.buckets, histogram: report.histogram, endpoints };
+  return {
+    name,
+    request: describeRequests(scenario),
+    ...summary,
+    verdicts,
+    buckets: report.buckets,
+    histogram: report.histogram,
+    endpoints,
+  };
 }

@@ -17,7 +17,10 @@ export interface LoadSummary {
 }
 
 /** Counts, rps and percentiles of a share of a load: its requests, errors and HDR histogram (µs) over `durationMs`. */
-function figures(counts: { requests: number; errors: number; histogram: string }, durationMs: number): Pick<LoadSummary, 'requests' | 'errors' | 'errorRate' | 'rps' | 'latencyMs'> {
+function figures(
+  counts: { requests: number; errors: number; histogram: string },
+  durationMs: number,
+): Pick<LoadSummary, 'requests' | 'errors' | 'errorRate' | 'rps' | 'latencyMs'> {
   const histogram = hdr.decodeFromCompressedBase64(counts.histogram);
   const at = (p: number) => histogram.getValueAtPercentile(p) / 1000;
   const result = {
@@ -25,7 +28,15 @@ function figures(counts: { requests: number; errors: number; histogram: string }
     errors: counts.errors,
     errorRate: counts.requests ? counts.errors / counts.requests : 0,
     rps: counts.requests / (durationMs / 1000),
-    latencyMs: { p50: at(50), p90: at(90), p95: at(95), p99: at(99), 'p99.9': at(99.9), max: histogram.maxValue / 1000, mean: histogram.mean / 1000 },
+    latencyMs: {
+      p50: at(50),
+      p90: at(90),
+      p95: at(95),
+      p99: at(99),
+      'p99.9': at(99.9),
+      max: histogram.maxValue / 1000,
+      mean: histogram.mean / 1000,
+    },
   };
   histogram.destroy();
   return result;
@@ -33,10 +44,20 @@ function figures(counts: { requests: number; errors: number; histogram: string }
 
 /** Percentiles from the engine's HDR histogram (recorded in microseconds). */
 export function summarise(report: EngineReport, load: { rate?: number; connections?: number }): LoadSummary {
-  return { model: report.model, engine: report.engine, rate: load.rate ?? null, connections: load.connections ?? null, durationMs: report.durationMs, ...figures(report, report.durationMs) };
+  return {
+    model: report.model,
+    engine: report.engine,
+    rate: load.rate ?? null,
+    connections: load.connections ?? null,
+    durationMs: report.durationMs,
+    ...figures(report, report.durationMs),
+  };
 }
 
 /** A mix entry's own figures, measured over the scenario's span. */
-export function summariseEndpoint(endpoint: EndpointReport, durationMs: number): Pick<LoadSummary, 'requests' | 'errors' | 'errorRate' | 'rps' | 'latencyMs'> {
+export function summariseEndpoint(
+  endpoint: EndpointReport,
+  durationMs: number,
+): Pick<LoadSummary, 'requests' | 'errors' | 'errorRate' | 'rps' | 'latencyMs'> {
   return figures(endpoint, durationMs);
 }

@@ -74,13 +74,23 @@ export class Timeline {
 
   /** What a fault at `faultAtMs` did: `faultImpact` over the buckets, plus the exact first and last impact from the samples. */
   impactOf(faultAtMs: number, p99BudgetMs: number): FaultImpact & PreciseImpact {
-    return { ...faultImpact(this.buckets(), faultAtMs, p99BudgetMs, this.bucketMs), ...preciseImpact(this.#samples, faultAtMs, p99BudgetMs) };
+    return {
+      ...faultImpact(this.buckets(), faultAtMs, p99BudgetMs, this.bucketMs),
+      ...preciseImpact(this.#samples, faultAtMs, p99BudgetMs),
+    };
   }
 
   buckets(): Bucket[] {
     return [...this.#buckets.entries()]
       .sort(([a], [b]) => a - b)
-      .map(([t, b]) => ({ t, requests: b.requests, errors: b.errors, p50Ms: b.latency.getValueAtPercentile(50) / 1000, p99Ms: b.latency.getValueAtPercentile(99) / 1000, maxMs: b.latency.maxValue / 1000 }));
+      .map(([t, b]) => ({
+        t,
+        requests: b.requests,
+        errors: b.errors,
+        p50Ms: b.latency.getValueAtPercentile(50) / 1000,
+        p99Ms: b.latency.getValueAtPercentile(99) / 1000,
+        maxMs: b.latency.maxValue / 1000,
+      }));
   }
 }
 
@@ -129,5 +139,8 @@ export function preciseImpact(samples: readonly Sample[], faultAtMs: number, p99
     firstSeen = firstSeen === null ? finished : Math.min(firstSeen, finished);
     lastDue = lastDue === null ? sample.t : Math.max(lastDue, sample.t);
   }
-  return { firstImpactMs: firstSeen === null ? null : firstSeen - faultAtMs, lastImpactMs: lastDue === null ? null : Math.max(0, lastDue - faultAtMs) };
+  return {
+    firstImpactMs: firstSeen === null ? null : firstSeen - faultAtMs,
+    lastImpactMs: lastDue === null ? null : Math.max(0, lastDue - faultAtMs),
+  };
 }

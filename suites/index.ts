@@ -31,4 +31,15 @@ export const SUITES = {
 export type SuiteName = keyof typeof SUITES;
 export const SUITE_NAMES = Object.keys(SUITES) as SuiteName[];
 
-export { replicaLost, replicaFrozen, replicaLag, primaryLost, redisLost, cacheEffectiveness, poolExhaustion, circuitBreaker, onlineMigration, nPlusOne };
+export {
+  replicaLost,
+  replicaFrozen,
+  replicaLag,
+  primaryLost,
+  redisLost,
+  cacheEffectiveness,
+  poolExhaustion,
+  circuitBreaker,
+  onlineMigration,
+  nPlusOne,
+};

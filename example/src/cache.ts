@@ -22,13 +22,24 @@ export interface Cache {
  * `writeThrough: false` (EXAMPLE_CACHE_INVALIDATION=off) leaves the old value cached after
  * a write. Only the negative controls of dbproof's cache suites run the app that way.
  */
-export function createCache(url: string | undefined, options: { fallback?: boolean; writeThrough?: boolean; prefix?: string } = {}): Cache {
+export function createCache(
+  url: string | undefined,
+  options: { fallback?: boolean; writeThrough?: boolean; prefix?: string } = {},
+): Cache {
   const fallback = options.fallback ?? true;
   const writeThrough = options.writeThrough ?? true;
   // Keys are namespaced (by database): apps sharing one Redis must not read each other's entries.
   const prefix = options.prefix ?? '';
   const counters = { hits: 0, misses: 0, errors: 0 };
-  const redis = url ? new Redis(url, { lazyConnect: false, maxRetriesPerRequest: 0, commandTimeout: 200, enableOfflineQueue: false, retryStrategy: () => 500 }) : undefined;
+  const redis = url
+    ? new Redis(url, {
+        lazyConnect: false,
+        maxRetriesPerRequest: 0,
+        commandTimeout: 200,
+        enableOfflineQueue: false,
+        retryStrategy: () => 500,
+      })
+    : undefined;
   redis?.on('error', () => {});
   return {
     async getOrLoad(key, ttlSeconds, load) {
@@ -46,7 +57,8 @@ export function createCache(url: string | undefined, options: { fallback?: boole
       }
       counters.misses++;
       const value = await load();
-      if (redis) await redis.set(prefix + key, JSON.stringify(value), 'EX', ttlSeconds, 'NX').catch(() => counters.errors++);
+      if (redis)
+        await redis.set(prefix + key, JSON.stringify(value), 'EX', ttlSeconds, 'NX').catch(() => counters.errors++);
       return value;
     },
     async put(key, ttlSeconds, value) {

@@ -55,7 +55,8 @@ export function isNodeFailure(error: unknown): boolean {
   return !(error instanceof Error && error.name === 'BreakerOpenError');
 }
 
-const number = (raw: string | undefined, fallback: number) => (raw === undefined || raw === '' ? fallback : Number(raw));
+const number = (raw: string | undefined, fallback: number) =>
+  raw === undefined || raw === '' ? fallback : Number(raw);
 
 export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): DbOptions {
   const naive = env.EXAMPLE_NAIVE === '1';
@@ -65,7 +66,9 @@ export function optionsFromEnv(env: NodeJS.ProcessEnv = process.env): DbOptions 
     readFailover: on('EXAMPLE_READ_FAILOVER'),
     consistency: on('EXAMPLE_REPLICA_CONSISTENCY'),
     leakOnError: naive || env.EXAMPLE_POOL_LEAK === 'on',
-    breaker: on('EXAMPLE_BREAKER') ? { failures: number(env.EXAMPLE_BREAKER_FAILURES, 5), resetMs: number(env.EXAMPLE_BREAKER_RESET_MS, 1000) } : undefined,
+    breaker: on('EXAMPLE_BREAKER')
+      ? { failures: number(env.EXAMPLE_BREAKER_FAILURES, 5), resetMs: number(env.EXAMPLE_BREAKER_RESET_MS, 1000) }
+      : undefined,
     readTimeoutMs: number(env.EXAMPLE_READ_TIMEOUT_MS, 500),
     writeTimeoutMs: number(env.EXAMPLE_WRITE_TIMEOUT_MS, 2000),
     maxLagMs: number(env.EXAMPLE_MAX_LAG_MS, 500),
@@ -82,10 +85,21 @@ export function connect(primaryUrl: string, replicaUrls: string[], options: DbOp
   const poolOptions = (forReads: boolean): pg.PoolConfig => {
     const timeout = forReads ? readTimeoutMs : writeTimeoutMs;
     // Idle connections go after 1 s, so that after a burst the app's connections return to what they were.
-    return timeouts ? { max, idleTimeoutMillis: 1000, connectionTimeoutMillis: timeout, query_timeout: timeout, statement_timeout: Math.max(timeout, 5000) } : { max };
+    return timeouts
+      ? {
+          max,
+          idleTimeoutMillis: 1000,
+          connectionTimeoutMillis: timeout,
+          query_timeout: timeout,
+          statement_timeout: Math.max(timeout, 5000),
+        }
+      : { max };
   };
   const primary = new pg.Pool({ connectionString: primaryUrl, ...poolOptions(false) });
-  const replicas = replicaUrls.map((url) => ({ pool: new pg.Pool({ connectionString: url, ...poolOptions(true) }), quarantinedUntil: 0 }));
+  const replicas = replicaUrls.map((url) => ({
+    pool: new pg.Pool({ connectionString: url, ...poolOptions(true) }),
+    quarantinedUntil: 0,
+  }));
   for (const pool of [primary, ...replicas.map((r) => r.pool)]) {
     // A killed node must not crash the app: idle clients report to the pool, and a
     // client that is checked out reports on itself (dbproof's failover suite found the
@@ -98,7 +112,12 @@ export function connect(primaryUrl: string, replicaUrls: string[], options: DbOp
   let next = 0;
 
   /** One query on a pooled connection; a connection that failed is destroyed, never reused. */
-  async function run<R extends pg.QueryResultRow>(pool: pg.Pool, sql: string, values?: unknown[], afterCommit?: string): Promise<{ rows: R[]; after?: string }> {
+  async function run<R extends pg.QueryResultRow>(
+    pool: pg.Pool,
+    sql: string,
+    values?: unknown[],
+    afterCommit?: string,
+  ): Promise<{ rows: R[]; after?: string }> {
     const client = await pool.connect();
     if (options.leakOnError) {
       // The naive variant: the release is skipped when the query throws, and the connection is lost to the pool.

@@ -29,7 +29,13 @@ export class LagMonitor {
     // black-box N+1 check attributes per database).
     const maintenance = (url: string) => Object.assign(new URL(url), { pathname: '/postgres' }).toString();
     const pool = (url: string) => {
-      const p = new pg.Pool({ connectionString: maintenance(url), max: 1, connectionTimeoutMillis: 300, query_timeout: 300, idleTimeoutMillis: 0 });
+      const p = new pg.Pool({
+        connectionString: maintenance(url),
+        max: 1,
+        connectionTimeoutMillis: 300,
+        query_timeout: 300,
+        idleTimeoutMillis: 0,
+      });
       p.on('error', () => {});
       p.on('connect', (client) => client.on('error', () => {}));
       return p;
@@ -43,7 +49,11 @@ export class LagMonitor {
   async sample(): Promise<void> {
     const at = Date.now();
     const [primary, ...replicas] = this.#pools;
-    const lsnOf = (pool: pg.Pool, sql: string) => pool.query<{ lsn: string | null }>(sql).then((r) => (r.rows[0]?.lsn ? parseLsn(r.rows[0].lsn) : undefined), () => undefined);
+    const lsnOf = (pool: pg.Pool, sql: string) =>
+      pool.query<{ lsn: string | null }>(sql).then(
+        (r) => (r.rows[0]?.lsn ? parseLsn(r.rows[0].lsn) : undefined),
+        () => undefined,
+      );
     const [primaryLsn, ...replayLsns] = await Promise.all([
       lsnOf(primary!, 'SELECT pg_current_wal_lsn()::text AS lsn'),
       ...replicas.map((p) => lsnOf(p, 'SELECT pg_last_wal_replay_lsn()::text AS lsn')),

@@ -23,13 +23,15 @@ const badRequest = (message: string) => Object.assign(new Error(message), { stat
 
 const size = (query: URLSearchParams, name: string, fallback: number, max = 1000) => {
   const value = Number(query.get(name) ?? fallback);
-  if (!Number.isInteger(value) || value < 1 || value > max) throw badRequest(`${name} must be a whole number from 1 to ${max}`);
+  if (!Number.isInteger(value) || value < 1 || value > max)
+    throw badRequest(`${name} must be a whole number from 1 to ${max}`);
   return value;
 };
 
 const text = (body: Record<string, unknown>, name: string) => {
   const value = body[name];
-  if (typeof value !== 'string' || value.length === 0 || value.length > 200) throw badRequest(`${name} must be a string of 1 to 200 characters`);
+  if (typeof value !== 'string' || value.length === 0 || value.length > 200)
+    throw badRequest(`${name} must be a string of 1 to 200 characters`);
   return value;
 };
 
@@ -37,14 +39,30 @@ const ok = async (body: Promise<unknown>): Promise<Reply> => ({ body: await body
 
 /** Each N+1 route sits next to its fix; `{K}` in dbproof's URL templates is the size parameter. */
 const routes: [string, RegExp, Handler][] = [
-  ['GET', /^\/inspections\/(\d+)\/media$/, (db, _, r) => ok(inspections.mediaPerItem(db, Number(r.params[0]), size(r.query, 'items', 10)))],
-  ['GET', /^\/inspections\/(\d+)\/media-batched$/, (db, _, r) => ok(inspections.mediaBatched(db, Number(r.params[0]), size(r.query, 'items', 10)))],
+  [
+    'GET',
+    /^\/inspections\/(\d+)\/media$/,
+    (db, _, r) => ok(inspections.mediaPerItem(db, Number(r.params[0]), size(r.query, 'items', 10))),
+  ],
+  [
+    'GET',
+    /^\/inspections\/(\d+)\/media-batched$/,
+    (db, _, r) => ok(inspections.mediaBatched(db, Number(r.params[0]), size(r.query, 'items', 10))),
+  ],
   ['GET', /^\/inspections$/, (db, _, r) => ok(inspections.listWithInspectorPerRow(db, size(r.query, 'limit', 20)))],
   ['GET', /^\/inspections-joined$/, (db, _, r) => ok(inspections.listJoined(db, size(r.query, 'limit', 20)))],
-  ['GET', /^\/checklist-overview$/, (db, _, r) => ok(inspections.checklistOverviewNested(db, size(r.query, 'limit', 5)))],
+  [
+    'GET',
+    /^\/checklist-overview$/,
+    (db, _, r) => ok(inspections.checklistOverviewNested(db, size(r.query, 'limit', 5))),
+  ],
   ['GET', /^\/dashboard$/, (db, _, r) => ok(inspections.dashboardSummary(db, size(r.query, 'limit', 20)))],
   ['GET', /^\/inspections\/(\d+)$/, (db, cache, r) => ok(inspections.inspectionById(db, cache, Number(r.params[0])))],
-  ['GET', /^\/inspections\/(\d+)\/status$/, (db, _, r) => ok(inspections.statusById(db, Number(r.params[0]), r.lastWrite))],
+  [
+    'GET',
+    /^\/inspections\/(\d+)\/status$/,
+    (db, _, r) => ok(inspections.statusById(db, Number(r.params[0]), r.lastWrite)),
+  ],
   [
     'PUT',
     /^\/inspections\/(\d+)\/status$/,
@@ -59,7 +77,12 @@ const routes: [string, RegExp, Handler][] = [
     async (db, _, r) => {
       const inspectionId = Number(r.body.inspectionId ?? 1);
       if (!Number.isInteger(inspectionId)) throw badRequest('inspectionId must be a whole number');
-      const { key, lsn } = await inspections.addNote(db, text(r.body, 'key'), inspectionId, typeof r.body.body === 'string' ? r.body.body : '');
+      const { key, lsn } = await inspections.addNote(
+        db,
+        text(r.body, 'key'),
+        inspectionId,
+        typeof r.body.body === 'string' ? r.body.body : '',
+      );
       return { body: { key }, status: 201, lsn };
     },
   ],
@@ -107,7 +130,10 @@ export function createServer(db: Db, cache: Cache): http.Server {
     const url = new URL(request.url ?? '/', 'http://localhost');
     if (request.method === 'GET' && url.pathname === '/pages/inspections') {
       const limit = Number(url.searchParams.get('limit') ?? 10);
-      if (!Number.isInteger(limit) || limit < 1 || limit > 200) return void response.writeHead(400, { 'content-type': 'text/plain' }).end('limit must be a whole number from 1 to 200');
+      if (!Number.isInteger(limit) || limit < 1 || limit > 200)
+        return void response
+          .writeHead(400, { 'content-type': 'text/plain' })
+          .end('limit must be a whole number from 1 to 200');
       response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(inspectionsPage(limit, batchedPage));
       return;
     }
@@ -118,13 +144,20 @@ export function createServer(db: Db, cache: Cache): http.Server {
     }
     try {
       const body = request.method === 'GET' ? {} : await readJson(request);
-      const reply = await route[2](db, cache, { params: route[1].exec(url.pathname)!.slice(1), query: url.searchParams, body, lastWrite: lastWriteOf(request) });
+      const reply = await route[2](db, cache, {
+        params: route[1].exec(url.pathname)!.slice(1),
+        query: url.searchParams,
+        body,
+        lastWrite: lastWriteOf(request),
+      });
       const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json' };
       // Read-your-writes: for a few seconds, this session's reads go only where its write is.
       if (reply.lsn) headers['set-cookie'] = `rw-lsn=${reply.lsn}; Path=/; Max-Age=5; HttpOnly; SameSite=Lax`;
       response.writeHead(reply.status ?? 200, headers).end(JSON.stringify(reply.body));
     } catch (error) {
-      response.writeHead(statusOf(error), { 'content-type': 'application/json' }).end(JSON.stringify({ error: (error as Error).message }));
+      response
+        .writeHead(statusOf(error), { 'content-type': 'application/json' })
+        .end(JSON.stringify({ error: (error as Error).message }));
     }
   });
 }

@@ -28,7 +28,11 @@ const LOG_LINES = 30;
  * free port in `envNames.port`; resolves once `app.ready` answers 2xx. A watchdog ends
  * the group if dbproof itself is killed.
  */
-const answers = (url: string) => fetch(url, { signal: AbortSignal.timeout(1000) }).then((r) => r.ok, () => false);
+const answers = (url: string) =>
+  fetch(url, { signal: AbortSignal.timeout(1000) }).then(
+    (r) => r.ok,
+    () => false,
+  );
 
 export async function startApp(app: AppConfig, urls: AppUrls, configDir: string): Promise<StartedApp> {
   if (!app.command) return attach(app);
@@ -42,7 +46,12 @@ export async function startApp(app: AppConfig, urls: AppUrls, configDir: string)
     [app.envNames.redis]: urls.redis ?? '',
     [app.envNames.port]: String(port),
   };
-  const child = spawn('/bin/sh', ['-c', app.command], { cwd: path.resolve(configDir, app.cwd ?? '.'), env, detached: true, stdio: ['ignore', 'pipe', 'pipe'] });
+  const child = spawn('/bin/sh', ['-c', app.command], {
+    cwd: path.resolve(configDir, app.cwd ?? '.'),
+    env,
+    detached: true,
+    stdio: ['ignore', 'pipe', 'pipe'],
+  });
   const watchdog = Watchdog.start();
   if (child.pid) watchdog.watchProcessGroup(child.pid);
   const log: string[] = [];
@@ -77,7 +86,9 @@ export async function startApp(app: AppConfig, urls: AppUrls, configDir: string)
     async () => {
       if (exited !== undefined) {
         await stop();
-        throw new InfrastructureError(`the app exited (code ${exited}) before it was ready; check app.command (\`${app.command}\`). Its last output:\n${redact(log.join('\n'))}`);
+        throw new InfrastructureError(
+          `the app exited (code ${exited}) before it was ready; check app.command (\`${app.command}\`). Its last output:\n${redact(log.join('\n'))}`,
+        );
       }
       return answers(`${url}${app.ready}`);
     },
@@ -85,7 +96,9 @@ export async function startApp(app: AppConfig, urls: AppUrls, configDir: string)
   );
   if (ready) return { url, pid: child.pid, stop };
   await stop();
-  throw new InfrastructureError(`the app did not answer ${url}${app.ready} with 2xx within ${app.readyTimeoutMs} ms; check app.ready, app.url and app.envNames.port. Its last output:\n${redact(log.join('\n'))}`);
+  throw new InfrastructureError(
+    `the app did not answer ${url}${app.ready} with 2xx within ${app.readyTimeoutMs} ms; check app.ready, app.url and app.envNames.port. Its last output:\n${redact(log.join('\n'))}`,
+  );
 }
 
 /**
@@ -94,7 +107,13 @@ export async function startApp(app: AppConfig, urls: AppUrls, configDir: string)
  */
 async function attach(app: AppConfig): Promise<StartedApp> {
   const url = app.url!.replace(/\/$/, '');
-  const ready = await pollUntil(() => answers(`${url}${app.ready}`), { timeoutMs: app.readyTimeoutMs, intervalMs: 100 });
-  if (!ready) throw new InfrastructureError(`the app at ${redact(url)} did not answer ${app.ready} with 2xx within ${app.readyTimeoutMs} ms; check that it is running, and app.url and app.ready`);
+  const ready = await pollUntil(() => answers(`${url}${app.ready}`), {
+    timeoutMs: app.readyTimeoutMs,
+    intervalMs: 100,
+  });
+  if (!ready)
+    throw new InfrastructureError(
+      `the app at ${redact(url)} did not answer ${app.ready} with 2xx within ${app.readyTimeoutMs} ms; check that it is running, and app.url and app.ready`,
+    );
   return { url, pid: undefined, stop: async () => {} };
 }

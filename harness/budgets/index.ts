@@ -50,13 +50,33 @@ function holds(measured: number, op: BudgetOp, limit: number): boolean {
 
 /** Compares a measurement with its budget. Nothing measured (null) never passes. */
 export function judge(claim: string, budget: Budget, measured: number | null, evidence?: string): Verdict {
-  const margin = measured === null ? null : budget.op.startsWith('<') ? budget.limit - measured : measured - budget.limit;
-  return { claim, budget, measured, margin, pass: measured !== null && holds(measured, budget.op, budget.limit), ...(evidence ? { evidence } : {}) };
+  const margin =
+    measured === null ? null : budget.op.startsWith('<') ? budget.limit - measured : measured - budget.limit;
+  return {
+    claim,
+    budget,
+    measured,
+    margin,
+    pass: measured !== null && holds(measured, budget.op, budget.limit),
+    ...(evidence ? { evidence } : {}),
+  };
 }
 
 /** A shorthand for the commonest budget: `metric <= limit`. */
-export const atMost = (metric: string, limit: number, unit: BudgetUnit, scope?: string): Budget => ({ metric, op: '<=', limit, unit, ...(scope ? { scope } : {}) });
-export const atLeast = (metric: string, limit: number, unit: BudgetUnit, scope?: string): Budget => ({ metric, op: '>=', limit, unit, ...(scope ? { scope } : {}) });
+export const atMost = (metric: string, limit: number, unit: BudgetUnit, scope?: string): Budget => ({
+  metric,
+  op: '<=',
+  limit,
+  unit,
+  ...(scope ? { scope } : {}),
+});
+export const atLeast = (metric: string, limit: number, unit: BudgetUnit, scope?: string): Budget => ({
+  metric,
+  op: '>=',
+  limit,
+  unit,
+  ...(scope ? { scope } : {}),
+});
 
 export function formatValue(value: number | null, unit: BudgetUnit): string {
   if (value === null) return 'never';
@@ -76,7 +96,10 @@ export function formatValue(value: number | null, unit: BudgetUnit): string {
 export function formatVerdict(verdict: Verdict): string {
   const { budget } = verdict;
   const measured = formatValue(verdict.measured, budget.unit);
-  const margin = verdict.margin === null ? 'no margin: nothing was measured' : `margin ${verdict.margin >= 0 ? '' : '-'}${formatValue(Math.abs(verdict.margin), budget.unit)}`;
+  const margin =
+    verdict.margin === null
+      ? 'no margin: nothing was measured'
+      : `margin ${verdict.margin >= 0 ? '' : '-'}${formatValue(Math.abs(verdict.margin), budget.unit)}`;
   const scope = budget.scope ? ` [${budget.scope}]` : '';
   const line = `${verdict.pass ? 'PASS' : 'FAIL'}  ${verdict.claim} — ${budget.metric}${scope} ${measured} ${budget.op} ${formatValue(budget.limit, budget.unit)} (${margin})`;
   return verdict.evidence && !verdict.pass ? `${line}\n      ${verdict.evidence}` : line;

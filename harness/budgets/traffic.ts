@@ -15,25 +15,45 @@ const EXAMPLE = '--budget p99=200ms,errors=0.1%,rps=50';
 
 function duration(metric: string, raw: string): number {
   const match = /^(\d+(?:\.\d+)?)(ms|s)$/.exec(raw);
-  if (!match) throw new UsageError(`--budget ${metric}=${raw}: a latency needs a unit, e.g. ${metric}=200ms or ${metric}=1.5s`);
+  if (!match)
+    throw new UsageError(`--budget ${metric}=${raw}: a latency needs a unit, e.g. ${metric}=200ms or ${metric}=1.5s`);
   return Number(match[1]) * (match[2] === 's' ? 1000 : 1);
 }
 
 export function parseBudgets(text: string, scope?: string): Budget[] {
   return text.split(',').map((part) => {
     const [metric, raw, extra] = part.trim().split('=');
-    if (!metric || raw === undefined || raw === '' || extra !== undefined) throw new UsageError(`--budget '${part}' is not metric=value; e.g. ${EXAMPLE}`);
-    if ((LATENCY as readonly string[]).includes(metric)) return { metric: `${metric}Ms`, op: '<=', limit: duration(metric, raw), unit: 'ms', ...(scope ? { scope } : {}) } satisfies Budget;
+    if (!metric || raw === undefined || raw === '' || extra !== undefined)
+      throw new UsageError(`--budget '${part}' is not metric=value; e.g. ${EXAMPLE}`);
+    if ((LATENCY as readonly string[]).includes(metric))
+      return {
+        metric: `${metric}Ms`,
+        op: '<=',
+        limit: duration(metric, raw),
+        unit: 'ms',
+        ...(scope ? { scope } : {}),
+      } satisfies Budget;
     if (metric === 'errors') {
       const match = /^(\d+(?:\.\d+)?)(%?)$/.exec(raw);
       if (!match) throw new UsageError(`--budget errors=${raw}: give a share (errors=0.1%) or a count (errors=0)`);
-      return match[2] ? { metric: 'errorRate', op: '<=', limit: Number(match[1]) / 100, unit: 'ratio', ...(scope ? { scope } : {}) } : { metric: 'errors', op: '<=', limit: Number(match[1]), unit: 'count', ...(scope ? { scope } : {}) };
+      return match[2]
+        ? { metric: 'errorRate', op: '<=', limit: Number(match[1]) / 100, unit: 'ratio', ...(scope ? { scope } : {}) }
+        : { metric: 'errors', op: '<=', limit: Number(match[1]), unit: 'count', ...(scope ? { scope } : {}) };
     }
     if (metric === 'rps') {
-      if (!/^\d+(\.\d+)?$/.test(raw)) throw new UsageError(`--budget rps=${raw}: a throughput floor in requests per second, e.g. rps=100`);
-      return { metric: 'rps', op: '>=', limit: Number(raw), unit: 'count', ...(scope ? { scope } : {}) } satisfies Budget;
+      if (!/^\d+(\.\d+)?$/.test(raw))
+        throw new UsageError(`--budget rps=${raw}: a throughput floor in requests per second, e.g. rps=100`);
+      return {
+        metric: 'rps',
+        op: '>=',
+        limit: Number(raw),
+        unit: 'count',
+        ...(scope ? { scope } : {}),
+      } satisfies Budget;
     }
-    throw new UsageError(`--budget: unknown metric '${metric}'; the metrics are ${[...LATENCY, 'errors', 'rps'].join(', ')} (e.g. ${EXAMPLE})`);
+    throw new UsageError(
+      `--budget: unknown metric '${metric}'; the metrics are ${[...LATENCY, 'errors', 'rps'].join(', ')} (e.g. ${EXAMPLE})`,
+    );
   });
 }
 
@@ -80,7 +100,10 @@ const NOTHING_MEASURED = 'no request was measured: a budget judged on nothing ca
 /** Each budget judged on the figures; with no request measured (0 ms, 0 errors), every one fails. */
 export function judgeLoad(budgets: Budget[], summary: LoadFigures): Verdict[] {
   return budgets.map((budget) => {
-    const claim = CLAIMS[budget.metric]?.(budget) ?? `${budget.metric.replace(/Ms$/, '')} latency stays within ${budget.limit} ms`;
-    return summary.requests === 0 ? judge(claim, budget, null, NOTHING_MEASURED) : judge(claim, budget, measuredFor(budget, summary));
+    const claim =
+      CLAIMS[budget.metric]?.(budget) ?? `${budget.metric.replace(/Ms$/, '')} latency stays within ${budget.limit} ms`;
+    return summary.requests === 0
+      ? judge(claim, budget, null, NOTHING_MEASURED)
+      : judge(claim, budget, measuredFor(budget, summary));
   });
 }

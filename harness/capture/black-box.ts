@@ -38,8 +38,13 @@ const CONNECT_FAILURES: Record<string, string> = {
 /** A node that cannot be reached is the user's to fix: one line naming it (password hidden) and what to check. */
 function unreachable(node: WatchedNode, error: unknown): Error {
   const { code, message } = error as { code?: string; message?: string };
-  const reason = (code && CONNECT_FAILURES[code]) ?? (/timeout/i.test(String(message)) ? 'timed out' : String(message ?? error).split('\n')[0]!);
-  return new InfrastructureError(`could not connect to ${redact(node.adminUrl)} (${redact(reason)}): check that the database is running and its URL's host, port, user and password`, error);
+  const reason =
+    (code && CONNECT_FAILURES[code]) ??
+    (/timeout/i.test(String(message)) ? 'timed out' : String(message ?? error).split('\n')[0]!);
+  return new InfrastructureError(
+    `could not connect to ${redact(node.adminUrl)} (${redact(reason)}): check that the database is running and its URL's host, port, user and password`,
+    error,
+  );
 }
 
 function explain(node: WatchedNode, error: unknown): Error {
@@ -117,7 +122,14 @@ export class StatementWatcher {
         const earlier = before[i]!.get(key);
         const calls = row.calls - (earlier?.calls ?? 0);
         if (calls <= 0) continue;
-        events.push({ fingerprint: queryShape(row.query).fingerprint, sql: row.query, durationMs: row.total_ms - (earlier?.total_ms ?? 0), rows: row.rows - (earlier?.rows ?? 0), node: node.name, calls });
+        events.push({
+          fingerprint: queryShape(row.query).fingerprint,
+          sql: row.query,
+          durationMs: row.total_ms - (earlier?.total_ms ?? 0),
+          rows: row.rows - (earlier?.rows ?? 0),
+          node: node.name,
+          calls,
+        });
       }
     });
     return { value, events };
@@ -134,7 +146,12 @@ export class StatementWatcher {
  * for any app, driver or language, provided nothing else runs as that role in that
  * database meanwhile (requests one at a time).
  */
-export async function captureServerSide<T>(nodes: WatchedNode[], role: string, fn: () => Promise<T>, database?: string): Promise<{ value: T; events: QueryEvent[] }> {
+export async function captureServerSide<T>(
+  nodes: WatchedNode[],
+  role: string,
+  fn: () => Promise<T>,
+  database?: string,
+): Promise<{ value: T; events: QueryEvent[] }> {
   const watcher = await StatementWatcher.open(nodes, role, database);
   try {
     return await watcher.capture(fn);

@@ -8,11 +8,14 @@ export interface SizedRun {
 }
 
 export function validateSizes(sizes: number[]): void {
-  if (sizes.length < 2) throw new UsageError(`an N+1 check needs at least two sizes (got ${sizes.length}), e.g. --sizes 5,25`);
+  if (sizes.length < 2)
+    throw new UsageError(`an N+1 check needs at least two sizes (got ${sizes.length}), e.g. --sizes 5,25`);
   for (let i = 1; i < sizes.length; i++) {
-    if (!(sizes[i]! > sizes[i - 1]!)) throw new UsageError(`sizes must be increasing (got ${sizes.join(', ')}), e.g. 5,25`);
+    if (!(sizes[i]! > sizes[i - 1]!))
+      throw new UsageError(`sizes must be increasing (got ${sizes.join(', ')}), e.g. 5,25`);
   }
-  if (sizes.some((s) => !Number.isInteger(s) || s < 1)) throw new UsageError(`sizes must be whole numbers ≥ 1 (got ${sizes.join(', ')})`);
+  if (sizes.some((s) => !Number.isInteger(s) || s < 1))
+    throw new UsageError(`sizes must be whole numbers ≥ 1 (got ${sizes.join(', ')})`);
 }
 
 /** Statement counts per shape at each size (a shape absent at a size counts 0). */
@@ -22,7 +25,13 @@ export function countShapes(runs: SizedRun[]): ShapeCounts[] {
     for (const event of run.events) {
       let shape = shapes.get(event.fingerprint);
       if (!shape) {
-        shape = { fingerprint: event.fingerprint, exampleSql: event.sql, exampleParams: event.params, site: event.site, countsBySize: Object.fromEntries(runs.map((r) => [r.size, 0])) };
+        shape = {
+          fingerprint: event.fingerprint,
+          exampleSql: event.sql,
+          exampleParams: event.params,
+          site: event.site,
+          countsBySize: Object.fromEntries(runs.map((r) => [r.size, 0])),
+        };
         shapes.set(event.fingerprint, shape);
       }
       shape.countsBySize[run.size] = (shape.countsBySize[run.size] ?? 0) + event.calls;
@@ -32,8 +41,10 @@ export function countShapes(runs: SizedRun[]): ShapeCounts[] {
 }
 
 function hintFor(sql: string): string {
-  if (/\bjoin\b/i.test(sql)) return 'fetch these rows for all items at once (one query with `= ANY($1)` on the item ids) instead of one per item';
-  if (/\bwhere\b[\s\S]*=\s*\$\d+/i.test(sql)) return 'batch it: one query with `WHERE … = ANY($1)` over all the ids (or join it into the list query, or eager-load in the ORM) instead of one per item';
+  if (/\bjoin\b/i.test(sql))
+    return 'fetch these rows for all items at once (one query with `= ANY($1)` on the item ids) instead of one per item';
+  if (/\bwhere\b[\s\S]*=\s*\$\d+/i.test(sql))
+    return 'batch it: one query with `WHERE … = ANY($1)` over all the ids (or join it into the list query, or eager-load in the ORM) instead of one per item';
   return 'run it once for the whole list (join, `= ANY($1)` or eager loading) instead of once per item';
 }
 
@@ -55,7 +66,16 @@ export function findNPlusOne(operation: string, runs: SizedRun[]): N1Finding[] {
     const monotonic = counts.every((c, i) => i === 0 || c >= counts[i - 1]!);
     const slope = (counts.at(-1)! - counts[0]!) / (last - first);
     if (monotonic && slope >= 0.5) {
-      findings.push({ operation, fingerprint: shape.fingerprint, exampleSql: shape.exampleSql, exampleParams: shape.exampleParams, countsBySize: shape.countsBySize, slope: Math.round(slope * 100) / 100, site: shape.site, hint: hintFor(shape.exampleSql) });
+      findings.push({
+        operation,
+        fingerprint: shape.fingerprint,
+        exampleSql: shape.exampleSql,
+        exampleParams: shape.exampleParams,
+        countsBySize: shape.countsBySize,
+        slope: Math.round(slope * 100) / 100,
+        site: shape.site,
+        hint: hintFor(shape.exampleSql),
+      });
     }
   }
   return findings.sort((a, b) => b.slope - a.slope);

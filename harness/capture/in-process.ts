@@ -87,14 +87,28 @@ export function instrumentPg(client: typeof pg.Client = pg.Client): void {
     const started = performance.now();
     const record = (rows: number) => {
       const shape = queryShape(statement.text);
-      const event = { fingerprint: shape.fingerprint, sql: statement.text, params: values, durationMs: performance.now() - started, rows, node: recorder.nodesByPort.get(port) ?? 'unknown', calls: 1 } as QueryEvent;
+      const event = {
+        fingerprint: shape.fingerprint,
+        sql: statement.text,
+        params: values,
+        durationMs: performance.now() - started,
+        rows,
+        node: recorder.nodesByPort.get(port) ?? 'unknown',
+        calls: 1,
+      } as QueryEvent;
       if (trace) {
         let site: string | undefined | null = null;
-        Object.defineProperty(event, 'site', { enumerable: true, get: () => (site === null ? (site = callSite(trace.stack)) : site) });
+        Object.defineProperty(event, 'site', {
+          enumerable: true,
+          get: () => (site === null ? (site = callSite(trace.stack)) : site),
+        });
       }
       recorder.events.push(event);
     };
-    const rowsOf = (result: unknown) => (Array.isArray(result) ? result.reduce((n, r: { rowCount?: number }) => n + (r?.rowCount ?? 0), 0) : ((result as { rowCount?: number } | undefined)?.rowCount ?? 0));
+    const rowsOf = (result: unknown) =>
+      Array.isArray(result)
+        ? result.reduce((n, r: { rowCount?: number }) => n + (r?.rowCount ?? 0), 0)
+        : ((result as { rowCount?: number } | undefined)?.rowCount ?? 0);
     const callbackIndex = args.findIndex((a) => typeof a === 'function');
     if (callbackIndex >= 0) {
       const callback = args[callbackIndex] as (error: unknown, result: unknown) => void;
@@ -139,11 +153,18 @@ export interface CaptureResult<T> {
  * inside it (and only that work: concurrent requests are not mixed in), with its
  * shape, duration, rows, node and call site.
  */
-export async function captureQueries<T>(fn: () => Promise<T> | T, options: { nodes?: KnownNode[] } = {}): Promise<CaptureResult<T>> {
+export async function captureQueries<T>(
+  fn: () => Promise<T> | T,
+  options: { nodes?: KnownNode[] } = {},
+): Promise<CaptureResult<T>> {
   await loadParser();
   instrumentPg();
   instrumentPool();
-  const recorder: Recorder = { events: [], nodesByPort: new Map((options.nodes ?? []).map((n) => [n.port, n.name])), traces: new Map() };
+  const recorder: Recorder = {
+    events: [],
+    nodesByPort: new Map((options.nodes ?? []).map((n) => [n.port, n.name])),
+    traces: new Map(),
+  };
   const value = await storage.run(recorder, fn);
   // A query whose promise settled in the same tick as fn's last await is recorded by now.
   await new Promise((resolve) => setImmediate(resolve));

@@ -31,10 +31,16 @@ async function request(url: string): Promise<void> {
   try {
     response = await fetch(url);
   } catch (error) {
-    throw new DbproofError(`GET ${redact(url)} failed: ${(error as Error).cause ?? (error as Error).message}; is the app running?`, { cause: error });
+    throw new DbproofError(
+      `GET ${redact(url)} failed: ${(error as Error).cause ?? (error as Error).message}; is the app running?`,
+      { cause: error },
+    );
   }
   const body = await response.text();
-  if (!response.ok) throw new DbproofError(`GET ${redact(url)} returned ${response.status} (${body.slice(0, 200)}); an endpoint must answer 2xx to be checked`);
+  if (!response.ok)
+    throw new DbproofError(
+      `GET ${redact(url)} returned ${response.status} (${body.slice(0, 200)}); an endpoint must answer 2xx to be checked`,
+    );
 }
 
 /**
@@ -42,7 +48,14 @@ async function request(url: string): Promise<void> {
  * driver's connection set-up happens there), then `repeats` requests one at a time,
  * each attributed the statements the database ran for `role` meanwhile.
  */
-export async function checkEndpoint(options: { urlsBySize: Map<number, string>; nodes: WatchedNode[]; role: string; database?: string; repeats?: number; operation?: string }): Promise<N1Report> {
+export async function checkEndpoint(options: {
+  urlsBySize: Map<number, string>;
+  nodes: WatchedNode[];
+  role: string;
+  database?: string;
+  repeats?: number;
+  operation?: string;
+}): Promise<N1Report> {
   const sizes = [...options.urlsBySize.keys()];
   validateSizes(sizes);
   const runs: SizedRun[] = [];
@@ -63,13 +76,19 @@ export async function checkEndpoint(options: { urlsBySize: Map<number, string>; 
 }
 
 /** In-process N+1 check of a function of the size (a service call, an ORM query…), on node-postgres. */
-export async function checkOperation(operation: string, run: (size: number) => Promise<unknown>, sizes: number[], options: { nodes?: KnownNode[]; repeats?: number } = {}): Promise<N1Report> {
+export async function checkOperation(
+  operation: string,
+  run: (size: number) => Promise<unknown>,
+  sizes: number[],
+  options: { nodes?: KnownNode[]; repeats?: number } = {},
+): Promise<N1Report> {
   validateSizes(sizes);
   const runs: SizedRun[] = [];
   for (const size of sizes) {
     await run(size); // warm-up
     const repeats: QueryEvent[][] = [];
-    for (let i = 0; i < (options.repeats ?? 2); i++) repeats.push((await captureQueries(() => run(size), { nodes: options.nodes })).events);
+    for (let i = 0; i < (options.repeats ?? 2); i++)
+      repeats.push((await captureQueries(() => run(size), { nodes: options.nodes })).events);
     runs.push({ size, events: minimumOverRepeats(repeats) });
   }
   return { operation, sizes, findings: findNPlusOne(operation, runs), shapes: countShapes(runs) };
@@ -77,7 +96,8 @@ export async function checkOperation(operation: string, run: (size: number) => P
 
 /** The report for a person: one block per finding. */
 export function formatReport(report: N1Report): string {
-  if (report.findings.length === 0) return `no N+1 in ${report.operation} (sizes ${report.sizes.join(', ')}; ${report.shapes.length} query shapes, none growing with the size)`;
+  if (report.findings.length === 0)
+    return `no N+1 in ${report.operation} (sizes ${report.sizes.join(', ')}; ${report.shapes.length} query shapes, none growing with the size)`;
   return report.findings
     .map((f) =>
       [

@@ -33,11 +33,26 @@ Commands:
 \`dbproof <command> --help\` for a command's options.
 Exit codes: 0 ok · 1 a check failed · 2 bad input or missing infrastructure`;
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = { up, status, down, exec, seed, n1, test, gate, baseline, load, doctor, __keep: keep };
+const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
+  up,
+  status,
+  down,
+  exec,
+  seed,
+  n1,
+  test,
+  gate,
+  baseline,
+  load,
+  doctor,
+  __keep: keep,
+};
 
 async function main(argv: string[]): Promise<number> {
   const [command, ...rest] = argv;
-  const names = Object.keys(COMMANDS).filter((c) => !c.startsWith('_')).join(', ');
+  const names = Object.keys(COMMANDS)
+    .filter((c) => !c.startsWith('_'))
+    .join(', ');
   if (!command) {
     // No command is a usage error: one line on stderr, as every other one.
     console.error(`dbproof: give a command, one of ${names} (\`dbproof --help\` says what each does)`);
@@ -68,7 +83,9 @@ try {
     process.exitCode = error.exitCode;
   } else {
     // A bug in dbproof: the stack helps whoever fixes it.
-    console.error(`dbproof: internal error: ${redact(error instanceof Error ? (error.stack ?? error.message) : String(error))}`);
+    console.error(
+      `dbproof: internal error: ${redact(error instanceof Error ? (error.stack ?? error.message) : String(error))}`,
+    );
     process.exitCode = 2;
   }
 }

@@ -44,9 +44,15 @@ const stateSchema: z.ZodType<TopologyState> = z.object({
         url: z.string(),
         pidFile: z
           .string()
-          .refine((file) => path.isAbsolute(file) && ['postmaster.pid', 'redis.pid'].includes(path.basename(file)), 'an absolute path to a postmaster.pid or redis.pid')
+          .refine(
+            (file) => path.isAbsolute(file) && ['postmaster.pid', 'redis.pid'].includes(path.basename(file)),
+            'an absolute path to a postmaster.pid or redis.pid',
+          )
           .optional(),
-        container: z.string().regex(/^[0-9a-f]{12,64}$/, 'a Docker container id').optional(),
+        container: z
+          .string()
+          .regex(/^[0-9a-f]{12,64}$/, 'a Docker container id')
+          .optional(),
       }),
     ),
   }),
@@ -94,10 +100,15 @@ export function readState(): TopologyState | undefined {
   try {
     json = JSON.parse(text);
   } catch {
-    throw new UsageError(`${stateFile()} is not a state file this dbproof wrote (not JSON); if no topology is up from here, remove it`);
+    throw new UsageError(
+      `${stateFile()} is not a state file this dbproof wrote (not JSON); if no topology is up from here, remove it`,
+    );
   }
   const result = stateSchema.safeParse(json);
-  if (!result.success) throw new UsageError(`${stateFile()} is not a state file this dbproof wrote (${zodIssue(result.error, 'the file')}); if no topology is up from here, remove it`);
+  if (!result.success)
+    throw new UsageError(
+      `${stateFile()} is not a state file this dbproof wrote (${zodIssue(result.error, 'the file')}); if no topology is up from here, remove it`,
+    );
   return result.data;
 }
 
@@ -156,7 +167,9 @@ export function alreadyUp(owner: ProcessIdentity): UsageError {
   } catch {
     // no readable state: it is still starting
   }
-  return new UsageError(`a topology is already ${up ? 'up' : 'starting'} here (owner pid ${owner.pid}, state in ${stateFile()}); stop it with \`dbproof down\` or set DBPROOF_STATE_DIR to use another`);
+  return new UsageError(
+    `a topology is already ${up ? 'up' : 'starting'} here (owner pid ${owner.pid}, state in ${stateFile()}); stop it with \`dbproof down\` or set DBPROOF_STATE_DIR to use another`,
+  );
 }
 
 /**

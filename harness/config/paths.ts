@@ -17,5 +17,7 @@ export function resultsDirOf(config: ResolvedConfig, configDir: string): string 
 }
 
 export function baselineFileOf(config: ResolvedConfig, configDir: string): string {
-  return config.results.baseline ? path.resolve(base(configDir), config.results.baseline) : path.join(resultsDirOf(config, configDir), 'baseline.json');
+  return config.results.baseline
+    ? path.resolve(base(configDir), config.results.baseline)
+    : path.join(resultsDirOf(config, configDir), 'baseline.json');
 }

@@ -28,8 +28,13 @@ export function resolveConfig(raw: unknown, file = 'the config'): ResolvedConfig
 
 /** `--config FILE`, else ./dbproof.config.ts, else the reference app's demo config. */
 export async function readConfig(file?: string): Promise<ConfigFile> {
-  const chosen = file ? path.resolve(file) : existsSync('dbproof.config.ts') ? path.resolve('dbproof.config.ts') : DEMO_CONFIG;
+  const chosen = file
+    ? path.resolve(file)
+    : existsSync('dbproof.config.ts')
+      ? path.resolve('dbproof.config.ts')
+      : DEMO_CONFIG;
   const module = await importUserModule(chosen, '--config');
-  if (!module.default || typeof module.default !== 'object') throw new UsageError(`${chosen}: export default defineConfig({...}) (from 'dbproof')`);
+  if (!module.default || typeof module.default !== 'object')
+    throw new UsageError(`${chosen}: export default defineConfig({...}) (from 'dbproof')`);
   return { config: resolveConfig(module.default, path.basename(chosen)), file: chosen };
 }

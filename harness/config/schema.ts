@@ -23,7 +23,10 @@ const appSchema = z
     /** The app's base URL (http or https). Default `http://127.0.0.1:<port>` with the port dbproof gives it in `envNames.port`. */
     url: z
       .string()
-      .refine((url) => URL.canParse(url) && /^https?:$/.test(new URL(url).protocol), 'an http:// or https:// URL, e.g. http://127.0.0.1:3000')
+      .refine(
+        (url) => URL.canParse(url) && /^https?:$/.test(new URL(url).protocol),
+        'an http:// or https:// URL, e.g. http://127.0.0.1:3000',
+      )
       .optional(),
     /** Polled until it answers 2xx: the app is ready. */
     ready: z.string().startsWith('/', 'a path starting with /').default('/health'),
@@ -42,7 +45,9 @@ const appSchema = z
       .prefault({}),
   })
   .strict()
-  .refine((app) => app.command || app.url, { message: 'give app.command (dbproof starts the app) or app.url (an app that is already running)' });
+  .refine((app) => app.command || app.url, {
+    message: 'give app.command (dbproof starts the app) or app.url (an app that is already running)',
+  });
 
 const datasetSchema = z.union([
   z.literal(false),
@@ -53,7 +58,12 @@ const datasetSchema = z.union([
       /** A module whose default export is defineDataset({...}), relative to the config file. */
       file: z.string().min(1).optional(),
       scale: z.number().positive().default(DATASET_DEFAULTS.scale),
-      seed: z.number().int().min(0).max(2 ** 32 - 1).default(DATASET_DEFAULTS.seed),
+      seed: z
+        .number()
+        .int()
+        .min(0)
+        .max(2 ** 32 - 1)
+        .default(DATASET_DEFAULTS.seed),
     })
     .strict()
     .refine((d) => !(d.profile && d.file), { message: 'give dataset.profile or dataset.file, not both' })
@@ -64,7 +74,11 @@ const datasetSchema = z.union([
       try {
         checkCapacity(profile(d.profile ?? DATASET_DEFAULTS.profile), d.scale);
       } catch (error) {
-        ctx.addIssue({ code: 'custom', path: [d.profile && !(d.profile in profiles) ? 'profile' : 'scale'], message: (error as Error).message });
+        ctx.addIssue({
+          code: 'custom',
+          path: [d.profile && !(d.profile in profiles) ? 'profile' : 'scale'],
+          message: (error as Error).message,
+        });
       }
     }),
 ]);
@@ -87,7 +101,12 @@ export const configSchema = z
       // Checked here rather than by the record's key schema, whose message zod reduces to "Invalid key in record".
       .superRefine((scenarios, ctx) => {
         for (const name of Object.keys(scenarios)) {
-          if (!/^[a-z0-9][a-z0-9_-]*$/i.test(name)) ctx.addIssue({ code: 'custom', path: [name], message: `'${name}' is not a scenario name: use letters, digits, - and _` });
+          if (!/^[a-z0-9][a-z0-9_-]*$/i.test(name))
+            ctx.addIssue({
+              code: 'custom',
+              path: [name],
+              message: `'${name}' is not a scenario name: use letters, digits, - and _`,
+            });
         }
       })
       .default({}),

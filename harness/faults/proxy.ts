@@ -54,7 +54,9 @@ class Link {
   }
 
   #of<T extends Toxic['type']>(type: T): Extract<NamedToxic, { type: T }> | undefined {
-    return this.toxics().find((t) => t.type === type && t.direction === this.direction) as Extract<NamedToxic, { type: T }> | undefined;
+    return this.toxics().find((t) => t.type === type && t.direction === this.direction) as
+      | Extract<NamedToxic, { type: T }>
+      | undefined;
   }
 
   /** Sends what may be sent now; schedules itself for what must wait. */
@@ -72,7 +74,8 @@ class Link {
         return;
       }
       this.#queue.shift();
-      if (bandwidth) this.#nextSendAt = Math.max(now, this.#nextSendAt) + (next.chunk.length / (bandwidth.rate * 1024)) * 1000;
+      if (bandwidth)
+        this.#nextSendAt = Math.max(now, this.#nextSendAt) + (next.chunk.length / (bandwidth.rate * 1024)) * 1000;
       if (!this.to.destroyed) this.to.write(next.chunk);
     }
     if (this.#ended && !this.to.destroyed) {
@@ -110,25 +113,33 @@ export interface FaultProxy {
 }
 
 /** Starts a proxy on 127.0.0.1 to `upstream`. */
-export async function startFaultProxy(initialUpstream: { host?: string; port: number }, options: { port?: number; seed?: number } = {}): Promise<FaultProxy> {
+export async function startFaultProxy(
+  initialUpstream: { host?: string; port: number },
+  options: { port?: number; seed?: number } = {},
+): Promise<FaultProxy> {
   let upstream = { host: initialUpstream.host ?? '127.0.0.1', port: initialUpstream.port };
   let toxics: NamedToxic[] = [];
   const pairs = new Set<{ client: net.Socket; server: net.Socket; links: Link[]; timers: NodeJS.Timeout[] }>();
   let state = options.seed ?? 1;
   // Deterministic jitter: a small LCG, so a fault schedule replays the same way.
-  const random = () => ((state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31);
+  const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
 
   const applyConnectionToxics = (pair: { client: net.Socket; server: net.Socket; timers: NodeJS.Timeout[] }) => {
     for (const toxic of toxics) {
-      if (toxic.type === 'reset_peer') pair.timers.push(setTimeout(() => (pair.client.resetAndDestroy(), pair.server.destroy()), toxic.timeout));
-      if (toxic.type === 'timeout' && toxic.timeout > 0) pair.timers.push(setTimeout(() => (pair.client.destroy(), pair.server.destroy()), toxic.timeout));
+      if (toxic.type === 'reset_peer')
+        pair.timers.push(setTimeout(() => (pair.client.resetAndDestroy(), pair.server.destroy()), toxic.timeout));
+      if (toxic.type === 'timeout' && toxic.timeout > 0)
+        pair.timers.push(setTimeout(() => (pair.client.destroy(), pair.server.destroy()), toxic.timeout));
     }
   };
 
   const server = net.createServer((client) => {
     const upstreamSocket = net.connect(upstream.port, upstream.host);
     const pair = { client, server: upstreamSocket, links: [] as Link[], timers: [] as NodeJS.Timeout[] };
-    pair.links = [new Link('upstream', client, upstreamSocket, () => toxics, random), new Link('downstream', upstreamSocket, client, () => toxics, random)];
+    pair.links = [
+      new Link('upstream', client, upstreamSocket, () => toxics, random),
+      new Link('downstream', upstreamSocket, client, () => toxics, random),
+    ];
     pairs.add(pair);
     applyConnectionToxics(pair);
     const teardown = () => {
@@ -166,7 +177,8 @@ export async function startFaultProxy(initialUpstream: { host?: string; port: nu
     port,
     addToxic(toxic) {
       const name = toxic.name ?? `${toxic.type}_${toxic.direction ?? 'downstream'}_${++counter}`;
-      if (toxics.some((t) => t.name === name)) throw new DbproofError(`a toxic named ${name} is already active; remove it first`);
+      if (toxics.some((t) => t.name === name))
+        throw new DbproofError(`a toxic named ${name} is already active; remove it first`);
       const named = { ...toxic, name, direction: toxic.direction ?? 'downstream' } as NamedToxic;
       toxics = [...toxics, named];
       // Connection-level toxics hit the open connections too.

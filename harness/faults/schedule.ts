@@ -41,7 +41,11 @@ export function runSchedule(faults: ScheduledFault[]): RunningSchedule {
     const events: FaultEvent[] = [];
     for (const fault of ordered) {
       // Timers may fire a fraction of a millisecond early: wait again until the time has come.
-      for (let wait = fault.at - (performance.now() - started); wait > 0 && !cancelled; wait = fault.at - (performance.now() - started)) {
+      for (
+        let wait = fault.at - (performance.now() - started);
+        wait > 0 && !cancelled;
+        wait = fault.at - (performance.now() - started)
+      ) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, Math.ceil(wait));
           wake = () => (clearTimeout(timer), resolve());
@@ -53,7 +57,13 @@ export function runSchedule(faults: ScheduledFault[]): RunningSchedule {
         await fault.apply();
         events.push({ t, kind: fault.kind, target: fault.target, durationMs: performance.now() - started - t });
       } catch (error) {
-        events.push({ t, kind: fault.kind, target: fault.target, durationMs: performance.now() - started - t, error: error instanceof Error ? error.message : String(error) });
+        events.push({
+          t,
+          kind: fault.kind,
+          target: fault.target,
+          durationMs: performance.now() - started - t,
+          error: error instanceof Error ? error.message : String(error),
+        });
       }
     }
     return events;

@@ -7,7 +7,11 @@ export type ClientTarget = string | pg.ClientConfig;
  * node operations run while nodes are killed and frozen, and a pooled connection
  * to a frozen node would hang the next caller.
  */
-export async function withClient<T>(target: ClientTarget, fn: (client: pg.Client) => Promise<T>, connectTimeoutMs = 5000): Promise<T> {
+export async function withClient<T>(
+  target: ClientTarget,
+  fn: (client: pg.Client) => Promise<T>,
+  connectTimeoutMs = 5000,
+): Promise<T> {
   const config: pg.ClientConfig = typeof target === 'string' ? { connectionString: target } : { ...target };
   config.connectionTimeoutMillis ??= connectTimeoutMs;
   const client = new pg.Client(config);
@@ -32,7 +36,13 @@ export async function queryRows<R extends pg.QueryResultRow = pg.QueryResultRow>
 }
 
 /** Builds a postgres:// URL with `URL`, never by concatenation (passwords may hold any character). */
-export function postgresUrl(parts: { user: string; password: string; port: number; database: string; host?: string }): string {
+export function postgresUrl(parts: {
+  user: string;
+  password: string;
+  port: number;
+  database: string;
+  host?: string;
+}): string {
   const url = new URL('postgres://placeholder');
   url.hostname = parts.host ?? '127.0.0.1';
   url.port = String(parts.port);

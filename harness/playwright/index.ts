@@ -12,13 +12,23 @@
  *   });
  */
 import { test as base } from '@playwright/test';
-import { callShape, checkPageN1, measurePageLoad, type DatabaseToWatch, type PageLoad, type PageLoadOptions, type PageN1Report } from './page-load.ts';
+import {
+  callShape,
+  checkPageN1,
+  measurePageLoad,
+  type DatabaseToWatch,
+  type PageLoad,
+  type PageLoadOptions,
+  type PageN1Report,
+} from './page-load.ts';
 
 export interface PageLoads {
   /** One page load: its API calls and, with `dbproofDatabase`, the statements they caused. */
   measure(url: string, options?: PageLoadOptions): Promise<PageLoad>;
   /** The page at increasing sizes: API calls (and statements) made once per item are findings. */
-  checkN1(options: { url: (size: number) => string; sizes?: number[]; name?: string } & PageLoadOptions): Promise<PageN1Report>;
+  checkN1(
+    options: { url: (size: number) => string; sizes?: number[]; name?: string } & PageLoadOptions,
+  ): Promise<PageN1Report>;
 }
 
 export const test = base.extend<{ pageLoads: PageLoads; dbproofDatabase: DatabaseToWatch | undefined }>({
@@ -34,4 +44,11 @@ export const test = base.extend<{ pageLoads: PageLoads; dbproofDatabase: Databas
 
 export { expect } from '@playwright/test';
 export { callShape, checkPageN1, measurePageLoad };
-export type { ApiCall, DatabaseToWatch, FrontEndN1Finding, PageLoad, PageLoadOptions, PageN1Report } from './page-load.ts';
+export type {
+  ApiCall,
+  DatabaseToWatch,
+  FrontEndN1Finding,
+  PageLoad,
+  PageLoadOptions,
+  PageN1Report,
+} from './page-load.ts';

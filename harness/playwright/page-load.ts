@@ -59,7 +59,9 @@ export interface PageN1Report {
 /** A call's shape: numeric path segments become {id}, query values are left out. */
 export function callShape(method: string, url: string): string {
   const parsed = new URL(url);
-  const path = parsed.pathname.replace(/\/\d+(?=\/|$)/g, '/{id}').replace(/\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?=\/|$)/gi, '/{id}');
+  const path = parsed.pathname
+    .replace(/\/\d+(?=\/|$)/g, '/{id}')
+    .replace(/\/[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}(?=\/|$)/gi, '/{id}');
   const keys = [...new Set(parsed.searchParams.keys())].sort();
   return `${method} ${path}${keys.length ? `?${keys.map((k) => `${k}=`).join('&')}` : ''}`;
 }
@@ -71,7 +73,12 @@ const isApiCall = (request: Request) => ['fetch', 'xhr'].includes(request.resour
  * has been answered), recording each fetch/XHR call it made and, with a database to
  * watch, every statement the database ran for the app's role meanwhile.
  */
-export async function measurePageLoad(page: Page, url: string, database?: DatabaseToWatch, options: PageLoadOptions = {}): Promise<PageLoad> {
+export async function measurePageLoad(
+  page: Page,
+  url: string,
+  database?: DatabaseToWatch,
+  options: PageLoadOptions = {},
+): Promise<PageLoad> {
   const apiCalls: ApiCall[] = [];
   let inFlight = 0;
   const onRequest = (request: Request) => {
@@ -82,7 +89,9 @@ export async function measurePageLoad(page: Page, url: string, database?: Databa
   const onDone = (request: Request) => {
     if (isApiCall(request)) inFlight--;
   };
-  const watcher = database ? await StatementWatcher.open(database.nodes, database.role ?? 'app', database.database) : undefined;
+  const watcher = database
+    ? await StatementWatcher.open(database.nodes, database.role ?? 'app', database.database)
+    : undefined;
   page.on('request', onRequest);
   page.on('requestfinished', onDone);
   page.on('requestfailed', onDone);
@@ -90,7 +99,8 @@ export async function measurePageLoad(page: Page, url: string, database?: Databa
     const load = async () => {
       // A page that polls never goes network-idle: with `ready`, its selector says the page is done.
       const response = await page.goto(url, { waitUntil: options.ready ? 'load' : 'networkidle' });
-      if (!response?.ok()) throw new Error(`${url} answered ${response?.status() ?? 'nothing'}: a page must load to be measured`);
+      if (!response?.ok())
+        throw new Error(`${url} answered ${response?.status() ?? 'nothing'}: a page must load to be measured`);
       if (options.ready) {
         await page.waitForSelector(options.ready, { timeout: options.timeoutMs ?? 30_000 });
         // Every call made by then has its answer (and its statements ran) before they are counted.
@@ -114,7 +124,15 @@ export async function measurePageLoad(page: Page, url: string, database?: Databa
  * a call more per extra item). Each size is loaded twice; the fewer calls count (a
  * one-off refresh is not a pattern).
  */
-export async function checkPageN1(page: Page, options: { url: (size: number) => string; sizes?: number[]; database?: DatabaseToWatch; name?: string } & PageLoadOptions): Promise<PageN1Report> {
+export async function checkPageN1(
+  page: Page,
+  options: {
+    url: (size: number) => string;
+    sizes?: number[];
+    database?: DatabaseToWatch;
+    name?: string;
+  } & PageLoadOptions,
+): Promise<PageN1Report> {
   const sizes = options.sizes ?? [5, 25];
   validateSizes(sizes);
   const name = options.name ?? options.url(sizes[0]!);
@@ -124,11 +142,23 @@ export async function checkPageN1(page: Page, options: { url: (size: number) => 
   for (const size of sizes) {
     const measure = () => measurePageLoad(page, options.url(size), options.database, options);
     const tries = [await measure(), await measure()];
-    const best = tries.reduce((a, b) => (b.apiCalls.length + b.statementCount < a.apiCalls.length + a.statementCount ? b : a));
+    const best = tries.reduce((a, b) =>
+      b.apiCalls.length + b.statementCount < a.apiCalls.length + a.statementCount ? b : a,
+    );
     loads.push(best);
     const counts = new Map<string, number>();
     for (const call of best.apiCalls) counts.set(call.shape, (counts.get(call.shape) ?? 0) + 1);
-    callRuns.push({ size, events: [...counts].map(([shape, calls]) => ({ fingerprint: shape, sql: shape, durationMs: 0, rows: 0, node: 'browser', calls })) });
+    callRuns.push({
+      size,
+      events: [...counts].map(([shape, calls]) => ({
+        fingerprint: shape,
+        sql: shape,
+        durationMs: 0,
+        rows: 0,
+        node: 'browser',
+        calls,
+      })),
+    });
     statementRuns.push({ size, events: best.statements });
   }
   const findings = findNPlusOne(name, callRuns).map((f) => ({

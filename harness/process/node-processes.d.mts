@@ -16,5 +16,13 @@ export function programOf(pid: number): string | undefined;
 /** `programs`: absolute paths of the executables dbproof started under `dir`; nothing else is listed. */
 export function processesUnder(dir: string, programs: readonly string[]): number[];
 export function signalAll(pids: number[], signal: NodeJS.Signals): number;
-export function waitNoneUnder(dir: string, programs: readonly string[], timeoutMs: number, intervalMs?: number): Promise<boolean>;
-export function endProcessesUnder(dir: string, options: { programs: readonly string[]; mainPid?: number; gentle?: NodeJS.Signals; graceMs?: number }): Promise<void>;
+export function waitNoneUnder(
+  dir: string,
+  programs: readonly string[],
+  timeoutMs: number,
+  intervalMs?: number,
+): Promise<boolean>;
+export function endProcessesUnder(
+  dir: string,
+  options: { programs: readonly string[]; mainPid?: number; gentle?: NodeJS.Signals; graceMs?: number },
+): Promise<void>;

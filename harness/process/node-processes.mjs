@@ -104,7 +104,8 @@ export function processesUnder(dir, programs) {
       continue; // gone, a zombie, or not ours to read
     }
     const pid = Number(entry);
-    if ((cwd === root || cwd.startsWith(`${root}/`)) && isAlive(pid) && runsOrDescendsFrom(pid, wanted)) found.push(pid);
+    if ((cwd === root || cwd.startsWith(`${root}/`)) && isAlive(pid) && runsOrDescendsFrom(pid, wanted))
+      found.push(pid);
   }
   return found;
 }

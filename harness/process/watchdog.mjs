@@ -20,7 +20,8 @@ const labels = new Set(); // Docker labels (key=value): every container and netw
 const groups = new Set(); // process groups (an app under test started by dbproof)
 
 /** `docker …`, resolving whatever happens: the clean-up goes on regardless. */
-const docker = (args) => new Promise((resolve) => execFile('docker', args, { timeout: 30_000 }, (_, stdout) => resolve(String(stdout ?? ''))));
+const docker = (args) =>
+  new Promise((resolve) => execFile('docker', args, { timeout: 30_000 }, (_, stdout) => resolve(String(stdout ?? ''))));
 const ids = (output) => output.split('\n').filter(Boolean);
 
 const alive = (pgid) => {
@@ -59,7 +60,12 @@ lines.on('line', (line) => {
   } catch {
     return;
   }
-  if (message.watchNode) nodes.set(message.watchNode, { pid: message.pid, signal: message.signal ?? 'SIGTERM', programs: message.programs ?? [] });
+  if (message.watchNode)
+    nodes.set(message.watchNode, {
+      pid: message.pid,
+      signal: message.signal ?? 'SIGTERM',
+      programs: message.programs ?? [],
+    });
   if (message.watchContainer) containers.add(message.watchContainer);
   if (message.forgetContainer) containers.delete(message.forgetContainer);
   if (message.watchNetwork) networks.add(message.watchNetwork);
@@ -76,11 +82,18 @@ lines.on('close', async () => {
   // Looked up now, after the groups (a compose command creating them) have ended: whatever was created until then.
   for (const label of labels) {
     for (const id of ids(await docker(['ps', '-aq', '--no-trunc', '--filter', `label=${label}`]))) containers.add(id);
-    for (const id of ids(await docker(['network', 'ls', '-q', '--no-trunc', '--filter', `label=${label}`]))) networks.add(id);
+    for (const id of ids(await docker(['network', 'ls', '-q', '--no-trunc', '--filter', `label=${label}`])))
+      networks.add(id);
   }
   if (containers.size > 0) await docker(['rm', '--force', '--volumes', ...containers]);
   for (const network of networks) await docker(['network', 'rm', network]);
-  await Promise.all([...nodes].map(([dir, main]) => endProcessesUnder(dir, { programs: main.programs, mainPid: main.pid, gentle: main.signal, graceMs: 3000 }).catch(() => {})));
+  await Promise.all(
+    [...nodes].map(([dir, main]) =>
+      endProcessesUnder(dir, { programs: main.programs, mainPid: main.pid, gentle: main.signal, graceMs: 3000 }).catch(
+        () => {},
+      ),
+    ),
+  );
   // Anything of ours still working in a registered directory has no gentler way out.
   await Promise.all([...dirs].map(([dir, programs]) => endProcessesUnder(dir, { programs }).catch(() => {})));
   for (const dir of dirs.keys()) {

@@ -1,6 +1,13 @@
 import type { Dataset } from '../../fixtures/dataset/types.ts';
 import { DATASET_DEFAULTS } from '../../fixtures/defaults.ts';
-import { replaceDatabase, seed, seedCacheKey, waitForReplicas, type SeededSnapshot, type SeedOptions } from '../../fixtures/seed.ts';
+import {
+  replaceDatabase,
+  seed,
+  seedCacheKey,
+  waitForReplicas,
+  type SeededSnapshot,
+  type SeedOptions,
+} from '../../fixtures/seed.ts';
 import type { Topology, TopologySpec } from '../topology/types.ts';
 import { startTopology } from './index.ts';
 
@@ -9,7 +16,11 @@ import { startTopology } from './index.ts';
  * node starts from the cached seeded data directory (no generation, no load); on a
  * miss it is seeded, and the result kept for the next run (native provider).
  */
-export async function startSeededTopology(spec: TopologySpec, dataset: Dataset, options: SeedOptions = {}): Promise<{ topology: Topology; snapshot: SeededSnapshot }> {
+export async function startSeededTopology(
+  spec: TopologySpec,
+  dataset: Dataset,
+  options: SeedOptions = {},
+): Promise<{ topology: Topology; snapshot: SeededSnapshot }> {
   const key = seedCacheKey(dataset, options.scale ?? DATASET_DEFAULTS.scale, options.seed ?? DATASET_DEFAULTS.seed);
   const topology = await startTopology({ ...spec, postgres: { ...spec.postgres, seedCacheKey: key } });
   try {
@@ -18,7 +29,10 @@ export async function startSeededTopology(spec: TopologySpec, dataset: Dataset, 
     if (snapshot.report.loaded) {
       // A topology dbproof just started: its `app` database is dbproof's to replace.
       await replaceDatabase(snapshot, topology.adminUrl, 'app', { owner: 'app', replace: true });
-      await waitForReplicas(topology.adminUrl, topology.replicas.map((r) => r.adminUrl));
+      await waitForReplicas(
+        topology.adminUrl,
+        topology.replicas.map((r) => r.adminUrl),
+      );
       await topology.seedCache?.store(key);
     }
     return { topology, snapshot };

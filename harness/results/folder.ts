@@ -27,10 +27,18 @@ const FIX = 'or set results.dir in the config to another folder';
 /** The reason of a write that failed, as a person can act on it; undefined when it is not the folder's fault. */
 export function folderProblem(error: unknown, dir: string): UsageError | undefined {
   const code = (error as NodeJS.ErrnoException | undefined)?.code;
-  if (code === 'EACCES' || code === 'EPERM') return new UsageError(`cannot write in ${dir}: permission denied; make it writable for this user ${FIX}`);
-  if (code === 'EROFS') return new UsageError(`cannot write in ${dir}: it is on a read-only file system; set results.dir in the config to another folder`);
-  if (code === 'ENOSPC' || code === 'EDQUOT') return new UsageError(`cannot write in ${dir}: no space left on its device; free some space ${FIX}`);
-  if (code === 'ENOTDIR' || code === 'EISDIR') return new UsageError(`cannot write in ${dir}: a file stands where a folder should be, or a folder where a file should; move it away ${FIX}`);
+  if (code === 'EACCES' || code === 'EPERM')
+    return new UsageError(`cannot write in ${dir}: permission denied; make it writable for this user ${FIX}`);
+  if (code === 'EROFS')
+    return new UsageError(
+      `cannot write in ${dir}: it is on a read-only file system; set results.dir in the config to another folder`,
+    );
+  if (code === 'ENOSPC' || code === 'EDQUOT')
+    return new UsageError(`cannot write in ${dir}: no space left on its device; free some space ${FIX}`);
+  if (code === 'ENOTDIR' || code === 'EISDIR')
+    return new UsageError(
+      `cannot write in ${dir}: a file stands where a folder should be, or a folder where a file should; move it away ${FIX}`,
+    );
   return undefined;
 }
 
@@ -39,7 +47,15 @@ async function nearestExisting(dir: string): Promise<string> {
   for (let at = path.resolve(dir); ; at = path.dirname(at)) {
     const found = await lstat(at).catch(() => undefined);
     if (found) {
-      if (!(await realpath(at).then((real) => lstat(real)).then((s) => s.isDirectory(), () => false))) throw new UsageError(`cannot write in ${dir}: ${at} is a file, not a folder; move it away ${FIX}`);
+      if (
+        !(await realpath(at)
+          .then((real) => lstat(real))
+          .then(
+            (s) => s.isDirectory(),
+            () => false,
+          ))
+      )
+        throw new UsageError(`cannot write in ${dir}: ${at} is a file, not a folder; move it away ${FIX}`);
       return at;
     }
     if (at === path.dirname(at)) return at;
@@ -53,15 +69,26 @@ async function nearestExisting(dir: string): Promise<string> {
  */
 export async function checkResultsFolder(root: string): Promise<void> {
   const existing = await realpath(await nearestExisting(root));
-  const type = VIRTUAL_FILE_SYSTEMS.get(Number((await statfs(existing)).type)) ?? (/^\/(proc|sys)(\/|$)/.test(existing) ? existing.split('/')[1] : undefined);
-  if (type) throw new UsageError(`cannot keep results in ${root}: it is on ${type}, a virtual file system; set results.dir in the config to a folder on a disk`);
-  const writable = await access(existing, constants.W_OK | constants.X_OK).then(() => undefined, (error: unknown) => error);
+  const type =
+    VIRTUAL_FILE_SYSTEMS.get(Number((await statfs(existing)).type)) ??
+    (/^\/(proc|sys)(\/|$)/.test(existing) ? existing.split('/')[1] : undefined);
+  if (type)
+    throw new UsageError(
+      `cannot keep results in ${root}: it is on ${type}, a virtual file system; set results.dir in the config to a folder on a disk`,
+    );
+  const writable = await access(existing, constants.W_OK | constants.X_OK).then(
+    () => undefined,
+    (error: unknown) => error,
+  );
   if (writable) throw folderProblem(writable, root) ?? writable;
   const { bavail, bsize } = await statfs(existing);
   if (bavail * bsize < MIN_FREE_BYTES) throw folderProblem(Object.assign(new Error('full'), { code: 'ENOSPC' }), root)!;
   const latest = path.join(root, 'latest');
   const link = await lstat(latest).catch(() => undefined);
-  if (link && !link.isSymbolicLink()) throw new UsageError(`${latest} is not dbproof's link to the newest run (it is a ${link.isDirectory() ? 'folder' : 'file'}); move it away ${FIX}`);
+  if (link && !link.isSymbolicLink())
+    throw new UsageError(
+      `${latest} is not dbproof's link to the newest run (it is a ${link.isDirectory() ? 'folder' : 'file'}); move it away ${FIX}`,
+    );
 }
 
 /**
@@ -70,7 +97,14 @@ export async function checkResultsFolder(root: string): Promise<void> {
  */
 export async function makeFolder(dir: string): Promise<void> {
   const missing: string[] = [];
-  for (let at = path.resolve(dir); !(await lstat(at).then(() => true, () => false)); at = path.dirname(at)) {
+  for (
+    let at = path.resolve(dir);
+    !(await lstat(at).then(
+      () => true,
+      () => false,
+    ));
+    at = path.dirname(at)
+  ) {
     missing.unshift(at);
     if (at === path.dirname(at)) break;
   }
@@ -79,7 +113,12 @@ export async function makeFolder(dir: string): Promise<void> {
       await mkdir(at);
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code === 'EEXIST') continue;
-      throw folderProblem(error, dir) ?? new UsageError(`cannot make the folder ${dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); set results.dir in the config to another folder`);
+      throw (
+        folderProblem(error, dir) ??
+        new UsageError(
+          `cannot make the folder ${dir} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}); set results.dir in the config to another folder`,
+        )
+      );
     }
   }
 }

@@ -19,7 +19,14 @@ export class RunRecorder {
   #run: RunDirectory | undefined;
 
   constructor(target: { provider: string; app: string }) {
-    this.#environment = { dbproof: DBPROOF_VERSION, node: process.version, platform: `${process.platform} ${os.arch()}`, cpus: os.cpus().length, provider: target.provider, app: target.app };
+    this.#environment = {
+      dbproof: DBPROOF_VERSION,
+      node: process.version,
+      platform: `${process.platform} ${os.arch()}`,
+      cpus: os.cpus().length,
+      provider: target.provider,
+      app: target.app,
+    };
   }
 
   /** The run's folder exists: the first (empty, incomplete) files go in. */
@@ -44,7 +51,16 @@ export class RunRecorder {
 
   snapshot(incomplete: boolean): RunResult {
     if (!this.#run) throw new Error('RunRecorder: start(run) first');
-    return withVerdicts({ schemaVersion: RUN_SCHEMA_VERSION, runId: this.#run.runId, startedAt: this.#startedAt, finishedAt: incomplete ? null : new Date().toISOString(), incomplete, environment: this.#environment, suites: this.suites, loads: this.loads });
+    return withVerdicts({
+      schemaVersion: RUN_SCHEMA_VERSION,
+      runId: this.#run.runId,
+      startedAt: this.#startedAt,
+      finishedAt: incomplete ? null : new Date().toISOString(),
+      incomplete,
+      environment: this.#environment,
+      suites: this.suites,
+      loads: this.loads,
+    });
   }
 
   async #write(incomplete: boolean): Promise<RunResult> {

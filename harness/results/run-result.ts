@@ -10,7 +10,15 @@ import { bucketSchema, findingSchema, suiteResultSchema } from './schema.ts';
  */
 export const RUN_SCHEMA_VERSION = 1;
 
-const latencySchema = z.object({ p50: z.number(), p90: z.number(), p95: z.number(), p99: z.number(), 'p99.9': z.number(), max: z.number(), mean: z.number() });
+const latencySchema = z.object({
+  p50: z.number(),
+  p90: z.number(),
+  p95: z.number(),
+  p99: z.number(),
+  'p99.9': z.number(),
+  max: z.number(),
+  mean: z.number(),
+});
 
 /** One request of a scenario's mix, measured on its own. */
 export const endpointResultSchema = z.object({
@@ -53,7 +61,14 @@ export const runResultSchema = z.object({
   finishedAt: z.string().nullable(),
   incomplete: z.boolean(),
   pass: z.boolean(),
-  environment: z.object({ dbproof: z.string(), node: z.string(), platform: z.string(), cpus: z.number(), provider: z.string(), app: z.string() }),
+  environment: z.object({
+    dbproof: z.string(),
+    node: z.string(),
+    platform: z.string(),
+    cpus: z.number(),
+    provider: z.string(),
+    app: z.string(),
+  }),
   suites: z.array(suiteResultSchema),
   loads: z.array(loadResultSchema),
   /** Every verdict, with its source: `suite replica-lost` or `load checkout`. */

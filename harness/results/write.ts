@@ -46,7 +46,10 @@ export async function createRunDirectory(root: string): Promise<RunDirectory> {
   await checkResultsFolder(root);
   const link = path.join(root, 'latest');
   const current = await readlink(link).catch(() => undefined);
-  if (current !== undefined && !RUN_ID.test(current)) throw new UsageError(`${link} is a link to ${current}, not to a dbproof run; move it away or set results.dir in the config to another folder`);
+  if (current !== undefined && !RUN_ID.test(current))
+    throw new UsageError(
+      `${link} is a link to ${current}, not to a dbproof run; move it away or set results.dir in the config to another folder`,
+    );
   const runId = newRunId();
   const dir = path.join(root, runId);
   await makeFolder(dir);
@@ -61,23 +64,31 @@ export async function createRunDirectory(root: string): Promise<RunDirectory> {
   }
   const runs: string[] = [];
   for (const name of (await readdir(root)).filter((n) => RUN_ID.test(n) && n !== runId).sort()) {
-    if ((await lstat(path.join(root, name))).isDirectory() && (await exists(path.join(root, name, 'summary.json')))) runs.push(name);
+    if ((await lstat(path.join(root, name))).isDirectory() && (await exists(path.join(root, name, 'summary.json'))))
+      runs.push(name);
   }
   // The new run is one of the 20 kept.
-  for (const old of runs.slice(0, Math.max(0, runs.length - (KEEP_RUNS - 1)))) await rm(path.join(root, old), { recursive: true, force: true });
+  for (const old of runs.slice(0, Math.max(0, runs.length - (KEEP_RUNS - 1))))
+    await rm(path.join(root, old), { recursive: true, force: true });
   return { runId, dir };
 }
 
-const exists = (file: string) => stat(file).then(() => true, () => false);
+const exists = (file: string) =>
+  stat(file).then(
+    () => true,
+    () => false,
+  );
 
-const fileName = (suite: string, target: string) => `${`${suite}--${target}`.replace(/[^a-z0-9_.-]+/gi, '-').replace(/-+$/, '')}.json`;
+const fileName = (suite: string, target: string) =>
+  `${`${suite}--${target}`.replace(/[^a-z0-9_.-]+/gi, '-').replace(/-+$/, '')}.json`;
 
 /** Validates the suite's result against the schema and writes it atomically under `<run>/suites/`, every string redacted. */
 export async function writeSuiteResult(run: RunDirectory, result: SuiteResult): Promise<string> {
   const checked = suiteResultSchema.parse(redactDeep(result));
   // A suite run twice on one target in one run keeps both results: `-2`, `-3`, … for the later ones.
   let file = path.join(run.dir, 'suites', fileName(result.suite, result.target));
-  for (let n = 2; await exists(file); n++) file = path.join(run.dir, 'suites', fileName(result.suite, `${result.target}-${n}`));
+  for (let n = 2; await exists(file); n++)
+    file = path.join(run.dir, 'suites', fileName(result.suite, `${result.target}-${n}`));
   await writeFileAtomic(file, `${JSON.stringify(checked, null, 2)}\n`);
   return file;
 }
@@ -88,7 +99,10 @@ export async function readJson(file: string, fix: string): Promise<unknown> {
   try {
     text = await readFile(file, 'utf8');
   } catch (error) {
-    throw new DbproofError(`cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): give a readable file`, { cause: error });
+    throw new DbproofError(
+      `cannot read ${file} (${(error as NodeJS.ErrnoException).code ?? (error as Error).message}): give a readable file`,
+      { cause: error },
+    );
   }
   try {
     return JSON.parse(text);
@@ -100,6 +114,9 @@ export async function readJson(file: string, fix: string): Promise<unknown> {
 /** Reads a suite result back; a file of another schema version or shape is refused with a message. */
 export async function readSuiteResult(file: string): Promise<SuiteResult> {
   const parsed = suiteResultSchema.safeParse(await readJson(file, 're-run the suite to write it again'));
-  if (!parsed.success) throw new DbproofError(`${file} is not a dbproof suite result of schema version 1 (${zodIssue(parsed.error, '')}); re-run the suite to write it again`);
+  if (!parsed.success)
+    throw new DbproofError(
+      `${file} is not a dbproof suite result of schema version 1 (${zodIssue(parsed.error, '')}); re-run the suite to write it again`,
+    );
   return parsed.data;
 }

@@ -24,7 +24,8 @@ const fillText = (template: string, vars: Record<string, string | number>) =>
 function fillValue(value: unknown, vars: Record<string, string | number>): unknown {
   if (typeof value === 'string') return fillText(value, vars);
   if (Array.isArray(value)) return value.map((v) => fillValue(v, vars));
-  if (value && typeof value === 'object') return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fillValue(v, vars)]));
+  if (value && typeof value === 'object')
+    return Object.fromEntries(Object.entries(value).map(([k, v]) => [k, fillValue(v, vars)]));
   return value;
 }
 
@@ -53,7 +54,12 @@ export class Session {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(fillValue(spec.body, vars));
     }
-    const response = await fetch(`${this.baseUrl}${fillText(spec.path, vars)}`, { method: spec.method, headers, body, signal: AbortSignal.timeout(this.timeoutMs) });
+    const response = await fetch(`${this.baseUrl}${fillText(spec.path, vars)}`, {
+      method: spec.method,
+      headers,
+      body,
+      signal: AbortSignal.timeout(this.timeoutMs),
+    });
     for (const cookie of response.headers.getSetCookie()) {
       const [pair] = cookie.split(';');
       const at = pair!.indexOf('=');
@@ -74,7 +80,10 @@ export class Session {
     const answer = await this.send(spec, vars);
     const fine = expect ? expect.includes(answer.status) : answer.status >= 200 && answer.status < 300;
     // Redacted before it is cut: an app may echo its credentials, and a URL cut before its `@` would show half a password.
-    if (!fine) throw new Error(`${spec.method} ${fillText(spec.path, vars)}: HTTP ${answer.status} ${redact(JSON.stringify(answer.body)).slice(0, 200)}`);
+    if (!fine)
+      throw new Error(
+        `${spec.method} ${fillText(spec.path, vars)}: HTTP ${answer.status} ${redact(JSON.stringify(answer.body)).slice(0, 200)}`,
+      );
     return answer;
   }
 }

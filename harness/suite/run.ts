@@ -6,7 +6,10 @@ import type { Timeline } from '../../load/timeline.ts';
 import type { SuiteContext, SuiteDefinition } from './types.ts';
 
 /** A suite's options from the config (or a test), validated once: the message names the field. */
-export function resolveSuiteOptions<Schema extends z.ZodType>(suite: SuiteDefinition<Schema>, raw: unknown): z.output<Schema> {
+export function resolveSuiteOptions<Schema extends z.ZodType>(
+  suite: SuiteDefinition<Schema>,
+  raw: unknown,
+): z.output<Schema> {
   const parsed = suite.options.safeParse(raw ?? {});
   if (parsed.success) return parsed.data;
   throw new UsageError(`invalid option ${zodIssue(parsed.error, '', ['suites', suite.name])}`);
@@ -25,8 +28,12 @@ export interface TopologyShape {
  */
 export function checkRequirements(suite: SuiteDefinition, topology: TopologyShape): void {
   const { replicas = 0, redis = false } = suite.requires;
-  if (topology.replicas < replicas) throw new UsageError(`suite ${suite.name} needs at least ${replicas} replica(s); the config's topology has ${topology.replicas} (set topology.replicas)`);
-  if (redis && !topology.redis) throw new UsageError(`suite ${suite.name} needs Redis; the config's topology has none (set topology.redis: true)`);
+  if (topology.replicas < replicas)
+    throw new UsageError(
+      `suite ${suite.name} needs at least ${replicas} replica(s); the config's topology has ${topology.replicas} (set topology.replicas)`,
+    );
+  if (redis && !topology.redis)
+    throw new UsageError(`suite ${suite.name} needs Redis; the config's topology has none (set topology.redis: true)`);
 }
 
 export interface RunSuiteOptions {
@@ -37,9 +44,17 @@ export interface RunSuiteOptions {
 }
 
 /** Runs one suite and returns (and writes) its result: verdicts, measurements, events and timeline. */
-export async function runSuite<Schema extends z.ZodType>(suite: SuiteDefinition<Schema>, context: SuiteContext, rawOptions: unknown, options: RunSuiteOptions): Promise<SuiteResult & { file?: string }> {
+export async function runSuite<Schema extends z.ZodType>(
+  suite: SuiteDefinition<Schema>,
+  context: SuiteContext,
+  rawOptions: unknown,
+  options: RunSuiteOptions,
+): Promise<SuiteResult & { file?: string }> {
   const resolved = resolveSuiteOptions(suite, rawOptions);
-  checkRequirements(suite as SuiteDefinition, { replicas: context.topology.replicas.length, redis: Boolean(context.topology.redis) });
+  checkRequirements(suite as SuiteDefinition, {
+    replicas: context.topology.replicas.length,
+    redis: Boolean(context.topology.redis),
+  });
   const startedAt = new Date();
   const started = performance.now();
   const outcome = await suite.run(context, resolved);

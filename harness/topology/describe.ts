@@ -18,8 +18,16 @@ export function describeTopology<P extends PgNode, R extends RedisNode>(
     admin: primary.adminUrl,
     pids: nodes.pids,
     nodes: [
-      ...[primary, ...replicas].map((n) => ({ name: n.name, kind: 'postgres' as const, port: n.port, url: n.adminUrl, ...where.postgres(n) })),
-      ...(redis ? [{ name: 'redis', kind: 'redis' as const, port: redis.port, url: redis.url, ...where.redis(redis) }] : []),
+      ...[primary, ...replicas].map((n) => ({
+        name: n.name,
+        kind: 'postgres' as const,
+        port: n.port,
+        url: n.adminUrl,
+        ...where.postgres(n),
+      })),
+      ...(redis
+        ? [{ name: 'redis', kind: 'redis' as const, port: redis.port, url: redis.url, ...where.redis(redis) }]
+        : []),
     ],
   };
 }

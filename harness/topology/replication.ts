@@ -16,7 +16,9 @@ export async function queryRecovery(adminUrl: string): Promise<boolean> {
 
 /** `pg_promote` waits for the end of recovery; we also wait until the node takes writes. */
 export async function promoteAndWait(adminUrl: string, timeoutMs = 60_000): Promise<void> {
-  const [row] = await queryRows<{ promoted: boolean }>(adminUrl, 'SELECT pg_promote(true, $1) AS promoted', [Math.ceil(timeoutMs / 1000)]);
+  const [row] = await queryRows<{ promoted: boolean }>(adminUrl, 'SELECT pg_promote(true, $1) AS promoted', [
+    Math.ceil(timeoutMs / 1000),
+  ]);
   if (!row?.promoted) throw new DbproofError(`promotion did not finish within ${timeoutMs} ms`);
   const takesWrites = await pollUntil(async () => !(await queryRecovery(adminUrl)), { timeoutMs, intervalMs: POLL_MS });
   if (!takesWrites) throw new DbproofError(`node still in recovery ${timeoutMs} ms after pg_promote`);
@@ -69,7 +71,12 @@ export async function waitForStreaming(primaryAdminUrl: string, names: string[],
  */
 async function replayLsn(upstreamAdminUrl: string, replicaAdminUrl: string, name: string): Promise<string> {
   try {
-    const [row] = await queryRows<{ lsn: string | null }>(replicaAdminUrl, 'SELECT pg_last_wal_replay_lsn()::text AS lsn', [], 500);
+    const [row] = await queryRows<{ lsn: string | null }>(
+      replicaAdminUrl,
+      'SELECT pg_last_wal_replay_lsn()::text AS lsn',
+      [],
+      500,
+    );
     if (row?.lsn) return row.lsn;
   } catch {
     // fall through to the primary's view
@@ -80,26 +87,39 @@ async function replayLsn(upstreamAdminUrl: string, replicaAdminUrl: string, name
     [name],
   );
   const lsn = rows[0]?.replay_lsn;
-  if (!lsn) throw new DbproofError(`${name} neither answers nor streams from its primary: no replay position to compare`);
+  if (!lsn)
+    throw new DbproofError(`${name} neither answers nor streams from its primary: no replay position to compare`);
   return lsn;
 }
 
 /** Bytes the primary has written beyond what the standby has replayed. */
 export async function lagBehind(upstreamAdminUrl: string, replicaAdminUrl: string, name: string): Promise<number> {
   const lsn = await replayLsn(upstreamAdminUrl, replicaAdminUrl, name);
-  const [row] = await queryRows<{ lag: string }>(upstreamAdminUrl, 'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::text AS lag', [lsn]);
+  const [row] = await queryRows<{ lag: string }>(
+    upstreamAdminUrl,
+    'SELECT pg_wal_lsn_diff(pg_current_wal_lsn(), $1::pg_lsn)::text AS lag',
+    [lsn],
+  );
   return Math.max(0, Number(row!.lag));
 }
 
 /** Resolves when the standby has replayed everything the primary had written when this was called. */
-export async function waitForReplayed(upstreamAdminUrl: string, replicaAdminUrl: string, name: string, timeoutMs: number): Promise<void> {
+export async function waitForReplayed(
+  upstreamAdminUrl: string,
+  replicaAdminUrl: string,
+  name: string,
+  timeoutMs: number,
+): Promise<void> {
   const deadline = Date.now() + timeoutMs;
   const remaining = () => deadline - Date.now();
   const [target] = await queryRows<{ lsn: string }>(upstreamAdminUrl, 'SELECT pg_current_wal_lsn()::text AS lsn');
   const replayed = (client: pg.Client) =>
     pollUntil(
       async () => {
-        const { rows } = await client.query<{ done: boolean }>('SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false) AS done', [target!.lsn]);
+        const { rows } = await client.query<{ done: boolean }>(
+          'SELECT coalesce(pg_last_wal_replay_lsn() >= $1::pg_lsn, false) AS done',
+          [target!.lsn],
+        );
         return rows[0]!.done;
       },
       { timeoutMs: remaining(), intervalMs: POLL_MS },
@@ -117,6 +137,8 @@ export async function waitForReplayed(upstreamAdminUrl: string, replicaAdminUrl:
   );
   if (!caughtUp) {
     const lag = await lagBehind(upstreamAdminUrl, replicaAdminUrl, name).catch(() => undefined);
-    throw new DbproofError(`${name} did not catch up within ${timeoutMs} ms${lag === undefined ? '' : ` (still ${lag} bytes behind)`}`);
+    throw new DbproofError(
+      `${name} did not catch up within ${timeoutMs} ms${lag === undefined ? '' : ` (still ${lag} bytes behind)`}`,
+    );
   }
 }

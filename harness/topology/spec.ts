@@ -48,26 +48,43 @@ const topologySpecSchema = z
          * (native provider): a topology that already holds a seeded data set. See
          * `Topology.seedCache` and fixtures' `startSeededTopology`.
          */
-        seedCacheKey: z.string().regex(/^[a-z0-9_.-]+$/i, 'letters, digits, dot, dash or underscore').optional(),
+        seedCacheKey: z
+          .string()
+          .regex(/^[a-z0-9_.-]+$/i, 'letters, digits, dot, dash or underscore')
+          .optional(),
       })
       .strict()
       .default({}),
     /** Path of `redis-server`; overrides `DBPROOF_REDIS_SERVER`. */
     redisServer: z.string().min(1).optional(),
     /** For `provider: 'compose'`: the compose file (default DBPROOF_COMPOSE_FILE, then ./docker-compose.yml). */
-    compose: z.object({ file: z.string().min(1).optional() }).strict().optional(),
+    compose: z
+      .object({ file: z.string().min(1).optional() })
+      .strict()
+      .optional(),
     /** For `provider: 'containers'`: images (default DBPROOF_PG_IMAGE / DBPROOF_REDIS_IMAGE, then postgres:15 / redis:7). */
-    images: z.object({ postgres: z.string().min(1).optional(), redis: z.string().min(1).optional() }).strict().optional(),
+    images: z
+      .object({ postgres: z.string().min(1).optional(), redis: z.string().min(1).optional() })
+      .strict()
+      .optional(),
     /** For `provider: 'external'`: URLs of a cluster dbproof does not manage. */
     external: externalUrlsSchema.optional(),
   })
   .strict()
   .superRefine((spec, ctx) => {
     if (spec.provider === 'external' && !spec.external) {
-      ctx.addIssue({ code: 'custom', path: ['external'], message: "provider 'external' needs external.primary (a postgres:// URL)" });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['external'],
+        message: "provider 'external' needs external.primary (a postgres:// URL)",
+      });
     }
     if (spec.synchronous && spec.replicas === 0) {
-      ctx.addIssue({ code: 'custom', path: ['synchronous'], message: 'synchronous replication needs at least one replica' });
+      ctx.addIssue({
+        code: 'custom',
+        path: ['synchronous'],
+        message: 'synchronous replication needs at least one replica',
+      });
     }
   });
 

@@ -24,7 +24,8 @@ export abstract class SqlPgNode {
   }
 
   async promote(): Promise<void> {
-    if (this.#role === 'primary' && !(await this.isInRecovery())) throw new DbproofError(`${this.name} is already a primary`);
+    if (this.#role === 'primary' && !(await this.isInRecovery()))
+      throw new DbproofError(`${this.name} is already a primary`);
     await promoteAndWait(this.adminUrl);
     this.#role = 'primary';
   }

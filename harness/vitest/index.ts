@@ -21,7 +21,8 @@ import './matchers.ts';
 
 function provided(): TopologyHandle {
   const handle = inject('dbproof');
-  if (!handle) throw new Error("no dbproof topology: add globalSetup: ['dbproof/vitest/global-setup'] to this vitest project");
+  if (!handle)
+    throw new Error("no dbproof topology: add globalSetup: ['dbproof/vitest/global-setup'] to this vitest project");
   return handle;
 }
 
@@ -57,8 +58,14 @@ export function withDataset(dataset: Dataset, options: SeedOptions = {}) {
     // eslint-disable-next-line no-empty-pattern -- vitest reads the fixture's dependencies from this pattern
     db: async ({}, use) => {
       const { description } = provided();
-      const replicaAdminUrls = description.nodes.filter((n) => n.kind === 'postgres' && n.name !== 'primary').map((n) => n.url);
-      const snapshot = await seed({ adminUrl: description.admin, appUrl: description.primary, replicaAdminUrls }, dataset, options);
+      const replicaAdminUrls = description.nodes
+        .filter((n) => n.kind === 'postgres' && n.name !== 'primary')
+        .map((n) => n.url);
+      const snapshot = await seed(
+        { adminUrl: description.admin, appUrl: description.primary, replicaAdminUrls },
+        dataset,
+        options,
+      );
       const database = await snapshot.clone();
       await use(database);
       await database.drop();

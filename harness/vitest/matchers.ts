@@ -34,7 +34,8 @@ declare module 'vitest' {
 
 function eventsOf(received: unknown): QueryEvent[] {
   if (Array.isArray(received)) return received as QueryEvent[];
-  if (received && typeof received === 'object' && Array.isArray((received as { events?: unknown }).events)) return (received as { events: QueryEvent[] }).events;
+  if (received && typeof received === 'object' && Array.isArray((received as { events?: unknown }).events))
+    return (received as { events: QueryEvent[] }).events;
   throw new TypeError('expected captured queries: the events of captureQueries(), or the result itself');
 }
 
@@ -46,28 +47,49 @@ function listShapes(events: QueryEvent[]): string {
 
 expect.extend({
   async toHaveNoNPlusOne(received: (size: number) => Promise<unknown>, options: NPlusOneOptions = {}) {
-    if (typeof received !== 'function') throw new TypeError('toHaveNoNPlusOne expects a function of the size, e.g. (k) => service.list(k)');
-    const report = await checkOperation(options.operation ?? (received.name || 'operation'), received, options.sizes ?? [5, 25], { nodes: options.nodes });
+    if (typeof received !== 'function')
+      throw new TypeError('toHaveNoNPlusOne expects a function of the size, e.g. (k) => service.list(k)');
+    const report = await checkOperation(
+      options.operation ?? (received.name || 'operation'),
+      received,
+      options.sizes ?? [5, 25],
+      { nodes: options.nodes },
+    );
     return {
       pass: report.findings.length === 0,
-      message: () => (report.findings.length === 0 ? `expected an N+1, found none:\n${formatReport(report)}` : `expected no N+1:\n${formatReport(report)}`),
+      message: () =>
+        report.findings.length === 0
+          ? `expected an N+1, found none:\n${formatReport(report)}`
+          : `expected no N+1:\n${formatReport(report)}`,
     };
   },
   toHaveQueryCount(received: unknown, count: number) {
     const events = eventsOf(received);
     const { queries } = perRequestTotals(events);
-    return { pass: queries === count, message: () => `expected ${count} statements, received ${queries}:\n${listShapes(events)}`, expected: count, actual: queries };
+    return {
+      pass: queries === count,
+      message: () => `expected ${count} statements, received ${queries}:\n${listShapes(events)}`,
+      expected: count,
+      actual: queries,
+    };
   },
   toStayWithinQueryBudget(received: unknown, budget: { maxQueries?: number; maxDbMs?: number }) {
     const events = eventsOf(received);
     const { queries, dbMs } = perRequestTotals(events);
     const broken = [
-      budget.maxQueries !== undefined && queries > budget.maxQueries ? `${queries} statements > ${budget.maxQueries}` : undefined,
-      budget.maxDbMs !== undefined && dbMs > budget.maxDbMs ? `${dbMs.toFixed(1)} ms of database time > ${budget.maxDbMs} ms` : undefined,
+      budget.maxQueries !== undefined && queries > budget.maxQueries
+        ? `${queries} statements > ${budget.maxQueries}`
+        : undefined,
+      budget.maxDbMs !== undefined && dbMs > budget.maxDbMs
+        ? `${dbMs.toFixed(1)} ms of database time > ${budget.maxDbMs} ms`
+        : undefined,
     ].filter(Boolean);
     return {
       pass: broken.length === 0,
-      message: () => (broken.length ? `query budget broken: ${broken.join('; ')}\n${listShapes(events)}` : `expected the budget to be broken: ${queries} statements, ${dbMs.toFixed(1)} ms`),
+      message: () =>
+        broken.length
+          ? `query budget broken: ${broken.join('; ')}\n${listShapes(events)}`
+          : `expected the budget to be broken: ${queries} statements, ${dbMs.toFixed(1)} ms`,
     };
   },
 });

@@ -20,5 +20,9 @@ export function topologySpecFromEnv(): TopologySpec {
   if (!/^\d+$/.test(replicasRaw) || Number(replicasRaw) > MAX_REPLICAS) {
     throw new UsageError(`DBPROOF_REPLICAS must be a whole number from 0 to ${MAX_REPLICAS} (got '${replicasRaw}')`);
   }
-  return { replicas: Number(replicasRaw), redis: flag('DBPROOF_REDIS', true), synchronous: flag('DBPROOF_SYNCHRONOUS', false) };
+  return {
+    replicas: Number(replicasRaw),
+    redis: flag('DBPROOF_REDIS', true),
+    synchronous: flag('DBPROOF_SYNCHRONOUS', false),
+  };
 }

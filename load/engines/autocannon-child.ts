@@ -50,8 +50,14 @@ const record = (endpoint: number, latencyMs: number, ok: boolean) => {
   recorder.record(endpoint, now - latencyMs, latencyMs, ok);
 };
 // The 'response' event's first argument is the client (autocannon's types leave it out).
-(instance as unknown as NodeJS.EventEmitter).on('response', (client: { requestIterator?: { context?: ClientContext } }, statusCode: number, _bytes: number, responseTime: number) =>
-  record(client.requestIterator?.context?.endpoint ?? 0, responseTime, statusCode >= 200 && statusCode < 400),
+(instance as unknown as NodeJS.EventEmitter).on(
+  'response',
+  (
+    client: { requestIterator?: { context?: ClientContext } },
+    statusCode: number,
+    _bytes: number,
+    responseTime: number,
+  ) => record(client.requestIterator?.context?.endpoint ?? 0, responseTime, statusCode >= 200 && statusCode < 400),
 );
 // A connection error or time-out names no client: it counts in the scenario's errors, and
 // (in a mix) against no endpoint in particular.

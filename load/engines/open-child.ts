@@ -21,11 +21,16 @@ function send(index: number): Promise<void> {
   const next = pick();
   sent.set(index, next);
   return new Promise((resolve, reject) => {
-    const req = http.request({ hostname: target.hostname, port: target.port, path: next.path, method: next.method, agent }, (response) => {
-      response.resume();
-      response.once('end', () => ((response.statusCode ?? 0) < 400 ? resolve() : reject(new Error(`HTTP ${response.statusCode}`))));
-      response.once('error', reject);
-    });
+    const req = http.request(
+      { hostname: target.hostname, port: target.port, path: next.path, method: next.method, agent },
+      (response) => {
+        response.resume();
+        response.once('end', () =>
+          (response.statusCode ?? 0) < 400 ? resolve() : reject(new Error(`HTTP ${response.statusCode}`)),
+        );
+        response.once('error', reject);
+      },
+    );
     // A deadline for the whole request, not an idle time-out: a body that trickles in for
     // ever is never idle, and would keep the load from ending.
     const timer = setTimeout(() => req.destroy(new Error('timed out')), request.timeoutMs ?? 10_000);

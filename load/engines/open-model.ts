@@ -45,10 +45,13 @@ export async function runOpenLoad(options: OpenLoadOptions): Promise<Timeline> {
     inFlight++;
     const index = i;
     pending.push(
-      options.request(index).then(
-        () => record(index, due, performance.now() - started - due, true),
-        () => record(index, due, performance.now() - started - due, false),
-      ).finally(() => inFlight--),
+      options
+        .request(index)
+        .then(
+          () => record(index, due, performance.now() - started - due, true),
+          () => record(index, due, performance.now() - started - due, false),
+        )
+        .finally(() => inFlight--),
     );
   }
   await Promise.all(pending);

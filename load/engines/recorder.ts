@@ -2,7 +2,6 @@ import * as hdr from 'hdr-histogram-js';
 import { histogram, Timeline } from '../timeline.ts';
 import type { EngineProgress, EngineReport, EngineRequest } from './types.ts';
 
-
 /**
  * What an engine's process records: the measured span's timeline (the warm-up left out),
  * one histogram per mix entry, and, when asked, a progress line on stderr every few

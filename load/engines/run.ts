@@ -27,9 +27,16 @@ const CHILDREN = {
  * under test, and returns its report. With `onProgress`, the engine reports every
  * `request.progressEveryMs` (default 1 s) what the last interval did.
  */
-export function runEngine(request: EngineRequest, onProgress?: (progress: EngineProgress) => void): Promise<EngineReport> {
+export function runEngine(
+  request: EngineRequest,
+  onProgress?: (progress: EngineProgress) => void,
+): Promise<EngineReport> {
   const sent = onProgress ? { progressEveryMs: 1000, ...request } : request;
-  const child = spawn(process.execPath, ['--import', TSX, request.rate ? CHILDREN.open : CHILDREN.closed, JSON.stringify(sent)], { stdio: ['pipe', 'pipe', 'pipe'] });
+  const child = spawn(
+    process.execPath,
+    ['--import', TSX, request.rate ? CHILDREN.open : CHILDREN.closed, JSON.stringify(sent)],
+    { stdio: ['pipe', 'pipe', 'pipe'] },
+  );
   child.stdin!.on('error', () => {});
   let stdout = '';
   let stderr = '';
@@ -43,7 +50,10 @@ export function runEngine(request: EngineRequest, onProgress?: (progress: Engine
     overrun = why;
     child.kill('SIGKILL');
   };
-  let deadline = setTimeout(expire(`the load engine did not start within ${STARTUP_MS / 1000} s; it was killed`), STARTUP_MS);
+  let deadline = setTimeout(
+    expire(`the load engine did not start within ${STARTUP_MS / 1000} s; it was killed`),
+    STARTUP_MS,
+  );
   child.stderr!.on('data', (chunk) => {
     const lines = (partial + chunk).split('\n');
     partial = lines.pop()!;
@@ -52,7 +62,9 @@ export function runEngine(request: EngineRequest, onProgress?: (progress: Engine
       else if (line === STARTED_LINE) {
         clearTimeout(deadline);
         deadline = setTimeout(
-          expire(`the load engine was still running ${ENGINE_MARGIN_MS / 1000} s after its ${request.durationMs / 1000} s load (and ${(request.timeoutMs ?? 10_000) / 1000} s time-out) should have ended; it was killed`),
+          expire(
+            `the load engine was still running ${ENGINE_MARGIN_MS / 1000} s after its ${request.durationMs / 1000} s load (and ${(request.timeoutMs ?? 10_000) / 1000} s time-out) should have ended; it was killed`,
+          ),
           runMs,
         );
       } else stderr += `${line}\n`;
@@ -68,7 +80,12 @@ export function runEngine(request: EngineRequest, onProgress?: (progress: Engine
       if (overrun) return reject(new InfrastructureError(overrun));
       stderr += partial;
       const line = stdout.trim().split('\n').pop();
-      if (code !== 0 || !line) return reject(new InfrastructureError(`the load engine failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' ')}`));
+      if (code !== 0 || !line)
+        return reject(
+          new InfrastructureError(
+            `the load engine failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' ')}`,
+          ),
+        );
       resolve(JSON.parse(line) as EngineReport);
     });
   });

@@ -6,7 +6,10 @@ import { k6Thresholds } from './thresholds.ts';
  * The load as the engines take it (URL, model, duration, warm-up, mix, ids), with the budgets
  * that become k6 thresholds.
  */
-export type K6Load = Pick<EngineRequest, 'url' | 'method' | 'rate' | 'connections' | 'durationMs' | 'warmupMs' | 'mix' | 'ids'> & { budgets: Budget[] };
+export type K6Load = Pick<
+  EngineRequest,
+  'url' | 'method' | 'rate' | 'connections' | 'durationMs' | 'warmupMs' | 'mix' | 'ids'
+> & { budgets: Budget[] };
 
 const seconds = (ms: number) => `${Math.max(1, Math.round(ms / 1000))}s`;
 /** Zipf by a cumulative table, built once per VU: beyond this many ids, uniform (and the script says so). */
@@ -20,12 +23,24 @@ const MAX_ZIPF_IDS = 100_000;
 export function k6Script(load: K6Load): string {
   const total = load.durationMs + (load.warmupMs ?? 0);
   const scenario = load.rate
-    ? { executor: 'constant-arrival-rate', rate: load.rate, timeUnit: '1s', duration: seconds(total), preAllocatedVUs: Math.max(10, Math.ceil(load.rate / 10)), maxVUs: Math.max(100, load.rate * 2) }
+    ? {
+        executor: 'constant-arrival-rate',
+        rate: load.rate,
+        timeUnit: '1s',
+        duration: seconds(total),
+        preAllocatedVUs: Math.max(10, Math.ceil(load.rate / 10)),
+        maxVUs: Math.max(100, load.rate * 2),
+      }
     : { executor: 'constant-vus', vus: load.connections ?? 10, duration: seconds(total) };
   const options = { scenarios: { load: scenario }, thresholds: k6Thresholds(load.budgets) };
   const origin = new URL(load.url.replaceAll('{id}', '0')).origin;
   const entries = load.mix?.length
-    ? load.mix.map((e) => ({ name: e.request, method: e.method.toUpperCase(), url: `${origin}${e.path}`, weight: e.weight }))
+    ? load.mix.map((e) => ({
+        name: e.request,
+        method: e.method.toUpperCase(),
+        url: `${origin}${e.path}`,
+        weight: e.weight,
+      }))
     : [{ name: load.url, method: (load.method ?? 'GET').toUpperCase(), url: load.url, weight: 1 }];
   const ids = load.ids;
   const zipf = ids && ids.skew > 0 && ids.to - ids.from < MAX_ZIPF_IDS;

@@ -6,7 +6,15 @@ import type { Budget } from '../../harness/budgets/index.ts';
  * an error count is the script's own `failed_requests` counter, a throughput floor is
  * `http_reqs: ['rate>=50']`.
  */
-const DURATION_STAT: Record<string, string> = { p50Ms: 'med', p90Ms: 'p(90)', p95Ms: 'p(95)', p99Ms: 'p(99)', 'p99.9Ms': 'p(99.9)', maxMs: 'max', meanMs: 'avg' };
+const DURATION_STAT: Record<string, string> = {
+  p50Ms: 'med',
+  p90Ms: 'p(90)',
+  p95Ms: 'p(95)',
+  p99Ms: 'p(99)',
+  'p99.9Ms': 'p(99.9)',
+  maxMs: 'max',
+  meanMs: 'avg',
+};
 
 export function k6Thresholds(budgets: Budget[]): Record<string, string[]> {
   const thresholds: Record<string, string[]> = {};

@@ -21,7 +21,12 @@ test('the breaker opens after 3 failures, then requests fail fast, and it closes
 });
 
 test('budgets the app cannot meet fail: fewer failures than it needs to open, a close in 0 ms', async () => {
-  const result = await runOn(circuitBreaker, targets.good, { failures: 2, durationMs: 4000, faultForMs: 2000, budgets: { closesWithinMs: 0 } });
+  const result = await runOn(circuitBreaker, targets.good, {
+    failures: 2,
+    durationMs: 4000,
+    faultForMs: 2000,
+    budgets: { closesWithinMs: 0 },
+  });
   expect(verdictOn(result, 'failuresBeforeOpen').pass, verdictLines(result)).toBe(false);
   expect(verdictOn(result, 'timeToCloseMs').pass, verdictLines(result)).toBe(false);
 });

@@ -15,7 +15,8 @@ import { ms, request } from '../support/options.ts';
  */
 export const circuitBreaker = defineSuite({
   name: 'circuit-breaker',
-  description: 'the database becomes unreachable: the breaker opens after the configured failures, requests fail fast, and it closes after recovery',
+  description:
+    'the database becomes unreachable: the breaker opens after the configured failures, requests fail fast, and it closes after recovery',
   options: z
     .object({
       request: request('GET /inspections-joined?limit=5'),
@@ -70,7 +71,10 @@ export const circuitBreaker = defineSuite({
     try {
       while (now() < options.durationMs) {
         const at = now();
-        const ok = await session.expectOk(spec).then(() => true, (error: Error) => ((lastError = error.message), false));
+        const ok = await session.expectOk(spec).then(
+          () => true,
+          (error: Error) => ((lastError = error.message), false),
+        );
         samples.push({ at, ms: now() - at, ok });
         timeline.record(at, now() - at, ok);
         await sleep(options.thinkMs);
@@ -88,15 +92,41 @@ export const circuitBreaker = defineSuite({
     const firstFast = duringFault.findIndex((s) => s.ms < options.budgets.failFastMs);
     const failuresBeforeOpen = firstFast === -1 ? null : firstFast;
     const afterOpen = firstFast === -1 ? [] : duringFault.slice(firstFast);
-    const fastShare = afterOpen.length ? afterOpen.filter((s) => s.ms < options.budgets.failFastMs).length / afterOpen.length : null;
-    const fastLatencies = afterOpen.filter((s) => s.ms < options.budgets.failFastMs).map((s) => s.ms).sort((a, b) => a - b);
+    const fastShare = afterOpen.length
+      ? afterOpen.filter((s) => s.ms < options.budgets.failFastMs).length / afterOpen.length
+      : null;
+    const fastLatencies = afterOpen
+      .filter((s) => s.ms < options.budgets.failFastMs)
+      .map((s) => s.ms)
+      .sort((a, b) => a - b);
     const firstSuccess = samples.find((s) => s.at >= healAt && s.ok);
     const timeToCloseMs = firstSuccess ? firstSuccess.at + firstSuccess.ms - healAt : null;
     return {
       verdicts: [
-        judge(`the breaker opens after at most ${options.failures} failures`, atMost('failuresBeforeOpen', options.failures, 'count', options.request), failuresBeforeOpen, failuresBeforeOpen === null ? `no failure faster than ${options.budgets.failFastMs} ms in ${duringFault.length} failures: the breaker never opened${lastError ? ` (last error: ${lastError})` : ''}` : undefined),
-        judge(`once open, requests fail in under ${options.budgets.failFastMs} ms`, { metric: 'failFastShare', op: '>=', limit: options.budgets.failFastShare, unit: 'ratio', scope: options.request }, fastShare),
-        judge(`the breaker closes within ${options.budgets.closesWithinMs} ms of the database's return`, atMost('timeToCloseMs', options.budgets.closesWithinMs, 'ms', options.request), timeToCloseMs),
+        judge(
+          `the breaker opens after at most ${options.failures} failures`,
+          atMost('failuresBeforeOpen', options.failures, 'count', options.request),
+          failuresBeforeOpen,
+          failuresBeforeOpen === null
+            ? `no failure faster than ${options.budgets.failFastMs} ms in ${duringFault.length} failures: the breaker never opened${lastError ? ` (last error: ${lastError})` : ''}`
+            : undefined,
+        ),
+        judge(
+          `once open, requests fail in under ${options.budgets.failFastMs} ms`,
+          {
+            metric: 'failFastShare',
+            op: '>=',
+            limit: options.budgets.failFastShare,
+            unit: 'ratio',
+            scope: options.request,
+          },
+          fastShare,
+        ),
+        judge(
+          `the breaker closes within ${options.budgets.closesWithinMs} ms of the database's return`,
+          atMost('timeToCloseMs', options.budgets.closesWithinMs, 'ms', options.request),
+          timeToCloseMs,
+        ),
       ],
       measurements: {
         requests: samples.length,
@@ -109,7 +139,9 @@ export const circuitBreaker = defineSuite({
       },
       events,
       timelines: [timelineRecord(`one client, ${options.request}`, timeline)],
-      notes: ['one client, one request at a time: the failures before the first fast failure are exactly the failures the breaker needed to open'],
+      notes: [
+        'one client, one request at a time: the failures before the first fast failure are exactly the failures the breaker needed to open',
+      ],
     };
   },
 });

@@ -26,7 +26,11 @@ describe('Redis lost', () => {
   });
 
   test('right after a killed Redis returns its cache is empty: a 100 % hit-rate budget measured at once fails', async () => {
-    const result = await runOn(redisLost, targets.good, { settleMs: 0, durationMs: 5000, budgets: { hitRateAfterReturn: 1 } });
+    const result = await runOn(redisLost, targets.good, {
+      settleMs: 0,
+      durationMs: 5000,
+      budgets: { hitRateAfterReturn: 1 },
+    });
     expect(verdictOn(result, 'hitRateAfterReturn').pass, verdictLines(result)).toBe(false);
   });
 });
@@ -46,7 +50,11 @@ describe('cache effectiveness', () => {
   });
 
   test('a hit-rate budget the workload cannot meet fails (uniform reads over 5000 keys)', async () => {
-    const result = await runOn(cacheEffectiveness, targets.good, { ids: { from: 1, to: 5000, skew: 0 }, durationMs: 3000, checks: 1 });
+    const result = await runOn(cacheEffectiveness, targets.good, {
+      ids: { from: 1, to: 5000, skew: 0 },
+      durationMs: 3000,
+      checks: 1,
+    });
     expect(verdictOn(result, 'hitRate').pass, verdictLines(result)).toBe(false);
   });
 });

@@ -32,7 +32,10 @@ export const cacheEffectiveness = defineSuite({
       /** Write-then-read checks, spread over the load after the warm-up. */
       checks: z.number().int().min(1).max(1000).default(10),
       readsPerCheck: z.number().int().min(1).max(100).default(3),
-      budgets: z.object({ hitRate: ratio(0.8), staleReads: count(0) }).strict().prefault({}),
+      budgets: z
+        .object({ hitRate: ratio(0.8), staleReads: count(0) })
+        .strict()
+        .prefault({}),
     })
     .strict(),
   requires: { redis: true },
@@ -73,20 +76,47 @@ export const cacheEffectiveness = defineSuite({
       runOpenLoad({
         rate: options.rate,
         durationMs: options.durationMs,
-        request: () => loader.expectOk(read, { id: pick.sample(rng) }).then(() => {}, (error: Error) => Promise.reject((lastError = error.message))),
+        request: () =>
+          loader.expectOk(read, { id: pick.sample(rng) }).then(
+            () => {},
+            (error: Error) => Promise.reject((lastError = error.message)),
+          ),
       }),
       checker(),
     ]);
     const hitRate = afterWarmup ? hitRateBetween(afterWarmup, await redisHitCounters(redis.url)) : null;
     return {
       verdicts: [
-        judge(`at least ${Math.round(options.budgets.hitRate * 100)} % of reads are served from the cache`, atLeast('hitRate', options.budgets.hitRate, 'ratio', options.read), hitRate),
-        judge('no read returns a value a write has replaced', atMost('staleReads', options.budgets.staleReads, 'count', `${options.write} → ${options.read}`), staleReads, lastError || undefined),
+        judge(
+          `at least ${Math.round(options.budgets.hitRate * 100)} % of reads are served from the cache`,
+          atLeast('hitRate', options.budgets.hitRate, 'ratio', options.read),
+          hitRate,
+        ),
+        judge(
+          'no read returns a value a write has replaced',
+          atMost('staleReads', options.budgets.staleReads, 'count', `${options.write} → ${options.read}`),
+          staleReads,
+          lastError || undefined,
+        ),
       ],
-      measurements: { requests: timeline.requests, errors: timeline.errors, hitRate, checks, staleReads, p99Ms: timeline.percentile(99) },
+      measurements: {
+        requests: timeline.requests,
+        errors: timeline.errors,
+        hitRate,
+        checks,
+        staleReads,
+        p99Ms: timeline.percentile(99),
+      },
       events: [],
-      timelines: [timelineRecord(`${options.read} at ${options.rate}/s, ids Zipf(${options.ids.from}..${options.ids.to}, s=${options.ids.skew})`, timeline)],
-      notes: [`hit rate from Redis INFO stats after a ${options.warmupMs} ms warm-up; ${options.checks} writes each read back ${options.readsPerCheck} times by the writing session`],
+      timelines: [
+        timelineRecord(
+          `${options.read} at ${options.rate}/s, ids Zipf(${options.ids.from}..${options.ids.to}, s=${options.ids.skew})`,
+          timeline,
+        ),
+      ],
+      notes: [
+        `hit rate from Redis INFO stats after a ${options.warmupMs} ms warm-up; ${options.checks} writes each read back ${options.readsPerCheck} times by the writing session`,
+      ],
     };
   },
 });

@@ -15,7 +15,8 @@ import { hitRateBetween, redisHitCounters } from './redis-stats.ts';
  */
 export const redisLost = defineSuite({
   name: 'redis-lost',
-  description: 'Redis is killed (or frozen) under a cached read load: the app keeps serving, and its hit rate recovers once Redis is back',
+  description:
+    'Redis is killed (or frozen) under a cached read load: the app keeps serving, and its hit rate recovers once Redis is back',
   options: z
     .object({
       read: request('GET /inspections/{id}'),
@@ -42,20 +43,32 @@ export const redisLost = defineSuite({
     const session = new Session(context.app.url);
     const rng = new Rng(7, 'redis-lost');
     const pick = idDistribution(options.ids);
-    const [down, up] = options.fault === 'kill' ? [() => redis.kill(), () => redis.start()] : [() => redis.pause(), () => redis.resume()];
+    const [down, up] =
+      options.fault === 'kill'
+        ? [() => redis.kill(), () => redis.start()]
+        : [() => redis.pause(), () => redis.resume()];
     let afterReturn: { hits: number; misses: number } | undefined;
     let lastError = '';
     const returnAt = options.faultAtMs + options.downForMs;
     const schedule = runSchedule([
       { at: options.faultAtMs, kind: options.fault, target: 'redis', apply: down },
       { at: returnAt, kind: options.fault === 'kill' ? 'start' : 'resume', target: 'redis', apply: up },
-      { at: returnAt + options.settleMs, kind: 'measure', target: 'cache', apply: async () => (afterReturn = await redisHitCounters(redis.url)) },
+      {
+        at: returnAt + options.settleMs,
+        kind: 'measure',
+        target: 'cache',
+        apply: async () => (afterReturn = await redisHitCounters(redis.url)),
+      },
     ]);
     const timeline = await runOpenLoad({
       rate: options.rate,
       durationMs: options.durationMs,
       bucketMs: options.bucketMs,
-      request: () => session.expectOk(read, { id: pick.sample(rng) }).then(() => {}, (error: Error) => Promise.reject((lastError = error.message))),
+      request: () =>
+        session.expectOk(read, { id: pick.sample(rng) }).then(
+          () => {},
+          (error: Error) => Promise.reject((lastError = error.message)),
+        ),
     });
     const events = await schedule.done;
     const failed = events.find((e) => e.error);
@@ -65,14 +78,42 @@ export const redisLost = defineSuite({
     const evidence = lastError ? `last error: ${lastError}` : undefined;
     return {
       verdicts: [
-        judge('the app keeps serving while Redis is down', atMost('errorsDuringFault', options.budgets.errors, 'count', options.read), impact.errorsDuringFault, evidence),
-        judge(`requests recover within ${options.budgets.timeToRecoverMs} ms of losing Redis`, atMost('timeToRecoverMs', options.budgets.timeToRecoverMs, 'ms', options.read), impact.timeToRecoverMs, evidence),
-        judge('the hit rate comes back once Redis returns', atLeast('hitRateAfterReturn', options.budgets.hitRateAfterReturn, 'ratio', options.read), hitRateAfterReturn),
+        judge(
+          'the app keeps serving while Redis is down',
+          atMost('errorsDuringFault', options.budgets.errors, 'count', options.read),
+          impact.errorsDuringFault,
+          evidence,
+        ),
+        judge(
+          `requests recover within ${options.budgets.timeToRecoverMs} ms of losing Redis`,
+          atMost('timeToRecoverMs', options.budgets.timeToRecoverMs, 'ms', options.read),
+          impact.timeToRecoverMs,
+          evidence,
+        ),
+        judge(
+          'the hit rate comes back once Redis returns',
+          atLeast('hitRateAfterReturn', options.budgets.hitRateAfterReturn, 'ratio', options.read),
+          hitRateAfterReturn,
+        ),
       ],
-      measurements: { requests: timeline.requests, errorsDuringFault: impact.errorsDuringFault, timeToRecoverMs: impact.timeToRecoverMs, worstP99Ms: impact.worstP99Ms, firstImpactMs: impact.firstImpactMs, hitRateAfterReturn },
+      measurements: {
+        requests: timeline.requests,
+        errorsDuringFault: impact.errorsDuringFault,
+        timeToRecoverMs: impact.timeToRecoverMs,
+        worstP99Ms: impact.worstP99Ms,
+        firstImpactMs: impact.firstImpactMs,
+        hitRateAfterReturn,
+      },
       events,
-      timelines: [timelineRecord(`${options.read} at ${options.rate}/s, ids Zipf(${options.ids.from}..${options.ids.to})`, timeline)],
-      notes: ['hit rate from Redis INFO stats (keyspace_hits / (keyspace_hits + keyspace_misses)) between the measure event and the end of the load'],
+      timelines: [
+        timelineRecord(
+          `${options.read} at ${options.rate}/s, ids Zipf(${options.ids.from}..${options.ids.to})`,
+          timeline,
+        ),
+      ],
+      notes: [
+        'hit rate from Redis INFO stats (keyspace_hits / (keyspace_hits + keyspace_misses)) between the measure event and the end of the load',
+      ],
     };
   },
 });

@@ -7,7 +7,13 @@ import { Redis } from 'ioredis';
  * the only one reading.
  */
 export async function redisHitCounters(url: string): Promise<{ hits: number; misses: number }> {
-  const redis = new Redis(url, { lazyConnect: true, maxRetriesPerRequest: 0, connectTimeout: 2000, commandTimeout: 2000, retryStrategy: () => null });
+  const redis = new Redis(url, {
+    lazyConnect: true,
+    maxRetriesPerRequest: 0,
+    connectTimeout: 2000,
+    commandTimeout: 2000,
+    retryStrategy: () => null,
+  });
   redis.on('error', () => {});
   try {
     await redis.connect();
@@ -20,7 +26,10 @@ export async function redisHitCounters(url: string): Promise<{ hits: number; mis
 }
 
 /** Hits over hits and misses between two readings; null when nothing was read. */
-export function hitRateBetween(before: { hits: number; misses: number }, after: { hits: number; misses: number }): number | null {
+export function hitRateBetween(
+  before: { hits: number; misses: number },
+  after: { hits: number; misses: number },
+): number | null {
   const hits = after.hits - before.hits;
   const lookups = hits + after.misses - before.misses;
   return lookups > 0 ? hits / lookups : null;

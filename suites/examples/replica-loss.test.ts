@@ -42,7 +42,9 @@ describe('reads with a replica lost', () => {
     // Not "lag is 0": other suite files write to the same primary at the same time.
     const reader = new pg.Client(replica.url);
     await reader.connect();
-    expect((await reader.query('SELECT count(*)::int AS n FROM suite_writes WHERE id = $1', [rows[0]!.id])).rows).toEqual([{ n: 1 }]);
+    expect(
+      (await reader.query('SELECT count(*)::int AS n FROM suite_writes WHERE id = $1', [rows[0]!.id])).rows,
+    ).toEqual([{ n: 1 }]);
     await reader.end();
   });
 });

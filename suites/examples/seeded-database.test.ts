@@ -18,7 +18,9 @@ async function count(url: string, sql: string): Promise<number> {
 test('the clone holds the seeded rows and belongs to the app role', async ({ db }) => {
   expect(new URL(db.url).username).toBe('app');
   expect(await count(db.url, 'SELECT count(*) FROM inspections')).toBe(80);
-  expect(await count(db.url, 'SELECT count(*) FROM checklist_items WHERE inspection_id NOT IN (SELECT id FROM inspections)')).toBe(0);
+  expect(
+    await count(db.url, 'SELECT count(*) FROM checklist_items WHERE inspection_id NOT IN (SELECT id FROM inspections)'),
+  ).toBe(0);
 });
 
 test('a test may write to its database freely', async ({ db }) => {

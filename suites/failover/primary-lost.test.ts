@@ -23,7 +23,10 @@ afterEach(async () => {
 async function failover(synchronous: boolean, options: object = {}) {
   topology = await startTopology({ replicas: 1, redis: false, synchronous });
   target = await startReferenceTarget(topology, { seed: false, redis: false });
-  return runSuite(primaryLost, target.context, options, { target: `${target.name}, ${synchronous ? 'synchronous' : 'asynchronous'} replication`, run: await resultsRun() });
+  return runSuite(primaryLost, target.context, options, {
+    target: `${target.name}, ${synchronous ? 'synchronous' : 'asynchronous'} replication`,
+    run: await resultsRun(),
+  });
 }
 
 test('with synchronous replication, no acknowledged write is lost and writes come back within budget', async () => {

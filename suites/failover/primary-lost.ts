@@ -15,7 +15,10 @@ async function fillWal(adminUrl: string, bytes: number): Promise<void> {
   await withClient(maintenance, async (client) => {
     await client.query('CREATE TABLE IF NOT EXISTS dbproof_wal_filler (b text)');
     await client.query('ALTER TABLE dbproof_wal_filler ALTER COLUMN b SET STORAGE EXTERNAL');
-    await client.query("INSERT INTO dbproof_wal_filler SELECT (SELECT string_agg(md5(random()::text), '') FROM generate_series(1, 32768)) FROM generate_series(1, $1::int)", [Math.ceil(bytes / 1_048_576)]);
+    await client.query(
+      "INSERT INTO dbproof_wal_filler SELECT (SELECT string_agg(md5(random()::text), '') FROM generate_series(1, 32768)) FROM generate_series(1, $1::int)",
+      [Math.ceil(bytes / 1_048_576)],
+    );
   });
 }
 
@@ -32,7 +35,8 @@ async function fillWal(adminUrl: string, bytes: number): Promise<void> {
  */
 export const primaryLost = defineSuite({
   name: 'primary-lost',
-  description: 'the primary is killed under writes and a replica promoted: no acknowledged write lost, write unavailability within budget',
+  description:
+    'the primary is killed under writes and a replica promoted: no acknowledged write lost, write unavailability within budget',
   options: z
     .object({
       /** A write the app acknowledges only once committed; `{key}` is a unique key per write. */
@@ -81,11 +85,31 @@ export const primaryLost = defineSuite({
     const now = () => performance.now() - started;
 
     const faults: ScheduledFault[] = [];
-    if (options.candidateLagMs > 0) faults.push({ at: options.killAtMs - options.candidateLagMs, kind: 'pause', target: candidate.name, apply: () => candidate.pause() });
+    if (options.candidateLagMs > 0)
+      faults.push({
+        at: options.killAtMs - options.candidateLagMs,
+        kind: 'pause',
+        target: candidate.name,
+        apply: () => candidate.pause(),
+      });
     if (options.candidateLagMs > 0 && options.candidateLagBytes > 0) {
-      const synchronous = (await queryRows<{ names: string }>(topology.primary.adminUrl, "SELECT current_setting('synchronous_standby_names') AS names"))[0]!.names !== '';
-      if (synchronous) throw new UsageError('primary-lost: candidateLagBytes needs asynchronous replication (the filler would wait for the frozen standby); set it to 0 or topology.synchronous: false');
-      faults.push({ at: options.killAtMs - options.candidateLagMs + 1, kind: 'fill-wal', target: 'primary', apply: () => fillWal(topology.primary.adminUrl, options.candidateLagBytes) });
+      const synchronous =
+        (
+          await queryRows<{ names: string }>(
+            topology.primary.adminUrl,
+            "SELECT current_setting('synchronous_standby_names') AS names",
+          )
+        )[0]!.names !== '';
+      if (synchronous)
+        throw new UsageError(
+          'primary-lost: candidateLagBytes needs asynchronous replication (the filler would wait for the frozen standby); set it to 0 or topology.synchronous: false',
+        );
+      faults.push({
+        at: options.killAtMs - options.candidateLagMs + 1,
+        kind: 'fill-wal',
+        target: 'primary',
+        apply: () => fillWal(topology.primary.adminUrl, options.candidateLagBytes),
+      });
     }
     faults.push({ at: options.killAtMs, kind: 'kill', target: 'primary', apply: () => topology.primary.kill() });
     faults.push({
@@ -98,7 +122,9 @@ export const primaryLost = defineSuite({
         links.repointWriter(candidate);
       },
     });
-    context.progress?.(`${options.writers} writers on ${options.write}; primary killed at ${options.killAtMs} ms, ${candidate.name} promoted ${options.detectionMs} ms later`);
+    context.progress?.(
+      `${options.writers} writers on ${options.write}; primary killed at ${options.killAtMs} ms, ${candidate.name} promoted ${options.detectionMs} ms later`,
+    );
     const schedule = runSchedule(faults);
 
     const writerLoop = async (writer: number) => {
@@ -126,17 +152,36 @@ export const primaryLost = defineSuite({
     // The Jepsen-style check: every acknowledged key, looked up on the new primary.
     const onNewPrimary = Object.assign(new URL(candidate.adminUrl), { pathname: `/${context.database}` }).toString();
     const keys = [...acknowledged.keys()];
-    const present = new Set((await queryRows<{ key: string }>(onNewPrimary, options.checkSql, [keys])).map((r) => r.key));
+    const present = new Set(
+      (await queryRows<{ key: string }>(onNewPrimary, options.checkSql, [keys])).map((r) => r.key),
+    );
     const lost = keys.filter((k) => !present.has(k));
     const ackTimes = [0, ...[...acknowledged.values()].sort((a, b) => a - b), options.durationMs];
     const writeUnavailableMs = ackTimes.slice(1).reduce((worst, t, i) => Math.max(worst, t - ackTimes[i]!), 0);
-    const lostEvidence = lost.length ? `lost: ${lost.slice(0, 10).join(', ')}${lost.length > 10 ? ` and ${lost.length - 10} more` : ''}` : undefined;
+    const lostEvidence = lost.length
+      ? `lost: ${lost.slice(0, 10).join(', ')}${lost.length > 10 ? ` and ${lost.length - 10} more` : ''}`
+      : undefined;
     return {
       verdicts: [
-        judge(`every write acknowledged before the failover is on the new primary (${candidate.name})`, atMost('lostWrites', options.budgets.lostWrites, 'count', options.write), lost.length, lostEvidence),
-        judge(`writes are unavailable for at most ${options.budgets.writeUnavailableMs} ms during the failover`, atMost('writeUnavailableMs', options.budgets.writeUnavailableMs, 'ms', options.write), writeUnavailableMs, lastError ? `last error: ${lastError}` : undefined),
+        judge(
+          `every write acknowledged before the failover is on the new primary (${candidate.name})`,
+          atMost('lostWrites', options.budgets.lostWrites, 'count', options.write),
+          lost.length,
+          lostEvidence,
+        ),
+        judge(
+          `writes are unavailable for at most ${options.budgets.writeUnavailableMs} ms during the failover`,
+          atMost('writeUnavailableMs', options.budgets.writeUnavailableMs, 'ms', options.write),
+          writeUnavailableMs,
+          lastError ? `last error: ${lastError}` : undefined,
+        ),
       ],
-      measurements: { acknowledgedWrites: keys.length, lostWrites: lost.length, failedWrites: timeline.errors, writeUnavailableMs },
+      measurements: {
+        acknowledgedWrites: keys.length,
+        lostWrites: lost.length,
+        failedWrites: timeline.errors,
+        writeUnavailableMs,
+      },
       events,
       timelines: [timelineRecord(`${options.writers} writers on ${options.write}`, timeline)],
       notes: [

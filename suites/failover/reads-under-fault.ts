@@ -1,7 +1,13 @@
 import { z } from 'zod';
 import { atMost, judge } from '../../harness/budgets/index.ts';
 import { runSchedule, type FaultEvent } from '../../harness/faults/index.ts';
-import { parseRequest, Session, timelineRecord, type SuiteContext, type SuiteOutcome } from '../../harness/suite/index.ts';
+import {
+  parseRequest,
+  Session,
+  timelineRecord,
+  type SuiteContext,
+  type SuiteOutcome,
+} from '../../harness/suite/index.ts';
 import { runOpenLoad } from '../../load/engines/open-model.ts';
 import { count, ms, rate, replicaNumber, request } from '../support/options.ts';
 
@@ -44,7 +50,9 @@ export async function readsUnderFault(
   const read = parseRequest(options.read);
   const session = new Session(context.app.url, 10_000);
   let lastError = '';
-  context.progress?.(`${options.read} at ${options.rate}/s for ${options.durationMs} ms; ${fault.kind} ${target} at ${options.faultAtMs} ms for ${options.faultForMs} ms`);
+  context.progress?.(
+    `${options.read} at ${options.rate}/s for ${options.durationMs} ms; ${fault.kind} ${target} at ${options.faultAtMs} ms for ${options.faultForMs} ms`,
+  );
   const schedule = runSchedule([
     { at: options.faultAtMs, kind: fault.kind, target, apply: fault.apply },
     { at: options.faultAtMs + options.faultForMs, kind: fault.undoKind, target, apply: fault.undo },
@@ -53,7 +61,11 @@ export async function readsUnderFault(
     rate: options.rate,
     durationMs: options.durationMs,
     bucketMs: options.bucketMs,
-    request: () => session.expectOk(read).then(() => {}, (error: Error) => Promise.reject((lastError = error.message))),
+    request: () =>
+      session.expectOk(read).then(
+        () => {},
+        (error: Error) => Promise.reject((lastError = error.message)),
+      ),
   });
   const events: FaultEvent[] = await schedule.done;
   const failed = events.find((e) => e.error);
@@ -64,8 +76,18 @@ export async function readsUnderFault(
   return {
     lastError,
     verdicts: [
-      judge(`reads keep working while ${target} is ${fault.kind === 'kill' ? 'lost' : 'frozen'}`, atMost('errorsDuringFault', options.budgets.errors, 'count', scope), impact.errorsDuringFault, evidence),
-      judge(`reads recover within ${options.budgets.timeToRecoverMs} ms of ${fault.kind} ${target}`, atMost('timeToRecoverMs', options.budgets.timeToRecoverMs, 'ms', scope), impact.timeToRecoverMs, evidence ?? `worst p99 in a ${options.bucketMs} ms bucket: ${impact.worstP99Ms} ms`),
+      judge(
+        `reads keep working while ${target} is ${fault.kind === 'kill' ? 'lost' : 'frozen'}`,
+        atMost('errorsDuringFault', options.budgets.errors, 'count', scope),
+        impact.errorsDuringFault,
+        evidence,
+      ),
+      judge(
+        `reads recover within ${options.budgets.timeToRecoverMs} ms of ${fault.kind} ${target}`,
+        atMost('timeToRecoverMs', options.budgets.timeToRecoverMs, 'ms', scope),
+        impact.timeToRecoverMs,
+        evidence ?? `worst p99 in a ${options.bucketMs} ms bucket: ${impact.worstP99Ms} ms`,
+      ),
     ],
     measurements: {
       requests: timeline.requests,

@@ -12,7 +12,6 @@ import '../../harness/vitest/provided.ts';
 const topology = connectTopology(inject('dbproof'));
 const targets = goodAndNaive(topology);
 
-
 describe('replica lost (kill)', () => {
   test('the app with read failover keeps serving: errors and recovery within budget', async () => {
     const result = await runOn(replicaLost, targets.good);
@@ -50,7 +49,13 @@ describe('replica frozen: the case that catches a missing timeout', () => {
   test('the result names each budget, the measured value and the margin, and was written as JSON', async () => {
     const result = await runOn(replicaFrozen, targets.naive, { durationMs: 3000, faultForMs: 1500 });
     const verdict = verdictOn(result, 'timeToRecoverMs');
-    expect(verdict.budget).toEqual({ metric: 'timeToRecoverMs', op: '<=', limit: 2000, unit: 'ms', scope: 'GET /inspections-joined?limit=5' });
+    expect(verdict.budget).toEqual({
+      metric: 'timeToRecoverMs',
+      op: '<=',
+      limit: 2000,
+      unit: 'ms',
+      scope: 'GET /inspections-joined?limit=5',
+    });
     // An earlier run of the suite on the same target in this run keeps its file; this one gets `--2`.
     expect(result.file).toMatch(/suites\/replica-frozen--reference-app-naive(--\d+)?\.json$/);
     const { readSuiteResult } = await import('../../harness/results/index.ts');

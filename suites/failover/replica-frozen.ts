@@ -8,7 +8,8 @@ import { readsUnderFault, readsUnderFaultOptions } from './reads-under-fault.ts'
  */
 export const replicaFrozen = defineSuite({
   name: 'replica-frozen',
-  description: 'a replica freezes (SIGSTOP, or a black hole on its link) under a read load: reads keep working and recover within budget',
+  description:
+    'a replica freezes (SIGSTOP, or a black hole on its link) under a read load: reads keep working and recover within budget',
   options: readsUnderFaultOptions.extend({
     /** `pause`: every process of the node stopped; `blackhole`: the app's link to it lets nothing through. */
     fault: z.enum(['pause', 'blackhole']).default('pause'),

@@ -9,7 +9,8 @@ import { defineSuite, field, parseRequest, Session, timelineRecord } from '../..
 import { Timeline } from '../../load/timeline.ts';
 import { count, ms, request } from '../support/options.ts';
 
-const DISCONNECT_NEEDS_CONTAINERS = "replica-lag with lagBy: 'disconnect' needs the containers provider (a network to cut): use --provider containers, or lagBy: 'pause-replay'";
+const DISCONNECT_NEEDS_CONTAINERS =
+  "replica-lag with lagBy: 'disconnect' needs the containers provider (a network to cut): use --provider containers, or lagBy: 'pause-replay'";
 
 /**
  * Replicas fall behind (WAL replay paused on every replica, the node still up and
@@ -21,7 +22,8 @@ const DISCONNECT_NEEDS_CONTAINERS = "replica-lag with lagBy: 'disconnect' needs 
  */
 export const replicaLag = defineSuite({
   name: 'replica-lag',
-  description: 'replicas stop replaying while writes continue: read-your-writes violations and stale reads are counted against budgets',
+  description:
+    'replicas stop replaying while writes continue: read-your-writes violations and stale reads are counted against budgets',
   options: z
     .object({
       /** Sets the value; `{id}` and `{value}` are filled in. */
@@ -61,7 +63,8 @@ export const replicaLag = defineSuite({
     .strict(),
   requires: { replicas: 1 },
   preflight(options, topology) {
-    if (options.lagBy === 'disconnect' && topology.provider !== 'containers') throw new UsageError(DISCONNECT_NEEDS_CONTAINERS);
+    if (options.lagBy === 'disconnect' && topology.provider !== 'containers')
+      throw new UsageError(DISCONNECT_NEEDS_CONTAINERS);
   },
   async run(context, options) {
     const { topology } = context;
@@ -73,16 +76,22 @@ export const replicaLag = defineSuite({
       const match = new RegExp(`^lag-${token}-(\\d+)$`).exec(String(value));
       return match ? Number(match[1]) : -1;
     };
-    const onReplica = (adminUrl: string) => Object.assign(new URL(adminUrl), { pathname: `/${context.database}` }).toString();
+    const onReplica = (adminUrl: string) =>
+      Object.assign(new URL(adminUrl), { pathname: `/${context.database}` }).toString();
     const setReplay = (sql: string) => Promise.all(topology.replicas.map((r) => queryRows(onReplica(r.adminUrl), sql)));
     type Partitionable = { disconnect(): Promise<void>; reconnect(): Promise<void> };
-    const partitionable = topology.replicas.filter((r): r is typeof r & Partitionable => typeof (r as Partial<Partitionable>).disconnect === 'function');
+    const partitionable = topology.replicas.filter(
+      (r): r is typeof r & Partitionable => typeof (r as Partial<Partitionable>).disconnect === 'function',
+    );
     if (options.lagBy === 'disconnect' && partitionable.length !== topology.replicas.length) {
       throw new UsageError(DISCONNECT_NEEDS_CONTAINERS);
     }
     const [lag, catchUp] =
       options.lagBy === 'disconnect'
-        ? [() => Promise.all(partitionable.map((r) => r.disconnect())), () => Promise.all(partitionable.map((r) => r.reconnect()))]
+        ? [
+            () => Promise.all(partitionable.map((r) => r.disconnect())),
+            () => Promise.all(partitionable.map((r) => r.reconnect())),
+          ]
         : [() => setReplay('SELECT pg_wal_replay_pause()'), () => setReplay('SELECT pg_wal_replay_resume()')];
 
     // Value 0 everywhere before the clock starts.
@@ -103,8 +112,18 @@ export const replicaLag = defineSuite({
     const running = () => now() < options.durationMs;
 
     const schedule = runSchedule([
-      { at: options.lagAtMs, kind: options.lagBy === 'disconnect' ? 'disconnect' : 'pause-replay', target: 'replicas', apply: lag },
-      { at: options.lagAtMs + options.lagForMs, kind: options.lagBy === 'disconnect' ? 'reconnect' : 'resume-replay', target: 'replicas', apply: catchUp },
+      {
+        at: options.lagAtMs,
+        kind: options.lagBy === 'disconnect' ? 'disconnect' : 'pause-replay',
+        target: 'replicas',
+        apply: lag,
+      },
+      {
+        at: options.lagAtMs + options.lagForMs,
+        kind: options.lagBy === 'disconnect' ? 'reconnect' : 'resume-replay',
+        target: 'replicas',
+        apply: catchUp,
+      },
     ]);
 
     const timed = async <T>(fn: () => Promise<T>): Promise<T | undefined> => {
@@ -165,11 +184,42 @@ export const replicaLag = defineSuite({
     const scope = `${options.write} → ${options.read}`;
     return {
       verdicts: [
-        judge('writes continue while replicas lag', { metric: 'writesDuringLag', op: '>=', limit: options.budgets.writesDuringLag, unit: 'count', scope: options.write }, writesDuringLag, writesDuringLag < options.budgets.writesDuringLag ? `no write was acknowledged while replicas lagged${lastError ? ` (last error: ${lastError})` : ''}: the stale-read checks below had nothing to catch` : undefined),
-        judge('a session reads its own writes while replicas lag', atMost('readYourWritesViolations', options.budgets.readYourWritesViolations, 'count', scope), readYourWritesViolations, lastError ? `last error: ${lastError}` : undefined),
-        judge(`no read is more than ${options.budgets.staleAfterMs} ms stale while replicas lag`, atMost('staleReads', options.budgets.staleReads, 'count', scope), staleReads, `worst staleness ${Math.round(worstStalenessMs)} ms`),
+        judge(
+          'writes continue while replicas lag',
+          {
+            metric: 'writesDuringLag',
+            op: '>=',
+            limit: options.budgets.writesDuringLag,
+            unit: 'count',
+            scope: options.write,
+          },
+          writesDuringLag,
+          writesDuringLag < options.budgets.writesDuringLag
+            ? `no write was acknowledged while replicas lagged${lastError ? ` (last error: ${lastError})` : ''}: the stale-read checks below had nothing to catch`
+            : undefined,
+        ),
+        judge(
+          'a session reads its own writes while replicas lag',
+          atMost('readYourWritesViolations', options.budgets.readYourWritesViolations, 'count', scope),
+          readYourWritesViolations,
+          lastError ? `last error: ${lastError}` : undefined,
+        ),
+        judge(
+          `no read is more than ${options.budgets.staleAfterMs} ms stale while replicas lag`,
+          atMost('staleReads', options.budgets.staleReads, 'count', scope),
+          staleReads,
+          `worst staleness ${Math.round(worstStalenessMs)} ms`,
+        ),
       ],
-      measurements: { writes: acknowledged.length - 1, writesDuringLag, reads: timeline.requests - (acknowledged.length - 1), errors, readYourWritesViolations, staleReads, worstStalenessMs },
+      measurements: {
+        writes: acknowledged.length - 1,
+        writesDuringLag,
+        reads: timeline.requests - (acknowledged.length - 1),
+        errors,
+        readYourWritesViolations,
+        staleReads,
+        worstStalenessMs,
+      },
       events,
       timelines: [timelineRecord(`${options.readers} readers and a writer on ${scope}`, timeline)],
       notes: [

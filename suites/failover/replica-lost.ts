@@ -9,7 +9,12 @@ export const replicaLost = defineSuite({
   requires: { replicas: 1 },
   async run(context, options) {
     const replica = context.topology.replicas[options.replica - 1]!;
-    const { lastError: _, ...outcome } = await readsUnderFault(context, options, { kind: 'kill', undoKind: 'start', apply: () => replica.kill(), undo: () => replica.start() });
+    const { lastError: _, ...outcome } = await readsUnderFault(context, options, {
+      kind: 'kill',
+      undoKind: 'start',
+      apply: () => replica.kill(),
+      undo: () => replica.start(),
+    });
     return outcome;
   },
 });

@@ -27,7 +27,8 @@ test('CREATE INDEX CONCURRENTLY under write load keeps write p99 within budget, 
 
 test('a plain CREATE INDEX on the same table blocks the writes and fails the budget', async () => {
   const result = await runOn(onlineMigration, app, {
-    statement: "CREATE INDEX inspection_notes_search_plain_idx ON inspection_notes USING gin (to_tsvector('simple', body))",
+    statement:
+      "CREATE INDEX inspection_notes_search_plain_idx ON inspection_notes USING gin (to_tsvector('simple', body))",
     cleanup: ['DROP INDEX IF EXISTS inspection_notes_search_plain_idx'],
   });
   const p99 = verdictOn(result, 'writeP99Ms');
@@ -39,7 +40,9 @@ test('a plain CREATE INDEX on the same table blocks the writes and fails the bud
 test('a migration that holds a write lock longer than the app waits makes writes fail: the error budget breaks', async () => {
   // 3 s under a SHARE lock whatever the machine's speed (a plain build's time is not: it took
   // 1.8 s on a quiet machine, under the app's 2 s write timeout).
-  const result = await runOn(onlineMigration, app, { statement: 'BEGIN; LOCK TABLE inspection_notes IN SHARE MODE; SELECT pg_sleep(3); COMMIT' });
+  const result = await runOn(onlineMigration, app, {
+    statement: 'BEGIN; LOCK TABLE inspection_notes IN SHARE MODE; SELECT pg_sleep(3); COMMIT',
+  });
   expect(result.measurements.migrationMs!).toBeGreaterThanOrEqual(3000);
   const errors = verdictOn(result, 'errorsDuringMigration');
   expect(errors.pass, verdictLines(result)).toBe(false);

@@ -40,24 +40,41 @@ export const onlineMigration = defineSuite({
        * replicas replaying it on a 2-core machine stall every write for reasons that have
        * nothing to do with locks).
        */
-      statement: z.string().min(1).default("CREATE INDEX CONCURRENTLY inspection_notes_search_idx ON inspection_notes USING gin (to_tsvector('simple', body))"),
+      statement: z
+        .string()
+        .min(1)
+        .default(
+          "CREATE INDEX CONCURRENTLY inspection_notes_search_idx ON inspection_notes USING gin (to_tsvector('simple', body))",
+        ),
       /**
        * Session settings for the migration, as a careful deploy script sets them: by default
        * no parallel workers for the index build (three busy processes on a small primary
        * starve the very writes the migration must not hurt).
        */
-      settings: z.record(z.string().regex(/^[a-z_][a-z0-9_.]*$/i, 'a setting name'), z.union([z.string(), z.number()])).default({ max_parallel_maintenance_workers: 0 }),
+      settings: z
+        .record(z.string().regex(/^[a-z_][a-z0-9_.]*$/i, 'a setting name'), z.union([z.string(), z.number()]))
+        .default({ max_parallel_maintenance_workers: 0 }),
       /** Run after the load, so the suite can run again. */
       cleanup: z.array(z.string().min(1)).default(['DROP INDEX IF EXISTS inspection_notes_search_idx']),
-      budgets: z.object({ writeP99Ms: ms(500), errors: count(0) }).strict().prefault({}),
+      budgets: z
+        .object({ writeP99Ms: ms(500), errors: count(0) })
+        .strict()
+        .prefault({}),
     })
     .strict(),
   requires: {},
   async run(context, options) {
-    const adminUrl = Object.assign(new URL(context.topology.primary.adminUrl), { pathname: `/${context.database}` }).toString();
-    const admin = (statements: string[]) => withClient(adminUrl, async (client) => {
-      for (const sql of statements) await client.query(sql);
-    }, 10_000);
+    const adminUrl = Object.assign(new URL(context.topology.primary.adminUrl), {
+      pathname: `/${context.database}`,
+    }).toString();
+    const admin = (statements: string[]) =>
+      withClient(
+        adminUrl,
+        async (client) => {
+          for (const sql of statements) await client.query(sql);
+        },
+        10_000,
+      );
     await admin(options.prepare);
     const write = parseRequest(options.write, options.writeBody);
     const session = new Session(context.app.url);
@@ -65,15 +82,28 @@ export const onlineMigration = defineSuite({
     let lastError = '';
     const token = Date.now().toString(36);
     context.progress?.(`${options.write} at ${options.rate}/s; at ${options.migrationAtMs} ms: ${options.statement}`);
-    const settings = Object.entries(options.settings).map(([name, value]) => `SET ${name} = ${typeof value === 'number' ? value : `'${value.replaceAll("'", "''")}'`}`);
-    const schedule = runSchedule([{ at: options.migrationAtMs, kind: 'migrate', target: 'primary', apply: () => admin([...settings, options.statement]) }]);
+    const settings = Object.entries(options.settings).map(
+      ([name, value]) => `SET ${name} = ${typeof value === 'number' ? value : `'${value.replaceAll("'", "''")}'`}`,
+    );
+    const schedule = runSchedule([
+      {
+        at: options.migrationAtMs,
+        kind: 'migrate',
+        target: 'primary',
+        apply: () => admin([...settings, options.statement]),
+      },
+    ]);
     let timeline;
     try {
       timeline = await runOpenLoad({
         rate: options.rate,
         durationMs: options.durationMs,
         bucketMs: 100,
-        request: () => session.expectOk(write, { key: `m-${token}-${n++}` }).then(() => {}, (error: Error) => Promise.reject((lastError = error.message))),
+        request: () =>
+          session.expectOk(write, { key: `m-${token}-${n++}` }).then(
+            () => {},
+            (error: Error) => Promise.reject((lastError = error.message)),
+          ),
       });
     } finally {
       await schedule.done;
@@ -83,16 +113,43 @@ export const onlineMigration = defineSuite({
     const migration = events[0]!;
     if (migration.error) throw new Error(`the migration failed: ${migration.error}`);
     const during = timeline.samples().filter((s) => s.t >= migration.t && s.t <= migration.t + migration.durationMs);
-    const writeP99Ms = during.length ? percentileOf(during.map((s) => s.latencyMs), 99) : null;
+    const writeP99Ms = during.length
+      ? percentileOf(
+          during.map((s) => s.latencyMs),
+          99,
+        )
+      : null;
     const errorsDuring = during.filter((s) => !s.ok).length;
-    const notes = [`writes due while the migration ran (${during.length} of them, ${Math.round(migration.durationMs)} ms) are judged; the statement ran as a superuser on ${context.topology.primary.name}`];
-    if (migration.t + migration.durationMs > options.durationMs) notes.push(`the migration outlasted the load (${Math.round(migration.t + migration.durationMs)} ms > ${options.durationMs} ms): raise durationMs to judge every write it held up`);
+    const notes = [
+      `writes due while the migration ran (${during.length} of them, ${Math.round(migration.durationMs)} ms) are judged; the statement ran as a superuser on ${context.topology.primary.name}`,
+    ];
+    if (migration.t + migration.durationMs > options.durationMs)
+      notes.push(
+        `the migration outlasted the load (${Math.round(migration.t + migration.durationMs)} ms > ${options.durationMs} ms): raise durationMs to judge every write it held up`,
+      );
     return {
       verdicts: [
-        judge('writes keep their p99 while the migration runs', atMost('writeP99Ms', options.budgets.writeP99Ms, 'ms', options.write), writeP99Ms, `migration: ${options.statement}`),
-        judge('no write fails while the migration runs', atMost('errorsDuringMigration', options.budgets.errors, 'count', options.write), errorsDuring, lastError ? `last error: ${lastError}` : undefined),
+        judge(
+          'writes keep their p99 while the migration runs',
+          atMost('writeP99Ms', options.budgets.writeP99Ms, 'ms', options.write),
+          writeP99Ms,
+          `migration: ${options.statement}`,
+        ),
+        judge(
+          'no write fails while the migration runs',
+          atMost('errorsDuringMigration', options.budgets.errors, 'count', options.write),
+          errorsDuring,
+          lastError ? `last error: ${lastError}` : undefined,
+        ),
       ],
-      measurements: { migrationMs: migration.durationMs, writesDuringMigration: during.length, writeP99Ms, errorsDuringMigration: errorsDuring, errors: timeline.errors, p99Ms: timeline.percentile(99) },
+      measurements: {
+        migrationMs: migration.durationMs,
+        writesDuringMigration: during.length,
+        writeP99Ms,
+        errorsDuringMigration: errorsDuring,
+        errors: timeline.errors,
+        p99Ms: timeline.percentile(99),
+      },
       events,
       timelines: [timelineRecord(`${options.write} at ${options.rate}/s`, timeline)],
       notes,

@@ -27,18 +27,31 @@ test('the join and the dashboard run the same statements at every size: no findi
 });
 
 test('the inspector looked up per row is flagged: the verdict fails, and the finding names the statement, its counts and the fix', async () => {
-  const result = await runOn(nPlusOne, target, { endpoints: ['GET /inspections?limit={K}', 'GET /inspections-joined?limit={K}'], sizes: [4, 12] });
+  const result = await runOn(nPlusOne, target, {
+    endpoints: ['GET /inspections?limit={K}', 'GET /inspections-joined?limit={K}'],
+    sizes: [4, 12],
+  });
   expect(result.pass).toBe(false);
   const [perRow, joined] = result.verdicts;
   expect(perRow).toMatchObject({ pass: false, measured: 1 });
   expect(perRow!.evidence).toMatch(/SELECT name FROM inspectors WHERE id = \$1 ran 4 → 12 times at sizes 4 → 12/);
   expect(joined!.pass).toBe(true);
   expect(result.findings).toEqual([
-    expect.objectContaining({ operation: 'GET /inspections?limit={K}', exampleSql: 'SELECT name FROM inspectors WHERE id = $1', countsBySize: { 4: 4, 12: 12 }, slope: 1, hint: expect.stringMatching(/ANY|JOIN/) }),
+    expect.objectContaining({
+      operation: 'GET /inspections?limit={K}',
+      exampleSql: 'SELECT name FROM inspectors WHERE id = $1',
+      countsBySize: { 4: 4, 12: 12 },
+      slope: 1,
+      hint: expect.stringMatching(/ANY|JOIN/),
+    }),
   ]);
 });
 
 test('options are checked: a request without {K}, sizes that do not increase', () => {
-  expect(() => resolveSuiteOptions(nPlusOne, { endpoints: ['GET /inspections'] })).toThrow(/invalid option suites.n-plus-one.endpoints.0: a GET request with \{K\}/);
-  expect(() => resolveSuiteOptions(nPlusOne, { sizes: [25, 5] })).toThrow(/invalid option suites.n-plus-one.sizes: give increasing sizes/);
+  expect(() => resolveSuiteOptions(nPlusOne, { endpoints: ['GET /inspections'] })).toThrow(
+    /invalid option suites.n-plus-one.endpoints.0: a GET request with \{K\}/,
+  );
+  expect(() => resolveSuiteOptions(nPlusOne, { sizes: [25, 5] })).toThrow(
+    /invalid option suites.n-plus-one.sizes: give increasing sizes/,
+  );
 });

@@ -4,7 +4,11 @@ import { checkEndpoint } from '../../harness/capture/n1.ts';
 import { parseRequestLine, requestString } from '../../harness/http/request.ts';
 import { defineSuite } from '../../harness/suite/index.ts';
 
-const endpointRules = { methods: ['GET'], placeholder: 'K', hint: "a GET request with {K} where the size goes, e.g. 'GET /orders?limit={K}'" } as const;
+const endpointRules = {
+  methods: ['GET'],
+  placeholder: 'K',
+  hint: "a GET request with {K} where the size goes, e.g. 'GET /orders?limit={K}'",
+} as const;
 const endpoint = requestString(endpointRules);
 
 /**
@@ -18,13 +22,20 @@ export const nPlusOne = defineSuite({
   description: 'each endpoint runs the same statements at every size: no query per item (N+1)',
   options: z
     .object({
-      endpoints: z.array(endpoint).min(1).max(50).default(['GET /inspections-joined?limit={K}', 'GET /dashboard?limit={K}']),
+      endpoints: z
+        .array(endpoint)
+        .min(1)
+        .max(50)
+        .default(['GET /inspections-joined?limit={K}', 'GET /dashboard?limit={K}']),
       /** Increasing sizes put in {K}. */
       sizes: z
         .array(z.number().int().min(1).max(100_000))
         .min(2)
         .max(10)
-        .refine((sizes) => sizes.every((size, i) => i === 0 || size > sizes[i - 1]!), 'give increasing sizes, e.g. [5, 25]')
+        .refine(
+          (sizes) => sizes.every((size, i) => i === 0 || size > sizes[i - 1]!),
+          'give increasing sizes, e.g. [5, 25]',
+        )
         .default([5, 25]),
       /** The role the app connects as (its statements are the ones counted). */
       role: z.string().min(1).default('app'),
@@ -41,7 +52,10 @@ export const nPlusOne = defineSuite({
     .strict(),
   requires: {},
   async run(context, options) {
-    const nodes = [context.topology.primary, ...context.topology.replicas].map((node) => ({ name: node.name, adminUrl: node.adminUrl }));
+    const nodes = [context.topology.primary, ...context.topology.replicas].map((node) => ({
+      name: node.name,
+      adminUrl: node.adminUrl,
+    }));
     const verdicts = [];
     const findings = [];
     const measurements: Record<string, number | null> = {};
@@ -49,7 +63,9 @@ export const nPlusOne = defineSuite({
       const { path } = parseRequestLine(request, endpointRules);
       context.progress?.(`${request} at sizes ${options.sizes.join(', ')}`);
       const report = await checkEndpoint({
-        urlsBySize: new Map(options.sizes.map((size) => [size, `${context.app.url}${path.replaceAll('{K}', String(size))}`])),
+        urlsBySize: new Map(
+          options.sizes.map((size) => [size, `${context.app.url}${path.replaceAll('{K}', String(size))}`]),
+        ),
         nodes,
         role: options.role,
         database: context.database,
@@ -59,11 +75,32 @@ export const nPlusOne = defineSuite({
       const worst = report.findings.reduce((max, f) => Math.max(max, f.slope), 0);
       measurements[`statementsPerItem ${request}`] = worst;
       measurements[`queryShapes ${request}`] = report.shapes.length;
-      findings.push(...report.findings.map((f) => ({ operation: request, exampleSql: f.exampleSql, countsBySize: Object.fromEntries(Object.entries(f.countsBySize).map(([k, v]) => [String(k), v])), slope: f.slope, hint: f.hint, ...(f.site ? { site: f.site } : {}) })));
+      findings.push(
+        ...report.findings.map((f) => ({
+          operation: request,
+          exampleSql: f.exampleSql,
+          countsBySize: Object.fromEntries(Object.entries(f.countsBySize).map(([k, v]) => [String(k), v])),
+          slope: f.slope,
+          hint: f.hint,
+          ...(f.site ? { site: f.site } : {}),
+        })),
+      );
       const evidence = report.findings.length
-        ? report.findings.map((f) => `${f.exampleSql.replace(/\s+/g, ' ')} ran ${options.sizes.map((s) => f.countsBySize[s]).join(' → ')} times at sizes ${options.sizes.join(' → ')}`).join('; ')
+        ? report.findings
+            .map(
+              (f) =>
+                `${f.exampleSql.replace(/\s+/g, ' ')} ran ${options.sizes.map((s) => f.countsBySize[s]).join(' → ')} times at sizes ${options.sizes.join(' → ')}`,
+            )
+            .join('; ')
         : `${report.shapes.length} statement shape(s), each run as often at every size`;
-      verdicts.push(judge(`${request} runs no query per item (N+1)`, atMost('statementsPerItem', options.budgets.statementsPerItem, 'count', request), worst, evidence));
+      verdicts.push(
+        judge(
+          `${request} runs no query per item (N+1)`,
+          atMost('statementsPerItem', options.budgets.statementsPerItem, 'count', request),
+          worst,
+          evidence,
+        ),
+      );
     }
     return {
       verdicts,
@@ -71,7 +108,9 @@ export const nPlusOne = defineSuite({
       events: [],
       timelines: [],
       findings,
-      notes: [`statements counted per request from pg_stat_statements on every node for role ${options.role}, the fewest of ${options.repeats} requests per size after a warm-up request`],
+      notes: [
+        `statements counted per request from pg_stat_statements on every node for role ${options.role}, the fewest of ${options.repeats} requests per size after a warm-up request`,
+      ],
     };
   },
 });

@@ -10,7 +10,12 @@ export async function appConnections(topology: Topology, role: string, database:
   const nodes = [topology.primary, ...topology.replicas];
   const counts = await Promise.all(
     nodes.map((node) =>
-      queryRows<{ n: number }>(node.adminUrl, "SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND usename = $1 AND datname = $2", [role, database], 2000).then(
+      queryRows<{ n: number }>(
+        node.adminUrl,
+        "SELECT count(*)::int AS n FROM pg_stat_activity WHERE backend_type = 'client backend' AND usename = $1 AND datname = $2",
+        [role, database],
+        2000,
+      ).then(
         (rows) => rows[0]!.n,
         () => 0, // a node that is down holds no connection of the app's
       ),

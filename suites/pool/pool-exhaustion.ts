@@ -26,13 +26,17 @@ const weightedRequest = z
  */
 export const poolExhaustion = defineSuite({
   name: 'pool',
-  description: 'more concurrent requests than pooled connections: errors within budget, queueing measured, connections back to their baseline afterwards',
+  description:
+    'more concurrent requests than pooled connections: errors within budget, queueing measured, connections back to their baseline afterwards',
   options: z
     .object({
-      requests: z.array(weightedRequest).min(1).default([
-        { request: 'GET /slow?ms=40', weight: 9 },
-        { request: 'GET /search?q=%28', weight: 1, expect: [400] },
-      ]),
+      requests: z
+        .array(weightedRequest)
+        .min(1)
+        .default([
+          { request: 'GET /slow?ms=40', weight: 9 },
+          { request: 'GET /search?q=%28', weight: 1, expect: [400] },
+        ]),
       /** Concurrent clients (closed model): several times the app's pool size. */
       connections: z.number().int().min(1).max(1000).default(40),
       durationMs: ms(4000),
@@ -76,15 +80,22 @@ export const poolExhaustion = defineSuite({
     const baseline = await settledConnections(context, role, options.settleMs, Infinity);
 
     let lastError = '';
-    const sessions = Array.from({ length: options.connections }, () => new Session(context.app.url, options.requestTimeoutMs));
-    context.progress?.(`${options.connections} clients for ${options.durationMs} ms on ${mix.map((r) => r.request).join(', ')}`);
+    const sessions = Array.from(
+      { length: options.connections },
+      () => new Session(context.app.url, options.requestTimeoutMs),
+    );
+    context.progress?.(
+      `${options.connections} clients for ${options.durationMs} ms on ${mix.map((r) => r.request).join(', ')}`,
+    );
     const timeline = await runClosedLoad({
       connections: options.connections,
       durationMs: options.durationMs,
       bucketMs: 250,
       request: async (client) => {
         const chosen = pickRequest();
-        await sessions[client]!.expectOk(chosen.spec, {}, chosen.expect).catch((error: Error) => Promise.reject((lastError = error.message)));
+        await sessions[client]!.expectOk(chosen.spec, {}, chosen.expect).catch((error: Error) =>
+          Promise.reject((lastError = error.message)),
+        );
       },
     });
     const after = await settledConnections(context, role, options.settleMs, baseline.count);
@@ -93,9 +104,24 @@ export const poolExhaustion = defineSuite({
     const leaked = Math.max(0, after.count - baseline.count);
     return {
       verdicts: [
-        judge(`${options.connections} concurrent clients are served without errors`, atMost('errors', options.budgets.errors, 'count', first.request), timeline.errors, lastError ? `last error: ${lastError}` : undefined),
-        judge('the wait for a pooled connection stays within budget', atMost('queueP99Ms', options.budgets.queueP99Ms, 'ms', first.request), queueP99Ms, `p99 under load ${Math.round(loadedP99Ms)} ms, unloaded median ${Math.round(unloadedP50Ms)} ms`),
-        judge(`the app's connections return to their baseline within ${options.settleMs} ms`, atMost('leakedConnections', options.budgets.leakedConnections, 'count'), leaked, `baseline ${baseline.count}, after the load ${after.count} (pg_stat_activity, role ${role}, database ${context.database})`),
+        judge(
+          `${options.connections} concurrent clients are served without errors`,
+          atMost('errors', options.budgets.errors, 'count', first.request),
+          timeline.errors,
+          lastError ? `last error: ${lastError}` : undefined,
+        ),
+        judge(
+          'the wait for a pooled connection stays within budget',
+          atMost('queueP99Ms', options.budgets.queueP99Ms, 'ms', first.request),
+          queueP99Ms,
+          `p99 under load ${Math.round(loadedP99Ms)} ms, unloaded median ${Math.round(unloadedP50Ms)} ms`,
+        ),
+        judge(
+          `the app's connections return to their baseline within ${options.settleMs} ms`,
+          atMost('leakedConnections', options.budgets.leakedConnections, 'count'),
+          leaked,
+          `baseline ${baseline.count}, after the load ${after.count} (pg_stat_activity, role ${role}, database ${context.database})`,
+        ),
       ],
       measurements: {
         requests: timeline.requests,
@@ -111,13 +137,20 @@ export const poolExhaustion = defineSuite({
       },
       events: [],
       timelines: [timelineRecord(`${options.connections} clients, closed model`, timeline)],
-      notes: ['queueing latency = p99 under load − median of 10 unloaded requests of the first kind; connections counted on every node'],
+      notes: [
+        'queueing latency = p99 under load − median of 10 unloaded requests of the first kind; connections counted on every node',
+      ],
     };
   },
 });
 
 /** Polls the app's connections until they are at most `target` (or `settleMs` has passed): the lowest seen. */
-async function settledConnections(context: Parameters<typeof poolExhaustion.run>[0], role: string, settleMs: number, target: number): Promise<{ count: number; waitedMs: number }> {
+async function settledConnections(
+  context: Parameters<typeof poolExhaustion.run>[0],
+  role: string,
+  settleMs: number,
+  target: number,
+): Promise<{ count: number; waitedMs: number }> {
   const started = performance.now();
   let lowest = Infinity;
   // The baseline (target Infinity) waits all of settleMs, for the idle connections of the warm-up to go too.

@@ -11,7 +11,14 @@ export const rate = (fallback: number) => z.number().positive().max(5000).defaul
 /** A 1-based replica number, as people count them (replica1, replica2). */
 export const replicaNumber = z.number().int().min(1).max(8).default(1);
 /** A list of ids to put in `{id}`, or a range `{ from, to }` drawn from with a Zipf skew. */
-export const ids = z.object({ from: z.number().int().min(1).default(1), to: z.number().int().min(1).default(20), skew: z.number().min(0).max(5).default(1.1) }).strict().prefault({});
+export const ids = z
+  .object({
+    from: z.number().int().min(1).default(1),
+    to: z.number().int().min(1).default(20),
+    skew: z.number().min(0).max(5).default(1.1),
+  })
+  .strict()
+  .prefault({});
 
 /** The id distribution of an `ids` option: Zipf with the given skew, uniform when the skew is 0. */
 export function idDistribution(range: z.output<typeof ids>): IntDistribution {

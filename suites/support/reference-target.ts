@@ -26,7 +26,13 @@ export interface ReferenceTarget {
  */
 export async function startReferenceTarget(
   topology: Topology,
-  options: { naive?: boolean; env?: Partial<ExampleAppEnv>; replicas?: boolean; redis?: boolean; seed?: SeedOptions | false } = {},
+  options: {
+    naive?: boolean;
+    env?: Partial<ExampleAppEnv>;
+    replicas?: boolean;
+    redis?: boolean;
+    seed?: SeedOptions | false;
+  } = {},
 ): Promise<ReferenceTarget> {
   // seed: false — the topology's own (empty) `app` database, on a topology of the test's own.
   const database =
@@ -60,16 +66,23 @@ export async function startReferenceTarget(
 
 let testRun: Promise<RunDirectory> | undefined;
 /** The results folder of this test process's suite runs (`results/<run-id>/`, or under DBPROOF_RESULTS_DIR). */
-export const resultsRun = (): Promise<RunDirectory> => (testRun ??= createRunDirectory(process.env.DBPROOF_RESULTS_DIR ?? 'results'));
+export const resultsRun = (): Promise<RunDirectory> =>
+  (testRun ??= createRunDirectory(process.env.DBPROOF_RESULTS_DIR ?? 'results'));
 
 /**
  * The reference app and its naive variant as targets for one test file: started before
  * its tests (in parallel), stopped after them.
  */
-export function goodAndNaive(topology: Topology, options: Parameters<typeof startReferenceTarget>[1] = {}): { good: ReferenceTarget; naive: ReferenceTarget } {
+export function goodAndNaive(
+  topology: Topology,
+  options: Parameters<typeof startReferenceTarget>[1] = {},
+): { good: ReferenceTarget; naive: ReferenceTarget } {
   const targets = {} as { good: ReferenceTarget; naive: ReferenceTarget };
   beforeAll(async () => {
-    [targets.good, targets.naive] = await Promise.all([startReferenceTarget(topology, options), startReferenceTarget(topology, { ...options, naive: true })]);
+    [targets.good, targets.naive] = await Promise.all([
+      startReferenceTarget(topology, options),
+      startReferenceTarget(topology, { ...options, naive: true }),
+    ]);
   }, 120_000);
   afterAll(async () => {
     await Promise.all([targets.good?.stop(), targets.naive?.stop()]);
@@ -78,6 +91,10 @@ export function goodAndNaive(topology: Topology, options: Parameters<typeof star
 }
 
 /** Runs a suite on a target and writes its result into this test run's results folder. */
-export async function runOn<Schema extends z.ZodType>(suite: SuiteDefinition<Schema>, target: ReferenceTarget, options: z.input<Schema> | Record<string, never> = {}): Promise<SuiteResult & { file?: string }> {
+export async function runOn<Schema extends z.ZodType>(
+  suite: SuiteDefinition<Schema>,
+  target: ReferenceTarget,
+  options: z.input<Schema> | Record<string, never> = {},
+): Promise<SuiteResult & { file?: string }> {
   return runSuite(suite, target.context, options, { target: target.name, run: await resultsRun() });
 }

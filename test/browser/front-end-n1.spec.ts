@@ -28,7 +28,11 @@ test.afterAll(async () => {
   await topology?.stop();
 });
 
-const watch = () => ({ nodes: [{ name: topology.primary.name, adminUrl: topology.primary.adminUrl }], role: 'app', database: database.name });
+const watch = () => ({
+  nodes: [{ name: topology.primary.name, adminUrl: topology.primary.adminUrl }],
+  role: 'app',
+  database: database.name,
+});
 // Statements are counted for the app's role in this database only, on the topology's nodes
 // (a fixture: the database is made in beforeAll).
 test.use({ dbproofDatabase: async ({}, use) => use(watch()) });
@@ -36,29 +40,52 @@ test.use({ dbproofDatabase: async ({}, use) => use(watch()) });
 test('one page load: every API call the page made, and the statements they caused', async ({ page, pageLoads }) => {
   const load = await pageLoads.measure(`${apps.perItem.url}/pages/inspections?limit=4`);
   await expect(page.locator('#inspections tbody tr')).toHaveCount(4);
-  expect(load.apiCalls.map((c) => c.shape)).toEqual(['GET /inspections-joined?limit=', ...Array(4).fill('GET /inspections/{id}/status')]);
+  expect(load.apiCalls.map((c) => c.shape)).toEqual([
+    'GET /inspections-joined?limit=',
+    ...Array(4).fill('GET /inspections/{id}/status'),
+  ]);
   // The list is one statement, each status one more.
   expect(load.statementCount).toBe(5);
 });
 
 test('the batched page makes one call at every size: no finding', async ({ pageLoads }) => {
-  const report = await pageLoads.checkN1({ url: (k) => `${apps.batched.url}/pages/inspections?limit=${k}`, sizes: [3, 12] });
+  const report = await pageLoads.checkN1({
+    url: (k) => `${apps.batched.url}/pages/inspections?limit=${k}`,
+    sizes: [3, 12],
+  });
   expect(report.findings).toEqual([]);
   expect(report.queryFindings).toEqual([]);
   expect(report.loads.map((l) => l.apiCalls.length)).toEqual([1, 1]);
   expect(report.loads.map((l) => l.statementCount)).toEqual([1, 1]);
 });
 
-test('the per-item page is flagged: a status call per row, and the statement each one causes', async ({ pageLoads }) => {
-  const report = await pageLoads.checkN1({ url: (k) => `${apps.perItem.url}/pages/inspections?limit=${k}`, sizes: [3, 12] });
-  expect(report.findings).toEqual([expect.objectContaining({ shape: 'GET /inspections/{id}/status', countsBySize: { 3: 3, 12: 12 }, slope: 1 })]);
+test('the per-item page is flagged: a status call per row, and the statement each one causes', async ({
+  pageLoads,
+}) => {
+  const report = await pageLoads.checkN1({
+    url: (k) => `${apps.perItem.url}/pages/inspections?limit=${k}`,
+    sizes: [3, 12],
+  });
+  expect(report.findings).toEqual([
+    expect.objectContaining({ shape: 'GET /inspections/{id}/status', countsBySize: { 3: 3, 12: 12 }, slope: 1 }),
+  ]);
   expect(report.findings[0]!.hint).toMatch(/once per item/);
-  expect(report.queryFindings.map((f) => [f.exampleSql, f.countsBySize])).toEqual([['SELECT id, status FROM inspections WHERE id = $1', { 3: 3, 12: 12 }]]);
+  expect(report.queryFindings.map((f) => [f.exampleSql, f.countsBySize])).toEqual([
+    ['SELECT id, status FROM inspections WHERE id = $1', { 3: 3, 12: 12 }],
+  ]);
 });
 
-test('a page that says when it is ready (a selector) is measured from its load to that moment, every call answered', async ({ pageLoads }) => {
-  const report = await pageLoads.checkN1({ url: (k) => `${apps.perItem.url}/pages/inspections?limit=${k}`, sizes: [3, 12], ready: 'body[data-loaded]' });
-  expect(report.findings.map((f) => [f.shape, f.countsBySize])).toEqual([['GET /inspections/{id}/status', { 3: 3, 12: 12 }]]);
+test('a page that says when it is ready (a selector) is measured from its load to that moment, every call answered', async ({
+  pageLoads,
+}) => {
+  const report = await pageLoads.checkN1({
+    url: (k) => `${apps.perItem.url}/pages/inspections?limit=${k}`,
+    sizes: [3, 12],
+    ready: 'body[data-loaded]',
+  });
+  expect(report.findings.map((f) => [f.shape, f.countsBySize])).toEqual([
+    ['GET /inspections/{id}/status', { 3: 3, 12: 12 }],
+  ]);
   expect(report.loads.map((l) => l.statementCount)).toEqual([4, 13]);
 });
 

@@ -20,7 +20,11 @@ test.beforeAll(() => {
   writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n');
   const config = {
     topology: { replicas: 1 },
-    app: { name: 'reference app', command: `node --import tsx ${JSON.stringify(path.join(ROOT, 'example/main.ts'))}`, cwd: ROOT },
+    app: {
+      name: 'reference app',
+      command: `node --import tsx ${JSON.stringify(path.join(ROOT, 'example/main.ts'))}`,
+      cwd: ROOT,
+    },
     dataset: { profile: 'inspections', scale: 0.002, seed: 5 },
     results: { dir: path.join(dir, 'results') },
     suites: {
@@ -28,11 +32,25 @@ test.beforeAll(() => {
       'replica-lost': { durationMs: 4000, faultForMs: 2500 },
     },
     scenarios: {
-      browse: { mix: [{ request: 'GET /inspections/{id}', weight: 3, budgets: 'p99=2s' }, { request: 'GET /inspections-joined?limit=5', weight: 1 }], ids: { from: 1, to: 50 }, rate: 50, durationMs: 2000, warmupMs: 200, budgets: 'errors=1%' },
+      browse: {
+        mix: [
+          { request: 'GET /inspections/{id}', weight: 3, budgets: 'p99=2s' },
+          { request: 'GET /inspections-joined?limit=5', weight: 1 },
+        ],
+        ids: { from: 1, to: 50 },
+        rate: 50,
+        durationMs: 2000,
+        warmupMs: 200,
+        budgets: 'errors=1%',
+      },
     },
   };
   writeFileSync(path.join(dir, 'dbproof.config.ts'), `export default ${JSON.stringify(config, null, 2)};\n`);
-  const gate = spawnSync(process.execPath, [path.join(ROOT, 'bin/dbproof.js'), 'gate', '--config', path.join(dir, 'dbproof.config.ts')], { encoding: 'utf8', timeout: 150_000 });
+  const gate = spawnSync(
+    process.execPath,
+    [path.join(ROOT, 'bin/dbproof.js'), 'gate', '--config', path.join(dir, 'dbproof.config.ts')],
+    { encoding: 'utf8', timeout: 150_000 },
+  );
   // The N+1 endpoint breaks its budget: the gate fails, and says so in the report.
   expect(gate.status, gate.stderr + gate.stdout).toBe(1);
   const runDir = path.join(dir, 'results', 'latest');
@@ -46,7 +64,8 @@ test('the report opens with no console error and fetches nothing', async ({ page
   const problems: string[] = [];
   const requests: string[] = [];
   page.on('console', (message) => {
-    if (message.type() === 'error' || message.type() === 'warning') problems.push(`${message.type()}: ${message.text()}`);
+    if (message.type() === 'error' || message.type() === 'warning')
+      problems.push(`${message.type()}: ${message.text()}`);
   });
   page.on('pageerror', (error) => problems.push(`page error: ${error.message}`));
   page.on('request', (request) => requests.push(request.url()));
@@ -54,10 +73,14 @@ test('the report opens with no console error and fetches nothing', async ({ page
   expect(problems).toEqual([]);
   expect(requests).toEqual([pathToFileURL(report).href]);
   await expect(page).toHaveTitle(/^dbproof .*: FAIL$/);
-  await expect(page.locator('#status')).toContainText(`FAIL: ${run.verdicts.filter((v) => v.pass).length} of ${run.verdicts.length} budgets hold`);
+  await expect(page.locator('#status')).toContainText(
+    `FAIL: ${run.verdicts.filter((v) => v.pass).length} of ${run.verdicts.length} budgets hold`,
+  );
 });
 
-test('the budgets table has a row per verdict, failures marked, each with its measured value and margin', async ({ page }) => {
+test('the budgets table has a row per verdict, failures marked, each with its measured value and margin', async ({
+  page,
+}) => {
   await page.goto(pathToFileURL(report).href);
   const rows = page.locator('#budgets tbody tr');
   await expect(rows).toHaveCount(run.verdicts.length);
@@ -78,7 +101,13 @@ test('the N+1 finding names the endpoint, the statement, its counts per size and
   await expect(finding).toContainText('5 → 5');
   await expect(finding).toContainText('25 → 25');
   // summary.json has the same finding in its flat list, with its source.
-  expect(run.findings).toEqual([expect.objectContaining({ source: 'suite n-plus-one', operation: 'GET /inspections?limit={K}', exampleSql: 'SELECT name FROM inspectors WHERE id = $1' })]);
+  expect(run.findings).toEqual([
+    expect.objectContaining({
+      source: 'suite n-plus-one',
+      operation: 'GET /inspections?limit={K}',
+      exampleSql: 'SELECT name FROM inspectors WHERE id = $1',
+    }),
+  ]);
 });
 
 test('each load has a latency histogram, percentile curves and a per-100 ms timeline, drawn', async ({ page }) => {
@@ -89,7 +118,9 @@ test('each load has a latency histogram, percentile curves and a per-100 ms time
   // One curve for the mix, one per endpoint.
   await expect(load.locator('figure[data-chart="percentiles"] polyline')).toHaveCount(3);
   // 100 requests say nothing beyond p99: the curve stops there, and says so.
-  await expect(load.locator('figure[data-chart="percentiles"]').first()).toContainText('100 requests: nothing beyond p99 (max');
+  await expect(load.locator('figure[data-chart="percentiles"]').first()).toContainText(
+    '100 requests: nothing beyond p99 (max',
+  );
   const timeline = load.locator('figure[data-chart="timeline"] polyline.p99');
   await expect(timeline).toHaveCount(1);
   // 2 s in 100 ms buckets: 20 points on the p99 line.
@@ -102,7 +133,9 @@ test('each load has a latency histogram, percentile curves and a per-100 ms time
 test("a suite's timeline marks its fault events at their time", async ({ page }) => {
   await page.goto(pathToFileURL(report).href);
   const suite = page.locator('section.suite[data-suite="replica-lost"]');
-  await expect(suite.locator('figure[data-chart="timeline"]')).toHaveCount(run.suites.find((s) => s.suite === 'replica-lost')!.timelines.length);
+  await expect(suite.locator('figure[data-chart="timeline"]')).toHaveCount(
+    run.suites.find((s) => s.suite === 'replica-lost')!.timelines.length,
+  );
   const events = run.suites.find((s) => s.suite === 'replica-lost')!.events;
   expect(events.length).toBeGreaterThan(0);
   await expect(suite.locator('figure[data-chart="timeline"]').first().locator('g.event')).toHaveCount(events.length);

@@ -47,7 +47,9 @@ describe('bad input gets one line, exit 2 and nothing started', () => {
   test('a missing redis-server gives the install command', async () => {
     const result = await runCli(['up'], { env: { ...env, DBPROOF_REDIS_SERVER: '/nonexistent/redis-server' } });
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/redis-server not found at \/nonexistent\/redis-server; install it with `apt-get install -y redis-server`/);
+    expect(result.stderr).toMatch(
+      /redis-server not found at \/nonexistent\/redis-server; install it with `apt-get install -y redis-server`/,
+    );
   });
 });
 
@@ -55,7 +57,14 @@ describe('dbproof doctor', () => {
   test('passes on this machine and names each check', async () => {
     const result = await runCli(['doctor', '--json'], { env });
     const report = JSON.parse(result.stdout) as { healthy: boolean; checks: { name: string; ok: boolean }[] };
-    expect(report.checks.map((c) => c.name)).toEqual(['postgres', 'postgres user', 'redis-server', 'docker engine', 'k6', 'free disk']);
+    expect(report.checks.map((c) => c.name)).toEqual([
+      'postgres',
+      'postgres user',
+      'redis-server',
+      'docker engine',
+      'k6',
+      'free disk',
+    ]);
     expect(report.healthy).toBe(true);
     expect(result.code).toBe(0);
   });
@@ -81,9 +90,12 @@ describe('dbproof doctor', () => {
 });
 
 describe('help', () => {
-  test.each(['up', 'status', 'down', 'exec', 'doctor'])('dbproof %s --help exits 0 and starts nothing', async (command) => {
-    const result = await runCli([command, '--help'], { env });
-    expect(result.code).toBe(0);
-    expect(result.stdout).toContain(`dbproof ${command}`);
-  });
+  test.each(['up', 'status', 'down', 'exec', 'doctor'])(
+    'dbproof %s --help exits 0 and starts nothing',
+    async (command) => {
+      const result = await runCli([command, '--help'], { env });
+      expect(result.code).toBe(0);
+      expect(result.stdout).toContain(`dbproof ${command}`);
+    },
+  );
 });

@@ -16,7 +16,13 @@ const pg = require('pg');
 test('exec hands the topology to the command and exits with its status', async () => {
   const result = await runCli(['exec', '--replicas', '2', '--', process.execPath, '-e', PRINT_ENV]);
   expect(result.code).toBe(7);
-  const seen = JSON.parse(result.stdout.trim()) as { primary: string; replicas: string[]; redis: string; admin: string; standby: boolean };
+  const seen = JSON.parse(result.stdout.trim()) as {
+    primary: string;
+    replicas: string[];
+    redis: string;
+    admin: string;
+    standby: boolean;
+  };
   expect(new URL(seen.primary).username).toBe('app');
   expect(seen.replicas).toHaveLength(2);
   expect(seen.redis).toMatch(/^redis:\/\/:.+@127\.0\.0\.1:\d+/);
@@ -36,7 +42,16 @@ test('exec hands the topology to the command and exits with its status', async (
 });
 
 test('exec --no-redis leaves REDIS_URL unset', async () => {
-  const result = await runCli(['exec', '--replicas', '0', '--no-redis', '--', 'sh', '-c', 'echo "redis=${REDIS_URL:-unset} replicas=[$DATABASE_REPLICA_URLS]"']);
+  const result = await runCli([
+    'exec',
+    '--replicas',
+    '0',
+    '--no-redis',
+    '--',
+    'sh',
+    '-c',
+    'echo "redis=${REDIS_URL:-unset} replicas=[$DATABASE_REPLICA_URLS]"',
+  ]);
   expect(result.code).toBe(0);
   expect(result.stdout.trim()).toBe('redis=unset replicas=[]');
 });
@@ -44,5 +59,7 @@ test('exec --no-redis leaves REDIS_URL unset', async () => {
 test('exec of a command that does not exist is refused (exit 2, one line) before a topology starts', async () => {
   const result = await runCli(['exec', '--replicas', '0', '--no-redis', '--', 'dbproof-no-such-command']);
   expect(result.code).toBe(2);
-  expect(result.stderr.trim()).toBe('dbproof: exec: command not found on PATH: dbproof-no-such-command; install it, or give its path');
+  expect(result.stderr.trim()).toBe(
+    'dbproof: exec: command not found on PATH: dbproof-no-such-command; install it, or give its path',
+  );
 });

@@ -18,23 +18,64 @@ const resultsDir = path.join(dir, 'results');
 
 function config(name: string, body: object, env: Record<string, string> = {}): string {
   const file = path.join(dir, `${name}.config.ts`);
-  const app = { name: 'reference app', command: `node --import tsx ${JSON.stringify(path.join(ROOT, 'example/main.ts'))}`, cwd: ROOT, env };
-  writeFileSync(file, `export default ${JSON.stringify({ app, dataset: { profile: 'inspections', scale: 0.002, seed: 5 }, results: { dir: resultsDir }, ...body }, null, 2)};\n`);
+  const app = {
+    name: 'reference app',
+    command: `node --import tsx ${JSON.stringify(path.join(ROOT, 'example/main.ts'))}`,
+    cwd: ROOT,
+    env,
+  };
+  writeFileSync(
+    file,
+    `export default ${JSON.stringify({ app, dataset: { profile: 'inspections', scale: 0.002, seed: 5 }, results: { dir: resultsDir }, ...body }, null, 2)};\n`,
+  );
   return file;
 }
 
 const quickSuite = { 'replica-lost': { durationMs: 5500, faultForMs: 3500 } };
-const scenario = (budgets: string) => ({ 'by-id': { request: 'GET /inspections/{id}', ids: { from: 1, to: 80 }, rate: 50, durationMs: 2000, warmupMs: 500, budgets } });
+const scenario = (budgets: string) => ({
+  'by-id': {
+    request: 'GET /inspections/{id}',
+    ids: { from: 1, to: 80 },
+    rate: 50,
+    durationMs: 2000,
+    warmupMs: 500,
+    budgets,
+  },
+});
 
 describe('configuration errors: exit 2, one line, nothing started or written', () => {
   const cases: [string, object, RegExp][] = [
     ['nothing to gate on', {}, /the config has no suites and no scenarios: nothing to gate on/],
-    ['a scenario budget without a unit', { scenarios: scenario('p99=200') }, /invalid scenarios\.by-id\.budgets: .*a latency needs a unit/],
-    ['a scenario with both models', { scenarios: { x: { request: 'GET /health', rate: 10, connections: 2 } } }, /invalid scenarios\.x\.rate: give rate \(open model\) or connections/],
-    ['a scenario with an unknown engine', { scenarios: { x: { request: 'GET /health', rate: 10, engine: 'wrk' } } }, /invalid scenarios\.x\.engine: /],
-    ['a mix with an endpoint twice', { scenarios: { x: { mix: [{ request: 'GET /a' }, { request: 'GET /a' }], rate: 10 } } }, /invalid scenarios\.x\.mix: GET \/a is in the mix twice/],
-    ['a k6 scenario where k6 is not installed', { scenarios: { x: { request: 'GET /health', rate: 10, engine: 'k6' } } }, /k6 is not on PATH: install it/],
-    ['a scenario request with a body method', { scenarios: { x: { request: 'POST /notes' } } }, /invalid scenarios\.x\.request: a request such as 'GET \/inspections\/\{id\}'/],
+    [
+      'a scenario budget without a unit',
+      { scenarios: scenario('p99=200') },
+      /invalid scenarios\.by-id\.budgets: .*a latency needs a unit/,
+    ],
+    [
+      'a scenario with both models',
+      { scenarios: { x: { request: 'GET /health', rate: 10, connections: 2 } } },
+      /invalid scenarios\.x\.rate: give rate \(open model\) or connections/,
+    ],
+    [
+      'a scenario with an unknown engine',
+      { scenarios: { x: { request: 'GET /health', rate: 10, engine: 'wrk' } } },
+      /invalid scenarios\.x\.engine: /,
+    ],
+    [
+      'a mix with an endpoint twice',
+      { scenarios: { x: { mix: [{ request: 'GET /a' }, { request: 'GET /a' }], rate: 10 } } },
+      /invalid scenarios\.x\.mix: GET \/a is in the mix twice/,
+    ],
+    [
+      'a k6 scenario where k6 is not installed',
+      { scenarios: { x: { request: 'GET /health', rate: 10, engine: 'k6' } } },
+      /k6 is not on PATH: install it/,
+    ],
+    [
+      'a scenario request with a body method',
+      { scenarios: { x: { request: 'POST /notes' } } },
+      /invalid scenarios\.x\.request: a request such as 'GET \/inspections\/\{id\}'/,
+    ],
   ];
   test.each(cases)('%s', async (name, body, message) => {
     const result = await runCli(['gate', '--config', config(name.replace(/\W+/g, '-'), body)]);
@@ -47,9 +88,15 @@ describe('configuration errors: exit 2, one line, nothing started or written', (
 });
 
 test('a passing gate: exit 0, and summary.json, junit.xml and summary.md say the same', async () => {
-  const result = await runCli(['gate', '--config', config('pass', { suites: quickSuite, scenarios: scenario('p99=1s,errors=0.5%') })]);
+  const result = await runCli([
+    'gate',
+    '--config',
+    config('pass', { suites: quickSuite, scenarios: scenario('p99=1s,errors=0.5%') }),
+  ]);
   expect(result.code, result.stderr + result.stdout).toBe(0);
-  expect(result.stdout).toMatch(/^PASS: 4 of 4 budgets hold; results in .* \(summary\.json, junit\.xml, summary\.md, report\.html\)$/m);
+  expect(result.stdout).toMatch(
+    /^PASS: 4 of 4 budgets hold; results in .* \(summary\.json, junit\.xml, summary\.md, report\.html\)$/m,
+  );
   const runDir = path.join(resultsDir, 'latest');
   const summary = await readRunResult(path.join(runDir, 'summary.json'));
   expect(summary).toMatchObject({ schemaVersion: 1, incomplete: false, pass: true });
@@ -71,12 +118,17 @@ test('a broken load budget fails the gate: exit 1, a JUnit failure, a FAIL summa
   expect(result.code, result.stderr + result.stdout).toBe(1);
   const runDir = path.join(resultsDir, 'latest');
   expect((await readRunResult(path.join(runDir, 'summary.json'))).pass).toBe(false);
-  expect(readFileSync(path.join(runDir, 'junit.xml'), 'utf8')).toMatch(/<failure message="FAIL {2}p99 latency stays within 0\.001 ms — p99Ms \[GET \/inspections\/\{id\}\] [\d.]+ ms &lt;= 0 ms/);
+  expect(readFileSync(path.join(runDir, 'junit.xml'), 'utf8')).toMatch(
+    /<failure message="FAIL {2}p99 latency stays within 0\.001 ms — p99Ms \[GET \/inspections\/\{id\}\] [\d.]+ ms &lt;= 0 ms/,
+  );
   expect(readFileSync(path.join(runDir, 'summary.md'), 'utf8')).toMatch(/^## dbproof: FAIL — 0 of 1 budgets hold/);
 });
 
 test('an interrupted gate leaves a valid summary marked incomplete', async () => {
-  const file = config('interrupted', { suites: quickSuite, scenarios: { long: { request: 'GET /health', rate: 20, durationMs: 60_000 } } });
+  const file = config('interrupted', {
+    suites: quickSuite,
+    scenarios: { long: { request: 'GET /health', rate: 20, durationMs: 60_000 } },
+  });
   const child = spawn(process.execPath, [BIN, 'gate', '--config', file], { stdio: ['ignore', 'ignore', 'pipe'] });
   await new Promise<void>((resolve, reject) => {
     let stderr = '';
@@ -92,20 +144,37 @@ test('an interrupted gate leaves a valid summary marked incomplete', async () =>
   expect(summary).toMatchObject({ incomplete: true, pass: false, finishedAt: null });
   expect(summary.suites.map((s) => s.suite)).toEqual(['replica-lost']);
   expect(readFileSync(path.join(resultsDir, 'latest', 'summary.md'), 'utf8')).toMatch(/^## dbproof: INCOMPLETE run/);
-  expect(readFileSync(path.join(resultsDir, 'latest', 'report.html'), 'utf8')).toMatch(/<h1 id="status">dbproof <span class="incomplete">INCOMPLETE<\/span>/);
+  expect(readFileSync(path.join(resultsDir, 'latest', 'report.html'), 'utf8')).toMatch(
+    /<h1 id="status">dbproof <span class="incomplete">INCOMPLETE<\/span>/,
+  );
   // CI that reads only junit.xml sees an error, not the suite's passing budgets alone.
-  expect(readFileSync(path.join(resultsDir, 'latest', 'junit.xml'), 'utf8')).toMatch(/tests="3" failures="\d" errors="1">[\s\S]*<error message="the run was interrupted before it finished/);
+  expect(readFileSync(path.join(resultsDir, 'latest', 'junit.xml'), 'utf8')).toMatch(
+    /tests="3" failures="\d" errors="1">[\s\S]*<error message="the run was interrupted before it finished/,
+  );
 });
 
 describe('regression against a baseline', () => {
   const baselineDir = tempDir('gate-baseline');
-  const scenarios = { 'by-id': { request: 'GET /inspections/{id}', ids: { from: 1, to: 80 }, rate: 100, durationMs: 3000, warmupMs: 500, budgets: 'errors=0' } };
+  const scenarios = {
+    'by-id': {
+      request: 'GET /inspections/{id}',
+      ids: { from: 1, to: 80 },
+      rate: 100,
+      durationMs: 3000,
+      warmupMs: 500,
+      budgets: 'errors=0',
+    },
+  };
   // This machine is shared: a sub-millisecond endpoint's median moves by up to ~10 ms with its neighbours'
   // load, so the floor is 25 ms here and the deliberate slow-down 100 ms: far above the noise either way.
-  const gateWith = (name: string, env: Record<string, string> = {}) => config(name, { scenarios, results: { dir: baselineDir, regressionMinMs: 25 } }, env);
+  const gateWith = (name: string, env: Record<string, string> = {}) =>
+    config(name, { scenarios, results: { dir: baselineDir, regressionMinMs: 25 } }, env);
 
   test('a failed run cannot become the baseline', async () => {
-    const failing = config('baseline-failing', { scenarios: { x: { request: 'GET /health', rate: 20, durationMs: 1000, budgets: 'p99=0.001ms' } }, results: { dir: baselineDir } });
+    const failing = config('baseline-failing', {
+      scenarios: { x: { request: 'GET /health', rate: 20, durationMs: 1000, budgets: 'p99=0.001ms' } },
+      results: { dir: baselineDir },
+    });
     expect((await runCli(['gate', '--config', failing])).code).toBe(1);
     const result = await runCli(['baseline', '--config', failing]);
     expect(result.code).toBe(2);
@@ -120,12 +189,16 @@ describe('regression against a baseline', () => {
 
     const again = await runCli(['gate', '--config', gateWith('baseline-again'), '--json']);
     expect(again.code, again.stdout).toBe(0);
-    const same = (JSON.parse(again.stdout) as { verdicts: { budget: { metric: string }; pass: boolean; evidence?: string }[] }).verdicts.find((v) => v.budget.metric === 'p50SlowdownLowerBound')!;
+    const same = (
+      JSON.parse(again.stdout) as { verdicts: { budget: { metric: string }; pass: boolean; evidence?: string }[] }
+    ).verdicts.find((v) => v.budget.metric === 'p50SlowdownLowerBound')!;
     expect(same.pass, same.evidence).toBe(true);
     expect(same.evidence).toMatch(/bootstrap \(2000 resamples, seeded\)/);
 
     const slower = await runCli(['gate', '--config', gateWith('baseline-slower', { EXAMPLE_EXTRA_LATENCY_MS: '100' })]);
     expect(slower.code, slower.stdout).toBe(1);
-    expect(slower.stdout).toMatch(/FAIL {2}by-id is not slower than the baseline by more than 10 % \(and 25 ms\) — p50SlowdownLowerBound/);
+    expect(slower.stdout).toMatch(
+      /FAIL {2}by-id is not slower than the baseline by more than 10 % \(and 25 ms\) — p50SlowdownLowerBound/,
+    );
   });
 });

@@ -15,7 +15,10 @@ let postgresJs: string;
 let inspectionId: number;
 
 function startApp(command: string, args: string[], databaseUrl: string): Promise<string> {
-  const child = spawn(command, args, { env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0' }, stdio: ['ignore', 'pipe', 'inherit'] });
+  const child = spawn(command, args, {
+    env: { ...process.env, DATABASE_URL: databaseUrl, PORT: '0' },
+    stdio: ['ignore', 'pipe', 'inherit'],
+  });
   children.push(child);
   return new Promise((resolve, reject) => {
     child.stdout!.on('data', (chunk) => {
@@ -27,13 +30,22 @@ function startApp(command: string, args: string[], databaseUrl: string): Promise
 }
 
 beforeAll(async () => {
-  const up = JSON.parse((await runCli(['up', '--detach', '--json', '--replicas', '1', '--no-redis'], { env })).stdout) as { primary: string };
+  const up = JSON.parse(
+    (await runCli(['up', '--detach', '--json', '--replicas', '1', '--no-redis'], { env })).stdout,
+  ) as { primary: string };
   expect((await runCli(['seed', '--profile', 'inspections', '--scale', '0.005', '--seed', '3'], { env })).code).toBe(0);
-  const [row] = await queryRows<{ id: string }>(up.primary, 'SELECT inspection_id AS id FROM checklist_items GROUP BY 1 HAVING count(*) >= 25 ORDER BY 1 LIMIT 1');
+  const [row] = await queryRows<{ id: string }>(
+    up.primary,
+    'SELECT inspection_id AS id FROM checklist_items GROUP BY 1 HAVING count(*) >= 25 ORDER BY 1 LIMIT 1',
+  );
   inspectionId = Number(row!.id);
   [python, postgresJs] = await Promise.all([
     startApp('/usr/bin/python3', [fileURLToPath(new URL('../apps/python_app.py', import.meta.url))], up.primary),
-    startApp(process.execPath, ['--import', 'tsx', fileURLToPath(new URL('../apps/postgres-js-app.ts', import.meta.url))], up.primary),
+    startApp(
+      process.execPath,
+      ['--import', 'tsx', fileURLToPath(new URL('../apps/postgres-js-app.ts', import.meta.url))],
+      up.primary,
+    ),
   ]);
 }, 120_000);
 
@@ -50,7 +62,11 @@ describe('dbproof n1', () => {
     expect(flagged.code).toBe(1);
     const report = JSON.parse(flagged.stdout);
     expect(report.findings).toHaveLength(1);
-    expect(report.findings[0]).toMatchObject({ exampleSql: 'SELECT name FROM inspectors WHERE id = $1', countsBySize: { 5: 5, 25: 25 }, slope: 1 });
+    expect(report.findings[0]).toMatchObject({
+      exampleSql: 'SELECT name FROM inspectors WHERE id = $1',
+      countsBySize: { 5: 5, 25: 25 },
+      slope: 1,
+    });
     const joined = await n1(`${python}/inspections-joined?limit={K}`, '--sizes', '5,25');
     expect(joined.code).toBe(0);
     expect(joined.stdout).toMatch(/^no N\+1 in /);
@@ -64,13 +80,27 @@ describe('dbproof n1', () => {
     expect(flagged.stdout).toMatch(/counts: +5 → 5, 25 → 25/);
     expect(flagged.stdout).toMatch(/fix: +batch it/);
     // `IN ($1,…,$5)` and `IN ($1,…,$25)` are two entries in pg_stat_statements, one shape to dbproof.
-    const batched = await n1(`${postgresJs}/inspections/${inspectionId}/media-batched?items={K}`, '--sizes', '5,25', '--json');
+    const batched = await n1(
+      `${postgresJs}/inspections/${inspectionId}/media-batched?items={K}`,
+      '--sizes',
+      '5,25',
+      '--json',
+    );
     expect(batched.code).toBe(0);
-    expect(JSON.parse(batched.stdout).shapes.map((s: { countsBySize: object }) => s.countsBySize)).toEqual([{ 5: 1, 25: 1 }, { 5: 1, 25: 1 }]);
+    expect(JSON.parse(batched.stdout).shapes.map((s: { countsBySize: object }) => s.countsBySize)).toEqual([
+      { 5: 1, 25: 1 },
+      { 5: 1, 25: 1 },
+    ]);
   });
 
   test('--at gives one URL per size, for sizes that live in the data', async () => {
-    const result = await n1('--at', `3=${python}/inspections?limit=3`, '--at', `12=${python}/inspections?limit=12`, '--json');
+    const result = await n1(
+      '--at',
+      `3=${python}/inspections?limit=3`,
+      '--at',
+      `12=${python}/inspections?limit=12`,
+      '--json',
+    );
     expect(result.code).toBe(1);
     expect(JSON.parse(result.stdout).findings[0].countsBySize).toEqual({ 3: 3, 12: 12 });
   });
@@ -99,11 +129,17 @@ describe('dbproof n1', () => {
   });
 
   test('a database without pg_stat_statements gets the fix, exit 2', async () => {
-    const bare = await startTopology({ replicas: 0, redis: false, postgres: { settings: { shared_preload_libraries: '' } } });
+    const bare = await startTopology({
+      replicas: 0,
+      redis: false,
+      postgres: { settings: { shared_preload_libraries: '' } },
+    });
     try {
       const result = await n1(`${python}/inspections?limit={K}`, '--db-url', bare.adminUrl);
       expect(result.code).toBe(2);
-      expect(result.stderr).toMatch(/pg_stat_statements is not available on database: add it to shared_preload_libraries/);
+      expect(result.stderr).toMatch(
+        /pg_stat_statements is not available on database: add it to shared_preload_libraries/,
+      );
       expect(result.stderr).not.toContain(new URL(bare.adminUrl).password);
     } finally {
       await bare.stop();

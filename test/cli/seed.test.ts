@@ -10,7 +10,10 @@ import { runCli } from '../support/cli.ts';
 const dataset = (name: string) => fileURLToPath(new URL(`../support/datasets/${name}.ts`, import.meta.url));
 let env: Record<string, string>;
 let up: { primary: string; replicas: string[]; admin: string };
-const dbproofDatabases = async () => (await queryRows<{ datname: string }>(up.admin, "SELECT datname FROM pg_database WHERE datname LIKE 'dbproof%'")).map((r) => r.datname);
+const dbproofDatabases = async () =>
+  (await queryRows<{ datname: string }>(up.admin, "SELECT datname FROM pg_database WHERE datname LIKE 'dbproof%'")).map(
+    (r) => r.datname,
+  );
 
 beforeAll(async () => {
   const stateDir = tempDir('seed');
@@ -28,23 +31,35 @@ describe('dbproof seed', () => {
     const result = await runCli(['seed', '--profile', 'bags', '--scale', '0.05', '--seed', '9'], { env });
     expect(result.code).toBe(0);
     expect(result.stdout.trim().split('\n')).toHaveLength(1);
-    expect(result.stdout).toMatch(/^seeded bags \(scale 0\.05, seed 9\) into app: stations 40, bags 500, child_bags [\d,]+, scans [\d,]+ — [\d,]+ rows, [\d.]+ s, [\d,]+ rows\/s/);
+    expect(result.stdout).toMatch(
+      /^seeded bags \(scale 0\.05, seed 9\) into app: stations 40, bags 500, child_bags [\d,]+, scans [\d,]+ — [\d,]+ rows, [\d.]+ s, [\d,]+ rows\/s/,
+    );
     for (const url of [up.primary, up.replicas[0]!]) {
       expect(await queryRows(url, 'SELECT count(*)::int AS n FROM bags')).toEqual([{ n: 500 }]);
     }
-    expect(await queryRows(up.primary, "SELECT tableowner FROM pg_tables WHERE tablename = 'scans'")).toEqual([{ tableowner: 'app' }]);
+    expect(await queryRows(up.primary, "SELECT tableowner FROM pg_tables WHERE tablename = 'scans'")).toEqual([
+      { tableowner: 'app' },
+    ]);
   });
 
   test('a second seed with the same arguments reuses the snapshot', async () => {
     const result = await runCli(['seed', '--profile', 'bags', '--scale', '0.05', '--seed', '9', '--json'], { env });
     expect(result.code).toBe(0);
     const summary = JSON.parse(result.stdout);
-    expect(summary).toMatchObject({ dataset: 'bags', reused: true, database: 'app', rows: { bags: 500, stations: 40 } });
+    expect(summary).toMatchObject({
+      dataset: 'bags',
+      reused: true,
+      database: 'app',
+      rows: { bags: 500, stations: 40 },
+    });
   });
 
   test('seeds a dataset file of your own, and --url seeds that database', async () => {
     const appUrl = new URL(up.primary);
-    const result = await runCli(['seed', '--dataset', dataset('small'), '--scale', '2', '--url', appUrl.toString(), '--json'], { env });
+    const result = await runCli(
+      ['seed', '--dataset', dataset('small'), '--scale', '2', '--url', appUrl.toString(), '--json'],
+      { env },
+    );
     expect(result.code).toBe(0);
     expect(JSON.parse(result.stdout).rows.owners).toBe(20);
     expect(await queryRows(up.primary, 'SELECT count(*)::int AS n FROM owners')).toEqual([{ n: 20 }]);
@@ -73,6 +88,8 @@ describe('dbproof seed', () => {
   test('with nothing up and no --url, says how to get a topology', async () => {
     const result = await runCli(['seed'], { env: { DBPROOF_STATE_DIR: tempDir('none') } });
     expect(result.code).toBe(2);
-    expect(result.stderr).toMatch(/no topology is up here to seed; start one with `dbproof up --detach`, or pass --url/);
+    expect(result.stderr).toMatch(
+      /no topology is up here to seed; start one with `dbproof up --detach`, or pass --url/,
+    );
   });
 });

@@ -20,7 +20,12 @@ writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n');
 /** Writes a config file (plain object: no import needed) and returns its path. */
 function config(name: string, body: object | string): string {
   const file = path.join(dir, `${name}.config.ts`);
-  writeFileSync(file, typeof body === 'string' ? body : `export default ${JSON.stringify({ results: { dir: resultsDir }, ...body }, null, 2)};\n`);
+  writeFileSync(
+    file,
+    typeof body === 'string'
+      ? body
+      : `export default ${JSON.stringify({ results: { dir: resultsDir }, ...body }, null, 2)};\n`,
+  );
   return file;
 }
 
@@ -36,17 +41,69 @@ const quickReplicaLost = { durationMs: 5500, faultForMs: 3500 };
 
 describe('bad input: exit 2, one line, nothing started or written', () => {
   const cases: [string, string[], RegExp][] = [
-    ['an unknown suite', ['test', 'nope', '--config', config('ok', { app: referenceApp() })], /no suite named 'nope'; the suites are n-plus-one, replica-lost, /],
-    ['a missing config file', ['test', '--config', path.join(dir, 'missing.ts')], /--config: no such file .*missing\.ts/],
-    ['a budget of the wrong type', ['test', '--config', config('bad-budget', { app: referenceApp(), suites: { 'replica-lost': { budgets: { errors: 'many' } } } })], /invalid option suites\.replica-lost\.budgets\.errors: /],
-    ['an unknown budget', ['test', '--config', config('unknown-budget', { app: referenceApp(), suites: { 'replica-lost': { budgets: { errorz: 1 } } } })], /invalid option suites\.replica-lost\.budgets: .*errorz/],
-    ['an unknown suite in the config', ['test', '--config', config('bogus', { app: referenceApp(), suites: { bogus: {} } })], /invalid suites\.bogus: no suite named 'bogus'/],
+    [
+      'an unknown suite',
+      ['test', 'nope', '--config', config('ok', { app: referenceApp() })],
+      /no suite named 'nope'; the suites are n-plus-one, replica-lost, /,
+    ],
+    [
+      'a missing config file',
+      ['test', '--config', path.join(dir, 'missing.ts')],
+      /--config: no such file .*missing\.ts/,
+    ],
+    [
+      'a budget of the wrong type',
+      [
+        'test',
+        '--config',
+        config('bad-budget', { app: referenceApp(), suites: { 'replica-lost': { budgets: { errors: 'many' } } } }),
+      ],
+      /invalid option suites\.replica-lost\.budgets\.errors: /,
+    ],
+    [
+      'an unknown budget',
+      [
+        'test',
+        '--config',
+        config('unknown-budget', { app: referenceApp(), suites: { 'replica-lost': { budgets: { errorz: 1 } } } }),
+      ],
+      /invalid option suites\.replica-lost\.budgets: .*errorz/,
+    ],
+    [
+      'an unknown suite in the config',
+      ['test', '--config', config('bogus', { app: referenceApp(), suites: { bogus: {} } })],
+      /invalid suites\.bogus: no suite named 'bogus'/,
+    ],
     ['no app', ['test', '--config', config('no-app', {})], /invalid app: /],
-    ['an app with neither command nor url', ['test', '--config', config('empty-app', { app: { name: 'x' } })], /give app\.command .* or app\.url/],
-    ['a bad topology', ['test', '--config', config('bad-topology', { app: referenceApp(), topology: { replicas: 12 } })], /invalid topology option replicas: /],
-    ['a suite the topology cannot hold', ['test', 'replica-lost', '--config', config('no-replicas', { app: referenceApp(), topology: { replicas: 0 } })], /suite replica-lost needs at least 1 replica\(s\); the config's topology has 0/],
-    ['a config that does not load', ['test', '--config', config('throws', 'throw new Error("boom");\nexport default {};\n')], /could not be loaded: boom/],
-    ['a bad request in a suite', ['test', '--config', config('bad-request', { app: referenceApp(), suites: { 'replica-lost': { read: 'FETCH inspections' } } })], /invalid option suites\.replica-lost\.read: a request such as 'GET \/path'/],
+    [
+      'an app with neither command nor url',
+      ['test', '--config', config('empty-app', { app: { name: 'x' } })],
+      /give app\.command .* or app\.url/,
+    ],
+    [
+      'a bad topology',
+      ['test', '--config', config('bad-topology', { app: referenceApp(), topology: { replicas: 12 } })],
+      /invalid topology option replicas: /,
+    ],
+    [
+      'a suite the topology cannot hold',
+      ['test', 'replica-lost', '--config', config('no-replicas', { app: referenceApp(), topology: { replicas: 0 } })],
+      /suite replica-lost needs at least 1 replica\(s\); the config's topology has 0/,
+    ],
+    [
+      'a config that does not load',
+      ['test', '--config', config('throws', 'throw new Error("boom");\nexport default {};\n')],
+      /could not be loaded: boom/,
+    ],
+    [
+      'a bad request in a suite',
+      [
+        'test',
+        '--config',
+        config('bad-request', { app: referenceApp(), suites: { 'replica-lost': { read: 'FETCH inspections' } } }),
+      ],
+      /invalid option suites\.replica-lost\.read: a request such as 'GET \/path'/,
+    ],
   ];
   test.each(cases)('%s', async (_, args, message) => {
     const result = await runCli(args);
@@ -60,7 +117,12 @@ describe('bad input: exit 2, one line, nothing started or written', () => {
 });
 
 test('an app that exits before it is ready: exit 2 with its last output', async () => {
-  const result = await runCli(['test', 'replica-lost', '--config', config('dying-app', { app: { name: 'dying', command: 'echo "cannot reach $DATABASE_URL"; exit 3' } })]);
+  const result = await runCli([
+    'test',
+    'replica-lost',
+    '--config',
+    config('dying-app', { app: { name: 'dying', command: 'echo "cannot reach $DATABASE_URL"; exit 3' } }),
+  ]);
   expect(result.code).toBe(2);
   expect(result.stderr).toMatch(/the app exited \(code 3\) before it was ready/);
   // Its output is shown, with the password hidden.
@@ -71,14 +133,29 @@ test('the reference app keeps the replica-lost promise: exit 0, --json has the m
   const file = config('good', { app: referenceApp(), dataset, suites: { 'replica-lost': quickReplicaLost } });
   const result = await runCli(['test', 'replica-lost', '--config', file, '--json']);
   expect(result.code, result.stderr + result.stdout).toBe(0);
-  const output = JSON.parse(result.stdout) as { pass: boolean; resultsDir: string; suites: { suite: string; pass: boolean; verdicts: { budget: { metric: string } }[]; measurements: Record<string, number> }[] };
+  const output = JSON.parse(result.stdout) as {
+    pass: boolean;
+    resultsDir: string;
+    suites: {
+      suite: string;
+      pass: boolean;
+      verdicts: { budget: { metric: string } }[];
+      measurements: Record<string, number>;
+    }[];
+  };
   expect(output.pass).toBe(true);
   expect(output.suites.map((s) => s.suite)).toEqual(['replica-lost']);
   expect(output.suites[0]!.verdicts.map((v) => v.budget.metric)).toEqual(['errorsDuringFault', 'timeToRecoverMs']);
   expect(output.suites[0]!.measurements.requests).toBeGreaterThan(100);
   expect(readdirSync(path.join(output.resultsDir, 'suites'))).toEqual(['replica-lost--reference-app.json']);
   // The run's files, as the gate writes them: finished, passing, with the suite's verdicts.
-  expect(readdirSync(output.resultsDir).sort()).toEqual(['junit.xml', 'report.html', 'suites', 'summary.json', 'summary.md']);
+  expect(readdirSync(output.resultsDir).sort()).toEqual([
+    'junit.xml',
+    'report.html',
+    'suites',
+    'summary.json',
+    'summary.md',
+  ]);
   const summary = await readRunResult(path.join(output.resultsDir, 'summary.json'));
   expect(summary).toMatchObject({ incomplete: false, pass: true, loads: [] });
   expect(summary.verdicts.map((v) => v.source)).toEqual(['suite replica-lost', 'suite replica-lost']);
@@ -86,24 +163,44 @@ test('the reference app keeps the replica-lost promise: exit 0, --json has the m
 });
 
 test('the naive reference app breaks it: exit 1, and the failing verdict names the budget, the value and the margin', async () => {
-  const file = config('naive', { app: referenceApp({ EXAMPLE_NAIVE: '1' }), dataset, suites: { 'replica-lost': quickReplicaLost } });
+  const file = config('naive', {
+    app: referenceApp({ EXAMPLE_NAIVE: '1' }),
+    dataset,
+    suites: { 'replica-lost': quickReplicaLost },
+  });
   const result = await runCli(['test', 'replica-lost', '--config', file]);
   expect(result.code, result.stderr + result.stdout).toBe(1);
-  expect(result.stdout).toMatch(/FAIL {2}reads keep working while replica1 is lost — errorsDuringFault \[GET \/inspections-joined\?limit=5\] \d+ <= 1 \(margin -\d+\)/);
+  expect(result.stdout).toMatch(
+    /FAIL {2}reads keep working while replica1 is lost — errorsDuringFault \[GET \/inspections-joined\?limit=5\] \d+ <= 1 \(margin -\d+\)/,
+  );
   expect(result.stdout).toMatch(/^FAIL: 0 of 1 suite\(s\) kept every promise/m);
 });
 
 describe('an app that is not the reference app (Python, psycopg2, one connection, no breaker)', () => {
-  const python = { name: 'python app', command: `/usr/bin/python3 ${JSON.stringify(PYTHON_APP)}`, ready: '/inspections-joined?limit=1' };
+  const python = {
+    name: 'python app',
+    command: `/usr/bin/python3 ${JSON.stringify(PYTHON_APP)}`,
+    ready: '/inspections-joined?limit=1',
+  };
 
   test('it reads from the primary only, so losing a replica does not touch it: exit 0', async () => {
-    const result = await runCli(['test', 'replica-lost', '--config', config('python-ok', { app: python, dataset, suites: { 'replica-lost': quickReplicaLost } })]);
+    const result = await runCli([
+      'test',
+      'replica-lost',
+      '--config',
+      config('python-ok', { app: python, dataset, suites: { 'replica-lost': quickReplicaLost } }),
+    ]);
     expect(result.code, result.stderr + result.stdout).toBe(0);
   });
 
   test('it has no circuit breaker: exit 1', async () => {
     const suites = { 'circuit-breaker': { failures: 3, faultForMs: 3000, durationMs: 5000, requestTimeoutMs: 1000 } };
-    const result = await runCli(['test', 'circuit-breaker', '--config', config('python-breaker', { app: python, dataset, suites })]);
+    const result = await runCli([
+      'test',
+      'circuit-breaker',
+      '--config',
+      config('python-breaker', { app: python, dataset, suites }),
+    ]);
     expect(result.code, result.stderr + result.stdout).toBe(1);
     expect(result.stdout).toMatch(/FAIL {2}the breaker opens after at most 3 failures — failuresBeforeOpen .* never /);
   });
@@ -111,8 +208,14 @@ describe('an app that is not the reference app (Python, psycopg2, one connection
 
 test("a run that is killed (SIGKILL) leaves nothing: the app's process group and the topology are gone", async () => {
   const runsDir = tempDir('killed-runs');
-  const file = config('killed', { app: referenceApp(), suites: { 'replica-lost': { durationMs: 60_000, faultAtMs: 50_000 } } });
-  const child = spawn(process.execPath, [BIN, 'test', 'replica-lost', '--config', file], { env: { ...process.env, DBPROOF_TMPDIR: runsDir }, stdio: ['ignore', 'ignore', 'pipe'] });
+  const file = config('killed', {
+    app: referenceApp(),
+    suites: { 'replica-lost': { durationMs: 60_000, faultAtMs: 50_000 } },
+  });
+  const child = spawn(process.execPath, [BIN, 'test', 'replica-lost', '--config', file], {
+    env: { ...process.env, DBPROOF_TMPDIR: runsDir },
+    stdio: ['ignore', 'ignore', 'pipe'],
+  });
   const appUrl = await new Promise<string>((resolve, reject) => {
     let stderr = '';
     child.stderr!.on('data', (chunk) => {
@@ -120,7 +223,9 @@ test("a run that is killed (SIGKILL) leaves nothing: the app's process group and
       const match = /is ready at (http:\/\/127\.0\.0\.1:\d+)/.exec(stderr);
       if (match) resolve(match[1]!);
     });
-    child.once('exit', (code) => reject(new Error(`dbproof test exited (${code}) before the app was ready: ${stderr}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`dbproof test exited (${code}) before the app was ready: ${stderr}`)),
+    );
   });
   expect((await fetch(`${appUrl}/health`)).ok).toBe(true);
   child.kill('SIGKILL');
@@ -130,7 +235,10 @@ test("a run that is killed (SIGKILL) leaves nothing: the app's process group and
   let runDirs: string[] = ['?'];
   while (Date.now() < deadline && (appAnswers || runDirs.length > 0)) {
     await new Promise((resolve) => setTimeout(resolve, 200));
-    appAnswers = await fetch(`${appUrl}/health`, { signal: AbortSignal.timeout(500) }).then(() => true, () => false);
+    appAnswers = await fetch(`${appUrl}/health`, { signal: AbortSignal.timeout(500) }).then(
+      () => true,
+      () => false,
+    );
     runDirs = existsSync(runs) ? readdirSync(runs) : [];
   }
   expect(appAnswers).toBe(false);

@@ -21,7 +21,13 @@ afterEach(async () => {
 describe('dbproof up --json', () => {
   test('prints exactly one JSON object with usable URLs and every PID, and stops on SIGINT', async () => {
     const { child, firstLine } = await startCli(['up', '--json', '--replicas', '1'], { env: env() });
-    const up = JSON.parse(firstLine) as { primary: string; replicas: string[]; redis: string; admin: string; pids: number[] };
+    const up = JSON.parse(firstLine) as {
+      primary: string;
+      replicas: string[];
+      redis: string;
+      admin: string;
+      pids: number[];
+    };
     expect(Object.keys(up).sort()).toEqual(['admin', 'pids', 'primary', 'redis', 'replicas']);
     expect(up.replicas).toHaveLength(1);
     expect(new URL(up.primary).password).not.toBe('');
@@ -58,7 +64,17 @@ describe('dbproof up --detach, status, down', () => {
 
     const healthy = await runCli(['status', '--json'], { env: env() });
     expect(healthy.code).toBe(0);
-    const before = JSON.parse(healthy.stdout) as { nodes: { name: string; role: string; up: boolean; replication: string | null; pid: number; lagBytes: number | null; url: string }[] };
+    const before = JSON.parse(healthy.stdout) as {
+      nodes: {
+        name: string;
+        role: string;
+        up: boolean;
+        replication: string | null;
+        pid: number;
+        lagBytes: number | null;
+        url: string;
+      }[];
+    };
     expect(before.nodes.map((n) => [n.name, n.role, n.up, n.replication])).toEqual([
       ['primary', 'primary', true, null],
       ['replica1', 'replica', true, 'streaming'],

@@ -85,7 +85,8 @@ describe('fault proxy', () => {
     expect(proxy.connections()).toBe(before); // still open on the proxy's side
     // …and closed once the delay is over (polled: only the lower bound is a fact).
     const deadline = Date.now() + 5000;
-    while (proxy.connections() !== before - 1 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 50));
+    while (proxy.connections() !== before - 1 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 50));
     expect(proxy.connections()).toBe(before - 1);
   });
 

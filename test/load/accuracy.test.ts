@@ -48,7 +48,9 @@ async function withStalls(load: () => Promise<LoadSummary>): Promise<{ summary: 
 }
 
 test('the open model reports p95, p99 and max of a stalling server within 10 % of the true values', async () => {
-  const { summary, stalls } = await withStalls(async () => summarise(await runEngine({ url, rate: 200, durationMs: DURATION_MS }), { rate: 200 }));
+  const { summary, stalls } = await withStalls(async () =>
+    summarise(await runEngine({ url, rate: 200, durationMs: DURATION_MS }), { rate: 200 }),
+  );
   expect(stalls).toHaveLength(2);
   const stall = stalls.reduce((a, b) => a + b, 0) / stalls.length;
   const frozenShare = (stall * stalls.length) / DURATION_MS;
@@ -63,12 +65,15 @@ test('the open model reports p95, p99 and max of a stalling server within 10 % o
 });
 
 test('a closed model of the same server (autocannon, 10 connections) under-reports the tail', async () => {
-  const { summary, stalls } = await withStalls(async () => summarise(await runEngine({ url, connections: 10, durationMs: DURATION_MS }), { connections: 10 }));
+  const { summary, stalls } = await withStalls(async () =>
+    summarise(await runEngine({ url, connections: 10, durationMs: DURATION_MS }), { connections: 10 }),
+  );
   expect(stalls).toHaveLength(2);
   const stall = stalls.reduce((a, b) => a + b, 0) / stalls.length;
   const truthP99 = stall * (1 - 0.01 / ((stall * stalls.length) / DURATION_MS));
   // It did see the stall (its slowest request waited it out) but the tail is hidden among thousands of quick answers.
   expect(summary.latencyMs.max).toBeGreaterThan(stall * 0.5);
-  if (process.env.DBPROOF_PRINT_FIGURES) console.log(JSON.stringify({ truthP99, measured: summary.latencyMs, requests: summary.requests }));
+  if (process.env.DBPROOF_PRINT_FIGURES)
+    console.log(JSON.stringify({ truthP99, measured: summary.latencyMs, requests: summary.requests }));
   expect(summary.latencyMs.p99, JSON.stringify(summary.latencyMs)).toBeLessThan(truthP99 / 5);
 });

@@ -30,16 +30,20 @@ describe('a weighted request mix', () => {
     const modelName = 'rate' in model ? 'open model' : 'closed model';
     test(`${modelName}: requests follow the weights, each endpoint is measured on its own, and its budgets are judged on its own requests`, async () => {
       for (const key of Object.keys(seen)) delete seen[key];
-      const result = await runScenario(url, 'mixed', scenario({
-        ...model,
-        durationMs: 2000,
-        warmupMs: 0,
-        mix: [
-          { request: 'GET /fast', weight: 3, budgets: 'errors=0,p50=150ms' },
-          { request: 'DELETE /slow', weight: 1, budgets: 'p50=100ms' },
-        ],
-        budgets: 'errors=0',
-      }));
+      const result = await runScenario(
+        url,
+        'mixed',
+        scenario({
+          ...model,
+          durationMs: 2000,
+          warmupMs: 0,
+          mix: [
+            { request: 'GET /fast', weight: 3, budgets: 'errors=0,p50=150ms' },
+            { request: 'DELETE /slow', weight: 1, budgets: 'p50=100ms' },
+          ],
+          budgets: 'errors=0',
+        }),
+      );
       const [fast, slow] = result.endpoints;
       expect(result.request).toBe('75 % GET /fast, 25 % DELETE /slow');
       expect(fast!.request).toBe('GET /fast');
@@ -55,7 +59,8 @@ describe('a weighted request mix', () => {
       }
       expect(slow!.latencyMs.p50).toBeGreaterThanOrEqual(200);
       expect(fast!.latencyMs.p50).toBeLessThan(slow!.latencyMs.p50);
-      const verdict = (scope: string, metric: string) => result.verdicts.find((v) => v.budget.scope === scope && v.budget.metric === metric)!;
+      const verdict = (scope: string, metric: string) =>
+        result.verdicts.find((v) => v.budget.scope === scope && v.budget.metric === metric)!;
       // /slow's own p50 budget fails on its own requests; it cannot pass (200 ms is a floor).
       expect(verdict('DELETE /slow', 'p50Ms').pass).toBe(false);
       expect(verdict('DELETE /slow', 'p50Ms').measured).toBe(slow!.latencyMs.p50);
@@ -65,7 +70,20 @@ describe('a weighted request mix', () => {
   }
 
   test("a broken endpoint's errors are its own: the healthy endpoint's error budget holds, the broken one's fails", async () => {
-    const result = await runScenario(url, 'half-broken', scenario({ rate: 100, durationMs: 1000, warmupMs: 0, mix: [{ request: 'GET /fast', budgets: 'errors=0' }, { request: 'GET /broken', budgets: 'errors=0' }], budgets: 'errors=10%' }));
+    const result = await runScenario(
+      url,
+      'half-broken',
+      scenario({
+        rate: 100,
+        durationMs: 1000,
+        warmupMs: 0,
+        mix: [
+          { request: 'GET /fast', budgets: 'errors=0' },
+          { request: 'GET /broken', budgets: 'errors=0' },
+        ],
+        budgets: 'errors=10%',
+      }),
+    );
     const [fast, broken] = result.endpoints;
     expect(fast!.errors).toBe(0);
     expect(broken!.errors).toBe(broken!.requests);
@@ -75,11 +93,18 @@ describe('a weighted request mix', () => {
   });
 
   test('a scenario needs one of request and mix, each budget string is checked, and an endpoint is in a mix once', () => {
-    const issues = (input: unknown) => scenarioSchema.safeParse(input).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
-    expect(issues({ rate: 10 })).toEqual(["request: give request: 'GET /path' or mix: [{ request, weight, budgets }], one of the two"]);
+    const issues = (input: unknown) =>
+      scenarioSchema.safeParse(input).error?.issues.map((i) => `${i.path.join('.')}: ${i.message}`) ?? [];
+    expect(issues({ rate: 10 })).toEqual([
+      "request: give request: 'GET /path' or mix: [{ request, weight, budgets }], one of the two",
+    ]);
     expect(issues({ rate: 10, request: 'GET /a', mix: [{ request: 'GET /b' }] })[0]).toMatch(/one of the two/);
-    expect(issues({ rate: 10, mix: [{ request: 'GET /a', budgets: 'p99=fast' }] })).toEqual(['mix.0.budgets: p99=fast: a latency needs a unit, e.g. p99=200ms or p99=1.5s']);
-    expect(issues({ rate: 10, mix: [{ request: 'GET /a' }, { request: 'GET  /a', weight: 2 }] })).toEqual(['mix: GET /a is in the mix twice: give it once, with the sum of the weights']);
+    expect(issues({ rate: 10, mix: [{ request: 'GET /a', budgets: 'p99=fast' }] })).toEqual([
+      'mix.0.budgets: p99=fast: a latency needs a unit, e.g. p99=200ms or p99=1.5s',
+    ]);
+    expect(issues({ rate: 10, mix: [{ request: 'GET /a' }, { request: 'GET  /a', weight: 2 }] })).toEqual([
+      'mix: GET /a is in the mix twice: give it once, with the sum of the weights',
+    ]);
     expect(issues({ rate: 10, mix: [{ request: 'GET /a', weight: 0 }] })[0]).toMatch(/^mix.0.weight/);
   });
 });
@@ -87,9 +112,18 @@ describe('a weighted request mix', () => {
 describe('progress of a long load', () => {
   const capture = () => {
     const lines: string[] = [];
-    return { lines, stream: { isTTY: false, write: (text: string) => lines.push(text) } as unknown as NodeJS.WriteStream };
+    return {
+      lines,
+      stream: { isTTY: false, write: (text: string) => lines.push(text) } as unknown as NodeJS.WriteStream,
+    };
   };
-  const tick = (elapsedMs: number, requests = 100, errors = 0, p99Ms = 5): EngineProgress => ({ elapsedMs, requests, errors, rps: requests, p99Ms });
+  const tick = (elapsedMs: number, requests = 100, errors = 0, p99Ms = 5): EngineProgress => ({
+    elapsedMs,
+    requests,
+    errors,
+    rps: requests,
+    p99Ms,
+  });
 
   test('in CI, a plain line every 5 s summing the seconds since the last one', () => {
     const { lines, stream } = capture();
@@ -109,13 +143,19 @@ describe('progress of a long load', () => {
     reporter.onProgress(tick(-1000));
     reporter.onProgress(tick(2000, 250, 1, 12.5));
     reporter.done();
-    expect(lines).toEqual(['\r\x1b[2Kload: warm-up 1 s left · 100 req/s · p99 5.0 ms · 0 errors', '\r\x1b[2Kload: 2/10 s · 250 req/s · p99 12.5 ms · 1 errors', '\r\x1b[2K']);
+    expect(lines).toEqual([
+      '\r\x1b[2Kload: warm-up 1 s left · 100 req/s · p99 5.0 ms · 0 errors',
+      '\r\x1b[2Kload: 2/10 s · 250 req/s · p99 12.5 ms · 1 errors',
+      '\r\x1b[2K',
+    ]);
   });
 
   test('the engine reports progress from its own process while it runs', async () => {
     const seenProgress: EngineProgress[] = [];
     const { runEngine } = await import('../../load/engines/run.ts');
-    const report = await runEngine({ url: `${url}/fast`, rate: 100, durationMs: 2500, progressEveryMs: 500 }, (p) => seenProgress.push(p));
+    const report = await runEngine({ url: `${url}/fast`, rate: 100, durationMs: 2500, progressEveryMs: 500 }, (p) =>
+      seenProgress.push(p),
+    );
     expect(report.requests).toBe(250);
     expect(seenProgress.length).toBeGreaterThanOrEqual(3);
     expect(seenProgress.reduce((n, p) => n + p.requests, 0)).toBeLessThanOrEqual(250);

@@ -35,10 +35,25 @@ describe('open model', () => {
 });
 
 describe('fault impact', () => {
-  const bucket = (t: number, errors: number, p99Ms: number): Bucket => ({ t, requests: 10, errors, p50Ms: p99Ms / 2, p99Ms, maxMs: p99Ms });
+  const bucket = (t: number, errors: number, p99Ms: number): Bucket => ({
+    t,
+    requests: 10,
+    errors,
+    p50Ms: p99Ms / 2,
+    p99Ms,
+    maxMs: p99Ms,
+  });
 
   test('time to recover runs from the fault to the first bucket after which errors stay at 0 and p99 within budget', () => {
-    const buckets = [bucket(0, 0, 10), bucket(100, 0, 10), bucket(200, 3, 900), bucket(300, 1, 400), bucket(400, 0, 350), bucket(500, 0, 20), bucket(600, 0, 15)];
+    const buckets = [
+      bucket(0, 0, 10),
+      bucket(100, 0, 10),
+      bucket(200, 3, 900),
+      bucket(300, 1, 400),
+      bucket(400, 0, 350),
+      bucket(500, 0, 20),
+      bucket(600, 0, 15),
+    ];
     expect(faultImpact(buckets, 150, 100)).toEqual({ errorsDuringFault: 4, timeToRecoverMs: 350, worstP99Ms: 900 });
   });
 

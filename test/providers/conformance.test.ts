@@ -34,7 +34,12 @@ describe.each(providers)('provider %s', (provider) => {
   const it = test.skipIf(needsEngine && !engine);
 
   it('serves URLs on 127.0.0.1 only, with passwords', () => {
-    for (const url of [topology.primary.url, ...topology.replicas.map((r) => r.url), topology.redis!.url, topology.adminUrl]) {
+    for (const url of [
+      topology.primary.url,
+      ...topology.replicas.map((r) => r.url),
+      topology.redis!.url,
+      topology.adminUrl,
+    ]) {
       expect(new URL(url).hostname).toBe('127.0.0.1');
       expect(new URL(url).password.length).toBeGreaterThan(8);
     }
@@ -45,7 +50,9 @@ describe.each(providers)('provider %s', (provider) => {
     await queryRows(topology.primary.url, "INSERT INTO conformance VALUES (1, 'written on the primary')");
     for (const replica of topology.replicas) {
       await replica.waitForCatchup(20_000);
-      expect(await queryRows(replica.url, 'SELECT note FROM conformance WHERE id = 1')).toEqual([{ note: 'written on the primary' }]);
+      expect(await queryRows(replica.url, 'SELECT note FROM conformance WHERE id = 1')).toEqual([
+        { note: 'written on the primary' },
+      ]);
     }
   });
 
@@ -57,7 +64,9 @@ describe.each(providers)('provider %s', (provider) => {
     await queryRows(topology.primary.url, "INSERT INTO conformance VALUES (2, 'while replica1 was down')");
     await victim.start();
     await victim.waitForCatchup(30_000);
-    expect(await queryRows(victim.url, 'SELECT note FROM conformance WHERE id = 2')).toEqual([{ note: 'while replica1 was down' }]);
+    expect(await queryRows(victim.url, 'SELECT note FROM conformance WHERE id = 2')).toEqual([
+      { note: 'while replica1 was down' },
+    ]);
   });
 
   it('a paused replica falls behind while the primary writes and catches up after resume()', async () => {
@@ -65,14 +74,19 @@ describe.each(providers)('provider %s', (provider) => {
     await replica.waitForCatchup(20_000);
     await replica.pause();
     try {
-      await queryRows(topology.primary.url, "INSERT INTO conformance SELECT g, repeat('x', 200) FROM generate_series(100, 3000) g");
+      await queryRows(
+        topology.primary.url,
+        "INSERT INTO conformance SELECT g, repeat('x', 200) FROM generate_series(100, 3000) g",
+      );
       expect(await replica.lagBytes()).toBeGreaterThan(100_000);
       await expect(queryRows(replica.url, 'SELECT 1', [], 500)).rejects.toThrow();
     } finally {
       await replica.resume();
     }
     await replica.waitForCatchup(30_000);
-    expect(await queryRows(replica.url, 'SELECT count(*)::int AS n FROM conformance')).toEqual(await queryRows(topology.primary.url, 'SELECT count(*)::int AS n FROM conformance'));
+    expect(await queryRows(replica.url, 'SELECT count(*)::int AS n FROM conformance')).toEqual(
+      await queryRows(topology.primary.url, 'SELECT count(*)::int AS n FROM conformance'),
+    );
   });
 
   it('Redis can be paused and resumed, killed and started', async () => {
@@ -93,7 +107,9 @@ describe.each(providers)('provider %s', (provider) => {
     await replica.promote();
     expect(await replica.isInRecovery()).toBe(false);
     await queryRows(replica.url, "INSERT INTO conformance VALUES (9999, 'on the new primary')");
-    expect(await queryRows(replica.url, 'SELECT note FROM conformance WHERE id = 9999')).toEqual([{ note: 'on the new primary' }]);
+    expect(await queryRows(replica.url, 'SELECT note FROM conformance WHERE id = 9999')).toEqual([
+      { note: 'on the new primary' },
+    ]);
   });
 
   it('stop() leaves no process, container or network behind', async () => {
@@ -121,7 +137,10 @@ const compose = async (...args: string[]) => {
 
 describe.skipIf(!engine)('dbproof up --provider compose', () => {
   test('a compose topology dbproof brought up is taken down even when `up` is SIGKILLed', async () => {
-    const { child, firstLine } = await startCli(['up', '--provider', 'compose', '--json'], { cwd: root, env: { DBPROOF_STATE_DIR: tempDir('compose-kill') } });
+    const { child, firstLine } = await startCli(['up', '--provider', 'compose', '--json'], {
+      cwd: root,
+      env: { DBPROOF_STATE_DIR: tempDir('compose-kill') },
+    });
     const up = JSON.parse(firstLine) as { primary: string; replicas: string[]; redis: string };
     const resources = resourcesPublishing([up.primary, ...up.replicas, up.redis].map((u) => Number(new URL(u).port)));
     expect(resources.containers).toHaveLength(4);
@@ -155,7 +174,18 @@ describe.skipIf(!engine)('docker-compose.yml', () => {
     }
     expect(status.stderr).toBe('');
     expect(status.code).toBe(0);
-    const report = JSON.parse(status.stdout) as { provider: string; nodes: { name: string; role: string; up: boolean; replication: string | null; lagBytes: number | null; port: number; pid: number | null }[] };
+    const report = JSON.parse(status.stdout) as {
+      provider: string;
+      nodes: {
+        name: string;
+        role: string;
+        up: boolean;
+        replication: string | null;
+        lagBytes: number | null;
+        port: number;
+        pid: number | null;
+      }[];
+    };
     expect(report.provider).toBe('compose');
     expect(report.nodes.map((n) => [n.name, n.role, n.up, n.replication])).toEqual([
       ['primary', 'primary', true, null],
@@ -174,11 +204,17 @@ describe.skipIf(!engine)('docker-compose.yml', () => {
     expect(attached.primary.port).toBe(25432);
     await attached.stop();
     expect(stillPresent({ containers, networks: networksOf(containers) })).toHaveLength(containers.length + 1);
-    const running = (id: string) => execFileSync('docker', ['inspect', '-f', '{{.State.Running}}', id], { encoding: 'utf8' }).trim();
+    const running = (id: string) =>
+      execFileSync('docker', ['inspect', '-f', '{{.State.Running}}', id], { encoding: 'utf8' }).trim();
     expect(containers.map(running)).toEqual(['true', 'true', 'true', 'true']);
   }, 300_000);
 
   test('its ports answer on 127.0.0.1 with the app role', async () => {
-    expect(await queryRows('postgres://app:dbproof-local-app@127.0.0.1:25433/app', 'SELECT pg_is_in_recovery() AS standby, current_user AS who')).toEqual([{ standby: true, who: 'app' }]);
+    expect(
+      await queryRows(
+        'postgres://app:dbproof-local-app@127.0.0.1:25433/app',
+        'SELECT pg_is_in_recovery() AS standby, current_user AS who',
+      ),
+    ).toEqual([{ standby: true, who: 'app' }]);
   });
 });

@@ -29,9 +29,27 @@ function reachable(port: number, timeoutMs = 1500): Promise<boolean> {
 
 /** The standby's own replay position, asked inside its container (the host cannot reach it while partitioned). */
 function replayLsnInside(node: ContainerPgNode): string {
-  return execFileSync('docker', ['exec', '-u', 'postgres', node.docker.containerId, 'psql', '-h', '/run/dbproof', '-U', 'dbproof', '-d', 'postgres', '-Atc', 'SELECT pg_last_wal_replay_lsn()'], {
-    encoding: 'utf8',
-  }).trim();
+  return execFileSync(
+    'docker',
+    [
+      'exec',
+      '-u',
+      'postgres',
+      node.docker.containerId,
+      'psql',
+      '-h',
+      '/run/dbproof',
+      '-U',
+      'dbproof',
+      '-d',
+      'postgres',
+      '-Atc',
+      'SELECT pg_last_wal_replay_lsn()',
+    ],
+    {
+      encoding: 'utf8',
+    },
+  ).trim();
 }
 
 describe.skipIf(!engine)('containers provider', () => {
@@ -43,7 +61,9 @@ describe.skipIf(!engine)('containers provider', () => {
 
   test('ports are published on 127.0.0.1 only', () => {
     const container = (topology.primary as ContainerPgNode).docker.containerId;
-    const bindings = JSON.parse(execFileSync('docker', ['inspect', '-f', '{{json .HostConfig.PortBindings}}', container], { encoding: 'utf8' }));
+    const bindings = JSON.parse(
+      execFileSync('docker', ['inspect', '-f', '{{json .HostConfig.PortBindings}}', container], { encoding: 'utf8' }),
+    );
     expect(bindings['5432/tcp']).toEqual([{ HostIp: '127.0.0.1', HostPort: String(topology.primary.port) }]);
   });
 
@@ -56,7 +76,9 @@ describe.skipIf(!engine)('containers provider', () => {
     try {
       const before = replayLsnInside(replica);
       await queryRows(topology.primary.url, 'INSERT INTO partitioned SELECT generate_series(1, 5000)');
-      const [{ lsn }] = (await queryRows(topology.adminUrl, 'SELECT pg_current_wal_lsn()::text AS lsn')) as [{ lsn: string }];
+      const [{ lsn }] = (await queryRows(topology.adminUrl, 'SELECT pg_current_wal_lsn()::text AS lsn')) as [
+        { lsn: string },
+      ];
       expect(replayLsnInside(replica)).toBe(before);
       expect(before).not.toBe(lsn);
       // The host still reaches it: it answers, with the rows it had before the partition.
@@ -74,11 +96,15 @@ describe.skipIf(!engine)('containers provider', () => {
 describe.skipIf(!engine)('dbproof up --provider containers', () => {
   test('prints the same JSON shape as the native provider, and a SIGKILLed `up` leaves no container or network', async () => {
     const env = { DBPROOF_STATE_DIR: tempDir('ct') };
-    const { child, firstLine } = await startCli(['up', '--provider', 'containers', '--replicas', '1', '--json'], { env });
+    const { child, firstLine } = await startCli(['up', '--provider', 'containers', '--replicas', '1', '--json'], {
+      env,
+    });
     const up = JSON.parse(firstLine);
     expect(Object.keys(up).sort()).toEqual(['admin', 'pids', 'primary', 'redis', 'replicas']);
     expect(await queryRows(up.replicas[0], 'SELECT pg_is_in_recovery() AS standby')).toEqual([{ standby: true }]);
-    const resources = resourcesPublishing([up.primary, ...up.replicas, up.redis].map((u: string) => Number(new URL(u).port)));
+    const resources = resourcesPublishing(
+      [up.primary, ...up.replicas, up.redis].map((u: string) => Number(new URL(u).port)),
+    );
     expect(resources.containers).toHaveLength(3);
     expect(resources.networks).toHaveLength(1);
     child.kill('SIGKILL');
@@ -100,7 +126,18 @@ describe.skipIf(!engine)('dbproof up --provider containers', () => {
 
 describe.skipIf(!engine)('dbproof exec --provider containers', () => {
   test('hands the containers topology to the command and removes it afterwards', async () => {
-    const result = await runCli(['exec', '--provider', 'containers', '--replicas', '1', '--no-redis', '--', 'sh', '-c', 'echo "$DATABASE_URL|$DATABASE_REPLICA_URLS"; exit 4']);
+    const result = await runCli([
+      'exec',
+      '--provider',
+      'containers',
+      '--replicas',
+      '1',
+      '--no-redis',
+      '--',
+      'sh',
+      '-c',
+      'echo "$DATABASE_URL|$DATABASE_REPLICA_URLS"; exit 4',
+    ]);
     expect(result.code).toBe(4);
     const [primary, replica] = result.stdout.trim().split('|') as [string, string];
     expect(new URL(primary).hostname).toBe('127.0.0.1');

@@ -20,7 +20,12 @@ function config(name: string, env: Record<string, string>, synchronous = false):
   const body = {
     topology: { replicas: 1, redis: false, synchronous },
     dataset: { profile: 'inspections', scale: 0.002, seed: 5 },
-    app: { name: 'reference app', command: `node --import tsx ${JSON.stringify(path.join(ROOT, 'example/main.ts'))}`, cwd: ROOT, env },
+    app: {
+      name: 'reference app',
+      command: `node --import tsx ${JSON.stringify(path.join(ROOT, 'example/main.ts'))}`,
+      cwd: ROOT,
+      env,
+    },
     suites: {
       'replica-frozen': { durationMs: 5500, faultForMs: 3500 },
       'replica-lag': { lagBy: 'disconnect', durationMs: 4000, lagForMs: 2000 },
@@ -32,35 +37,89 @@ function config(name: string, env: Record<string, string>, synchronous = false):
   return file;
 }
 
-type Output = { pass: boolean; suites: { suite: string; pass: boolean; events: { kind: string }[]; verdicts: { pass: boolean; budget: { metric: string } }[] }[] };
+type Output = {
+  pass: boolean;
+  suites: {
+    suite: string;
+    pass: boolean;
+    events: { kind: string }[];
+    verdicts: { pass: boolean; budget: { metric: string } }[];
+  }[];
+};
 
 describe.skipIf(!engine)('suites on the containers provider', () => {
   test('the reference app keeps the frozen-replica and lag (network partition) promises', async () => {
-    const result = await runCli(['test', 'replica-frozen', 'replica-lag', '--provider', 'containers', '--config', config('good', {}), '--json']);
+    const result = await runCli([
+      'test',
+      'replica-frozen',
+      'replica-lag',
+      '--provider',
+      'containers',
+      '--config',
+      config('good', {}),
+      '--json',
+    ]);
     expect(result.code, result.stderr + result.stdout).toBe(0);
     const output = JSON.parse(result.stdout) as Output;
-    expect(output.suites.map((s) => [s.suite, s.pass])).toEqual([['replica-frozen', true], ['replica-lag', true]]);
+    expect(output.suites.map((s) => [s.suite, s.pass])).toEqual([
+      ['replica-frozen', true],
+      ['replica-lag', true],
+    ]);
     expect(output.suites[1]!.events.map((e) => e.kind)).toEqual(['disconnect', 'reconnect']);
   }, 240_000);
 
   test('with synchronous replication, a primary lost under writes loses no acknowledged write', async () => {
-    const result = await runCli(['test', 'primary-lost', '--provider', 'containers', '--config', config('sync', {}, true), '--json']);
+    const result = await runCli([
+      'test',
+      'primary-lost',
+      '--provider',
+      'containers',
+      '--config',
+      config('sync', {}, true),
+      '--json',
+    ]);
     expect(result.code, result.stderr + result.stdout).toBe(0);
-    expect((JSON.parse(result.stdout) as Output).suites[0]!.events.map((e) => e.kind)).toEqual(['pause', 'kill', 'promote']);
+    expect((JSON.parse(result.stdout) as Output).suites[0]!.events.map((e) => e.kind)).toEqual([
+      'pause',
+      'kill',
+      'promote',
+    ]);
   }, 240_000);
 
   test('with synchronous replication and the replicas cut off, no write commits: the lag suite says it tested nothing', async () => {
-    const result = await runCli(['test', 'replica-lag', '--provider', 'containers', '--config', config('sync-lag', {}, true), '--json']);
+    const result = await runCli([
+      'test',
+      'replica-lag',
+      '--provider',
+      'containers',
+      '--config',
+      config('sync-lag', {}, true),
+      '--json',
+    ]);
     expect(result.code, result.stderr + result.stdout).toBe(1);
-    const verdict = (JSON.parse(result.stdout) as Output).suites[0]!.verdicts.find((v) => v.budget.metric === 'writesDuringLag')!;
+    const verdict = (JSON.parse(result.stdout) as Output).suites[0]!.verdicts.find(
+      (v) => v.budget.metric === 'writesDuringLag',
+    )!;
     expect(verdict.pass).toBe(false);
   }, 240_000);
 
   test('the naive reference app fails the frozen-replica and lag suites there too', async () => {
-    const result = await runCli(['test', 'replica-frozen', 'replica-lag', '--provider', 'containers', '--config', config('naive', { EXAMPLE_NAIVE: '1' }), '--json']);
+    const result = await runCli([
+      'test',
+      'replica-frozen',
+      'replica-lag',
+      '--provider',
+      'containers',
+      '--config',
+      config('naive', { EXAMPLE_NAIVE: '1' }),
+      '--json',
+    ]);
     expect(result.code, result.stderr + result.stdout).toBe(1);
     const output = JSON.parse(result.stdout) as Output;
-    expect(output.suites.map((s) => [s.suite, s.pass])).toEqual([['replica-frozen', false], ['replica-lag', false]]);
+    expect(output.suites.map((s) => [s.suite, s.pass])).toEqual([
+      ['replica-frozen', false],
+      ['replica-lag', false],
+    ]);
   }, 240_000);
 });
 

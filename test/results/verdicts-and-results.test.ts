@@ -4,16 +4,28 @@ import { readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { atLeast, atMost, formatVerdict, judge } from '../../harness/budgets/index.ts';
-import { createRunDirectory, readSuiteResult, writeSuiteResult, SCHEMA_VERSION, type SuiteResult } from '../../harness/results/index.ts';
+import {
+  createRunDirectory,
+  readSuiteResult,
+  writeSuiteResult,
+  SCHEMA_VERSION,
+  type SuiteResult,
+} from '../../harness/results/index.ts';
 import { tempDir } from '../support/temp.ts';
 
 describe('judge', () => {
   test('a measurement within an upper budget passes with the headroom as its margin', () => {
-    expect(judge('recovers fast', atMost('timeToRecoverMs', 2000, 'ms'), 1500)).toMatchObject({ pass: true, margin: 500 });
+    expect(judge('recovers fast', atMost('timeToRecoverMs', 2000, 'ms'), 1500)).toMatchObject({
+      pass: true,
+      margin: 500,
+    });
   });
 
   test('a measurement beyond an upper budget fails with a negative margin', () => {
-    expect(judge('recovers fast', atMost('timeToRecoverMs', 2000, 'ms'), 2600)).toMatchObject({ pass: false, margin: -600 });
+    expect(judge('recovers fast', atMost('timeToRecoverMs', 2000, 'ms'), 2600)).toMatchObject({
+      pass: false,
+      margin: -600,
+    });
   });
 
   test('a lower budget (a hit rate) passes above its limit and fails below', () => {
@@ -22,13 +34,22 @@ describe('judge', () => {
   });
 
   test('nothing measured (a load that never recovered) never passes', () => {
-    expect(judge('recovers fast', atMost('timeToRecoverMs', 2000, 'ms'), null)).toMatchObject({ pass: false, margin: null });
+    expect(judge('recovers fast', atMost('timeToRecoverMs', 2000, 'ms'), null)).toMatchObject({
+      pass: false,
+      margin: null,
+    });
   });
 
   test('the verdict line names the claim, the budget, the measured value and the margin', () => {
-    const line = formatVerdict(judge('reads recover within 2 s', atMost('timeToRecoverMs', 2000, 'ms', 'GET /x'), 2600, 'last error: HTTP 500'));
-    expect(line).toBe('FAIL  reads recover within 2 s — timeToRecoverMs [GET /x] 2600 ms <= 2000 ms (margin -600 ms)\n      last error: HTTP 500');
-    expect(formatVerdict(judge('hits', atLeast('hitRate', 0.8, 'ratio'), 0.9))).toBe('PASS  hits — hitRate 90 % >= 80 % (margin 10 %)');
+    const line = formatVerdict(
+      judge('reads recover within 2 s', atMost('timeToRecoverMs', 2000, 'ms', 'GET /x'), 2600, 'last error: HTTP 500'),
+    );
+    expect(line).toBe(
+      'FAIL  reads recover within 2 s — timeToRecoverMs [GET /x] 2600 ms <= 2000 ms (margin -600 ms)\n      last error: HTTP 500',
+    );
+    expect(formatVerdict(judge('hits', atLeast('hitRate', 0.8, 'ratio'), 0.9))).toBe(
+      'PASS  hits — hitRate 90 % >= 80 % (margin 10 %)',
+    );
   });
 });
 
@@ -64,18 +85,25 @@ describe('suite results', () => {
     const run = await createRunDirectory(tempDir('results'));
     await writeSuiteResult(run, result(true));
     await writeSuiteResult(run, result(false));
-    expect(readdirSync(path.join(run.dir, 'suites')).sort()).toEqual(['replica-lost--reference-app-2.json', 'replica-lost--reference-app.json']);
+    expect(readdirSync(path.join(run.dir, 'suites')).sort()).toEqual([
+      'replica-lost--reference-app-2.json',
+      'replica-lost--reference-app.json',
+    ]);
   });
 
   test('a file of another schema version is refused with a message that says what to do', async () => {
     const file = path.join(tempDir('results'), 'old.json');
     writeFileSync(file, JSON.stringify({ ...result(true), schemaVersion: 0 }));
-    await expect(readSuiteResult(file)).rejects.toThrow(/is not a dbproof suite result of schema version 1 \(schemaVersion: .*\); re-run the suite/);
+    await expect(readSuiteResult(file)).rejects.toThrow(
+      /is not a dbproof suite result of schema version 1 \(schemaVersion: .*\); re-run the suite/,
+    );
   });
 
   test('a result that does not match the schema is not written at all', async () => {
     const run = await createRunDirectory(tempDir('results'));
-    await expect(writeSuiteResult(run, { ...result(true), measurements: { errors: 'many' } } as unknown as SuiteResult)).rejects.toThrow();
+    await expect(
+      writeSuiteResult(run, { ...result(true), measurements: { errors: 'many' } } as unknown as SuiteResult),
+    ).rejects.toThrow();
     expect(readdirSync(run.dir)).toEqual([]);
   });
 });
@@ -84,18 +112,50 @@ describe('run results for CI systems and pull requests', () => {
   test("a mix's per-endpoint budgets stay apart: distinct JUnit case names, the scope in summary.md", async () => {
     const { withVerdicts, RUN_SCHEMA_VERSION } = await import('../../harness/results/run-result.ts');
     const { junitXml, summaryMarkdown } = await import('../../harness/results/writers/index.ts');
-    const verdicts = ['GET /a', 'GET /b'].map((scope, i) => judge('p99 latency stays within 200 ms', atMost('p99Ms', 200, 'ms', scope), i === 0 ? 20 : 300));
+    const verdicts = ['GET /a', 'GET /b'].map((scope, i) =>
+      judge('p99 latency stays within 200 ms', atMost('p99Ms', 200, 'ms', scope), i === 0 ? 20 : 300),
+    );
     const latencyMs = { p50: 1, p90: 1, p95: 1, p99: 1, 'p99.9': 1, max: 1, mean: 1 };
     const run = withVerdicts({
-      schemaVersion: RUN_SCHEMA_VERSION, runId: 'r1', startedAt: 'now', finishedAt: 'now', incomplete: false,
+      schemaVersion: RUN_SCHEMA_VERSION,
+      runId: 'r1',
+      startedAt: 'now',
+      finishedAt: 'now',
+      incomplete: false,
       environment: { dbproof: '0', node: 'v20', platform: 'linux', cpus: 2, provider: 'native', app: 'app' },
       suites: [],
-      loads: [{ name: 'browse', request: 'mix', model: 'open', engine: 'dbproof-open', rate: 10, connections: null, durationMs: 1000, requests: 10, errors: 0, errorRate: 0, rps: 10, latencyMs, verdicts, buckets: [], histogram: '', endpoints: [] }],
+      loads: [
+        {
+          name: 'browse',
+          request: 'mix',
+          model: 'open',
+          engine: 'dbproof-open',
+          rate: 10,
+          connections: null,
+          durationMs: 1000,
+          requests: 10,
+          errors: 0,
+          errorRate: 0,
+          rps: 10,
+          latencyMs,
+          verdicts,
+          buckets: [],
+          histogram: '',
+          endpoints: [],
+        },
+      ],
     });
     const names = [...junitXml(run).matchAll(/<testcase classname="load browse" name="([^"]+)"/g)].map((m) => m[1]);
-    expect(names).toEqual(['p99 latency stays within 200 ms (p99Ms &lt;= 200 for GET /a)', 'p99 latency stays within 200 ms (p99Ms &lt;= 200 for GET /b)']);
+    expect(names).toEqual([
+      'p99 latency stays within 200 ms (p99Ms &lt;= 200 for GET /a)',
+      'p99 latency stays within 200 ms (p99Ms &lt;= 200 for GET /b)',
+    ]);
     const markdown = summaryMarkdown(run);
-    expect(markdown).toContain('| ✅ | load browse | p99 latency stays within 200 ms | `p99Ms <= 200 ms` for `GET /a` | 20 ms |');
-    expect(markdown).toContain('| ❌ | load browse | p99 latency stays within 200 ms | `p99Ms <= 200 ms` for `GET /b` | 300 ms |');
+    expect(markdown).toContain(
+      '| ✅ | load browse | p99 latency stays within 200 ms | `p99Ms <= 200 ms` for `GET /a` | 20 ms |',
+    );
+    expect(markdown).toContain(
+      '| ❌ | load browse | p99 latency stays within 200 ms | `p99Ms <= 200 ms` for `GET /b` | 300 ms |',
+    );
   });
 });

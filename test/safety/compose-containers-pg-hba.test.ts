@@ -13,7 +13,8 @@ import { dockerForTests } from '../support/docker.ts';
 const run = promisify(execFile);
 const engine = dockerForTests('the containers pg_hba test');
 
-const networkName = (id: string) => execFileSync('docker', ['network', 'inspect', '-f', '{{.Name}}', id], { encoding: 'utf8' }).trim();
+const networkName = (id: string) =>
+  execFileSync('docker', ['network', 'inspect', '-f', '{{.Name}}', id], { encoding: 'utf8' }).trim();
 
 describe.skipIf(!engine)('a partitioned container node', () => {
   let topology: Topology;
@@ -24,7 +25,13 @@ describe.skipIf(!engine)('a partitioned container node', () => {
 
   test("each node is on the topology's network only, not also on Docker's default bridge", () => {
     for (const node of [topology.primary, ...topology.replicas] as ContainerPgNode[]) {
-      const networks = execFileSync('docker', ['inspect', '-f', '{{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}', node.docker.containerId], { encoding: 'utf8' }).trim().split(' ');
+      const networks = execFileSync(
+        'docker',
+        ['inspect', '-f', '{{range $name, $_ := .NetworkSettings.Networks}}{{$name}} {{end}}', node.docker.containerId],
+        { encoding: 'utf8' },
+      )
+        .trim()
+        .split(' ');
       expect(networks).toEqual([node.networkId ? networkName(node.networkId) : '?']);
     }
   });
@@ -34,13 +41,27 @@ describe.skipIf(!engine)('a partitioned container node', () => {
     await replica.disconnect();
     try {
       expect(await queryRows(replica.url, 'SELECT pg_is_in_recovery() AS standby')).toEqual([{ standby: true }]);
-      const address = execFileSync('docker', ['inspect', '-f', '{{.NetworkSettings.Networks.bridge.IPAddress}}', replica.docker.containerId], { encoding: 'utf8' }).trim();
+      const address = execFileSync(
+        'docker',
+        ['inspect', '-f', '{{.NetworkSettings.Networks.bridge.IPAddress}}', replica.docker.containerId],
+        { encoding: 'utf8' },
+      ).trim();
       expect(address).toMatch(/^\d+\.\d+\.\d+\.\d+$/);
       const url = new URL(replica.url);
       url.hostname = address;
       url.port = '5432';
       const image = process.env.DBPROOF_PG_IMAGE ?? 'postgres:15';
-      const attempt = await run('docker', ['run', '--rm', '--network', 'bridge', image, 'psql', url.toString(), '-Atc', 'SELECT 1']).then(
+      const attempt = await run('docker', [
+        'run',
+        '--rm',
+        '--network',
+        'bridge',
+        image,
+        'psql',
+        url.toString(),
+        '-Atc',
+        'SELECT 1',
+      ]).then(
         (r) => `accepted: ${r.stdout}`,
         (error: { stderr?: string }) => `refused: ${error.stderr ?? ''}`,
       );

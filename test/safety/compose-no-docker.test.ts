@@ -6,8 +6,16 @@ import { runCli } from '../support/cli.ts';
 import { tempDir } from '../support/temp.ts';
 
 const situations: [string, NodeJS.ProcessEnv, RegExp][] = [
-  ['no engine answers', { DOCKER_HOST: 'unix:///nonexistent/docker.sock' }, /^dbproof: Docker is not reachable \(.*\); start the Docker engine .*or use --provider native$/],
-  ['the docker CLI is not installed', { PATH: '/nonexistent' }, /^dbproof: the docker CLI is not installed; install Docker .*or use --provider native$/],
+  [
+    'no engine answers',
+    { DOCKER_HOST: 'unix:///nonexistent/docker.sock' },
+    /^dbproof: Docker is not reachable \(.*\); start the Docker engine .*or use --provider native$/,
+  ],
+  [
+    'the docker CLI is not installed',
+    { PATH: '/nonexistent' },
+    /^dbproof: the docker CLI is not installed; install Docker .*or use --provider native$/,
+  ],
 ];
 
 describe.each(situations)('--provider compose when %s', (_, env, message) => {

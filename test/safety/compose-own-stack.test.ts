@@ -9,7 +9,19 @@ import { afterAll, describe, expect, test } from 'vitest';
 import { runCli, startCli, BIN } from '../support/cli.ts';
 import { dockerForTests, resourcesPublishing } from '../support/docker.ts';
 import { tempDir } from '../support/temp.ts';
-import { bystanderContainer, compose, containerLabel, containerState, containersFromImage, imageAlias, imageWithoutShell, marker, projectNameOf, projectResources, ROOT } from './compose-support.ts';
+import {
+  bystanderContainer,
+  compose,
+  containerLabel,
+  containerState,
+  containersFromImage,
+  imageAlias,
+  imageWithoutShell,
+  marker,
+  projectNameOf,
+  projectResources,
+  ROOT,
+} from './compose-support.ts';
 
 const engine = dockerForTests('the compose provider safety tests');
 const image = () => process.env.DBPROOF_REDIS_IMAGE ?? 'redis:7';
@@ -23,14 +35,20 @@ describe.skipIf(!engine)('the compose provider leaves what it did not create alo
   test("`dbproof up --provider compose` in a directory with the user's own docker-compose.yml starts dbproof's stack and leaves the user's running", async () => {
     const dir = path.join(tempDir('compose-user'), `shop${Date.now().toString(36)}`);
     mkdirSync(dir);
-    writeFileSync(path.join(dir, 'docker-compose.yml'), `services:\n  db:\n    image: ${image()}\n    command: ["sleep", "infinity"]\n`);
+    writeFileSync(
+      path.join(dir, 'docker-compose.yml'),
+      `services:\n  db:\n    image: ${image()}\n    command: ["sleep", "infinity"]\n`,
+    );
     await compose(dir, ['up', '-d']);
     userProjects.push(dir);
     const [users] = projectResources(projectNameOf(dir));
     expect(containerState(users!)).toBe('running');
 
     const mark = marker();
-    const started = await startCli(['up', '--provider', 'compose', '--json'], { cwd: dir, env: { DBPROOF_STATE_DIR: tempDir('compose-user-state'), ...mark.env } }).catch((error: Error) => error);
+    const started = await startCli(['up', '--provider', 'compose', '--json'], {
+      cwd: dir,
+      env: { DBPROOF_STATE_DIR: tempDir('compose-user-state'), ...mark.env },
+    }).catch((error: Error) => error);
     let ports: number[] = [];
     if (!(started instanceof Error)) {
       const up = JSON.parse(started.firstLine) as { primary: string; replicas: string[]; redis: string };
@@ -51,7 +69,10 @@ describe.skipIf(!engine)('the compose provider leaves what it did not create alo
       'com.docker.compose.service': 'sidecar',
     });
     const mark = marker();
-    const result = await runCli(['exec', '--provider', 'compose', '--', 'true'], { cwd: ROOT, env: { DBPROOF_STATE_DIR: tempDir('compose-sidecar-state'), ...mark.env } });
+    const result = await runCli(['exec', '--provider', 'compose', '--', 'true'], {
+      cwd: ROOT,
+      env: { DBPROOF_STATE_DIR: tempDir('compose-sidecar-state'), ...mark.env },
+    });
     expect(await mark.gone()).toEqual([]);
     expect(containerState(sidecar)).toBe('running');
     expect(result.stderr).toBe('');
@@ -62,7 +83,15 @@ describe.skipIf(!engine)('the compose provider leaves what it did not create alo
     const broken = imageWithoutShell();
     const redis = imageAlias(image(), 'compose-redis');
     const mark = marker();
-    const result = await runCli(['up', '--provider', 'compose'], { cwd: ROOT, env: { DBPROOF_STATE_DIR: tempDir('compose-broken-state'), DBPROOF_PG_IMAGE: broken, DBPROOF_REDIS_IMAGE: redis, ...mark.env } });
+    const result = await runCli(['up', '--provider', 'compose'], {
+      cwd: ROOT,
+      env: {
+        DBPROOF_STATE_DIR: tempDir('compose-broken-state'),
+        DBPROOF_PG_IMAGE: broken,
+        DBPROOF_REDIS_IMAGE: redis,
+        ...mark.env,
+      },
+    });
     expect(await mark.gone()).toEqual([]);
     expect([...containersFromImage(broken), ...containersFromImage(redis)]).toEqual([]);
     expect(result.code).toBe(2);
@@ -75,11 +104,21 @@ describe.skipIf(!engine)('the compose provider leaves what it did not create alo
   test('a stack whose `dbproof up` is SIGKILLed while Compose is still creating it is removed', async () => {
     const postgres = imageAlias(process.env.DBPROOF_PG_IMAGE ?? 'postgres:15', 'compose-pg');
     const mark = marker();
-    const child = spawn(process.execPath, [BIN, 'up', '--provider', 'compose'], { cwd: ROOT, env: { ...process.env, DBPROOF_STATE_DIR: tempDir('compose-kill-state'), DBPROOF_PG_IMAGE: postgres, ...mark.env }, stdio: 'ignore' });
+    const child = spawn(process.execPath, [BIN, 'up', '--provider', 'compose'], {
+      cwd: ROOT,
+      env: {
+        ...process.env,
+        DBPROOF_STATE_DIR: tempDir('compose-kill-state'),
+        DBPROOF_PG_IMAGE: postgres,
+        ...mark.env,
+      },
+      stdio: 'ignore',
+    });
     const exited = new Promise((resolve) => child.once('exit', resolve));
     // The primary exists; the replicas are created only once it is healthy.
     const deadline = Date.now() + 120_000;
-    while (containersFromImage(postgres).length === 0 && Date.now() < deadline) await new Promise((resolve) => setTimeout(resolve, 100));
+    while (containersFromImage(postgres).length === 0 && Date.now() < deadline)
+      await new Promise((resolve) => setTimeout(resolve, 100));
     const seen = containersFromImage(postgres);
     expect(seen.length).toBeGreaterThan(0);
     const project = containerLabel(seen[0]!, 'com.docker.compose.project');

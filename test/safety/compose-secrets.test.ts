@@ -25,10 +25,14 @@ describe.skipIf(!engine)('a compose stack started by `dbproof up --provider comp
   let byService: Map<string, string>;
 
   beforeAll(async () => {
-    const result = await runCli(['up', '--provider', 'compose', '--detach', '--json'], { env: { ...env, ...mark.env } });
+    const result = await runCli(['up', '--provider', 'compose', '--detach', '--json'], {
+      env: { ...env, ...mark.env },
+    });
     expect(result.stderr).toBe('');
     up = JSON.parse(result.stdout) as Up;
-    const { containers } = resourcesPublishing([up.primary, ...up.replicas, up.redis].map((u) => Number(new URL(u).port)));
+    const { containers } = resourcesPublishing(
+      [up.primary, ...up.replicas, up.redis].map((u) => Number(new URL(u).port)),
+    );
     byService = new Map(containers.map((id) => [containerLabel(id, 'com.docker.compose.service'), id]));
   }, 300_000);
   afterAll(async () => {
@@ -40,7 +44,10 @@ describe.skipIf(!engine)('a compose stack started by `dbproof up --provider comp
     const status = await runCli(['status', '--provider', 'compose', '--json'], { env });
     expect(status.stderr).toBe('');
     expect(status.code).toBe(0);
-    const report = JSON.parse(status.stdout) as { provider: string; nodes: { name: string; up: boolean; port: number }[] };
+    const report = JSON.parse(status.stdout) as {
+      provider: string;
+      nodes: { name: string; up: boolean; port: number }[];
+    };
     expect(report.provider).toBe('compose');
     expect(report.nodes.map((n) => [n.name, n.up])).toEqual([
       ['primary', true],
@@ -54,25 +61,52 @@ describe.skipIf(!engine)('a compose stack started by `dbproof up --provider comp
   test("Redis' password is in neither the server's nor the health check's command line", () => {
     const redis = byService.get('redis')!;
     const password = decodeURIComponent(new URL(up.redis).password);
-    const config = execFileSync('docker', ['inspect', '-f', '{{json .Config.Entrypoint}} {{json .Config.Cmd}} {{json .Config.Healthcheck.Test}}', redis], { encoding: 'utf8' });
+    const config = execFileSync(
+      'docker',
+      ['inspect', '-f', '{{json .Config.Entrypoint}} {{json .Config.Cmd}} {{json .Config.Healthcheck.Test}}', redis],
+      { encoding: 'utf8' },
+    );
     expect(config).not.toContain(password);
     // The health check as Docker runs it, with a redis-cli that records what it was given.
-    const [kind, check] = JSON.parse(execFileSync('docker', ['inspect', '-f', '{{json .Config.Healthcheck.Test}}', redis], { encoding: 'utf8' })) as [string, string];
+    const [kind, check] = JSON.parse(
+      execFileSync('docker', ['inspect', '-f', '{{json .Config.Healthcheck.Test}}', redis], { encoding: 'utf8' }),
+    ) as [string, string];
     expect(kind).toBe('CMD-SHELL');
-    const fake = 'mkdir -p /tmp/fake && printf \'#!/bin/sh\\necho "argv: $*" >> /tmp/fake/seen\\necho "auth: $REDISCLI_AUTH" >> /tmp/fake/seen\\necho PONG\\n\' > /tmp/fake/redis-cli && chmod +x /tmp/fake/redis-cli';
-    const seen = execFileSync('docker', ['exec', redis, 'sh', '-c', `${fake} && PATH=/tmp/fake:$PATH sh -c "$1" >/dev/null; cat /tmp/fake/seen; rm -rf /tmp/fake`, 'check', check], { encoding: 'utf8' });
+    const fake =
+      'mkdir -p /tmp/fake && printf \'#!/bin/sh\\necho "argv: $*" >> /tmp/fake/seen\\necho "auth: $REDISCLI_AUTH" >> /tmp/fake/seen\\necho PONG\\n\' > /tmp/fake/redis-cli && chmod +x /tmp/fake/redis-cli';
+    const seen = execFileSync(
+      'docker',
+      [
+        'exec',
+        redis,
+        'sh',
+        '-c',
+        `${fake} && PATH=/tmp/fake:$PATH sh -c "$1" >/dev/null; cat /tmp/fake/seen; rm -rf /tmp/fake`,
+        'check',
+        check,
+      ],
+      { encoding: 'utf8' },
+    );
     expect(seen).toContain('argv: ');
     expect(seen.split('\n').find((l) => l.startsWith('argv: '))).not.toContain(password);
     expect(seen).toContain(`auth: ${password}`);
     // And the real check passes: Docker calls the container healthy.
-    expect(execFileSync('docker', ['inspect', '-f', '{{.State.Health.Status}}', redis], { encoding: 'utf8' }).trim()).toBe('healthy');
+    expect(
+      execFileSync('docker', ['inspect', '-f', '{{.State.Health.Status}}', redis], { encoding: 'utf8' }).trim(),
+    ).toBe('healthy');
   });
 
   test("Postgres takes TCP logins from the topology's network only, not from any address", () => {
     const primary = byService.get('primary')!;
     const [network] = networksOf([primary]);
-    const subnet = execFileSync('docker', ['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}}{{end}}', network!], { encoding: 'utf8' }).trim();
-    const hba = execFileSync('docker', ['exec', primary, 'cat', '/var/lib/dbproof/data/pg_hba.conf'], { encoding: 'utf8' });
+    const subnet = execFileSync(
+      'docker',
+      ['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}}{{end}}', network!],
+      { encoding: 'utf8' },
+    ).trim();
+    const hba = execFileSync('docker', ['exec', primary, 'cat', '/var/lib/dbproof/data/pg_hba.conf'], {
+      encoding: 'utf8',
+    });
     const hostLines = hba.split('\n').filter((l) => /^host\s/.test(l));
     expect(hostLines.length).toBeGreaterThan(0);
     for (const line of hostLines) expect(line.split(/\s+/)[3]).not.toBe('all');

@@ -14,7 +14,11 @@ export const ROOT = path.resolve(fileURLToPath(new URL('../..', import.meta.url)
 let composeCli: Promise<string[]> | undefined;
 
 /** `docker compose …` (v2) where present, else Compose v1's `docker-compose …`, in `cwd`. */
-export async function compose(cwd: string, args: string[], env: NodeJS.ProcessEnv = {}): Promise<{ stdout: string; stderr: string }> {
+export async function compose(
+  cwd: string,
+  args: string[],
+  env: NodeJS.ProcessEnv = {},
+): Promise<{ stdout: string; stderr: string }> {
   composeCli ??= run('docker', ['compose', 'version']).then(
     () => ['docker', 'compose'],
     () => ['docker-compose'],
@@ -25,7 +29,10 @@ export async function compose(cwd: string, args: string[], env: NodeJS.ProcessEn
 
 /** The project name Compose derives from a directory's name. */
 export function projectNameOf(dir: string): string {
-  return path.basename(dir).toLowerCase().replace(/[^a-z0-9_-]/g, '');
+  return path
+    .basename(dir)
+    .toLowerCase()
+    .replace(/[^a-z0-9_-]/g, '');
 }
 
 /**
@@ -62,14 +69,21 @@ export function marker(): { env: NodeJS.ProcessEnv; gone: (timeoutMs?: number) =
 /** 'running', 'stopped' or 'absent'. */
 export function containerState(id: string): 'running' | 'stopped' | 'absent' {
   try {
-    return execFileSync('docker', ['inspect', '-f', '{{.State.Running}}', id], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim() === 'true' ? 'running' : 'stopped';
+    return execFileSync('docker', ['inspect', '-f', '{{.State.Running}}', id], {
+      encoding: 'utf8',
+      stdio: ['ignore', 'pipe', 'ignore'],
+    }).trim() === 'true'
+      ? 'running'
+      : 'stopped';
   } catch {
     return 'absent';
   }
 }
 
 export function containerLabel(id: string, label: string): string {
-  return execFileSync('docker', ['inspect', '-f', `{{index .Config.Labels "${label}"}}`, id], { encoding: 'utf8' }).trim();
+  return execFileSync('docker', ['inspect', '-f', `{{index .Config.Labels "${label}"}}`, id], {
+    encoding: 'utf8',
+  }).trim();
 }
 
 /** Containers (any state) created from an image reference, as their Config.Image names it. */
@@ -92,7 +106,8 @@ const madeImages: string[] = [];
 const madeContainers: string[] = [];
 // Imported by a test file, this registers a file-level hook: the tags and containers a file made are removed.
 afterAll(() => {
-  for (const id of madeContainers.splice(0)) execFileSync('docker', ['rm', '--force', '--volumes', id], { stdio: 'ignore' });
+  for (const id of madeContainers.splice(0))
+    execFileSync('docker', ['rm', '--force', '--volumes', id], { stdio: 'ignore' });
   // `docker rmi` of an extra tag only removes that name, never the image others use.
   for (const tag of madeImages.splice(0)) execFileSync('docker', ['rmi', tag], { stdio: 'ignore' });
 });
@@ -111,14 +126,21 @@ export function imageAlias(image: string, name: string): string {
 /** An image without a shell (or anything else): a container made from it is created, then fails to start. */
 export function imageWithoutShell(): string {
   const tag = `dbproof-test/no-shell-${randomUUID().slice(0, 8)}:1`;
-  execFileSync('sh', ['-c', `d=$(mktemp -d) && echo nothing > "$d/README" && tar -C "$d" -c README | docker import - "${tag}" >/dev/null; s=$?; rm -rf "$d"; exit $s`]);
+  execFileSync('sh', [
+    '-c',
+    `d=$(mktemp -d) && echo nothing > "$d/README" && tar -C "$d" -c README | docker import - "${tag}" >/dev/null; s=$?; rm -rf "$d"; exit $s`,
+  ]);
   madeImages.push(tag);
   return tag;
 }
 
 /** `docker run -d` with these labels, removed after the test file: a container dbproof did not create. */
 export function bystanderContainer(image: string, labels: Record<string, string>): string {
-  const id = execFileSync('docker', ['run', '-d', ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), image, 'sleep', 'infinity'], { encoding: 'utf8' }).trim();
+  const id = execFileSync(
+    'docker',
+    ['run', '-d', ...Object.entries(labels).flatMap(([k, v]) => ['--label', `${k}=${v}`]), image, 'sleep', 'infinity'],
+    { encoding: 'utf8' },
+  ).trim();
   madeContainers.push(id);
   return id;
 }

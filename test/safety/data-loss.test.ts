@@ -17,15 +17,26 @@ writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n');
 let cluster: Topology;
 
 const on = (url: string, database: string) => Object.assign(new URL(url), { pathname: `/${database}` }).toString();
-const count = async (url: string, table: string) => (await queryRows<{ n: number }>(url, `SELECT count(*)::int AS n FROM ${table}`))[0]!.n;
-const databases = async (like: string) => (await queryRows<{ datname: string }>(cluster.adminUrl, 'SELECT datname FROM pg_database WHERE datname LIKE $1 ORDER BY 1', [like])).map((r) => r.datname);
+const count = async (url: string, table: string) =>
+  (await queryRows<{ n: number }>(url, `SELECT count(*)::int AS n FROM ${table}`))[0]!.n;
+const databases = async (like: string) =>
+  (
+    await queryRows<{ datname: string }>(
+      cluster.adminUrl,
+      'SELECT datname FROM pg_database WHERE datname LIKE $1 ORDER BY 1',
+      [like],
+    )
+  ).map((r) => r.datname);
 
 /** A database someone else made and filled: what dbproof must never lose. */
 async function userDatabase(name: string, rows: number): Promise<string> {
   await queryRows(cluster.adminUrl, `CREATE DATABASE ${name} OWNER app`);
   const url = on(cluster.primary.url, name);
   await queryRows(url, 'CREATE TABLE customers (id int PRIMARY KEY, name text)');
-  await queryRows(url, 'INSERT INTO customers SELECT i, $1 || i FROM generate_series(1, $2::int) i', ['customer ', rows]);
+  await queryRows(url, 'INSERT INTO customers SELECT i, $1 || i FROM generate_series(1, $2::int) i', [
+    'customer ',
+    rows,
+  ]);
   return url;
 }
 
@@ -45,17 +56,38 @@ describe('a gate on an external cluster', () => {
     writeFileSync(
       config,
       `export default ${JSON.stringify({
-        topology: { provider: 'external', external: { primary: staging, replicas: cluster.replicas.map((r) => on(r.url, 'staging_main')), admin: cluster.adminUrl } },
+        topology: {
+          provider: 'external',
+          external: {
+            primary: staging,
+            replicas: cluster.replicas.map((r) => on(r.url, 'staging_main')),
+            admin: cluster.adminUrl,
+          },
+        },
         dataset: { profile: 'inspections', scale: 0.002, seed: 5 },
-        app: { name: 'reference app', command: `node --import tsx ${JSON.stringify(path.join(ROOT, 'example/main.ts'))}`, cwd: ROOT },
+        app: {
+          name: 'reference app',
+          command: `node --import tsx ${JSON.stringify(path.join(ROOT, 'example/main.ts'))}`,
+          cwd: ROOT,
+        },
         // Every request reads a seeded inspection: an error budget of 0 proves the app was given the seeded data.
-        scenarios: { 'by-id': { request: 'GET /inspections/{id}', ids: { from: 1, to: 80 }, rate: 20, durationMs: 1500, budgets: 'errors=0' } },
+        scenarios: {
+          'by-id': {
+            request: 'GET /inspections/{id}',
+            ids: { from: 1, to: 80 },
+            rate: 20,
+            durationMs: 1500,
+            budgets: 'errors=0',
+          },
+        },
         results: { dir: path.join(dir, 'results') },
       })};\n`,
     );
     const result = await runCli(['gate', '--config', config]);
     expect(result.code, result.stderr + result.stdout).toBe(0);
-    expect(result.stderr + result.stdout).toMatch(/seeding inspections \(scale 0.002\) into dbproof_app_[0-9a-f]{12}, a database of this run's own on the external primary/);
+    expect(result.stderr + result.stdout).toMatch(
+      /seeding inspections \(scale 0.002\) into dbproof_app_[0-9a-f]{12}, a database of this run's own on the external primary/,
+    );
     expect(await count(staging, 'customers')).toBe(500);
     expect(await databases('dbproof_app_%')).toEqual([]);
     // The template it made on someone else's server went with the run too.
@@ -64,7 +96,10 @@ describe('a gate on an external cluster', () => {
 });
 
 describe('dbproof seed --url', () => {
-  const seed = (url: string, ...args: string[]) => runCli(['seed', '--profile', 'bags', '--scale', '0.01', '--url', url, ...args], { env: { DBPROOF_STATE_DIR: path.join(dir, 'state') } });
+  const seed = (url: string, ...args: string[]) =>
+    runCli(['seed', '--profile', 'bags', '--scale', '0.01', '--url', url, ...args], {
+      env: { DBPROOF_STATE_DIR: path.join(dir, 'state') },
+    });
   const refused = (result: { code: number | null; stderr: string }, message: RegExp) => {
     expect(result.code, result.stderr).toBe(2);
     expect(result.stderr).toMatch(message);
@@ -74,7 +109,10 @@ describe('dbproof seed --url', () => {
   test('refuses to replace a database dbproof did not create, and says how to allow it', async () => {
     const users = await userDatabase('users_main', 1000);
     const before = await databases('dbproof%');
-    refused(await seed(users), /database "users_main" on 127\.0\.0\.1:\d+ was not created by dbproof .*pass --replace users_main/);
+    refused(
+      await seed(users),
+      /database "users_main" on 127\.0\.0\.1:\d+ was not created by dbproof .*pass --replace users_main/,
+    );
     expect(await count(users, 'customers')).toBe(1000);
     // Refused before anything was generated: no template was written either.
     expect(await databases('dbproof%')).toEqual(before);
@@ -101,11 +139,17 @@ describe('dbproof seed --url', () => {
   });
 
   test('another host is refused without --replace, before anything connects', async () => {
-    refused(await seed('postgres://app:secret@db.staging.invalid:5432/main'), /--url points at db\.staging\.invalid, not this machine: .*add --replace main/);
+    refused(
+      await seed('postgres://app:secret@db.staging.invalid:5432/main'),
+      /--url points at db\.staging\.invalid, not this machine: .*add --replace main/,
+    );
   });
 
   test('--replace must name the database of --url', async () => {
-    refused(await seed(on(cluster.primary.url, 'users_main'), '--replace', 'other'), /--replace other does not match the database of --url \(users_main\)/);
+    refused(
+      await seed(on(cluster.primary.url, 'users_main'), '--replace', 'other'),
+      /--replace other does not match the database of --url \(users_main\)/,
+    );
   });
 
   test('a server that does not answer is one line, password hidden', async () => {

@@ -17,19 +17,67 @@ const file = (name: string, text: string) => {
   return at;
 };
 const app = { name: 'x', url: 'http://127.0.0.1:9' };
-const configWithDataset = (name: string, datasetFile: string) => file(`${name}.config.ts`, `export default ${JSON.stringify({ app, dataset: { file: datasetFile }, suites: { 'n-plus-one': {} } })};\n`);
+const configWithDataset = (name: string, datasetFile: string) =>
+  file(
+    `${name}.config.ts`,
+    `export default ${JSON.stringify({ app, dataset: { file: datasetFile }, suites: { 'n-plus-one': {} } })};\n`,
+  );
 
 const cases: [string, string[], RegExp][] = [
-  ['a .env file as --config', ['gate', '--config', file('.env', `DATABASE_PASSWORD=${SECRET}\n`)], /--config .*\.env is not a module: give a \.ts, \.mts, \.js, \.mjs file/],
-  ['a text file as --dataset', ['seed', '--url', 'postgres://u@127.0.0.1:9/x', '--dataset', file('hostname', `${SECRET}\n`)], /--dataset .*hostname is not a module/],
-  ['a .ts config that is not TypeScript', ['gate', '--config', file('secrets.config.ts', `root:${SECRET}:19000:0:99999:7:::\n`)], /could not be loaded: it is not valid TypeScript or JavaScript \(a syntax error at line 1, column \d+\)/],
-  ['a .mjs config that is not JavaScript', ['test', '--config', file('secrets.mjs', `password ${SECRET}\n`)], /could not be loaded: it is not valid TypeScript or JavaScript \(a syntax error/],
-  ['a config that throws a string', ['gate', '--config', file('throws-string.config.ts', 'throw "no config today";\nexport default {};\n')], /could not be loaded: it threw 'no config today', not an Error/],
-  ['a config that throws an object', ['gate', '--config', file('throws-object.config.ts', 'throw { code: 42 };\nexport default {};\n')], /could not be loaded: it threw an object \(\{"code":42\}\), not an Error/],
-  ['a config that throws an Error with a URL in it', ['gate', '--config', file('throws-url.config.ts', `throw new Error("no postgres://app:${SECRET}@db/x");\nexport default {};\n`)], /could not be loaded: no postgres:\/\/app:\*\*\*@db\/x/],
-  ['dataset.file that is a password file', ['gate', '--config', configWithDataset('shadow', file('shadow', `root:${SECRET}:19000\n`))], /dataset\.file .*shadow is not a module/],
-  ['dataset.file that is a directory', ['gate', '--config', configWithDataset('dir', file('dir.ts', '').replace(/dir\.ts$/, ''))], /dataset\.file .* is not a module|is not a file/],
-  ['dataset.file that exports no data set', ['gate', '--config', configWithDataset('nothing', file('nothing.ts', 'export const x = 1;\n'))], /dataset\.file .*nothing\.ts: export default defineDataset/],
+  [
+    'a .env file as --config',
+    ['gate', '--config', file('.env', `DATABASE_PASSWORD=${SECRET}\n`)],
+    /--config .*\.env is not a module: give a \.ts, \.mts, \.js, \.mjs file/,
+  ],
+  [
+    'a text file as --dataset',
+    ['seed', '--url', 'postgres://u@127.0.0.1:9/x', '--dataset', file('hostname', `${SECRET}\n`)],
+    /--dataset .*hostname is not a module/,
+  ],
+  [
+    'a .ts config that is not TypeScript',
+    ['gate', '--config', file('secrets.config.ts', `root:${SECRET}:19000:0:99999:7:::\n`)],
+    /could not be loaded: it is not valid TypeScript or JavaScript \(a syntax error at line 1, column \d+\)/,
+  ],
+  [
+    'a .mjs config that is not JavaScript',
+    ['test', '--config', file('secrets.mjs', `password ${SECRET}\n`)],
+    /could not be loaded: it is not valid TypeScript or JavaScript \(a syntax error/,
+  ],
+  [
+    'a config that throws a string',
+    ['gate', '--config', file('throws-string.config.ts', 'throw "no config today";\nexport default {};\n')],
+    /could not be loaded: it threw 'no config today', not an Error/,
+  ],
+  [
+    'a config that throws an object',
+    ['gate', '--config', file('throws-object.config.ts', 'throw { code: 42 };\nexport default {};\n')],
+    /could not be loaded: it threw an object \(\{"code":42\}\), not an Error/,
+  ],
+  [
+    'a config that throws an Error with a URL in it',
+    [
+      'gate',
+      '--config',
+      file('throws-url.config.ts', `throw new Error("no postgres://app:${SECRET}@db/x");\nexport default {};\n`),
+    ],
+    /could not be loaded: no postgres:\/\/app:\*\*\*@db\/x/,
+  ],
+  [
+    'dataset.file that is a password file',
+    ['gate', '--config', configWithDataset('shadow', file('shadow', `root:${SECRET}:19000\n`))],
+    /dataset\.file .*shadow is not a module/,
+  ],
+  [
+    'dataset.file that is a directory',
+    ['gate', '--config', configWithDataset('dir', file('dir.ts', '').replace(/dir\.ts$/, ''))],
+    /dataset\.file .* is not a module|is not a file/,
+  ],
+  [
+    'dataset.file that exports no data set',
+    ['gate', '--config', configWithDataset('nothing', file('nothing.ts', 'export const x = 1;\n'))],
+    /dataset\.file .*nothing\.ts: export default defineDataset/,
+  ],
 ];
 
 describe('user modules: one line, exit 2, the file never quoted', () => {

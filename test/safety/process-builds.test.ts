@@ -38,7 +38,12 @@ async function poll<T>(find: () => T | undefined, timeoutMs: number): Promise<T 
   }
 }
 
-const buildsIn = (dir: string) => (existsSync(dir) ? readdirSync(dir).filter((n) => n.includes('.building-')).map((n) => path.join(dir, n)) : []);
+const buildsIn = (dir: string) =>
+  existsSync(dir)
+    ? readdirSync(dir)
+        .filter((n) => n.includes('.building-'))
+        .map((n) => path.join(dir, n))
+    : [];
 
 /** The postmaster of a build in `cacheDir` once it runs, frozen so that the build cannot finish before the kill. */
 async function frozenBuildServer(cacheDir: string): Promise<{ buildDir: string; pid: number }> {
@@ -47,7 +52,8 @@ async function frozenBuildServer(cacheDir: string): Promise<{ buildDir: string; 
       const pidFile = path.join(buildDir, 'data', 'postmaster.pid');
       // The server of the build, not initdb's bootstrap backend: it listens on the socket its pid file names.
       const lines = existsSync(pidFile) ? readFileSync(pidFile, 'utf8').split('\n') : [];
-      if (lines[4] && existsSync(path.join(lines[4].trim(), '.s.PGSQL.5432'))) return { buildDir, pid: Number(lines[0]) };
+      if (lines[4] && existsSync(path.join(lines[4].trim(), '.s.PGSQL.5432')))
+        return { buildDir, pid: Number(lines[0]) };
     }
     return undefined;
   }, 120_000);
@@ -57,7 +63,10 @@ async function frozenBuildServer(cacheDir: string): Promise<{ buildDir: string; 
 }
 
 async function expectCleanedUp(buildDir: string): Promise<void> {
-  const gone = await poll(() => (workingUnder(buildDir).length === 0 && !existsSync(buildDir) ? true : undefined), 20_000);
+  const gone = await poll(
+    () => (workingUnder(buildDir).length === 0 && !existsSync(buildDir) ? true : undefined),
+    20_000,
+  );
   const left = workingUnder(buildDir);
   for (const pid of left) process.kill(pid, 'SIGKILL'); // the test must not leak what the harness left
   expect(left).toEqual([]);
@@ -68,7 +77,10 @@ async function expectCleanedUp(buildDir: string): Promise<void> {
 describe('a kill during a build leaves no server and no build directory', () => {
   test('SIGKILL of `up` while it builds the initdb template', async () => {
     const base = tempDir('builds-template'); // a fresh base directory: the template is built
-    const up = spawn(process.execPath, [BIN, 'up', '--replicas', '0', '--no-redis'], { env: { ...process.env, DBPROOF_TMPDIR: base, DBPROOF_STATE_DIR: tempDir('builds-state') }, stdio: 'ignore' });
+    const up = spawn(process.execPath, [BIN, 'up', '--replicas', '0', '--no-redis'], {
+      env: { ...process.env, DBPROOF_TMPDIR: base, DBPROOF_STATE_DIR: tempDir('builds-state') },
+      stdio: 'ignore',
+    });
     started.push(up);
     const { buildDir } = await frozenBuildServer(path.join(base, 'cache'));
     up.kill('SIGKILL');
@@ -77,7 +89,10 @@ describe('a kill during a build leaves no server and no build directory', () => 
 
   test('SIGKILL while storing a seeded data directory in the cache', async () => {
     const base = tempDir('builds-seeded');
-    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, 'store-seed-cache'], { env: { ...process.env, DBPROOF_TMPDIR: base }, stdio: 'ignore' });
+    const child = spawn(process.execPath, ['--import', 'tsx', CHILD, 'store-seed-cache'], {
+      env: { ...process.env, DBPROOF_TMPDIR: base },
+      stdio: 'ignore',
+    });
     started.push(child);
     const { buildDir } = await frozenBuildServer(path.join(base, 'cache', 'seeded'));
     child.kill('SIGKILL');
@@ -87,7 +102,10 @@ describe('a kill during a build leaves no server and no build directory', () => 
   test('the next run removes a build directory whose builder is gone', async () => {
     const base = tempDir('builds-stale');
     const env = { DBPROOF_TMPDIR: base, DBPROOF_STATE_DIR: tempDir('builds-state') };
-    const stale = [path.join(base, 'cache', `pg15-x-v2.building-${await deadPid()}-1-abcdef`), path.join(base, 'cache', 'seeded', `pg15-x-key.building-${await deadPid()}-1-abcdef`)];
+    const stale = [
+      path.join(base, 'cache', `pg15-x-v2.building-${await deadPid()}-1-abcdef`),
+      path.join(base, 'cache', 'seeded', `pg15-x-key.building-${await deadPid()}-1-abcdef`),
+    ];
     for (const dir of stale) mkdirSync(path.join(dir, 'data'), { recursive: true });
     const result = await runCli(['exec', '--replicas', '0', '--no-redis', '--', 'true'], { env });
     expect(result.code).toBe(0);
@@ -100,7 +118,10 @@ describe('a run directory is never seen half-made', () => {
     const base = tempDir('builds-race');
     process.env.DBPROOF_TMPDIR = base;
     try {
-      const creator = spawn(process.execPath, ['--import', 'tsx', CHILD, 'create-runs', '3000'], { env: { ...process.env }, stdio: ['ignore', 'ignore', 'pipe'] });
+      const creator = spawn(process.execPath, ['--import', 'tsx', CHILD, 'create-runs', '3000'], {
+        env: { ...process.env },
+        stdio: ['ignore', 'ignore', 'pipe'],
+      });
       started.push(creator);
       let stderr = '';
       creator.stderr!.on('data', (chunk) => (stderr += chunk));

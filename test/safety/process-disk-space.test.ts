@@ -16,15 +16,22 @@ afterAll(() => {
 });
 
 describe('a DBPROOF_TMPDIR too small for the data directories', () => {
-  test.skipIf(!root)('is refused before any copy: one line naming the directory, the space needed and the fix', async () => {
-    execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=100m,mode=0711', 'tmpfs', mountPoint]);
-    const env = { DBPROOF_TMPDIR: mountPoint, DBPROOF_STATE_DIR: tempDir('space-state') };
-    const result = await runCli(['exec', '--replicas', '2', '--no-redis', '--', 'true'], { env });
-    expect(result.stderr).toMatch(new RegExp(`^dbproof: ${mountPoint}/runs has \\d+ MB free; the 3 data directories need \\d+ MB: set DBPROOF_TMPDIR to a directory with more room`));
-    expect(result.stderr.trim().split('\n')).toHaveLength(1);
-    expect(result.code).toBe(2);
-    // Nothing left behind: no run directory, and so no process working in one.
-    const runs = path.join(mountPoint, 'runs');
-    expect(existsSync(runs) ? readdirSync(runs) : []).toEqual([]);
-  });
+  test.skipIf(!root)(
+    'is refused before any copy: one line naming the directory, the space needed and the fix',
+    async () => {
+      execFileSync('mount', ['-t', 'tmpfs', '-o', 'size=100m,mode=0711', 'tmpfs', mountPoint]);
+      const env = { DBPROOF_TMPDIR: mountPoint, DBPROOF_STATE_DIR: tempDir('space-state') };
+      const result = await runCli(['exec', '--replicas', '2', '--no-redis', '--', 'true'], { env });
+      expect(result.stderr).toMatch(
+        new RegExp(
+          `^dbproof: ${mountPoint}/runs has \\d+ MB free; the 3 data directories need \\d+ MB: set DBPROOF_TMPDIR to a directory with more room`,
+        ),
+      );
+      expect(result.stderr.trim().split('\n')).toHaveLength(1);
+      expect(result.code).toBe(2);
+      // Nothing left behind: no run directory, and so no process working in one.
+      const runs = path.join(mountPoint, 'runs');
+      expect(existsSync(runs) ? readdirSync(runs) : []).toEqual([]);
+    },
+  );
 });

@@ -52,7 +52,12 @@ describe('dbproof down signals nothing it did not start', () => {
     const victim = startBystander(elsewhere);
     const pidFile = path.join(elsewhere, 'postmaster.pid');
     writeFileSync(pidFile, `${victim.pid}\n`);
-    const file = writeForgedState(stateDir, await forgedState({ nodes: [{ name: 'primary', kind: 'postgres', port: 5999, url: 'postgres://x@127.0.0.1:5999/p', pidFile }] }));
+    const file = writeForgedState(
+      stateDir,
+      await forgedState({
+        nodes: [{ name: 'primary', kind: 'postgres', port: 5999, url: 'postgres://x@127.0.0.1:5999/p', pidFile }],
+      }),
+    );
 
     const result = await runCli(['down'], { env: env(stateDir) });
     expectOneLineRefusal(result, new RegExp(`dbproof: .*${pidFile}.* outside`));
@@ -67,7 +72,12 @@ describe('dbproof down signals nothing it did not start', () => {
     const victim = startBystander(nodeDir);
     const pidFile = path.join(nodeDir, 'postmaster.pid');
     writeFileSync(pidFile, `${victim.pid}\n`);
-    writeForgedState(stateDir, await forgedState({ nodes: [{ name: 'primary', kind: 'postgres', port: 5999, url: 'postgres://x@127.0.0.1:5999/p', pidFile }] }));
+    writeForgedState(
+      stateDir,
+      await forgedState({
+        nodes: [{ name: 'primary', kind: 'postgres', port: 5999, url: 'postgres://x@127.0.0.1:5999/p', pidFile }],
+      }),
+    );
 
     const result = await runCli(['down'], { env: env(stateDir) });
     expect(result.stderr).toBe('');
@@ -79,7 +89,10 @@ describe('dbproof down signals nothing it did not start', () => {
     const stateDir = tempDir('down-state');
     const victim = startBystander(tempDir('down-elsewhere'));
     // The PID matches, the start time does not: the PID was reused.
-    writeForgedState(stateDir, await forgedState({ processes: [{ pid: victim.pid, startTime: victim.startTime + 1 }] }));
+    writeForgedState(
+      stateDir,
+      await forgedState({ processes: [{ pid: victim.pid, startTime: victim.startTime + 1 }] }),
+    );
 
     const started = Date.now();
     const result = await runCli(['down'], { env: env(stateDir) });
@@ -102,7 +115,10 @@ describe('dbproof down signals nothing it did not start', () => {
   test.each([
     ['not JSON', '{ "ownerPid": '],
     ['no start time for its owner', '{ "version": 2, "ownerPid": PID, "topology": {} }'],
-    ['an older layout', '{ "version": 1, "ownerPid": PID, "ownerStartTime": 5, "detached": true, "startedAt": "x", "topology": { "provider": "native", "primary": "x", "replicas": [], "redis": null, "admin": "x", "pids": [PID], "nodes": [] } }'],
+    [
+      'an older layout',
+      '{ "version": 1, "ownerPid": PID, "ownerStartTime": 5, "detached": true, "startedAt": "x", "topology": { "provider": "native", "primary": "x", "replicas": [], "redis": null, "admin": "x", "pids": [PID], "nodes": [] } }',
+    ],
   ])('a state file with %s is refused with one line naming it, and left as it is', async (_, template) => {
     const stateDir = tempDir('down-state');
     const text = template.replaceAll('PID', String(await deadPid()));

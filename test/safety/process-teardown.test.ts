@@ -33,9 +33,13 @@ describe('teardown ends only the servers dbproof started', () => {
 
   test('SIGKILL of `up`: the watchdog ends the servers and spares a process in the run directory', async () => {
     const stateDir = tempDir('teardown-state');
-    const { child, firstLine } = await startCli(['up', '--json', '--replicas', '0'], { env: { DBPROOF_STATE_DIR: stateDir } });
+    const { child, firstLine } = await startCli(['up', '--json', '--replicas', '0'], {
+      env: { DBPROOF_STATE_DIR: stateDir },
+    });
     const { pids } = JSON.parse(firstLine) as { pids: number[] };
-    const state = JSON.parse(readFileSync(path.join(stateDir, 'state.json'), 'utf8')) as { topology: { nodes: { pidFile: string }[] } };
+    const state = JSON.parse(readFileSync(path.join(stateDir, 'state.json'), 'utf8')) as {
+      topology: { nodes: { pidFile: string }[] };
+    };
     const runDir = path.dirname(path.dirname(state.topology.nodes[0]!.pidFile));
     const inLogs = startBystander(path.join(runDir, 'logs'));
     const inDataDir = startBystander(path.join(runDir, 'primary'));

@@ -55,7 +55,9 @@ describe('one topology per state directory', () => {
   test('a lock left by an owner that is gone (SIGKILLed) does not block the next `up`', async () => {
     stateDir = tempDir('lock-state');
     writeFileSync(path.join(stateDir, 'up.lock'), JSON.stringify({ pid: await deadPid(), startTime: 1 }));
-    const result = await runCli(['up', '--detach', '--replicas', '0', '--no-redis'], { env: { DBPROOF_STATE_DIR: stateDir } });
+    const result = await runCli(['up', '--detach', '--replicas', '0', '--no-redis'], {
+      env: { DBPROOF_STATE_DIR: stateDir },
+    });
     expect(result.stderr).toBe('');
     expect(result.code).toBe(0);
   });
@@ -65,14 +67,20 @@ describe('one topology per state directory', () => {
     const env = { DBPROOF_STATE_DIR: stateDir };
     const upDone = runCli(['up', '--detach', '--json', '--replicas', '1', '--no-redis'], { env });
     const lock = path.join(stateDir, 'up.lock');
-    const keeper = await poll(() => (existsSync(lock) ? (JSON.parse(readFileSync(lock, 'utf8')) as { pid: number }).pid : undefined));
+    const keeper = await poll(() =>
+      existsSync(lock) ? (JSON.parse(readFileSync(lock, 'utf8')) as { pid: number }).pid : undefined,
+    );
     // Frozen while starting, so that `down` finds no state however long it takes to run.
     process.kill(keeper, 'SIGSTOP');
     keepers.push(keeper);
     expect(existsSync(path.join(stateDir, 'state.json'))).toBe(false);
     const downDone = runCli(['down'], { env });
     // Thawed once `down`'s SIGTERM is pending (bit 15 of the shared pending-signal mask).
-    await poll(() => ((BigInt(`0x${/ShdPnd:\s*([0-9a-f]+)/.exec(readFileSync(`/proc/${keeper}/status`, 'utf8'))![1]}`) >> 14n) & 1n ? true : undefined));
+    await poll(() =>
+      (BigInt(`0x${/ShdPnd:\s*([0-9a-f]+)/.exec(readFileSync(`/proc/${keeper}/status`, 'utf8'))![1]}`) >> 14n) & 1n
+        ? true
+        : undefined,
+    );
     process.kill(keeper, 'SIGCONT');
 
     const stopped = await downDone;
@@ -86,7 +94,9 @@ describe('one topology per state directory', () => {
 
   test('the state directory keeps itself out of git (it holds passwords)', async () => {
     stateDir = path.join(tempDir('lock-project'), '.dbproof');
-    const result = await runCli(['up', '--detach', '--replicas', '0', '--no-redis'], { env: { DBPROOF_STATE_DIR: stateDir } });
+    const result = await runCli(['up', '--detach', '--replicas', '0', '--no-redis'], {
+      env: { DBPROOF_STATE_DIR: stateDir },
+    });
     expect(result.code).toBe(0);
     expect(readFileSync(path.join(stateDir, '.gitignore'), 'utf8')).toBe('*\n');
     expect(statSync(stateDir).mode & 0o777).toBe(0o700);

@@ -3,7 +3,17 @@
 // made) when a run could not use it — under /proc (where writing hung), not writable,
 // full, read-only, its `latest` not dbproof's link, or a corrupted baseline.
 import { execFileSync } from 'node:child_process';
-import { chmodSync, existsSync, mkdirSync, readdirSync, readFileSync, readlinkSync, rmSync, symlinkSync, writeFileSync } from 'node:fs';
+import {
+  chmodSync,
+  existsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  readlinkSync,
+  rmSync,
+  symlinkSync,
+  writeFileSync,
+} from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, describe, expect, test } from 'vitest';
@@ -22,7 +32,10 @@ function config(name: string, results: object, where = dir): string {
   const app = { name: 'echo app', command: `node --import tsx ${JSON.stringify(ECHO_APP)}`, cwd: ROOT };
   const scenarios = { health: { request: 'GET /health', rate: 20, durationMs: 1000, budgets: 'errors=0' } };
   // The gate runs the suites of the config: only `dbproof test` runs this one (named on its command line).
-  writeFileSync(file, `export default ${JSON.stringify({ app, topology: { replicas: 1 }, dataset: false, scenarios, results }, null, 2)};\n`);
+  writeFileSync(
+    file,
+    `export default ${JSON.stringify({ app, topology: { replicas: 1 }, dataset: false, scenarios, results }, null, 2)};\n`,
+  );
   return file;
 }
 
@@ -35,18 +48,30 @@ function expectOneLine(result: CliResult, message: RegExp): void {
 }
 
 describe('refused before anything starts: exit 2, one line, nothing made', () => {
-  test.each(['gate', 'test'])('a results.dir under /proc (%s): no hang', async (command) => {
-    const file = config(`proc-${command}`, { dir: '/proc/dbproof-results' });
-    const result = await runCli(command === 'gate' ? ['gate', '--config', file] : ['test', 'replica-lost', '--config', file]);
-    expectOneLine(result, /cannot keep results in \/proc\/dbproof-results: it is on proc, a virtual file system; set results\.dir/);
-  }, 60_000);
+  test.each(['gate', 'test'])(
+    'a results.dir under /proc (%s): no hang',
+    async (command) => {
+      const file = config(`proc-${command}`, { dir: '/proc/dbproof-results' });
+      const result = await runCli(
+        command === 'gate' ? ['gate', '--config', file] : ['test', 'replica-lost', '--config', file],
+      );
+      expectOneLine(
+        result,
+        /cannot keep results in \/proc\/dbproof-results: it is on proc, a virtual file system; set results\.dir/,
+      );
+    },
+    60_000,
+  );
 
   test('results/latest that is a folder of the user: kept, and no run, no stray link beside it', async () => {
     const results = path.join(dir, 'latest-folder');
     mkdirSync(path.join(results, 'latest'), { recursive: true });
     writeFileSync(path.join(results, 'latest', 'notes.md'), 'mine\n');
     const result = await runCli(['gate', '--config', config('latest-folder', { dir: results })]);
-    expectOneLine(result, /latest-folder\/latest is not dbproof's link to the newest run \(it is a folder\); move it away or set results\.dir/);
+    expectOneLine(
+      result,
+      /latest-folder\/latest is not dbproof's link to the newest run \(it is a folder\); move it away or set results\.dir/,
+    );
     expect(readdirSync(results)).toEqual(['latest']);
     expect(readdirSync(path.join(results, 'latest'))).toEqual(['notes.md']);
   });
@@ -63,10 +88,22 @@ describe('refused before anything starts: exit 2, one line, nothing made', () =>
     const results = path.join(dir, 'corrupt');
     mkdirSync(results);
     writeFileSync(path.join(results, 'baseline.json'), '{"schemaVersion": 1, "runId": "x", "loa');
-    expectOneLine(await runCli(['gate', '--config', config('corrupt', { dir: results })]), /corrupt\/baseline\.json is not valid JSON \(.*\); restore it from version control, or delete it and run `dbproof baseline` again/);
+    expectOneLine(
+      await runCli(['gate', '--config', config('corrupt', { dir: results })]),
+      /corrupt\/baseline\.json is not valid JSON \(.*\); restore it from version control, or delete it and run `dbproof baseline` again/,
+    );
     expect(readdirSync(results)).toEqual(['baseline.json']);
     // `dbproof baseline --from` a corrupted summary.json: the same.
-    expectOneLine(await runCli(['baseline', '--config', config('corrupt', { dir: results }), '--from', path.join(results, 'baseline.json')]), /baseline\.json is not valid JSON/);
+    expectOneLine(
+      await runCli([
+        'baseline',
+        '--config',
+        config('corrupt', { dir: results }),
+        '--from',
+        path.join(results, 'baseline.json'),
+      ]),
+      /baseline\.json is not valid JSON/,
+    );
   });
 
   test('a results folder this user cannot write: one line naming it and the fix', async () => {
@@ -78,7 +115,10 @@ describe('refused before anything starts: exit 2, one line, nothing made', () =>
     const wrapper = process.getuid!() === 0 ? ['setpriv', '--reuid=65534', '--regid=65534', '--clear-groups'] : [];
     if (process.getuid!() !== 0) chmodSync(results, 0o555);
     const result = await runCli(['gate', '--config', file], { wrapper });
-    expectOneLine(result, /cannot write in .*not-mine\/runs: permission denied; make it writable for this user or set results\.dir/);
+    expectOneLine(
+      result,
+      /cannot write in .*not-mine\/runs: permission denied; make it writable for this user or set results\.dir/,
+    );
     expect(readdirSync(results)).toEqual([]);
   });
 });
@@ -105,7 +145,10 @@ describe('a full or read-only file system (tmpfs mounts: root only)', () => {
     execFileSync('sh', ['-c', `cat /dev/zero > ${at}/filler || true`], { stdio: 'ignore' });
     rmSync(path.join(at, 'results'), { force: true });
     const result = await runCli(['gate', '--config', config('full', { dir: path.join(at, 'results') })]);
-    expectOneLine(result, /cannot write in .*\/results: no space left on its device; free some space or set results\.dir/);
+    expectOneLine(
+      result,
+      /cannot write in .*\/results: no space left on its device; free some space or set results\.dir/,
+    );
     expect(readdirSync(at)).toEqual(['filler']);
   });
 
@@ -126,7 +169,9 @@ test("results.dir is relative to the config file's folder, and a missing baselin
   expect(result.code, result.stderr + result.stdout).toBe(0);
   expect(existsSync(path.join(project, 'out', 'latest', 'summary.json'))).toBe(true);
   expect(readdirSync(elsewhere)).toEqual([]);
-  expect(result.stderr).toMatch(/^dbproof: no baseline at .*\/out\/baseline\.json: the load scenarios are not checked for regressions \(`dbproof baseline` keeps a passing run as one\)$/m);
+  expect(result.stderr).toMatch(
+    /^dbproof: no baseline at .*\/out\/baseline\.json: the load scenarios are not checked for regressions \(`dbproof baseline` keeps a passing run as one\)$/m,
+  );
   // `dbproof baseline` reads and writes the same folder, from anywhere.
   const kept = await runCli(['baseline', '--config', file], { cwd: elsewhere });
   expect(kept.code, kept.stderr).toBe(0);
@@ -136,5 +181,7 @@ test("results.dir is relative to the config file's folder, and a missing baselin
   writeFileSync(file, readFileSync(file, 'utf8').replace('"health"', '"health-renamed"'));
   const renamed = await runCli(['gate', '--config', file, '--json'], { cwd: elsewhere });
   expect(renamed.code, renamed.stderr).toBe(0);
-  expect(renamed.stderr).toMatch(/^dbproof: the baseline .*\/out\/baseline\.json has no load health-renamed: not checked for regressions/m);
+  expect(renamed.stderr).toMatch(
+    /^dbproof: the baseline .*\/out\/baseline\.json has no load health-renamed: not checked for regressions/m,
+  );
 }, 180_000);

@@ -28,7 +28,8 @@ test('folders that are not runs survive rotation, however old their names look',
 
   const created = await createRunDirectory(root);
 
-  for (const name of [...notes, '2024-02-02T10-00-00-000Z-cd34']) expect(existsSync(path.join(root, name)), name).toBe(true);
+  for (const name of [...notes, '2024-02-02T10-00-00-000Z-cd34'])
+    expect(existsSync(path.join(root, name)), name).toBe(true);
   // The newest 20 runs are kept, the new one among them: the 6 oldest of the 25 are gone.
   const left = readdirSync(root).filter((name) => runs.includes(name) || name === created.runId);
   expect(left.sort()).toEqual([...runs.slice(6), created.runId].sort());

@@ -19,10 +19,20 @@ function config(name: string): { file: string; resultsDir: string; passwordFile:
   const file = path.join(dir, `${name}.config.ts`);
   const resultsDir = path.join(dir, `${name}-results`);
   const passwordFile = path.join(dir, `${name}.password`);
-  const app = { name: 'echo app', command: `node --import tsx ${JSON.stringify(ECHO_APP)}`, cwd: ROOT, env: { ECHO_APP_RECORD: passwordFile } };
+  const app = {
+    name: 'echo app',
+    command: `node --import tsx ${JSON.stringify(ECHO_APP)}`,
+    cwd: ROOT,
+    env: { ECHO_APP_RECORD: passwordFile },
+  };
   // Every read answers 500: the suite's verdicts fail with the last error body as evidence.
-  const suites = { 'replica-lost': { read: 'GET /inspections', rate: 20, durationMs: 2500, faultAtMs: 500, faultForMs: 1000 } };
-  writeFileSync(file, `export default ${JSON.stringify({ app, topology: { replicas: 1 }, dataset: false, suites, results: { dir: resultsDir } }, null, 2)};\n`);
+  const suites = {
+    'replica-lost': { read: 'GET /inspections', rate: 20, durationMs: 2500, faultAtMs: 500, faultForMs: 1000 },
+  };
+  writeFileSync(
+    file,
+    `export default ${JSON.stringify({ app, topology: { replicas: 1 }, dataset: false, suites, results: { dir: resultsDir } }, null, 2)};\n`,
+  );
   return { file, resultsDir, passwordFile };
 }
 
@@ -39,7 +49,8 @@ function expectNoPassword(password: string, output: string, resultsDir: string):
   expect(output.includes(password), 'the password is in the output').toBe(false);
   const files = filesUnder(resultsDir);
   const names = files.map(([name]) => path.basename(name));
-  for (const written of ['summary.json', 'junit.xml', 'summary.md', 'report.html', 'replica-lost--echo-app.json']) expect(names).toContain(written);
+  for (const written of ['summary.json', 'junit.xml', 'summary.md', 'report.html', 'replica-lost--echo-app.json'])
+    expect(names).toContain(written);
   for (const [name, text] of files) expect(text.includes(password), `the password is in ${name}`).toBe(false);
 }
 
@@ -50,7 +61,9 @@ test('gate: the failing verdict keeps the error body as evidence, with every for
   const password = readFileSync(passwordFile, 'utf8');
   expectNoPassword(password, result.stdout + result.stderr, resultsDir);
   // The evidence is still there, readable: only the secrets are masked.
-  expect(result.stdout).toMatch(/last error: GET \/inspections: HTTP 500 .*could not connect to postgres:\/\/app:\*\*\*@127\.0\.0\.1/);
+  expect(result.stdout).toMatch(
+    /last error: GET \/inspections: HTTP 500 .*could not connect to postgres:\/\/app:\*\*\*@127\.0\.0\.1/,
+  );
   expect(readFileSync(path.join(resultsDir, 'latest', 'summary.json'), 'utf8')).toMatch(/password=\*\*\*/);
 }, 180_000);
 

@@ -23,16 +23,26 @@ beforeAll(async () => {
 afterAll(() => new Promise<void>((resolve) => healthy.close(() => resolve())));
 
 describe('app.url', () => {
-  test.each(['file:///etc/passwd', 'ftp://127.0.0.1/', 'javascript:alert(1)'])('%s is refused: only http: and https:', (url) => {
-    expect(() => resolveConfig({ app: { url } }, 'dbproof.config.ts')).toThrow(/^dbproof\.config\.ts: invalid app\.url: an http:\/\/ or https:\/\/ URL/);
-  });
+  test.each(['file:///etc/passwd', 'ftp://127.0.0.1/', 'javascript:alert(1)'])(
+    '%s is refused: only http: and https:',
+    (url) => {
+      expect(() => resolveConfig({ app: { url } }, 'dbproof.config.ts')).toThrow(
+        /^dbproof\.config\.ts: invalid app\.url: an http:\/\/ or https:\/\/ URL/,
+      );
+    },
+  );
 
   test('an app.url with no command is probed: nothing answering is an error within readyTimeoutMs, never "ready"', async () => {
     const app = resolveConfig({ app: { url: `http://127.0.0.1:${await freePort()}`, readyTimeoutMs: 1500 } }).app;
     const started = Date.now();
-    const error = await startApp(app, urls, ROOT).then(() => undefined, (e: unknown) => e);
+    const error = await startApp(app, urls, ROOT).then(
+      () => undefined,
+      (e: unknown) => e,
+    );
     expect(error).toBeInstanceOf(InfrastructureError);
-    expect((error as Error).message).toMatch(/^the app at http:\/\/127\.0\.0\.1:\d+ did not answer \/health with 2xx within 1500 ms; check that it is running, and app\.url and app\.ready$/);
+    expect((error as Error).message).toMatch(
+      /^the app at http:\/\/127\.0\.0\.1:\d+ did not answer \/health with 2xx within 1500 ms; check that it is running, and app\.url and app\.ready$/,
+    );
     expect(Date.now() - started).toBeGreaterThanOrEqual(1500);
   });
 
@@ -47,19 +57,37 @@ describe('a data set scale beyond the free space is refused at once, before any 
   const plan = (profile: string, scale: number) =>
     spawnSync(
       process.execPath,
-      ['--import', 'tsx', '--input-type=module', '-e', `import { planDataset, ${profile} } from './fixtures/index.ts'; try { planDataset(${profile}, ${scale}, 42); console.log('planned'); } catch (e) { console.log(e.name + ': ' + e.message); }`],
+      [
+        '--import',
+        'tsx',
+        '--input-type=module',
+        '-e',
+        `import { planDataset, ${profile} } from './fixtures/index.ts'; try { planDataset(${profile}, ${scale}, 42); console.log('planned'); } catch (e) { console.log(e.name + ': ' + e.message); }`,
+      ],
       { cwd: ROOT, encoding: 'utf8', timeout: 30_000 },
     );
 
-  test.each([['inspections', 1e12], ['saas', 1e9], ['bags', 1e15]])('%s at scale %d', (profile, scale) => {
+  test.each([
+    ['inspections', 1e12],
+    ['saas', 1e9],
+    ['bags', 1e15],
+  ])('%s at scale %d', (profile, scale) => {
     const result = plan(profile, scale);
     expect(result.error, 'planning did not end within 30 s').toBeUndefined();
-    expect(result.stdout.trim()).toMatch(new RegExp(`^UsageError: dataset ${profile} at scale ${scale} needs about [\\d.]+ [GTPE]B \\(≈ [\\d.e+]+ rows at \\d+ bytes each at the least\\), more than the [\\d.]+ [KMGT]B free in .+; lower the scale \\(--scale, dataset\\.scale\\) or point DBPROOF_TMPDIR at a bigger disk$`));
+    expect(result.stdout.trim()).toMatch(
+      new RegExp(
+        `^UsageError: dataset ${profile} at scale ${scale} needs about [\\d.]+ [GTPE]B \\(≈ [\\d.e+]+ rows at \\d+ bytes each at the least\\), more than the [\\d.]+ [KMGT]B free in .+; lower the scale \\(--scale, dataset\\.scale\\) or point DBPROOF_TMPDIR at a bigger disk$`,
+      ),
+    );
   });
 
   test("the config's dataset.scale (a built-in profile) is refused when the config is read, before a topology starts", () => {
-    expect(() => resolveConfig({ app: { url: healthyUrl }, dataset: { profile: 'saas', scale: 1e12 } }, 'dbproof.config.ts')).toThrow(/^dbproof\.config\.ts: invalid dataset\.scale: dataset saas at scale 1000000000000 needs about/);
-    expect(() => resolveConfig({ app: { url: healthyUrl }, dataset: { profile: 'nope' } }, 'dbproof.config.ts')).toThrow(/^dbproof\.config\.ts: invalid dataset\.profile: unknown profile 'nope'/);
+    expect(() =>
+      resolveConfig({ app: { url: healthyUrl }, dataset: { profile: 'saas', scale: 1e12 } }, 'dbproof.config.ts'),
+    ).toThrow(/^dbproof\.config\.ts: invalid dataset\.scale: dataset saas at scale 1000000000000 needs about/);
+    expect(() =>
+      resolveConfig({ app: { url: healthyUrl }, dataset: { profile: 'nope' } }, 'dbproof.config.ts'),
+    ).toThrow(/^dbproof\.config\.ts: invalid dataset\.profile: unknown profile 'nope'/);
   });
 
   test('a scale that fits is planned as before', () => {

@@ -45,12 +45,24 @@ afterAll(async () => {
 
 describe('dbproof load refuses what would run for ever or measure nothing (exit 2, one line, no engine)', () => {
   test.each([
-    ['--connections 0.4 (rounded to 0 before)', ['--connections', '0.4'], /--connections must be a whole number from 1 to 10000 \(got '0\.4'\)/],
+    [
+      '--connections 0.4 (rounded to 0 before)',
+      ['--connections', '0.4'],
+      /--connections must be a whole number from 1 to 10000 \(got '0\.4'\)/,
+    ],
     ['--connections 2.5', ['--connections', '2.5'], /--connections must be a whole number from 1 to 10000/],
-    ['a duration of 190,000 years', ['--duration', '99999999999m'], /--duration must be at most 60m \(got '99999999999m'\)/],
+    [
+      'a duration of 190,000 years',
+      ['--duration', '99999999999m'],
+      /--duration must be at most 60m \(got '99999999999m'\)/,
+    ],
     ['a warm-up beyond 10 minutes', ['--warmup', '99999999999m'], /--warmup must be at most 10m/],
     ['a time-out beyond 10 minutes', ['--timeout', '99999999999m'], /--timeout must be at most 10m/],
-    ['a rate and duration that give no request', ['--rate', '1', '--duration', '100ms'], /--rate 1 for 100ms sends no request: raise --rate or --duration/],
+    [
+      'a rate and duration that give no request',
+      ['--rate', '1', '--duration', '100ms'],
+      /--rate 1 for 100ms sends no request: raise --rate or --duration/,
+    ],
   ])('%s', async (_, args, message) => {
     const result = await runCliWithin(['load', answering, ...args], 30_000);
     expect(refusal(result), result.stderr).toEqual(REFUSED);
@@ -60,14 +72,20 @@ describe('dbproof load refuses what would run for ever or measure nothing (exit 
 });
 
 test('a closed-model load that measured no request (the server never answers) is exit 2, never a pass', async () => {
-  const result = await runCliWithin(['load', silent, '--connections', '2', '--duration', '1s', '--budget', 'p99=100ms,errors=0', '--json'], 60_000);
+  const result = await runCliWithin(
+    ['load', silent, '--connections', '2', '--duration', '1s', '--budget', 'p99=100ms,errors=0', '--json'],
+    60_000,
+  );
   expect(refusal(result), result.stderr).toEqual(REFUSED);
   expect(result.stdout).toBe('');
   expect(result.stderr).toMatch(/measured no request in 1 s: nothing to judge the budgets on; check that .* answers/);
 });
 
 test('a request that never finishes (a body dripping for ever) is an error at --timeout, and the load ends', async () => {
-  const result = await runCliWithin(['load', `${dripping}/`, '--rate', '5', '--duration', '1s', '--timeout', '1s', '--budget', 'errors=0', '--json'], 60_000);
+  const result = await runCliWithin(
+    ['load', `${dripping}/`, '--rate', '5', '--duration', '1s', '--timeout', '1s', '--budget', 'errors=0', '--json'],
+    60_000,
+  );
   expect(result.hung, 'the load never ended').toBe(false);
   expect(result.code, result.stderr).toBe(1);
   expect(JSON.parse(result.stdout)).toMatchObject({ requests: 5, errors: 5 });
@@ -77,26 +95,41 @@ test('an engine process that outlives its duration by the margin is killed and t
   const target = `${answering}/frozen-engine`;
   const engines = () => {
     try {
-      return execFileSync('pgrep', ['-f', `open-child.ts.*${target}`], { encoding: 'utf8' }).trim().split('\n').filter(Boolean).map(Number);
+      return execFileSync('pgrep', ['-f', `open-child.ts.*${target}`], { encoding: 'utf8' })
+        .trim()
+        .split('\n')
+        .filter(Boolean)
+        .map(Number);
     } catch {
       return [];
     }
   };
   seen = 0;
-  const running = runCliWithin(['load', target, '--rate', '20', '--duration', '1s', '--timeout', '1s', '--json'], 120_000);
+  const running = runCliWithin(
+    ['load', target, '--rate', '20', '--duration', '1s', '--timeout', '1s', '--json'],
+    120_000,
+  );
   // Frozen once it is sending (so it has started): it will never report.
   while (seen === 0) await new Promise((resolve) => setTimeout(resolve, 20));
   const [pid] = engines();
   process.kill(pid!, 'SIGSTOP');
   const result = await running;
   expect(refusal(result), result.stderr).toEqual(REFUSED);
-  expect(result.stderr).toMatch(/the load engine was still running \d+ s after its 1 s load \(and 1 s time-out\) should have ended; it was killed/);
+  expect(result.stderr).toMatch(
+    /the load engine was still running \d+ s after its 1 s load \(and 1 s time-out\) should have ended; it was killed/,
+  );
   expect(engines()).toEqual([]);
 }, 150_000);
 
 describe('a budget judged on zero requests never passes', () => {
   test('judgeLoad fails every budget when nothing was measured, saying so', () => {
-    const empty = { requests: 0, errors: 0, errorRate: 0, rps: 0, latencyMs: { p50: 0, p90: 0, p95: 0, p99: 0, 'p99.9': 0, max: 0, mean: 0 } };
+    const empty = {
+      requests: 0,
+      errors: 0,
+      errorRate: 0,
+      rps: 0,
+      latencyMs: { p50: 0, p90: 0, p95: 0, p99: 0, 'p99.9': 0, max: 0, mean: 0 },
+    };
     const verdicts = judgeLoad(parseBudgets('p99=200ms,errors=0,errors=1%,max=1s'), empty);
     expect(verdicts.map((v) => v.pass)).toEqual([false, false, false, false]);
     expect(verdicts.map((v) => v.measured)).toEqual([null, null, null, null]);
@@ -110,9 +143,13 @@ describe('scenarios: ranges that cannot be', () => {
     return parsed.success ? 'accepted' : parsed.error.issues.map((i) => `${i.path.join('.')}: ${i.message}`).join('; ');
   };
   test('ids from > to (the id picker looped for ever)', () => {
-    expect(message({ request: 'GET /a/{id}', ids: { from: 100, to: 1 } })).toBe('ids: ids.from (100) must not be above ids.to (1)');
+    expect(message({ request: 'GET /a/{id}', ids: { from: 100, to: 1 } })).toBe(
+      'ids: ids.from (100) must not be above ids.to (1)',
+    );
   });
   test('a rate and duration that give no request', () => {
-    expect(message({ request: 'GET /a', rate: 0.5, durationMs: 1000 })).toBe('rate: rate 0.5/s for 1000 ms sends no request: raise rate or durationMs');
+    expect(message({ request: 'GET /a', rate: 0.5, durationMs: 1000 })).toBe(
+      'rate: rate 0.5/s for 1000 ms sends no request: raise rate or durationMs',
+    );
   });
 });

@@ -11,10 +11,18 @@ export interface BoundedResult extends CliResult {
  * Runs `dbproof …` and kills it (SIGKILL) if it is still running after `boundMs`: a
  * hang shows as `hung: true` instead of a test that never ends.
  */
-export function runCliWithin(args: string[], boundMs: number, options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<BoundedResult> {
+export function runCliWithin(
+  args: string[],
+  boundMs: number,
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<BoundedResult> {
   const started = Date.now();
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     let hung = false;
@@ -33,9 +41,19 @@ export function runCliWithin(args: string[], boundMs: number, options: { env?: N
 }
 
 /** What every refused input must look like: exit 2, one `dbproof: ` line on stderr, no stack. */
-export function refusal(result: BoundedResult): { hung: boolean; code: number | null; lines: string[]; stack: boolean } {
+export function refusal(result: BoundedResult): {
+  hung: boolean;
+  code: number | null;
+  lines: string[];
+  stack: boolean;
+} {
   const lines = result.stderr.trim().split('\n');
-  return { hung: result.hung, code: result.code, lines: lines.map((l) => (l.startsWith('dbproof: ') ? 'dbproof: …' : l)), stack: /^\s+at |internal error/m.test(result.stderr) };
+  return {
+    hung: result.hung,
+    code: result.code,
+    lines: lines.map((l) => (l.startsWith('dbproof: ') ? 'dbproof: …' : l)),
+    stack: /^\s+at |internal error/m.test(result.stderr),
+  };
 }
 
 export const REFUSED = { hung: false, code: 2, lines: ['dbproof: …'], stack: false };

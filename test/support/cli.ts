@@ -13,10 +13,17 @@ export interface CliResult {
  * Runs `dbproof …` as a user would, in its own process. `wrapper` runs it through another
  * command first, e.g. `['setpriv', '--reuid=65534', …]` to run it as another user.
  */
-export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string; wrapper?: string[] } = {}): Promise<CliResult> {
+export function runCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; wrapper?: string[] } = {},
+): Promise<CliResult> {
   const [command, ...prefix] = [...(options.wrapper ?? []), process.execPath];
   return new Promise((resolve, reject) => {
-    const child = spawn(command!, [...prefix, BIN, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(command!, [...prefix, BIN, ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stdout.on('data', (chunk) => (stdout += chunk));
@@ -27,9 +34,16 @@ export function runCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?:
 }
 
 /** Starts `dbproof …` and resolves with the first line it prints on stdout (e.g. `up --json`'s object). */
-export function startCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd?: string } = {}): Promise<{ child: ChildProcess; firstLine: string }> {
+export function startCli(
+  args: string[],
+  options: { env?: NodeJS.ProcessEnv; cwd?: string } = {},
+): Promise<{ child: ChildProcess; firstLine: string }> {
   return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, ...args], { cwd: options.cwd, env: { ...process.env, ...options.env }, stdio: ['ignore', 'pipe', 'pipe'] });
+    const child = spawn(process.execPath, [BIN, ...args], {
+      cwd: options.cwd,
+      env: { ...process.env, ...options.env },
+      stdio: ['ignore', 'pipe', 'pipe'],
+    });
     let stdout = '';
     let stderr = '';
     child.stderr!.on('data', (chunk) => (stderr += chunk));
@@ -38,6 +52,8 @@ export function startCli(args: string[], options: { env?: NodeJS.ProcessEnv; cwd
       const newline = stdout.indexOf('\n');
       if (newline >= 0) resolve({ child, firstLine: stdout.slice(0, newline) });
     });
-    child.once('exit', (code) => reject(new Error(`dbproof ${args.join(' ')} exited (${code}) before printing a line: ${stderr}`)));
+    child.once('exit', (code) =>
+      reject(new Error(`dbproof ${args.join(' ')} exited (${code}) before printing a line: ${stderr}`)),
+    );
   });
 }

@@ -13,14 +13,19 @@ function preferLocalImages(): void {
       return false;
     }
   };
-  if (!process.env.DBPROOF_PG_IMAGE && has('dbproof-local/postgres:15')) process.env.DBPROOF_PG_IMAGE = 'dbproof-local/postgres:15';
-  if (!process.env.DBPROOF_REDIS_IMAGE && has('dbproof-local/redis:7')) process.env.DBPROOF_REDIS_IMAGE = 'dbproof-local/redis:7';
+  if (!process.env.DBPROOF_PG_IMAGE && has('dbproof-local/postgres:15'))
+    process.env.DBPROOF_PG_IMAGE = 'dbproof-local/postgres:15';
+  if (!process.env.DBPROOF_REDIS_IMAGE && has('dbproof-local/redis:7'))
+    process.env.DBPROOF_REDIS_IMAGE = 'dbproof-local/redis:7';
 }
 
 /** Whether a Docker engine answers here (the containers and compose providers need one). */
 export function dockerEngineAnswers(): boolean {
   try {
-    execFileSync('docker', ['info', '--format', '{{.ServerVersion}}'], { stdio: ['ignore', 'pipe', 'ignore'], timeout: 10_000 });
+    execFileSync('docker', ['info', '--format', '{{.ServerVersion}}'], {
+      stdio: ['ignore', 'pipe', 'ignore'],
+      timeout: 10_000,
+    });
     preferLocalImages();
     return true;
   } catch {
@@ -54,14 +59,21 @@ export interface DockerResources {
 
 /** The containers publishing these host ports, and their networks (Docker's default ones left out). */
 export function resourcesPublishing(ports: number[]): DockerResources {
-  const containers = [...new Set(ports.flatMap((port) => dockerLines(['ps', '-aq', '--no-trunc', '--filter', `publish=${port}`])))];
+  const containers = [
+    ...new Set(ports.flatMap((port) => dockerLines(['ps', '-aq', '--no-trunc', '--filter', `publish=${port}`]))),
+  ];
   return { containers, networks: networksOf(containers) };
 }
 
 export function networksOf(containers: string[]): string[] {
   if (containers.length === 0) return [];
   const defaults = new Set(dockerLines(['network', 'ls', '-q', '--no-trunc', '--filter', 'name=^(bridge|host|none)$']));
-  const ids = dockerLines(['inspect', '-f', '{{range $name, $net := .NetworkSettings.Networks}}{{$net.NetworkID}}\n{{end}}', ...containers]);
+  const ids = dockerLines([
+    'inspect',
+    '-f',
+    '{{range $name, $net := .NetworkSettings.Networks}}{{$net.NetworkID}}\n{{end}}',
+    ...containers,
+  ]);
   return [...new Set(ids.map((id) => id.trim()).filter((id) => id && !defaults.has(id)))];
 }
 
@@ -69,5 +81,8 @@ export function networksOf(containers: string[]): string[] {
 export function stillPresent(resources: DockerResources): string[] {
   const containers = new Set(dockerLines(['ps', '-aq', '--no-trunc']));
   const networks = new Set(dockerLines(['network', 'ls', '-q', '--no-trunc']));
-  return [...resources.containers.filter((id) => containers.has(id)), ...resources.networks.filter((id) => networks.has(id))];
+  return [
+    ...resources.containers.filter((id) => containers.has(id)),
+    ...resources.networks.filter((id) => networks.has(id)),
+  ];
 }

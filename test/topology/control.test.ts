@@ -1,6 +1,11 @@
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { startTopology, type Topology } from '../../harness/index.ts';
-import { connectTopology, serveTopology, type RemoteTopology, type TopologyControlServer } from '../../harness/topology/control/index.ts';
+import {
+  connectTopology,
+  serveTopology,
+  type RemoteTopology,
+  type TopologyControlServer,
+} from '../../harness/topology/control/index.ts';
 import { isAlive } from '../support/processes.ts';
 
 let topology: Topology;

@@ -10,7 +10,12 @@ beforeAll(async () => {
   cluster = await startTopology({ replicas: 1 });
   external = await startTopology({
     provider: 'external',
-    external: { primary: cluster.primary.url, replicas: cluster.replicas.map((r) => r.url), redis: cluster.redis!.url, admin: cluster.adminUrl },
+    external: {
+      primary: cluster.primary.url,
+      replicas: cluster.replicas.map((r) => r.url),
+      redis: cluster.redis!.url,
+      admin: cluster.adminUrl,
+    },
   });
 });
 afterAll(async () => {
@@ -31,7 +36,9 @@ test('an external topology answers SQL-level questions with the admin credential
 
 test('process-level faults are refused with a message that says why and what to use', async () => {
   for (const operation of ['kill', 'stop', 'start', 'restart', 'pause', 'resume'] as const) {
-    await expect(external.replicas[0]![operation]()).rejects.toThrow(new RegExp(`${operation}\\(\\) is not available on replica1 of an external topology.*provider 'native'`));
+    await expect(external.replicas[0]![operation]()).rejects.toThrow(
+      new RegExp(`${operation}\\(\\) is not available on replica1 of an external topology.*provider 'native'`),
+    );
   }
   await expect(external.redis!.kill()).rejects.toThrow(/not available on redis/);
 });
@@ -45,5 +52,7 @@ test('stop() leaves an external cluster running', async () => {
 test('URLs that do not answer are refused with a message that says what to check', async () => {
   const wrong = new URL(cluster.primary.url);
   wrong.password = 'wrong';
-  await expect(startTopology({ provider: 'external', external: { primary: wrong.toString() } })).rejects.toThrow(/does not answer: .*password authentication failed.*check the URLs/);
+  await expect(startTopology({ provider: 'external', external: { primary: wrong.toString() } })).rejects.toThrow(
+    /does not answer: .*password authentication failed.*check the URLs/,
+  );
 });

@@ -37,7 +37,10 @@ describe('a native topology', () => {
   test('replicas are read-only standbys that stream from the primary', async () => {
     expect(await topology.primary.isInRecovery()).toBe(false);
     for (const replica of topology.replicas) expect(await replica.isInRecovery()).toBe(true);
-    const rows = await queryRows<{ application_name: string; state: string }>(topology.adminUrl, 'SELECT application_name, state FROM pg_stat_replication ORDER BY 1');
+    const rows = await queryRows<{ application_name: string; state: string }>(
+      topology.adminUrl,
+      'SELECT application_name, state FROM pg_stat_replication ORDER BY 1',
+    );
     expect(rows).toEqual([
       { application_name: 'replica1', state: 'streaming' },
       { application_name: 'replica2', state: 'streaming' },
@@ -46,9 +49,17 @@ describe('a native topology', () => {
   });
 
   test('the app role owns database app and can create databases but is not a superuser', async () => {
-    const [role] = await queryRows(topology.primary.url, 'SELECT current_user AS name, rolsuper, rolcreatedb FROM pg_roles WHERE rolname = current_user');
+    const [role] = await queryRows(
+      topology.primary.url,
+      'SELECT current_user AS name, rolsuper, rolcreatedb FROM pg_roles WHERE rolname = current_user',
+    );
     expect(role).toEqual({ name: 'app', rolsuper: false, rolcreatedb: true });
-    expect(await scalar(topology.primary.url, 'SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()')).toBe('app');
+    expect(
+      await scalar(
+        topology.primary.url,
+        'SELECT pg_get_userbyid(datdba) FROM pg_database WHERE datname = current_database()',
+      ),
+    ).toBe('app');
     expect(await scalar(topology.adminUrl, 'SELECT rolsuper FROM pg_roles WHERE rolname = current_user')).toBe(true);
   });
 
@@ -63,7 +74,9 @@ describe('a native topology', () => {
     for (const node of [topology.primary, ...topology.replicas]) {
       expect(new URL(node.url).hostname).toBe('127.0.0.1');
       expect(await scalar(node.adminUrl, 'SHOW listen_addresses')).toBe('127.0.0.1');
-      expect(Number(await scalar(node.adminUrl, "SELECT count(*) FROM pg_hba_file_rules WHERE auth_method = 'trust'"))).toBe(0);
+      expect(
+        Number(await scalar(node.adminUrl, "SELECT count(*) FROM pg_hba_file_rules WHERE auth_method = 'trust'")),
+      ).toBe(0);
     }
   });
 
@@ -119,7 +132,9 @@ describe('replica faults', () => {
     await queryRows(topology.primary.url, "INSERT INTO scans (payload) VALUES ('while replica1 was down')");
     await victim.start();
     await victim.waitForCatchup(20_000);
-    expect(await scalar(victim.url, "SELECT count(*)::int FROM scans WHERE payload = 'while replica1 was down'")).toBe(1);
+    expect(await scalar(victim.url, "SELECT count(*)::int FROM scans WHERE payload = 'while replica1 was down'")).toBe(
+      1,
+    );
   });
 
   test('a paused replica falls behind while the primary writes, and catches up after resume()', async () => {
@@ -127,7 +142,10 @@ describe('replica faults', () => {
     await replica.waitForCatchup(10_000);
     await replica.pause();
     try {
-      await queryRows(topology.primary.url, "INSERT INTO scans (payload) SELECT repeat('x', 200) FROM generate_series(1, 5000)");
+      await queryRows(
+        topology.primary.url,
+        "INSERT INTO scans (payload) SELECT repeat('x', 200) FROM generate_series(1, 5000)",
+      );
       expect(await replica.lagBytes()).toBeGreaterThan(100_000);
       // Frozen, not dead: the process is still there and a connection gets no answer.
       expect(isAlive(replica.pid!)).toBe(true);
@@ -138,7 +156,9 @@ describe('replica faults', () => {
     await replica.waitForCatchup(20_000);
     // Not exactly 0: the primary may log a running-transactions record of its own at any moment.
     expect(await replica.lagBytes()).toBeLessThan(8192);
-    expect(await scalar(replica.url, 'SELECT count(*)::int FROM scans')).toBe(await scalar(topology.primary.url, 'SELECT count(*)::int FROM scans'));
+    expect(await scalar(replica.url, 'SELECT count(*)::int FROM scans')).toBe(
+      await scalar(topology.primary.url, 'SELECT count(*)::int FROM scans'),
+    );
   });
 
   test('waitForCatchup() fails with the remaining lag when a replica cannot catch up', async () => {
@@ -194,7 +214,10 @@ describe('synchronous replication', () => {
   test('a commit waits for every replica, so it cannot be acknowledged while one is frozen', async () => {
     const topology = await startTopology({ replicas: 2, redis: false, synchronous: true });
     try {
-      const states = await queryRows<{ sync_state: string }>(topology.adminUrl, 'SELECT sync_state FROM pg_stat_replication');
+      const states = await queryRows<{ sync_state: string }>(
+        topology.adminUrl,
+        'SELECT sync_state FROM pg_stat_replication',
+      );
       expect(states.map((s) => s.sync_state)).toEqual(['quorum', 'quorum']);
       await queryRows(topology.primary.url, 'CREATE TABLE writes (id int)');
 
@@ -259,7 +282,10 @@ describe('stop()', () => {
     return readFileSync(path.join(dataDir, 'postmaster.pid'), 'utf8').split('\n')[6]!.trim().split(/\s+/)[1]!;
   }
   function liveSegmentIds(): string[] {
-    return execFileSync('ipcs', ['-m'], { encoding: 'utf8' }).split('\n').map((line) => line.trim().split(/\s+/)[1] ?? '').filter((id) => /^\d+$/.test(id));
+    return execFileSync('ipcs', ['-m'], { encoding: 'utf8' })
+      .split('\n')
+      .map((line) => line.trim().split(/\s+/)[1] ?? '')
+      .filter((id) => /^\d+$/.test(id));
   }
 
   /** POSIX shared memory segments of Postgres: a SIGKILLed postmaster could never remove these. */
@@ -301,6 +327,8 @@ describe('bad input', () => {
   });
 
   test('a wrong DBPROOF_PG_BIN says how to install Postgres', async () => {
-    await expect(startTopology({ postgres: { binDir: '/nonexistent' } })).rejects.toThrow(/apt-get install -y postgresql/);
+    await expect(startTopology({ postgres: { binDir: '/nonexistent' } })).rejects.toThrow(
+      /apt-get install -y postgresql/,
+    );
   });
 });

@@ -4,7 +4,11 @@ import { describe, expect, test } from 'vitest';
 import { integerOption, parseArgs, type OptionSpec } from '../../harness/cli/args.ts';
 import { UsageError } from '../../harness/errors.ts';
 
-const spec: Record<string, OptionSpec> = { json: { type: 'boolean' }, replicas: { type: 'string' }, at: { type: 'string', multiple: true } };
+const spec: Record<string, OptionSpec> = {
+  json: { type: 'boolean' },
+  replicas: { type: 'string' },
+  at: { type: 'string', multiple: true },
+};
 
 describe('parseArgs', () => {
   test.each([
@@ -22,7 +26,11 @@ describe('parseArgs', () => {
   });
 
   test('everything after -- is the command, when the command takes one', () => {
-    expect(parseArgs('exec', ['--json', '--', 'npm', 'test', '--json'], spec, true)).toEqual({ options: { json: true }, rest: ['npm', 'test', '--json'], positionals: [] });
+    expect(parseArgs('exec', ['--json', '--', 'npm', 'test', '--json'], spec, true)).toEqual({
+      options: { json: true },
+      rest: ['npm', 'test', '--json'],
+      positionals: [],
+    });
   });
 
   test('positionals where the command takes them', () => {
@@ -51,6 +59,8 @@ describe('integerOption', () => {
     expect(integerOption('replicas', raw, 0, 8)).toBe(value);
   });
   test.each(['9', '-1', '1.5', 'two', '', '0x2', ' 2'])('%j is refused with the range', (raw) => {
-    expect(() => integerOption('replicas', raw, 0, 8)).toThrow(`--replicas must be a whole number from 0 to 8 (got '${raw}')`);
+    expect(() => integerOption('replicas', raw, 0, 8)).toThrow(
+      `--replicas must be a whole number from 0 to 8 (got '${raw}')`,
+    );
   });
 });

@@ -8,11 +8,17 @@ import { expect, test } from 'vitest';
 
 const run = promisify(execFile);
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
-const DEPCRUISE = fileURLToPath(new URL('../../node_modules/dependency-cruiser/bin/dependency-cruise.mjs', import.meta.url));
+const DEPCRUISE = fileURLToPath(
+  new URL('../../node_modules/dependency-cruiser/bin/dependency-cruise.mjs', import.meta.url),
+);
 
 async function cruise(cwd: string, paths: string[]): Promise<{ code: number; output: string }> {
   try {
-    const { stdout, stderr } = await run(process.execPath, [DEPCRUISE, ...paths, '--config', `${ROOT}.dependency-cruiser.cjs`, '--output-type', 'err'], { cwd });
+    const { stdout, stderr } = await run(
+      process.execPath,
+      [DEPCRUISE, ...paths, '--config', `${ROOT}.dependency-cruiser.cjs`, '--output-type', 'err'],
+      { cwd },
+    );
     return { code: 0, output: stdout + stderr };
   } catch (error) {
     const failed = error as { code: number; stdout: string; stderr: string };
@@ -20,7 +26,9 @@ async function cruise(cwd: string, paths: string[]): Promise<{ code: number; out
   }
 }
 
-test('a backwards import and a module without a layer fail the check, each naming its rule', { timeout: 60_000 }, async () => {
+test('a backwards import and a module without a layer fail the check, each naming its rule', {
+  timeout: 60_000,
+}, async () => {
   const { code, output } = await cruise(`${ROOT}test/layers-fixture`, ['harness']);
   expect(code).not.toBe(0);
   expect(output).toContain('error base-imports-no-layer-above: harness/pg/backwards.ts → harness/run/plan.ts');

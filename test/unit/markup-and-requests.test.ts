@@ -27,13 +27,19 @@ describe('parseRequest', () => {
     expect(parseRequest(text)).toEqual(spec);
   });
   test('a body goes with the request', () => {
-    expect(parseRequest('PUT /a/{id}', { status: '{status}' })).toEqual({ method: 'PUT', path: '/a/{id}', body: { status: '{status}' } });
+    expect(parseRequest('PUT /a/{id}', { status: '{status}' })).toEqual({
+      method: 'PUT',
+      path: '/a/{id}',
+      body: { status: '{status}' },
+    });
   });
   test('a request given as an object is taken as it is', () => {
     expect(parseRequest({ method: 'PATCH', path: '/p' })).toEqual({ method: 'PATCH', path: '/p' });
   });
   test.each(['get /x', 'FETCH /x', 'GET x', 'GET', '/x', 'GET /a b'])('%j is refused with an example', (text) => {
-    expect(() => parseRequest(text)).toThrow(/is not a request: write it as '<METHOD> \/path', e\.g\. 'GET \/inspections\/\{id\}'/);
+    expect(() => parseRequest(text)).toThrow(
+      /is not a request: write it as '<METHOD> \/path', e\.g\. 'GET \/inspections\/\{id\}'/,
+    );
   });
 });
 

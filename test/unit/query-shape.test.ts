@@ -23,7 +23,9 @@ test.each([
 });
 
 test('the normalized text has its constants replaced by $n', () => {
-  expect(queryShape("SELECT * FROM t WHERE id = 1 AND name = 'x'").normalized).toBe('SELECT * FROM t WHERE id = $1 AND name = $2');
+  expect(queryShape("SELECT * FROM t WHERE id = 1 AND name = 'x'").normalized).toBe(
+    'SELECT * FROM t WHERE id = $1 AND name = $2',
+  );
 });
 
 test('a statement the parser cannot read is counted under its own text, never merged', () => {

@@ -1,7 +1,12 @@
 import { execFileSync } from 'node:child_process';
 import { statfsSync } from 'node:fs';
 import { DbproofError } from '../../errors.ts';
-import { findPostgresBinaries, findRedisServer, POSTGRES_INSTALL_HINT, REDIS_INSTALL_HINT } from '../../providers/native/binaries.ts';
+import {
+  findPostgresBinaries,
+  findRedisServer,
+  POSTGRES_INSTALL_HINT,
+  REDIS_INSTALL_HINT,
+} from '../../providers/native/binaries.ts';
 import { postgresRunAs, CREATE_POSTGRES_USER_HINT } from '../../providers/native/os-user.ts';
 import { baseDir } from '../../providers/native/run-dir.ts';
 import { parseArgs } from '../args.ts';
@@ -34,7 +39,10 @@ function failureDetail(error: unknown): string {
   if (error instanceof DbproofError) return error.message;
   const failure = error as NodeJS.ErrnoException & { path?: string; stderr?: string };
   if (failure.code === 'ENOENT') return `${failure.path ?? 'command'} not found on PATH`;
-  const stderr = failure.stderr?.trim().split('\n').find((line) => line.trim());
+  const stderr = failure.stderr
+    ?.trim()
+    .split('\n')
+    .find((line) => line.trim());
   return stderr ?? (error instanceof Error ? error.message : String(error));
 }
 
@@ -54,16 +62,33 @@ export function runChecks(): Check[] {
   checks.push({
     ...attempt('postgres user', true, () => {
       const user = postgresRunAs();
-      return user ? `running as root: Postgres runs as ${user.username} (uid ${user.uid})` : 'not root: Postgres runs as this user';
+      return user
+        ? `running as root: Postgres runs as ${user.username} (uid ${user.uid})`
+        : 'not root: Postgres runs as this user';
     }),
     fix: CREATE_POSTGRES_USER_HINT.replace(/^create it with /, ''),
   });
-  checks.push({ ...attempt('redis-server', true, () => `${commandOutput(findRedisServer(), ['--version']).split(' ').slice(0, 3).join(' ')}`), fix: REDIS_INSTALL_HINT.replace('install it with ', '') });
   checks.push({
-    ...attempt('docker engine', false, () => `Docker ${commandOutput('docker', ['version', '--format', '{{.Server.Version}}'])} (for provider 'containers')`),
+    ...attempt(
+      'redis-server',
+      true,
+      () => `${commandOutput(findRedisServer(), ['--version']).split(' ').slice(0, 3).join(' ')}`,
+    ),
+    fix: REDIS_INSTALL_HINT.replace('install it with ', ''),
+  });
+  checks.push({
+    ...attempt(
+      'docker engine',
+      false,
+      () =>
+        `Docker ${commandOutput('docker', ['version', '--format', '{{.Server.Version}}'])} (for provider 'containers')`,
+    ),
     fix: "apt-get install -y docker.io && (dockerd >/var/log/dockerd.log 2>&1 &)  (only for provider 'containers')",
   });
-  checks.push({ ...attempt('k6', false, () => commandOutput('k6', ['version'])), fix: 'see https://grafana.com/docs/k6/latest/set-up/install-k6/ (optional: dbproof runs its scenarios with autocannon without it)' });
+  checks.push({
+    ...attempt('k6', false, () => commandOutput('k6', ['version'])),
+    fix: 'see https://grafana.com/docs/k6/latest/set-up/install-k6/ (optional: dbproof runs its scenarios with autocannon without it)',
+  });
   checks.push({
     ...attempt('free disk', true, () => {
       const dir = baseDir();

@@ -33,7 +33,10 @@ function runDirsOf(state: TopologyState): string[] {
   const dirs = state.topology.nodes.flatMap((node) => {
     if (!node.pidFile) return [];
     const runDir = path.dirname(path.dirname(node.pidFile));
-    const inRoot = path.normalize(node.pidFile) === node.pidFile && roots.includes(path.dirname(runDir)) && !path.basename(runDir).startsWith('.');
+    const inRoot =
+      path.normalize(node.pidFile) === node.pidFile &&
+      roots.includes(path.dirname(runDir)) &&
+      !path.basename(runDir).startsWith('.');
     if (!inRoot) {
       throw new UsageError(
         `${stateFile()} names ${node.pidFile}, outside dbproof's run directories (${roots.join(', ')}); nothing was stopped: run \`dbproof down\` with the DBPROOF_TMPDIR \`up\` had, or remove ${stateFile()} if no topology is up`,
@@ -46,7 +49,14 @@ function runDirsOf(state: TopologyState): string[] {
 
 /** The recorded containers that Testcontainers made (the containers provider's): a forged id names someone else's. */
 async function removeContainers(ids: string[]): Promise<void> {
-  const made = await run('docker', ['ps', '--all', '--quiet', '--no-trunc', '--filter', 'label=org.testcontainers=true']).then(
+  const made = await run('docker', [
+    'ps',
+    '--all',
+    '--quiet',
+    '--no-trunc',
+    '--filter',
+    'label=org.testcontainers=true',
+  ]).then(
     ({ stdout }) => new Set(stdout.split('\n').filter(Boolean)),
     () => new Set<string>(),
   );
@@ -65,7 +75,8 @@ async function stopStarting(): Promise<number> {
     return 0;
   }
   process.kill(holder.pid, 'SIGTERM');
-  if (!(await waitGone([holder], 120_000))) throw new DbproofError(`the starting \`dbproof up\` (pid ${holder.pid}) did not stop within 120 s`);
+  if (!(await waitGone([holder], 120_000)))
+    throw new DbproofError(`the starting \`dbproof up\` (pid ${holder.pid}) did not stop within 120 s`);
   console.log('stopped');
   return 0;
 }

@@ -49,11 +49,18 @@ function resolveCommand(command: string): string {
     } catch {
       exists = false;
     }
-    if (!exists) throw new UsageError(`exec: no such command ${command}; give a path that exists, or a command on PATH`);
-    if (!executable(command)) throw new UsageError(`exec: ${command} is not executable (a directory, or no x permission); \`chmod +x\` it or run it through its interpreter, e.g. \`-- sh ${command}\``);
+    if (!exists)
+      throw new UsageError(`exec: no such command ${command}; give a path that exists, or a command on PATH`);
+    if (!executable(command))
+      throw new UsageError(
+        `exec: ${command} is not executable (a directory, or no x permission); \`chmod +x\` it or run it through its interpreter, e.g. \`-- sh ${command}\``,
+      );
     return command;
   }
-  const found = (process.env.PATH ?? '').split(':').map((dir) => path.join(dir || '.', command)).find(executable);
+  const found = (process.env.PATH ?? '')
+    .split(':')
+    .map((dir) => path.join(dir || '.', command))
+    .find(executable);
   if (!found) throw new UsageError(`exec: command not found on PATH: ${command}; install it, or give its path`);
   return found;
 }
@@ -78,7 +85,11 @@ export async function exec(argv: string[]): Promise<number> {
     return await new Promise<number>((resolve) => {
       child.once('error', (error: NodeJS.ErrnoException) => {
         // Checked before the start, yet gone or changed since (or its interpreter is missing): the shell's 127.
-        console.error(error.code === 'ENOENT' ? `dbproof exec: command not found: ${command}` : `dbproof exec: could not run ${command}: ${error.message}`);
+        console.error(
+          error.code === 'ENOENT'
+            ? `dbproof exec: command not found: ${command}`
+            : `dbproof exec: could not run ${command}: ${error.message}`,
+        );
         resolve(127);
       });
       child.once('exit', (code, signal) => resolve(code ?? 128 + (signal ? os.constants.signals[signal] : 0)));

@@ -10,10 +10,19 @@ export async function writeK6(file: string, load: K6Load, parallelism?: number):
   console.log(`wrote ${script}`);
   if (parallelism !== undefined) {
     const manifest = `${script}.testrun.yaml`;
-    const name = path.basename(script).replace(/\.[^.]+$/, '').toLowerCase().replace(/[^a-z0-9-]+/g, '-') || 'dbproof-load';
+    const name =
+      path
+        .basename(script)
+        .replace(/\.[^.]+$/, '')
+        .toLowerCase()
+        .replace(/[^a-z0-9-]+/g, '-') || 'dbproof-load';
     await writeFileAtomic(manifest, k6OperatorTestRun(name, name, path.basename(script), parallelism));
     console.log(`wrote ${manifest} (parallelism ${parallelism})`);
   }
-  console.log(k6OnPath() ? `run it: k6 run ${file}` : `k6 is not on PATH here: run it where k6 is installed (k6 run ${path.basename(script)})`);
+  console.log(
+    k6OnPath()
+      ? `run it: k6 run ${file}`
+      : `k6 is not on PATH here: run it where k6 is installed (k6 run ${path.basename(script)})`,
+  );
   return 0;
 }

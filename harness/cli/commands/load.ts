@@ -31,7 +31,11 @@ Exit codes: 0 every budget holds · 1 one is broken · 2 bad input, or a load th
 /** The longest load, warm-up and time-out a command line may ask for, as a scenario's (load/scenario.ts). */
 const MAX_MS = { duration: 3_600_000, warmup: 600_000, timeout: 600_000 } as const;
 
-function durationOption(name: keyof typeof MAX_MS, raw: string | boolean | string[] | undefined, fallback: number): number {
+function durationOption(
+  name: keyof typeof MAX_MS,
+  raw: string | boolean | string[] | undefined,
+  fallback: number,
+): number {
   if (raw === undefined) return fallback;
   const match = /^(\d+(?:\.\d+)?)(ms|s|m)$/.exec(String(raw));
   if (!match) throw new UsageError(`--${name} must be a duration such as 30s, 500ms or 2m (got '${raw}')`);
@@ -44,7 +48,8 @@ function durationOption(name: keyof typeof MAX_MS, raw: string | boolean | strin
 function positiveNumber(name: string, raw: string | boolean | string[] | undefined, max: number): number | undefined {
   if (raw === undefined) return undefined;
   const value = Number(raw);
-  if (typeof raw !== 'string' || !Number.isFinite(value) || value <= 0 || value > max) throw new UsageError(`--${name} must be a number greater than 0, at most ${max} (got '${raw}')`);
+  if (typeof raw !== 'string' || !Number.isFinite(value) || value <= 0 || value > max)
+    throw new UsageError(`--${name} must be a number greater than 0, at most ${max} (got '${raw}')`);
   return value;
 }
 
@@ -52,7 +57,18 @@ export async function load(argv: string[]): Promise<number> {
   const { options, positionals } = parseArgs(
     'load',
     argv,
-    { engine: { type: 'string' }, rate: { type: 'string' }, connections: { type: 'string' }, duration: { type: 'string' }, warmup: { type: 'string' }, timeout: { type: 'string' }, budget: { type: 'string' }, json: { type: 'boolean' }, 'k6-script': { type: 'string' }, 'k6-operator': { type: 'string' } },
+    {
+      engine: { type: 'string' },
+      rate: { type: 'string' },
+      connections: { type: 'string' },
+      duration: { type: 'string' },
+      warmup: { type: 'string' },
+      timeout: { type: 'string' },
+      budget: { type: 'string' },
+      json: { type: 'boolean' },
+      'k6-script': { type: 'string' },
+      'k6-operator': { type: 'string' },
+    },
     false,
     true,
   );
@@ -60,16 +76,26 @@ export async function load(argv: string[]): Promise<number> {
     console.log(LOAD_HELP);
     return 0;
   }
-  if (positionals.length !== 1) throw new UsageError(`give one URL to load, e.g. \`dbproof load http://127.0.0.1:3000/health --rate 100\` (got ${positionals.length})`);
+  if (positionals.length !== 1)
+    throw new UsageError(
+      `give one URL to load, e.g. \`dbproof load http://127.0.0.1:3000/health --rate 100\` (got ${positionals.length})`,
+    );
   const url = URL.canParse(positionals[0]!) ? new URL(positionals[0]!) : undefined;
-  if (url?.protocol !== 'http:') throw new UsageError(`dbproof load needs an http:// URL such as http://127.0.0.1:3000/path (got '${redact(positionals[0]!)}')`);
-  if (options.rate && options.connections) throw new UsageError('give --rate (open model) or --connections (closed model), not both');
+  if (url?.protocol !== 'http:')
+    throw new UsageError(
+      `dbproof load needs an http:// URL such as http://127.0.0.1:3000/path (got '${redact(positionals[0]!)}')`,
+    );
+  if (options.rate && options.connections)
+    throw new UsageError('give --rate (open model) or --connections (closed model), not both');
   const rate = positiveNumber('rate', options.rate, 100_000);
   // A whole number: 0.4 connections used to round to 0, which autocannon refused only once started.
   const connections = rate ? undefined : (integerOption('connections', options.connections, 1, 10_000) ?? 10);
   const durationMs = durationOption('duration', options.duration, 10_000);
   if (durationMs < 100) throw new UsageError('--duration must be at least 100ms');
-  if (rate && Math.floor((durationMs / 1000) * rate) < 1) throw new UsageError(`--rate ${rate} for ${options.duration ?? '10s'} sends no request: raise --rate or --duration`);
+  if (rate && Math.floor((durationMs / 1000) * rate) < 1)
+    throw new UsageError(
+      `--rate ${rate} for ${options.duration ?? '10s'} sends no request: raise --rate or --duration`,
+    );
   const warmupMs = durationOption('warmup', options.warmup, 0);
   const timeoutMs = durationOption('timeout', options.timeout, 10_000);
   if (timeoutMs < 1) throw new UsageError(`--timeout must be more than 0 (got '${options.timeout}')`);
@@ -77,26 +103,49 @@ export async function load(argv: string[]): Promise<number> {
 
   const engine = String(options.engine ?? 'dbproof');
   if (engine !== 'dbproof' && engine !== 'k6') throw new UsageError(`--engine must be dbproof or k6 (got '${engine}')`);
-  if (engine === 'k6' && options['k6-script']) throw new UsageError('--engine k6 runs the load; --k6-script only writes the script: give one of the two');
+  if (engine === 'k6' && options['k6-script'])
+    throw new UsageError('--engine k6 runs the load; --k6-script only writes the script: give one of the two');
   if (engine === 'k6' && !k6OnPath()) throw new UsageError(K6_MISSING);
-  if (options['k6-operator'] !== undefined && !options['k6-script']) throw new UsageError('--k6-operator N goes with --k6-script FILE (the TestRun runs that script)');
+  if (options['k6-operator'] !== undefined && !options['k6-script'])
+    throw new UsageError('--k6-operator N goes with --k6-script FILE (the TestRun runs that script)');
   if (options['k6-script']) {
-    const parallelism = options['k6-operator'] === undefined ? undefined : integerOption('k6-operator', options['k6-operator'], 1, 1000);
-    return writeK6(String(options['k6-script']), { url: url.toString(), rate, connections, durationMs, budgets }, parallelism);
+    const parallelism =
+      options['k6-operator'] === undefined ? undefined : integerOption('k6-operator', options['k6-operator'], 1, 1000);
+    return writeK6(
+      String(options['k6-script']),
+      { url: url.toString(), rate, connections, durationMs, budgets },
+      parallelism,
+    );
   }
-  if (!options.json) console.error(`dbproof: loading ${redact(url.toString())} for ${durationMs / 1000} s (${rate ? `open model, ${rate}/s` : `closed model, ${connections} connections`}${engine === 'k6' ? ', k6' : ''})`);
+  if (!options.json)
+    console.error(
+      `dbproof: loading ${redact(url.toString())} for ${durationMs / 1000} s (${rate ? `open model, ${rate}/s` : `closed model, ${connections} connections`}${engine === 'k6' ? ', k6' : ''})`,
+    );
   const reporter = options.json || engine === 'k6' ? undefined : progressReporter({ label: 'load', durationMs });
-  const report = engine === 'k6' ? await runK6({ url: url.toString(), rate, connections, durationMs, warmupMs, budgets }) : await runEngine({ url: url.toString(), rate, connections, durationMs, warmupMs, timeoutMs }, reporter?.onProgress).finally(() => reporter?.done());
+  const report =
+    engine === 'k6'
+      ? await runK6({ url: url.toString(), rate, connections, durationMs, warmupMs, budgets })
+      : await runEngine(
+          { url: url.toString(), rate, connections, durationMs, warmupMs, timeoutMs },
+          reporter?.onProgress,
+        ).finally(() => reporter?.done());
   const summary = summarise(report, { rate, connections });
   // Budgets judged on nothing would pass (0 ms, 0 errors): the load could not measure what they are about.
-  if (summary.requests === 0) throw new InfrastructureError(`the load measured no request in ${durationMs / 1000} s: nothing to judge the budgets on; check that ${redact(url.toString())} answers within --timeout (${timeoutMs / 1000} s), or raise --duration`);
+  if (summary.requests === 0)
+    throw new InfrastructureError(
+      `the load measured no request in ${durationMs / 1000} s: nothing to judge the budgets on; check that ${redact(url.toString())} answers within --timeout (${timeoutMs / 1000} s), or raise --duration`,
+    );
   const verdicts = judgeLoad(budgets, summary);
   const pass = verdicts.every((v) => v.pass);
   if (options.json) printJson({ ...summary, verdicts, pass });
   else {
     const l = summary.latencyMs;
-    console.log(`${summary.requests} requests, ${summary.errors} errors (${(summary.errorRate * 100).toFixed(2)} %), ${summary.rps.toFixed(1)} requests/s`);
-    console.log(`latency  p50 ${l.p50} ms · p90 ${l.p90} ms · p95 ${l.p95} ms · p99 ${l.p99} ms · p99.9 ${l['p99.9']} ms · max ${l.max} ms`);
+    console.log(
+      `${summary.requests} requests, ${summary.errors} errors (${(summary.errorRate * 100).toFixed(2)} %), ${summary.rps.toFixed(1)} requests/s`,
+    );
+    console.log(
+      `latency  p50 ${l.p50} ms · p90 ${l.p90} ms · p95 ${l.p95} ms · p99 ${l.p99} ms · p99.9 ${l['p99.9']} ms · max ${l.max} ms`,
+    );
     for (const verdict of verdicts) console.log(formatVerdict(verdict));
   }
   return pass ? 0 : 1;

@@ -29,16 +29,20 @@ Exit 1 when an N+1 is found, 0 when none, 2 on bad input.
  */
 function checkSizes(flag: '--sizes' | '--at', sizes: number[]): number[] {
   const example = flag === '--sizes' ? '--sizes 5,25' : '--at 5=URL --at 25=URL';
-  if (sizes.some((s) => !Number.isSafeInteger(s) || s < 1)) throw new UsageError(`${flag}: sizes are whole numbers from 1 (got ${sizes.join(',')}), e.g. ${example}`);
-  if (sizes.length < 2) throw new UsageError(`${flag}: an N+1 check needs at least two sizes (got ${sizes.join(',')}), e.g. ${example}`);
-  if (sizes.some((s, i) => i > 0 && s <= sizes[i - 1]!)) throw new UsageError(`${flag}: sizes must be strictly increasing (got ${sizes.join(',')}), e.g. ${example}`);
+  if (sizes.some((s) => !Number.isSafeInteger(s) || s < 1))
+    throw new UsageError(`${flag}: sizes are whole numbers from 1 (got ${sizes.join(',')}), e.g. ${example}`);
+  if (sizes.length < 2)
+    throw new UsageError(`${flag}: an N+1 check needs at least two sizes (got ${sizes.join(',')}), e.g. ${example}`);
+  if (sizes.some((s, i) => i > 0 && s <= sizes[i - 1]!))
+    throw new UsageError(`${flag}: sizes must be strictly increasing (got ${sizes.join(',')}), e.g. ${example}`);
   return sizes;
 }
 
 function sizesFrom(raw: string | undefined): number[] {
   const text = raw ?? '5,25';
   const sizes = text.split(',').map((s) => s.trim());
-  if (sizes.some((s) => !/^\d+$/.test(s))) throw new UsageError(`--sizes must be whole numbers separated by commas, e.g. 5,25 (got '${text}')`);
+  if (sizes.some((s) => !/^\d+$/.test(s)))
+    throw new UsageError(`--sizes must be whole numbers separated by commas, e.g. 5,25 (got '${text}')`);
   return checkSizes('--sizes', sizes.map(Number));
 }
 
@@ -53,15 +57,21 @@ function urlOrThrow(text: string, what: string): string {
 }
 
 export async function n1(argv: string[]): Promise<number> {
-  const { options, positionals: templates } = parseArgs('n1', argv, {
-    sizes: { type: 'string' },
-    at: { type: 'string', multiple: true },
-    'db-url': { type: 'string' },
-    'db-role': { type: 'string' },
-    'db-name': { type: 'string' },
-    repeats: { type: 'string' },
-    json: { type: 'boolean' },
-  }, false, true);
+  const { options, positionals: templates } = parseArgs(
+    'n1',
+    argv,
+    {
+      sizes: { type: 'string' },
+      at: { type: 'string', multiple: true },
+      'db-url': { type: 'string' },
+      'db-role': { type: 'string' },
+      'db-name': { type: 'string' },
+      repeats: { type: 'string' },
+      json: { type: 'boolean' },
+    },
+    false,
+    true,
+  );
   if (options.help) {
     console.log(N1_HELP);
     return 0;
@@ -69,22 +79,35 @@ export async function n1(argv: string[]): Promise<number> {
   const at = (options.at as string[] | undefined) ?? [];
   const urlsBySize = new Map<number, string>();
   if (at.length > 0) {
-    if (templates.length > 0 || options.sizes) throw new UsageError('give either a URL template with --sizes, or --at SIZE=URL for each size, not both');
+    if (templates.length > 0 || options.sizes)
+      throw new UsageError('give either a URL template with --sizes, or --at SIZE=URL for each size, not both');
     const entries = at.map((entry) => {
       const match = /^(\d+)=(.+)$/.exec(entry);
-      if (!match) throw new UsageError(`--at must be SIZE=URL, e.g. --at 25=http://127.0.0.1:3000/orders/7 (got '${redact(entry)}')`);
+      if (!match)
+        throw new UsageError(
+          `--at must be SIZE=URL, e.g. --at 25=http://127.0.0.1:3000/orders/7 (got '${redact(entry)}')`,
+        );
       return { size: Number(match[1]), url: urlOrThrow(match[2]!, `--at ${match[1]}`) };
     });
-    checkSizes('--at', entries.map((e) => e.size));
+    checkSizes(
+      '--at',
+      entries.map((e) => e.size),
+    );
     for (const { size, url } of entries) urlsBySize.set(size, url);
   } else {
-    if (templates.length !== 1) throw new UsageError("give one URL with {K} where the size goes, e.g. dbproof n1 'http://127.0.0.1:3000/orders?limit={K}' --sizes 5,25");
+    if (templates.length !== 1)
+      throw new UsageError(
+        "give one URL with {K} where the size goes, e.g. dbproof n1 'http://127.0.0.1:3000/orders?limit={K}' --sizes 5,25",
+      );
     const template = urlOrThrow(templates[0]!.replace('{K}', '1'), 'the URL') && templates[0]!;
-    if (!template.includes('{K}')) throw new UsageError(`the URL has no {K} to put the size in: '${redact(template)}' (or use --at SIZE=URL)`);
-    for (const size of sizesFrom(options.sizes as string | undefined)) urlsBySize.set(size, template.replaceAll('{K}', String(size)));
+    if (!template.includes('{K}'))
+      throw new UsageError(`the URL has no {K} to put the size in: '${redact(template)}' (or use --at SIZE=URL)`);
+    for (const size of sizesFrom(options.sizes as string | undefined))
+      urlsBySize.set(size, template.replaceAll('{K}', String(size)));
   }
   const repeats = options.repeats === undefined ? 2 : Number(options.repeats);
-  if (!Number.isInteger(repeats) || repeats < 1 || repeats > 20) throw new UsageError(`--repeats must be a whole number from 1 to 20 (got '${options.repeats}')`);
+  if (!Number.isInteger(repeats) || repeats < 1 || repeats > 20)
+    throw new UsageError(`--repeats must be a whole number from 1 to 20 (got '${options.repeats}')`);
 
   let nodes: WatchedNode[];
   if (options['db-url']) {
@@ -93,10 +116,19 @@ export async function n1(argv: string[]): Promise<number> {
     nodes = [{ name: 'database', adminUrl: dbUrl }];
   } else {
     const state = readState();
-    if (!state || !ownerAlive(state)) throw new UsageError('no database to watch: start a topology with `dbproof up --detach`, or pass --db-url postgres://…');
+    if (!state || !ownerAlive(state))
+      throw new UsageError(
+        'no database to watch: start a topology with `dbproof up --detach`, or pass --db-url postgres://…',
+      );
     nodes = state.topology.nodes.filter((n) => n.kind === 'postgres').map((n) => ({ name: n.name, adminUrl: n.url }));
   }
-  const report = await checkEndpoint({ urlsBySize, nodes, role: String(options['db-role'] ?? 'app'), database: options['db-name'] as string | undefined, repeats });
+  const report = await checkEndpoint({
+    urlsBySize,
+    nodes,
+    role: String(options['db-role'] ?? 'app'),
+    database: options['db-name'] as string | undefined,
+    repeats,
+  });
   if (options.json) printJson(report);
   else console.log(formatReport(report));
   return report.findings.length > 0 ? 1 : 0;

@@ -26,10 +26,17 @@ seed with the same data set, scale and seed reuses it.
                    (its data is lost); needed too for any database on a host other than loopback
   --json           print one JSON object on stdout`;
 
-function numberOption(name: string, raw: string | boolean | string[] | undefined, fallback: number, check: (n: number) => boolean, expected: string): number {
+function numberOption(
+  name: string,
+  raw: string | boolean | string[] | undefined,
+  fallback: number,
+  check: (n: number) => boolean,
+  expected: string,
+): number {
   if (raw === undefined) return fallback;
   const value = Number(raw);
-  if (typeof raw !== 'string' || raw.trim() === '' || !check(value)) throw new UsageError(`--${name} must be ${expected} (got '${raw}')`);
+  if (typeof raw !== 'string' || raw.trim() === '' || !check(value))
+    throw new UsageError(`--${name} must be ${expected} (got '${raw}')`);
   return value;
 }
 
@@ -53,22 +60,44 @@ function targetFrom(url: string | undefined, replace: string | undefined): Targe
     } catch {
       throw new UsageError(`--url is not a URL: ${redact(url)}`);
     }
-    if (!/^postgres(ql)?:$/.test(parsed.protocol)) throw new UsageError(`--url must be a postgres:// URL (got ${parsed.protocol}//…)`);
+    if (!/^postgres(ql)?:$/.test(parsed.protocol))
+      throw new UsageError(`--url must be a postgres:// URL (got ${parsed.protocol}//…)`);
     // No default database: libpq's (the user's name) would make a typo replace a database nobody named.
     const database = decodeURIComponent(parsed.pathname.slice(1));
-    if (!database) throw new UsageError(`--url names no database: add it to the URL's path, e.g. postgres://user:…@${parsed.host}/mydb`);
-    if (replace !== undefined && replace !== database) throw new UsageError(`--replace ${replace} does not match the database of --url (${database}); name the database that may be replaced`);
+    if (!database)
+      throw new UsageError(
+        `--url names no database: add it to the URL's path, e.g. postgres://user:…@${parsed.host}/mydb`,
+      );
+    if (replace !== undefined && replace !== database)
+      throw new UsageError(
+        `--replace ${replace} does not match the database of --url (${database}); name the database that may be replaced`,
+      );
     if (replace === undefined && !LOOPBACK.test(parsed.hostname)) {
-      throw new UsageError(`--url points at ${parsed.hostname}, not this machine: dbproof seeds another host's database only when told, add --replace ${database} (its data is lost)`);
+      throw new UsageError(
+        `--url points at ${parsed.hostname}, not this machine: dbproof seeds another host's database only when told, add --replace ${database} (its data is lost)`,
+      );
     }
     return { adminUrl: url, database, replicaAdminUrls: [], replace: replace !== undefined };
   }
-  if (replace !== undefined) throw new UsageError('--replace goes with --url (the running topology\'s app database is dbproof\'s to replace)');
+  if (replace !== undefined)
+    throw new UsageError("--replace goes with --url (the running topology's app database is dbproof's to replace)");
   const state = readState();
-  if (!state || !ownerAlive(state)) throw new UsageError('no topology is up here to seed; start one with `dbproof up --detach`, or pass --url postgres://…');
-  const replicaAdminUrls = state.topology.nodes.filter((n) => n.kind === 'postgres' && n.name !== 'primary').map((n) => n.url);
+  if (!state || !ownerAlive(state))
+    throw new UsageError(
+      'no topology is up here to seed; start one with `dbproof up --detach`, or pass --url postgres://…',
+    );
+  const replicaAdminUrls = state.topology.nodes
+    .filter((n) => n.kind === 'postgres' && n.name !== 'primary')
+    .map((n) => n.url);
   // A topology `dbproof up` started: every database on it is dbproof's.
-  return { adminUrl: state.topology.admin, appUrl: state.topology.primary, database: 'app', owner: 'app', replicaAdminUrls, replace: true };
+  return {
+    adminUrl: state.topology.admin,
+    appUrl: state.topology.primary,
+    database: 'app',
+    owner: 'app',
+    replicaAdminUrls,
+    replace: true,
+  };
 }
 
 export async function seed(argv: string[]): Promise<number> {
@@ -86,19 +115,42 @@ export async function seed(argv: string[]): Promise<number> {
     return 0;
   }
   if (options.profile && options.dataset) throw new UsageError('give --profile or --dataset, not both');
-  const scale = numberOption('scale', options.scale, DATASET_DEFAULTS.scale, (n) => Number.isFinite(n) && n > 0, 'a number greater than 0');
-  const seedValue = numberOption('seed', options.seed, DATASET_DEFAULTS.seed, (n) => Number.isInteger(n) && n >= 0 && n <= 2 ** 32 - 1, 'a whole number from 0 to 4294967295');
+  const scale = numberOption(
+    'scale',
+    options.scale,
+    DATASET_DEFAULTS.scale,
+    (n) => Number.isFinite(n) && n > 0,
+    'a number greater than 0',
+  );
+  const seedValue = numberOption(
+    'seed',
+    options.seed,
+    DATASET_DEFAULTS.seed,
+    (n) => Number.isInteger(n) && n >= 0 && n <= 2 ** 32 - 1,
+    'a whole number from 0 to 4294967295',
+  );
   const target = targetFrom(options.url as string | undefined, options.replace as string | undefined);
-  const dataset = options.dataset ? await datasetFromFile(String(options.dataset), '--dataset') : profile(String(options.profile ?? DATASET_DEFAULTS.profile));
+  const dataset = options.dataset
+    ? await datasetFromFile(String(options.dataset), '--dataset')
+    : profile(String(options.profile ?? DATASET_DEFAULTS.profile));
 
-  const snapshot = await seedAppDatabase({ adminUrl: target.adminUrl, appUrl: target.appUrl, owner: target.owner, replicaAdminUrls: target.replicaAdminUrls }, dataset, {
-    scale,
-    seed: seedValue,
-    progress: options.json ? silentProgress : consoleProgress(),
-    database: target.database,
-    replace: target.replace,
-    howToAllow: `pass --replace ${target.database} to replace it, or seed a database that does not exist yet (it is created)`,
-  });
+  const snapshot = await seedAppDatabase(
+    {
+      adminUrl: target.adminUrl,
+      appUrl: target.appUrl,
+      owner: target.owner,
+      replicaAdminUrls: target.replicaAdminUrls,
+    },
+    dataset,
+    {
+      scale,
+      seed: seedValue,
+      progress: options.json ? silentProgress : consoleProgress(),
+      database: target.database,
+      replace: target.replace,
+      howToAllow: `pass --replace ${target.database} to replace it, or seed a database that does not exist yet (it is created)`,
+    },
+  );
 
   const { plan, seconds, loaded } = snapshot.report;
   const summary = {
@@ -115,9 +167,15 @@ export async function seed(argv: string[]): Promise<number> {
   };
   if (options.json) printJson(summary);
   else {
-    const tables = Object.entries(plan.rowCounts).map(([t, n]) => `${t} ${n.toLocaleString('en-US')}`).join(', ');
-    const speed = loaded ? `${seconds.toFixed(1)} s, ${summary.rowsPerSecond!.toLocaleString('en-US')} rows/s` : 'reused the snapshot';
-    console.log(`seeded ${dataset.name} (scale ${scale}, seed ${seedValue}) into ${target.database}: ${tables} — ${plan.totalRows.toLocaleString('en-US')} rows, ${speed}`);
+    const tables = Object.entries(plan.rowCounts)
+      .map(([t, n]) => `${t} ${n.toLocaleString('en-US')}`)
+      .join(', ');
+    const speed = loaded
+      ? `${seconds.toFixed(1)} s, ${summary.rowsPerSecond!.toLocaleString('en-US')} rows/s`
+      : 'reused the snapshot';
+    console.log(
+      `seeded ${dataset.name} (scale ${scale}, seed ${seedValue}) into ${target.database}: ${tables} — ${plan.totalRows.toLocaleString('en-US')} rows, ${speed}`,
+    );
   }
   return 0;
 }

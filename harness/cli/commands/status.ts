@@ -38,7 +38,12 @@ export interface NodeStatus {
 function nodePid(node: NodeDescription): number | null {
   if (node.container) {
     try {
-      const pid = Number(execFileSync('docker', ['inspect', '-f', '{{.State.Pid}}', node.container], { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] }).trim());
+      const pid = Number(
+        execFileSync('docker', ['inspect', '-f', '{{.State.Pid}}', node.container], {
+          encoding: 'utf8',
+          stdio: ['ignore', 'pipe', 'ignore'],
+        }).trim(),
+      );
       return pid > 0 ? pid : null;
     } catch {
       return null;
@@ -55,7 +60,17 @@ function pidFromFile(file: string | undefined): number | null {
 
 async function postgresStatus(node: NodeDescription, primaryView: ReplicationRow[]): Promise<NodeStatus> {
   const pid = nodePid(node);
-  const base: NodeStatus = { name: node.name, kind: 'postgres', role: null, pid, port: node.port, up: false, replication: null, lagBytes: null, url: redact(node.url) };
+  const base: NodeStatus = {
+    name: node.name,
+    kind: 'postgres',
+    role: null,
+    pid,
+    port: node.port,
+    up: false,
+    replication: null,
+    lagBytes: null,
+    url: redact(node.url),
+  };
   if (pid !== null && !isAlive(pid)) return { ...base, pid: null };
   try {
     const [row] = await queryRows<{ recovery: boolean; receiver: string | null }>(
@@ -66,7 +81,13 @@ async function postgresStatus(node: NodeDescription, primaryView: ReplicationRow
     );
     const role = row!.recovery ? 'replica' : 'primary';
     const view = primaryView.find((r) => r.application_name === node.name);
-    return { ...base, up: true, role, replication: role === 'replica' ? (row!.receiver ?? 'disconnected') : null, lagBytes: role === 'replica' && view?.lag_bytes ? Number(view.lag_bytes) : null };
+    return {
+      ...base,
+      up: true,
+      role,
+      replication: role === 'replica' ? (row!.receiver ?? 'disconnected') : null,
+      lagBytes: role === 'replica' && view?.lag_bytes ? Number(view.lag_bytes) : null,
+    };
   } catch {
     // Running but not answering: frozen (paused) or still starting.
     return { ...base, replication: pid !== null ? 'not answering' : null };
@@ -82,7 +103,17 @@ async function redisStatus(node: NodeDescription): Promise<NodeStatus> {
   } catch {
     up = false;
   }
-  return { name: node.name, kind: 'redis', role: 'redis', pid: pid !== null && isAlive(pid) ? pid : null, port: node.port, up, replication: null, lagBytes: null, url: redact(node.url) };
+  return {
+    name: node.name,
+    kind: 'redis',
+    role: 'redis',
+    pid: pid !== null && isAlive(pid) ? pid : null,
+    port: node.port,
+    up,
+    replication: null,
+    lagBytes: null,
+    url: redact(node.url),
+  };
 }
 
 export async function status(argv: string[]): Promise<number> {
@@ -102,7 +133,10 @@ export async function status(argv: string[]): Promise<number> {
     const described = await describeUserStack(resolveTopologySpec({ provider: 'compose' }));
     if (described) return report(described, { ownerPid: null, startedAt: null }, Boolean(options.json));
     if (options.json) printJson({ up: false, nodes: [] });
-    else console.log(`no compose topology is up: none that \`dbproof up --provider compose\` started here (${stateFile()}), none from \`docker compose up -d\`; start one with \`dbproof up --provider compose --detach\``);
+    else
+      console.log(
+        `no compose topology is up: none that \`dbproof up --provider compose\` started here (${stateFile()}), none from \`docker compose up -d\`; start one with \`dbproof up --provider compose --detach\``,
+      );
     return 1;
   }
   const state = readState();
@@ -114,17 +148,40 @@ export async function status(argv: string[]): Promise<number> {
   return report(state.topology, { ownerPid: state.ownerPid, startedAt: state.startedAt }, Boolean(options.json));
 }
 
-async function report(topology: TopologyDescription, owner: { ownerPid: number | null; startedAt: string | null }, json: boolean): Promise<number> {
+async function report(
+  topology: TopologyDescription,
+  owner: { ownerPid: number | null; startedAt: string | null },
+  json: boolean,
+): Promise<number> {
   const primaryNode = topology.nodes.find((n) => n.name === 'primary');
   const primaryView = primaryNode ? await replicationStatus(primaryNode.url, 1500).catch(() => []) : [];
-  const nodes = await Promise.all(topology.nodes.map((n) => (n.kind === 'redis' ? redisStatus(n) : postgresStatus(n, primaryView))));
+  const nodes = await Promise.all(
+    topology.nodes.map((n) => (n.kind === 'redis' ? redisStatus(n) : postgresStatus(n, primaryView))),
+  );
   const allUp = nodes.every((n) => n.up);
   if (json) {
     printJson({ up: allUp, provider: topology.provider, ownerPid: owner.ownerPid, startedAt: owner.startedAt, nodes });
   } else {
-    const rows = [['NODE', 'ROLE', 'PID', 'PORT', 'STATE', 'REPLICATION', 'LAG'], ...nodes.map((n) => [n.name, n.role ?? '-', String(n.pid ?? '-'), String(n.port), n.up ? 'up' : 'down', n.replication ?? '-', n.lagBytes === null ? '-' : `${n.lagBytes} B`])];
+    const rows = [
+      ['NODE', 'ROLE', 'PID', 'PORT', 'STATE', 'REPLICATION', 'LAG'],
+      ...nodes.map((n) => [
+        n.name,
+        n.role ?? '-',
+        String(n.pid ?? '-'),
+        String(n.port),
+        n.up ? 'up' : 'down',
+        n.replication ?? '-',
+        n.lagBytes === null ? '-' : `${n.lagBytes} B`,
+      ]),
+    ];
     const widths = rows[0]!.map((_, col) => Math.max(...rows.map((r) => r[col]!.length)));
-    for (const row of rows) console.log(row.map((cell, col) => cell.padEnd(widths[col]!)).join('  ').trimEnd());
+    for (const row of rows)
+      console.log(
+        row
+          .map((cell, col) => cell.padEnd(widths[col]!))
+          .join('  ')
+          .trimEnd(),
+      );
   }
   return allUp ? 0 : 1;
 }

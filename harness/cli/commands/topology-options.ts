@@ -22,7 +22,9 @@ const PROVIDERS = ['native', 'containers', 'compose'] as const;
 export function providerFrom(options: ParsedArgs['options']): (typeof PROVIDERS)[number] {
   const raw = String(options.provider ?? process.env.DBPROOF_PROVIDER ?? 'native');
   if (!(PROVIDERS as readonly string[]).includes(raw)) {
-    throw new UsageError(`${options.provider ? '--provider' : 'DBPROOF_PROVIDER'} must be one of ${PROVIDERS.join(', ')} (got '${raw}')`);
+    throw new UsageError(
+      `${options.provider ? '--provider' : 'DBPROOF_PROVIDER'} must be one of ${PROVIDERS.join(', ')} (got '${raw}')`,
+    );
   }
   return raw as (typeof PROVIDERS)[number];
 }
@@ -31,7 +33,9 @@ export function topologySpecFrom(options: ParsedArgs['options']): TopologySpec {
   const provider = providerFrom(options);
   const replicas = integerOption('replicas', options.replicas, 0, MAX_REPLICAS) ?? 2;
   if (provider === 'compose' && (replicas !== 2 || options.synchronous)) {
-    throw new UsageError('the compose topology is what docker-compose.yml says (2 asynchronous replicas); drop --replicas/--synchronous or use --provider containers');
+    throw new UsageError(
+      'the compose topology is what docker-compose.yml says (2 asynchronous replicas); drop --replicas/--synchronous or use --provider containers',
+    );
   }
   return {
     provider,

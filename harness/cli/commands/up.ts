@@ -8,7 +8,17 @@ import { startTopology } from '../../providers/index.ts';
 import type { TopologyDescription, TopologySpec } from '../../topology/types.ts';
 import { parseArgs } from '../args.ts';
 import { describeForHumans, printJson } from '../output.ts';
-import { alreadyUp, clearState, ensureStateDir, lockHolder, ownerAlive, readState, takeUpLock, thisProcess, writeState } from '../state.ts';
+import {
+  alreadyUp,
+  clearState,
+  ensureStateDir,
+  lockHolder,
+  ownerAlive,
+  readState,
+  takeUpLock,
+  thisProcess,
+  writeState,
+} from '../state.ts';
 import { TOPOLOGY_FLAGS, TOPOLOGY_FLAGS_HELP, topologySpecFrom } from './topology-options.ts';
 
 export const UP_HELP = `dbproof up [options]
@@ -26,7 +36,13 @@ const BIN = fileURLToPath(new URL('../../../bin/dbproof.js', import.meta.url));
 
 /** The `--json` object: the URLs as they are (passwords included) and every PID started. */
 function upJson(topology: TopologyDescription, extraPids: number[] = []) {
-  return { primary: topology.primary, replicas: topology.replicas, redis: topology.redis, admin: topology.admin, pids: [...extraPids, ...topology.pids] };
+  return {
+    primary: topology.primary,
+    replicas: topology.replicas,
+    redis: topology.redis,
+    admin: topology.admin,
+    pids: [...extraPids, ...topology.pids],
+  };
 }
 
 /** Early, before a keeper is forked; the lock the owner takes is what makes it hold when two start at once. */
@@ -49,7 +65,11 @@ function identities(pids: number[]): ProcessIdentity[] {
  * Runs a topology in this process until SIGINT/SIGTERM/SIGHUP: the foreground `up`
  * and the background keeper of `up --detach` are both this.
  */
-async function ownTopology(spec: TopologySpec, detached: boolean, onReady: (topology: TopologyDescription) => void): Promise<void> {
+async function ownTopology(
+  spec: TopologySpec,
+  detached: boolean,
+  onReady: (topology: TopologyDescription) => void,
+): Promise<void> {
   let stopRequested: () => void = () => {};
   const stopSignal = new Promise<void>((resolve) => (stopRequested = resolve));
   let signals = 0;
@@ -65,7 +85,15 @@ async function ownTopology(spec: TopologySpec, detached: boolean, onReady: (topo
     const topology = await startTopology(spec);
     try {
       const description = topology.describe();
-      writeState({ version: 2, ownerPid: process.pid, ownerStartTime: thisProcess().startTime, detached, startedAt: new Date().toISOString(), processes: identities(description.pids), topology: description });
+      writeState({
+        version: 2,
+        ownerPid: process.pid,
+        ownerStartTime: thisProcess().startTime,
+        detached,
+        startedAt: new Date().toISOString(),
+        processes: identities(description.pids),
+        topology: description,
+      });
       onReady(description);
       // Nothing else holds the event loop open: the nodes are detached and unref'd.
       const keepAlive = setInterval(() => {}, 1 << 30);
@@ -81,18 +109,29 @@ async function ownTopology(spec: TopologySpec, detached: boolean, onReady: (topo
 }
 
 export async function up(argv: string[]): Promise<number> {
-  const { options } = parseArgs('up', argv, { ...TOPOLOGY_FLAGS, detach: { type: 'boolean' }, json: { type: 'boolean' } });
+  const { options } = parseArgs('up', argv, {
+    ...TOPOLOGY_FLAGS,
+    detach: { type: 'boolean' },
+    json: { type: 'boolean' },
+  });
   if (options.help) {
     console.log(UP_HELP);
     return 0;
   }
   const spec = topologySpecFrom(options);
   refuseSecondTopology();
-  if (options.detach) return upDetached(argv.filter((a) => a !== '--detach'), Boolean(options.json));
+  if (options.detach)
+    return upDetached(
+      argv.filter((a) => a !== '--detach'),
+      Boolean(options.json),
+    );
 
   await ownTopology(spec, false, (topology) => {
     if (options.json) printJson(upJson(topology, []));
-    else console.log(`${describeForHumans(topology)}\n\npasswords hidden: \`dbproof up --json\` and \`dbproof exec\` hand them over\nup; Ctrl-C stops it`);
+    else
+      console.log(
+        `${describeForHumans(topology)}\n\npasswords hidden: \`dbproof up --json\` and \`dbproof exec\` hand them over\nup; Ctrl-C stops it`,
+      );
   });
   return 0;
 }
@@ -103,18 +142,29 @@ type KeeperMessage = { ready: TopologyDescription } | { error: string; exitCode:
 async function upDetached(argv: string[], json: boolean): Promise<number> {
   const logFile = path.join(ensureStateDir(), 'keeper.log');
   const log = openSync(logFile, 'a');
-  const keeper = fork(BIN, ['__keep', ...argv.filter((a) => a !== '--json')], { detached: true, stdio: ['ignore', log, log, 'ipc'] });
+  const keeper = fork(BIN, ['__keep', ...argv.filter((a) => a !== '--json')], {
+    detached: true,
+    stdio: ['ignore', log, log, 'ipc'],
+  });
   closeSync(log);
   const message = await new Promise<KeeperMessage>((resolve) => {
     keeper.once('message', (m) => resolve(m as KeeperMessage));
-    keeper.once('exit', (code) => resolve({ error: `the background keeper exited (code ${code}) before the topology was ready; see ${logFile}`, exitCode: 2 }));
+    keeper.once('exit', (code) =>
+      resolve({
+        error: `the background keeper exited (code ${code}) before the topology was ready; see ${logFile}`,
+        exitCode: 2,
+      }),
+    );
   });
   keeper.removeAllListeners('exit');
   if ('error' in message) throw new DbproofError(message.error, { exitCode: message.exitCode });
   keeper.disconnect();
   keeper.unref();
   if (json) printJson(upJson(message.ready, [keeper.pid!]));
-  else console.log(`${describeForHumans(message.ready)}\n\nup in the background (keeper pid ${keeper.pid}); \`dbproof status\` shows it, \`dbproof down\` stops it`);
+  else
+    console.log(
+      `${describeForHumans(message.ready)}\n\nup in the background (keeper pid ${keeper.pid}); \`dbproof status\` shows it, \`dbproof down\` stops it`,
+    );
   return 0;
 }
 

@@ -16,14 +16,19 @@ export async function composeCommand(): Promise<string[]> {
       await run('docker-compose', ['version']);
       return ['docker-compose'];
     } catch {
-      throw new InfrastructureError('neither `docker compose` nor `docker-compose` is installed; install one (e.g. `apt-get install -y docker-compose`)');
+      throw new InfrastructureError(
+        'neither `docker compose` nor `docker-compose` is installed; install one (e.g. `apt-get install -y docker-compose`)',
+      );
     }
   }
 }
 
 /** Compose's complaint in one line: its error lines (it also reports progress on stderr), else its last line. */
 function complaint(stderr: string): string {
-  const lines = stderr.split('\n').map((l) => l.trim()).filter(Boolean);
+  const lines = stderr
+    .split('\n')
+    .map((l) => l.trim())
+    .filter(Boolean);
   const errors = lines.filter((l) => /error/i.test(l));
   return (errors.length > 0 ? errors : lines.slice(-1)).join('; ');
 }
@@ -33,10 +38,18 @@ function complaint(stderr: string): string {
  * that the watchdog ends if this process dies: an `up` cut short creates nothing more
  * after the watchdog has removed what it had created.
  */
-export function runCompose(command: string[], args: string[], options: { what: string; env: NodeJS.ProcessEnv; watchdog?: Watchdog }): Promise<void> {
+export function runCompose(
+  command: string[],
+  args: string[],
+  options: { what: string; env: NodeJS.ProcessEnv; watchdog?: Watchdog },
+): Promise<void> {
   const { what } = options;
   return new Promise((resolve, reject) => {
-    const child = spawn(command[0]!, [...command.slice(1), ...args], { env: options.env, detached: options.watchdog !== undefined, stdio: ['ignore', 'ignore', 'pipe'] });
+    const child = spawn(command[0]!, [...command.slice(1), ...args], {
+      env: options.env,
+      detached: options.watchdog !== undefined,
+      stdio: ['ignore', 'ignore', 'pipe'],
+    });
     const group = child.pid;
     if (group !== undefined) options.watchdog?.watchProcessGroup(group);
     let stderr = '';

@@ -6,7 +6,12 @@ const run = promisify(execFile);
 
 /** The first line of a command's error output that says something. */
 export function firstLine(text: string | undefined): string {
-  return (text ?? '').split('\n').map((l) => l.trim()).find(Boolean) ?? '';
+  return (
+    (text ?? '')
+      .split('\n')
+      .map((l) => l.trim())
+      .find(Boolean) ?? ''
+  );
 }
 
 /**
@@ -16,11 +21,17 @@ export function firstLine(text: string | undefined): string {
 export function dockerProblem(error: unknown, what: string): InfrastructureError {
   const failure = error as NodeJS.ErrnoException & { stderr?: string };
   if (failure.code === 'ENOENT') {
-    return new InfrastructureError('the docker CLI is not installed; install Docker (e.g. `apt-get install -y docker.io docker-compose`) or use --provider native', error);
+    return new InfrastructureError(
+      'the docker CLI is not installed; install Docker (e.g. `apt-get install -y docker.io docker-compose`) or use --provider native',
+      error,
+    );
   }
   const said = firstLine(failure.stderr) || failure.message;
   if (/docker daemon|error during connect|docker\.sock/i.test(said)) {
-    return new InfrastructureError(`Docker is not reachable (${said}); start the Docker engine (e.g. \`dockerd &\`) or point DOCKER_HOST at one, or use --provider native`, error);
+    return new InfrastructureError(
+      `Docker is not reachable (${said}); start the Docker engine (e.g. \`dockerd &\`) or point DOCKER_HOST at one, or use --provider native`,
+      error,
+    );
   }
   return new InfrastructureError(`${what} failed: ${said}`, error);
 }

@@ -41,7 +41,11 @@ function composeFile(spec: ResolvedTopologySpec): string {
   const chosen = spec.compose?.file ?? process.env.DBPROOF_COMPOSE_FILE;
   const file = chosen ? path.resolve(chosen) : PACKAGED_FILE;
   if (!existsSync(file)) {
-    throw new InfrastructureError(chosen ? `no compose file at ${file} (compose.file or DBPROOF_COMPOSE_FILE)` : `dbproof's compose file is missing from its installation (${file}); reinstall dbproof`);
+    throw new InfrastructureError(
+      chosen
+        ? `no compose file at ${file} (compose.file or DBPROOF_COMPOSE_FILE)`
+        : `dbproof's compose file is missing from its installation (${file}); reinstall dbproof`,
+    );
   }
   return file;
 }
@@ -50,7 +54,10 @@ function composeFile(spec: ResolvedTopologySpec): string {
 function composeNodes(containers: ServiceContainer[], passwords: Passwords) {
   const byService = new Map(containers.map((c) => [c.service, c]));
   const missing = SERVICES.filter((s) => !byService.get(s)?.hostPort);
-  if (missing.length > 0) throw new InfrastructureError(`compose services without a published port: ${missing.join(', ')} (is the compose file dbproof's?)`);
+  if (missing.length > 0)
+    throw new InfrastructureError(
+      `compose services without a published port: ${missing.join(', ')} (is the compose file dbproof's?)`,
+    );
   const pgNode = (name: string, role: 'primary' | 'replica'): ContainerPgNode => {
     const c = byService.get(name)!;
     return new ContainerPgNode(
@@ -67,10 +74,15 @@ function composeNodes(containers: ServiceContainer[], passwords: Passwords) {
   const primary = pgNode('primary', 'primary');
   const replicas = [pgNode('replica1', 'replica'), pgNode('replica2', 'replica')];
   const redisContainer = byService.get('redis')!;
-  const redis = new ContainerRedisNode(redisUrl(redisContainer.hostPort!, passwords.redis), redisContainer.hostPort!, new DockerControl('redis', redisContainer.id));
+  const redis = new ContainerRedisNode(
+    redisUrl(redisContainer.hostPort!, passwords.redis),
+    redisContainer.hostPort!,
+    new DockerControl('redis', redisContainer.id),
+  );
   const pids = () => [primary, ...replicas, redis].map((n) => n.pid).filter((p): p is number => p !== undefined);
   const container = (n: { docker: { containerId: string } }) => ({ container: n.docker.containerId });
-  const describe = (): TopologyDescription => describeTopology('compose', { primary, replicas, redis, pids: pids() }, { postgres: container, redis: container });
+  const describe = (): TopologyDescription =>
+    describeTopology('compose', { primary, replicas, redis, pids: pids() }, { postgres: container, redis: container });
   return { primary, replicas, redis, pids, describe };
 }
 
@@ -78,10 +90,16 @@ function composeNodes(containers: ServiceContainer[], passwords: Passwords) {
 async function readyTopology(nodes: ReturnType<typeof composeNodes>, stop: () => Promise<void>): Promise<Topology> {
   const { primary, replicas, redis } = nodes;
   try {
-    await Promise.all([primary.ready(READY_TIMEOUT_MS), ...replicas.map((r) => r.ready(READY_TIMEOUT_MS)), redis.ready(READY_TIMEOUT_MS)]);
+    await Promise.all([
+      primary.ready(READY_TIMEOUT_MS),
+      ...replicas.map((r) => r.ready(READY_TIMEOUT_MS)),
+      redis.ready(READY_TIMEOUT_MS),
+    ]);
     await waitForStreaming(primary.adminUrl, ['replica1', 'replica2'], READY_TIMEOUT_MS);
   } catch (error) {
-    throw error instanceof InfrastructureError ? error : new InfrastructureError(`the compose topology does not answer: ${(error as Error).message}`, error);
+    throw error instanceof InfrastructureError
+      ? error
+      : new InfrastructureError(`the compose topology does not answer: ${(error as Error).message}`, error);
   }
   let stopped = false;
   return {
@@ -110,7 +128,12 @@ async function startOwnStack(spec: ResolvedTopologySpec, file: string): Promise<
   const compose = await composeCommand();
   const project = `dbproof-${randomBytes(4).toString('hex')}`;
   const [primaryPort, replica1Port, replica2Port, redisPort] = await freePorts(4);
-  const passwords = { admin: generatePassword(), app: generatePassword(), replication: generatePassword(), redis: generatePassword() };
+  const passwords = {
+    admin: generatePassword(),
+    app: generatePassword(),
+    replication: generatePassword(),
+    redis: generatePassword(),
+  };
   const bridgeGateway = await hostAddressOnDefaultBridge().catch(() => undefined);
   // Passwords in the environment of the compose commands, never in their arguments.
   const env: NodeJS.ProcessEnv = {
@@ -130,17 +153,27 @@ async function startOwnStack(spec: ResolvedTopologySpec, file: string): Promise<
   const watchdog = Watchdog.start();
   watchdog.watchLabel(`${PROJECT_LABEL}=${project}`);
   const down = async () => {
-    await runCompose(compose, ['-p', project, '-f', file, 'down', '-v', '--timeout', '1'], { what: `removing compose project ${project}`, env }).catch(() => {});
+    await runCompose(compose, ['-p', project, '-f', file, 'down', '-v', '--timeout', '1'], {
+      what: `removing compose project ${project}`,
+      env,
+    }).catch(() => {});
     await watchdog.close(); // whatever `down` missed carries the project's label: the watchdog removes it
   };
   try {
-    await runCompose(compose, ['-p', project, '-f', file, 'up', '-d'], { what: `starting compose project ${project}`, env, watchdog });
+    await runCompose(compose, ['-p', project, '-f', file, 'up', '-d'], {
+      what: `starting compose project ${project}`,
+      env,
+      watchdog,
+    });
     const containers = await containersLabelled(`${PROJECT_LABEL}=${project}`);
     return await readyTopology(composeNodes(containers, passwords), down);
   } catch (error) {
     await down();
     const message = error instanceof Error ? error.message : String(error);
-    throw new InfrastructureError(message.includes(project) ? message : `compose project ${project}: ${message}`, error);
+    throw new InfrastructureError(
+      message.includes(project) ? message : `compose project ${project}: ${message}`,
+      error,
+    );
   }
 }
 
@@ -150,7 +183,10 @@ async function startOwnStack(spec: ResolvedTopologySpec, file: string): Promise<
  * otherwise, unless `start` is false, a stack of dbproof's own, removed on stop().
  * Node operations act on the service containers like the containers provider's.
  */
-export async function attachComposeTopology(spec: ResolvedTopologySpec, options: { start?: boolean } = {}): Promise<Topology> {
+export async function attachComposeTopology(
+  spec: ResolvedTopologySpec,
+  options: { start?: boolean } = {},
+): Promise<Topology> {
   const file = composeFile(spec);
   await requireDockerEngine();
   const users = await runningUserStack(file);
@@ -168,5 +204,7 @@ export async function describeUserStack(spec: ResolvedTopologySpec): Promise<Top
 }
 
 function notRunning(file: string): InfrastructureError {
-  return new InfrastructureError(`no compose topology of ${file} is running; start one with \`docker compose -f ${file} up -d\` or \`dbproof up --provider compose --detach\``);
+  return new InfrastructureError(
+    `no compose topology of ${file} is running; start one with \`docker compose -f ${file} up -d\` or \`dbproof up --provider compose --detach\``,
+  );
 }

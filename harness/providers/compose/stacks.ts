@@ -18,7 +18,9 @@ export interface ServiceContainer {
 
 /** Every container (any state) carrying `label` (key=value). */
 export async function containersLabelled(label: string): Promise<ServiceContainer[]> {
-  const ids = (await docker(['ps', '-a', '-q', '--no-trunc', '--filter', `label=${label}`])).split('\n').filter(Boolean);
+  const ids = (await docker(['ps', '-a', '-q', '--no-trunc', '--filter', `label=${label}`]))
+    .split('\n')
+    .filter(Boolean);
   if (ids.length === 0) return [];
   return (JSON.parse(await docker(['inspect', ...ids])) as any[]).map((info) => {
     const bindings = info.HostConfig?.PortBindings ?? {};
@@ -42,9 +44,17 @@ export async function containersLabelled(label: string): Promise<ServiceContaine
  */
 export async function runningUserStack(file: string): Promise<ServiceContainer[] | undefined> {
   const containers = await containersLabelled(`com.docker.compose.project.working_dir=${path.dirname(file)}`);
-  const projects = [...new Set(containers.filter((c) => c.service === 'primary' && c.running && !OWN_PROJECT.test(c.project)).map((c) => c.project))];
+  const projects = [
+    ...new Set(
+      containers
+        .filter((c) => c.service === 'primary' && c.running && !OWN_PROJECT.test(c.project))
+        .map((c) => c.project),
+    ),
+  ];
   if (projects.length > 1) {
-    throw new InfrastructureError(`several compose projects of ${file} are running (${projects.join(', ')}); dbproof attaches to one: stop the others (\`docker compose -p NAME down\`)`);
+    throw new InfrastructureError(
+      `several compose projects of ${file} are running (${projects.join(', ')}); dbproof attaches to one: stop the others (\`docker compose -p NAME down\`)`,
+    );
   }
   return projects.length === 1 ? containers.filter((c) => c.project === projects[0]) : undefined;
 }

@@ -8,7 +8,9 @@ import { getContainerRuntimeClient } from 'testcontainers';
  */
 export async function hostAddressOnDefaultBridge(): Promise<string | undefined> {
   const client = await getContainerRuntimeClient();
-  const info = (await client.network.getById('bridge').inspect()) as { IPAM?: { Config?: { Subnet?: string; Gateway?: string }[] | null } };
+  const info = (await client.network.getById('bridge').inspect()) as {
+    IPAM?: { Config?: { Subnet?: string; Gateway?: string }[] | null };
+  };
   const config = (info.IPAM?.Config ?? []).find((c) => c.Subnet && !c.Subnet.includes(':'));
   if (config?.Gateway) return config.Gateway;
   const network = /^(\d+)\.(\d+)\.(\d+)\.(\d+)\/\d+$/.exec(config?.Subnet ?? '');

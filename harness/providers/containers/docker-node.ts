@@ -64,16 +64,26 @@ export class DockerControl {
 
   async reconnect(networkId: string, aliases: string[]): Promise<void> {
     const client = await getContainerRuntimeClient();
-    await client.network.getById(networkId).connect({ Container: this.containerId, EndpointConfig: { Aliases: aliases } });
-    await client.network.getById('bridge').disconnect({ Container: this.containerId }).catch(() => {});
+    await client.network
+      .getById(networkId)
+      .connect({ Container: this.containerId, EndpointConfig: { Aliases: aliases } });
+    await client.network
+      .getById('bridge')
+      .disconnect({ Container: this.containerId })
+      .catch(() => {});
   }
 
-  async #require(operation: string, ok: (s: Awaited<ReturnType<DockerControl['state']>>) => boolean, why = 'it is not running (start() it first)'): Promise<void> {
+  async #require(
+    operation: string,
+    ok: (s: Awaited<ReturnType<DockerControl['state']>>) => boolean,
+    why = 'it is not running (start() it first)',
+  ): Promise<void> {
     if (!ok(await this.state())) throw new DbproofError(`cannot ${operation} ${this.name}: ${why}`);
   }
 
   async #until(done: (s: Awaited<ReturnType<DockerControl['state']>>) => boolean, timeoutMs = 15_000): Promise<void> {
     const reached = await pollUntil(async () => done(await this.state()), { timeoutMs, intervalMs: 20 });
-    if (!reached) throw new DbproofError(`${this.name}: Docker did not reach the expected state within ${timeoutMs} ms`);
+    if (!reached)
+      throw new DbproofError(`${this.name}: Docker did not reach the expected state within ${timeoutMs} ms`);
   }
 }

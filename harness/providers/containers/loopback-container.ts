@@ -9,7 +9,10 @@ import { GenericContainer, type StartedNetwork } from 'testcontainers';
 export class LoopbackContainer extends GenericContainer {
   withLoopbackPort(containerPort: number, hostPort: number): this {
     this.withExposedPorts({ container: containerPort, host: hostPort });
-    this.hostConfig.PortBindings = { ...this.hostConfig.PortBindings, [`${containerPort}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: String(hostPort) }] };
+    this.hostConfig.PortBindings = {
+      ...this.hostConfig.PortBindings,
+      [`${containerPort}/tcp`]: [{ HostIp: '127.0.0.1', HostPort: String(hostPort) }],
+    };
     return this;
   }
 

@@ -24,13 +24,22 @@ process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
 const NODE_SCRIPT = readFileSync(fileURLToPath(new URL('./node.sh', import.meta.url)), 'utf8');
 const READY_TIMEOUT_MS = 120_000;
 
-function settingArgs(spec: ResolvedTopologySpec, name: string, role: 'primary' | 'replica', replicaNames: string[]): string[] {
+function settingArgs(
+  spec: ResolvedTopologySpec,
+  name: string,
+  role: 'primary' | 'replica',
+  replicaNames: string[],
+): string[] {
   // listen_addresses and the socket directory are the script's; the rest as for native nodes.
   const { listen_addresses: _listen, ...defaults } = DEFAULT_SETTINGS;
   const settings: Record<string, string | number | boolean> = { ...defaults, cluster_name: name };
-  if (role === 'primary' && spec.synchronous && replicaNames.length > 0) settings.synchronous_standby_names = `ANY ${replicaNames.length} (${replicaNames.join(', ')})`;
+  if (role === 'primary' && spec.synchronous && replicaNames.length > 0)
+    settings.synchronous_standby_names = `ANY ${replicaNames.length} (${replicaNames.join(', ')})`;
   Object.assign(settings, spec.postgres.settings);
-  return Object.entries(settings).flatMap(([k, v]) => ['-c', `${k}=${typeof v === 'boolean' ? (v ? 'on' : 'off') : v}`]);
+  return Object.entries(settings).flatMap(([k, v]) => [
+    '-c',
+    `${k}=${typeof v === 'boolean' ? (v ? 'on' : 'off') : v}`,
+  ]);
 }
 
 class ContainersTopology implements Topology {
@@ -56,7 +65,11 @@ class ContainersTopology implements Topology {
 
   describe(): TopologyDescription {
     const container = (n: { docker: { containerId: string } }) => ({ container: n.docker.containerId });
-    return describeTopology('containers', { primary: this.primary, replicas: this.replicas, redis: this.redis, pids: this.pids() }, { postgres: container, redis: container });
+    return describeTopology(
+      'containers',
+      { primary: this.primary, replicas: this.replicas, redis: this.redis, pids: this.pids() },
+      { postgres: container, redis: container },
+    );
   }
 
   /** Container ids and the network id, for tests that check nothing is left. */
@@ -71,7 +84,11 @@ class ContainersTopology implements Topology {
   }
 }
 
-async function stopAll(containers: StartedTestContainer[], network: StartedNetwork | undefined, watchdog: Watchdog): Promise<void> {
+async function stopAll(
+  containers: StartedTestContainer[],
+  network: StartedNetwork | undefined,
+  watchdog: Watchdog,
+): Promise<void> {
   await Promise.all(containers.map((c) => c.stop({ remove: true, removeVolumes: true, timeout: 1 }).catch(() => {})));
   if (network) await network.stop().catch(() => {});
   await watchdog.close(); // anything the calls above missed, the watchdog removes
@@ -93,7 +110,12 @@ export async function startContainersTopology(spec: ResolvedTopologySpec): Promi
     watchdog.watchNetwork(network.getId());
     const replicaNames = Array.from({ length: spec.replicas }, (_, i) => `replica${i + 1}`);
     const [primaryPort, redisPort, ...replicaPorts] = await freePorts(spec.replicas + 2);
-    const passwords = { admin: generatePassword(), app: generatePassword(), replication: generatePassword(), redis: generatePassword() };
+    const passwords = {
+      admin: generatePassword(),
+      app: generatePassword(),
+      replication: generatePassword(),
+      redis: generatePassword(),
+    };
     const bridgeGateway = await hostAddressOnDefaultBridge();
 
     const script = [{ content: NODE_SCRIPT, target: '/dbproof/node.sh', mode: 0o755 }];
@@ -113,7 +135,11 @@ export async function startContainersTopology(spec: ResolvedTopologySpec): Promi
                 DBPROOF_REPLICATION_VERIFIER: scramVerifier(passwords.replication),
                 ...(bridgeGateway ? { DBPROOF_BRIDGE_GATEWAY: bridgeGateway } : {}),
               }
-            : { DBPROOF_REPLICATION_PASSWORD: passwords.replication, DBPROOF_PRIMARY_HOST: 'primary', DBPROOF_NODE_NAME: name },
+            : {
+                DBPROOF_REPLICATION_PASSWORD: passwords.replication,
+                DBPROOF_PRIMARY_HOST: 'primary',
+                DBPROOF_NODE_NAME: name,
+              },
         )
         .withWaitStrategy(Wait.forLogMessage('dbproof: starting postgres'))
         .withStartupTimeout(READY_TIMEOUT_MS);
@@ -127,7 +153,13 @@ export async function startContainersTopology(spec: ResolvedTopologySpec): Promi
         new LoopbackContainer(redisImg)
           .withOnlyNetwork(network, ['redis'])
           .withLoopbackPort(6379, redisPort!)
-          .withCopyContentToContainer([{ content: `bind * -::*\nport 6379\nrequirepass "${passwords.redis}"\nsave ""\nappendonly no\nprotected-mode no\n`, target: '/dbproof/redis.conf', mode: 0o600 }])
+          .withCopyContentToContainer([
+            {
+              content: `bind * -::*\nport 6379\nrequirepass "${passwords.redis}"\nsave ""\nappendonly no\nprotected-mode no\n`,
+              target: '/dbproof/redis.conf',
+              mode: 0o600,
+            },
+          ])
           .withEntrypoint(['redis-server', '/dbproof/redis.conf'])
           .withCommand([])
           .withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/))
@@ -151,7 +183,12 @@ export async function startContainersTopology(spec: ResolvedTopologySpec): Promi
     const [primaryContainer, ...replicaContainers] = started.slice(0, 1 + spec.replicas);
     const redisContainer = spec.redis ? started.at(-1) : undefined;
 
-    const pgNode = (name: string, role: 'primary' | 'replica', port: number, container: StartedTestContainer): ContainerPgNode =>
+    const pgNode = (
+      name: string,
+      role: 'primary' | 'replica',
+      port: number,
+      container: StartedTestContainer,
+    ): ContainerPgNode =>
       new ContainerPgNode(
         name,
         role,
@@ -164,9 +201,19 @@ export async function startContainersTopology(spec: ResolvedTopologySpec): Promi
       );
     const primary: ContainerPgNode = pgNode('primary', 'primary', primaryPort!, primaryContainer!);
     const replicas = replicaNames.map((name, i) => pgNode(name, 'replica', replicaPorts[i]!, replicaContainers[i]!));
-    const redis = redisContainer ? new ContainerRedisNode(redisUrl(redisPort!, passwords.redis), redisPort!, new DockerControl('redis', redisContainer.getId())) : undefined;
+    const redis = redisContainer
+      ? new ContainerRedisNode(
+          redisUrl(redisPort!, passwords.redis),
+          redisPort!,
+          new DockerControl('redis', redisContainer.getId()),
+        )
+      : undefined;
 
-    await Promise.all([primary.ready(READY_TIMEOUT_MS), ...replicas.map((r) => r.ready(READY_TIMEOUT_MS)), redis?.ready(READY_TIMEOUT_MS)]);
+    await Promise.all([
+      primary.ready(READY_TIMEOUT_MS),
+      ...replicas.map((r) => r.ready(READY_TIMEOUT_MS)),
+      redis?.ready(READY_TIMEOUT_MS),
+    ]);
     await waitForStreaming(primary.adminUrl, replicaNames, READY_TIMEOUT_MS);
     await Promise.all(replicas.map((r) => waitForReplayed(primary.adminUrl, r.adminUrl, r.name, READY_TIMEOUT_MS)));
     return new ContainersTopology(primary, replicas, redis, network, containers, watchdog);
@@ -179,6 +226,8 @@ export async function startContainersTopology(spec: ResolvedTopologySpec): Promi
         error,
       );
     }
-    throw error instanceof InfrastructureError ? error : new InfrastructureError(`could not start the containers topology: ${message}`, error);
+    throw error instanceof InfrastructureError
+      ? error
+      : new InfrastructureError(`could not start the containers topology: ${message}`, error);
   }
 }

@@ -7,7 +7,9 @@ import { pingRedis } from '../native/redis-node.ts';
 
 function noLifecycle(name: string, operation: string): Promise<never> {
   return Promise.reject(
-    new DbproofError(`${operation}() is not available on ${name} of an external topology: dbproof does not control its processes (use provider 'native' or 'containers' for fault tests)`),
+    new DbproofError(
+      `${operation}() is not available on ${name} of an external topology: dbproof does not control its processes (use provider 'native' or 'containers' for fault tests)`,
+    ),
   );
 }
 
@@ -43,7 +45,10 @@ class ExternalPgNode extends SqlPgNode implements PgNode {
 
   /** An external standby's application_name is whatever its operator chose: ask the standby. */
   protected override async applicationName(): Promise<string> {
-    const [row] = await queryRows<{ name: string }>(this.adminUrl, "SELECT coalesce(substring(setting from 'application_name=([^ ]+)'), 'walreceiver') AS name FROM pg_settings WHERE name = 'primary_conninfo'").catch(() => []);
+    const [row] = await queryRows<{ name: string }>(
+      this.adminUrl,
+      "SELECT coalesce(substring(setting from 'application_name=([^ ]+)'), 'walreceiver') AS name FROM pg_settings WHERE name = 'primary_conninfo'",
+    ).catch(() => []);
     return row?.name ?? this.name;
   }
 }
@@ -77,12 +82,20 @@ export async function attachExternalTopology(spec: ResolvedTopologySpec): Promis
   const nodes: ExternalPgNode[] = [];
   const primary = new ExternalPgNode('primary', 'primary', urls.primary, adminFor(urls.primary), () => undefined);
   nodes.push(primary);
-  const replicas = urls.replicas.map((url, i) => new ExternalPgNode(`replica${i + 1}`, 'replica', url, adminFor(url), () => primary));
+  const replicas = urls.replicas.map(
+    (url, i) => new ExternalPgNode(`replica${i + 1}`, 'replica', url, adminFor(url), () => primary),
+  );
   const redis = urls.redis ? new ExternalRedisNode(urls.redis) : undefined;
   try {
-    await Promise.all([...[primary, ...replicas].map((n) => queryRows(n.url, 'SELECT 1')), redis && pingRedis(redis.url, 3000)]);
+    await Promise.all([
+      ...[primary, ...replicas].map((n) => queryRows(n.url, 'SELECT 1')),
+      redis && pingRedis(redis.url, 3000),
+    ]);
   } catch (error) {
-    throw new DbproofError(`the external topology does not answer: ${String((error as Error).message ?? error)} (check the URLs and that this machine may connect)`, { cause: error });
+    throw new DbproofError(
+      `the external topology does not answer: ${String((error as Error).message ?? error)} (check the URLs and that this machine may connect)`,
+      { cause: error },
+    );
   }
   const describe = (): TopologyDescription => ({
     provider: 'external',
@@ -92,7 +105,12 @@ export async function attachExternalTopology(spec: ResolvedTopologySpec): Promis
     admin: primary.adminUrl,
     pids: [],
     nodes: [
-      ...[primary, ...replicas].map((n) => ({ name: n.name, kind: 'postgres' as const, port: n.port, url: n.adminUrl })),
+      ...[primary, ...replicas].map((n) => ({
+        name: n.name,
+        kind: 'postgres' as const,
+        port: n.port,
+        url: n.adminUrl,
+      })),
       ...(redis ? [{ name: 'redis', kind: 'redis' as const, port: redis.port, url: redis.url }] : []),
     ],
   });

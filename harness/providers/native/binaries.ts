@@ -13,7 +13,8 @@ export interface PostgresBinaries {
 
 export const POSTGRES_INSTALL_HINT =
   'install them with `apt-get install -y postgresql postgresql-contrib` or point DBPROOF_PG_BIN at the directory holding `postgres` and `initdb`';
-export const REDIS_INSTALL_HINT = 'install it with `apt-get install -y redis-server` or set DBPROOF_REDIS_SERVER to its path';
+export const REDIS_INSTALL_HINT =
+  'install it with `apt-get install -y redis-server` or set DBPROOF_REDIS_SERVER to its path';
 
 function hasServerBinaries(dir: string): boolean {
   return existsSync(path.join(dir, 'postgres')) && existsSync(path.join(dir, 'initdb'));
@@ -52,7 +53,9 @@ export function findPostgresBinaries(override?: string): PostgresBinaries {
   let binDir: string | undefined;
   if (explicit) {
     if (!hasServerBinaries(explicit)) {
-      throw new InfrastructureError(`no Postgres server binaries (postgres, initdb) in ${explicit}; ${POSTGRES_INSTALL_HINT}`);
+      throw new InfrastructureError(
+        `no Postgres server binaries (postgres, initdb) in ${explicit}; ${POSTGRES_INSTALL_HINT}`,
+      );
     }
     binDir = explicit;
   } else {
@@ -62,7 +65,8 @@ export function findPostgresBinaries(override?: string): PostgresBinaries {
   if (!binDir) throw new InfrastructureError(`Postgres server binaries not found; ${POSTGRES_INSTALL_HINT}`);
   const out = execFileSync(path.join(binDir, 'postgres'), ['--version'], { encoding: 'utf8' });
   const match = /(\d+)(?:\.(\d+))?/.exec(out);
-  if (!match) throw new InfrastructureError(`could not read the version of ${binDir}/postgres (it printed: ${out.trim()})`);
+  if (!match)
+    throw new InfrastructureError(`could not read the version of ${binDir}/postgres (it printed: ${out.trim()})`);
   return { binDir, major: Number(match[1]), version: match[0] };
 }
 
@@ -70,7 +74,8 @@ export function findPostgresBinaries(override?: string): PostgresBinaries {
 export function findRedisServer(override?: string): string {
   const explicit = override ?? process.env.DBPROOF_REDIS_SERVER;
   if (explicit) {
-    if (!existsSync(explicit)) throw new InfrastructureError(`redis-server not found at ${explicit}; ${REDIS_INSTALL_HINT}`);
+    if (!existsSync(explicit))
+      throw new InfrastructureError(`redis-server not found at ${explicit}; ${REDIS_INSTALL_HINT}`);
     return explicit;
   }
   const found = [...pathDirs(), '/usr/bin', '/usr/local/bin', '/usr/sbin']

@@ -36,7 +36,9 @@ export function postgresRunAs(): RunAs | undefined {
   if (typeof process.getuid !== 'function' || process.getuid() !== 0) return undefined;
   const user = lookupUser('postgres');
   if (!user) {
-    throw new InfrastructureError(`Postgres refuses to run as root and the \`postgres\` system user does not exist; ${CREATE_POSTGRES_USER_HINT}`);
+    throw new InfrastructureError(
+      `Postgres refuses to run as root and the \`postgres\` system user does not exist; ${CREATE_POSTGRES_USER_HINT}`,
+    );
   }
   return user;
 }

@@ -7,7 +7,13 @@ import { SqlPgNode } from '../../topology/sql-node.ts';
 import type { PgNode, PgRole } from '../../topology/types.ts';
 import { endProcessesUnder, processesUnder, signalAll, waitNoneUnder } from '../../process/node-processes.mjs';
 import type { Watchdog } from '../../process/watchdog.ts';
-import { postgresProgram, spawnPostgres, waitForExit, waitUntilAccepting, type PostgresLaunch } from './postgres-process.ts';
+import {
+  postgresProgram,
+  spawnPostgres,
+  waitForExit,
+  waitUntilAccepting,
+  type PostgresLaunch,
+} from './postgres-process.ts';
 
 const run = promisify(execFile);
 
@@ -81,7 +87,8 @@ export class NativePgNode extends SqlPgNode implements PgNode {
     signalAll(processesUnder(this.dataDir, this.#programs), 'SIGCONT');
     // SIGINT is Postgres' "fast" shutdown: sessions are ended, a shutdown checkpoint is written.
     process.kill(pid, 'SIGINT');
-    if (!(await waitForExit(this.#child!, 30_000))) await endProcessesUnder(this.dataDir, { programs: this.#programs, mainPid: pid, gentle: 'SIGQUIT' });
+    if (!(await waitForExit(this.#child!, 30_000)))
+      await endProcessesUnder(this.dataDir, { programs: this.#programs, mainPid: pid, gentle: 'SIGQUIT' });
     await waitNoneUnder(this.dataDir, this.#programs, 5000);
   }
 
@@ -104,7 +111,12 @@ export class NativePgNode extends SqlPgNode implements PgNode {
   /** Ends the node for good at topology teardown (quick, no checkpoint needed). */
   async teardown(): Promise<void> {
     // Also after kill(): a backend that outlived its postmaster must not outlive the run.
-    await endProcessesUnder(this.dataDir, { programs: this.#programs, mainPid: this.#running() ? this.pid : undefined, gentle: 'SIGQUIT', graceMs: 5000 });
+    await endProcessesUnder(this.dataDir, {
+      programs: this.#programs,
+      mainPid: this.#running() ? this.pid : undefined,
+      gentle: 'SIGQUIT',
+      graceMs: 5000,
+    });
     if (this.#child) await waitForExit(this.#child, 5000);
     await this.#removeOrphanedSharedMemory();
   }
@@ -114,7 +126,8 @@ export class NativePgNode extends SqlPgNode implements PgNode {
   }
 
   #requireRunning(operation: string): number {
-    if (!this.#running()) throw new DbproofError(`cannot ${operation} ${this.name}: it is not running (start() it first)`);
+    if (!this.#running())
+      throw new DbproofError(`cannot ${operation} ${this.name}: it is not running (start() it first)`);
     return this.#child!.pid!;
   }
 

@@ -22,7 +22,10 @@ export interface PostgresLaunch {
 
 /** `-c name=value` pairs: settings on the command line win over any file, so a copied data directory cannot surprise us. */
 function settingArgs(settings: Settings): string[] {
-  return Object.entries(settings).flatMap(([name, value]) => ['-c', `${name}=${typeof value === 'boolean' ? (value ? 'on' : 'off') : value}`]);
+  return Object.entries(settings).flatMap(([name, value]) => [
+    '-c',
+    `${name}=${typeof value === 'boolean' ? (value ? 'on' : 'off') : value}`,
+  ]);
 }
 
 /** The executable every process of a Postgres server runs (backends are forks of the postmaster). */
@@ -40,7 +43,15 @@ export function spawnPostgres(launch: PostgresLaunch): ChildProcess {
   try {
     const child = spawn(
       postgresProgram(launch.bins),
-      ['-D', launch.dataDir, '-p', String(launch.port), '-c', `unix_socket_directories=${launch.socketDir}`, ...settingArgs(launch.settings)],
+      [
+        '-D',
+        launch.dataDir,
+        '-p',
+        String(launch.port),
+        '-c',
+        `unix_socket_directories=${launch.socketDir}`,
+        ...settingArgs(launch.settings),
+      ],
       {
         detached: true,
         stdio: ['ignore', log, log],
@@ -78,7 +89,11 @@ const RETRYABLE = new Set(['ENOENT', 'ECONNREFUSED', '57P03', 'ECONNRESET']);
  * Resolves once the server accepts a connection (read-only for a standby); fails
  * early, with the log's last lines, when the process exits instead.
  */
-export async function waitUntilAccepting(child: ChildProcess, launch: PostgresLaunch, timeoutMs = 30_000): Promise<void> {
+export async function waitUntilAccepting(
+  child: ChildProcess,
+  launch: PostgresLaunch,
+  timeoutMs = 30_000,
+): Promise<void> {
   let exited = child.exitCode !== null || child.signalCode !== null;
   const onExit = () => (exited = true);
   child.once('exit', onExit);
@@ -86,7 +101,9 @@ export async function waitUntilAccepting(child: ChildProcess, launch: PostgresLa
     const accepting = await pollUntil(
       async () => {
         if (exited) {
-          throw new InfrastructureError(`postgres (${path.basename(launch.dataDir)}) exited during start-up:\n${logTail(launch.logFile)}`);
+          throw new InfrastructureError(
+            `postgres (${path.basename(launch.dataDir)}) exited during start-up:\n${logTail(launch.logFile)}`,
+          );
         }
         const client = new pg.Client({ ...socketConfig(launch.socketDir, launch.port), connectionTimeoutMillis: 2000 });
         client.on('error', () => {});
@@ -98,7 +115,10 @@ export async function waitUntilAccepting(child: ChildProcess, launch: PostgresLa
           await client.end().catch(() => {});
           const code = (error as { code?: string }).code ?? '';
           if (!RETRYABLE.has(code) && !/starting up|not yet accepting/.test(String(error))) {
-            throw new InfrastructureError(`postgres (${path.basename(launch.dataDir)}) refused dbproof's connection: ${String(error)}`, error);
+            throw new InfrastructureError(
+              `postgres (${path.basename(launch.dataDir)}) refused dbproof's connection: ${String(error)}`,
+              error,
+            );
           }
           return false;
         }
@@ -106,7 +126,9 @@ export async function waitUntilAccepting(child: ChildProcess, launch: PostgresLa
       { timeoutMs, intervalMs: 10 },
     );
     if (!accepting) {
-      throw new InfrastructureError(`postgres (${path.basename(launch.dataDir)}) was not ready after ${timeoutMs} ms:\n${logTail(launch.logFile)}`);
+      throw new InfrastructureError(
+        `postgres (${path.basename(launch.dataDir)}) was not ready after ${timeoutMs} ms:\n${logTail(launch.logFile)}`,
+      );
     }
   } finally {
     child.off('exit', onExit);

@@ -8,7 +8,14 @@ import { endProcessesUnder, signalAll } from '../../process/node-processes.mjs';
 import type { Watchdog } from '../../process/watchdog.ts';
 import type { PostgresBinaries } from './binaries.ts';
 import { currentUser, type RunAs } from './os-user.ts';
-import { postgresProgram, socketConfig, spawnPostgres, waitForExit, waitUntilAccepting, logTail } from './postgres-process.ts';
+import {
+  postgresProgram,
+  socketConfig,
+  spawnPostgres,
+  waitForExit,
+  waitUntilAccepting,
+  logTail,
+} from './postgres-process.ts';
 import { baseDir, createBuildDir } from './run-dir.ts';
 
 const run = promisify(execFile);
@@ -35,7 +42,11 @@ function pgHba(): string {
 
 function pgIdent(runAs: RunAs | undefined): string {
   const osUsers = new Set([currentUser(), runAs?.username].filter((u): u is string => !!u));
-  return ['# written by dbproof: OS users allowed to act as the dbproof superuser over the socket', ...[...osUsers].map((u) => `dbproof  ${u}  dbproof`), ''].join('\n');
+  return [
+    '# written by dbproof: OS users allowed to act as the dbproof superuser over the socket',
+    ...[...osUsers].map((u) => `dbproof  ${u}  dbproof`),
+    '',
+  ].join('\n');
 }
 
 function writeOwned(file: string, text: string, runAs: RunAs | undefined): void {
@@ -74,7 +85,11 @@ async function provision(socketDir: string, port: number): Promise<void> {
  * segments are 1 MB instead of 16 MB: each node's copy is a third smaller, and no
  * test depends on the segment size.
  */
-export async function ensurePristineDataDir(bins: PostgresBinaries, runAs: RunAs | undefined, watchdog: Watchdog): Promise<string> {
+export async function ensurePristineDataDir(
+  bins: PostgresBinaries,
+  runAs: RunAs | undefined,
+  watchdog: Watchdog,
+): Promise<string> {
   const cacheRoot = path.join(baseDir(), 'cache');
   const key = `pg${bins.version}-${currentUser()}-v${TEMPLATE_LAYOUT}`;
   const finalDir = path.join(cacheRoot, key);
@@ -93,17 +108,41 @@ export async function ensurePristineDataDir(bins: PostgresBinaries, runAs: RunAs
     try {
       await run(
         path.join(bins.binDir, 'initdb'),
-        ['-D', dataDir, '-U', 'dbproof', '--auth-local=peer', '--auth-host=scram-sha-256', '-E', 'UTF8', '--locale=C', '--no-sync', '--no-instructions', '--wal-segsize=1'],
+        [
+          '-D',
+          dataDir,
+          '-U',
+          'dbproof',
+          '--auth-local=peer',
+          '--auth-host=scram-sha-256',
+          '-E',
+          'UTF8',
+          '--locale=C',
+          '--no-sync',
+          '--no-instructions',
+          '--wal-segsize=1',
+        ],
         { uid: runAs?.uid, gid: runAs?.gid, cwd: buildDir, env: { ...process.env, LC_ALL: 'C' } },
       );
     } catch (error) {
-      throw new InfrastructureError(`initdb failed: ${(error as { stderr?: string }).stderr?.trim() ?? String(error)}`, error);
+      throw new InfrastructureError(
+        `initdb failed: ${(error as { stderr?: string }).stderr?.trim() ?? String(error)}`,
+        error,
+      );
     }
     writeOwned(path.join(dataDir, 'pg_hba.conf'), pgHba(), runAs);
     writeOwned(path.join(dataDir, 'pg_ident.conf'), pgIdent(runAs), runAs);
 
     const port = 5432; // only a socket name here: listen_addresses is empty, the socket directory private
-    const launch = { bins, runAs, dataDir, port, socketDir, logFile, settings: { listen_addresses: '', fsync: false, dynamic_shared_memory_type: 'mmap' } };
+    const launch = {
+      bins,
+      runAs,
+      dataDir,
+      port,
+      socketDir,
+      logFile,
+      settings: { listen_addresses: '', fsync: false, dynamic_shared_memory_type: 'mmap' },
+    };
     const child = spawnPostgres(launch);
     watchdog.watchNode(dataDir, child.pid!, 'SIGQUIT', [postgresProgram(bins)]);
     try {
@@ -112,9 +151,11 @@ export async function ensurePristineDataDir(bins: PostgresBinaries, runAs: RunAs
     } finally {
       // SIGINT = fast shutdown: a clean shutdown checkpoint, which makes the directory a valid base backup.
       signalAll([child.pid!], 'SIGINT');
-      if (!(await waitForExit(child, 30_000))) await endProcessesUnder(dataDir, { programs, mainPid: child.pid, gentle: 'SIGQUIT' });
+      if (!(await waitForExit(child, 30_000)))
+        await endProcessesUnder(dataDir, { programs, mainPid: child.pid, gentle: 'SIGQUIT' });
     }
-    if (child.exitCode !== 0) throw new InfrastructureError(`the template server did not shut down cleanly:\n${logTail(logFile)}`);
+    if (child.exitCode !== 0)
+      throw new InfrastructureError(`the template server did not shut down cleanly:\n${logTail(logFile)}`);
     rmSync(path.join(dataDir, 'log'), { recursive: true, force: true });
     rmSync(path.join(buildDir, 'programs.json'), { force: true });
     watchdog.forgetDir(buildDir);

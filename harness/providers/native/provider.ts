@@ -39,7 +39,16 @@ class NativeTopology implements Topology {
   ) {
     this.seedCache = {
       hit: cache.hit,
-      store: (key) => storeSeedCache({ bins: cache.bins, runAs: cache.runAs, key, socketDir: cache.socketDir, primaryPort: this.primary.port, watchdog, runDir }),
+      store: (key) =>
+        storeSeedCache({
+          bins: cache.bins,
+          runAs: cache.runAs,
+          key,
+          socketDir: cache.socketDir,
+          primaryPort: this.primary.port,
+          watchdog,
+          runDir,
+        }),
     };
   }
 
@@ -49,14 +58,20 @@ class NativeTopology implements Topology {
 
   pids(): number[] {
     // The watchdog too: it is a process this topology started, and it must be gone after a run as well.
-    return [this.primary, ...this.replicas, this.redis, this.watchdog].map((n) => n?.pid).filter((p): p is number => p !== undefined);
+    return [this.primary, ...this.replicas, this.redis, this.watchdog]
+      .map((n) => n?.pid)
+      .filter((p): p is number => p !== undefined);
   }
 
   describe(): TopologyDescription {
-    return describeTopology('native', { primary: this.primary, replicas: this.replicas, redis: this.redis, pids: this.pids() }, {
-      postgres: (n) => ({ pidFile: path.join(n.dataDir, 'postmaster.pid') }),
-      redis: (n) => ({ pidFile: n.pidFile }),
-    });
+    return describeTopology(
+      'native',
+      { primary: this.primary, replicas: this.replicas, redis: this.redis, pids: this.pids() },
+      {
+        postgres: (n) => ({ pidFile: path.join(n.dataDir, 'postmaster.pid') }),
+        redis: (n) => ({ pidFile: n.pidFile }),
+      },
+    );
   }
 
   async stop(): Promise<void> {
@@ -79,7 +94,11 @@ function makeOwnedDir(dir: string, runAs: RunAs | undefined): void {
 }
 
 /** Sets this run's passwords, as SCRAM verifiers, over the peer-authenticated socket. */
-async function setRunPasswords(socketDir: string, port: number, passwords: { admin: string; app: string }): Promise<void> {
+async function setRunPasswords(
+  socketDir: string,
+  port: number,
+  passwords: { admin: string; app: string },
+): Promise<void> {
   await withClient(socketConfig(socketDir, port), async (client) => {
     // A verifier is not a secret worth hiding, but keep even that out of pg_stat_statements.
     await client.query('SET pg_stat_statements.track_utility = off');
@@ -150,7 +169,14 @@ export async function startNativeTopology(spec: ResolvedTopologySpec): Promise<T
         }),
       );
     });
-    if (redisServer) redis = new NativeRedisNode({ redisServer, dir: path.join(runDir, 'redis'), port: redisPort!, password: generatePassword(), watchdog });
+    if (redisServer)
+      redis = new NativeRedisNode({
+        redisServer,
+        dir: path.join(runDir, 'redis'),
+        port: redisPort!,
+        password: generatePassword(),
+        watchdog,
+      });
 
     // Each node starts as soon as its own copy is made; standbys stream once the primary accepts them.
     redis?.spawn();
@@ -172,16 +198,29 @@ export async function startNativeTopology(spec: ResolvedTopologySpec): Promise<T
         await setRunPasswords(socketDir, primary.port, passwords);
         await waitForStreaming(primary.adminUrl, replicaNames, READY_TIMEOUT_MS);
         // The passwords travel to the standbys as WAL: wait until they have it, so their URLs work.
-        await Promise.all(replicas.map((r) => r.ready(READY_TIMEOUT_MS).then(() => waitForReplayed(primary.adminUrl, r.adminUrl, r.name, READY_TIMEOUT_MS))));
+        await Promise.all(
+          replicas.map((r) =>
+            r
+              .ready(READY_TIMEOUT_MS)
+              .then(() => waitForReplayed(primary.adminUrl, r.adminUrl, r.name, READY_TIMEOUT_MS)),
+          ),
+        );
       })(),
       redis?.ready(),
     ]);
-    return new NativeTopology(primary, replicas, redis, runDir, watchdog, { hit: cached !== undefined, bins, runAs, socketDir });
+    return new NativeTopology(primary, replicas, redis, runDir, watchdog, {
+      hit: cached !== undefined,
+      bins,
+      runAs,
+      socketDir,
+    });
   } catch (error) {
     await Promise.all([...nodes.map((n) => n.teardown().catch(() => {})), redis?.teardown().catch(() => {})]);
     rmSync(runDir, { recursive: true, force: true });
     await watchdog.close();
-    throw error instanceof InfrastructureError ? error : new InfrastructureError(`could not start the native topology: ${String(error)}`, error);
+    throw error instanceof InfrastructureError
+      ? error
+      : new InfrastructureError(`could not start the native topology: ${String(error)}`, error);
   }
 }
 

@@ -26,7 +26,14 @@ export function redisUrl(port: number, password: string): string {
 
 /** Answers PING with the password, or throws. */
 export async function pingRedis(url: string, timeoutMs = 1000): Promise<void> {
-  const client = new Redis(url, { lazyConnect: true, connectTimeout: timeoutMs, commandTimeout: timeoutMs, maxRetriesPerRequest: 0, retryStrategy: () => null, enableOfflineQueue: false });
+  const client = new Redis(url, {
+    lazyConnect: true,
+    connectTimeout: timeoutMs,
+    commandTimeout: timeoutMs,
+    maxRetriesPerRequest: 0,
+    retryStrategy: () => null,
+    enableOfflineQueue: false,
+  });
   client.on('error', () => {});
   try {
     await client.connect();
@@ -89,7 +96,11 @@ export class NativeRedisNode implements RedisNode {
     if (this.#running()) throw new DbproofError(`redis is already running (pid ${this.pid})`);
     const log = openSync(this.logFile, 'a');
     try {
-      this.#child = spawn(this.#options.redisServer, [this.configFile], { detached: true, stdio: ['ignore', log, log], cwd: this.#options.dir });
+      this.#child = spawn(this.#options.redisServer, [this.configFile], {
+        detached: true,
+        stdio: ['ignore', log, log],
+        cwd: this.#options.dir,
+      });
     } finally {
       closeSync(log);
     }
@@ -102,7 +113,8 @@ export class NativeRedisNode implements RedisNode {
     let lastError: unknown;
     const answered = await pollUntil(
       async () => {
-        if (!this.#running()) throw new InfrastructureError(`redis-server exited during start-up:\n${logTail(this.logFile)}`);
+        if (!this.#running())
+          throw new InfrastructureError(`redis-server exited during start-up:\n${logTail(this.logFile)}`);
         try {
           await pingRedis(this.url, 500);
           return true;
@@ -113,7 +125,8 @@ export class NativeRedisNode implements RedisNode {
       },
       { timeoutMs, intervalMs: 10 },
     );
-    if (!answered) throw new InfrastructureError(`redis-server was not ready after ${timeoutMs} ms: ${String(lastError)}`);
+    if (!answered)
+      throw new InfrastructureError(`redis-server was not ready after ${timeoutMs} ms: ${String(lastError)}`);
   }
 
   async start(): Promise<void> {
@@ -127,7 +140,12 @@ export class NativeRedisNode implements RedisNode {
   }
 
   async stop(): Promise<void> {
-    await endProcessesUnder(this.#options.dir, { programs: [this.#options.redisServer], mainPid: this.#requireRunning('stop'), gentle: 'SIGTERM', graceMs: 10_000 });
+    await endProcessesUnder(this.#options.dir, {
+      programs: [this.#options.redisServer],
+      mainPid: this.#requireRunning('stop'),
+      gentle: 'SIGTERM',
+      graceMs: 10_000,
+    });
     await this.#exited();
   }
 
@@ -145,7 +163,12 @@ export class NativeRedisNode implements RedisNode {
   }
 
   async teardown(): Promise<void> {
-    await endProcessesUnder(this.#options.dir, { programs: [this.#options.redisServer], mainPid: this.#running() ? this.pid : undefined, gentle: 'SIGTERM', graceMs: 5000 });
+    await endProcessesUnder(this.#options.dir, {
+      programs: [this.#options.redisServer],
+      mainPid: this.#running() ? this.pid : undefined,
+      gentle: 'SIGTERM',
+      graceMs: 5000,
+    });
     if (this.#child) await waitForExit(this.#child, 5000);
   }
 

@@ -1,5 +1,18 @@
 import { randomBytes } from 'node:crypto';
-import { accessSync, constants, existsSync, lstatSync, statSync, statfsSync, mkdirSync, readdirSync, readFileSync, renameSync, rmSync, writeFileSync } from 'node:fs';
+import {
+  accessSync,
+  constants,
+  existsSync,
+  lstatSync,
+  statSync,
+  statfsSync,
+  mkdirSync,
+  readdirSync,
+  readFileSync,
+  renameSync,
+  rmSync,
+  writeFileSync,
+} from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { InfrastructureError } from '../../errors.ts';
@@ -32,11 +45,15 @@ function defaultRoot(): string {
  */
 export function baseDir(): string {
   const uid = typeof process.getuid === 'function' ? process.getuid() : 0;
-  const dir = process.env.DBPROOF_TMPDIR ? path.resolve(process.env.DBPROOF_TMPDIR) : path.join(defaultRoot(), `dbproof-${uid}`);
+  const dir = process.env.DBPROOF_TMPDIR
+    ? path.resolve(process.env.DBPROOF_TMPDIR)
+    : path.join(defaultRoot(), `dbproof-${uid}`);
   // 0711: the postgres user (when we are root) must traverse it, not list it.
   mkdirSync(dir, { recursive: true, mode: 0o711 });
   if (uid === 0 && (statSync(dir).mode & 0o001) === 0) {
-    throw new InfrastructureError(`${dir} is not traversable by the postgres user, which runs the servers; \`chmod o+x ${dir}\` or set DBPROOF_TMPDIR to another directory`);
+    throw new InfrastructureError(
+      `${dir} is not traversable by the postgres user, which runs the servers; \`chmod o+x ${dir}\` or set DBPROOF_TMPDIR to another directory`,
+    );
   }
   return dir;
 }
@@ -144,7 +161,9 @@ export function requireFreeSpace(copies: number, bytesEach: number): void {
   const needed = copies * bytesEach;
   if (free < needed) {
     const mb = (bytes: number) => Math.ceil(bytes / 2 ** 20);
-    throw new InfrastructureError(`${runs} has ${mb(free)} MB free; the ${copies} data directories need ${mb(needed)} MB: set DBPROOF_TMPDIR to a directory with more room`);
+    throw new InfrastructureError(
+      `${runs} has ${mb(free)} MB free; the ${copies} data directories need ${mb(needed)} MB: set DBPROOF_TMPDIR to a directory with more room`,
+    );
   }
 }
 
@@ -173,7 +192,9 @@ function stringArray(value: unknown): string[] {
 
 function subdirectories(dir: string): string[] {
   try {
-    return readdirSync(dir, { withFileTypes: true }).filter((e) => e.isDirectory()).map((e) => path.join(dir, e.name));
+    return readdirSync(dir, { withFileTypes: true })
+      .filter((e) => e.isDirectory())
+      .map((e) => path.join(dir, e.name));
   } catch {
     return []; // removed meanwhile
   }
@@ -181,7 +202,11 @@ function subdirectories(dir: string): string[] {
 
 /** Ends what dbproof started in `dir` (its `programs`), node by node with the main process first, and removes it. */
 async function removeStale(dir: string, programs: string[], nodeDirs: string[]): Promise<void> {
-  await Promise.all(nodeDirs.map((nodeDir) => endProcessesUnder(nodeDir, { programs, mainPid: recordedMainPid(nodeDir), gentle: 'SIGQUIT', graceMs: 2000 })));
+  await Promise.all(
+    nodeDirs.map((nodeDir) =>
+      endProcessesUnder(nodeDir, { programs, mainPid: recordedMainPid(nodeDir), gentle: 'SIGQUIT', graceMs: 2000 }),
+    ),
+  );
   await endProcessesUnder(dir, { programs });
   rmSync(dir, { recursive: true, force: true });
 }
@@ -193,7 +218,10 @@ async function removeStale(dir: string, programs: string[], nodeDirs: string[]):
  */
 export async function sweepRunDir(dir: string): Promise<boolean> {
   const recorded = readJson(path.join(dir, 'owner.json')) as Partial<RunOwner> | undefined;
-  const owner = recorded && Number.isInteger(recorded.pid) ? { pid: recorded.pid!, startTime: typeof recorded.startTime === 'number' ? recorded.startTime : undefined } : undefined;
+  const owner =
+    recorded && Number.isInteger(recorded.pid)
+      ? { pid: recorded.pid!, startTime: typeof recorded.startTime === 'number' ? recorded.startTime : undefined }
+      : undefined;
   if (owner && ownerIsAlive(owner)) return false;
   if (!existsSync(dir)) return true;
   await removeStale(dir, stringArray(recorded?.programs), subdirectories(dir));

@@ -90,23 +90,53 @@ export async function storeSeedCache(options: {
     if (runAs) chownSync(dir, runAs.uid, runAs.gid);
   }
   try {
-    await run(path.join(bins.binDir, 'pg_basebackup'), ['-D', dataDir, '-X', 'stream', '-c', 'fast', '--no-sync', '-h', options.socketDir, '-p', String(options.primaryPort), '-U', 'dbproof'], {
-      uid: runAs?.uid,
-      gid: runAs?.gid,
-      cwd: buildDir,
-    }).catch((error: { stderr?: string }) => {
-      throw new InfrastructureError(`pg_basebackup for the seed cache failed: ${error.stderr?.trim() ?? String(error)}`);
+    await run(
+      path.join(bins.binDir, 'pg_basebackup'),
+      [
+        '-D',
+        dataDir,
+        '-X',
+        'stream',
+        '-c',
+        'fast',
+        '--no-sync',
+        '-h',
+        options.socketDir,
+        '-p',
+        String(options.primaryPort),
+        '-U',
+        'dbproof',
+      ],
+      {
+        uid: runAs?.uid,
+        gid: runAs?.gid,
+        cwd: buildDir,
+      },
+    ).catch((error: { stderr?: string }) => {
+      throw new InfrastructureError(
+        `pg_basebackup for the seed cache failed: ${error.stderr?.trim() ?? String(error)}`,
+      );
     });
-    const launch = { bins, runAs, dataDir, port: 5432, socketDir, logFile: path.join(buildDir, 'recover.log'), settings: { listen_addresses: '', fsync: false, dynamic_shared_memory_type: 'mmap' } };
+    const launch = {
+      bins,
+      runAs,
+      dataDir,
+      port: 5432,
+      socketDir,
+      logFile: path.join(buildDir, 'recover.log'),
+      settings: { listen_addresses: '', fsync: false, dynamic_shared_memory_type: 'mmap' },
+    };
     const child = spawnPostgres(launch);
     watchdog.watchNode(dataDir, child.pid!, 'SIGQUIT', [postgresProgram(bins)]);
     try {
       await waitUntilAccepting(child, launch, 120_000);
     } finally {
       signalAll([child.pid!], 'SIGINT');
-      if (!(await waitForExit(child, 60_000))) await endProcessesUnder(dataDir, { programs, mainPid: child.pid, gentle: 'SIGQUIT' });
+      if (!(await waitForExit(child, 60_000)))
+        await endProcessesUnder(dataDir, { programs, mainPid: child.pid, gentle: 'SIGQUIT' });
     }
-    if (child.exitCode !== 0) throw new InfrastructureError(`the seed-cache copy did not shut down cleanly:\n${logTail(launch.logFile)}`);
+    if (child.exitCode !== 0)
+      throw new InfrastructureError(`the seed-cache copy did not shut down cleanly:\n${logTail(launch.logFile)}`);
     rmSync(path.join(dataDir, 'log'), { recursive: true, force: true });
     rmSync(path.join(buildDir, 'programs.json'), { force: true });
     watchdog.forgetDir(buildDir);

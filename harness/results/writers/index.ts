@@ -24,7 +24,11 @@ export const WRITERS: ResultWriter[] = [
   { file: 'report.html', render: reportHtml },
 ];
 
-export async function writeRunResult(dir: string, run: RunResult, writers: ResultWriter[] = WRITERS): Promise<string[]> {
+export async function writeRunResult(
+  dir: string,
+  run: RunResult,
+  writers: ResultWriter[] = WRITERS,
+): Promise<string[]> {
   const files: string[] = [];
   const safe = redactDeep(run);
   for (const writer of writers) {
@@ -38,7 +42,10 @@ export async function writeRunResult(dir: string, run: RunResult, writers: Resul
 /** Reads summary.json (or a baseline) back; an unreadable file, broken JSON, another schema version or shape is refused with a message. */
 export async function readRunResult(file: string, fix = 'run `dbproof gate` again to write it'): Promise<RunResult> {
   const parsed = runResultSchema.safeParse(await readJson(file, fix));
-  if (!parsed.success) throw new DbproofError(`${file} is not a dbproof summary of schema version 1 (${zodIssue(parsed.error, '')}); ${fix}`);
+  if (!parsed.success)
+    throw new DbproofError(
+      `${file} is not a dbproof summary of schema version 1 (${zodIssue(parsed.error, '')}); ${fix}`,
+    );
   return parsed.data;
 }
 

@@ -7,7 +7,8 @@ import { escapeMarkup as xml } from './escape.ts';
  * junit.xml must not go green on a run that was interrupted or judged no budget.
  */
 function runError(run: RunResult): string | undefined {
-  if (run.incomplete) return `the run was interrupted before it finished: ${run.verdicts.length} budget(s) judged so far; run it again`;
+  if (run.incomplete)
+    return `the run was interrupted before it finished: ${run.verdicts.length} budget(s) judged so far; run it again`;
   if (run.verdicts.length === 0) return 'no budget was judged: give the suites or scenarios budgets to check';
   return undefined;
 }
@@ -27,7 +28,10 @@ export function junitXml(run: RunResult): string {
     return `  <testsuite name="${xml(source)}" tests="${verdicts.length}" failures="${verdicts.filter((v) => !v.pass).length}">\n${cases.join('\n')}\n  </testsuite>`;
   });
   const error = runError(run);
-  if (error) suites.push(`  <testsuite name="dbproof" tests="1" failures="0" errors="1">\n    <testcase classname="dbproof" name="the run finished">\n      <error message="${xml(error)}"/>\n    </testcase>\n  </testsuite>`);
+  if (error)
+    suites.push(
+      `  <testsuite name="dbproof" tests="1" failures="0" errors="1">\n    <testcase classname="dbproof" name="the run finished">\n      <error message="${xml(error)}"/>\n    </testcase>\n  </testsuite>`,
+    );
   const failures = run.verdicts.filter((v) => !v.pass).length;
   return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="dbproof ${xml(run.runId)}" tests="${run.verdicts.length + (error ? 1 : 0)}" failures="${failures}" errors="${error ? 1 : 0}">\n${suites.join('\n')}\n</testsuites>\n`;
 }

@@ -2,7 +2,11 @@ import { DbproofError } from '../../errors.ts';
 import type { NodeDescription, PgNode, PgRole, RedisNode, Topology } from '../types.ts';
 import type { NodeOperation, OperationResponse, TopologyHandle } from './protocol.ts';
 
-async function call(handle: TopologyHandle, path: string, body: object = {}): Promise<OperationResponse & { ok: true }> {
+async function call(
+  handle: TopologyHandle,
+  path: string,
+  body: object = {},
+): Promise<OperationResponse & { ok: true }> {
   const response = await fetch(`${handle.control.url}${path}`, {
     method: 'POST',
     headers: { authorization: `Bearer ${handle.control.token}`, 'content-type': 'application/json' },

@@ -11,7 +11,18 @@ export interface TopologyHandle {
   control: { url: string; token: string };
 }
 
-export const NODE_OPERATIONS = ['kill', 'stop', 'start', 'restart', 'pause', 'resume', 'promote', 'isInRecovery', 'lagBytes', 'waitForCatchup'] as const;
+export const NODE_OPERATIONS = [
+  'kill',
+  'stop',
+  'start',
+  'restart',
+  'pause',
+  'resume',
+  'promote',
+  'isInRecovery',
+  'lagBytes',
+  'waitForCatchup',
+] as const;
 export type NodeOperation = (typeof NODE_OPERATIONS)[number];
 
 export interface OperationRequest {

@@ -2,7 +2,13 @@ import { randomBytes, timingSafeEqual } from 'node:crypto';
 import http from 'node:http';
 import type { AddressInfo } from 'node:net';
 import type { PgNode, RedisNode, Topology } from '../types.ts';
-import { NODE_OPERATIONS, type NodeOperation, type OperationRequest, type OperationResponse, type TopologyHandle } from './protocol.ts';
+import {
+  NODE_OPERATIONS,
+  type NodeOperation,
+  type OperationRequest,
+  type OperationResponse,
+  type TopologyHandle,
+} from './protocol.ts';
 
 export interface TopologyControlServer {
   handle: TopologyHandle;
@@ -26,7 +32,9 @@ export async function healTopology(topology: Topology): Promise<void> {
     await node.resume().catch(() => {});
     await node.start().catch(() => {}); // refused when already running: that is fine
   }
-  await Promise.all(topology.replicas.map((r) => (r.role === 'replica' ? r.waitForCatchup(30_000).catch(() => {}) : undefined)));
+  await Promise.all(
+    topology.replicas.map((r) => (r.role === 'replica' ? r.waitForCatchup(30_000).catch(() => {}) : undefined)),
+  );
 }
 
 async function readBody(request: http.IncomingMessage): Promise<OperationRequest> {
@@ -58,7 +66,12 @@ export async function serveTopology(topology: Topology): Promise<TopologyControl
         return send(200, { ok: true, value: null, pid: null, role: null });
       }
       const node = name ? nodes.get(name) : undefined;
-      if (request.method !== 'POST' || scope !== 'nodes' || !node || !NODE_OPERATIONS.includes(operation as NodeOperation)) {
+      if (
+        request.method !== 'POST' ||
+        scope !== 'nodes' ||
+        !node ||
+        !NODE_OPERATIONS.includes(operation as NodeOperation)
+      ) {
         return send(404, { ok: false, error: `no such operation: ${request.method} ${request.url}` });
       }
       if (!(operation! in node)) return send(400, { ok: false, error: `${name} has no operation ${operation}` });

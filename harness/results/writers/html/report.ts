@@ -27,35 +27,53 @@ function budgetsTable(run: RunResult): string {
   return `<table id="budgets"><thead><tr><th></th><th>source</th><th>claim</th><th>budget</th><th>measured</th><th>margin</th></tr></thead><tbody>${rows.join('')}</tbody></table>`;
 }
 
-const latencyCells = (l: LoadResult['latencyMs']) => (['p50', 'p90', 'p95', 'p99', 'p99.9', 'max', 'mean'] as const).map((k) => `<td class="num">${Math.round(l[k] * 100) / 100}</td>`).join('');
+const latencyCells = (l: LoadResult['latencyMs']) =>
+  (['p50', 'p90', 'p95', 'p99', 'p99.9', 'max', 'mean'] as const)
+    .map((k) => `<td class="num">${Math.round(l[k] * 100) / 100}</td>`)
+    .join('');
 
 function loadSection(load: LoadResult): string {
   const model = load.model === 'open' ? `open model, ${load.rate}/s` : `closed model, ${load.connections} connections`;
   const rows = [
     `<tr><td>${html(load.endpoints.length ? 'the whole mix' : load.request)}</td><td class="num">${load.requests}</td><td class="num">${(load.errorRate * 100).toFixed(2)} %</td><td class="num">${load.rps.toFixed(1)}</td>${latencyCells(load.latencyMs)}</tr>`,
-    ...load.endpoints.map((e) => `<tr><td>↳ ${html(e.request)} <span class="muted">(weight ${e.weight})</span></td><td class="num">${e.requests}</td><td class="num">${(e.errorRate * 100).toFixed(2)} %</td><td class="num">${e.rps.toFixed(1)}</td>${latencyCells(e.latencyMs)}</tr>`),
+    ...load.endpoints.map(
+      (e) =>
+        `<tr><td>↳ ${html(e.request)} <span class="muted">(weight ${e.weight})</span></td><td class="num">${e.requests}</td><td class="num">${(e.errorRate * 100).toFixed(2)} %</td><td class="num">${e.rps.toFixed(1)}</td>${latencyCells(e.latencyMs)}</tr>`,
+    ),
   ];
-  const endpointCharts = load.endpoints.map((e) => percentileCurve(`${e.request}: latency by percentile`, e.histogram)).join('');
+  const endpointCharts = load.endpoints
+    .map((e) => percentileCurve(`${e.request}: latency by percentile`, e.histogram))
+    .join('');
   return `<section class="load" data-load="${html(load.name)}"><h3>load ${html(load.name)}</h3><p class="muted">${html(load.request)} · ${html(model)} · ${load.durationMs / 1000} s measured · engine ${html(load.engine)}</p>
 <table class="load-figures"><thead><tr><th>request</th><th>requests</th><th>errors</th><th>req/s</th><th>p50 ms</th><th>p90 ms</th><th>p95 ms</th><th>p99 ms</th><th>p99.9 ms</th><th>max ms</th><th>mean ms</th></tr></thead><tbody>${rows.join('')}</tbody></table>
 <div class="charts">${latencyHistogram(`${load.name}: latency histogram`, load.histogram)}${percentileCurve(`${load.name}: latency by percentile`, load.histogram)}${timelineChart(`${load.name}: per 100 ms`, load.buckets, 100)}${endpointCharts}</div></section>`;
 }
 
 function suiteSection(suite: SuiteResult): string {
-  const verdicts = suite.verdicts.map((v) => `<li class="${v.pass ? 'verdict-pass' : 'verdict-fail'}">${v.pass ? 'PASS' : 'FAIL'} ${html(v.claim)}: ${html(formatValue(v.measured, v.budget.unit))} (${html(`${v.budget.metric} ${v.budget.op} ${formatValue(v.budget.limit, v.budget.unit)}`)})</li>`).join('');
+  const verdicts = suite.verdicts
+    .map(
+      (v) =>
+        `<li class="${v.pass ? 'verdict-pass' : 'verdict-fail'}">${v.pass ? 'PASS' : 'FAIL'} ${html(v.claim)}: ${html(formatValue(v.measured, v.budget.unit))} (${html(`${v.budget.metric} ${v.budget.op} ${formatValue(v.budget.limit, v.budget.unit)}`)})</li>`,
+    )
+    .join('');
   const events = suite.events.map((e) => ({ t: e.t, label: `${e.kind} ${e.target}` }));
-  const charts = suite.timelines.map((t) => timelineChart(`${suite.suite}: ${t.name}`, t.buckets, t.bucketMs, events)).join('');
+  const charts = suite.timelines
+    .map((t) => timelineChart(`${suite.suite}: ${t.name}`, t.buckets, t.bucketMs, events))
+    .join('');
   const eventRows = suite.events.length
     ? `<table class="events"><thead><tr><th>at (ms)</th><th>fault</th><th>target</th><th>took (ms)</th></tr></thead><tbody>${suite.events.map((e) => `<tr><td class="num">${Math.round(e.t)}</td><td>${html(e.kind)}</td><td>${html(e.target)}</td><td class="num">${Math.round(e.durationMs)}${e.error ? ` <span class="verdict-fail">${html(e.error)}</span>` : ''}</td></tr>`).join('')}</tbody></table>`
     : '';
-  const notes = suite.notes.length ? `<ul class="muted">${suite.notes.map((n) => `<li>${html(n)}</li>`).join('')}</ul>` : '';
+  const notes = suite.notes.length
+    ? `<ul class="muted">${suite.notes.map((n) => `<li>${html(n)}</li>`).join('')}</ul>`
+    : '';
   return `<section class="suite" data-suite="${html(suite.suite)}"><h3>suite ${html(suite.suite)} <span class="${suite.pass ? 'verdict-pass' : 'verdict-fail'}">${suite.pass ? 'PASS' : 'FAIL'}</span></h3><p class="muted">${html(suite.target)} · ${(suite.durationMs / 1000).toFixed(1)} s</p><ul>${verdicts}</ul>${eventRows}<div class="charts">${charts}</div>${notes}</section>`;
 }
 
 function findingsSection(run: RunResult): string {
   const findings = run.findings;
   const checked = run.suites.some((s) => s.suite === 'n-plus-one');
-  if (findings.length === 0) return `<p id="n1-none">${checked ? 'No N+1: no statement ran once per item in the endpoints checked.' : 'No N+1 check in this run (add the n-plus-one suite to the config).'}</p>`;
+  if (findings.length === 0)
+    return `<p id="n1-none">${checked ? 'No N+1: no statement ran once per item in the endpoints checked.' : 'No N+1 check in this run (add the n-plus-one suite to the config).'}</p>`;
   const rows = findings.map((f) => {
     const sizes = Object.keys(f.countsBySize).sort((a, b) => Number(a) - Number(b));
     return `<tr><td>${html(f.operation)}</td><td><pre>${html(f.exampleSql)}</pre>${f.site ? `<span class="muted">at ${html(f.site)}</span>` : ''}</td><td>${sizes.map((s) => `${html(s)} → ${f.countsBySize[s]}`).join('<br>')}</td><td class="num">${f.slope}</td><td>${html(f.hint)}</td></tr>`;
