@@ -10,7 +10,10 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   fixtures: benchFixtures,
   capture: benchCapture,
   faults: benchFaults,
-  load: async () => (await benchLoad(), await benchGate()),
+  load: async () => {
+    await benchLoad();
+    await benchGate();
+  },
   gate: benchGate,
 };
 

@@ -38,7 +38,7 @@ function copyDataDirs(into: string, count: number): { dirs: string[]; ms: number
   const dirs = Array.from({ length: count }, (_, i) => path.join(into, `pg${i}`));
   const started = performance.now();
   // As the provider does: in parallel, with cp -a.
-  execFileSync('sh', ['-c', dirs.map((d) => `cp -a '${pristine}' '${d}' &`).join(' ') + ' wait']);
+  execFileSync('sh', ['-c', `${dirs.map((d) => `cp -a '${pristine}' '${d}' &`).join(' ')} wait`]);
   return { dirs, ms: performance.now() - started };
 }
 

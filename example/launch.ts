@@ -36,7 +36,10 @@ export async function startExampleApp(env: ExampleAppEnv): Promise<{ url: string
         if (child.exitCode !== null) return resolve();
         // SIGKILL if it has not gone 5 s after SIGTERM: a test's clean-up must not hang on the app.
         const kill = setTimeout(() => child.kill('SIGKILL'), 5000);
-        child.once('exit', () => (clearTimeout(kill), resolve()));
+        child.once('exit', () => {
+          clearTimeout(kill);
+          resolve();
+        });
         child.kill('SIGTERM');
       }),
   };

@@ -89,7 +89,7 @@ export const scenarioSchema = z
         message: "give request: 'GET /path' or mix: [{ request, weight, budgets }], one of the two",
       });
     checkBudgets(scenario.budgets, ctx, ['budgets']);
-    scenario.mix?.forEach((entry, i) => checkBudgets(entry.budgets, ctx, ['mix', i, 'budgets']));
+    for (const [i, entry] of (scenario.mix ?? []).entries()) checkBudgets(entry.budgets, ctx, ['mix', i, 'budgets']);
     const requests = scenario.mix?.map((entry) => entry.request.replace(/\s+/, ' ')) ?? [];
     const repeated = requests.find((request, i) => requests.indexOf(request) !== i);
     if (repeated)

@@ -42,7 +42,10 @@ export class Timeline {
   record(t: number, latencyMs: number, ok: boolean): void {
     const start = Math.floor(t / this.bucketMs) * this.bucketMs;
     let bucket = this.#buckets.get(start);
-    if (!bucket) this.#buckets.set(start, (bucket = { requests: 0, errors: 0, latency: histogram() }));
+    if (!bucket) {
+      bucket = { requests: 0, errors: 0, latency: histogram() };
+      this.#buckets.set(start, bucket);
+    }
     bucket.requests++;
     if (this.#keepSamples && this.#samples.length < MAX_SAMPLES) this.#samples.push({ t, latencyMs, ok });
     const micros = Math.max(1, Math.round(latencyMs * 1000));

@@ -19,8 +19,8 @@ export class LagMonitor {
   readonly #pools: pg.Pool[];
 
   constructor(
-    private readonly primaryUrl: string,
-    private readonly replicaUrls: string[],
+    primaryUrl: string,
+    replicaUrls: string[],
     private readonly intervalMs: number,
   ) {
     this.#replayed = replicaUrls.map(() => undefined);

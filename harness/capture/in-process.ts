@@ -100,7 +100,10 @@ export function instrumentPg(client: typeof pg.Client = pg.Client): void {
         let site: string | undefined | null = null;
         Object.defineProperty(event, 'site', {
           enumerable: true,
-          get: () => (site === null ? (site = callSite(trace.stack)) : site),
+          get: () => {
+            if (site === null) site = callSite(trace.stack);
+            return site;
+          },
         });
       }
       recorder.events.push(event);

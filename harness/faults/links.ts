@@ -59,7 +59,9 @@ export async function startLinks(topology: Topology, options: { database?: strin
     redis,
     all,
     repointWriter: (node) => writer.proxy.retarget({ port: node.port }),
-    reset: () => all().forEach((link) => link.proxy.reset()),
+    reset: () => {
+      for (const link of all()) link.proxy.reset();
+    },
     close: async () => {
       await Promise.all(all().map((link) => link.proxy.close()));
     },

@@ -36,7 +36,7 @@ class Link {
 
   constructor(
     readonly direction: Direction,
-    private readonly from: net.Socket,
+    from: net.Socket,
     private readonly to: net.Socket,
     private readonly toxics: () => NamedToxic[],
     private readonly random: () => number,
@@ -122,14 +122,27 @@ export async function startFaultProxy(
   const pairs = new Set<{ client: net.Socket; server: net.Socket; links: Link[]; timers: NodeJS.Timeout[] }>();
   let state = options.seed ?? 1;
   // Deterministic jitter: a small LCG, so a fault schedule replays the same way.
-  const random = () => (state = (state * 1103515245 + 12345) % 2 ** 31) / 2 ** 31;
+  const random = () => {
+    state = (state * 1103515245 + 12345) % 2 ** 31;
+    return state / 2 ** 31;
+  };
 
   const applyConnectionToxics = (pair: { client: net.Socket; server: net.Socket; timers: NodeJS.Timeout[] }) => {
     for (const toxic of toxics) {
       if (toxic.type === 'reset_peer')
-        pair.timers.push(setTimeout(() => (pair.client.resetAndDestroy(), pair.server.destroy()), toxic.timeout));
+        pair.timers.push(
+          setTimeout(() => {
+            pair.client.resetAndDestroy();
+            pair.server.destroy();
+          }, toxic.timeout),
+        );
       if (toxic.type === 'timeout' && toxic.timeout > 0)
-        pair.timers.push(setTimeout(() => (pair.client.destroy(), pair.server.destroy()), toxic.timeout));
+        pair.timers.push(
+          setTimeout(() => {
+            pair.client.destroy();
+            pair.server.destroy();
+          }, toxic.timeout),
+        );
     }
   };
 
@@ -144,7 +157,7 @@ export async function startFaultProxy(
     applyConnectionToxics(pair);
     const teardown = () => {
       pair.timers.forEach(clearTimeout);
-      pair.links.forEach((l) => l.stop());
+      for (const link of pair.links) link.stop();
       client.destroy();
       upstreamSocket.destroy();
       pairs.delete(pair);
@@ -171,7 +184,9 @@ export async function startFaultProxy(
   });
   const port = (server.address() as net.AddressInfo).port;
   let counter = 0;
-  const repump = () => pairs.forEach((p) => p.links.forEach((l) => l.pump()));
+  const repump = () => {
+    for (const pair of pairs) for (const link of pair.links) link.pump();
+  };
 
   return {
     port,

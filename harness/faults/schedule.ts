@@ -48,7 +48,10 @@ export function runSchedule(faults: ScheduledFault[]): RunningSchedule {
       ) {
         await new Promise<void>((resolve) => {
           const timer = setTimeout(resolve, Math.ceil(wait));
-          wake = () => (clearTimeout(timer), resolve());
+          wake = () => {
+            clearTimeout(timer);
+            resolve();
+          };
         });
       }
       if (cancelled) break;

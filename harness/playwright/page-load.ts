@@ -107,7 +107,9 @@ export async function measurePageLoad(
         while (inFlight > 0) await page.waitForTimeout(10);
       }
     };
-    const statements = watcher ? (await watcher.capture(load)).events : (await load(), []);
+    let statements: QueryEvent[] = [];
+    if (watcher) statements = (await watcher.capture(load)).events;
+    else await load();
     return { url, apiCalls, statements, statementCount: statements.reduce((n, e) => n + e.calls, 0) };
   } finally {
     page.off('request', onRequest);

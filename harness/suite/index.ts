@@ -6,4 +6,5 @@ export {
   type SuiteRequirements,
 } from './types.ts';
 export { runSuite, resolveSuiteOptions, checkRequirements, timelineRecord, type RunSuiteOptions } from './run.ts';
+export { LastError } from './last-error.ts';
 export { Session, parseRequest, field, type RequestSpec, type RequestInput, type Answer } from './http.ts';

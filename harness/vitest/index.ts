@@ -31,7 +31,7 @@ export interface DbproofFixtures {
 }
 
 export const test = base.extend<DbproofFixtures>({
-  // eslint-disable-next-line no-empty-pattern -- vitest reads the fixture's dependencies from this pattern
+  // biome-ignore lint/correctness/noEmptyPattern: vitest reads the fixture's dependencies from this pattern
   topology: async ({}, use) => {
     const topology = connectTopology(provided());
     await use(topology);
@@ -55,7 +55,7 @@ export interface DatasetFixtures extends DbproofFixtures {
  */
 export function withDataset(dataset: Dataset, options: SeedOptions = {}) {
   return test.extend<{ db: ClonedDatabase }>({
-    // eslint-disable-next-line no-empty-pattern -- vitest reads the fixture's dependencies from this pattern
+    // biome-ignore lint/correctness/noEmptyPattern: vitest reads the fixture's dependencies from this pattern
     db: async ({}, use) => {
       const { description } = provided();
       const replicaAdminUrls = description.nodes

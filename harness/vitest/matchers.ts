@@ -28,7 +28,7 @@ interface DbproofMatchers<R = unknown> {
 }
 
 declare module 'vitest' {
-  // eslint-disable-next-line @typescript-eslint/no-empty-object-type
+  // biome-ignore lint/suspicious/noExplicitAny: the augmentation must repeat Vitest's own declaration, `Matchers<T = any>`
   interface Matchers<T = any> extends DbproofMatchers<T> {}
 }
 
@@ -93,5 +93,3 @@ expect.extend({
     };
   },
 });
-
-export {};

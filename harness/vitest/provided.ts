@@ -6,5 +6,3 @@ declare module 'vitest' {
     dbproof: TopologyHandle;
   }
 }
-
-export {};

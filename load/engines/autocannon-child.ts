@@ -43,7 +43,11 @@ const instance = autocannon(
     timeout: Math.ceil((request.timeoutMs ?? 10_000) / 1000),
     skipAggregateResult: true,
   } as autocannon.Options,
-  (error) => (error ? (console.error(String(error)), process.exit(1)) : finish()),
+  (error) => {
+    if (!error) return finish();
+    console.error(String(error));
+    process.exit(1);
+  },
 );
 const record = (endpoint: number, latencyMs: number, ok: boolean) => {
   const now = performance.now() - started;

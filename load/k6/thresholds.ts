@@ -18,7 +18,9 @@ const DURATION_STAT: Record<string, string> = {
 
 export function k6Thresholds(budgets: Budget[]): Record<string, string[]> {
   const thresholds: Record<string, string[]> = {};
-  const add = (metric: string, expression: string) => (thresholds[metric] ??= []).push(expression);
+  const add = (metric: string, expression: string) => {
+    thresholds[metric] = [...(thresholds[metric] ?? []), expression];
+  };
   for (const budget of budgets) {
     const stat = DURATION_STAT[budget.metric];
     if (stat) add('http_req_duration', `${stat}${budget.op}${budget.limit}`);

@@ -58,7 +58,9 @@ export const circuitBreaker = defineSuite({
         }
       }
     };
-    const heal = async () => pgLinks.forEach((link) => link.proxy.reset());
+    const heal = async () => {
+      for (const link of pgLinks) link.proxy.reset();
+    };
     const schedule = runSchedule([
       { at: options.faultAtMs, kind: options.fault, target: 'every postgres link', apply },
       { at: options.faultAtMs + options.faultForMs, kind: 'heal', target: 'every postgres link', apply: heal },
@@ -73,7 +75,10 @@ export const circuitBreaker = defineSuite({
         const at = now();
         const ok = await session.expectOk(spec).then(
           () => true,
-          (error: Error) => ((lastError = error.message), false),
+          (error: Error) => {
+            lastError = error.message;
+            return false;
+          },
         );
         samples.push({ at, ms: now() - at, ok });
         timeline.record(at, now() - at, ok);

@@ -1,7 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { atLeast, atMost, judge } from '../../harness/budgets/index.ts';
-import { defineSuite, field, parseRequest, Session, timelineRecord } from '../../harness/suite/index.ts';
+import { defineSuite, field, LastError, parseRequest, Session, timelineRecord } from '../../harness/suite/index.ts';
 import { Rng } from '../../harness/random/index.ts';
 import { runOpenLoad } from '../../load/engines/open-model.ts';
 import { count, idDistribution, ids, ms, rate, ratio, request } from '../support/options.ts';
@@ -46,7 +46,7 @@ export const cacheEffectiveness = defineSuite({
     const rng = new Rng(11, 'cache-effectiveness');
     const pick = idDistribution(options.ids);
     const loader = new Session(context.app.url);
-    let lastError = '';
+    const lastError = new LastError();
     let staleReads = 0;
     let checks = 0;
     let afterWarmup: { hits: number; misses: number } | undefined;
@@ -67,7 +67,7 @@ export const cacheEffectiveness = defineSuite({
           const seen = field(await session.expectOk(read, { id }), options.field);
           if (seen !== value) {
             staleReads++;
-            lastError = `read ${options.read.replace('{id}', String(id))} returned ${JSON.stringify(seen)} after ${JSON.stringify(value)} was written`;
+            lastError.message = `read ${options.read.replace('{id}', String(id))} returned ${JSON.stringify(seen)} after ${JSON.stringify(value)} was written`;
           }
         }
       }
@@ -76,11 +76,7 @@ export const cacheEffectiveness = defineSuite({
       runOpenLoad({
         rate: options.rate,
         durationMs: options.durationMs,
-        request: () =>
-          loader.expectOk(read, { id: pick.sample(rng) }).then(
-            () => {},
-            (error: Error) => Promise.reject((lastError = error.message)),
-          ),
+        request: () => loader.expectOk(read, { id: pick.sample(rng) }).then(() => {}, lastError.rethrow),
       }),
       checker(),
     ]);
@@ -96,7 +92,7 @@ export const cacheEffectiveness = defineSuite({
           'no read returns a value a write has replaced',
           atMost('staleReads', options.budgets.staleReads, 'count', `${options.write} → ${options.read}`),
           staleReads,
-          lastError || undefined,
+          lastError.message || undefined,
         ),
       ],
       measurements: {

@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { atLeast, atMost, judge } from '../../harness/budgets/index.ts';
 import { runSchedule } from '../../harness/faults/index.ts';
-import { defineSuite, parseRequest, Session, timelineRecord } from '../../harness/suite/index.ts';
+import { defineSuite, LastError, parseRequest, Session, timelineRecord } from '../../harness/suite/index.ts';
 import { Rng } from '../../harness/random/index.ts';
 import { runOpenLoad } from '../../load/engines/open-model.ts';
 import { count, idDistribution, ids, ms, rate, ratio, request } from '../support/options.ts';
@@ -48,7 +48,7 @@ export const redisLost = defineSuite({
         ? [() => redis.kill(), () => redis.start()]
         : [() => redis.pause(), () => redis.resume()];
     let afterReturn: { hits: number; misses: number } | undefined;
-    let lastError = '';
+    const lastError = new LastError();
     const returnAt = options.faultAtMs + options.downForMs;
     const schedule = runSchedule([
       { at: options.faultAtMs, kind: options.fault, target: 'redis', apply: down },
@@ -64,18 +64,14 @@ export const redisLost = defineSuite({
       rate: options.rate,
       durationMs: options.durationMs,
       bucketMs: options.bucketMs,
-      request: () =>
-        session.expectOk(read, { id: pick.sample(rng) }).then(
-          () => {},
-          (error: Error) => Promise.reject((lastError = error.message)),
-        ),
+      request: () => session.expectOk(read, { id: pick.sample(rng) }).then(() => {}, lastError.rethrow),
     });
     const events = await schedule.done;
     const failed = events.find((e) => e.error);
     if (failed) throw new Error(`could not ${failed.kind} ${failed.target}: ${failed.error}`);
     const hitRateAfterReturn = afterReturn ? hitRateBetween(afterReturn, await redisHitCounters(redis.url)) : null;
     const impact = timeline.impactOf(events[0]!.t, options.budgets.p99Ms);
-    const evidence = lastError ? `last error: ${lastError}` : undefined;
+    const evidence = lastError.evidence;
     return {
       verdicts: [
         judge(

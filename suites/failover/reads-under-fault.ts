@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { atMost, judge } from '../../harness/budgets/index.ts';
 import { runSchedule, type FaultEvent } from '../../harness/faults/index.ts';
 import {
+  LastError,
   parseRequest,
   Session,
   timelineRecord,
@@ -49,7 +50,7 @@ export async function readsUnderFault(
   const target = `replica${options.replica}`;
   const read = parseRequest(options.read);
   const session = new Session(context.app.url, 10_000);
-  let lastError = '';
+  const lastError = new LastError();
   context.progress?.(
     `${options.read} at ${options.rate}/s for ${options.durationMs} ms; ${fault.kind} ${target} at ${options.faultAtMs} ms for ${options.faultForMs} ms`,
   );
@@ -61,20 +62,16 @@ export async function readsUnderFault(
     rate: options.rate,
     durationMs: options.durationMs,
     bucketMs: options.bucketMs,
-    request: () =>
-      session.expectOk(read).then(
-        () => {},
-        (error: Error) => Promise.reject((lastError = error.message)),
-      ),
+    request: () => session.expectOk(read).then(() => {}, lastError.rethrow),
   });
   const events: FaultEvent[] = await schedule.done;
   const failed = events.find((e) => e.error);
   if (failed) throw new Error(`could not ${failed.kind} ${failed.target}: ${failed.error}`);
   const impact = timeline.impactOf(events[0]!.t, options.budgets.p99Ms);
   const scope = options.read;
-  const evidence = lastError ? `last error: ${lastError}` : undefined;
+  const evidence = lastError.evidence;
   return {
-    lastError,
+    lastError: lastError.message,
     verdicts: [
       judge(
         `reads keep working while ${target} is ${fault.kind === 'kill' ? 'lost' : 'frozen'}`,

@@ -71,7 +71,7 @@ export const replicaLag = defineSuite({
     const write = parseRequest(options.write, options.writeBody);
     const read = parseRequest(options.read);
     const token = randomBytes(3).toString('hex');
-    const valueOf = (n: number) => `lag-${token}-${n}`;
+    const valueNumbered = (n: number) => `lag-${token}-${n}`;
     const numberOf = (value: unknown) => {
       const match = new RegExp(`^lag-${token}-(\\d+)$`).exec(String(value));
       return match ? Number(match[1]) : -1;
@@ -96,7 +96,7 @@ export const replicaLag = defineSuite({
 
     // Value 0 everywhere before the clock starts.
     const writer = new Session(context.app.url);
-    await writer.expectOk(write, { id: options.id, value: valueOf(0) });
+    await writer.expectOk(write, { id: options.id, value: valueNumbered(0) });
     await Promise.all(topology.replicas.map((r) => r.waitForCatchup(30_000)));
 
     /** acknowledged[n]: when the write of value n was answered (ms after the start). */
@@ -142,7 +142,7 @@ export const replicaLag = defineSuite({
 
     const writerLoop = async () => {
       for (let n = 1; running(); n++) {
-        const written = await timed(() => writer.expectOk(write, { id: options.id, value: valueOf(n) }));
+        const written = await timed(() => writer.expectOk(write, { id: options.id, value: valueNumbered(n) }));
         if (written) {
           acknowledged[n] = now();
           const seen = await timed(() => writer.expectOk(read, { id: options.id }));

@@ -2,8 +2,9 @@ import { z } from 'zod';
 import { atMost, judge } from '../../harness/budgets/index.ts';
 import { runSchedule } from '../../harness/faults/index.ts';
 import { withClient } from '../../harness/pg/client.ts';
-import { defineSuite, parseRequest, Session, timelineRecord } from '../../harness/suite/index.ts';
+import { defineSuite, LastError, parseRequest, Session, timelineRecord } from '../../harness/suite/index.ts';
 import { runOpenLoad } from '../../load/engines/open-model.ts';
+import type { Timeline } from '../../load/timeline.ts';
 import { percentileOf } from '../support/percentile.ts';
 import { count, ms, rate, request } from '../support/options.ts';
 
@@ -79,7 +80,7 @@ export const onlineMigration = defineSuite({
     const write = parseRequest(options.write, options.writeBody);
     const session = new Session(context.app.url);
     let n = 0;
-    let lastError = '';
+    const lastError = new LastError();
     const token = Date.now().toString(36);
     context.progress?.(`${options.write} at ${options.rate}/s; at ${options.migrationAtMs} ms: ${options.statement}`);
     const settings = Object.entries(options.settings).map(
@@ -93,17 +94,13 @@ export const onlineMigration = defineSuite({
         apply: () => admin([...settings, options.statement]),
       },
     ]);
-    let timeline;
+    let timeline: Timeline;
     try {
       timeline = await runOpenLoad({
         rate: options.rate,
         durationMs: options.durationMs,
         bucketMs: 100,
-        request: () =>
-          session.expectOk(write, { key: `m-${token}-${n++}` }).then(
-            () => {},
-            (error: Error) => Promise.reject((lastError = error.message)),
-          ),
+        request: () => session.expectOk(write, { key: `m-${token}-${n++}` }).then(() => {}, lastError.rethrow),
       });
     } finally {
       await schedule.done;
@@ -139,7 +136,7 @@ export const onlineMigration = defineSuite({
           'no write fails while the migration runs',
           atMost('errorsDuringMigration', options.budgets.errors, 'count', options.write),
           errorsDuring,
-          lastError ? `last error: ${lastError}` : undefined,
+          lastError.evidence,
         ),
       ],
       measurements: {

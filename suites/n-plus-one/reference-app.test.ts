@@ -162,7 +162,7 @@ describe('matchers', () => {
         (error: Error) => error,
       );
     expect(failure?.message).toMatch(
-      /expected no N\+1:\nN\+1 in .*1 more statement\(s\) per item\n  query: +SELECT id, url FROM media WHERE checklist_item_id = \$1 ORDER BY id.*\n  counts: +5 → 5, 25 → 25/s,
+      /expected no N\+1:\nN\+1 in .*1 more statement\(s\) per item\n {2}query: +SELECT id, url FROM media WHERE checklist_item_id = \$1 ORDER BY id.*\n {2}counts: +5 → 5, 25 → 25/s,
     );
   });
 

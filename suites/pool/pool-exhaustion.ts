@@ -1,7 +1,7 @@
 import { z } from 'zod';
 import { atMost, judge } from '../../harness/budgets/index.ts';
 import { requestString } from '../../harness/http/request.ts';
-import { defineSuite, parseRequest, Session, timelineRecord } from '../../harness/suite/index.ts';
+import { defineSuite, LastError, parseRequest, Session, timelineRecord } from '../../harness/suite/index.ts';
 import { Rng } from '../../harness/random/index.ts';
 import { pollUntil } from '../../harness/wait.ts';
 import { runClosedLoad } from '../../load/engines/closed-model.ts';
@@ -64,7 +64,11 @@ export const poolExhaustion = defineSuite({
     const rng = new Rng(3, 'pool');
     const pickRequest = () => {
       let x = rng.next() * totalWeight;
-      return mix.find((r) => (x -= r.weight) < 0) ?? mix[0]!;
+      for (const entry of mix) {
+        x -= entry.weight;
+        if (x < 0) return entry;
+      }
+      return mix[0]!;
     };
 
     // Unloaded: one request at a time, after the app's connections have settled.
@@ -79,7 +83,7 @@ export const poolExhaustion = defineSuite({
     const unloadedP50Ms = unloaded.sort((a, b) => a - b)[5]!;
     const baseline = await settledConnections(context, role, options.settleMs, Infinity);
 
-    let lastError = '';
+    const lastError = new LastError();
     const sessions = Array.from(
       { length: options.connections },
       () => new Session(context.app.url, options.requestTimeoutMs),
@@ -93,9 +97,7 @@ export const poolExhaustion = defineSuite({
       bucketMs: 250,
       request: async (client) => {
         const chosen = pickRequest();
-        await sessions[client]!.expectOk(chosen.spec, {}, chosen.expect).catch((error: Error) =>
-          Promise.reject((lastError = error.message)),
-        );
+        await sessions[client]!.expectOk(chosen.spec, {}, chosen.expect).catch(lastError.rethrow);
       },
     });
     const after = await settledConnections(context, role, options.settleMs, baseline.count);
@@ -108,7 +110,7 @@ export const poolExhaustion = defineSuite({
           `${options.connections} concurrent clients are served without errors`,
           atMost('errors', options.budgets.errors, 'count', first.request),
           timeline.errors,
-          lastError ? `last error: ${lastError}` : undefined,
+          lastError.evidence,
         ),
         judge(
           'the wait for a pooled connection stays within budget',

@@ -35,6 +35,7 @@ const watch = () => ({
 });
 // Statements are counted for the app's role in this database only, on the topology's nodes
 // (a fixture: the database is made in beforeAll).
+// biome-ignore lint/correctness/noEmptyPattern: Playwright reads the fixture's dependencies from this pattern
 test.use({ dbproofDatabase: async ({}, use) => use(watch()) });
 
 test('one page load: every API call the page made, and the statements they caused', async ({ page, pageLoads }) => {

@@ -1,6 +1,5 @@
 import { chmodSync, readdirSync, existsSync } from 'node:fs';
 import { tempDir } from '../support/temp.ts';
-import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { runCli } from '../support/cli.ts';

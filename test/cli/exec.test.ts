@@ -34,7 +34,10 @@ test('exec hands the topology to the command and exits with its status', async (
   for (const port of ports) {
     const refused = await new Promise<boolean>((resolve) => {
       const socket = net.connect(port, '127.0.0.1');
-      socket.once('connect', () => (socket.destroy(), resolve(false)));
+      socket.once('connect', () => {
+        socket.destroy();
+        resolve(false);
+      });
       socket.once('error', () => resolve(true));
     });
     expect(refused).toBe(true);
@@ -50,6 +53,7 @@ test('exec --no-redis leaves REDIS_URL unset', async () => {
     '--',
     'sh',
     '-c',
+    // biome-ignore lint/suspicious/noTemplateCurlyInString: a shell expansion, for the shell to read
     'echo "redis=${REDIS_URL:-unset} replicas=[$DATABASE_REPLICA_URLS]"',
   ]);
   expect(result.code).toBe(0);

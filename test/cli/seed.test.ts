@@ -1,6 +1,4 @@
 import { rmSync } from 'node:fs';
-import os from 'node:os';
-import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../support/temp.ts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';

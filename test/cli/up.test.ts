@@ -1,6 +1,5 @@
 import { readdirSync, rmSync, existsSync, statSync } from 'node:fs';
 import { tempDir } from '../support/temp.ts';
-import os from 'node:os';
 import path from 'node:path';
 import { afterEach, beforeEach, describe, expect, test } from 'vitest';
 import { queryRows } from '../../harness/pg/client.ts';

@@ -35,7 +35,12 @@ async function withStalls(load: () => Promise<LoadSummary>): Promise<{ summary: 
       setTimeout(() => {
         const stoppedAt = performance.now();
         server.kill('SIGSTOP');
-        timers.push(setTimeout(() => (server.kill('SIGCONT'), stalls.push(performance.now() - stoppedAt)), STALL_MS));
+        timers.push(
+          setTimeout(() => {
+            server.kill('SIGCONT');
+            stalls.push(performance.now() - stoppedAt);
+          }, STALL_MS),
+        );
       }, at),
     );
   }

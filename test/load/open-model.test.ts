@@ -22,7 +22,10 @@ describe('open model', () => {
       });
     // Stall from 300 ms to 1300 ms into a 2 s run at 100 requests/s.
     setTimeout(() => (stalled = true), 300);
-    setTimeout(() => ((stalled = false), releaseStall()), 1300);
+    setTimeout(() => {
+      stalled = false;
+      releaseStall();
+    }, 1300);
     const timeline = await runOpenLoad({ rate: 100, durationMs: 2000, request: get });
     agent.destroy();
     server.close();

@@ -3,7 +3,6 @@
 // live in this file too: docker-compose.yml has fixed ports, so its users must take turns
 // (the describe blocks of one file run one after another).
 import { execFile, execFileSync } from 'node:child_process';
-import os from 'node:os';
 import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';

@@ -2,8 +2,6 @@
 // the CLI on provider 'containers'.
 import { execFileSync } from 'node:child_process';
 import net from 'node:net';
-import os from 'node:os';
-import path from 'node:path';
 import { tempDir } from '../support/temp.ts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTopology, type Topology } from '../../harness/index.ts';
@@ -17,7 +15,10 @@ const engine = dockerForTests('the containers provider tests');
 function reachable(port: number, timeoutMs = 1500): Promise<boolean> {
   return new Promise((resolve) => {
     const socket = net.connect(port, '127.0.0.1');
-    const done = (ok: boolean) => (socket.destroy(), resolve(ok));
+    const done = (ok: boolean) => {
+      socket.destroy();
+      resolve(ok);
+    };
     socket.setTimeout(timeoutMs, () => done(false));
     // A published port with nothing behind it accepts, then drops: ask Postgres for an answer.
     socket.once('connect', () => socket.write(Buffer.from([0, 0, 0, 8, 4, 210, 22, 47])));

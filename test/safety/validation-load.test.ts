@@ -13,7 +13,10 @@ const servers: net.Server[] = [];
 const sockets = new Set<net.Socket>();
 const listen = async (server: net.Server): Promise<string> => {
   servers.push(server);
-  server.on('connection', (socket) => (sockets.add(socket), socket.once('close', () => sockets.delete(socket))));
+  server.on('connection', (socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
   await new Promise<void>((resolve) => server.listen(0, '127.0.0.1', resolve));
   return `http://127.0.0.1:${(server.address() as AddressInfo).port}`;
 };
@@ -24,7 +27,12 @@ let dripping: string;
 const drips = new Set<NodeJS.Timeout>();
 
 beforeAll(async () => {
-  answering = await listen(http.createServer((_req, res) => (seen++, res.end('ok'))));
+  answering = await listen(
+    http.createServer((_req, res) => {
+      seen++;
+      res.end('ok');
+    }),
+  );
   // Accepts connections, never answers.
   silent = await listen(net.createServer(() => {}));
   // Answers at once, then sends its body one byte every 200 ms, for ever: never idle, never done.
@@ -33,7 +41,10 @@ beforeAll(async () => {
       res.writeHead(200);
       const drip = setInterval(() => res.write('.'), 200);
       drips.add(drip);
-      res.once('close', () => (clearInterval(drip), drips.delete(drip)));
+      res.once('close', () => {
+        clearInterval(drip);
+        drips.delete(drip);
+      });
     }),
   );
 });

@@ -14,13 +14,29 @@ describe('pollUntil', () => {
   });
   test('asks at least once, even with no time', async () => {
     let asked = 0;
-    expect(await pollUntil(() => (asked++, undefined), { timeoutMs: -5, intervalMs: 1 })).toBeUndefined();
+    expect(
+      await pollUntil(
+        () => {
+          asked++;
+          return undefined;
+        },
+        { timeoutMs: -5, intervalMs: 1 },
+      ),
+    ).toBeUndefined();
     expect(asked).toBe(1);
   });
   test('gives up with undefined once the time-out has passed, asking every interval until then', async () => {
     let asked = 0;
     const started = Date.now();
-    expect(await pollUntil(() => (asked++, false), { timeoutMs: 60, intervalMs: 10 })).toBeUndefined();
+    expect(
+      await pollUntil(
+        () => {
+          asked++;
+          return false;
+        },
+        { timeoutMs: 60, intervalMs: 10 },
+      ),
+    ).toBeUndefined();
     expect(Date.now() - started).toBeGreaterThanOrEqual(60);
     expect(asked).toBeGreaterThan(2);
     expect(asked).toBeLessThan(10);

@@ -16,19 +16,28 @@ export interface ServiceContainer {
   networkId: string | undefined;
 }
 
+/** The fields of `docker inspect` that dbproof reads. */
+interface InspectedContainer {
+  Id: string;
+  Config: { Labels: Record<string, string> };
+  State: { Running: boolean };
+  HostConfig?: { PortBindings?: Record<string, { HostPort?: string }[] | null> };
+  NetworkSettings?: { Networks?: Record<string, { NetworkID: string }> };
+}
+
 /** Every container (any state) carrying `label` (key=value). */
 export async function containersLabelled(label: string): Promise<ServiceContainer[]> {
   const ids = (await docker(['ps', '-a', '-q', '--no-trunc', '--filter', `label=${label}`]))
     .split('\n')
     .filter(Boolean);
   if (ids.length === 0) return [];
-  return (JSON.parse(await docker(['inspect', ...ids])) as any[]).map((info) => {
+  return (JSON.parse(await docker(['inspect', ...ids])) as InspectedContainer[]).map((info) => {
     const bindings = info.HostConfig?.PortBindings ?? {};
     const binding = (bindings['5432/tcp'] ?? bindings['6379/tcp'] ?? [])[0];
-    const networks = Object.values(info.NetworkSettings?.Networks ?? {}) as { NetworkID: string }[];
+    const networks = Object.values(info.NetworkSettings?.Networks ?? {});
     return {
-      project: info.Config.Labels[PROJECT_LABEL],
-      service: info.Config.Labels['com.docker.compose.service'],
+      project: info.Config.Labels[PROJECT_LABEL] ?? '',
+      service: info.Config.Labels['com.docker.compose.service'] ?? '',
       id: info.Id,
       running: info.State.Running,
       hostPort: binding?.HostPort ? Number(binding.HostPort) : undefined,
