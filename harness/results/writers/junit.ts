@@ -1,4 +1,4 @@
-import { formatVerdict } from '../../budgets/index.ts';
+import { formatVerdict, type Verdict } from '../../budgets/index.ts';
 import type { RunResult } from '../run-result.ts';
 import { escapeMarkup as xml } from './escape.ts';
 
@@ -13,25 +13,57 @@ function runError(run: RunResult): string | undefined {
   return undefined;
 }
 
+function caseName(v: Verdict): string {
+  // The scope in the name: a mix's endpoints have the same claim and budget, and CI systems merge same-named cases.
+  const scope = v.budget.scope ? ` for ${v.budget.scope}` : '';
+  return `${v.claim} (${v.budget.metric} ${v.budget.op} ${v.budget.limit}${scope})`;
+}
+
+function renderTestCase(source: string, v: Verdict): string {
+  const open = `    <testcase classname="${xml(source)}" name="${xml(caseName(v))}"`;
+  if (v.pass) return `${open}/>`;
+  const verdict = formatVerdict(v);
+  return [
+    `${open}>`,
+    `      <failure message="${xml(verdict.split('\n')[0]!)}">${xml(verdict)}</failure>`,
+    '    </testcase>',
+  ].join('\n');
+}
+
+function renderTestSuite(source: string, verdicts: Verdict[]): string {
+  const failures = verdicts.filter((v) => !v.pass).length;
+  return [
+    `  <testsuite name="${xml(source)}" tests="${verdicts.length}" failures="${failures}">`,
+    ...verdicts.map((v) => renderTestCase(source, v)),
+    '  </testsuite>',
+  ].join('\n');
+}
+
+function renderErrorSuite(error: string): string {
+  return [
+    '  <testsuite name="dbproof" tests="1" failures="0" errors="1">',
+    '    <testcase classname="dbproof" name="the run finished">',
+    `      <error message="${xml(error)}"/>`,
+    '    </testcase>',
+    '  </testsuite>',
+  ].join('\n');
+}
+
 /** JUnit XML for CI systems: a test suite per source (suite or load scenario), a test case per budget. */
 export function junitXml(run: RunResult): string {
   const sources = [...new Set(run.verdicts.map((v) => v.source))];
-  const suites = sources.map((source) => {
-    const verdicts = run.verdicts.filter((v) => v.source === source);
-    const cases = verdicts.map((v) => {
-      // The scope in the name: a mix's endpoints have the same claim and budget, and CI systems merge same-named cases.
-      const name = `${v.claim} (${v.budget.metric} ${v.budget.op} ${v.budget.limit}${v.budget.scope ? ` for ${v.budget.scope}` : ''})`;
-      return v.pass
-        ? `    <testcase classname="${xml(source)}" name="${xml(name)}"/>`
-        : `    <testcase classname="${xml(source)}" name="${xml(name)}">\n      <failure message="${xml(formatVerdict(v).split('\n')[0]!)}">${xml(formatVerdict(v))}</failure>\n    </testcase>`;
-    });
-    return `  <testsuite name="${xml(source)}" tests="${verdicts.length}" failures="${verdicts.filter((v) => !v.pass).length}">\n${cases.join('\n')}\n  </testsuite>`;
-  });
+  const verdictsOf = (source: string) => run.verdicts.filter((v) => v.source === source);
+  const suites = sources.map((source) => renderTestSuite(source, verdictsOf(source)));
   const error = runError(run);
-  if (error)
-    suites.push(
-      `  <testsuite name="dbproof" tests="1" failures="0" errors="1">\n    <testcase classname="dbproof" name="the run finished">\n      <error message="${xml(error)}"/>\n    </testcase>\n  </testsuite>`,
-    );
+  if (error) suites.push(renderErrorSuite(error));
   const failures = run.verdicts.filter((v) => !v.pass).length;
-  return `<?xml version="1.0" encoding="UTF-8"?>\n<testsuites name="dbproof ${xml(run.runId)}" tests="${run.verdicts.length + (error ? 1 : 0)}" failures="${failures}" errors="${error ? 1 : 0}">\n${suites.join('\n')}\n</testsuites>\n`;
+  const errors = error ? 1 : 0;
+  const tests = run.verdicts.length + errors;
+  return [
+    '<?xml version="1.0" encoding="UTF-8"?>',
+    `<testsuites name="dbproof ${xml(run.runId)}" tests="${tests}" failures="${failures}" errors="${errors}">`,
+    ...suites,
+    '</testsuites>',
+    '',
+  ].join('\n');
 }

@@ -1,44 +1,83 @@
-import { formatValue } from '../../budgets/index.ts';
-import type { RunResult } from '../run-result.ts';
+import { type Budget, formatValue } from '../../budgets/index.ts';
+import type { EndpointResult, LoadResult, RunResult } from '../run-result.ts';
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
+const renderRow = (cells: (string | number)[]) => `| ${cells.join(' | ')} |`;
+
+const percent = (rate: number) => `${(rate * 100).toFixed(2)} %`;
+
+function renderHead(run: RunResult): string {
+  if (run.incomplete)
+    return `## dbproof: INCOMPLETE run ${run.runId}\n\nThe run was interrupted; the figures below are what finished.`;
+  const held = run.verdicts.length - run.verdicts.filter((v) => !v.pass).length;
+  return `## dbproof: ${run.pass ? 'PASS' : 'FAIL'} — ${held} of ${run.verdicts.length} budgets hold`;
+}
+
+function renderBudget(budget: Budget): string {
+  const scope = budget.scope ? ` for \`${cell(budget.scope)}\`` : '';
+  return `\`${budget.metric} ${budget.op} ${formatValue(budget.limit, budget.unit)}\`${scope}`;
+}
+
+function renderVerdictRow(v: RunResult['verdicts'][number]): string {
+  return renderRow([
+    v.pass ? '✅' : '❌',
+    cell(v.source),
+    cell(v.claim),
+    renderBudget(v.budget),
+    formatValue(v.measured, v.budget.unit),
+    v.margin === null ? '—' : formatValue(v.margin, v.budget.unit),
+  ]);
+}
+
+/** The columns after the model's: what a scenario and each endpoint of its mix share. */
+function renderFigures(figures: LoadResult | EndpointResult): (string | number)[] {
+  const { latencyMs } = figures;
+  return [figures.requests, percent(figures.errorRate), latencyMs.p50, latencyMs.p95, latencyMs.p99, latencyMs.max];
+}
+
+function renderLoadRow(l: LoadResult): string {
+  const model = `${l.model}${l.rate ? ` ${l.rate}/s` : ` ${l.connections} conn.`}`;
+  return renderRow([cell(l.name), cell(l.endpoints.length ? 'the mix' : l.request), model, ...renderFigures(l)]);
+}
+
+function renderEndpointRow(e: EndpointResult): string {
+  return renderRow(['↳', cell(e.request), `weight ${e.weight}`, ...renderFigures(e)]);
+}
+
+function renderLoadTable(loads: LoadResult[]): string[] {
+  const rows = loads.flatMap((l) => [
+    renderLoadRow(l),
+    // A mix's endpoints, each measured on its own, under the scenario's row.
+    ...l.endpoints.map(renderEndpointRow),
+  ]);
+  if (!rows.length) return [];
+  return [
+    '',
+    '### Load',
+    '',
+    '| scenario | request | model | requests | errors | p50 ms | p95 ms | p99 ms | max ms |',
+    '|---|---|---|---|---|---|---|---|---|',
+    ...rows,
+  ];
+}
+
+function renderEnvironment(run: RunResult): string {
+  const env = run.environment;
+  return `${env.app} on ${env.provider}, Node ${env.node}, ${env.cpus} CPUs, dbproof ${env.dbproof}. Run ${run.runId}.`;
+}
+
 /** summary.md: for a pull-request comment or the CI step summary. */
 export function summaryMarkdown(run: RunResult): string {
-  const failed = run.verdicts.filter((v) => !v.pass);
-  const head = run.incomplete
-    ? `## dbproof: INCOMPLETE run ${run.runId}\n\nThe run was interrupted; the figures below are what finished.`
-    : `## dbproof: ${run.pass ? 'PASS' : 'FAIL'} — ${run.verdicts.length - failed.length} of ${run.verdicts.length} budgets hold`;
-  const rows = run.verdicts.map(
-    (v) =>
-      `| ${v.pass ? '✅' : '❌'} | ${cell(v.source)} | ${cell(v.claim)} | \`${v.budget.metric} ${v.budget.op} ${formatValue(v.budget.limit, v.budget.unit)}\`${v.budget.scope ? ` for \`${cell(v.budget.scope)}\`` : ''} | ${formatValue(v.measured, v.budget.unit)} | ${v.margin === null ? '—' : formatValue(v.margin, v.budget.unit)} |`,
-  );
-  const loads = run.loads.flatMap((l) => [
-    `| ${cell(l.name)} | ${cell(l.endpoints.length ? 'the mix' : l.request)} | ${l.model}${l.rate ? ` ${l.rate}/s` : ` ${l.connections} conn.`} | ${l.requests} | ${(l.errorRate * 100).toFixed(2)} % | ${l.latencyMs.p50} | ${l.latencyMs.p95} | ${l.latencyMs.p99} | ${l.latencyMs.max} |`,
-    // A mix's endpoints, each measured on its own, under the scenario's row.
-    ...l.endpoints.map(
-      (e) =>
-        `| ↳ | ${cell(e.request)} | weight ${e.weight} | ${e.requests} | ${(e.errorRate * 100).toFixed(2)} % | ${e.latencyMs.p50} | ${e.latencyMs.p95} | ${e.latencyMs.p99} | ${e.latencyMs.max} |`,
-    ),
-  ]);
   return [
-    head,
+    renderHead(run),
     '',
     '| | source | claim | budget | measured | margin |',
     '|---|---|---|---|---|---|',
-    ...rows,
-    ...(loads.length
-      ? [
-          '',
-          '### Load',
-          '',
-          '| scenario | request | model | requests | errors | p50 ms | p95 ms | p99 ms | max ms |',
-          '|---|---|---|---|---|---|---|---|---|',
-          ...loads,
-        ]
-      : []),
+    ...run.verdicts.map(renderVerdictRow),
+    ...renderLoadTable(run.loads),
     '',
-    `${run.environment.app} on ${run.environment.provider}, Node ${run.environment.node}, ${run.environment.cpus} CPUs, dbproof ${run.environment.dbproof}. Run ${run.runId}.`,
+    renderEnvironment(run),
     '',
   ].join('\n');
 }

@@ -25,7 +25,20 @@ function niceTicks(max: number, count = 5): number[] {
 
 const fmt = (v: number) => (v >= 100 ? String(Math.round(v)) : String(Number(v.toPrecision(3))));
 
-function frame(
+function renderLegendItem([color, label]: [string, string], i: number): string {
+  const swatch = `<rect width="10" height="10" fill="${color}"/>`;
+  const text = `<text x="14" y="9" class="legend">${html(label)}</text>`;
+  return `<g transform="translate(${PAD.left + 8 + i * 110},${PAD.top + 4})">${swatch}${text}</g>`;
+}
+
+function renderAxisLabels(xLabel: string, yLabel: string): string {
+  const look = 'class="axis-label" text-anchor="middle"';
+  const x = `<text x="${PAD.left + plotW / 2}" y="${H - 4}" ${look}>${html(xLabel)}</text>`;
+  const y = `<text transform="translate(12,${PAD.top + plotH / 2}) rotate(-90)" ${look}>${html(yLabel)}</text>`;
+  return `${x}${y}`;
+}
+
+function renderFrame(
   title: string,
   kind: string,
   body: string,
@@ -33,22 +46,45 @@ function frame(
   yLabel: string,
   legend: [string, string][] = [],
 ): string {
-  const legendSvg = legend
-    .map(
-      ([color, label], i) =>
-        `<g transform="translate(${PAD.left + 8 + i * 110},${PAD.top + 4})"><rect width="10" height="10" fill="${color}"/><text x="14" y="9" class="legend">${html(label)}</text></g>`,
-    )
-    .join('');
-  return `<figure class="chart" data-chart="${html(kind)}"><figcaption>${html(title)}</figcaption><svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${html(title)}">${body}${legendSvg}<text x="${PAD.left + plotW / 2}" y="${H - 4}" class="axis-label" text-anchor="middle">${html(xLabel)}</text><text transform="translate(12,${PAD.top + plotH / 2}) rotate(-90)" class="axis-label" text-anchor="middle">${html(yLabel)}</text></svg></figure>`;
+  const caption = `<figcaption>${html(title)}</figcaption>`;
+  const svg = `<svg viewBox="0 0 ${W} ${H}" width="${W}" height="${H}" role="img" aria-label="${html(title)}">`;
+  const content = `${body}${legend.map(renderLegendItem).join('')}${renderAxisLabels(xLabel, yLabel)}`;
+  return `<figure class="chart" data-chart="${html(kind)}">${caption}${svg}${content}</svg></figure>`;
 }
 
-function yAxis(ticks: number[], y: (v: number) => number): string {
-  return ticks
-    .map(
-      (t) =>
-        `<line x1="${PAD.left}" x2="${PAD.left + plotW}" y1="${y(t)}" y2="${y(t)}" class="grid"/><text x="${PAD.left - 6}" y="${y(t) + 4}" text-anchor="end" class="tick">${fmt(t)}</text>`,
-    )
-    .join('');
+function renderYTick(value: number, y: number): string {
+  const grid = `<line x1="${PAD.left}" x2="${PAD.left + plotW}" y1="${y}" y2="${y}" class="grid"/>`;
+  return `${grid}<text x="${PAD.left - 6}" y="${y + 4}" text-anchor="end" class="tick">${fmt(value)}</text>`;
+}
+
+function renderYAxis(ticks: number[], y: (v: number) => number): string {
+  return ticks.map((t) => renderYTick(t, y(t))).join('');
+}
+
+function renderXTick(x: number, label: string | number): string {
+  return `<text x="${x}" y="${PAD.top + plotH + 14}" text-anchor="middle" class="tick">${label}</text>`;
+}
+
+function renderVerticalLine(x: number, className?: string): string {
+  const attributes = className ? ` class="${className}"` : '';
+  return `<line x1="${x}" x2="${x}" y1="${PAD.top}" y2="${PAD.top + plotH}"${attributes}/>`;
+}
+
+interface Box {
+  x: number | string;
+  y: number | string;
+  width: number | string;
+  height: number | string;
+}
+
+function renderBar(className: string, { x, y, width, height }: Box, tooltip: string): string {
+  const title = `<title>${tooltip}</title>`;
+  return `<rect class="${className}" x="${x}" y="${y}" width="${width}" height="${height}">${title}</rect>`;
+}
+
+function renderSeries(className: string, points: { x: number; y: number }[]): string {
+  const coordinates = points.map((p) => `${p.x.toFixed(1)},${p.y.toFixed(1)}`).join(' ');
+  return `<polyline class="series ${className}" fill="none" points="${coordinates}"/>`;
 }
 
 /**
@@ -69,7 +105,7 @@ export function latencyHistogram(title: string, base64: string): string {
   for (let p = 99.91; p <= 100.0001; p += 0.01) step(Math.min(p, 100));
   histogram.destroy();
   if (total === 0)
-    return frame(
+    return renderFrame(
       title,
       'histogram',
       `<text x="${W / 2}" y="${H / 2}" text-anchor="middle">no requests</text>`,
@@ -89,20 +125,20 @@ export function latencyHistogram(title: string, base64: string): string {
   const ticks = niceTicks(maxCount);
   const y = (v: number) => PAD.top + plotH - (v / ticks[ticks.length - 1]!) * plotH;
   const barW = plotW / bins;
-  const bars = counts
-    .map((c, i) =>
-      c > 0
-        ? `<rect class="bar" x="${PAD.left + i * barW + 0.5}" y="${y(c)}" width="${Math.max(1, barW - 1)}" height="${PAD.top + plotH - y(c)}"><title>${fmt(10 ** (logLo + i * width))}–${fmt(10 ** (logLo + (i + 1) * width))} ms: ${Math.round(c)} requests</title></rect>`
-        : '',
-    )
-    .join('');
-  const xTicks = [0, 10, 20, 30, 40]
-    .map(
-      (i) =>
-        `<text x="${PAD.left + i * barW}" y="${PAD.top + plotH + 14}" text-anchor="middle" class="tick">${fmt(10 ** (logLo + i * width))}</text>`,
-    )
-    .join('');
-  return frame(title, 'histogram', `${yAxis(ticks, y)}${bars}${xTicks}`, 'latency (ms, log scale)', 'requests');
+  const binStart = (i: number) => fmt(10 ** (logLo + i * width));
+  const renderBin = (c: number, i: number) => {
+    const box = { x: PAD.left + i * barW + 0.5, y: y(c), width: Math.max(1, barW - 1), height: PAD.top + plotH - y(c) };
+    return renderBar('bar', box, `${binStart(i)}–${binStart(i + 1)} ms: ${Math.round(c)} requests`);
+  };
+  const bars = counts.map((c, i) => (c > 0 ? renderBin(c, i) : '')).join('');
+  const xTicks = [0, 10, 20, 30, 40].map((i) => renderXTick(PAD.left + i * barW, binStart(i))).join('');
+  return renderFrame(
+    title,
+    'histogram',
+    `${renderYAxis(ticks, y)}${bars}${xTicks}`,
+    'latency (ms, log scale)',
+    'requests',
+  );
 }
 
 /** Latency by percentile on a "nines" axis (50, 90, 99, 99.9, 99.99, 100): where the tail begins. */
@@ -122,25 +158,43 @@ export function percentileCurve(title: string, base64: string): string {
   const ticks = niceTicks(Math.max(...points.map((p) => p.ms), 0.001));
   const x = (p: number) => PAD.left + (nines(p) / maxX) * plotW;
   const y = (v: number) => PAD.top + plotH - (v / ticks[ticks.length - 1]!) * plotH;
-  const line = `<polyline class="series p99" fill="none" points="${points.map((pt) => `${x(pt.p).toFixed(1)},${y(pt.ms).toFixed(1)}`).join(' ')}"/>`;
+  const curve = points.map((pt) => ({ x: x(pt.p), y: y(pt.ms) }));
+  const line = renderSeries('p99', curve);
   const labels = [0, 50, 90, 99, 99.9, 99.99]
-    .map(
-      (p) =>
-        `<line x1="${x(p)}" x2="${x(p)}" y1="${PAD.top}" y2="${PAD.top + plotH}" class="grid"/><text x="${x(p)}" y="${PAD.top + plotH + 14}" text-anchor="middle" class="tick">${p}</text>`,
-    )
+    .map((p) => renderVerticalLine(x(p), 'grid') + renderXTick(x(p), p))
     .join('');
   const end = points[points.length - 1]!;
   const limitNote =
     known < 99.999
-      ? `<text x="${Math.min(x(end.p) + 4, PAD.left + plotW - 120)}" y="${y(end.ms) - 6}" class="tick">${total} requests: nothing beyond p${Number(known.toPrecision(4))} (max ${fmt(max)} ms)</text>`
+      ? renderLimitNote(
+          x(end.p),
+          y(end.ms),
+          `${total} requests: nothing beyond p${Number(known.toPrecision(4))} (max ${fmt(max)} ms)`,
+        )
       : '';
-  return frame(title, 'percentiles', `${yAxis(ticks, y)}${labels}${line}${limitNote}`, 'percentile', 'latency (ms)');
+  return renderFrame(
+    title,
+    'percentiles',
+    `${renderYAxis(ticks, y)}${labels}${line}${limitNote}`,
+    'percentile',
+    'latency (ms)',
+  );
+}
+
+/** Beside the curve's end, moved left when that end is too close to the plot's right edge for the text to fit. */
+function renderLimitNote(endX: number, endY: number, text: string): string {
+  return `<text x="${Math.min(endX + 4, PAD.left + plotW - 120)}" y="${endY - 6}" class="tick">${text}</text>`;
 }
 
 export interface EventMark {
   /** ms on the timeline's axis. */
   t: number;
   label: string;
+}
+
+function renderEventMark(e: EventMark, x: number): string {
+  const label = `<text x="${x + 3}" y="${PAD.top + plotH - 4}" class="event-label">${html(e.label)}</text>`;
+  return `<g class="event">${renderVerticalLine(x)}${label}</g>`;
 }
 
 /** Per-bucket p50 and p99 (lines) and errors (red bars), with fault events as dashed lines. */
@@ -150,31 +204,33 @@ export function timelineChart(title: string, buckets: Bucket[], bucketMs: number
   const maxErrors = Math.max(1, ...buckets.map((b) => b.requests));
   const x = (t: number) => PAD.left + (t / end) * plotW;
   const y = (v: number) => PAD.top + plotH - (Math.min(v, ticks[ticks.length - 1]!) / ticks[ticks.length - 1]!) * plotH;
-  const series = (key: 'p50Ms' | 'p99Ms', cls: string) =>
-    `<polyline class="series ${cls}" fill="none" points="${buckets.map((b) => `${x(b.t + bucketMs / 2).toFixed(1)},${y(b[key]).toFixed(1)}`).join(' ')}"/>`;
+  const series = (key: 'p50Ms' | 'p99Ms', cls: string) => {
+    const middles = buckets.map((b) => ({ x: x(b.t + bucketMs / 2), y: y(b[key]) }));
+    return renderSeries(cls, middles);
+  };
+  const renderErrorBar = (b: Bucket) => {
+    const h = (b.errors / maxErrors) * plotH * 0.4;
+    const box = {
+      x: x(b.t).toFixed(1),
+      y: (PAD.top + plotH - h).toFixed(1),
+      width: Math.max(1, x(b.t + bucketMs) - x(b.t) - 0.5).toFixed(1),
+      height: h.toFixed(1),
+    };
+    return renderBar('errors', box, `${b.t}–${b.t + bucketMs} ms: ${b.errors} of ${b.requests} failed`);
+  };
   const errors = buckets
     .filter((b) => b.errors > 0)
-    .map((b) => {
-      const h = (b.errors / maxErrors) * plotH * 0.4;
-      return `<rect class="errors" x="${x(b.t).toFixed(1)}" y="${(PAD.top + plotH - h).toFixed(1)}" width="${Math.max(1, x(b.t + bucketMs) - x(b.t) - 0.5).toFixed(1)}" height="${h.toFixed(1)}"><title>${b.t}–${b.t + bucketMs} ms: ${b.errors} of ${b.requests} failed</title></rect>`;
-    })
+    .map(renderErrorBar)
     .join('');
-  const marks = events
-    .map(
-      (e) =>
-        `<g class="event"><line x1="${x(e.t)}" x2="${x(e.t)}" y1="${PAD.top}" y2="${PAD.top + plotH}"/><text x="${x(e.t) + 3}" y="${PAD.top + plotH - 4}" class="event-label">${html(e.label)}</text></g>`,
-    )
-    .join('');
+  const marks = events.map((e) => renderEventMark(e, x(e.t))).join('');
   const xTicks = niceTicks(end / 1000, 6)
     .filter((s) => s * 1000 <= end)
-    .map(
-      (s) => `<text x="${x(s * 1000)}" y="${PAD.top + plotH + 14}" text-anchor="middle" class="tick">${fmt(s)}</text>`,
-    )
+    .map((s) => renderXTick(x(s * 1000), fmt(s)))
     .join('');
-  return frame(
+  return renderFrame(
     title,
     'timeline',
-    `${yAxis(ticks, y)}${errors}${series('p50Ms', 'p50')}${series('p99Ms', 'p99')}${marks}${xTicks}`,
+    `${renderYAxis(ticks, y)}${errors}${series('p50Ms', 'p50')}${series('p99Ms', 'p99')}${marks}${xTicks}`,
     `time (s), ${bucketMs} ms buckets`,
     'latency (ms)',
     [
