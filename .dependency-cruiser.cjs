@@ -19,8 +19,18 @@ const LAYERS = {
     '^fixtures/(dataset|loader|snapshot|profiles)/',
     '^fixtures/(seed|private-database|defaults)\\.ts$',
     '^load/(timeline|summary|progress)\\.ts$',
+    // The noise record's nouns and pure logic (schema, judgement, /proc parsers): the results
+    // schema embeds the record, so it sits here; the monitor that starts the probe is an engine.
+    '^harness/noise/(record|proc|parties|series)\\.ts$',
   ],
-  engines: ['^harness/(providers|faults|app)/', '^load/(engines|k6)/', '^load/(scenario|regression)\\.ts$'],
+  engines: [
+    '^harness/(providers|faults|app)/',
+    '^load/(engines|k6)/',
+    '^load/(scenario|regression)\\.ts$',
+    // The noise monitor starts a process (its probe) and reads /proc: an engine, like the load engines.
+    '^harness/noise/(monitor|sampler|index)\\.ts$',
+    '^harness/noise/probe\\.mjs$',
+  ],
   // The suites' own *.test.ts files are vitest entry points, like dbproof's tests: not a layer.
   suites: ['^harness/suite/', '^suites/(?!index\\.ts$)(?!.*\\.test\\.ts$)'],
   run: ['^harness/(run|config)/', '^suites/index\\.ts$'],

@@ -27,6 +27,8 @@ export class Timeline {
   readonly bucketMs: number;
   readonly overall = histogram();
   readonly #buckets = new Map<number, { requests: number; errors: number; latency: hdr.Histogram }>();
+  /** The latest send of a request due in each bucket, ms after its due time (the open model's schedule slip). */
+  readonly #sendLate = new Map<number, number>();
   readonly #samples: Sample[] = [];
   #errors = 0;
 
@@ -55,6 +57,12 @@ export class Timeline {
       bucket.errors++;
       this.#errors++;
     }
+  }
+
+  /** A request due at `t` ms was sent `lateMs` after its due time: the generator's own lateness. */
+  sentLate(t: number, lateMs: number): void {
+    const start = Math.floor(t / this.bucketMs) * this.bucketMs;
+    this.#sendLate.set(start, Math.max(this.#sendLate.get(start) ?? 0, lateMs));
   }
 
   get errors(): number {
@@ -93,6 +101,7 @@ export class Timeline {
         p50Ms: b.latency.getValueAtPercentile(50) / 1000,
         p99Ms: b.latency.getValueAtPercentile(99) / 1000,
         maxMs: b.latency.maxValue / 1000,
+        ...(this.#sendLate.has(t) ? { sendLateMs: Math.round(this.#sendLate.get(t)! * 100) / 100 } : {}),
       }));
   }
 }

@@ -28,12 +28,46 @@ export const verdictSchema = z.object({
   pass: z.boolean(),
   /** Why, in a line: the last error the load saw, the ids of lost writes. */
   evidence: z.string().optional(),
+  /**
+   * Neither a pass nor a fail: a budget that depends on time broke in every attempt while
+   * the machine was saturated (issue 13), so the measurement says nothing about the app.
+   * `pass` is false; `evidence` says what the machine did.
+   */
+  inconclusive: z.boolean().optional(),
 });
 
 export type Budget = z.infer<typeof budgetSchema>;
 export type BudgetOp = Budget['op'];
 export type BudgetUnit = Budget['unit'];
 export type Verdict = z.infer<typeof verdictSchema>;
+
+/**
+ * Budgets that count things independent of time: a busy machine cannot move them, so
+ * noise never excuses them (a lost write is lost however slow the machine was). Every
+ * other budget is judged with the machine's noise in view: latencies and times (unit
+ * `ms`), and the counts and rates that time-outs and a slow generator drive (errors during
+ * a fault, throughput, hit rate after a restart, a regression's slow-down).
+ */
+export const CONTENT_METRICS: ReadonlySet<string> = new Set([
+  'lostWrites',
+  'staleReads',
+  'readYourWritesViolations',
+  'statementsPerItem',
+  'leakedConnections',
+  'failuresBeforeOpen',
+  'hitRate',
+]);
+
+/** Whether a busy machine can move this budget's measurement (see CONTENT_METRICS). */
+export function dependsOnTime(budget: Budget): boolean {
+  return !CONTENT_METRICS.has(budget.metric);
+}
+
+/** A failed verdict on a time-dependent budget, measured while the machine was saturated: neither pass nor fail. */
+export function inconclusive(verdict: Verdict, noiseEvidence: string): Verdict {
+  const evidence = `the machine was saturated: ${noiseEvidence}${verdict.evidence ? `; ${verdict.evidence}` : ''}`;
+  return { ...verdict, pass: false, inconclusive: true, evidence };
+}
 
 function holds(measured: number, op: BudgetOp, limit: number): boolean {
   switch (op) {
@@ -101,6 +135,18 @@ export function formatVerdict(verdict: Verdict): string {
       ? 'no margin: nothing was measured'
       : `margin ${verdict.margin >= 0 ? '' : '-'}${formatValue(Math.abs(verdict.margin), budget.unit)}`;
   const scope = budget.scope ? ` [${budget.scope}]` : '';
-  const line = `${verdict.pass ? 'PASS' : 'FAIL'}  ${verdict.claim} — ${budget.metric}${scope} ${measured} ${budget.op} ${formatValue(budget.limit, budget.unit)} (${margin})`;
+  const line = `${verdictWord(verdict)}  ${verdict.claim} — ${budget.metric}${scope} ${measured} ${budget.op} ${formatValue(budget.limit, budget.unit)} (${margin})`;
   return verdict.evidence && !verdict.pass ? `${line}\n      ${verdict.evidence}` : line;
+}
+
+/** A group of verdicts (a suite's, a scenario's): FAIL when a budget truly broke, INCONCLUSIVE when only the machine did. */
+export function verdictsWord(verdicts: Pick<Verdict, 'pass' | 'inconclusive'>[]): 'PASS' | 'FAIL' | 'INCONCLUSIVE' {
+  if (verdicts.some((v) => !v.pass && !v.inconclusive)) return 'FAIL';
+  return verdicts.some((v) => !v.pass) ? 'INCONCLUSIVE' : 'PASS';
+}
+
+/** PASS, FAIL or INCONCLUSIVE: the word every output uses for a verdict. */
+export function verdictWord(verdict: Pick<Verdict, 'pass' | 'inconclusive'>): 'PASS' | 'FAIL' | 'INCONCLUSIVE' {
+  if (verdict.pass) return 'PASS';
+  return verdict.inconclusive ? 'INCONCLUSIVE' : 'FAIL';
 }

@@ -1,5 +1,11 @@
 import os from 'node:os';
-import { RUN_SCHEMA_VERSION, withVerdicts, type LoadResult, type RunResult } from './run-result.ts';
+import {
+  RUN_SCHEMA_VERSION,
+  withVerdicts,
+  type EarlierAttempt,
+  type LoadResult,
+  type RunResult,
+} from './run-result.ts';
 import type { SuiteResult } from './schema.ts';
 import type { RunDirectory } from './write.ts';
 import { writeRunResult } from './writers/index.ts';
@@ -16,6 +22,7 @@ export class RunRecorder {
   readonly #environment: RunResult['environment'];
   readonly suites: SuiteResult[] = [];
   readonly loads: LoadResult[] = [];
+  readonly earlierAttempts: EarlierAttempt[] = [];
   #run: RunDirectory | undefined;
 
   constructor(target: { provider: string; app: string }) {
@@ -45,6 +52,13 @@ export class RunRecorder {
     await this.#write(true);
   }
 
+  /** Attempts run again because the machine was saturated: kept beside the ones that count. */
+  async addEarlierAttempts(attempts: EarlierAttempt[]): Promise<void> {
+    if (attempts.length === 0) return;
+    this.earlierAttempts.push(...attempts);
+    await this.#write(true);
+  }
+
   async finish(): Promise<RunResult> {
     return this.#write(false);
   }
@@ -60,6 +74,7 @@ export class RunRecorder {
       environment: this.#environment,
       suites: this.suites,
       loads: this.loads,
+      earlierAttempts: this.earlierAttempts,
     });
   }
 

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { verdictSchema } from '../budgets/index.ts';
+import { noiseRecordSchema } from '../noise/record.ts';
 import { bucketSchema, findingSchema, suiteResultSchema } from './schema.ts';
 
 /**
@@ -52,6 +53,29 @@ export const loadResultSchema = z.object({
   histogram: z.string(),
   /** Per request of a mix (empty for a single request); budgets scoped to one are among `verdicts`. */
   endpoints: z.array(endpointResultSchema).default([]),
+  /** Which attempt this is (issue 13): above 1 when an earlier one ran while the machine was saturated. */
+  attempt: z.number().int().min(1).optional(),
+  /** What the machine did meanwhile (issue 13): probe lateness, CPU pressure, steal, cores per party, per 100 ms. */
+  noise: noiseRecordSchema.optional(),
+});
+
+/** What the machine did while an attempt ran (issue 13): the line a person reads, and whether it was saturated. */
+export const attemptNoiseSchema = z.object({
+  saturated: z.boolean(),
+  evidence: z.string(),
+});
+
+/**
+ * An attempt of a suite or load scenario that was run again: a time-dependent budget broke
+ * while the machine was saturated. Kept so a reader sees every attempt, not only the one
+ * that counts.
+ */
+export const earlierAttemptSchema = z.object({
+  /** `suite replica-lost` or `load checkout`. */
+  source: z.string(),
+  attempt: z.number().int(),
+  noise: attemptNoiseSchema,
+  verdicts: z.array(verdictSchema),
 });
 
 export const runResultSchema = z.object({
@@ -61,6 +85,11 @@ export const runResultSchema = z.object({
   finishedAt: z.string().nullable(),
   incomplete: z.boolean(),
   pass: z.boolean(),
+  /**
+   * Not a pass and not a fail: every broken budget depends on time and broke in every
+   * attempt while the machine was saturated. The gate exits 2: the machine could not measure.
+   */
+  inconclusive: z.boolean().default(false),
   environment: z.object({
     dbproof: z.string(),
     node: z.string(),
@@ -75,18 +104,42 @@ export const runResultSchema = z.object({
   verdicts: z.array(verdictSchema.extend({ source: z.string() })),
   /** Every N+1 finding, with its source (`suite n-plus-one`). */
   findings: z.array(findingSchema.extend({ source: z.string() })).default([]),
+  /** The attempts that were run again because the machine was saturated (see earlierAttemptSchema). */
+  earlierAttempts: z.array(earlierAttemptSchema).default([]),
 });
 
 export type RunResult = z.infer<typeof runResultSchema>;
 export type LoadResult = z.infer<typeof loadResultSchema>;
 export type EndpointResult = z.infer<typeof endpointResultSchema>;
+export type AttemptNoise = z.infer<typeof attemptNoiseSchema>;
+export type EarlierAttempt = z.infer<typeof earlierAttemptSchema>;
 
 /** The flat verdict and finding lists and the overall pass, from the suites and loads. */
-export function withVerdicts(run: Omit<RunResult, 'verdicts' | 'pass' | 'findings'>): RunResult {
+export function withVerdicts(
+  run: Omit<RunResult, 'verdicts' | 'pass' | 'findings' | 'inconclusive' | 'earlierAttempts'> &
+    Partial<Pick<RunResult, 'earlierAttempts'>>,
+): RunResult {
   const verdicts = [
     ...run.suites.flatMap((s) => s.verdicts.map((v) => ({ ...v, source: `suite ${s.suite}` }))),
     ...run.loads.flatMap((l) => l.verdicts.map((v) => ({ ...v, source: `load ${l.name}` }))),
   ];
   const findings = run.suites.flatMap((s) => s.findings.map((f) => ({ ...f, source: `suite ${s.suite}` })));
-  return { ...run, verdicts, findings, pass: !run.incomplete && verdicts.length > 0 && verdicts.every((v) => v.pass) };
+  const pass = !run.incomplete && verdicts.length > 0 && verdicts.every((v) => v.pass);
+  const broken = verdicts.filter((v) => !v.pass);
+  const inconclusive = !run.incomplete && broken.length > 0 && broken.every((v) => v.inconclusive);
+  return { ...run, verdicts, findings, pass, inconclusive, earlierAttempts: run.earlierAttempts ?? [] };
+}
+
+/** The one line for a run the machine could not measure: how many budgets, the first of them, what the machine did. */
+export function inconclusiveLine(run: Pick<RunResult, 'verdicts'>): string {
+  const open = run.verdicts.filter((v) => v.inconclusive);
+  const first = open[0];
+  const example = first ? ` (${first.source}: ${first.claim}; ${first.evidence ?? 'no evidence'})` : '';
+  return `INCONCLUSIVE: the machine was too busy to measure ${open.length} budget(s) in any attempt${example}; run again on a quieter machine, or allow more attempts (noise.retries in the config)`;
+}
+
+/** PASS, FAIL or INCONCLUSIVE for the whole run (an interrupted run is not a pass: FAIL). */
+export function runWord(run: Pick<RunResult, 'pass' | 'inconclusive'>): 'PASS' | 'FAIL' | 'INCONCLUSIVE' {
+  if (run.pass) return 'PASS';
+  return run.inconclusive ? 'INCONCLUSIVE' : 'FAIL';
 }

@@ -1,5 +1,6 @@
 import { z } from 'zod';
 import { verdictSchema } from '../budgets/index.ts';
+import { noiseRecordSchema } from '../noise/record.ts';
 
 /**
  * What a suite leaves in the run's results folder (`results/<run-id>/suites/<name>.json`):
@@ -27,6 +28,12 @@ export const bucketSchema = z.object({
   p50Ms: z.number(),
   p99Ms: z.number(),
   maxMs: z.number(),
+  /**
+   * The open model's own lateness (issue 13): how late, at most, the engine sent a request
+   * due in this bucket. Large while latencies are large, and the generator, not the app, lost
+   * the time; the latencies still count from the due time. Absent for the closed model.
+   */
+  sendLateMs: z.number().optional(),
 });
 export type Bucket = z.infer<typeof bucketSchema>;
 
@@ -66,6 +73,10 @@ export const suiteResultSchema = z.object({
   notes: z.array(z.string()),
   /** N+1 findings (the n-plus-one suite; empty for the others). */
   findings: z.array(findingSchema).default([]),
+  /** Which attempt this is (issue 13): above 1 when an earlier one ran while the machine was saturated. */
+  attempt: z.number().int().min(1).optional(),
+  /** What the machine did meanwhile (issue 13): probe lateness, CPU pressure, steal, cores per party, per 100 ms. */
+  noise: noiseRecordSchema.optional(),
 });
 
 export type SuiteResult = z.infer<typeof suiteResultSchema>;

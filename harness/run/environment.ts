@@ -12,7 +12,8 @@ export interface Environment {
   topology: Topology;
   /** The network the app was given (its URLs go through these proxies). */
   links: TopologyLinks;
-  app: { url: string };
+  /** The app's URL, and its process when dbproof started it (its CPU use is watched beside dbproof's and Postgres's). */
+  app: { url: string; pid: number | undefined };
   /** The app's database (the same on every node). */
   database: string;
 }

@@ -3,12 +3,14 @@ import { describeRequests, runScenario } from '../../load/scenario.ts';
 import { DbproofError, InfrastructureError } from '../errors.ts';
 import { createRunDirectory, type RunDirectory, type SuiteResult } from '../results/index.ts';
 import { RunRecorder } from '../results/run-recorder.ts';
-import type { LoadResult, RunResult } from '../results/run-result.ts';
+import type { EarlierAttempt, LoadResult, RunResult } from '../results/run-result.ts';
 import { runSuite } from '../suite/index.ts';
 import { healTopology } from '../topology/control/index.ts';
+import { runAttempts, type Attempt } from './attempts.ts';
 import { compareWithBaseline } from './baseline.ts';
 import { withEnvironment, type Environment } from './environment.ts';
 import type { RunPlan } from './plan.ts';
+import { watchMachine } from './machine.ts';
 import type { PlannedSuite } from './suites.ts';
 
 /** What a caller sees of a run as it goes; every hook is optional. */
@@ -25,13 +27,18 @@ export interface RunHooks {
   onSuite?(result: SuiteResult): Promise<void> | void;
   /** A load scenario finished, with its regression verdict against the baseline; written to the run's files after. */
   onLoad?(result: LoadResult): Promise<void> | void;
+  /**
+   * An attempt is run again: a time-dependent budget broke while the machine was saturated
+   * (the reason in a line). The earlier attempt is kept in summary.json's earlierAttempts.
+   */
+  onRetry?(source: string, why: string): Promise<void> | void;
 }
 
 export interface RunOutcome {
   run: RunDirectory;
   /** What summary.json holds: every suite, load and verdict, complete. */
   result: RunResult;
-  /** Every budget held (`result.pass`): the gate's exit code is 0, else 1. */
+  /** Every budget held (`result.pass`): the gate's exit code is 0, else 1 (2 when `result.inconclusive`). */
   pass: boolean;
 }
 
@@ -68,25 +75,82 @@ export async function runPlan(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
       group.suites.map((s) => s.suite.name).concat(group.scenarios),
       say,
       async (environment) => {
-        for (const planned of group.suites) {
-          const result = await runPlannedSuite(plan, planned, environment, run, say);
-          await hooks.onSuite?.(result);
-          await recorder.addSuite(result);
-          // The next check finds every node up and caught up, and every link clean.
+        // The next check (or attempt) finds every node up and caught up, and every link clean.
+        const heal = async () => {
           environment.links.reset();
           await healTopology(environment.topology);
+        };
+        const retried = (source: string) => async (why: string) => {
+          say(`${source}: ${why}`);
+          await hooks.onRetry?.(source, why);
+          await heal();
+        };
+        for (const planned of group.suites) {
+          const source = `suite ${planned.suite.name}`;
+          const { final, earlier } = await runAttempts(
+            (n) => watched(plan, environment, n, () => runPlannedSuite(plan, planned, environment, run, say)),
+            plan.config.noise.retries,
+            retried(source),
+          );
+          await recorder.addEarlierAttempts(earlier.map((a, i) => earlierAttempt(source, i + 1, a)));
+          const result = { ...final, pass: final.verdicts.every((v) => v.pass) };
+          await hooks.onSuite?.(result);
+          await recorder.addSuite(result);
+          await heal();
         }
         for (const name of group.scenarios) {
-          const result = await runLoad(plan, name, environment.app.url, say, hooks.progress ?? false);
-          if (plan.baseline) compareWithBaseline(result, plan.baseline);
-          await hooks.onLoad?.(result);
-          await recorder.addLoad(result);
+          const source = `load ${name}`;
+          const { final, earlier } = await runAttempts(
+            (n) =>
+              watched(plan, environment, n, async () => {
+                const result = await runLoad(plan, name, environment.app.url, say, hooks.progress ?? false);
+                if (plan.baseline) compareWithBaseline(result, plan.baseline);
+                return result;
+              }),
+            plan.config.noise.retries,
+            retried(source),
+          );
+          await recorder.addEarlierAttempts(earlier.map((a, i) => earlierAttempt(source, i + 1, a)));
+          await hooks.onLoad?.(final);
+          await recorder.addLoad(final);
         }
       },
     );
   }
   const result = await recorder.finish();
   return { run, result, pass: result.pass };
+}
+
+/**
+ * One attempt with the machine watched meanwhile: the result carries the machine's record
+ * (`noise`, drawn in the report) and which attempt it was; the attempt's noise decides
+ * whether a broken time-dependent budget counts.
+ */
+async function watched<T extends SuiteResult | LoadResult>(
+  plan: RunPlan,
+  environment: Environment,
+  attempt: number,
+  body: () => Promise<T>,
+): Promise<Attempt<T>> {
+  const watch = plan.config.noise.monitor ? await watchMachine(plan, environment) : undefined;
+  let result: T;
+  try {
+    result = await body();
+  } catch (error) {
+    await watch?.stop();
+    throw error;
+  }
+  const machine = await watch?.stop();
+  if (!machine) return { result: { ...result, attempt }, noise: undefined };
+  return { result: { ...result, attempt, noise: machine.record }, noise: machine.noise };
+}
+
+function earlierAttempt<T extends SuiteResult | LoadResult>(
+  source: string,
+  attempt: number,
+  { result, noise }: Attempt<T>,
+): EarlierAttempt {
+  return { source, attempt, noise: noise!, verdicts: result.verdicts };
 }
 
 async function runPlannedSuite(

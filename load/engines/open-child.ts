@@ -46,6 +46,7 @@ await runOpenLoad({
   request: send,
   maxInFlight: 10_000,
   keepSamples: false,
+  onSent: (due, lateMs) => recorder.sentLate(due, lateMs),
   onResult: (index, due, latencyMs, ok) => {
     const endpoint = (sent.get(index) ?? pick()).endpoint;
     sent.delete(index);

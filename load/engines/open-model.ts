@@ -7,6 +7,8 @@ export interface OpenLoadOptions {
   durationMs: number;
   /** The `index`-th request; resolves when answered, rejects when it failed. */
   request: (index: number) => Promise<void>;
+  /** Each request as it is sent, `lateMs` after its due time (the engine's own lateness, issue 13). */
+  onSent?: (due: number, lateMs: number) => void;
   /** Each result as it is recorded: `due` and latency in ms (from the due time). */
   onResult?: (index: number, due: number, latencyMs: number, ok: boolean) => void;
   /** Keep every sample in the returned timeline (default true; a plain load does without). */
@@ -38,6 +40,9 @@ export async function runOpenLoad(options: OpenLoadOptions): Promise<Timeline> {
     const due = i * interval;
     const wait = due - (performance.now() - started);
     if (wait > 1) await sleep(wait);
+    const lateMs = Math.max(0, performance.now() - started - due);
+    timeline.sentLate(due, lateMs);
+    options.onSent?.(due, lateMs);
     if (inFlight >= maxInFlight) {
       record(i, due, performance.now() - started - due, false);
       continue;

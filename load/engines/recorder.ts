@@ -42,6 +42,11 @@ export class EngineRecorder {
     }
   }
 
+  /** A request due at `t` ms after the engine started was sent `lateMs` after its due time. */
+  sentLate(t: number, lateMs: number): void {
+    if (t >= this.#warmupMs) this.#timeline.sentLate(t - this.#warmupMs, lateMs);
+  }
+
   report(model: EngineReport['model'], engine: EngineReport['engine']): EngineReport {
     if (this.#ticker) clearInterval(this.#ticker);
     return {

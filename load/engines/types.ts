@@ -1,3 +1,4 @@
+import type { Bucket } from '../../harness/results/schema.ts';
 /**
  * What an engine hands back from its own process: counts, the per-bucket timeline and
  * the merged HDR histogram (compressed base64, so runs and workers can be merged).
@@ -62,7 +63,7 @@ export interface EngineReport {
   durationMs: number;
   /** The latency histogram in microseconds, `encodeIntoCompressedBase64`. */
   histogram: string;
-  buckets: { t: number; requests: number; errors: number; p50Ms: number; p99Ms: number; maxMs: number }[];
+  buckets: Bucket[];
   /** Per mix entry, in the mix's order; empty for a single request. */
   endpoints: EndpointReport[];
 }

@@ -1,7 +1,7 @@
 import path from 'node:path';
-import { formatVerdict } from '../../budgets/index.ts';
+import { formatVerdict, verdictsWord } from '../../budgets/index.ts';
 import { redact, redactDeep } from '../../redact.ts';
-import type { LoadResult } from '../../results/run-result.ts';
+import { inconclusiveLine, runWord, type LoadResult } from '../../results/run-result.ts';
 import { planRun, runPlan } from '../../run/index.ts';
 import type { ProviderName } from '../../topology/types.ts';
 import { parseArgs } from '../args.ts';
@@ -25,7 +25,11 @@ regression is a slow-down beyond results.regressionTolerance (10 %) and results.
 interval of the difference of per-100 ms medians confirms.
 Each load's progress goes to stderr: live on a terminal, a line every 5 s in CI.
   --json         print summary.json's content on stdout (and no progress)
-Exit codes: 0 every budget holds · 1 one is broken · 2 a configuration or infrastructure error`;
+The machine is watched meanwhile (a probe's wake-up lateness, CPU pressure, steal): a budget
+that depends on time and breaks while the machine was saturated is run again (noise.retries,
+default 2 more attempts); if no attempt was quiet it is INCONCLUSIVE, neither pass nor fail.
+Exit codes: 0 every budget holds · 1 one is broken · 2 a configuration or infrastructure error,
+or INCONCLUSIVE (the machine could not measure; one line says why)`;
 
 export async function gate(argv: string[]): Promise<number> {
   const { options } = parseArgs('gate', argv, {
@@ -42,8 +46,8 @@ export async function gate(argv: string[]): Promise<number> {
     config: options.config as string | undefined,
     provider: options.provider as ProviderName | undefined,
   });
-  const show = (source: string, pass: boolean, lines: string[]) => {
-    if (!json) console.log(redact([`${pass ? 'PASS' : 'FAIL'} ${source}`, ...lines.map((l) => `  ${l}`)].join('\n')));
+  const show = (source: string, word: string, lines: string[]) => {
+    if (!json) console.log(redact([`${word} ${source}`, ...lines.map((l) => `  ${l}`)].join('\n')));
   };
   const { run, result } = await runPlan(plan, {
     say: (line) => {
@@ -53,20 +57,20 @@ export async function gate(argv: string[]): Promise<number> {
     // looks like one that passed them.
     warn: (line) => console.error(`dbproof: ${line}`),
     progress: !json,
-    onSuite: (suite) => show(`suite ${suite.suite}`, suite.pass, suite.verdicts.map(formatVerdict)),
-    onLoad: (load) =>
-      show(
-        `load ${load.name}`,
-        load.verdicts.every((v) => v.pass),
-        loadLines(load),
-      ),
+    onSuite: (suite) => show(`suite ${suite.suite}`, verdictsWord(suite.verdicts), suite.verdicts.map(formatVerdict)),
+    onLoad: (load) => show(`load ${load.name}`, verdictsWord(load.verdicts), loadLines(load)),
+    onRetry: (source, why) => console.error(`dbproof: ${source}: ${why}`),
   });
   if (json) printJson(redactDeep(result));
   else {
     const failed = result.verdicts.filter((v) => !v.pass).length;
     console.log(
-      `${result.pass ? 'PASS' : 'FAIL'}: ${result.verdicts.length - failed} of ${result.verdicts.length} budgets hold; results in ${path.relative(process.cwd(), run.dir) || run.dir} (summary.json, junit.xml, summary.md, report.html)`,
+      `${runWord(result)}: ${result.verdicts.length - failed} of ${result.verdicts.length} budgets hold; results in ${path.relative(process.cwd(), run.dir) || run.dir} (summary.json, junit.xml, summary.md, report.html)`,
     );
+  }
+  if (result.inconclusive) {
+    console.error(`dbproof: ${inconclusiveLine(result)}`);
+    return 2;
   }
   return result.pass ? 0 : 1;
 }

@@ -1,4 +1,5 @@
-import { formatVerdict } from '../../budgets/index.ts';
+import { dependsOnTime, formatVerdict, inconclusive } from '../../budgets/index.ts';
+import { startNoiseMonitor } from '../../noise/index.ts';
 import { InfrastructureError, UsageError } from '../../errors.ts';
 import { redact } from '../../redact.ts';
 import { judgeLoad, parseBudgets } from '../../budgets/traffic.ts';
@@ -122,22 +123,31 @@ export async function load(argv: string[]): Promise<number> {
       `dbproof: loading ${redact(url.toString())} for ${durationMs / 1000} s (${rate ? `open model, ${rate}/s` : `closed model, ${connections} connections`}${engine === 'k6' ? ', k6' : ''})`,
     );
   const reporter = options.json || engine === 'k6' ? undefined : progressReporter({ label: 'load', durationMs });
-  const report =
-    engine === 'k6'
-      ? await runK6({ url: url.toString(), rate, connections, durationMs, warmupMs, budgets })
-      : await runEngine(
-          { url: url.toString(), rate, connections, durationMs, warmupMs, timeoutMs },
-          reporter?.onProgress,
-        ).finally(() => reporter?.done());
+  // The machine is watched while the load runs (issue 13): a busy machine's delays are
+  // counted in the latencies, so the result says when it was busy rather than blaming the server.
+  const monitor = await startNoiseMonitor();
+  const report = await (engine === 'k6'
+    ? runK6({ url: url.toString(), rate, connections, durationMs, warmupMs, budgets })
+    : runEngine({ url: url.toString(), rate, connections, durationMs, warmupMs, timeoutMs }, reporter?.onProgress)
+  ).finally(async () => {
+    reporter?.done();
+    await monitor.stop();
+  });
+  const machine = (await monitor.stop()).summary;
   const summary = summarise(report, { rate, connections });
   // Budgets judged on nothing would pass (0 ms, 0 errors): the load could not measure what they are about.
   if (summary.requests === 0)
     throw new InfrastructureError(
       `the load measured no request in ${durationMs / 1000} s: nothing to judge the budgets on; check that ${redact(url.toString())} answers within --timeout (${timeoutMs / 1000} s), or raise --duration`,
     );
-  const verdicts = judgeLoad(budgets, summary);
+  // A broken budget that depends on time, on a saturated machine, says nothing about the server.
+  const verdicts = judgeLoad(budgets, summary).map((v) =>
+    !v.pass && machine.saturated && dependsOnTime(v.budget) ? inconclusive(v, machine.evidence) : v,
+  );
   const pass = verdicts.every((v) => v.pass);
-  if (options.json) printJson({ ...summary, verdicts, pass });
+  const undecided = !pass && verdicts.every((v) => v.pass || v.inconclusive);
+  const noise = { saturated: machine.saturated, evidence: machine.evidence };
+  if (options.json) printJson({ ...summary, verdicts, pass, ...(undecided ? { inconclusive: true } : {}), noise });
   else {
     const l = summary.latencyMs;
     console.log(
@@ -146,7 +156,13 @@ export async function load(argv: string[]): Promise<number> {
     console.log(
       `latency  p50 ${l.p50} ms · p90 ${l.p90} ms · p95 ${l.p95} ms · p99 ${l.p99} ms · p99.9 ${l['p99.9']} ms · max ${l.max} ms`,
     );
+    console.log(`machine  ${machine.evidence}`);
     for (const verdict of verdicts) console.log(formatVerdict(verdict));
   }
+  if (machine.saturated)
+    console.error(
+      `dbproof: the machine was saturated during the load (${machine.evidence}): the latencies include its own delays, not only the server's; run again on a quieter machine`,
+    );
+  if (undecided) return 2;
   return pass ? 0 : 1;
 }

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { SUITE_NAMES } from '../../../suites/index.ts';
-import { formatVerdict } from '../../budgets/index.ts';
+import { formatVerdict, verdictsWord } from '../../budgets/index.ts';
+import { inconclusiveLine } from '../../results/run-result.ts';
 import { redact, redactDeep } from '../../redact.ts';
 import { planRun, runPlan } from '../../run/index.ts';
 import type { ProviderName } from '../../topology/types.ts';
@@ -51,7 +52,7 @@ export async function test(argv: string[]): Promise<number> {
         console.log(
           redact(
             [
-              `${suite.pass ? 'PASS' : 'FAIL'} ${suite.suite}`,
+              `${verdictsWord(suite.verdicts)} ${suite.suite}`,
               ...suite.verdicts.map((v) => `  ${formatVerdict(v)}`),
             ].join('\n'),
           ),
@@ -61,10 +62,15 @@ export async function test(argv: string[]): Promise<number> {
   const { suites } = result;
   // Every suite kept its promises: a suite that judged nothing kept none.
   const pass = suites.every((r) => r.pass);
+  const inconclusive = !pass && suites.every((r) => verdictsWord(r.verdicts) !== 'FAIL');
   if (json) printJson(redactDeep({ runId: run.runId, resultsDir: run.dir, pass, suites }));
   else
     console.log(
-      `${pass ? 'PASS' : 'FAIL'}: ${suites.filter((r) => r.pass).length} of ${suites.length} suite(s) kept every promise; results in ${path.relative(process.cwd(), run.dir) || run.dir}`,
+      `${pass ? 'PASS' : inconclusive ? 'INCONCLUSIVE' : 'FAIL'}: ${suites.filter((r) => r.pass).length} of ${suites.length} suite(s) kept every promise; results in ${path.relative(process.cwd(), run.dir) || run.dir}`,
     );
+  if (inconclusive) {
+    console.error(`dbproof: ${inconclusiveLine(result)}`);
+    return 2;
+  }
   return pass ? 0 : 1;
 }

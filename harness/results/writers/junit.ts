@@ -23,17 +23,21 @@ function renderTestCase(source: string, v: Verdict): string {
   const open = `    <testcase classname="${xml(source)}" name="${xml(caseName(v))}"`;
   if (v.pass) return `${open}/>`;
   const verdict = formatVerdict(v);
+  // The machine could not measure: an error (the test could not run), never a failure or a pass.
+  const element = v.inconclusive ? 'error' : 'failure';
   return [
     `${open}>`,
-    `      <failure message="${xml(verdict.split('\n')[0]!)}">${xml(verdict)}</failure>`,
+    `      <${element} message="${xml(verdict.split('\n')[0]!)}">${xml(verdict)}</${element}>`,
     '    </testcase>',
   ].join('\n');
 }
 
 function renderTestSuite(source: string, verdicts: Verdict[]): string {
-  const failures = verdicts.filter((v) => !v.pass).length;
+  const failures = verdicts.filter((v) => !v.pass && !v.inconclusive).length;
+  const errors = verdicts.filter((v) => v.inconclusive).length;
+  const counts = `tests="${verdicts.length}" failures="${failures}"${errors ? ` errors="${errors}"` : ''}`;
   return [
-    `  <testsuite name="${xml(source)}" tests="${verdicts.length}" failures="${failures}">`,
+    `  <testsuite name="${xml(source)}" ${counts}>`,
     ...verdicts.map((v) => renderTestCase(source, v)),
     '  </testsuite>',
   ].join('\n');
@@ -56,8 +60,8 @@ export function junitXml(run: RunResult): string {
   const suites = sources.map((source) => renderTestSuite(source, verdictsOf(source)));
   const error = runError(run);
   if (error) suites.push(renderErrorSuite(error));
-  const failures = run.verdicts.filter((v) => !v.pass).length;
-  const errors = error ? 1 : 0;
+  const failures = run.verdicts.filter((v) => !v.pass && !v.inconclusive).length;
+  const errors = (error ? 1 : 0) + run.verdicts.filter((v) => v.inconclusive).length;
   const tests = run.verdicts.length + errors;
   return [
     '<?xml version="1.0" encoding="UTF-8"?>',

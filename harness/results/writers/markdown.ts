@@ -1,5 +1,5 @@
-import { type Budget, formatValue } from '../../budgets/index.ts';
-import type { EndpointResult, LoadResult, RunResult } from '../run-result.ts';
+import { type Budget, formatValue, type Verdict } from '../../budgets/index.ts';
+import { type EndpointResult, inconclusiveLine, type LoadResult, type RunResult, runWord } from '../run-result.ts';
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
@@ -11,7 +11,8 @@ function renderHead(run: RunResult): string {
   if (run.incomplete)
     return `## dbproof: INCOMPLETE run ${run.runId}\n\nThe run was interrupted; the figures below are what finished.`;
   const held = run.verdicts.length - run.verdicts.filter((v) => !v.pass).length;
-  return `## dbproof: ${run.pass ? 'PASS' : 'FAIL'} — ${held} of ${run.verdicts.length} budgets hold`;
+  const head = `## dbproof: ${runWord(run)} — ${held} of ${run.verdicts.length} budgets hold`;
+  return run.inconclusive ? `${head}\n\n${cell(inconclusiveLine(run))}` : head;
 }
 
 function renderBudget(budget: Budget): string {
@@ -19,9 +20,12 @@ function renderBudget(budget: Budget): string {
   return `\`${budget.metric} ${budget.op} ${formatValue(budget.limit, budget.unit)}\`${scope}`;
 }
 
+/** ✅ held, ❌ broke, ⚠️ the machine was too busy to tell. */
+const verdictMark = (v: Pick<Verdict, 'pass' | 'inconclusive'>) => (v.pass ? '✅' : v.inconclusive ? '⚠️' : '❌');
+
 function renderVerdictRow(v: RunResult['verdicts'][number]): string {
   return renderRow([
-    v.pass ? '✅' : '❌',
+    verdictMark(v),
     cell(v.source),
     cell(v.claim),
     renderBudget(v.budget),
@@ -68,6 +72,13 @@ function renderEnvironment(run: RunResult): string {
 }
 
 /** summary.md: for a pull-request comment or the CI step summary. */
+/** The attempts run again because the machine was saturated: listed, so nothing a retry replaced is hidden. */
+function renderEarlierAttempts(run: RunResult): string[] {
+  if (run.earlierAttempts.length === 0) return [];
+  const lines = run.earlierAttempts.map((a) => `- ${cell(a.source)}, attempt ${a.attempt}: ${cell(a.noise.evidence)}`);
+  return ['', `Run again because the machine was saturated (${run.earlierAttempts.length}):`, '', ...lines];
+}
+
 export function summaryMarkdown(run: RunResult): string {
   return [
     renderHead(run),
@@ -76,6 +87,7 @@ export function summaryMarkdown(run: RunResult): string {
     '|---|---|---|---|---|---|',
     ...run.verdicts.map(renderVerdictRow),
     ...renderLoadTable(run.loads),
+    ...renderEarlierAttempts(run),
     '',
     renderEnvironment(run),
     '',

@@ -1,4 +1,5 @@
 import * as hdr from 'hdr-histogram-js';
+import { isSaturatedBucket, type NoiseRecord } from '../../../noise/record.ts';
 import type { Bucket } from '../../schema.ts';
 import { escapeMarkup as html } from '../escape.ts';
 
@@ -238,5 +239,71 @@ export function timelineChart(title: string, buckets: Bucket[], bucketMs: number
       ['#d62728', 'p99'],
       ['#f4a3a3', 'errors'],
     ],
+  );
+}
+
+/**
+ * What the machine did while a suite or load ran (issue 13): the probe's wake-up lateness
+ * per bucket (p99 and worst), the buckets the default thresholds call saturated shaded, and
+ * the engine's own send lateness when the load had one. A tall line here beside a tall
+ * latency line in the timeline is the machine, not the app.
+ */
+export function noiseChart(title: string, record: NoiseRecord, engineLate: Bucket[] = []): string {
+  const { bucketMs, buckets } = record;
+  const end = Math.max(bucketMs, ...buckets.map((b) => b.t + bucketMs));
+  const lateness = [...buckets.map((b) => b.probeMaxMs ?? 0), ...engineLate.map((b) => b.sendLateMs ?? 0)];
+  const ticks = niceTicks(Math.max(1, ...lateness));
+  const top = ticks[ticks.length - 1]!;
+  const x = (t: number) => PAD.left + (t / end) * plotW;
+  const y = (v: number) => PAD.top + plotH - (Math.min(v, top) / top) * plotH;
+  const point = (t: number, v: number) => ({ x: x(t + bucketMs / 2), y: y(v) });
+  const saturated = buckets
+    .filter((b) => isSaturatedBucket(b))
+    .map((b) => {
+      const box = {
+        x: x(b.t).toFixed(1),
+        y: PAD.top,
+        width: Math.max(1, x(b.t + bucketMs) - x(b.t)).toFixed(1),
+        height: plotH,
+      };
+      const pressure = b.cpuPressure === null ? '' : `, CPU pressure ${Math.round(b.cpuPressure * 100)} %`;
+      return renderBar(
+        'saturated',
+        box,
+        `${b.t}–${b.t + bucketMs} ms: probe up to ${b.probeMaxMs ?? '?'} ms late${pressure}`,
+      );
+    })
+    .join('');
+  const probeP99 = renderSeries(
+    'probe-p99',
+    buckets.filter((b) => b.probeP99Ms !== null).map((b) => point(b.t, b.probeP99Ms!)),
+  );
+  const probeMax = renderSeries(
+    'probe-max',
+    buckets.filter((b) => b.probeMaxMs !== null).map((b) => point(b.t, b.probeMaxMs!)),
+  );
+  const engine = engineLate.some((b) => b.sendLateMs !== undefined)
+    ? renderSeries(
+        'engine-late',
+        engineLate.map((b) => point(b.t, b.sendLateMs ?? 0)),
+      )
+    : '';
+  const xTicks = niceTicks(end / 1000, 6)
+    .filter((s) => s * 1000 <= end)
+    .map((s) => renderXTick(x(s * 1000), fmt(s)))
+    .join('');
+  const legend: [string, string][] = [
+    ['#bf8700', 'probe p99'],
+    ['#953800', 'probe worst'],
+    ['#fff1c2', 'saturated'],
+  ];
+  if (engine) legend.push(['#8250df', 'engine send lateness']);
+  return renderFrame(
+    title,
+    'noise',
+    `${saturated}${renderYAxis(ticks, y)}${probeP99}${probeMax}${engine}${xTicks}`,
+    `time (s), ${bucketMs} ms buckets`,
+    'lateness (ms)',
+    legend,
   );
 }

@@ -1,7 +1,14 @@
-import { type Budget, formatValue, type Verdict } from '../../../budgets/index.ts';
-import type { EndpointResult, LoadResult, RunResult } from '../../run-result.ts';
+import {
+  type Budget,
+  formatValue,
+  formatVerdict,
+  type Verdict,
+  verdictsWord,
+  verdictWord,
+} from '../../../budgets/index.ts';
+import { type EndpointResult, inconclusiveLine, type LoadResult, type RunResult } from '../../run-result.ts';
 import type { FindingRecord, SuiteResult } from '../../schema.ts';
-import { latencyHistogram, percentileCurve, timelineChart } from './charts.ts';
+import { latencyHistogram, noiseChart, percentileCurve, timelineChart } from './charts.ts';
 import { escapeMarkup as html } from '../escape.ts';
 
 /** The page's CSS, a line per group of related rules: arrays, so that no source line outgrows the formatter's width. */
@@ -16,6 +23,7 @@ const STYLE_LINES: string[][] = [
     'h3 { margin-bottom: 4px; }',
   ],
   ['.verdict-pass { color: #1a7f37; }', '.verdict-fail { color: #cf222e; }', '.incomplete { color: #9a6700; }'],
+  ['.verdict-inconclusive { color: #9a6700; }'],
   ['table { border-collapse: collapse; margin: 8px 0 16px; width: 100%; }'],
   ['th, td { border: 1px solid #d0d7de; padding: 4px 8px; text-align: left; vertical-align: top; }'],
   ['th { background: #f6f8fa; }', 'td.num { text-align: right; font-variant-numeric: tabular-nums; }'],
@@ -41,6 +49,10 @@ const STYLE_LINES: string[][] = [
   ],
   [
     'svg .errors { fill: #f4a3a3; }',
+    'svg .saturated { fill: #fff1c2; }',
+    'svg .probe-p99 { stroke: #bf8700; }',
+    'svg .probe-max { stroke: #953800; stroke-dasharray: 2 2; }',
+    'svg .engine-late { stroke: #8250df; }',
     'svg .event line { stroke: #8250df; stroke-dasharray: 4 3; }',
     'svg .event-label { fill: #8250df; }',
   ],
@@ -49,11 +61,13 @@ const STYLE_LINES: string[][] = [
 
 const STYLE = `\n${STYLE_LINES.map((rules) => rules.join(' ')).join('\n')}\n`;
 
-const passWord = (pass: boolean) => (pass ? 'PASS' : 'FAIL');
-const passClass = (pass: boolean) => (pass ? 'verdict-pass' : 'verdict-fail');
+type Outcome = { pass: boolean; inconclusive?: boolean };
+/** PASS, FAIL or INCONCLUSIVE (the machine was too busy to measure): never shown as a pass. */
+const passWord = (o: Outcome) => verdictWord(o);
+const passClass = (o: Outcome) => `verdict-${passWord(o).toLowerCase()}`;
 
-function renderPassFail(pass: boolean): string {
-  return `<span class="${passClass(pass)}">${passWord(pass)}</span>`;
+function renderPassFail(o: Outcome): string {
+  return `<span class="${passClass(o)}">${passWord(o)}</span>`;
 }
 
 function renderBudget(budget: Budget): string {
@@ -77,14 +91,14 @@ function renderVerdictRow(v: RunResult['verdicts'][number]): string {
   const scope = v.budget.scope ? `<br><code class="muted">${html(v.budget.scope)}</code>` : '';
   const margin = v.margin === null ? '—' : html(formatValue(v.margin, v.budget.unit));
   const cells = [
-    `<td class="${passClass(v.pass)}">${passWord(v.pass)}</td>`,
+    `<td class="${passClass(v)}">${passWord(v)}</td>`,
     `<td>${html(v.source)}</td>`,
     `<td>${html(v.claim)}${evidence}</td>`,
     `<td><code>${html(renderBudget(v.budget))}</code>${scope}</td>`,
     renderNumCell(html(formatValue(v.measured, v.budget.unit))),
     renderNumCell(margin),
   ];
-  return renderRow(cells, v.pass ? 'pass' : 'fail');
+  return renderRow(cells, v.pass ? 'pass' : v.inconclusive ? 'inconclusive' : 'fail');
 }
 
 function renderBudgetsTable(run: RunResult): string {
@@ -130,6 +144,7 @@ function renderLoadCharts(load: LoadResult): string {
     percentileCurve(`${load.name}: latency by percentile`, load.histogram),
     timelineChart(`${load.name}: per 100 ms`, load.buckets, 100),
     endpointCharts,
+    load.noise ? noiseChart(`${load.name}: the machine meanwhile`, load.noise, load.buckets) : '',
   ];
   return `<div class="charts">${charts.join('')}</div>`;
 }
@@ -142,7 +157,7 @@ function renderLoadSection(load: LoadResult): string {
     `${load.durationMs / 1000} s measured`,
     `engine ${html(load.engine)}`,
   ].join(' · ');
-  const heading = `<h3>load ${html(load.name)}</h3><p class="muted">${about}</p>`;
+  const heading = `<h3>load ${html(load.name)}</h3><p class="muted">${about}${renderMachine(load)}</p>`;
   return [
     `<section class="load" data-load="${html(load.name)}">${heading}`,
     renderLoadFigures(load),
@@ -152,8 +167,8 @@ function renderLoadSection(load: LoadResult): string {
 
 function renderSuiteVerdict(v: Verdict): string {
   const measured = html(formatValue(v.measured, v.budget.unit));
-  const text = `${passWord(v.pass)} ${html(v.claim)}: ${measured} (${html(renderBudget(v.budget))})`;
-  return `<li class="${passClass(v.pass)}">${text}</li>`;
+  const text = `${passWord(v)} ${html(v.claim)}: ${measured} (${html(renderBudget(v.budget))})`;
+  return `<li class="${passClass(v)}">${text}</li>`;
 }
 
 function renderEventRow(e: SuiteResult['events'][number]): string {
@@ -175,13 +190,20 @@ function renderNotes(notes: string[]): string {
   return notes.length ? `<ul class="muted">${notes.map((n) => `<li>${html(n)}</li>`).join('')}</ul>` : '';
 }
 
+/** The attempt and what the machine did meanwhile, after a section's other facts; nothing when it was not watched. */
+function renderMachine(result: Pick<SuiteResult, 'attempt' | 'noise'>): string {
+  const attempt = result.attempt && result.attempt > 1 ? ` · attempt ${result.attempt}` : '';
+  return result.noise ? `${attempt} · machine: ${html(result.noise.summary.evidence)}` : attempt;
+}
+
 function renderSuiteSection(suite: SuiteResult): string {
   const events = suite.events.map((e) => ({ t: e.t, label: `${e.kind} ${e.target}` }));
   const charts = suite.timelines
     .map((t) => timelineChart(`${suite.suite}: ${t.name}`, t.buckets, t.bucketMs, events))
+    .concat(suite.noise ? [noiseChart(`${suite.suite}: the machine meanwhile`, suite.noise)] : [])
     .join('');
-  const heading = `<h3>suite ${html(suite.suite)} ${renderPassFail(suite.pass)}</h3>`;
-  const about = `<p class="muted">${html(suite.target)} · ${(suite.durationMs / 1000).toFixed(1)} s</p>`;
+  const heading = `<h3>suite ${html(suite.suite)} ${renderPassFail({ pass: suite.pass, inconclusive: verdictsWord(suite.verdicts) === 'INCONCLUSIVE' })}</h3>`;
+  const about = `<p class="muted">${html(suite.target)} · ${(suite.durationMs / 1000).toFixed(1)} s${renderMachine(suite)}</p>`;
   return [
     `<section class="suite" data-suite="${html(suite.suite)}">${heading}${about}`,
     `<ul>${suite.verdicts.map(renderSuiteVerdict).join('')}</ul>`,
@@ -219,11 +241,27 @@ function renderFindingsSection(run: RunResult): string {
   return renderTable('id="n1-findings"', columns, run.findings.map(renderFindingRow));
 }
 
+/**
+ * The attempts that were run again because the machine was saturated while a time-dependent
+ * budget broke: shown, never hidden, so a reader sees what the retry replaced.
+ */
+function renderEarlierAttempts(run: RunResult): string {
+  if (run.earlierAttempts.length === 0) return '';
+  const rows = run.earlierAttempts.map((a) => {
+    const broken = a.verdicts.filter((v) => !v.pass).map((v) => html(formatVerdict(v).split('\n')[0]!));
+    const cells = [`<td>${html(a.source)}</td>`, renderNumCell(a.attempt), `<td>${html(a.noise.evidence)}</td>`];
+    return renderRow([...cells, `<td>${broken.join('<br>')}</td>`]);
+  });
+  const table = renderTable('id="earlier-attempts"', ['source', 'attempt', 'the machine', 'broken then'], rows);
+  return `<h2>Attempts run again (the machine was saturated)</h2>\n${table}`;
+}
+
 function renderStatus(run: RunResult): string {
   if (run.incomplete)
     return '<span class="incomplete">INCOMPLETE</span>: the run was interrupted; what finished is below';
   const failed = run.verdicts.filter((v) => !v.pass).length;
-  return `${renderPassFail(run.pass)}: ${run.verdicts.length - failed} of ${run.verdicts.length} budgets hold`;
+  const status = `${renderPassFail(run)}: ${run.verdicts.length - failed} of ${run.verdicts.length} budgets hold`;
+  return run.inconclusive ? `${status}<br><span class="muted">${html(inconclusiveLine(run))}</span>` : status;
 }
 
 function renderRunInfo(run: RunResult): string {
@@ -249,7 +287,7 @@ function renderRunInfo(run: RunResult): string {
 export function reportHtml(run: RunResult): string {
   return `<!doctype html>
 <html lang="en"><head><meta charset="utf-8"><meta name="viewport" content="width=device-width, initial-scale=1">
-<title>dbproof ${html(run.runId)}: ${run.incomplete ? 'INCOMPLETE' : passWord(run.pass)}</title>
+<title>dbproof ${html(run.runId)}: ${run.incomplete ? 'INCOMPLETE' : passWord(run)}</title>
 <style>${STYLE}</style></head>
 <body>
 <h1 id="status">dbproof ${renderStatus(run)}</h1>
@@ -262,6 +300,7 @@ ${renderFindingsSection(run)}
 ${run.loads.length ? run.loads.map(renderLoadSection).join('\n') : '<p>No load scenario in this run.</p>'}
 <h2>Suites</h2>
 ${run.suites.length ? run.suites.map(renderSuiteSection).join('\n') : '<p>No suite in this run.</p>'}
+${renderEarlierAttempts(run)}
 </body></html>
 `;
 }
