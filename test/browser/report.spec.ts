@@ -142,3 +142,22 @@ test("a suite's timeline marks its fault events at their time", async ({ page })
   await expect(suite.locator('g.event text').first()).toContainText(`${events[0]!.kind} ${events[0]!.target}`);
   await expect(suite.locator('table.events tbody tr')).toHaveCount(events.length);
 });
+
+test('the machine is drawn beside each load and suite: probe lateness per bucket, the engine send lateness, the evidence', async ({
+  page,
+}) => {
+  await page.goto(pathToFileURL(report).href);
+  const load = page.locator('section.load[data-load="browse"]');
+  const machine = load.locator('figure[data-chart="noise"]');
+  await expect(machine).toHaveCount(1);
+  const browse = run.loads.find((l) => l.name === 'browse')!;
+  // One point per bucket the probe was measured in.
+  const measured = browse.noise!.buckets.filter((b) => b.probeP99Ms !== null).length;
+  expect((await machine.locator('polyline.probe-p99').getAttribute('points'))!.trim().split(/\s+/)).toHaveLength(
+    measured,
+  );
+  await expect(machine.locator('polyline.engine-late')).toHaveCount(1);
+  await expect(load.locator('p.muted').first()).toContainText(`machine: ${browse.noise!.summary.evidence}`);
+  const suite = page.locator('section.suite[data-suite="replica-lost"]');
+  await expect(suite.locator('figure[data-chart="noise"] polyline.probe-max')).toHaveCount(1);
+});

@@ -16,6 +16,8 @@ const dir = tempDir('gate');
 writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n');
 const resultsDir = path.join(dir, 'results');
 
+// The machine is not watched in these tests (noise.monitor false): they assert FAILs on purpose, which a
+// busy machine must not turn INCONCLUSIVE; test/run/noise-judging.test.ts covers judging with the noise in view.
 function config(name: string, body: object, env: Record<string, string> = {}): string {
   const file = path.join(dir, `${name}.config.ts`);
   const app = {
@@ -26,7 +28,7 @@ function config(name: string, body: object, env: Record<string, string> = {}): s
   };
   writeFileSync(
     file,
-    `export default ${JSON.stringify({ app, dataset: { profile: 'inspections', scale: 0.002, seed: 5 }, results: { dir: resultsDir }, ...body }, null, 2)};\n`,
+    `export default ${JSON.stringify({ app, dataset: { profile: 'inspections', scale: 0.002, seed: 5 }, results: { dir: resultsDir }, noise: { monitor: false }, ...body }, null, 2)};\n`,
   );
   return file;
 }

@@ -84,9 +84,13 @@ test('the open model with budgets that hold: exit 0, --json has the percentiles,
 });
 
 test('a budget the server cannot meet: exit 1, and the verdict line names the budget, the value and the margin', async () => {
-  const result = await runCli(['load', url, '--connections', '4', '--duration', '1s', '--budget', 'rps=100000000'], {
-    cwd: os.tmpdir(),
-  });
+  // --no-monitor: a FAIL, not INCONCLUSIVE, however busy this machine is (test/run/noise-judging.test.ts covers that).
+  const result = await runCli(
+    ['load', url, '--connections', '4', '--duration', '1s', '--budget', 'rps=100000000', '--no-monitor'],
+    {
+      cwd: os.tmpdir(),
+    },
+  );
   expect(result.code, result.stderr).toBe(1);
   expect(result.stdout).toMatch(
     /^FAIL {2}at least 100000000 requests per second are served — rps \[\/\] \d+(\.\d+)? >= 100000000 \(margin -\d+/m,
@@ -105,6 +109,7 @@ test('an error budget fails when nothing answers: every request is an error', as
     '--budget',
     'errors=0.1%',
     '--json',
+    '--no-monitor', // a FAIL however busy this machine is
   ]);
   expect(result.code, result.stderr).toBe(1);
   expect(JSON.parse(result.stdout)).toMatchObject({ requests: 10, errors: 10, errorRate: 1, pass: false });
@@ -297,4 +302,16 @@ test('a load killed with SIGKILL takes its engine process with it', async () => 
   const gone = Date.now() + 5000;
   while (engines().length > 0 && Date.now() < gone) await new Promise((resolve) => setTimeout(resolve, 100));
   expect(engines()).toEqual([]);
+});
+
+test('the machine is watched during a load: a line says what it did, --json carries it, --no-monitor leaves it out', async () => {
+  const watched = await runCli(['load', url, '--connections', '2', '--duration', '500ms'], { cwd: os.tmpdir() });
+  expect(watched.code, watched.stderr).toBe(0);
+  expect(watched.stdout).toMatch(/^machine {2}\d+ of \d+ buckets saturated: probe woke up to [\d.]+ ms late/m);
+  const json = await runCli(['load', url, '--connections', '2', '--duration', '500ms', '--json'], { cwd: os.tmpdir() });
+  expect(JSON.parse(json.stdout).noise).toEqual({ saturated: expect.any(Boolean), evidence: expect.any(String) });
+  const unwatched = await runCli(['load', url, '--connections', '2', '--duration', '500ms', '--json', '--no-monitor'], {
+    cwd: os.tmpdir(),
+  });
+  expect(JSON.parse(unwatched.stdout).noise).toBeUndefined();
 });

@@ -18,13 +18,15 @@ const resultsDir = path.join(dir, 'results');
 writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n');
 
 /** Writes a config file (plain object: no import needed) and returns its path. */
+// The machine is not watched in these tests (noise.monitor false): they assert FAILs on purpose, which a
+// busy machine must not turn INCONCLUSIVE; test/run/noise-judging.test.ts covers judging with the noise in view.
 function config(name: string, body: object | string): string {
   const file = path.join(dir, `${name}.config.ts`);
   writeFileSync(
     file,
     typeof body === 'string'
       ? body
-      : `export default ${JSON.stringify({ results: { dir: resultsDir }, ...body }, null, 2)};\n`,
+      : `export default ${JSON.stringify({ results: { dir: resultsDir }, noise: { monitor: false }, ...body }, null, 2)};\n`,
   );
   return file;
 }

@@ -15,6 +15,8 @@ const dir = tempDir('run-api');
 writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n');
 
 /** A config for the reference app (as test/cli/gate.test.ts writes them), each with its own results folder. */
+// The machine is not watched in these tests (noise.monitor false): they assert FAILs on purpose, which a
+// busy machine must not turn INCONCLUSIVE; test/run/noise-judging.test.ts covers judging with the noise in view.
 function config(name: string, body: object): { file: string; results: string } {
   const file = path.join(dir, `${name}.config.ts`);
   const results = path.join(dir, `${name}-results`);
@@ -25,7 +27,7 @@ function config(name: string, body: object): { file: string; results: string } {
   };
   writeFileSync(
     file,
-    `export default ${JSON.stringify({ app, dataset: { profile: 'inspections', scale: 0.002, seed: 5 }, results: { dir: results }, ...body }, null, 2)};\n`,
+    `export default ${JSON.stringify({ app, dataset: { profile: 'inspections', scale: 0.002, seed: 5 }, results: { dir: results }, noise: { monitor: false }, ...body }, null, 2)};\n`,
   );
   return { file, results };
 }

@@ -15,6 +15,8 @@ const dir = tempDir('secrets');
 writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n');
 
 /** A config whose app echoes its credentials in every 500; the password it was given lands in `<name>.password`. */
+// The machine is not watched in these tests (noise.monitor false): they assert FAILs on purpose, which a
+// busy machine must not turn INCONCLUSIVE; test/run/noise-judging.test.ts covers judging with the noise in view.
 function config(name: string): { file: string; resultsDir: string; passwordFile: string } {
   const file = path.join(dir, `${name}.config.ts`);
   const resultsDir = path.join(dir, `${name}-results`);
@@ -31,7 +33,7 @@ function config(name: string): { file: string; resultsDir: string; passwordFile:
   };
   writeFileSync(
     file,
-    `export default ${JSON.stringify({ app, topology: { replicas: 1 }, dataset: false, suites, results: { dir: resultsDir } }, null, 2)};\n`,
+    `export default ${JSON.stringify({ app, topology: { replicas: 1 }, dataset: false, suites, results: { dir: resultsDir }, noise: { monitor: false } }, null, 2)};\n`,
   );
   return { file, resultsDir, passwordFile };
 }

@@ -21,13 +21,18 @@ Loads one URL, the way autocannon or wrk are used, and judges the budgets.
   --warmup D        run first and left out of the figures (default 0s, at most 10m)
   --timeout D       a request not answered in this time is an error (default 10s, at most 10m)
   --budget LIST     p50, p90, p95, p99, p99.9, max, mean (ms or s), errors (0.1% or a count), rps (a floor)
-  --json            one object: percentiles (p50 … max), counts, errors, the model, the verdicts
+  --json            one object: percentiles (p50 … max), counts, errors, the model, the verdicts,
+                    and noise (whether the machine was saturated, and the evidence)
+  --no-monitor      do not watch the machine: a broken budget is a FAIL even on a saturated machine
   --engine E        dbproof (default: the open model or autocannon, as above) or k6: the same load
                     run by \`k6 run\` (k6 must be on PATH), k6's points read into the same figures
   --k6-script FILE  write the same load and budgets as a k6 script (TypeScript, thresholds from the
                     budgets) instead of running it; for loads beyond one machine
   --k6-operator N   with --k6-script: also write FILE.testrun.yaml, a k6-operator TestRun of parallelism N
-Exit codes: 0 every budget holds · 1 one is broken · 2 bad input, or a load that measured no request`;
+The machine is watched meanwhile (a probe's wake-up lateness, CPU pressure, steal): when it was
+saturated, a line on stderr says so, and a broken budget that depends on time is INCONCLUSIVE.
+Exit codes: 0 every budget holds · 1 one is broken · 2 bad input, a load that measured no request,
+or INCONCLUSIVE (every broken budget broke on a saturated machine)`;
 
 /** The longest load, warm-up and time-out a command line may ask for, as a scenario's (load/scenario.ts). */
 const MAX_MS = { duration: 3_600_000, warmup: 600_000, timeout: 600_000 } as const;
@@ -67,6 +72,7 @@ export async function load(argv: string[]): Promise<number> {
       timeout: { type: 'string' },
       budget: { type: 'string' },
       json: { type: 'boolean' },
+      'no-monitor': { type: 'boolean' },
       'k6-script': { type: 'string' },
       'k6-operator': { type: 'string' },
     },
@@ -125,15 +131,15 @@ export async function load(argv: string[]): Promise<number> {
   const reporter = options.json || engine === 'k6' ? undefined : progressReporter({ label: 'load', durationMs });
   // The machine is watched while the load runs (issue 13): a busy machine's delays are
   // counted in the latencies, so the result says when it was busy rather than blaming the server.
-  const monitor = await startNoiseMonitor();
+  const monitor = options['no-monitor'] ? undefined : await startNoiseMonitor();
   const report = await (engine === 'k6'
     ? runK6({ url: url.toString(), rate, connections, durationMs, warmupMs, budgets })
     : runEngine({ url: url.toString(), rate, connections, durationMs, warmupMs, timeoutMs }, reporter?.onProgress)
   ).finally(async () => {
     reporter?.done();
-    await monitor.stop();
+    await monitor?.stop();
   });
-  const machine = (await monitor.stop()).summary;
+  const machine = monitor ? (await monitor.stop()).summary : undefined;
   const summary = summarise(report, { rate, connections });
   // Budgets judged on nothing would pass (0 ms, 0 errors): the load could not measure what they are about.
   if (summary.requests === 0)
@@ -142,12 +148,12 @@ export async function load(argv: string[]): Promise<number> {
     );
   // A broken budget that depends on time, on a saturated machine, says nothing about the server.
   const verdicts = judgeLoad(budgets, summary).map((v) =>
-    !v.pass && machine.saturated && dependsOnTime(v.budget) ? inconclusive(v, machine.evidence) : v,
+    !v.pass && machine?.saturated && dependsOnTime(v.budget) ? inconclusive(v, machine.evidence) : v,
   );
   const pass = verdicts.every((v) => v.pass);
   const undecided = !pass && verdicts.every((v) => v.pass || v.inconclusive);
-  const noise = { saturated: machine.saturated, evidence: machine.evidence };
-  if (options.json) printJson({ ...summary, verdicts, pass, ...(undecided ? { inconclusive: true } : {}), noise });
+  const noise = machine ? { noise: { saturated: machine.saturated, evidence: machine.evidence } } : {};
+  if (options.json) printJson({ ...summary, verdicts, pass, ...(undecided ? { inconclusive: true } : {}), ...noise });
   else {
     const l = summary.latencyMs;
     console.log(
@@ -156,10 +162,10 @@ export async function load(argv: string[]): Promise<number> {
     console.log(
       `latency  p50 ${l.p50} ms · p90 ${l.p90} ms · p95 ${l.p95} ms · p99 ${l.p99} ms · p99.9 ${l['p99.9']} ms · max ${l.max} ms`,
     );
-    console.log(`machine  ${machine.evidence}`);
+    if (machine) console.log(`machine  ${machine.evidence}`);
     for (const verdict of verdicts) console.log(formatVerdict(verdict));
   }
-  if (machine.saturated)
+  if (machine?.saturated)
     console.error(
       `dbproof: the machine was saturated during the load (${machine.evidence}): the latencies include its own delays, not only the server's; run again on a quieter machine`,
     );
