@@ -11,7 +11,7 @@ export default defineConfig({
     name: 'reference app',
     command: 'node --import tsx main.ts',
     ready: '/health',
-    // A breaker that opens after 3 failures and tries again after 1 s; 500 ms timeouts on the primary.
+    // A breaker per node that opens after 3 failures of its node and tries again after 1 s; 500 ms timeouts on the primary.
     env: { EXAMPLE_BREAKER_FAILURES: '3', EXAMPLE_BREAKER_RESET_MS: '1000', EXAMPLE_WRITE_TIMEOUT_MS: '500' },
   },
   suites: {

@@ -14,8 +14,10 @@ export interface ExampleAppEnv {
   [name: `EXAMPLE_${string}`]: string | undefined;
 }
 
-/** Starts the reference app as its own process (as a system under test is) and resolves with its base URL. */
-export async function startExampleApp(env: ExampleAppEnv): Promise<{ url: string; stop(): Promise<void> }> {
+/** Starts the reference app as its own process (as a system under test is) and resolves with its base URL and PID. */
+export async function startExampleApp(
+  env: ExampleAppEnv,
+): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
   const child = spawn(process.execPath, ['--import', TSX, MAIN], {
     env: { ...process.env, ...env, PORT: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
@@ -31,6 +33,7 @@ export async function startExampleApp(env: ExampleAppEnv): Promise<{ url: string
   });
   return {
     url,
+    pid: child.pid!,
     stop: () =>
       new Promise((resolve) => {
         if (child.exitCode !== null) return resolve();

@@ -1,5 +1,5 @@
 import pg from 'pg';
-import { createBreaker, type Breaker } from './breaker.ts';
+import { BreakerOpenError, createBreaker, type Breaker } from './breaker.ts';
 import { LagMonitor, parseLsn } from './lag-monitor.ts';
 
 /**
@@ -15,14 +15,17 @@ import { LagMonitor, parseLsn } from './lag-monitor.ts';
  * - consistency (EXAMPLE_REPLICA_CONSISTENCY=off): a replica more than `maxLagMs` behind is
  *   not read from, and a session that has just written reads only where its write is;
  * - pool hygiene (EXAMPLE_POOL_LEAK=on): a connection always goes back to the pool;
- * - a circuit breaker (EXAMPLE_BREAKER=off): see breaker.ts.
+ * - a circuit breaker per node (EXAMPLE_BREAKER=off): the primary and each replica have
+ *   their own (see breaker.ts), so a frozen replica opens only its breaker: reads skip it
+ *   at once and go to another replica, and writes to the primary never see it.
  */
 export interface Db {
   /** A read; `after` (an LSN the caller wrote at) keeps it off replicas that have not replayed it. */
   read<R extends pg.QueryResultRow>(sql: string, values?: unknown[], after?: string): Promise<R[]>;
   /** A write on the primary; `lsn` is the WAL position after its commit (for read-your-writes). */
   write<R extends pg.QueryResultRow>(sql: string, values?: unknown[]): Promise<{ rows: R[]; lsn: string }>;
-  readonly breaker: Breaker;
+  /** One breaker per node: the primary's first, then each replica's (`replica1`, …). */
+  readonly breakers: readonly Breaker[];
   close(): Promise<void>;
 }
 
@@ -32,7 +35,7 @@ export interface DbOptions {
   consistency?: boolean;
   /** Forget to release a connection when its query fails (the leak dbproof's pool suite finds). */
   leakOnError?: boolean;
-  /** Open after this many node failures in a row, for `resetMs`; undefined: no breaker. */
+  /** Each node's breaker opens after this many failures of that node in a row, for `resetMs`; undefined: no breakers. */
   breaker?: { failures: number; resetMs: number };
   /** How long a replica may take to connect or answer a read, in ms. */
   readTimeoutMs?: number;
@@ -96,9 +99,11 @@ export function connect(primaryUrl: string, replicaUrls: string[], options: DbOp
       : { max };
   };
   const primary = new pg.Pool({ connectionString: primaryUrl, ...poolOptions(false) });
-  const replicas = replicaUrls.map((url) => ({
+  const primaryBreaker = createBreaker('primary', options.breaker);
+  const replicas = replicaUrls.map((url, i) => ({
     pool: new pg.Pool({ connectionString: url, ...poolOptions(true) }),
     quarantinedUntil: 0,
+    breaker: createBreaker(`replica${i + 1}`, options.breaker),
   }));
   for (const pool of [primary, ...replicas.map((r) => r.pool)]) {
     // A killed node must not crash the app: idle clients report to the pool, and a
@@ -108,7 +113,6 @@ export function connect(primaryUrl: string, replicaUrls: string[], options: DbOp
     pool.on('connect', (client) => client.on('error', () => {}));
   }
   const lag = consistency && replicas.length > 0 ? new LagMonitor(primaryUrl, replicaUrls, 100) : undefined;
-  const breaker = createBreaker(options.breaker);
   let next = 0;
 
   /** One query on a pooled connection; a connection that failed is destroyed, never reused. */
@@ -152,21 +156,25 @@ export function connect(primaryUrl: string, replicaUrls: string[], options: DbOp
   }
 
   return {
-    breaker,
-    read: <R extends pg.QueryResultRow>(sql: string, values?: unknown[], after?: string) =>
-      breaker.run(async (): Promise<R[]> => {
-        for (const i of readable(consistency ? after : undefined)) {
-          try {
-            return (await run<R>(replicas[i]!.pool, sql, values)).rows;
-          } catch (error) {
-            if (!isNodeFailure(error) || options.readFailover === false) throw error;
-            replicas[i]!.quarantinedUntil = Date.now() + (options.quarantineMs ?? 3000);
-          }
+    breakers: [primaryBreaker, ...replicas.map((r) => r.breaker)],
+    read: async <R extends pg.QueryResultRow>(sql: string, values?: unknown[], after?: string): Promise<R[]> => {
+      for (const i of readable(consistency ? after : undefined)) {
+        const replica = replicas[i]!;
+        try {
+          // Only this replica's failures count on its breaker: the read going elsewhere next is not a failure.
+          return (await replica.breaker.run(() => run<R>(replica.pool, sql, values), isNodeFailure)).rows;
+        } catch (error) {
+          if (options.readFailover === false) throw error;
+          // Its breaker is open: no attempt was made, the next replica at once.
+          if (error instanceof BreakerOpenError) continue;
+          if (!isNodeFailure(error)) throw error;
+          replica.quarantinedUntil = Date.now() + (options.quarantineMs ?? 3000);
         }
-        return (await run<R>(primary, sql, values)).rows;
-      }, isNodeFailure),
+      }
+      return (await primaryBreaker.run(() => run<R>(primary, sql, values), isNodeFailure)).rows;
+    },
     write: (sql, values) =>
-      breaker.run(async () => {
+      primaryBreaker.run(async () => {
         const { rows, after } = await run(primary, sql, values, 'SELECT pg_current_wal_lsn()::text AS v');
         return { rows: rows as never, lsn: after! };
       }, isNodeFailure),

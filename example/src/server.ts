@@ -37,6 +37,9 @@ const text = (body: Record<string, unknown>, name: string) => {
 
 const ok = async (body: Promise<unknown>): Promise<Reply> => ({ body: await body });
 
+/** Each node's breaker state, `{ primary: 'closed', replica1: 'open', … }`, for /health. */
+const breakerStates = (db: Db) => Object.fromEntries(db.breakers.map((b) => [b.node, b.state]));
+
 /** Each N+1 route sits next to its fix; `{K}` in dbproof's URL templates is the size parameter. */
 const routes: [string, RegExp, Handler][] = [
   [
@@ -89,7 +92,7 @@ const routes: [string, RegExp, Handler][] = [
   ['GET', /^\/slow$/, (db, _, r) => ok(inspections.slowRead(db, size(r.query, 'ms', 20, 10_000)))],
   ['GET', /^\/search$/, (db, _, r) => ok(inspections.searchSites(db, r.query.get('q') ?? ''))],
   ['GET', /^\/cache-stats$/, async (_db, cache) => ({ body: cache.stats() })],
-  ['GET', /^\/health$/, async (db) => ({ body: { ok: true, breaker: db.breaker.state } })],
+  ['GET', /^\/health$/, async (db) => ({ body: { ok: true, breakers: breakerStates(db) } })],
 ];
 
 async function readJson(request: http.IncomingMessage): Promise<Record<string, unknown>> {
