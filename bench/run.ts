@@ -3,6 +3,7 @@ import { benchCapture } from './capture.ts';
 import { benchFaults } from './faults.ts';
 import { benchFixtures } from './fixtures.ts';
 import { benchGate, benchLoad } from './load.ts';
+import { benchProxy } from './proxy.ts';
 import { benchStability } from './stability.ts';
 import { benchTopology } from './topology.ts';
 
@@ -11,6 +12,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   fixtures: benchFixtures,
   capture: benchCapture,
   faults: benchFaults,
+  proxy: benchProxy,
   load: async () => {
     await benchLoad();
     await benchGate();

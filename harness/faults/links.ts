@@ -1,10 +1,13 @@
 import type { PgNode, Topology } from '../topology/types.ts';
-import { startFaultProxy, type FaultProxy } from './proxy.ts';
+import { startLinkHost } from './link-host.ts';
+import type { FaultProxy } from './proxy.ts';
 
 /**
  * The network between the app and each node, made of fault proxies: the app gets URLs
  * that go through them, so a suite can slow, black-hole or cut one link (Toxiproxy's
  * toxics) without touching the node, and re-point the writer endpoint on promotion.
+ * The proxies of one topology run in a link host, a process of their own (link-host.ts),
+ * so that the app's queries never wait for dbproof's own event loop.
  */
 export interface Link {
   /** `writer` for the primary's endpoint, else the node's name (`replica1`, `redis`). */
@@ -24,10 +27,15 @@ export interface TopologyLinks {
   readonly redis: Link | undefined;
   /** Every link, writer first. */
   all(): Link[];
-  /** Sends the writer endpoint to `node` (closing its open connections); returns when done. */
+  /** Sends the writer endpoint to `node`, closing its open connections: in effect once `settled()` resolves. */
   repointWriter(node: PgNode): void;
   /** Removes every toxic on every link. */
   reset(): void;
+  /** Resolves once every change made so far (toxics, repointWriter) is in effect. */
+  settled(): Promise<void>;
+  /** The link host's process id. */
+  readonly pid: number;
+  /** Closes every link and ends the link host; resolves once its process is gone. */
   close(): Promise<void>;
 }
 
@@ -41,17 +49,23 @@ function throughProxy(url: string, port: number, database?: string): string {
 
 /** Puts a proxy in front of every node; `database` replaces the database in the Postgres URLs. */
 export async function startLinks(topology: Topology, options: { database?: string } = {}): Promise<TopologyLinks> {
-  const pgLink = async (name: string, node: PgNode): Promise<Link> => {
-    const proxy = await startFaultProxy({ port: node.port });
-    return { name, proxy, url: throughProxy(node.url, proxy.port, options.database) };
-  };
-  const writer = await pgLink('writer', topology.primary);
-  const replicas = await Promise.all(topology.replicas.map((replica) => pgLink(replica.name, replica)));
-  let redis: Link | undefined;
-  if (topology.redis) {
-    const proxy = await startFaultProxy({ port: topology.redis.port });
-    redis = { name: 'redis', proxy, url: throughProxy(topology.redis.url, proxy.port) };
-  }
+  const pgNodes: [string, PgNode][] = [
+    ['writer', topology.primary],
+    ...topology.replicas.map((r) => [r.name, r] as [string, PgNode]),
+  ];
+  const host = await startLinkHost([
+    ...pgNodes.map(([, node]) => ({ port: node.port })),
+    ...(topology.redis ? [{ port: topology.redis.port }] : []),
+  ]);
+  const link = (name: string, proxy: FaultProxy, url: string, database?: string): Link => ({
+    name,
+    proxy,
+    url: throughProxy(url, proxy.port, database),
+  });
+  const pgLinks = pgNodes.map(([name, node], i) => link(name, host.proxies[i]!, node.url, options.database));
+  const writer = pgLinks[0]!;
+  const replicas = pgLinks.slice(1);
+  const redis = topology.redis ? link('redis', host.proxies[pgNodes.length]!, topology.redis.url) : undefined;
   const all = () => [writer, ...replicas, ...(redis ? [redis] : [])];
   return {
     writer,
@@ -60,10 +74,10 @@ export async function startLinks(topology: Topology, options: { database?: strin
     all,
     repointWriter: (node) => writer.proxy.retarget({ port: node.port }),
     reset: () => {
-      for (const link of all()) link.proxy.reset();
+      for (const each of all()) each.proxy.reset();
     },
-    close: async () => {
-      await Promise.all(all().map((link) => link.proxy.close()));
-    },
+    settled: () => host.settled(),
+    pid: host.pid,
+    close: () => host.close(),
   };
 }

@@ -1,3 +1,5 @@
+import { settleLinkHosts } from './link-host.ts';
+
 /**
  * A fault schedule: faults applied at given times while something else (a load) runs.
  * Every fault applied becomes an Event with the time it actually happened, so that a
@@ -18,7 +20,10 @@ export interface FaultEvent {
   t: number;
   kind: string;
   target: string;
-  /** How long applying it took (a kill waits until the processes are gone). */
+  /**
+   * How long applying it took (a kill waits until the processes are gone; a change to a link
+   * until the link host has applied it): by `t + durationMs` the fault is in effect.
+   */
   durationMs: number;
   /** Set when applying the fault failed; the schedule goes on. */
   error?: string;
@@ -58,6 +63,9 @@ export function runSchedule(faults: ScheduledFault[]): RunningSchedule {
       const t = performance.now() - started;
       try {
         await fault.apply();
+        // A fault on a link (a toxic, a re-pointed writer) takes effect when the link host has
+        // applied it: the event's duration runs until then.
+        await settleLinkHosts();
         events.push({ t, kind: fault.kind, target: fault.target, durationMs: performance.now() - started - t });
       } catch (error) {
         events.push({

@@ -78,6 +78,8 @@ export async function runPlan(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
         // The next check (or attempt) finds every node up and caught up, and every link clean.
         const heal = async () => {
           environment.links.reset();
+          // The link host has removed every toxic before the next check starts (a dead host is exit 2 here).
+          await environment.links.settled();
           await healTopology(environment.topology);
         };
         const retried = (source: string) => async (why: string) => {
