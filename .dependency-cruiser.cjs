@@ -28,7 +28,7 @@ const LAYERS = {
     '^load/(engines|k6)/',
     '^load/(scenario|regression)\\.ts$',
     // The noise monitor starts a process (its probe) and reads /proc: an engine, like the load engines.
-    '^harness/noise/(monitor|sampler|index)\\.ts$',
+    '^harness/noise/(monitor|probe-process|sampler|index)\\.ts$',
     '^harness/noise/probe\\.mjs$',
   ],
   // The suites' own *.test.ts files are vitest entry points, like dbproof's tests: not a layer.

@@ -2,7 +2,12 @@
 // slow app can be told from a busy machine. `startNoiseMonitor` (engines: it starts the
 // probe process); the record, its schema and its judgement are pure, in ./record.ts, which
 // the model layer (the results schema) may import directly.
-export { type NoiseMonitor, type NoiseMonitorOptions, noiseMonitorOptionsSchema, startNoiseMonitor } from './monitor.ts';
+export {
+  type NoiseMonitor,
+  type NoiseMonitorOptions,
+  noiseMonitorOptionsSchema,
+  startNoiseMonitor,
+} from './monitor.ts';
 export type { Party, PartyPids } from './parties.ts';
 export {
   type Cores,
@@ -14,6 +19,7 @@ export {
   noiseBucketSchema,
   noiseRecordSchema,
   noiseSummarySchema,
+  othersCores,
   SATURATION,
   type SaturationThresholds,
   summariseNoise,

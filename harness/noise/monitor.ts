@@ -1,20 +1,21 @@
-import { type ChildProcess, spawn } from 'node:child_process';
 import os from 'node:os';
-import { fileURLToPath } from 'node:url';
 import { z } from 'zod';
-import { InfrastructureError, UsageError, zodIssue } from '../errors.ts';
+import { UsageError, zodIssue } from '../errors.ts';
 import type { Party, PartyPids } from './parties.ts';
+import { Probe, PROBE_PERIOD_MS, type ProbeBucket } from './probe-process.ts';
 import { type NoiseBucket, type NoiseRecord, SATURATION, type SaturationThresholds, summariseNoise } from './record.ts';
+import type { CpuTimes } from './proc.ts';
 import { clockTicksPerSecond, ProcSampler, type ProcReading } from './sampler.ts';
 import { BucketSeries } from './series.ts';
 
-const PROBE = fileURLToPath(new URL('./probe.mjs', import.meta.url));
-/** Starting bare Node on a busy machine: generous. */
-const PROBE_STARTUP_MS = 30_000;
-/** How long the probe has to send its running bucket when asked; a stalled probe's buckets are filled in without it. */
-const PROBE_ANSWER_MS = 2_000;
-/** The probe's sleep between two wake-ups (probe.mjs's PERIOD_MS). */
-const PROBE_PERIOD_MS = 1;
+/**
+ * How often who used the CPU is read: every process's /proc/<pid>/stat, 1 to 2 ms of CPU a
+ * time on a 2-core CI machine, so every 100 ms would cost 1 to 2 % of a core. A process's
+ * CPU counts in whole ticks (10 ms): over 100 ms that is 0.1 core steps, over 500 ms finer.
+ * The probe and CPU pressure, read every bucket, see a short stall; who caused it is read
+ * at this pace.
+ */
+const PARTIES_EVERY_MS = 500;
 
 const BUCKET_MS = (issue: { input?: unknown }) =>
   `give a whole number of ms from 10 to 10000 (got ${String(issue.input)}), or leave it out for 100`;
@@ -34,8 +35,8 @@ export interface NoiseMonitorOptions {
   bucketMs?: number;
   /**
    * The processes whose CPU use is counted apart, each with the processes below it; asked
-   * at every bucket, so a process started later is counted from then on. If left out:
-   * this process as dbproof, nothing as the app or Postgres.
+   * at every reading of the parties (every 500 ms), so a process started later is counted
+   * from then on. If left out: this process as dbproof, nothing as the app or Postgres.
    */
   pids?: () => PartyPids;
   /** What stop()'s and record()'s summary call saturated; SATURATION if left out. */
@@ -69,148 +70,6 @@ export async function startNoiseMonitor(options: NoiseMonitorOptions = {}): Prom
   return new RunningMonitor(probe, parsed.data.bucketMs, new ProcSampler(pids), ticksPerSecond, options.thresholds);
 }
 
-interface ProbeBucket {
-  max: number;
-  p99: number;
-  n: number;
-}
-
-/** The probe process, and what it has reported. */
-class Probe {
-  readonly #child: ChildProcess;
-  readonly originNs: bigint;
-  readonly buckets = new Map<number, ProbeBucket>();
-  /** ms (after the origin) of the last wake-up the probe reported. */
-  lastWakeupMs = 0;
-  /** ms (after the origin) at which the probe was found gone without being asked to stop; null while it runs. */
-  lostAtMs: number | null = null;
-  readonly #closed: Promise<void>;
-  #answered: (() => void)[] = [];
-  #stopping = false;
-
-  private constructor(child: ChildProcess, originNs: bigint, lines: LineReader) {
-    this.#child = child;
-    this.originNs = originNs;
-    lines.onLine = (line) => this.#take(line);
-    this.#closed = new Promise((resolve) => child.once('close', () => resolve()));
-    child.once('exit', () => {
-      if (!this.#stopping) this.lostAtMs = this.nowMs();
-      this.#answer();
-    });
-    // Neither the probe nor its pipes keep this process alive: the monitor is no reason to
-    // stay, and when this process goes, the probe follows (its stdin closes).
-    child.unref();
-    for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as { unref?: () => void }).unref?.();
-    process.once('exit', this.#kill);
-  }
-
-  static start(bucketMs: number): Promise<Probe> {
-    const child = spawn(process.execPath, [PROBE, String(bucketMs)], { stdio: ['pipe', 'pipe', 'pipe'] });
-    child.stdin!.on('error', () => {});
-    const lines = new LineReader(child.stdout!);
-    let stderr = '';
-    child.stderr!.on('data', (chunk) => (stderr = (stderr + chunk).slice(-2000)));
-    const cannot = (why: string) =>
-      new InfrastructureError(
-        `the noise monitor's probe could not start (${why}): it runs ${PROBE} with this Node.js (${process.execPath}); check that both exist and that processes can be started`,
-      );
-    return new Promise((resolve, reject) => {
-      const fail = (error: InfrastructureError) => {
-        settle();
-        child.kill('SIGKILL');
-        reject(error);
-      };
-      const failed = (error: Error) => fail(cannot(error.message));
-      const exited = (code: number | null, signal: NodeJS.Signals | null) => {
-        const said = stderr.trim().split('\n').pop();
-        fail(cannot(`it exited with ${signal ?? `code ${code}`}${said ? `: ${said}` : ''}`));
-      };
-      const deadline = setTimeout(
-        () => fail(cannot(`no answer within ${PROBE_STARTUP_MS / 1000} s`)),
-        PROBE_STARTUP_MS,
-      );
-      const settle = () => {
-        clearTimeout(deadline);
-        child.off('exit', exited);
-        child.off('error', failed);
-        lines.onLine = () => {};
-      };
-      child.on('error', failed);
-      child.once('exit', exited);
-      lines.onLine = (line) => {
-        const ready = parseLine<{ ready?: string }>(line)?.ready;
-        if (ready === undefined) return;
-        settle();
-        child.on('error', () => {});
-        resolve(new Probe(child, BigInt(ready), lines));
-      };
-    });
-  }
-
-  get pid(): number {
-    return this.#child.pid!;
-  }
-
-  /** ms since the probe's origin, on the same monotonic clock the probe reads. */
-  nowMs(): number {
-    return Number(process.hrtime.bigint() - this.originNs) / 1e6;
-  }
-
-  /** Asks for the running bucket; resolves when it has come, the probe is gone, or it did not answer in time. */
-  async flush(): Promise<void> {
-    if (this.lostAtMs !== null) return;
-    await this.#ask('flush', () => new Promise<void>((resolve) => this.#answered.push(resolve)));
-  }
-
-  /** Asks the probe for its last bucket and to exit; kills it when it does not in time. */
-  async stop(): Promise<void> {
-    this.#stopping = true;
-    process.off('exit', this.#kill);
-    if (this.lostAtMs === null) await this.#ask('stop', () => this.#closed);
-    this.#child.kill('SIGKILL');
-    await this.#closed;
-  }
-
-  async #ask(command: string, answer: () => Promise<void>): Promise<void> {
-    this.#child.stdin!.write(`${command}\n`);
-    let timer: NodeJS.Timeout | undefined;
-    // A timer that holds the event loop, so the answer is read even where nothing else runs.
-    await Promise.race([answer(), new Promise<void>((resolve) => (timer = setTimeout(resolve, PROBE_ANSWER_MS)))]);
-    clearTimeout(timer);
-  }
-
-  #take(line: string): void {
-    const report = parseLine<{ b: number; n: number; max: number; p99: number; at: number; open?: boolean }>(line);
-    if (!report) return;
-    this.buckets.set(report.b, { max: report.max, p99: report.p99, n: report.n });
-    this.lastWakeupMs = Math.max(this.lastWakeupMs, report.at);
-    if (report.open) this.#answer();
-  }
-
-  #answer(): void {
-    for (const resolve of this.#answered.splice(0)) resolve();
-  }
-
-  readonly #kill = () => {
-    this.#child.kill('SIGKILL');
-  };
-}
-
-/** Splits a stream into lines. */
-class LineReader {
-  onLine: (line: string) => void = () => {};
-  #partial = '';
-
-  constructor(stream: NodeJS.ReadableStream) {
-    stream.setEncoding('utf8');
-    stream.on('data', (chunk: string) => {
-      const lines = (this.#partial + chunk).split('\n');
-      this.#partial = lines.pop()!;
-      for (const line of lines) if (line) this.onLine(line);
-    });
-  }
-}
-
 class RunningMonitor implements NoiseMonitor {
   readonly bucketMs: number;
   readonly #probe: Probe;
@@ -221,8 +80,10 @@ class RunningMonitor implements NoiseMonitor {
   readonly #pressure: BucketSeries;
   readonly #steal: BucketSeries;
   readonly #machine: BucketSeries;
+  readonly #idle: BucketSeries;
   readonly #cores: Record<Party, BucketSeries>;
   #last: { at: number; reading: ProcReading };
+  #lastParties: { at: number; cpu: CpuTimes | null };
   #timer: NodeJS.Timeout | undefined;
   #stopped: Promise<NoiseRecord> | undefined;
 
@@ -242,8 +103,11 @@ class RunningMonitor implements NoiseMonitor {
     this.#pressure = series();
     this.#steal = series();
     this.#machine = series();
+    this.#idle = series();
     this.#cores = { dbproof: series(), app: series(), postgres: series() };
-    this.#last = { at: this.now(), reading: sampler.read() };
+    const first = { at: this.now(), reading: sampler.read(true) };
+    this.#last = first;
+    this.#lastParties = { at: first.at, cpu: first.reading.cpu };
     this.#schedule();
   }
 
@@ -257,7 +121,7 @@ class RunningMonitor implements NoiseMonitor {
 
   async record(): Promise<NoiseRecord> {
     if (this.#stopped) return this.#stopped;
-    const until = this.#sample();
+    const until = this.#sample(true);
     await this.#probe.flush();
     return this.#build(until);
   }
@@ -265,7 +129,7 @@ class RunningMonitor implements NoiseMonitor {
   stop(): Promise<NoiseRecord> {
     this.#stopped ??= (async () => {
       clearTimeout(this.#timer);
-      const until = this.#sample();
+      const until = this.#sample(true);
       await this.#probe.stop();
       return this.#build(until);
     })();
@@ -282,27 +146,46 @@ class RunningMonitor implements NoiseMonitor {
     this.#timer.unref();
   }
 
-  /** Reads the counters and adds the rates since the last reading; returns the time read. */
-  #sample(): number {
+  /**
+   * Reads the counters and adds the rates since the last reading; every 500 ms (and for a
+   * record), who used the CPU as well. Returns the time read.
+   */
+  #sample(final = false): number {
     const at = this.now();
-    const reading = this.#sampler.read();
+    const partiesDue = final || at - this.#lastParties.at >= PARTIES_EVERY_MS - this.bucketMs / 2;
+    const reading = this.#sampler.read(partiesDue);
     const { at: from, reading: last } = this.#last;
     this.#last = { at, reading };
+    if (reading.partyTicks) this.#addCpuUse(at, reading);
     const seconds = (at - from) / 1000;
     if (seconds <= 0) return at;
     if (reading.pressureUs !== null && last.pressureUs !== null) {
       const share = (reading.pressureUs - last.pressureUs) / (seconds * 1e6);
       this.#pressure.add(from, at, Math.min(1, Math.max(0, share)));
     }
-    if (reading.cpu && last.cpu) {
-      const total = reading.cpu.total - last.cpu.total;
-      if (reading.cpu.steal !== null && last.cpu.steal !== null && total > 0)
-        this.#steal.add(from, at, (reading.cpu.steal - last.cpu.steal) / total);
-      this.#machine.add(from, at, (reading.cpu.busy - last.cpu.busy) / this.#ticksPerSecond / seconds);
-    }
-    for (const party of ['dbproof', 'app', 'postgres'] as const)
-      this.#cores[party].add(from, at, reading.partyTicks[party] / this.#ticksPerSecond / seconds);
+    const total = reading.cpu && last.cpu ? reading.cpu.total - last.cpu.total : 0;
+    if (reading.cpu?.steal != null && last.cpu?.steal != null && total > 0)
+      this.#steal.add(from, at, (reading.cpu.steal - last.cpu.steal) / total);
     return at;
+  }
+
+  /**
+   * The cores each party, and the whole machine, used since the parties were last read.
+   * The machine's figures are taken over the same interval as the parties', so that what
+   * is left for someone else (machine − parties) compares like with like: a burst of the
+   * app's inside 500 ms is not someone else's.
+   */
+  #addCpuUse(at: number, reading: ProcReading): void {
+    const { at: from, cpu: last } = this.#lastParties;
+    this.#lastParties = { at, cpu: reading.cpu };
+    if (at <= from || !reading.partyTicks) return;
+    const cores = (ticks: number) => ticks / this.#ticksPerSecond / ((at - from) / 1000);
+    for (const party of ['dbproof', 'app', 'postgres'] as const)
+      this.#cores[party].add(from, at, cores(reading.partyTicks[party]));
+    if (reading.cpu && last) {
+      this.#machine.add(from, at, cores(reading.cpu.busy - last.busy));
+      this.#idle.add(from, at, cores(reading.cpu.idle - last.idle));
+    }
   }
 
   #build(until: number): NoiseRecord {
@@ -323,6 +206,7 @@ class RunningMonitor implements NoiseMonitor {
           app: cores(this.#cores.app),
           postgres: cores(this.#cores.postgres),
           machine: nullableRound(this.#machine.at(index), 3),
+          idle: nullableRound(this.#idle.at(index), 3),
         },
       });
     }
@@ -357,13 +241,4 @@ function round(value: number, digits: number): number {
 
 function nullableRound(value: number | null, digits: number): number | null {
   return value === null ? null : round(value, digits);
-}
-
-/** A line of the probe's JSON, or undefined for anything else (a warning Node printed, say). */
-function parseLine<T>(line: string): T | undefined {
-  try {
-    return JSON.parse(line) as T;
-  } catch {
-    return undefined;
-  }
 }

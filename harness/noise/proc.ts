@@ -17,7 +17,9 @@ export function parseCpuPressure(text: string): number | null {
 export interface CpuTimes {
   /** user + nice + system + irq + softirq (guest time is already inside user). */
   busy: number;
-  /** busy + idle + iowait + steal: all the time the CPUs had. */
+  /** idle + iowait: time no task wanted the CPUs. */
+  idle: number;
+  /** busy + idle + steal: all the time the CPUs had. */
   total: number;
   /** Time the hypervisor ran another machine while this one had work; null on kernels without the column. */
   steal: number | null;
@@ -32,7 +34,7 @@ export function parseCpuTimes(text: string): CpuTimes | null {
     .split(/\s+/)
     .map(Number);
   const busy = user + nice + system + irq + softirq;
-  return { busy, total: busy + idle + iowait + (steal ?? 0), steal: steal ?? null };
+  return { busy, idle: idle + iowait, total: busy + idle + iowait + (steal ?? 0), steal: steal ?? null };
 }
 
 /** What the sampler needs of /proc/<pid>/stat. */

@@ -8,8 +8,8 @@ export interface ProcReading {
   /** /proc/pressure/cpu's `some` total, µs; null where the file does not exist. */
   pressureUs: number | null;
   cpu: CpuTimes | null;
-  /** CPU ticks each party used since the previous reading. */
-  partyTicks: Record<Party, number>;
+  /** CPU ticks each party used since the previous reading of the parties; undefined when they were not read. */
+  partyTicks: Record<Party, number> | undefined;
 }
 
 /** USER_HZ, the unit of /proc's CPU times: `getconf CLK_TCK`, 100 on every Linux we know of. */
@@ -23,12 +23,12 @@ export function clockTicksPerSecond(): number {
 }
 
 /**
- * Reads the machine's counters, and the CPU of each party's processes. Every process's
- * /proc/<pid>/stat is read at each reading (about 1 ms for 150 processes): the parent links
- * are how a party's tree is found (this kernel's /proc/<pid>/task/<tid>/children may not
- * exist), and a process seen for the first time is new since the last reading, so all its
- * CPU falls in the last interval. A process that lived and ended between two readings is
- * not counted.
+ * Reads the machine's counters, and the CPU of each party's processes. The parties cost
+ * more: every process's /proc/<pid>/stat is read (1 to 2 ms of CPU for 150 processes), as
+ * the parent links are how a party's tree is found (a kernel's /proc/<pid>/task/<tid>/children
+ * may not exist: not on the 2-core CI machines measured). A process seen for the first time
+ * is new since the last reading of the parties, so all its CPU falls in that interval; one
+ * that lived and ended between two readings is not counted.
  */
 export class ProcSampler {
   readonly #pids: () => PartyPids;
@@ -41,13 +41,14 @@ export class ProcSampler {
     this.#pids = pids;
   }
 
-  read(): ProcReading {
+  /** The machine's counters; with `parties`, the CPU each party used since they were last read. */
+  read(parties: boolean): ProcReading {
     const pressure = this.#readText('/proc/pressure/cpu');
     const stat = this.#readText('/proc/stat');
     return {
       pressureUs: pressure === undefined ? null : parseCpuPressure(pressure),
       cpu: stat === undefined ? null : parseCpuTimes(stat),
-      partyTicks: this.#readParties(),
+      partyTicks: parties ? this.#readParties() : undefined,
     };
   }
 

@@ -3,14 +3,21 @@
 // never outlives it. Whether this machine is quiet is the calibration's business
 // (test/noise/calibrate.ts), not these tests': they hold on a busy machine too.
 import { type ChildProcess, spawn } from 'node:child_process';
+import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { afterEach, describe, expect, test } from 'vitest';
 import { InfrastructureError, UsageError } from '../../harness/errors.ts';
 import { type NoiseMonitor, noiseRecordSchema, startNoiseMonitor } from '../../harness/noise/index.ts';
+import { parseProcessStat } from '../../harness/noise/proc.ts';
 import { isAlive, waitUntilGone } from '../support/processes.ts';
 
 const CHILD = fileURLToPath(new URL('./monitor-child.ts', import.meta.url));
+
+/** CPU a process has used, in s (utime + stime, at 100 ticks a second). */
+function cpuSeconds(pid: number): number {
+  return parseProcessStat(readFileSync(`/proc/${pid}/stat`, 'latin1'))!.cpuTicks / 100;
+}
 
 const started: NoiseMonitor[] = [];
 const children: ChildProcess[] = [];
@@ -123,30 +130,43 @@ describe('CPU by party', () => {
   test("a busy process named as the app counts as the app's cores, and nowhere else", async () => {
     let busyPid: number | undefined;
     const noise = await monitor({ pids: () => ({ dbproof: [], app: busyPid ? [busyPid] : [], postgres: [] }) });
-    // Busy for 500 ms, then idle, so the readings after it still see it.
+    // Busy until it has used 500 ms of CPU (however long a busy machine makes that), then idle
+    // and still there, so the readings after it see all of it.
     const busy = spawn(
       process.execPath,
-      ['-e', 'const end = Date.now() + 500; while (Date.now() < end); setTimeout(() => {}, 30_000);'],
-      { stdio: 'ignore' },
+      [
+        '-e',
+        `while (process.cpuUsage().user < 500_000); process.stdout.write('done\\n'); setTimeout(() => {}, 30_000);`,
+      ],
+      { stdio: ['ignore', 'pipe', 'ignore'] },
     );
     children.push(busy);
     busyPid = busy.pid;
-    await sleep(1000);
+    await new Promise((resolve) => busy.stdout!.once('data', resolve));
+    await sleep(600);
+    const used = cpuSeconds(busy.pid!);
     const record = await noise.stop();
 
     const app = record.buckets.map((b) => b.cpu.app);
     expect(Math.max(...app)).toBeGreaterThan(0.3);
+    // Every bit of its CPU is counted, in its party, whatever the machine's speed.
+    const counted = app.reduce((sum, cores) => sum + (cores * record.bucketMs) / 1000, 0);
+    expect(counted).toBeGreaterThan(used - 0.05);
+    expect(counted).toBeLessThan(used + 0.05);
     expect(record.buckets.every((b) => b.cpu.dbproof === 0 && b.cpu.postgres === 0)).toBe(true);
   });
 });
 
 describe('bad input and a probe that cannot start', () => {
-  test.each([5, 20_000, 99.5, Number.NaN])('bucketMs %s is a UsageError of one line naming the fix', async (bucketMs) => {
-    const refusal = await startNoiseMonitor({ bucketMs }).catch((error: unknown) => error);
-    expect(refusal).toBeInstanceOf(UsageError);
-    expect((refusal as Error).message).toMatch(/bucketMs: give a whole number of ms from 10 to 10000/);
-    expect((refusal as Error).message).not.toContain('\n');
-  });
+  test.each([5, 20_000, 99.5, Number.NaN])(
+    'bucketMs %s is a UsageError of one line naming the fix',
+    async (bucketMs) => {
+      const refusal = await startNoiseMonitor({ bucketMs }).catch((error: unknown) => error);
+      expect(refusal).toBeInstanceOf(UsageError);
+      expect((refusal as Error).message).toMatch(/bucketMs: give a whole number of ms from 10 to 10000/);
+      expect((refusal as Error).message).not.toContain('\n');
+    },
+  );
 
   test('a probe whose Node.js is gone is an InfrastructureError of one line', async () => {
     const execPath = process.execPath;
@@ -154,7 +174,9 @@ describe('bad input and a probe that cannot start', () => {
     try {
       const refusal = await startNoiseMonitor().catch((error: unknown) => error);
       expect(refusal).toBeInstanceOf(InfrastructureError);
-      expect((refusal as Error).message).toMatch(/noise monitor's probe could not start \(spawn \/nonexistent\/node ENOENT\)/);
+      expect((refusal as Error).message).toMatch(
+        /noise monitor's probe could not start \(spawn \/nonexistent\/node ENOENT\)/,
+      );
       expect((refusal as Error).message).not.toContain('\n');
     } finally {
       process.execPath = execPath;

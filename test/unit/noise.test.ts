@@ -16,7 +16,23 @@ import {
 import { BucketSeries } from '../../harness/noise/series.ts';
 
 /** Thresholds of the tests' own, so they read without looking SATURATION up. */
-const T: SaturationThresholds = { probeP99Ms: 20, cpuPressure: 0.5, windowShare: 0.1, windowBuckets: 2 };
+const T: SaturationThresholds = {
+  probeP99Ms: 20,
+  cpuPressure: 0.5,
+  othersCores: 0.5,
+  steal: 0.2,
+  othersShare: 0.75,
+  windowShare: 0.1,
+  windowBuckets: 2,
+};
+/** 0.6 cores used by dbproof, the app and Postgres, on a 2-core machine; `machine` says how busy it was besides. */
+const busyElsewhere = (others: number) => ({
+  dbproof: 0.1,
+  app: 0.2,
+  postgres: 0.3,
+  machine: 0.6 + others,
+  idle: 2 - 0.6 - others,
+});
 
 function bucket(t: number, fields: Partial<NoiseBucket> = {}): NoiseBucket {
   return {
@@ -26,7 +42,7 @@ function bucket(t: number, fields: Partial<NoiseBucket> = {}): NoiseBucket {
     wakeups: 90,
     cpuPressure: 0.05,
     steal: 0,
-    cpu: { dbproof: 0.1, app: 0.2, postgres: 0.3, machine: 0.8 },
+    cpu: busyElsewhere(0.2),
     ...fields,
   };
 }
@@ -54,9 +70,18 @@ describe('/proc/stat', () => {
     [
       'ten columns: busy is user+nice+system+irq+softirq, steal the eighth',
       'cpu  52125 160 15824 516699 3291 0 607 21235 0 0\ncpu0 26000 80 7900 258000 1600 0 300 10600 0 0\n',
-      { busy: 52125 + 160 + 15824 + 607, total: 52125 + 160 + 15824 + 607 + 516699 + 3291 + 21235, steal: 21235 },
+      {
+        busy: 52125 + 160 + 15824 + 607,
+        idle: 516699 + 3291,
+        total: 52125 + 160 + 15824 + 607 + 516699 + 3291 + 21235,
+        steal: 21235,
+      },
     ],
-    ['an old kernel with seven columns: no steal', 'cpu  10 0 5 100 1 0 2\n', { busy: 17, total: 118, steal: null }],
+    [
+      'an old kernel with seven columns: no steal',
+      'cpu  10 0 5 100 1 0 2\n',
+      { busy: 17, idle: 101, total: 118, steal: null },
+    ],
     ['no cpu line (cpu0 alone is not the machine)', 'cpu0 10 0 5 100 1 0 2 0\nintr 5\n', null],
   ])('%s', (_, text, expected) => {
     expect(parseCpuTimes(text)).toEqual(expected);
@@ -137,9 +162,43 @@ describe('a saturated bucket', () => {
     ['a quiet bucket', bucket(0), false],
     ['probe p99 above the threshold', bucket(0, { probeP99Ms: 21 }), true],
     ['probe p99 at the threshold', bucket(0, { probeP99Ms: 20 }), false],
-    ['CPU pressure above the threshold', bucket(0, { cpuPressure: 0.51 }), true],
-    ['no pressure file, probe quiet', bucket(0, { cpuPressure: null }), false],
-    ['the probe lost, pressure high', bucket(0, { probeMaxMs: null, probeP99Ms: null, cpuPressure: 0.9 }), true],
+    [
+      'CPU pressure above the threshold, 0.5 cores busy elsewhere',
+      bucket(0, { cpuPressure: 0.51, cpu: busyElsewhere(0.5) }),
+      true,
+    ],
+    [
+      'CPU pressure above the threshold, made by dbproof, the app and Postgres alone (a slow app, not noise)',
+      bucket(0, { cpuPressure: 0.9, cpu: busyElsewhere(0.2) }),
+      false,
+    ],
+    ['CPU pressure above the threshold, a fifth of the CPU stolen', bucket(0, { cpuPressure: 0.9, steal: 0.2 }), true],
+    [
+      'CPU pressure above the threshold, who used the machine unknown',
+      bucket(0, { cpuPressure: 0.9, cpu: { ...busyElsewhere(0), machine: null, idle: null } }),
+      true,
+    ],
+    [
+      'CPU pressure at the threshold, the machine busy elsewhere',
+      bucket(0, { cpuPressure: 0.5, cpu: busyElsewhere(1.2) }),
+      false,
+    ],
+    ['no pressure file, probe quiet', bucket(0, { cpuPressure: null, cpu: busyElsewhere(1.2) }), false],
+    [
+      'someone else holding 80 % of the machine, no pressure (nothing of ours wanted a CPU yet)',
+      bucket(0, { cpuPressure: 0.05, cpu: busyElsewhere(1.6) }),
+      true,
+    ],
+    [
+      'someone else holding 60 % of the machine, no pressure',
+      bucket(0, { cpuPressure: 0.05, cpu: busyElsewhere(1.2) }),
+      false,
+    ],
+    [
+      'the probe lost, pressure high, the machine busy elsewhere',
+      bucket(0, { probeMaxMs: null, probeP99Ms: null, cpuPressure: 0.9, cpu: busyElsewhere(1) }),
+      true,
+    ],
     ['steal alone does not saturate (the probe sees what steal costs)', bucket(0, { steal: 0.4 }), false],
   ])('%s: %s', (_, input, expected) => {
     expect(isSaturatedBucket(input, T)).toBe(expected);
@@ -151,7 +210,12 @@ describe('a saturated window', () => {
     ['no saturated bucket', quiet(10), 0, false],
     ['a single bad bucket among 5 (20 %) is not', [...quiet(4), stalled(400)], 1, false],
     ['2 of 100 buckets (2 %) are not', [...quiet(98), stalled(9800), stalled(9900)], 2, false],
-    ['2 s stalled of a 10 s window is', [...quiet(80), ...Array.from({ length: 20 }, (_, i) => stalled(i * 100))], 20, true],
+    [
+      '2 s stalled of a 10 s window is',
+      [...quiet(80), ...Array.from({ length: 20 }, (_, i) => stalled(i * 100))],
+      20,
+      true,
+    ],
     ['2 of 10 buckets (20 %) is', [...quiet(8), stalled(800), stalled(900)], 2, true],
   ])('%s', (_, buckets, saturatedBuckets, saturated) => {
     const summary = summariseNoise(buckets, T);
@@ -163,8 +227,8 @@ describe('a saturated window', () => {
   test('the summary’s figures and its one line of evidence', () => {
     const buckets = [
       ...quiet(8),
-      bucket(800, { probeMaxMs: 212, probeP99Ms: 48, cpuPressure: 0.9 }),
-      bucket(900, { probeMaxMs: 30, probeP99Ms: 25, cpuPressure: 0.85, steal: 0.2 }),
+      bucket(800, { probeMaxMs: 212, probeP99Ms: 48, cpuPressure: 0.9, cpu: busyElsewhere(1.2) }),
+      bucket(900, { probeMaxMs: 30, probeP99Ms: 25, cpuPressure: 0.85, steal: 0.2, cpu: busyElsewhere(1.2) }),
     ];
     const summary = summariseNoise(buckets, T);
     expect(summary).toMatchObject({ probeMaxMs: 212, probeP99Ms: 48, saturatedBuckets: 2, saturated: true });
@@ -174,10 +238,11 @@ describe('a saturated window', () => {
       dbproof: expect.closeTo(0.1),
       app: expect.closeTo(0.2),
       postgres: expect.closeTo(0.3),
-      machine: expect.closeTo(0.8),
+      machine: expect.closeTo((8 * 0.8 + 2 * 1.8) / 10),
+      idle: expect.closeTo((8 * 1.2 + 2 * 0.2) / 10),
     });
     expect(summary.evidence).toBe(
-      '2 of 10 buckets saturated: probe woke up to 212 ms late (p99 48 ms); CPU pressure 22 % of the time; steal 2 %; 0.2 cores busy outside dbproof, the app and Postgres',
+      '2 of 10 buckets saturated: probe woke up to 212 ms late (p99 48 ms); CPU pressure 22 % of the time; steal 2 %; 0.4 cores busy outside dbproof, the app and Postgres',
     );
     expect(summary.evidence).not.toContain('\n');
   });
@@ -189,7 +254,7 @@ describe('a saturated window', () => {
       probeP99Ms: null,
       cpuPressure: null,
       steal: null,
-      cpu: { ...b.cpu, machine: null },
+      cpu: { ...b.cpu, machine: null, idle: null },
     }));
     const summary = summariseNoise(buckets, T);
     expect(summary).toMatchObject({ probeMaxMs: null, probeP99Ms: null, cpuPressureMean: null, stealMean: null });
@@ -197,7 +262,11 @@ describe('a saturated window', () => {
   });
 
   test('no buckets: not saturated, and said so', () => {
-    expect(summariseNoise([], T)).toMatchObject({ buckets: 0, saturated: false, evidence: 'no noise measured in this window' });
+    expect(summariseNoise([], T)).toMatchObject({
+      buckets: 0,
+      saturated: false,
+      evidence: 'no noise measured in this window',
+    });
   });
 
   test('the thresholds default to SATURATION', () => {
