@@ -144,6 +144,12 @@ export const configSchema = z
             probeP99Ms: z.number().min(0).max(10_000).optional(),
             /** … or when CPU pressure (share of the bucket some task waited for a CPU) is above this (0–1). */
             cpuPressure: z.number().min(0).max(1).optional(),
+            /** … while processes other than dbproof, the app and Postgres use at least this many cores … */
+            othersCores: z.number().min(0).max(1024).optional(),
+            /** … or steal (share of CPU time the hypervisor gave away) is at least this (0–1); */
+            steal: z.number().min(0).max(1).optional(),
+            /** or when those other processes hold more than this share of the machine's CPU (0–1). */
+            othersShare: z.number().min(0).max(1).optional(),
             /** An attempt is saturated when more than this share of its buckets are (0–1) … */
             windowShare: z.number().min(0).max(1).optional(),
             /** … and at least this many of them. */

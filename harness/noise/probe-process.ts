@@ -44,8 +44,7 @@ export class Probe {
     });
     // Neither the probe nor its pipes keep this process alive: the monitor is no reason to
     // stay, and when this process goes, the probe follows (its stdin closes).
-    child.unref();
-    for (const stream of [child.stdin, child.stdout, child.stderr]) (stream as { unref?: () => void }).unref?.();
+    this.#holdEventLoop(false);
     process.once('exit', this.#kill);
   }
 
@@ -111,6 +110,8 @@ export class Probe {
   async stop(): Promise<void> {
     this.#stopping = true;
     process.off('exit', this.#kill);
+    // Awaited now: this process must not end before the probe has.
+    this.#holdEventLoop(true);
     if (this.lostAtMs === null) await this.#ask('stop', () => this.#closed);
     this.#child.kill('SIGKILL');
     await this.#closed;
@@ -122,6 +123,14 @@ export class Probe {
     // A timer that holds the event loop, so the answer is read even where nothing else runs.
     await Promise.race([answer(), new Promise<void>((resolve) => (timer = setTimeout(resolve, PROBE_ANSWER_MS)))]);
     clearTimeout(timer);
+  }
+
+  #holdEventLoop(hold: boolean): void {
+    const handles = [this.#child, this.#child.stdin, this.#child.stdout, this.#child.stderr] as ({
+      ref?: () => void;
+      unref?: () => void;
+    } | null)[];
+    for (const handle of handles) (hold ? handle?.ref : handle?.unref)?.call(handle);
   }
 
   #take(line: string): void {
