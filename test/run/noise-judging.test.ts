@@ -18,7 +18,7 @@ const dir = tempDir('noise-judging');
 writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n');
 
 const ALWAYS_SATURATED = { probeP99Ms: 0, cpuPressure: 0, windowShare: 0, windowBuckets: 1 };
-const NEVER_SATURATED = { probeP99Ms: 10_000, cpuPressure: 1 };
+const NEVER_SATURATED = { probeP99Ms: 10_000, cpuPressure: 1, othersShare: 1 };
 /** A p99 no server meets: the budget breaks in every attempt. */
 const impossibleLatency = {
   'by-id': {
