@@ -83,7 +83,8 @@ function hog(): ChildProcess | undefined {
   } catch {
     return undefined;
   }
-  return spawn('stress-ng', ['--cpu', '1', '--timeout', '3600s', '--quiet'], { stdio: 'ignore' });
+  // Bounded by its own timeout too: a bench killed before it stops the hog leaves it for minutes, not an hour.
+  return spawn('stress-ng', ['--cpu', '1', '--timeout', `${RUNS * 300}s`, '--quiet'], { stdio: 'ignore' });
 }
 
 function stopHog(child: ChildProcess | undefined): void {

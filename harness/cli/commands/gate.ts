@@ -59,7 +59,7 @@ export async function gate(argv: string[]): Promise<number> {
     progress: !json,
     onSuite: (suite) => show(`suite ${suite.suite}`, verdictsWord(suite.verdicts), suite.verdicts.map(formatVerdict)),
     onLoad: (load) => show(`load ${load.name}`, verdictsWord(load.verdicts), loadLines(load)),
-    onRetry: (source, why) => console.error(`dbproof: ${source}: ${why}`),
+    onRetry: (source, why) => console.error(`dbproof: ${redact(`${source}: ${why}`)}`),
   });
   if (json) printJson(redactDeep(result));
   else {
@@ -69,7 +69,8 @@ export async function gate(argv: string[]): Promise<number> {
     );
   }
   if (result.inconclusive) {
-    console.error(`dbproof: ${inconclusiveLine(result)}`);
+    // The line quotes a verdict's evidence (an error body may carry a URL): redacted like every other line.
+    console.error(`dbproof: ${redact(inconclusiveLine(result))}`);
     return 2;
   }
   return result.pass ? 0 : 1;

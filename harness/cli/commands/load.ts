@@ -1,5 +1,5 @@
 import { dependsOnTime, formatVerdict, inconclusive } from '../../budgets/index.ts';
-import { startNoiseMonitor } from '../../noise/index.ts';
+import { type NoiseSummary, startNoiseMonitor } from '../../noise/index.ts';
 import { InfrastructureError, UsageError } from '../../errors.ts';
 import { redact } from '../../redact.ts';
 import { judgeLoad, parseBudgets } from '../../budgets/traffic.ts';
@@ -132,14 +132,17 @@ export async function load(argv: string[]): Promise<number> {
   // The machine is watched while the load runs (issue 13): a busy machine's delays are
   // counted in the latencies, so the result says when it was busy rather than blaming the server.
   const monitor = options['no-monitor'] ? undefined : await startNoiseMonitor();
-  const report = await (engine === 'k6'
-    ? runK6({ url: url.toString(), rate, connections, durationMs, warmupMs, budgets })
-    : runEngine({ url: url.toString(), rate, connections, durationMs, warmupMs, timeoutMs }, reporter?.onProgress)
-  ).finally(async () => {
+  let machine: NoiseSummary | undefined;
+  let report: Awaited<ReturnType<typeof runEngine>>;
+  try {
+    report = await (engine === 'k6'
+      ? runK6({ url: url.toString(), rate, connections, durationMs, warmupMs, budgets })
+      : runEngine({ url: url.toString(), rate, connections, durationMs, warmupMs, timeoutMs }, reporter?.onProgress));
+  } finally {
     reporter?.done();
-    await monitor?.stop();
-  });
-  const machine = monitor ? (await monitor.stop()).summary : undefined;
+    // The probe ends with the load, whether the load ended well or not.
+    machine = monitor ? (await monitor.stop()).summary : undefined;
+  }
   const summary = summarise(report, { rate, connections });
   // Budgets judged on nothing would pass (0 ms, 0 errors): the load could not measure what they are about.
   if (summary.requests === 0)

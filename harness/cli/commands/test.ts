@@ -69,7 +69,7 @@ export async function test(argv: string[]): Promise<number> {
       `${pass ? 'PASS' : inconclusive ? 'INCONCLUSIVE' : 'FAIL'}: ${suites.filter((r) => r.pass).length} of ${suites.length} suite(s) kept every promise; results in ${path.relative(process.cwd(), run.dir) || run.dir}`,
     );
   if (inconclusive) {
-    console.error(`dbproof: ${inconclusiveLine(result)}`);
+    console.error(`dbproof: ${redact(inconclusiveLine(result))}`);
     return 2;
   }
   return pass ? 0 : 1;
