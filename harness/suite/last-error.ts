@@ -5,12 +5,6 @@
 export class LastError {
   message = '';
 
-  /** Records the error and throws it again, so the load still counts the request as failed. */
-  readonly rethrow = (error: Error): never => {
-    this.message = error.message;
-    throw error;
-  };
-
   /** `last error: …`, or undefined when no request failed. */
   get evidence(): string | undefined {
     return this.message ? `last error: ${this.message}` : undefined;

@@ -6,6 +6,7 @@ import type { EngineRequest } from './types.ts';
 import { announceStarted, exitWithParent } from './orphan-guard.ts';
 import { requestPicker } from './paths.ts';
 import { EngineRecorder } from './recorder.ts';
+import { sampleLoopLag } from './loop-lag.ts';
 
 exitWithParent();
 announceStarted();
@@ -14,6 +15,8 @@ const recorder = new EngineRecorder(request);
 const pick = requestPicker(request);
 const dynamic = Boolean(request.ids || request.mix?.length);
 const started = performance.now();
+// The closed model's own lateness: a response waits for a held-up event loop before its client sends again.
+sampleLoopLag(started, (t, lateMs) => recorder.sentLate(t, lateMs));
 
 /** autocannon keeps a context per client: the mix entry its request in flight went to. */
 interface ClientContext {

@@ -16,6 +16,8 @@ export interface OpenLoadOptions {
   /** Requests in flight at most; beyond it a due request counts as an error (the client is saturated). */
   maxInFlight?: number;
   bucketMs?: number;
+  /** The start, a `performance.now()` value (default: now): the first request is due then. */
+  origin?: number;
 }
 
 /**
@@ -33,7 +35,7 @@ export async function runOpenLoad(options: OpenLoadOptions): Promise<Timeline> {
   const interval = 1000 / options.rate;
   const total = Math.floor((options.durationMs / 1000) * options.rate);
   const maxInFlight = options.maxInFlight ?? 1000;
-  const started = performance.now();
+  const started = options.origin ?? performance.now();
   let inFlight = 0;
   const pending: Promise<void>[] = [];
   for (let i = 0; i < total; i++) {

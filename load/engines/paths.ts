@@ -1,4 +1,4 @@
-import { Rng, uniform, zipf } from '../../harness/random/index.ts';
+import { idDistribution, Rng } from '../../harness/random/index.ts';
 import type { EngineRequest, MixEntry } from './types.ts';
 
 /**
@@ -8,10 +8,7 @@ import type { EngineRequest, MixEntry } from './types.ts';
 export function templatePicker(template: string, ids: EngineRequest['ids']): () => string {
   const marked = template.replaceAll('{id}', '__ID__');
   if (!ids || !marked.includes('__ID__')) return () => template;
-  const { from, to, skew } = ids;
-  // Validated in scenarios; here too, as an empty range would make Zipf sampling loop for ever.
-  if (!(from <= to)) throw new RangeError(`ids.from (${from}) must not be above ids.to (${to})`);
-  const distribution = skew === 0 ? uniform(from, to) : zipf(from, to, skew);
+  const distribution = idDistribution(ids);
   const rng = new Rng(42, marked);
   return () => marked.replaceAll('__ID__', String(distribution.sample(rng)));
 }

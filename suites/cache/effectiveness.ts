@@ -2,9 +2,8 @@ import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { atLeast, atMost, judge } from '../../harness/budgets/index.ts';
 import { defineSuite, field, LastError, parseRequest, Session, timelineRecord } from '../../harness/suite/index.ts';
-import { Rng } from '../../harness/random/index.ts';
-import { runOpenLoad } from '../../load/engines/open-model.ts';
-import { count, idDistribution, ids, ms, rate, ratio, request } from '../support/options.ts';
+import { startSuiteLoad } from '../../load/engines/suite-load.ts';
+import { count, ids, ms, rate, ratio, request } from '../support/options.ts';
 import { hitRateBetween, redisHitCounters } from './redis-stats.ts';
 
 /**
@@ -43,9 +42,6 @@ export const cacheEffectiveness = defineSuite({
     const redis = context.topology.redis!;
     const read = parseRequest(options.read);
     const write = parseRequest(options.write, options.writeBody);
-    const rng = new Rng(11, 'cache-effectiveness');
-    const pick = idDistribution(options.ids);
-    const loader = new Session(context.app.url);
     const lastError = new LastError();
     let staleReads = 0;
     let checks = 0;
@@ -72,14 +68,14 @@ export const cacheEffectiveness = defineSuite({
         }
       }
     };
-    const [timeline] = await Promise.all([
-      runOpenLoad({
-        rate: options.rate,
-        durationMs: options.durationMs,
-        request: () => loader.expectOk(read, { id: pick.sample(rng) }).then(() => {}, lastError.rethrow),
-      }),
-      checker(),
-    ]);
+    const load = await startSuiteLoad({
+      url: context.app.url,
+      rate: options.rate,
+      durationMs: options.durationMs,
+      requests: [{ spec: read, ids: options.ids }],
+      seed: 'cache-effectiveness',
+    });
+    const [{ timeline }] = await Promise.all([load.start(), checker()]);
     const hitRate = afterWarmup ? hitRateBetween(afterWarmup, await redisHitCounters(redis.url)) : null;
     return {
       verdicts: [

@@ -1,10 +1,9 @@
 import { z } from 'zod';
 import { atLeast, atMost, judge } from '../../harness/budgets/index.ts';
 import { runSchedule } from '../../harness/faults/index.ts';
-import { defineSuite, LastError, parseRequest, Session, timelineRecord } from '../../harness/suite/index.ts';
-import { Rng } from '../../harness/random/index.ts';
-import { runOpenLoad } from '../../load/engines/open-model.ts';
-import { count, idDistribution, ids, ms, rate, ratio, request } from '../support/options.ts';
+import { defineSuite, LastError, parseRequest, timelineRecord } from '../../harness/suite/index.ts';
+import { startSuiteLoad } from '../../load/engines/suite-load.ts';
+import { count, ids, ms, rate, ratio, request } from '../support/options.ts';
 import { hitRateBetween, redisHitCounters } from './redis-stats.ts';
 
 /**
@@ -40,9 +39,6 @@ export const redisLost = defineSuite({
   async run(context, options) {
     const redis = context.topology.redis!;
     const read = parseRequest(options.read);
-    const session = new Session(context.app.url);
-    const rng = new Rng(7, 'redis-lost');
-    const pick = idDistribution(options.ids);
     const [down, up] =
       options.fault === 'kill'
         ? [() => redis.kill(), () => redis.start()]
@@ -50,6 +46,14 @@ export const redisLost = defineSuite({
     let afterReturn: { hits: number; misses: number } | undefined;
     const lastError = new LastError();
     const returnAt = options.faultAtMs + options.downForMs;
+    const load = await startSuiteLoad({
+      url: context.app.url,
+      rate: options.rate,
+      durationMs: options.durationMs,
+      bucketMs: options.bucketMs,
+      requests: [{ spec: read, ids: options.ids }],
+      seed: 'redis-lost',
+    });
     const schedule = runSchedule([
       { at: options.faultAtMs, kind: options.fault, target: 'redis', apply: down },
       { at: returnAt, kind: options.fault === 'kill' ? 'start' : 'resume', target: 'redis', apply: up },
@@ -60,12 +64,8 @@ export const redisLost = defineSuite({
         apply: async () => (afterReturn = await redisHitCounters(redis.url)),
       },
     ]);
-    const timeline = await runOpenLoad({
-      rate: options.rate,
-      durationMs: options.durationMs,
-      bucketMs: options.bucketMs,
-      request: () => session.expectOk(read, { id: pick.sample(rng) }).then(() => {}, lastError.rethrow),
-    });
+    const { timeline, lastError: last } = await load.start();
+    lastError.message = last;
     const events = await schedule.done;
     const failed = events.find((e) => e.error);
     if (failed) throw new Error(`could not ${failed.kind} ${failed.target}: ${failed.error}`);

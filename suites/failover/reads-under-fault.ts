@@ -4,12 +4,11 @@ import { runSchedule, type FaultEvent } from '../../harness/faults/index.ts';
 import {
   LastError,
   parseRequest,
-  Session,
   timelineRecord,
   type SuiteContext,
   type SuiteOutcome,
 } from '../../harness/suite/index.ts';
-import { runOpenLoad } from '../../load/engines/open-model.ts';
+import { startSuiteLoad } from '../../load/engines/suite-load.ts';
 import { count, ms, rate, replicaNumber, request } from '../support/options.ts';
 
 /** The options of the replica-lost and replica-frozen suites. */
@@ -49,21 +48,24 @@ export async function readsUnderFault(
 ): Promise<SuiteOutcome & { lastError: string }> {
   const target = `replica${options.replica}`;
   const read = parseRequest(options.read);
-  const session = new Session(context.app.url, 10_000);
   const lastError = new LastError();
   context.progress?.(
     `${options.read} at ${options.rate}/s for ${options.durationMs} ms; ${fault.kind} ${target} at ${options.faultAtMs} ms for ${options.faultForMs} ms`,
   );
+  const load = await startSuiteLoad({
+    url: context.app.url,
+    rate: options.rate,
+    durationMs: options.durationMs,
+    bucketMs: options.bucketMs,
+    requests: [{ spec: read }],
+    seed: 'reads-under-fault',
+  });
   const schedule = runSchedule([
     { at: options.faultAtMs, kind: fault.kind, target, apply: fault.apply },
     { at: options.faultAtMs + options.faultForMs, kind: fault.undoKind, target, apply: fault.undo },
   ]);
-  const timeline = await runOpenLoad({
-    rate: options.rate,
-    durationMs: options.durationMs,
-    bucketMs: options.bucketMs,
-    request: () => session.expectOk(read).then(() => {}, lastError.rethrow),
-  });
+  const { timeline, lastError: last } = await load.start();
+  lastError.message = last;
   const events: FaultEvent[] = await schedule.done;
   const failed = events.find((e) => e.error);
   if (failed) throw new Error(`could not ${failed.kind} ${failed.target}: ${failed.error}`);

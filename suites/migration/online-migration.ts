@@ -2,8 +2,8 @@ import { z } from 'zod';
 import { atMost, judge } from '../../harness/budgets/index.ts';
 import { runSchedule } from '../../harness/faults/index.ts';
 import { withClient } from '../../harness/pg/client.ts';
-import { defineSuite, LastError, parseRequest, Session, timelineRecord } from '../../harness/suite/index.ts';
-import { runOpenLoad } from '../../load/engines/open-model.ts';
+import { defineSuite, LastError, parseRequest, timelineRecord } from '../../harness/suite/index.ts';
+import { startSuiteLoad } from '../../load/engines/suite-load.ts';
 import type { Timeline } from '../../load/timeline.ts';
 import { percentileOf } from '../support/percentile.ts';
 import { count, ms, rate, request } from '../support/options.ts';
@@ -78,14 +78,20 @@ export const onlineMigration = defineSuite({
       );
     await admin(options.prepare);
     const write = parseRequest(options.write, options.writeBody);
-    const session = new Session(context.app.url);
-    let n = 0;
     const lastError = new LastError();
     const token = Date.now().toString(36);
     context.progress?.(`${options.write} at ${options.rate}/s; at ${options.migrationAtMs} ms: ${options.statement}`);
     const settings = Object.entries(options.settings).map(
       ([name, value]) => `SET ${name} = ${typeof value === 'number' ? value : `'${value.replaceAll("'", "''")}'`}`,
     );
+    const load = await startSuiteLoad({
+      url: context.app.url,
+      rate: options.rate,
+      durationMs: options.durationMs,
+      bucketMs: 100,
+      requests: [{ spec: write, keyPrefix: `m-${token}-` }],
+      seed: 'online-migration',
+    });
     const schedule = runSchedule([
       {
         at: options.migrationAtMs,
@@ -96,12 +102,9 @@ export const onlineMigration = defineSuite({
     ]);
     let timeline: Timeline;
     try {
-      timeline = await runOpenLoad({
-        rate: options.rate,
-        durationMs: options.durationMs,
-        bucketMs: 100,
-        request: () => session.expectOk(write, { key: `m-${token}-${n++}` }).then(() => {}, lastError.rethrow),
-      });
+      const result = await load.start();
+      timeline = result.timeline;
+      lastError.message = result.lastError;
     } finally {
       await schedule.done;
       await admin(options.cleanup);

@@ -2,9 +2,8 @@ import { z } from 'zod';
 import { atMost, judge } from '../../harness/budgets/index.ts';
 import { requestString } from '../../harness/http/request.ts';
 import { defineSuite, LastError, parseRequest, Session, timelineRecord } from '../../harness/suite/index.ts';
-import { Rng } from '../../harness/random/index.ts';
 import { pollUntil } from '../../harness/wait.ts';
-import { runClosedLoad } from '../../load/engines/closed-model.ts';
+import { startSuiteLoad } from '../../load/engines/suite-load.ts';
 import { count, ms } from '../support/options.ts';
 import { appConnections } from './app-connections.ts';
 
@@ -60,16 +59,6 @@ export const poolExhaustion = defineSuite({
   async run(context, options) {
     const role = decodeURIComponent(new URL(context.links.writer.url).username);
     const mix = options.requests.map((r) => ({ ...r, spec: parseRequest(r.request) }));
-    const totalWeight = mix.reduce((sum, r) => sum + r.weight, 0);
-    const rng = new Rng(3, 'pool');
-    const pickRequest = () => {
-      let x = rng.next() * totalWeight;
-      for (const entry of mix) {
-        x -= entry.weight;
-        if (x < 0) return entry;
-      }
-      return mix[0]!;
-    };
 
     // Unloaded: one request at a time, after the app's connections have settled.
     const first = mix[0]!;
@@ -84,22 +73,20 @@ export const poolExhaustion = defineSuite({
     const baseline = await settledConnections(context, role, options.settleMs, Infinity);
 
     const lastError = new LastError();
-    const sessions = Array.from(
-      { length: options.connections },
-      () => new Session(context.app.url, options.requestTimeoutMs),
-    );
-    context.progress?.(
-      `${options.connections} clients for ${options.durationMs} ms on ${mix.map((r) => r.request).join(', ')}`,
-    );
-    const timeline = await runClosedLoad({
+    const load = await startSuiteLoad({
+      url: context.app.url,
       connections: options.connections,
       durationMs: options.durationMs,
       bucketMs: 250,
-      request: async (client) => {
-        const chosen = pickRequest();
-        await sessions[client]!.expectOk(chosen.spec, {}, chosen.expect).catch(lastError.rethrow);
-      },
+      timeoutMs: options.requestTimeoutMs,
+      requests: mix.map((entry) => ({ spec: entry.spec, weight: entry.weight, expect: entry.expect })),
+      seed: 'pool',
     });
+    context.progress?.(
+      `${options.connections} clients for ${options.durationMs} ms on ${mix.map((r) => r.request).join(', ')}`,
+    );
+    const { timeline, lastError: last } = await load.start();
+    lastError.message = last;
     const after = await settledConnections(context, role, options.settleMs, baseline.count);
     const loadedP99Ms = timeline.percentile(99);
     const queueP99Ms = Math.max(0, loadedP99Ms - unloadedP50Ms);

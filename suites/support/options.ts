@@ -1,6 +1,5 @@
 import { z } from 'zod';
 import { requestString } from '../../harness/http/request.ts';
-import { uniform, zipf, type IntDistribution } from '../../harness/random/index.ts';
 
 /** Option pieces every suite's schema shares, so that the same field means the same everywhere. */
 export const ms = (fallback: number) => z.number().int().min(0).max(600_000).default(fallback);
@@ -19,8 +18,3 @@ export const ids = z
   })
   .strict()
   .prefault({});
-
-/** The id distribution of an `ids` option: Zipf with the given skew, uniform when the skew is 0. */
-export function idDistribution(range: z.output<typeof ids>): IntDistribution {
-  return range.skew === 0 ? uniform(range.from, range.to) : zipf(range.from, range.to, range.skew);
-}

@@ -3,6 +3,7 @@
 // The assertions are lower bounds set by a stall the test makes itself: they hold on any
 // machine, however busy.
 import { expect, test } from 'vitest';
+import { runClosedLoad } from '../../load/engines/closed-model.ts';
 import { runOpenLoad } from '../../load/engines/open-model.ts';
 
 /** Holds the event loop (the generator's only thread) for `ms`: a generator starved of CPU. */
@@ -42,4 +43,21 @@ test("the lateness is the generator's, not the server's: slow answers do not hol
   // would be one the probe sees too).
   expect(buckets.every((b) => b.p50Ms >= 990)).toBe(true);
   expect(Math.max(...buckets.map((b) => b.sendLateMs ?? 0))).toBeLessThan(500);
+});
+
+test('the closed model reports its own lateness too: a loop held up for 300 ms shows in the bucket it held', async () => {
+  let blocked = false;
+  const timeline = await runClosedLoad({
+    connections: 2,
+    durationMs: 800,
+    request: async () => {
+      await new Promise((resolve) => setTimeout(resolve, 5));
+      if (!blocked && performance.now() > 0) {
+        blocked = true;
+        block(300); // a response whose next request waits 300 ms for the loop
+      }
+    },
+  });
+  const late = timeline.buckets().map((b) => b.sendLateMs ?? 0);
+  expect(Math.max(...late)).toBeGreaterThanOrEqual(250);
 });

@@ -2,7 +2,7 @@
 // people write them (`GET /inspections/{id}`) and anything else is refused.
 import { describe, expect, test } from 'vitest';
 import { escapeMarkup } from '../../harness/results/writers/escape.ts';
-import { parseRequest } from '../../harness/suite/http.ts';
+import { parseRequest } from '../../harness/http/session.ts';
 import { request } from '../../suites/support/options.ts';
 
 describe('escapeMarkup', () => {

@@ -1,4 +1,4 @@
-import { parseRequestLine } from '../http/request.ts';
+import { parseRequestLine } from './request.ts';
 import { redact } from '../redact.ts';
 
 /**
