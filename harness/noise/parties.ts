@@ -6,6 +6,12 @@ export interface PartyPids {
   dbproof: readonly number[];
   app: readonly number[];
   postgres: readonly number[];
+  /**
+   * Command names of shared processes that work for the topology (a container engine's
+   * daemons and port proxies): each such process counts as Postgres's, on its own (not its
+   * descendants: a container engine's shim is the parent of other people's containers too).
+   */
+  postgresNames?: readonly string[];
 }
 
 /** Claimed first: dbproof starts the app and Postgres, so they sit inside its tree, yet are not dbproof's own use. */
@@ -16,7 +22,11 @@ const CLAIM_ORDER: readonly Party[] = ['app', 'postgres', 'dbproof'];
  * is, one of `roots`. Each process counts once: the app's and Postgres's trees are claimed
  * first, and dbproof's tree stops where one of theirs begins.
  */
-export function assignParties(parents: ReadonlyMap<number, number>, roots: PartyPids): Map<number, Party> {
+export function assignParties(
+  parents: ReadonlyMap<number, number>,
+  roots: PartyPids,
+  names: ReadonlyMap<number, string> = new Map(),
+): Map<number, Party> {
   const children = new Map<number, number[]>();
   for (const [pid, ppid] of parents) {
     const siblings = children.get(ppid);
@@ -35,5 +45,8 @@ export function assignParties(parents: ReadonlyMap<number, number>, roots: Party
       }
     }
   }
+  const workers = new Set(roots.postgresNames ?? []);
+  if (workers.size > 0)
+    for (const [pid, name] of names) if (!partyOf.has(pid) && workers.has(name)) partyOf.set(pid, 'postgres');
   return partyOf;
 }

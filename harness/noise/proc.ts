@@ -41,6 +41,8 @@ export function parseCpuTimes(text: string): CpuTimes | null {
 export interface ProcessStat {
   pid: number;
   ppid: number;
+  /** The command name (`comm`, at most 15 characters). */
+  name: string;
   /** Start time in ticks after boot: with the pid, tells a reused pid from the process that had it. */
   startTime: number;
   /** utime + stime: CPU the process used (all its threads), in ticks. */
@@ -59,6 +61,7 @@ export function parseProcessStat(text: string): ProcessStat | null {
   return {
     pid: Number(text.slice(0, open)),
     ppid: Number(fields[1]),
+    name: text.slice(open + 2, close),
     cpuTicks: Number(fields[11]) + Number(fields[12]),
     startTime: Number(fields[19]),
   };

@@ -54,6 +54,7 @@ export class ProcSampler {
 
   #readParties(): Record<Party, number> {
     const parents = new Map<number, number>();
+    const commands = new Map<number, string>();
     const used = new Map<number, number>();
     const ticks = new Map<string, number>();
     let names: string[] = [];
@@ -69,12 +70,13 @@ export class ProcSampler {
       const key = `${stat.pid}:${stat.startTime}`;
       ticks.set(key, stat.cpuTicks);
       parents.set(stat.pid, stat.ppid);
+      commands.set(stat.pid, stat.name);
       if (!this.#first) used.set(stat.pid, stat.cpuTicks - (this.#lastTicks.get(key) ?? 0));
     }
     this.#lastTicks = ticks;
     this.#first = false;
     const byParty = { dbproof: 0, app: 0, postgres: 0 };
-    for (const [pid, party] of assignParties(parents, this.#pids())) byParty[party] += used.get(pid) ?? 0;
+    for (const [pid, party] of assignParties(parents, this.#pids(), commands)) byParty[party] += used.get(pid) ?? 0;
     return byParty;
   }
 

@@ -20,6 +20,7 @@ export async function watchMachine(plan: RunPlan, environment: Environment): Pro
       dbproof: [process.pid],
       app: environment.app.pid ? [environment.app.pid] : [],
       postgres: environment.topology.pids(),
+      postgresNames: environment.topology.workedOnBy ?? [],
     }),
   });
   return {

@@ -1,7 +1,7 @@
 import { progressReporter } from '../../load/progress.ts';
 import { describeRequests, runScenario } from '../../load/scenario.ts';
 import { DbproofError, InfrastructureError } from '../errors.ts';
-import { createRunDirectory, type RunDirectory, type SuiteResult } from '../results/index.ts';
+import { createRunDirectory, type RunDirectory, type SuiteResult, writeSuiteResult } from '../results/index.ts';
 import { RunRecorder } from '../results/run-recorder.ts';
 import type { EarlierAttempt, LoadResult, RunResult } from '../results/run-result.ts';
 import { runSuite } from '../suite/index.ts';
@@ -90,7 +90,10 @@ export async function runPlan(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
         for (const planned of group.suites) {
           const source = `suite ${planned.suite.name}`;
           const { final, earlier } = await runAttempts(
-            (n) => watched(plan, environment, n, () => runPlannedSuite(plan, planned, environment, run, say)),
+            (n) =>
+              watched(plan, environment, n, () => runPlannedSuite(plan, planned, environment, say)).then((a) =>
+                written(run, a),
+              ),
             plan.config.noise.retries,
             retried(source),
           );
@@ -147,6 +150,12 @@ async function watched<T extends SuiteResult | LoadResult>(
   return { result: { ...result, attempt, noise: machine.record }, noise: machine.noise };
 }
 
+/** Writes an attempt's suite file once the machine's record and the attempt's number are in it: every attempt keeps a file. */
+async function written(run: RunDirectory, attempt: Attempt<SuiteResult>): Promise<Attempt<SuiteResult>> {
+  await writeSuiteResult(run, attempt.result);
+  return attempt;
+}
+
 function earlierAttempt<T extends SuiteResult | LoadResult>(
   source: string,
   attempt: number,
@@ -159,14 +168,12 @@ async function runPlannedSuite(
   plan: RunPlan,
   { suite, options }: PlannedSuite,
   environment: Environment,
-  run: RunDirectory,
   say: (line: string) => void,
 ): Promise<SuiteResult> {
   say(`${suite.name}: ${suite.description}`);
   try {
     return await runSuite(suite, { ...environment, progress: (line) => say(`${suite.name}: ${line}`) }, options, {
       target: plan.config.app.name,
-      run,
     });
   } catch (error) {
     if (error instanceof DbproofError) throw error;

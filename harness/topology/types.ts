@@ -62,6 +62,12 @@ export interface Topology {
   readonly adminUrl: string;
   /** PIDs of every process this topology started and still runs. */
   pids(): number[];
+  /**
+   * Command names of shared processes that do this topology's work without being its own
+   * (a container engine's daemons and port proxies): the noise monitor counts their CPU as
+   * the topology's, not as someone else's load on the machine.
+   */
+  readonly workedOnBy?: readonly string[];
   /** What `up --json` prints and the state file keeps. */
   describe(): TopologyDescription;
   /** Stops every process and removes every directory the topology made. Idempotent. */

@@ -22,6 +22,19 @@ sampleLoopLag(started, (t, lateMs) => recorder.sentLate(t, lateMs));
 interface ClientContext {
   endpoint?: number;
 }
+/** autocannon's client, as far as it is used here: its events, and its context. */
+type AutocannonClient = NodeJS.EventEmitter & { requestIterator?: { context?: ClientContext } };
+/**
+ * When each client's request in flight was sent (ms after the start). autocannon drops the
+ * requests still unanswered when the load ends; one that waited the whole load is the app
+ * hanging, and is counted as failed in `finish` (an app that answers nothing must fail its
+ * scenario, not leave it with no request measured).
+ */
+const waiting = new Map<AutocannonClient, number>();
+const watchClient = (client: AutocannonClient) => {
+  client.on('request', () => waiting.set(client, performance.now() - started));
+  for (const done of ['response', 'timeout', 'connError']) client.on(done, () => waiting.delete(client));
+};
 // With a callback autocannon returns its event emitter (a promise otherwise).
 const instance = autocannon(
   {
@@ -41,6 +54,7 @@ const instance = autocannon(
         }
       : {}),
     method: (request.method ?? 'GET') as 'GET',
+    setupClient: watchClient,
     connections: request.connections ?? 10,
     duration: (request.durationMs + (request.warmupMs ?? 0)) / 1000,
     timeout: Math.ceil((request.timeoutMs ?? 10_000) / 1000),
@@ -70,6 +84,15 @@ const record = (endpoint: number, latencyMs: number, ok: boolean) => {
 // (in a mix) against no endpoint in particular.
 instance.on('reqError', () => record(-1, 0, false));
 function finish(): void {
+  const end = performance.now() - started;
+  const timeoutMs = request.timeoutMs ?? 10_000;
+  const hung = Math.min(timeoutMs, request.durationMs);
+  for (const [client, sentAt] of waiting) {
+    if (end - sentAt < hung) continue;
+    // Sent in the warm-up and never answered: it failed in the measured span.
+    const t = Math.max(sentAt, request.warmupMs ?? 0);
+    recorder.record(client.requestIterator?.context?.endpoint ?? 0, t, end - sentAt, false);
+  }
   process.stdout.write(`${JSON.stringify(recorder.report('closed', 'autocannon'))}\n`);
   process.exit(0);
 }

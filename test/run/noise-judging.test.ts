@@ -5,7 +5,7 @@
 // however busy the machine, and on a machine called quiet a broken budget is a plain FAIL.
 // Whether the machine "is" saturated is set through the config's thresholds (0: always;
 // beyond reach: never), so each outcome is forced and none depends on this machine's load.
-import { readFileSync, writeFileSync } from 'node:fs';
+import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
@@ -147,5 +147,24 @@ test('retries and thresholds out of range are one line each, exit 2, before anyt
     expect(cli.stderr).toMatch(fix);
     expect(cli.stderr).not.toMatch(/\n\s+at /);
     expect(() => readFileSync(path.join(results, 'latest', 'summary.json'))).toThrow();
+  }
+});
+
+test("a suite run again keeps a file per attempt, each with the machine's record and its attempt number", async () => {
+  const { file } = config('suite-attempts', {
+    suites: {
+      'replica-lost': { durationMs: 2000, faultAtMs: 500, faultForMs: 1000, budgets: { p99Ms: 0 } },
+    },
+    noise: { retries: 1, saturation: ALWAYS_SATURATED },
+  });
+  const { run, result } = await runPlan(await planRun({ config: file }));
+  expect(result.inconclusive).toBe(true);
+  const files = readdirSync(path.join(run.dir, 'suites')).sort();
+  expect(files).toEqual(['replica-lost--reference-app-2.json', 'replica-lost--reference-app.json']);
+  const attempts = files.map((f) => JSON.parse(readFileSync(path.join(run.dir, 'suites', f), 'utf8')));
+  expect(attempts.map((a) => a.attempt).sort()).toEqual([1, 2]);
+  for (const attempt of attempts) {
+    expect(attempt.noise.summary.saturated).toBe(true);
+    expect(attempt.noise.buckets.length).toBeGreaterThan(5);
   }
 });

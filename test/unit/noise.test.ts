@@ -91,11 +91,11 @@ describe('/proc/stat', () => {
 describe('/proc/<pid>/stat', () => {
   const rest = 'S 1 2 3 0 -1 4194560 100 0 0 0 70 30 0 0 20 0 1 0 316687 3133440 407';
   test.each([
-    ['a process', `28220 (node) ${rest}`, { pid: 28220, ppid: 1, cpuTicks: 100, startTime: 316687 }],
+    ['a process', `28220 (node) ${rest}`, { pid: 28220, ppid: 1, name: 'node', cpuTicks: 100, startTime: 316687 }],
     [
       'a command name with spaces and parentheses',
       `77 (a) b (c)) ${rest}`,
-      { pid: 77, ppid: 1, cpuTicks: 100, startTime: 316687 },
+      { pid: 77, ppid: 1, name: 'a) b (c)', cpuTicks: 100, startTime: 316687 },
     ],
     ['a line cut short', '77 (node) S 1 2', null],
     ['not a stat line', 'garbage', null],
@@ -135,6 +135,30 @@ describe('whose CPU is whose', () => {
     expect(parties.get(30)).toBe('dbproof');
     expect(parties.has(99)).toBe(false);
     expect(parties.has(40)).toBe(false);
+  });
+
+  test("a container engine's processes count as the topology's by name, each on its own, never over a tree already claimed", () => {
+    // 40 is dockerd, 50 a container shim with someone else's container (51) below it, 11 a docker-proxy dbproof started.
+    const withEngine = new Map([...parents, [50, 1], [51, 50]]);
+    const names = new Map([
+      [40, 'dockerd'],
+      [50, 'containerd-shim'],
+      [51, 'postgres'],
+      [11, 'docker-proxy'],
+    ]);
+    const roots = {
+      dbproof: [10],
+      app: [20],
+      postgres: [30],
+      postgresNames: ['dockerd', 'containerd-shim', 'docker-proxy'],
+    };
+    const parties = assignParties(withEngine, roots, names);
+    expect(parties.get(40)).toBe('postgres');
+    expect(parties.get(50)).toBe('postgres');
+    expect(parties.has(51)).toBe(false);
+    expect(parties.get(11)).toBe('dbproof');
+    // Without the names (the native provider), the same processes are someone else's.
+    expect(assignParties(withEngine, { dbproof: [10], app: [20], postgres: [30] }, names).has(40)).toBe(false);
   });
 });
 

@@ -11,7 +11,7 @@ import { waitForStreaming } from '../../topology/replication.ts';
 import type { ResolvedTopologySpec } from '../../topology/spec.ts';
 import type { Topology, TopologyDescription } from '../../topology/types.ts';
 import { hostAddressOnDefaultBridge } from '../containers/bridge.ts';
-import { DockerControl } from '../containers/docker-node.ts';
+import { DOCKER_ENGINE_PROCESSES, DockerControl } from '../containers/docker-node.ts';
 import { ContainerPgNode, ContainerRedisNode } from '../containers/nodes.ts';
 import { freePorts } from '../native/ports.ts';
 import { redisUrl } from '../native/redis-node.ts';
@@ -104,6 +104,7 @@ async function readyTopology(nodes: ReturnType<typeof composeNodes>, stop: () =>
   let stopped = false;
   return {
     provider: 'compose',
+    workedOnBy: DOCKER_ENGINE_PROCESSES,
     primary,
     replicas,
     redis,

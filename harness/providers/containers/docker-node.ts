@@ -3,6 +3,18 @@ import { DbproofError } from '../../errors.ts';
 import { pollUntil } from '../../wait.ts';
 
 /**
+ * The Docker engine's own processes, which carry a container topology's work: its API calls
+ * (pause, kill, inspect), and every byte to a published port (the userland proxy).
+ */
+export const DOCKER_ENGINE_PROCESSES: readonly string[] = [
+  'dockerd',
+  'containerd',
+  // containerd-shim-runc-v2, as /proc names it: a command name is cut to 15 characters.
+  'containerd-shim',
+  'docker-proxy',
+];
+
+/**
  * Process-level faults as Docker operations on one container. A stopped or killed
  * container keeps its file system, so start() resumes from its data directory.
  */

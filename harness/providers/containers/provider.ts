@@ -13,7 +13,7 @@ import { freePorts } from '../native/ports.ts';
 import { redisUrl } from '../native/redis-node.ts';
 import { DEFAULT_SETTINGS } from '../native/settings.ts';
 import { hostAddressOnDefaultBridge } from './bridge.ts';
-import { DockerControl } from './docker-node.ts';
+import { DOCKER_ENGINE_PROCESSES, DockerControl } from './docker-node.ts';
 import { postgresImage, redisImage } from './images.ts';
 import { LoopbackContainer } from './loopback-container.ts';
 import { ContainerPgNode, ContainerRedisNode } from './nodes.ts';
@@ -44,6 +44,7 @@ function settingArgs(
 
 class ContainersTopology implements Topology {
   readonly provider = 'containers' as const;
+  readonly workedOnBy = DOCKER_ENGINE_PROCESSES;
   #stopped = false;
 
   constructor(
