@@ -11,7 +11,9 @@ export {
 export type { Party, PartyPids } from './parties.ts';
 export {
   type Cores,
+  engineLateness,
   isSaturatedBucket,
+  judgeMachine,
   type NoiseBucket,
   type NoiseRecord,
   type NoiseSummary,

@@ -215,6 +215,40 @@ export function noiseBetween(
   );
 }
 
+/**
+ * The load engine's own lateness, judged by the probe's threshold (issue 13): a bucket
+ * whose requests went out more than `probeP99Ms` late (the open model's schedule slip, the
+ * closed model's held-up loop) was not measured on time, whatever held the engine up. The
+ * same window rule as the probe's: more than `windowShare` of the buckets and at least
+ * `windowBuckets`. Undefined when no bucket says how late its engine was.
+ */
+export function engineLateness(
+  buckets: readonly { sendLateMs?: number }[],
+  thresholds: SaturationThresholds = SATURATION,
+): { saturated: boolean; evidence: string } | undefined {
+  const late = present(buckets.map((bucket) => bucket.sendLateMs ?? null));
+  if (late.length === 0) return undefined;
+  const over = late.filter((ms) => ms > thresholds.probeP99Ms).length;
+  return {
+    saturated: over >= thresholds.windowBuckets && over > thresholds.windowShare * late.length,
+    evidence: `the load engine sent up to ${ms(Math.max(...late))} late (${over} of ${late.length} buckets over ${ms(thresholds.probeP99Ms)})`,
+  };
+}
+
+/**
+ * Whether an attempt was measured on a saturated machine, and the line that says why: the
+ * probe's window (`summary`) or the load engine's own lateness in `engineBuckets`, either.
+ */
+export function judgeMachine(
+  summary: NoiseSummary,
+  engineBuckets: readonly { sendLateMs?: number }[] = [],
+  thresholds: SaturationThresholds = SATURATION,
+): { saturated: boolean; evidence: string } {
+  const engine = engineLateness(engineBuckets, thresholds);
+  if (!engine?.saturated) return { saturated: summary.saturated, evidence: summary.evidence };
+  return { saturated: true, evidence: summary.saturated ? `${summary.evidence}; ${engine.evidence}` : engine.evidence };
+}
+
 /** The value at quantile `q` (0..1) by nearest rank: at least that share of `values` is at or below it. */
 export function percentile(values: readonly number[], q: number): number {
   const sorted = [...values].sort((a, b) => a - b);

@@ -1,11 +1,15 @@
-import { type NoiseRecord, SATURATION, startNoiseMonitor } from '../noise/index.ts';
+import { judgeMachine, type NoiseRecord, SATURATION, startNoiseMonitor } from '../noise/index.ts';
 import type { AttemptNoise } from '../results/run-result.ts';
 import type { Environment } from './environment.ts';
 import type { RunPlan } from './plan.ts';
 
 /** The machine watched while one attempt runs; `stop` gives its record and whether it was saturated. */
 export interface MachineWatch {
-  stop(): Promise<{ record: NoiseRecord; noise: AttemptNoise }>;
+  /**
+   * Stops watching. `engineBuckets` are the attempt's load buckets: an engine that sent its
+   * requests late saw the machine saturated too, whatever the probe saw.
+   */
+  stop(engineBuckets?: readonly { sendLateMs?: number }[]): Promise<{ record: NoiseRecord; noise: AttemptNoise }>;
 }
 
 /**
@@ -14,8 +18,9 @@ export interface MachineWatch {
  * processes, so a reader can tell a slow app from a busy machine.
  */
 export async function watchMachine(plan: RunPlan, environment: Environment): Promise<MachineWatch> {
+  const thresholds = { ...SATURATION, ...plan.config.noise.saturation };
   const monitor = await startNoiseMonitor({
-    thresholds: { ...SATURATION, ...plan.config.noise.saturation },
+    thresholds,
     pids: () => ({
       dbproof: [process.pid],
       app: environment.app.pid ? [environment.app.pid] : [],
@@ -24,9 +29,9 @@ export async function watchMachine(plan: RunPlan, environment: Environment): Pro
     }),
   });
   return {
-    async stop() {
+    async stop(engineBuckets = []) {
       const record = await monitor.stop();
-      return { record, noise: { saturated: record.summary.saturated, evidence: record.summary.evidence } };
+      return { record, noise: judgeMachine(record.summary, engineBuckets, thresholds) };
     },
   };
 }

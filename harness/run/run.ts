@@ -145,7 +145,7 @@ async function watched<T extends SuiteResult | LoadResult>(
     await watch?.stop();
     throw error;
   }
-  const machine = await watch?.stop();
+  const machine = await watch?.stop('buckets' in result ? result.buckets : result.timelines.flatMap((t) => t.buckets));
   if (!machine) return { result: { ...result, attempt }, noise: undefined };
   return { result: { ...result, attempt, noise: machine.record }, noise: machine.noise };
 }

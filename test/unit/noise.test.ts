@@ -4,6 +4,7 @@ import { describe, expect, test } from 'vitest';
 import { assignParties } from '../../harness/noise/parties.ts';
 import { parseCpuPressure, parseCpuTimes, parseProcessStat } from '../../harness/noise/proc.ts';
 import {
+  engineLateness,
   isSaturatedBucket,
   type NoiseBucket,
   noiseBetween,
@@ -352,4 +353,24 @@ test.each([
   [Array.from({ length: 90 }, (_, i) => i + 1), 0.99, 90],
 ])('percentile(%j, %s) = %s (nearest rank)', (values, q, expected) => {
   expect(percentile(values, q)).toBe(expected);
+});
+
+describe("the load engine's own lateness", () => {
+  const buckets = (late: number[]) => late.map((sendLateMs) => ({ sendLateMs }));
+
+  test('requests sent more than the probe threshold late in over 10 % of the buckets (and at least 2): saturated', () => {
+    const judged = engineLateness(buckets([1, 2, 80, 120, 1, 1, 1, 1, 1, 1, 1, 1]))!;
+    expect(judged.saturated).toBe(true);
+    expect(judged.evidence).toBe('the load engine sent up to 120 ms late (2 of 12 buckets over 50 ms)');
+  });
+
+  test('one late bucket, or lateness under the threshold, is not', () => {
+    expect(engineLateness(buckets([1, 200, 1, 1]))!.saturated).toBe(false);
+    expect(engineLateness(buckets([40, 45, 49, 50]))!.saturated).toBe(false);
+  });
+
+  test('buckets that do not say how late their engine was (k6, an old result) judge nothing', () => {
+    expect(engineLateness([{}, {}])).toBeUndefined();
+    expect(engineLateness([])).toBeUndefined();
+  });
 });

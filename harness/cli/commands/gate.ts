@@ -25,8 +25,9 @@ regression is a slow-down beyond results.regressionTolerance (10 %) and results.
 interval of the difference of per-100 ms medians confirms.
 Each load's progress goes to stderr: live on a terminal, a line every 5 s in CI.
   --json         print summary.json's content on stdout (and no progress)
-The machine is watched meanwhile (a probe's wake-up lateness, CPU pressure, steal): a budget
-that depends on time and breaks while the machine was saturated is run again (noise.retries,
+The machine is watched meanwhile (a probe's wake-up lateness, CPU pressure, steal, the load
+engines' own lateness): a budget that depends on time and breaks while the machine was
+saturated is run again (noise.retries,
 default 2 more attempts); if no attempt was quiet it is INCONCLUSIVE, neither pass nor fail.
 Exit codes: 0 every budget holds · 1 one is broken · 2 a configuration or infrastructure error,
 or INCONCLUSIVE (the machine could not measure; one line says why)`;

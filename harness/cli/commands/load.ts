@@ -1,5 +1,5 @@
 import { dependsOnTime, formatVerdict, inconclusive } from '../../budgets/index.ts';
-import { type NoiseSummary, startNoiseMonitor } from '../../noise/index.ts';
+import { judgeMachine, type NoiseSummary, startNoiseMonitor } from '../../noise/index.ts';
 import { InfrastructureError, UsageError } from '../../errors.ts';
 import { redact } from '../../redact.ts';
 import { judgeLoad, parseBudgets } from '../../budgets/traffic.ts';
@@ -29,7 +29,8 @@ Loads one URL, the way autocannon or wrk are used, and judges the budgets.
   --k6-script FILE  write the same load and budgets as a k6 script (TypeScript, thresholds from the
                     budgets) instead of running it; for loads beyond one machine
   --k6-operator N   with --k6-script: also write FILE.testrun.yaml, a k6-operator TestRun of parallelism N
-The machine is watched meanwhile (a probe's wake-up lateness, CPU pressure, steal): when it was
+The machine is watched meanwhile (a probe's wake-up lateness, CPU pressure, steal, the engine's own
+lateness in sending): when it was
 saturated, a line on stderr says so, and a broken budget that depends on time is INCONCLUSIVE.
 Exit codes: 0 every budget holds · 1 one is broken · 2 bad input, a load that measured no request,
 or INCONCLUSIVE (every broken budget broke on a saturated machine)`;
@@ -132,7 +133,7 @@ export async function load(argv: string[]): Promise<number> {
   // The machine is watched while the load runs (issue 13): a busy machine's delays are
   // counted in the latencies, so the result says when it was busy rather than blaming the server.
   const monitor = options['no-monitor'] ? undefined : await startNoiseMonitor();
-  let machine: NoiseSummary | undefined;
+  let probe: NoiseSummary | undefined;
   let report: Awaited<ReturnType<typeof runEngine>>;
   try {
     report = await (engine === 'k6'
@@ -141,8 +142,10 @@ export async function load(argv: string[]): Promise<number> {
   } finally {
     reporter?.done();
     // The probe ends with the load, whether the load ended well or not.
-    machine = monitor ? (await monitor.stop()).summary : undefined;
+    probe = monitor ? (await monitor.stop()).summary : undefined;
   }
+  // The probe's window, or the engine's own lateness: either says the load was not measured on time.
+  const machine = probe && judgeMachine(probe, report.buckets);
   const summary = summarise(report, { rate, connections });
   // Budgets judged on nothing would pass (0 ms, 0 errors): the load could not measure what they are about.
   if (summary.requests === 0)
