@@ -15,14 +15,13 @@ import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
-import { startNoiseMonitor } from '../harness/noise/index.ts';
+import { judgeMachine, startNoiseMonitor } from '../harness/noise/index.ts';
 import type { RunResult } from '../harness/results/run-result.ts';
 import { runEngine } from '../load/engines/run.ts';
 import { summarise } from '../load/summary.ts';
-import { startInstantServer } from '../test/support/instant.ts';
+import { runCli } from '../test/support/cli.ts';
+import { stallPeriodically, stallTruth, startInstantServer } from '../test/support/instant.ts';
 
-const BIN = fileURLToPath(new URL('../bin/dbproof.js', import.meta.url));
 const RUNS = Number(process.env.DBPROOF_STABILITY_RUNS ?? 3);
 
 interface GateRun {
@@ -36,45 +35,32 @@ interface GateRun {
 }
 
 /** One demo gate in a folder of its own (no config: the demo), with `env` added. */
-function gate(env: NodeJS.ProcessEnv = {}): Promise<GateRun> {
+async function gate(env: NodeJS.ProcessEnv = {}): Promise<GateRun> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dbproof-bench-stability-'));
   const started = performance.now();
-  return new Promise((resolve, reject) => {
-    const child = spawn(process.execPath, [BIN, 'gate', '--json'], {
-      cwd: dir,
-      env: { ...process.env, ...env },
-      stdio: ['ignore', 'pipe', 'pipe'],
-    });
-    let stdout = '';
-    let stderr = '';
-    child.stdout.on('data', (chunk) => (stdout += chunk));
-    child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.once('error', reject);
-    child.once('close', (code) => {
-      rmSync(dir, { recursive: true, force: true });
-      const seconds = (performance.now() - started) / 1000;
-      let run: RunResult;
-      try {
-        run = JSON.parse(stdout) as RunResult;
-      } catch {
-        const last = stderr.trim().split('\n').slice(-2).join(' ');
-        return resolve({ code, word: 'ERROR', held: '-', retried: 0, probeMaxMs: 0, broken: [last], seconds });
-      }
-      const word = run.pass ? 'PASS' : run.inconclusive ? 'INCONCLUSIVE' : 'FAIL';
-      const noise = [...run.suites, ...run.loads].map((r) => r.noise?.summary.probeMaxMs ?? 0);
-      resolve({
-        code,
-        word,
-        held: `${run.verdicts.filter((v) => v.pass).length}/${run.verdicts.length}`,
-        retried: run.earlierAttempts.length,
-        probeMaxMs: Math.max(0, ...noise),
-        broken: run.verdicts
-          .filter((v) => !v.pass)
-          .map((v) => `${v.inconclusive ? 'INCONCLUSIVE' : 'FAIL'} ${v.source}: ${v.budget.metric}=${v.measured}`),
-        seconds,
-      });
-    });
-  });
+  const { code, stdout, stderr } = await runCli(['gate', '--json'], { cwd: dir, env }).finally(() =>
+    rmSync(dir, { recursive: true, force: true }),
+  );
+  const seconds = (performance.now() - started) / 1000;
+  let run: RunResult;
+  try {
+    run = JSON.parse(stdout) as RunResult;
+  } catch {
+    const last = stderr.trim().split('\n').slice(-2).join(' ');
+    return { code, word: 'ERROR', held: '-', retried: 0, probeMaxMs: 0, broken: [last], seconds };
+  }
+  const noise = [...run.suites, ...run.loads].map((r) => r.noise?.summary.probeMaxMs ?? 0);
+  return {
+    code,
+    word: run.pass ? 'PASS' : run.inconclusive ? 'INCONCLUSIVE' : 'FAIL',
+    held: `${run.verdicts.filter((v) => v.pass).length}/${run.verdicts.length}`,
+    retried: run.earlierAttempts.length,
+    probeMaxMs: Math.max(0, ...noise),
+    broken: run.verdicts
+      .filter((v) => !v.pass)
+      .map((v) => `${v.inconclusive ? 'INCONCLUSIVE' : 'FAIL'} ${v.source}: ${v.budget.metric}=${v.measured}`),
+    seconds,
+  };
 }
 
 function hog(): ChildProcess | undefined {
@@ -107,31 +93,15 @@ function print(condition: string, runs: GateRun[], expected: 'no FAIL' | 'every 
 
 async function truthCheck(label: string): Promise<void> {
   const { url, process: server } = await startInstantServer();
-  const STALL_MS = 1000;
   const DURATION_MS = 10_000;
-  const stalls: number[] = [];
-  const timers: NodeJS.Timeout[] = [];
+  const stalling = stallPeriodically(server, { periodMs: 5000, stallMs: 1000, untilMs: DURATION_MS });
   try {
-    for (let at = 2000; at + STALL_MS < DURATION_MS; at += 5000)
-      timers.push(
-        setTimeout(() => {
-          const stoppedAt = performance.now();
-          server.kill('SIGSTOP');
-          timers.push(
-            setTimeout(() => {
-              server.kill('SIGCONT');
-              stalls.push(performance.now() - stoppedAt);
-            }, STALL_MS),
-          );
-        }, at),
-      );
     const monitor = await startNoiseMonitor();
     const report = await runEngine({ url, rate: 200, durationMs: DURATION_MS });
-    const machine = (await monitor.stop()).summary;
+    // The probe's window or the engine's own lateness, as the gate judges an attempt.
+    const machine = judgeMachine((await monitor.stop()).summary, report.buckets);
     const measured = summarise(report, { rate: 200 }).latencyMs;
-    const stall = stalls.reduce((a, b) => a + b, 0) / Math.max(1, stalls.length);
-    const share = (stall * stalls.length) / DURATION_MS;
-    const truth = { p95: stall * (1 - 0.05 / share), p99: stall * (1 - 0.01 / share), max: stall };
+    const truth = stallTruth(stalling.stop(), DURATION_MS);
     const off = (k: 'p95' | 'p99' | 'max') => (measured[k] - truth[k]) / truth[k];
     const worst = Math.max(...(['p95', 'p99', 'max'] as const).map((k) => Math.abs(off(k))));
     const verdict =
@@ -141,8 +111,7 @@ async function truthCheck(label: string): Promise<void> {
     console.log(`  truth check, ${label.padEnd(22)} ${fmt('p95')}, ${fmt('p99')}, ${fmt('max')}: ${verdict}`);
     console.log(`      machine: ${machine.evidence}`);
   } finally {
-    for (const t of timers) clearTimeout(t);
-    server.kill('SIGCONT');
+    stalling.stop();
     server.kill('SIGTERM');
   }
 }

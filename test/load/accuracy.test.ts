@@ -7,7 +7,7 @@
 // while the server is frozen only its 10 connections are waiting.
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { startInstantServer } from '../support/instant.ts';
+import { stallPeriodically, stallTruth, startInstantServer } from '../support/instant.ts';
 import { runEngine } from '../../load/engines/run.ts';
 import { summarise, type LoadSummary } from '../../load/summary.ts';
 
@@ -28,28 +28,11 @@ afterAll(() => {
 
 /** Freezes the server for STALL_MS at 2 s and every PERIOD_MS after, while `load` runs; returns the stalls as applied. */
 async function withStalls(load: () => Promise<LoadSummary>): Promise<{ summary: LoadSummary; stalls: number[] }> {
-  const stalls: number[] = [];
-  const timers: NodeJS.Timeout[] = [];
-  for (let at = 2000; at + STALL_MS < DURATION_MS; at += PERIOD_MS) {
-    timers.push(
-      setTimeout(() => {
-        const stoppedAt = performance.now();
-        server.kill('SIGSTOP');
-        timers.push(
-          setTimeout(() => {
-            server.kill('SIGCONT');
-            stalls.push(performance.now() - stoppedAt);
-          }, STALL_MS),
-        );
-      }, at),
-    );
-  }
+  const stalling = stallPeriodically(server, { periodMs: PERIOD_MS, stallMs: STALL_MS, untilMs: DURATION_MS });
   // The engine's process takes a moment to start: its clock starts a little after ours, so
   // the stalls fall inside its run either way.
   const summary = await load();
-  timers.forEach(clearTimeout);
-  server.kill('SIGCONT');
-  return { summary, stalls };
+  return { summary, stalls: stalling.stop() };
 }
 
 test('the open model reports p95, p99 and max of a stalling server within 10 % of the true values', async () => {
@@ -57,9 +40,7 @@ test('the open model reports p95, p99 and max of a stalling server within 10 % o
     summarise(await runEngine({ url, rate: 200, durationMs: DURATION_MS }), { rate: 200 }),
   );
   expect(stalls).toHaveLength(2);
-  const stall = stalls.reduce((a, b) => a + b, 0) / stalls.length;
-  const frozenShare = (stall * stalls.length) / DURATION_MS;
-  const truth = { p95: stall * (1 - 0.05 / frozenShare), p99: stall * (1 - 0.01 / frozenShare), max: stall };
+  const truth = stallTruth(stalls, DURATION_MS);
   const report = JSON.stringify({ truth, measured: summary.latencyMs });
   if (process.env.DBPROOF_PRINT_FIGURES) console.log(report);
   expect(summary.errors, report).toBe(0);
@@ -74,8 +55,7 @@ test('a closed model of the same server (autocannon, 10 connections) under-repor
     summarise(await runEngine({ url, connections: 10, durationMs: DURATION_MS }), { connections: 10 }),
   );
   expect(stalls).toHaveLength(2);
-  const stall = stalls.reduce((a, b) => a + b, 0) / stalls.length;
-  const truthP99 = stall * (1 - 0.01 / ((stall * stalls.length) / DURATION_MS));
+  const { p99: truthP99, max: stall } = stallTruth(stalls, DURATION_MS);
   // It did see the stall (its slowest request waited it out) but the tail is hidden among thousands of quick answers.
   expect(summary.latencyMs.max).toBeGreaterThan(stall * 0.5);
   if (process.env.DBPROOF_PRINT_FIGURES)

@@ -11,3 +11,53 @@ export async function startInstantServer(): Promise<{ url: string; process: Chil
   );
   return { url, process: child };
 }
+
+/** A server frozen (SIGSTOP) for `stallMs` at `firstAtMs` and every `periodMs` after, until `untilMs`. */
+export interface PeriodicStalls {
+  /** Ends the stalls (the server left running) and returns each stall's length as applied, ms. */
+  stop(): number[];
+}
+
+export function stallPeriodically(
+  server: ChildProcess,
+  {
+    firstAtMs = 2000,
+    periodMs,
+    stallMs,
+    untilMs,
+  }: { firstAtMs?: number; periodMs: number; stallMs: number; untilMs: number },
+): PeriodicStalls {
+  const stalls: number[] = [];
+  const timers: NodeJS.Timeout[] = [];
+  for (let at = firstAtMs; at + stallMs < untilMs; at += periodMs)
+    timers.push(
+      setTimeout(() => {
+        const stoppedAt = performance.now();
+        server.kill('SIGSTOP');
+        timers.push(
+          setTimeout(() => {
+            server.kill('SIGCONT');
+            stalls.push(performance.now() - stoppedAt);
+          }, stallMs),
+        );
+      }, at),
+    );
+  return {
+    stop() {
+      for (const timer of timers) clearTimeout(timer);
+      server.kill('SIGCONT');
+      return stalls;
+    },
+  };
+}
+
+/**
+ * The true latency figures of a server that answers at once but was frozen for `stalls` in
+ * `durationMs`: requests due during a freeze wait until it ends, so with a share f of the
+ * time frozen for S ms, the latency exceeds x with probability f·(1 − x/S).
+ */
+export function stallTruth(stalls: readonly number[], durationMs: number): { p95: number; p99: number; max: number } {
+  const stall = stalls.reduce((a, b) => a + b, 0) / Math.max(1, stalls.length);
+  const share = (stall * stalls.length) / durationMs;
+  return { p95: stall * (1 - 0.05 / share), p99: stall * (1 - 0.01 / share), max: stall };
+}
