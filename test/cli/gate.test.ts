@@ -5,45 +5,20 @@
 import { spawn } from 'node:child_process';
 import { existsSync, readFileSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { readRunResult } from '../../harness/results/writers/index.ts';
 import { BIN, runCli } from '../support/cli.ts';
+import { byIdScenario, quickSuite, writeReferenceConfig } from '../support/reference-config.ts';
 import { tempDir } from '../support/temp.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dir = tempDir('gate');
 writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n');
 const resultsDir = path.join(dir, 'results');
 
-// The machine is not watched in these tests (noise.monitor false): they assert FAILs on purpose, which a
-// busy machine must not turn INCONCLUSIVE; test/run/noise-judging.test.ts covers judging with the noise in view.
-function config(name: string, body: object, env: Record<string, string> = {}): string {
-  const file = path.join(dir, `${name}.config.ts`);
-  const app = {
-    name: 'reference app',
-    command: `node --import tsx ${JSON.stringify(path.join(ROOT, 'example/main.ts'))}`,
-    cwd: ROOT,
-    env,
-  };
-  writeFileSync(
-    file,
-    `export default ${JSON.stringify({ app, dataset: { profile: 'inspections', scale: 0.002, seed: 5 }, results: { dir: resultsDir }, noise: { monitor: false }, ...body }, null, 2)};\n`,
-  );
-  return file;
-}
-
-const quickSuite = { 'replica-lost': { durationMs: 5500, faultForMs: 3500 } };
-const scenario = (budgets: string) => ({
-  'by-id': {
-    request: 'GET /inspections/{id}',
-    ids: { from: 1, to: 80 },
-    rate: 50,
-    durationMs: 2000,
-    warmupMs: 500,
-    budgets,
-  },
-});
+/** A config for the reference app, its results in the shared results folder (see test/support/reference-config.ts). */
+const config = (name: string, body: object, env?: Record<string, string>): string =>
+  writeReferenceConfig(dir, name, body, { env, results: resultsDir }).file;
+const scenario = byIdScenario;
 
 describe('configuration errors: exit 2, one line, nothing started or written', () => {
   const cases: [string, object, RegExp][] = [

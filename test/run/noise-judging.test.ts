@@ -7,13 +7,12 @@
 // beyond reach: never), so each outcome is forced and none depends on this machine's load.
 import { readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
 import { planRun, runPlan } from '../../harness/index.ts';
 import { runCli } from '../support/cli.ts';
+import { writeReferenceConfig } from '../support/reference-config.ts';
 import { tempDir } from '../support/temp.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dir = tempDir('noise-judging');
 writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n');
 
@@ -30,21 +29,9 @@ const impossibleLatency = {
   },
 };
 
-function config(name: string, body: object, env: Record<string, string> = {}): { file: string; results: string } {
-  const file = path.join(dir, `${name}.config.ts`);
-  const results = path.join(dir, `${name}-results`);
-  const app = {
-    name: 'reference app',
-    command: `node --import tsx ${JSON.stringify(path.join(ROOT, 'example/main.ts'))}`,
-    cwd: ROOT,
-    env,
-  };
-  writeFileSync(
-    file,
-    `export default ${JSON.stringify({ app, dataset: { profile: 'inspections', scale: 0.002, seed: 5 }, results: { dir: results }, ...body }, null, 2)};\n`,
-  );
-  return { file, results };
-}
+/** A config for the reference app with the machine watched, as `noise` in the body says. */
+const config = (name: string, body: object, env?: Record<string, string>) =>
+  writeReferenceConfig(dir, name, body, { env, watchMachine: true });
 
 test('a latency budget broken on a saturated machine is tried again, then INCONCLUSIVE: exit 2, and so in every output', async () => {
   const { file, results } = config('inconclusive', {

@@ -4,45 +4,18 @@
 // writes the run's files; its outcome says whether every budget held.
 import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { expect, test } from 'vitest';
 import { keepBaseline, planRun, runPlan, UsageError, type LoadResult, type SuiteResult } from '../../harness/index.ts';
 import { readRunResult } from '../../harness/results/writers/index.ts';
+import { byIdScenario, quickSuite, writeReferenceConfig } from '../support/reference-config.ts';
 import { tempDir } from '../support/temp.ts';
 
-const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dir = tempDir('run-api');
 writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n');
 
-/** A config for the reference app (as test/cli/gate.test.ts writes them), each with its own results folder. */
-// The machine is not watched in these tests (noise.monitor false): they assert FAILs on purpose, which a
-// busy machine must not turn INCONCLUSIVE; test/run/noise-judging.test.ts covers judging with the noise in view.
-function config(name: string, body: object): { file: string; results: string } {
-  const file = path.join(dir, `${name}.config.ts`);
-  const results = path.join(dir, `${name}-results`);
-  const app = {
-    name: 'reference app',
-    command: `node --import tsx ${JSON.stringify(path.join(ROOT, 'example/main.ts'))}`,
-    cwd: ROOT,
-  };
-  writeFileSync(
-    file,
-    `export default ${JSON.stringify({ app, dataset: { profile: 'inspections', scale: 0.002, seed: 5 }, results: { dir: results }, noise: { monitor: false }, ...body }, null, 2)};\n`,
-  );
-  return { file, results };
-}
-
-const quickSuite = { 'replica-lost': { durationMs: 5500, faultForMs: 3500 } };
-const scenario = (budgets: string) => ({
-  'by-id': {
-    request: 'GET /inspections/{id}',
-    ids: { from: 1, to: 80 },
-    rate: 50,
-    durationMs: 2000,
-    warmupMs: 500,
-    budgets,
-  },
-});
+/** A config for the reference app, each with its own results folder (see test/support/reference-config.ts). */
+const config = (name: string, body: object) => writeReferenceConfig(dir, name, body);
+const scenario = byIdScenario;
 
 /** Runs a plan, keeping what the hooks were told. */
 async function runWithHooks(file: string) {

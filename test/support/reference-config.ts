@@ -1,0 +1,59 @@
+// Config files for the reference app (example/main.ts), as the gate and run tests write them:
+// a small data set, a results folder of the test's own, and the machine not watched unless
+// a test asks (a test that asserts a FAIL on purpose must not see a busy machine turn it
+// INCONCLUSIVE; test/run/noise-judging.test.ts judges with the noise in view).
+import { writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+
+const ROOT = fileURLToPath(new URL('../..', import.meta.url));
+
+export interface ReferenceConfigOptions {
+  /** The app's environment, e.g. `{ EXAMPLE_NAIVE: '1' }`. */
+  env?: Record<string, string>;
+  /** The results folder (default `<dir>/<name>-results`). */
+  results?: string;
+  /** Leaves `noise` to the body (default: `noise: { monitor: false }` unless the body sets it). */
+  watchMachine?: boolean;
+}
+
+/** Writes `<dir>/<name>.config.ts` for the reference app with `body` (suites, scenarios, …) spread in last. */
+export function writeReferenceConfig(
+  dir: string,
+  name: string,
+  body: object,
+  options: ReferenceConfigOptions = {},
+): { file: string; results: string } {
+  const file = path.join(dir, `${name}.config.ts`);
+  const results = options.results ?? path.join(dir, `${name}-results`);
+  const app = {
+    name: 'reference app',
+    command: `node --import tsx ${JSON.stringify(path.join(ROOT, 'example/main.ts'))}`,
+    cwd: ROOT,
+    ...(options.env ? { env: options.env } : {}),
+  };
+  const config = {
+    app,
+    dataset: { profile: 'inspections', scale: 0.002, seed: 5 },
+    results: { dir: results },
+    ...(options.watchMachine ? {} : { noise: { monitor: false } }),
+    ...body,
+  };
+  writeFileSync(file, `export default ${JSON.stringify(config, null, 2)};\n`);
+  return { file, results };
+}
+
+/** replica-lost, shortened: a quick suite that passes on the reference app. */
+export const quickSuite = { 'replica-lost': { durationMs: 5500, faultForMs: 3500 } };
+
+/** A short open-model scenario on `GET /inspections/{id}` with these budgets. */
+export const byIdScenario = (budgets: string) => ({
+  'by-id': {
+    request: 'GET /inspections/{id}',
+    ids: { from: 1, to: 80 },
+    rate: 50,
+    durationMs: 2000,
+    warmupMs: 500,
+    budgets,
+  },
+});
