@@ -3,6 +3,7 @@ import { benchCapture } from './capture.ts';
 import { benchFaults } from './faults.ts';
 import { benchFixtures } from './fixtures.ts';
 import { benchGate, benchLoad } from './load.ts';
+import { benchOpenModel } from './open-model.ts';
 import { benchProxy } from './proxy.ts';
 import { benchStability } from './stability.ts';
 import { benchTopology } from './topology.ts';
@@ -18,6 +19,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
     await benchGate();
   },
   gate: benchGate,
+  'open-model': benchOpenModel,
   stability: benchStability,
 };
 

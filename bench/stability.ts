@@ -12,7 +12,7 @@
  * 4 × N gate runs plus a minute.
  */
 import { type ChildProcess, execFileSync, spawn } from 'node:child_process';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdtempSync, rmSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { judgeMachine, startNoiseMonitor } from '../harness/noise/index.ts';
@@ -46,7 +46,9 @@ async function gate(env: NodeJS.ProcessEnv = {}): Promise<GateRun> {
   try {
     run = JSON.parse(stdout) as RunResult;
   } catch {
-    const last = stderr.trim().split('\n').slice(-2).join(' ');
+    // Kept for a look: which characters made it not JSON.
+    writeFileSync(path.join(os.tmpdir(), `dbproof-bench-stability-stdout-${Date.now()}.txt`), stdout);
+    const last = `${stderr.trim().split('\n').slice(-2).join(' ')} (stdout: ${stdout.length} characters, not JSON: ${JSON.stringify(stdout.slice(0, 80))})`;
     return { code, word: 'ERROR', held: '-', retried: 0, probeMaxMs: 0, broken: [last], seconds };
   }
   const noise = [...run.suites, ...run.loads].map((r) => r.noise?.summary.probeMaxMs ?? 0);

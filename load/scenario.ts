@@ -53,6 +53,7 @@ export const scenarioSchema = z
       .strict()
       .optional(),
     rate: z.number().positive().max(100_000).optional(),
+    /** The closed model's clients; with `rate`, the open model's connections (default sized from the rate). */
     connections: z.number().int().min(1).max(10_000).optional(),
     durationMs: z.number().int().min(100).max(3_600_000).default(10_000),
     warmupMs: z.number().int().min(0).max(600_000).default(1000),
@@ -64,11 +65,11 @@ export const scenarioSchema = z
   })
   .strict()
   .superRefine((scenario, ctx) => {
-    if (scenario.rate && scenario.connections)
+    if (scenario.rate && scenario.connections && scenario.engine === 'k6')
       ctx.addIssue({
         code: 'custom',
         path: ['rate'],
-        message: 'give rate (open model) or connections (closed model), not both',
+        message: "with engine 'k6', give rate (open model) or connections (closed model), not both",
       });
     if (scenario.ids && scenario.ids.from > scenario.ids.to)
       ctx.addIssue({
@@ -116,7 +117,8 @@ export async function runScenario(
   scenario: Scenario,
   onProgress?: (progress: EngineProgress) => void,
 ): Promise<LoadResult> {
-  const connections = scenario.rate ? undefined : (scenario.connections ?? 10);
+  // The open model's connections (sized from the rate when not given), or the closed model's clients.
+  const connections = scenario.rate ? scenario.connections : (scenario.connections ?? 10);
   const mix: MixEntry[] | undefined = scenario.mix?.map((entry) => {
     const { method, path } = parseRequestLine(entry.request, requestRules);
     return { request: `${method} ${path}`, method, path, weight: entry.weight };

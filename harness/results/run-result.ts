@@ -45,7 +45,14 @@ export const loadResultSchema = z.object({
   requests: z.number(),
   errors: z.number(),
   errorRate: z.number(),
+  /** Achieved: requests answered as expected per second (never the target). */
   rps: z.number(),
+  /** The open model's target rate; null for the closed model (absent in results written before it). */
+  targetRps: z.number().nullable().optional(),
+  /** Open model: requests due that were never sent, their connection busy to the end (counted among the errors). */
+  unsent: z.number().optional(),
+  /** Open model: requests that waited over 10 ms for a free connection, timed from their due time all the same. */
+  waited: z.number().optional(),
   latencyMs: latencySchema,
   verdicts: z.array(verdictSchema),
   buckets: z.array(bucketSchema),

@@ -29,9 +29,10 @@ export const bucketSchema = z.object({
   p99Ms: z.number(),
   maxMs: z.number(),
   /**
-   * The open model's own lateness (issue 13): how late, at most, the engine sent a request
-   * due in this bucket. Large while latencies are large, and the generator, not the app, lost
-   * the time; the latencies still count from the due time. Absent for the closed model.
+   * The load engine's own lateness (issue 13), at most, in this bucket: the open model's
+   * delay in taking up a request due (its timer and loop, not a busy connection); the closed
+   * model's event-loop hold-up before a client sends again. Large while latencies are large:
+   * the generator, not the app, lost the time; the latencies still count from the due time.
    */
   sendLateMs: z.number().optional(),
 });

@@ -8,7 +8,10 @@ export interface EngineRequest {
   method?: string;
   /** Open model: requests per second, started on schedule. */
   rate?: number;
-  /** Closed model: concurrent connections. */
+  /**
+   * Closed model: concurrent clients. Open model: the fixed set of connections the schedule
+   * is spread over (default `defaultConnections(rate)`).
+   */
   connections?: number;
   durationMs: number;
   /** Excluded from the figures (the first requests warm connections and caches). */
@@ -61,9 +64,31 @@ export interface EngineReport {
   errors: number;
   /** Measured span (after the warm-up), ms. */
   durationMs: number;
+  /**
+   * When the last request was recorded, ms after the measured span began: past `durationMs`
+   * when answers kept coming after the last request was due (a backlog drained late). The
+   * achieved rate counts over the longer of the two.
+   */
+  answeredMs?: number;
   /** The latency histogram in microseconds, `encodeIntoCompressedBase64`. */
   histogram: string;
   buckets: Bucket[];
   /** Per mix entry, in the mix's order; empty for a single request. */
   endpoints: EndpointReport[];
+  /** Open model: the connections it used. */
+  connections?: number;
+  /** Open model: requests due that were never sent (their connection stayed busy to the end); counted as failed. */
+  unsent?: number;
+  /** Open model: requests that waited over 10 ms for their connection (timed from their due time all the same). */
+  waited?: number;
+}
+
+/**
+ * The open model's connections when none are given: one per 100 requests/s, at least 10 and
+ * at most 200. Each connection then has 10 ms or more between its requests, so a server
+ * answering within that keeps up on them; a slower one makes requests wait for their
+ * connection (counted in `waited`, timed from their due time): raise `connections`.
+ */
+export function defaultConnections(rate: number): number {
+  return Math.min(200, Math.max(10, Math.ceil(rate / 100)));
 }

@@ -29,9 +29,9 @@ describe('configuration errors: exit 2, one line, nothing started or written', (
       /invalid scenarios\.by-id\.budgets: .*a latency needs a unit/,
     ],
     [
-      'a scenario with both models',
-      { scenarios: { x: { request: 'GET /health', rate: 10, connections: 2 } } },
-      /invalid scenarios\.x\.rate: give rate \(open model\) or connections/,
+      'a k6 scenario with both models',
+      { scenarios: { x: { request: 'GET /health', rate: 10, connections: 2, engine: 'k6' } } },
+      /invalid scenarios\.x\.rate: with engine 'k6', give rate \(open model\) or connections/,
     ],
     [
       'a scenario with an unknown engine',

@@ -25,9 +25,9 @@ describe('bad input: exit 2, one line, no load', () => {
     ['not a URL', () => ['load', 'localhost:3000'], /needs an http:\/\/ URL such as .* \(got 'localhost:3000'\)/],
     ['https', () => ['load', 'https://127.0.0.1:1/'], /needs an http:\/\/ URL/],
     [
-      'both models',
-      () => ['load', url, '--rate', '10', '--connections', '2'],
-      /give --rate \(open model\) or --connections/,
+      'both models with k6',
+      () => ['load', url, '--rate', '10', '--connections', '2', '--engine', 'k6'],
+      /with k6, give --rate \(open model\) or --connections/,
     ],
     ['a bad rate', () => ['load', url, '--rate', '-5'], /--rate must be a number greater than 0, at most 100000/],
     ['a bad duration', () => ['load', url, '--duration', '30'], /--duration must be a duration such as 30s/],
@@ -73,13 +73,19 @@ test('the open model with budgets that hold: exit 0, --json has the percentiles,
     model: 'open',
     engine: 'dbproof-open',
     rate: 100,
-    connections: null,
+    // The open model's connections, sized from the rate (rate / 100, at least 10).
+    connections: 10,
     durationMs: 1000,
     requests: 100,
     errors: 0,
+    // What was achieved next to the target (every request answered, the last within the second).
+    targetRps: 100,
+    unsent: 0,
     pass: true,
   });
   expect(Object.keys(summary.latencyMs)).toEqual(['p50', 'p90', 'p95', 'p99', 'p99.9', 'max', 'mean']);
+  expect(summary.rps).toBeGreaterThan(90);
+  expect(summary.rps).toBeLessThanOrEqual(100);
   expect(summary.verdicts.map((v) => v.pass)).toEqual([true, true, true]);
 });
 

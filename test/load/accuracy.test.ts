@@ -7,7 +7,7 @@
 // while the server is frozen only its 10 connections are waiting.
 import type { ChildProcess } from 'node:child_process';
 import { afterAll, beforeAll, expect, test } from 'vitest';
-import { stallPeriodically, stallTruth, startInstantServer } from '../support/instant.ts';
+import { queueTruth, stallPeriodically, stallTruth, startInstantServer } from '../support/instant.ts';
 import { runEngine } from '../../load/engines/run.ts';
 import { summarise, type LoadSummary } from '../../load/summary.ts';
 
@@ -35,20 +35,40 @@ async function withStalls(load: () => Promise<LoadSummary>): Promise<{ summary: 
   return { summary, stalls: stalling.stop() };
 }
 
-test('the open model reports p95, p99 and max of a stalling server within 10 % of the true values', async () => {
-  const { summary, stalls } = await withStalls(async () =>
-    summarise(await runEngine({ url, rate: 200, durationMs: DURATION_MS }), { rate: 200 }),
-  );
-  expect(stalls).toHaveLength(2);
-  const truth = stallTruth(stalls, DURATION_MS);
-  const report = JSON.stringify({ truth, measured: summary.latencyMs });
-  if (process.env.DBPROOF_PRINT_FIGURES) console.log(report);
-  expect(summary.errors, report).toBe(0);
-  expect(summary.requests).toBeGreaterThan(1900); // every due request was sent and counted
-  expect(Math.abs(summary.latencyMs.p95 - truth.p95) / truth.p95, report).toBeLessThan(0.1);
-  expect(Math.abs(summary.latencyMs.p99 - truth.p99) / truth.p99, report).toBeLessThan(0.1);
-  expect(Math.abs(summary.latencyMs.max - truth.max) / truth.max, report).toBeLessThan(0.1);
-});
+// At 200 requests/s and at 5,000 (issue 14: the engine on a fixed set of connections, wrk2's
+// design, keeps its accuracy when each connection carries many requests queued behind a stall).
+// At 5,000/s a 1 s stall leaves 5,000 requests the server takes ~150 ms to work off, a real
+// part of their latency: the truth is then a FIFO queue of the server's measured capacity
+// (`queueTruth`), which at 200/s is the instant-catch-up formula to within a millisecond.
+test.each([200, 5000])(
+  'the open model at %i requests/s reports p95, p99 and max of a stalling server within 10 % of the true values',
+  async (rate) => {
+    const capacity = summarise(await runEngine({ url, connections: 50, durationMs: 2000 }), { connections: 50 }).rps;
+    const { summary, stalls } = await withStalls(async () =>
+      summarise(await runEngine({ url, rate, durationMs: DURATION_MS }), { rate }),
+    );
+    expect(stalls).toHaveLength(2);
+    const truth = queueTruth(
+      rate,
+      DURATION_MS,
+      capacity,
+      stalls.map((ms, i) => ({ at: 2000 + i * PERIOD_MS, ms })),
+    );
+    const report = JSON.stringify({
+      rate,
+      capacity,
+      truth,
+      instant: stallTruth(stalls, DURATION_MS),
+      measured: summary.latencyMs,
+    });
+    if (process.env.DBPROOF_PRINT_FIGURES) console.log(report);
+    expect(summary.errors, report).toBe(0);
+    expect(summary.requests).toBe((rate * DURATION_MS) / 1000); // every due request was sent and counted
+    expect(Math.abs(summary.latencyMs.p95 - truth.p95) / truth.p95, report).toBeLessThan(0.1);
+    expect(Math.abs(summary.latencyMs.p99 - truth.p99) / truth.p99, report).toBeLessThan(0.1);
+    expect(Math.abs(summary.latencyMs.max - truth.max) / truth.max, report).toBeLessThan(0.1);
+  },
+);
 
 test('a closed model of the same server (autocannon, 10 connections) under-reports the tail', async () => {
   const { summary, stalls } = await withStalls(async () =>

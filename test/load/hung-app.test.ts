@@ -55,3 +55,10 @@ test('open model: every request due fails at its time-out, and the budgets fail'
   expect(result.errors).toBe(10);
   expect(result.verdicts[0]!.pass).toBe(false);
 });
+
+test('what is achieved is reported, not the target: a server that answers nothing served 0 requests/s of 10', async () => {
+  const scenario = scenarioSchema.parse({ request: 'GET /list', rate: 10, durationMs: 1000, timeoutMs: 500 });
+  const result = await runScenario(url, 'hung', scenario);
+  expect(result.rps).toBe(0);
+  expect(result.targetRps).toBe(10);
+});

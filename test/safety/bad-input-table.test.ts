@@ -150,9 +150,9 @@ const CASES: Case[] = [
   { name: 'load without a URL', args: ['load'], message: /give one URL to load/ },
   { name: 'load of an https URL', args: ['load', 'https://127.0.0.1:1/'], message: /needs an http:\/\/ URL/ },
   {
-    name: 'load with both models',
-    args: ['load', L, '--rate', '5', '--connections', '2'],
-    message: /give --rate \(open model\) or --connections/,
+    name: 'load with both models, on k6',
+    args: ['load', L, '--rate', '5', '--connections', '2', '--k6-script', 'x.ts'],
+    message: /with k6, give --rate \(open model\) or --connections/,
   },
   {
     name: 'load --connections 0.4',
@@ -251,10 +251,10 @@ const CASES: Case[] = [
     message: /invalid scenarios\.s\.ids: ids\.from \(100\) must not be above ids\.to \(1\)/,
   },
   {
-    name: 'config: a scenario with rate and connections',
+    name: 'config: a k6 scenario with rate and connections',
     args: ['gate'],
-    files: scenario(`request: 'GET /x', rate: 5, connections: 2`),
-    message: /rate \(open model\) or connections/,
+    files: scenario(`request: 'GET /x', rate: 5, connections: 2, engine: 'k6'`),
+    message: /with engine 'k6', give rate \(open model\) or connections/,
   },
   {
     name: 'config: a scenario that sends no request',

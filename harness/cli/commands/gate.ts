@@ -6,6 +6,7 @@ import { planRun, runPlan } from '../../run/index.ts';
 import type { ProviderName } from '../../topology/types.ts';
 import { parseArgs } from '../args.ts';
 import { printJson } from '../output.ts';
+import { describeThroughput } from '../../../load/summary.ts';
 
 export const GATE_HELP = `dbproof gate [--config FILE] [--provider native|containers|compose] [--json]
 
@@ -81,7 +82,7 @@ export async function gate(argv: string[]): Promise<number> {
 function loadLines(load: LoadResult): string[] {
   const l = load.latencyMs;
   return [
-    `${load.requests} requests, ${(load.errorRate * 100).toFixed(2)} % errors, ${load.rps.toFixed(1)}/s; p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, max ${l.max} ms`,
+    `${load.requests} requests, ${(load.errorRate * 100).toFixed(2)} % errors, ${describeThroughput(load)}; p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, max ${l.max} ms`,
     ...load.endpoints.map(
       (e) =>
         `  ${e.request}: ${e.requests} requests, ${e.errors} errors; p50 ${e.latencyMs.p50} ms, p99 ${e.latencyMs.p99} ms`,

@@ -6,17 +6,19 @@ import { judgeLoad, parseBudgets } from '../../budgets/traffic.ts';
 import { runEngine } from '../../../load/engines/run.ts';
 import { K6_MISSING, k6OnPath, runK6 } from '../../../load/k6/run.ts';
 import { progressReporter } from '../../../load/progress.ts';
-import { summarise } from '../../../load/summary.ts';
+import { describeThroughput, summarise } from '../../../load/summary.ts';
 import { integerOption, parseArgs } from '../args.ts';
 import { writeK6 } from './load-k6.ts';
 import { printJson } from '../output.ts';
 
-export const LOAD_HELP = `dbproof load <url> [--rate R | --connections C] [--duration 30s] [--warmup 2s] [--budget p99=200ms,errors=0.1%] [--engine dbproof|k6] [--json]
+export const LOAD_HELP = `dbproof load <url> [--rate R] [--connections C] [--duration 30s] [--warmup 2s] [--budget p99=200ms,errors=0.1%] [--engine dbproof|k6] [--json]
 
 Loads one URL, the way autocannon or wrk are used, and judges the budgets.
   --rate R          open model: R requests per second, each timed from when it was due
-                    (a stalled server's tail is reported, not hidden); dbproof's engine
-  --connections C   closed model: C clients in a loop (autocannon), 1 to 10000; default 10 when no --rate
+                    (a stalled server's tail is reported, not hidden); dbproof's engine, wrk2's
+                    design: a fixed set of connections, each with its own constant-rate schedule
+  --connections C   with --rate: the open model's connections (default rate/4, 10 to 1000);
+                    without: closed model, C clients in a loop (autocannon); 1 to 10000, default 10
   --duration D      measured time, e.g. 30s or 500ms (default 10s, at most 60m)
   --warmup D        run first and left out of the figures (default 0s, at most 10m)
   --timeout D       a request not answered in this time is an error (default 10s, at most 10m)
@@ -93,11 +95,13 @@ export async function load(argv: string[]): Promise<number> {
     throw new UsageError(
       `dbproof load needs an http:// URL such as http://127.0.0.1:3000/path (got '${redact(positionals[0]!)}')`,
     );
-  if (options.rate && options.connections)
-    throw new UsageError('give --rate (open model) or --connections (closed model), not both');
+  const k6 = options.engine === 'k6' || options['k6-script'] !== undefined;
+  if (options.rate && options.connections && k6)
+    throw new UsageError('with k6, give --rate (open model) or --connections (closed model), not both');
   const rate = positiveNumber('rate', options.rate, 100_000);
   // A whole number: 0.4 connections used to round to 0, which autocannon refused only once started.
-  const connections = rate ? undefined : (integerOption('connections', options.connections, 1, 10_000) ?? 10);
+  const chosenConnections = integerOption('connections', options.connections, 1, 10_000);
+  const connections = rate ? chosenConnections : (chosenConnections ?? 10);
   const durationMs = durationOption('duration', options.duration, 10_000);
   if (durationMs < 100) throw new UsageError('--duration must be at least 100ms');
   if (rate && Math.floor((durationMs / 1000) * rate) < 1)
@@ -127,7 +131,7 @@ export async function load(argv: string[]): Promise<number> {
   }
   if (!options.json)
     console.error(
-      `dbproof: loading ${redact(url.toString())} for ${durationMs / 1000} s (${rate ? `open model, ${rate}/s` : `closed model, ${connections} connections`}${engine === 'k6' ? ', k6' : ''})`,
+      `dbproof: loading ${redact(url.toString())} for ${durationMs / 1000} s (${rate ? `open model, ${rate}/s${connections ? ` on ${connections} connections` : ''}` : `closed model, ${connections} connections`}${engine === 'k6' ? ', k6' : ''})`,
     );
   const reporter = options.json || engine === 'k6' ? undefined : progressReporter({ label: 'load', durationMs });
   // The machine is watched while the load runs (issue 13): a busy machine's delays are
@@ -163,7 +167,7 @@ export async function load(argv: string[]): Promise<number> {
   else {
     const l = summary.latencyMs;
     console.log(
-      `${summary.requests} requests, ${summary.errors} errors (${(summary.errorRate * 100).toFixed(2)} %), ${summary.rps.toFixed(1)} requests/s`,
+      `${summary.requests} requests, ${summary.errors} errors (${(summary.errorRate * 100).toFixed(2)} %), ${describeThroughput(summary)}`,
     );
     console.log(
       `latency  p50 ${l.p50} ms · p90 ${l.p90} ms · p95 ${l.p95} ms · p99 ${l.p99} ms · p99.9 ${l['p99.9']} ms · max ${l.max} ms`,
