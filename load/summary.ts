@@ -20,6 +20,8 @@ export interface LoadSummary {
   unsent?: number;
   /** Open model: requests that waited over 10 ms for a free connection (timed from their due time all the same). */
   waited?: number;
+  /** Open model: the engine processes the schedule was split over. */
+  workers?: number;
   latencyMs: { p50: number; p90: number; p95: number; p99: number; 'p99.9': number; max: number; mean: number };
 }
 
@@ -61,6 +63,7 @@ export function summarise(report: EngineReport, load: { rate?: number; connectio
     targetRps: load.rate ?? null,
     ...(report.unsent === undefined ? {} : { unsent: report.unsent }),
     ...(report.waited === undefined ? {} : { waited: report.waited }),
+    ...(report.workers === undefined ? {} : { workers: report.workers }),
   };
 }
 

@@ -91,19 +91,37 @@ export class Timeline {
     };
   }
 
+  /** Each bucket's latency histogram (µs, `encodeIntoCompressedBase64`), in the order of `buckets()`: for merging exactly. */
+  bucketHistograms(): string[] {
+    return [...this.#buckets.entries()]
+      .sort(([a], [b]) => a - b)
+      .map(([, b]) => hdr.encodeIntoCompressedBase64(b.latency));
+  }
+
   buckets(): Bucket[] {
     return [...this.#buckets.entries()]
       .sort(([a], [b]) => a - b)
-      .map(([t, b]) => ({
-        t,
-        requests: b.requests,
-        errors: b.errors,
-        p50Ms: b.latency.getValueAtPercentile(50) / 1000,
-        p99Ms: b.latency.getValueAtPercentile(99) / 1000,
-        maxMs: b.latency.maxValue / 1000,
-        ...(this.#sendLate.has(t) ? { sendLateMs: Math.round(this.#sendLate.get(t)! * 100) / 100 } : {}),
-      }));
+      .map(([t, b]) => bucketOf(t, b.requests, b.errors, b.latency, this.#sendLate.get(t)));
   }
+}
+
+/** A bucket as results keep it: its counts, its latency histogram's p50, p99 and max, and its engine's lateness. */
+export function bucketOf(
+  t: number,
+  requests: number,
+  errors: number,
+  latency: hdr.Histogram,
+  sendLateMs: number | undefined,
+): Bucket {
+  return {
+    t,
+    requests,
+    errors,
+    p50Ms: latency.getValueAtPercentile(50) / 1000,
+    p99Ms: latency.getValueAtPercentile(99) / 1000,
+    maxMs: latency.maxValue / 1000,
+    ...(sendLateMs === undefined ? {} : { sendLateMs: Math.round(sendLateMs * 100) / 100 }),
+  };
 }
 
 export interface FaultImpact {

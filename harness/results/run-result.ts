@@ -53,6 +53,8 @@ export const loadResultSchema = z.object({
   unsent: z.number().optional(),
   /** Open model: requests that waited over 10 ms for a free connection, timed from their due time all the same. */
   waited: z.number().optional(),
+  /** Open model: the engine processes the schedule was split over. */
+  workers: z.number().optional(),
   latencyMs: latencySchema,
   verdicts: z.array(verdictSchema),
   buckets: z.array(bucketSchema),

@@ -3,19 +3,17 @@
 // time, so a stalled server's tail is reported, not omitted; a lean HTTP/1.1 client on each.
 import { type ConnectionScheduleOutcome, runConnectionSchedule } from './connection-schedule.ts';
 import { Http1Connection } from './http1-connection.ts';
-import { announceStarted, exitWithParent } from './orphan-guard.ts';
+import { exitWithParent, waitForGo } from './orphan-guard.ts';
 import { type PickedRequest, requestPicker } from './paths.ts';
 import { EngineRecorder } from './recorder.ts';
 import { defaultConnections, type EngineRequest } from './types.ts';
 
 exitWithParent();
-announceStarted();
 const request = JSON.parse(process.argv[2]!) as EngineRequest;
 const target = new URL(request.url.replaceAll('{id}', '0'));
 const rate = request.rate!;
 const connections = request.connections ?? defaultConnections(rate);
 const pick = requestPicker(request);
-const recorder = new EngineRecorder(request);
 const clients = Array.from(
   { length: connections },
   () => new Http1Connection(target.hostname, Number(target.port) || 80),
@@ -29,8 +27,16 @@ function send(connection: number, index: number, done: (ok: boolean) => void): v
   clients[connection]!.request(next.method, next.path, (status) => done(status > 0 && status < 400));
 }
 
+// Time 0 is the parent's `go` (the epoch, read alike by every process), so the workers of a
+// split load share one schedule: worker w's requests fall between the others'.
+const go = await waitForGo();
+const worker = request.worker ?? { index: 0, of: 1 };
+const origin = go + (worker.index * 1000) / (rate * worker.of);
+const recorder = new EngineRecorder(request, origin);
+
 const outcome: ConnectionScheduleOutcome = await runConnectionSchedule({
   rate,
+  origin,
   durationMs: request.durationMs + (request.warmupMs ?? 0),
   connections,
   timeoutMs: request.timeoutMs ?? 10_000,

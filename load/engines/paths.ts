@@ -5,19 +5,22 @@ import type { EngineRequest, MixEntry } from './types.ts';
  * The path of each request: the template's, with `{id}` drawn from the seeded ids (Zipf: a
  * few hot rows, a long tail, as real traffic is). Seeded, so a run replays the same sequence.
  */
-export function templatePicker(template: string, ids: EngineRequest['ids']): () => string {
+export function templatePicker(template: string, ids: EngineRequest['ids'], seed = 42): () => string {
   const marked = template.replaceAll('{id}', '__ID__');
   if (!ids || !marked.includes('__ID__')) return () => template;
   const distribution = idDistribution(ids);
-  const rng = new Rng(42, marked);
+  const rng = new Rng(seed, marked);
   return () => marked.replaceAll('__ID__', String(distribution.sample(rng)));
 }
 
 /** The URL's own path and query, `{id}` drawn per request. */
 export function pathPicker(request: EngineRequest): () => string {
   const url = new URL(request.url.replaceAll('{id}', '__ID__'));
-  return templatePicker(`${url.pathname}${url.search}`.replaceAll('__ID__', '{id}'), request.ids);
+  return templatePicker(`${url.pathname}${url.search}`.replaceAll('__ID__', '{id}'), request.ids, seedOf(request));
 }
+
+/** Each worker of a split load draws a sequence of its own: the same seed would send the same ids W times. */
+const seedOf = (request: EngineRequest) => 42 + (request.worker?.index ?? 0);
 
 export interface PickedRequest {
   /** Index in the mix (0 for a single request). */
@@ -37,9 +40,9 @@ export function requestPicker(request: EngineRequest): () => PickedRequest {
     const method = request.method ?? 'GET';
     return () => ({ endpoint: 0, method, path: next() });
   }
-  const paths = mix.map((entry) => templatePicker(entry.path, request.ids));
+  const paths = mix.map((entry) => templatePicker(entry.path, request.ids, seedOf(request)));
   const total = mix.reduce((sum, entry) => sum + entry.weight, 0);
-  const rng = new Rng(42, 'mix');
+  const rng = new Rng(seedOf(request), 'mix');
   return () => {
     let r = rng.next() * total;
     let endpoint = 0;

@@ -23,6 +23,8 @@ export interface EngineProcess {
   send(line: string): void;
   /** Gives it `ms` from now to report, or it is killed (`why` then says what it overran). */
   deadline(ms: number, why: string): void;
+  /** Kills it now (its report is then an error). */
+  kill(): void;
 }
 
 /**
@@ -95,5 +97,6 @@ export function startEngineProcess(
     report,
     send: (line) => child.stdin!.write(`${line}\n`),
     deadline,
+    kill: () => child.kill('SIGKILL'),
   };
 }

@@ -14,11 +14,14 @@ export class EngineRecorder {
   readonly #endpoints: { requests: number; errors: number; latency: hdr.Histogram }[];
   #interval = { requests: 0, errors: 0, latency: histogram(), since: 0 };
   #ticker: NodeJS.Timeout | undefined;
-  readonly #started = performance.now();
+  readonly #started: number;
   /** When the last request was recorded, a `performance.now()` value. */
-  #lastAt = this.#started;
+  #lastAt: number;
 
-  constructor(request: EngineRequest) {
+  /** `started`: the engine's time 0, a `performance.now()` value (default: now). */
+  constructor(request: EngineRequest, started = performance.now()) {
+    this.#started = started;
+    this.#lastAt = started;
     this.#request = request;
     this.#warmupMs = request.warmupMs ?? 0;
     this.#endpoints = (request.mix ?? []).map(() => ({ requests: 0, errors: 0, latency: histogram() }));
@@ -64,6 +67,8 @@ export class EngineRecorder {
       answeredMs: Math.max(0, this.#lastAt - this.#started - this.#warmupMs),
       histogram: hdr.encodeIntoCompressedBase64(this.#timeline.overall),
       buckets: this.#timeline.buckets(),
+      // One worker of several: the parent merges the buckets' percentiles from these.
+      ...(this.#request.worker ? { bucketHistograms: this.#timeline.bucketHistograms() } : {}),
       endpoints: (this.#request.mix ?? []).map((entry, i) => ({
         request: entry.request,
         requests: this.#endpoints[i]!.requests,

@@ -6,7 +6,7 @@ import { idDistribution, Rng } from '../../harness/random/index.ts';
 import type { Timeline } from '../timeline.ts';
 import { runClosedLoad } from './closed-model.ts';
 import { runOpenLoad } from './open-model.ts';
-import { announceStarted, exitWithParent } from './orphan-guard.ts';
+import { exitWithParent, waitForGo } from './orphan-guard.ts';
 import type { SuiteLoadEntry, SuiteLoadReport, SuiteLoadRequest } from './suite-load.ts';
 
 exitWithParent();
@@ -47,17 +47,8 @@ function messageOf(error: unknown): string {
   return cause?.code ? `${error.message} (${cause.code})` : error.message;
 }
 
-const go = await new Promise<number>((resolve) => {
-  let text = '';
-  process.stdin.on('data', (chunk) => {
-    text += chunk;
-    const match = /^go (\d+(?:\.\d+)?)\n/.exec(text);
-    if (match) resolve(Number(match[1]));
-  });
-  announceStarted();
-});
 // The parent's instant in this process's clock: both read the same epoch.
-const origin = go - performance.timeOrigin;
+const origin = await waitForGo();
 const timeoutMs = request.timeoutMs ?? 10_000;
 let timeline: Timeline;
 if (request.rate) {
