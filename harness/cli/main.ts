@@ -74,6 +74,16 @@ async function main(argv: string[]): Promise<number> {
   return run(rest);
 }
 
+/** Exits with `code` once everything written to stdout and stderr has gone out. */
+function exitOnceFlushed(code: number | string | undefined): void {
+  let waiting = 2;
+  const done = () => {
+    if (--waiting === 0) process.exit(code);
+  };
+  process.stdout.write('', done);
+  process.stderr.write('', done);
+}
+
 try {
   process.exitCode = await main(process.argv.slice(2));
 } catch (error) {
@@ -90,4 +100,6 @@ try {
   }
 }
 // Explicit exit: a stray handle (a connection closing slowly) must not keep a finished command alive.
-process.exit(process.exitCode);
+// Once stdout and stderr have been written out: on a pipe they are asynchronous, and an exit
+// at once cut `gate --json` off at the pipe's ~219 KB (seen in the stability bench).
+exitOnceFlushed(process.exitCode);

@@ -3,7 +3,7 @@
 // Every response goes into dbproof's timeline, latency as autocannon measured it.
 import autocannon from 'autocannon';
 import type { EngineRequest } from './types.ts';
-import { announceStarted, exitWithParent } from './orphan-guard.ts';
+import { announceStarted, exitWithParent, reportAndExit } from './orphan-guard.ts';
 import { requestPicker } from './paths.ts';
 import { EngineRecorder } from './recorder.ts';
 import { sampleLoopLag } from './loop-lag.ts';
@@ -33,7 +33,8 @@ type AutocannonClient = NodeJS.EventEmitter & { requestIterator?: { context?: Cl
 const waiting = new Map<AutocannonClient, number>();
 const watchClient = (client: AutocannonClient) => {
   client.on('request', () => waiting.set(client, performance.now() - started));
-  for (const done of ['response', 'timeout', 'connError']) client.on(done, () => waiting.delete(client));
+  // Not on 'timeout': autocannon sends the next request before it says the last one timed out.
+  for (const done of ['response', 'connError']) client.on(done, () => waiting.delete(client));
 };
 // With a callback autocannon returns its event emitter (a promise otherwise).
 const instance = autocannon(
@@ -93,6 +94,5 @@ function finish(): void {
     const t = Math.max(sentAt, request.warmupMs ?? 0);
     recorder.record(client.requestIterator?.context?.endpoint ?? 0, t, end - sentAt, false);
   }
-  process.stdout.write(`${JSON.stringify(recorder.report('closed', 'autocannon'))}\n`);
-  process.exit(0);
+  reportAndExit(recorder.report('closed', 'autocannon'));
 }

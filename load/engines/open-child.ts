@@ -3,7 +3,7 @@
 // time, so a stalled server's tail is reported, not omitted; a lean HTTP/1.1 client on each.
 import { type ConnectionScheduleOutcome, runConnectionSchedule } from './connection-schedule.ts';
 import { Http1Connection } from './http1-connection.ts';
-import { exitWithParent, waitForGo } from './orphan-guard.ts';
+import { exitWithParent, reportAndExit, waitForGo } from './orphan-guard.ts';
 import { type PickedRequest, requestPicker } from './paths.ts';
 import { EngineRecorder } from './recorder.ts';
 import { defaultConnections, type EngineRequest } from './types.ts';
@@ -50,7 +50,9 @@ const outcome: ConnectionScheduleOutcome = await runConnectionSchedule({
   },
 });
 for (const client of clients) client.abort('the load ended');
-process.stdout.write(
-  `${JSON.stringify({ ...recorder.report('open', 'dbproof-open'), connections, unsent: outcome.unsent, waited: outcome.waited })}\n`,
-);
-process.exit(0);
+reportAndExit({
+  ...recorder.report('open', 'dbproof-open'),
+  connections,
+  unsent: outcome.unsent,
+  waited: outcome.waited,
+});

@@ -64,8 +64,13 @@ export function startEngineProcess(
     const lines = (partial + chunk).split('\n');
     partial = lines.pop()!;
     for (const line of lines) {
-      if (line.startsWith('progress ')) options.onProgress?.(JSON.parse(line.slice('progress '.length)));
-      else if (line === STARTED_LINE) {
+      if (line.startsWith('progress ')) {
+        try {
+          options.onProgress?.(JSON.parse(line.slice('progress '.length)));
+        } catch {
+          // a progress line cut short: the next one will do
+        }
+      } else if (line === STARTED_LINE) {
         deadline(options.runMs, options.overrun);
         announce();
       } else stderr += `${line}\n`;
@@ -87,7 +92,11 @@ export function startEngineProcess(
             `the load engine failed (exit ${code}): ${stderr.trim().split('\n').slice(-3).join(' ')}`,
           ),
         );
-      resolve(JSON.parse(line));
+      try {
+        resolve(JSON.parse(line));
+      } catch {
+        reject(new InfrastructureError(`the load engine's report was cut short (${line.length} characters)`));
+      }
     });
   });
   // A report awaited only after `started` must not be an unhandled rejection meanwhile.

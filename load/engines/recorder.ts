@@ -15,7 +15,7 @@ export class EngineRecorder {
   #interval = { requests: 0, errors: 0, latency: histogram(), since: 0 };
   #ticker: NodeJS.Timeout | undefined;
   readonly #started: number;
-  /** When the last request was recorded, a `performance.now()` value. */
+  /** When the last request answered as expected was recorded, a `performance.now()` value. */
   #lastAt: number;
 
   /** `started`: the engine's time 0, a `performance.now()` value (default: now). */
@@ -34,7 +34,8 @@ export class EngineRecorder {
   /** A request to mix entry `endpoint`, sent (or due) at `t` ms after the engine started. */
   record(endpoint: number, t: number, latencyMs: number, ok: boolean): void {
     const micros = Math.max(1, Math.round(latencyMs * 1000));
-    this.#lastAt = performance.now();
+    // When the last answer came: a time-out or an unsent request at the deadline is no answer.
+    if (ok) this.#lastAt = performance.now();
     // The last interval's figures, for progress lines only: nobody reads them otherwise.
     if (this.#ticker) {
       this.#interval.requests++;

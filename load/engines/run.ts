@@ -1,6 +1,7 @@
 import { availableParallelism } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { mergeReports } from './merge.ts';
+import { goLine } from './orphan-guard.ts';
 import { type EngineProcess, startEngineProcess } from './process.ts';
 import {
   defaultConnections,
@@ -59,9 +60,14 @@ export async function runEngine(
   );
   try {
     await Promise.all(engines.map((engine) => engine.started));
-    // One instant for all of them (the epoch, to the microsecond): the schedule's time 0.
-    const go = `go ${performance.timeOrigin + performance.now()}`;
-    for (const engine of engines) engine.send(go);
+    // One instant for all of them (the monotonic clock): the schedule's time 0. Each one's
+    // deadline counts from here, not from when it loaded: a worker that loaded first must
+    // not overrun while a slower one still compiles.
+    const go = goLine();
+    for (const engine of engines) {
+      engine.deadline(options.runMs, options.overrun);
+      engine.send(go);
+    }
     return mergeReports((await Promise.all(engines.map((engine) => engine.report))) as EngineReport[]);
   } catch (error) {
     // One worker failed: the others are no use alone.

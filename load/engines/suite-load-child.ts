@@ -6,7 +6,7 @@ import { idDistribution, Rng } from '../../harness/random/index.ts';
 import type { Timeline } from '../timeline.ts';
 import { runClosedLoad } from './closed-model.ts';
 import { runOpenLoad } from './open-model.ts';
-import { exitWithParent, waitForGo } from './orphan-guard.ts';
+import { exitWithParent, reportAndExit, waitForGo } from './orphan-guard.ts';
 import type { SuiteLoadEntry, SuiteLoadReport, SuiteLoadRequest } from './suite-load.ts';
 
 exitWithParent();
@@ -73,11 +73,11 @@ if (request.rate) {
 const round = (ms: number) => Math.round(ms * 1000) / 1000;
 const report: SuiteLoadReport = {
   bucketMs: timeline.bucketMs,
+  requests: timeline.requests,
   samples: timeline.samples().map((s) => [round(s.t), round(s.latencyMs), s.ok ? 1 : 0]),
   late: timeline
     .buckets()
     .flatMap((b) => (b.sendLateMs === undefined ? [] : [[b.t, b.sendLateMs] as [number, number]])),
   lastError,
 };
-process.stdout.write(`${JSON.stringify(report)}\n`);
-process.exit(0);
+reportAndExit(report);

@@ -1,7 +1,9 @@
 import { fileURLToPath } from 'node:url';
+import { InfrastructureError } from '../../harness/errors.ts';
 import type { RequestSpec } from '../../harness/http/session.ts';
 import type { IdRange } from '../../harness/random/index.ts';
 import { Timeline } from '../timeline.ts';
+import { goLine } from './orphan-guard.ts';
 import { startEngineProcess } from './process.ts';
 import { ENGINE_MARGIN_MS } from './run.ts';
 
@@ -46,6 +48,8 @@ export interface SuiteLoadReport {
   bucketMs: number;
   /** `[due t, latency, 1 ok | 0 failed]` per request, in the order they finished. */
   samples: [number, number, 0 | 1][];
+  /** Requests the load recorded: more than `samples` when it outgrew the samples a timeline keeps. */
+  requests: number;
   /** `[bucket start, the engine's worst lateness in it]`. */
   late: [number, number][];
   lastError: string;
@@ -74,9 +78,14 @@ export async function startSuiteLoad(request: SuiteLoadRequest): Promise<SuiteLo
   return {
     async start() {
       engine.deadline(request.durationMs + timeoutMs + ENGINE_MARGIN_MS, overrun);
-      // An instant both processes read alike (the epoch, to the microsecond): the engine's time 0.
-      engine.send(`go ${performance.timeOrigin + performance.now()}`);
+      // An instant both processes read alike (the monotonic clock): the engine's time 0.
+      engine.send(goLine());
       const report = (await engine.report) as SuiteLoadReport;
+      // The timeline is rebuilt from the samples: a load beyond the samples kept would be cut silently.
+      if (report.requests > report.samples.length)
+        throw new InfrastructureError(
+          `the suite's load sent ${report.requests} requests, more than the ${report.samples.length} a suite's load keeps; lower its rate or duration`,
+        );
       const timeline = new Timeline(report.bucketMs);
       for (const [t, latencyMs, ok] of report.samples) timeline.record(t, latencyMs, ok === 1);
       for (const [t, lateMs] of report.late) timeline.sentLate(t, lateMs);

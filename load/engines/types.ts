@@ -69,7 +69,7 @@ export interface EngineReport {
   /** Measured span (after the warm-up), ms. */
   durationMs: number;
   /**
-   * When the last request was recorded, ms after the measured span began: past `durationMs`
+   * When the last request answered as expected was recorded, ms after the measured span began: past `durationMs`
    * when answers kept coming after the last request was due (a backlog drained late). The
    * achieved rate counts over the longer of the two.
    */

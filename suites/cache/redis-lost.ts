@@ -64,7 +64,12 @@ export const redisLost = defineSuite({
         apply: async () => (afterReturn = await redisHitCounters(redis.url)),
       },
     ]);
-    const { timeline, lastError: last } = await load.start();
+    // A load that fails (its engine crashed or overran) must not leave its faults running unwatched.
+    const { timeline, lastError: last } = await load.start().catch(async (error) => {
+      schedule.cancel();
+      await schedule.done;
+      throw error;
+    });
     lastError.message = last;
     const events = await schedule.done;
     const failed = events.find((e) => e.error);

@@ -64,7 +64,12 @@ export async function readsUnderFault(
     { at: options.faultAtMs, kind: fault.kind, target, apply: fault.apply },
     { at: options.faultAtMs + options.faultForMs, kind: fault.undoKind, target, apply: fault.undo },
   ]);
-  const { timeline, lastError: last } = await load.start();
+  // A load that fails (its engine crashed or overran) must not leave its faults running unwatched.
+  const { timeline, lastError: last } = await load.start().catch(async (error) => {
+    schedule.cancel();
+    await schedule.done;
+    throw error;
+  });
   lastError.message = last;
   const events: FaultEvent[] = await schedule.done;
   const failed = events.find((e) => e.error);

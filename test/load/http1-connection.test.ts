@@ -2,7 +2,7 @@
 // answer read (content-length or chunked), a socket the server closes opened again, and a
 // request aborted when its time runs out.
 import http from 'node:http';
-import type { AddressInfo } from 'node:net';
+import net, { type AddressInfo } from 'node:net';
 import { afterAll, beforeAll, expect, test } from 'vitest';
 import { Http1Connection } from '../../load/engines/http1-connection.ts';
 
@@ -65,4 +65,36 @@ test('a server that is not there: the request fails with the connection error', 
   const { status, error } = await ask(connection, '/');
   expect(status).toBe(0);
   expect(error?.message).toMatch(/ECONNREFUSED/);
+});
+
+test('a keep-alive socket the server closed while idle is opened again, and the request answered', async () => {
+  const brief = http.createServer((_req, res) => res.writeHead(204).end());
+  brief.keepAliveTimeout = 30;
+  await new Promise<void>((resolve) => brief.listen(0, '127.0.0.1', resolve));
+  const connection = new Http1Connection('127.0.0.1', (brief.address() as AddressInfo).port);
+  try {
+    for (let i = 0; i < 5; i++) {
+      expect(await ask(connection, '/')).toEqual({ status: 204 });
+      await new Promise((resolve) => setTimeout(resolve, 30 + i * 5)); // around the server's idle time-out
+    }
+  } finally {
+    connection.abort();
+    brief.closeAllConnections();
+    await new Promise<void>((resolve) => brief.close(() => resolve()));
+  }
+});
+
+test('an answer whose body runs until the server closes the socket is an answer', async () => {
+  const raw = net.createServer((socket) =>
+    socket.once('data', () => socket.end('HTTP/1.1 200 OK\r\nConnection: close\r\n\r\nno length, ends at the close')),
+  );
+  await new Promise<void>((resolve) => raw.listen(0, '127.0.0.1', resolve));
+  const connection = new Http1Connection('127.0.0.1', (raw.address() as AddressInfo).port);
+  try {
+    expect(await ask(connection, '/')).toEqual({ status: 200 });
+    expect(await ask(connection, '/')).toEqual({ status: 200 });
+  } finally {
+    connection.abort();
+    await new Promise<void>((resolve) => raw.close(() => resolve()));
+  }
 });

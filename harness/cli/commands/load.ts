@@ -17,7 +17,7 @@ Loads one URL, the way autocannon or wrk are used, and judges the budgets.
   --rate R          open model: R requests per second, each timed from when it was due
                     (a stalled server's tail is reported, not hidden); dbproof's engine, wrk2's
                     design: a fixed set of connections, each with its own constant-rate schedule
-  --connections C   with --rate: the open model's connections (default rate/4, 10 to 1000);
+  --connections C   with --rate: the open model's connections (default rate/100, 10 to 200);
                     without: closed model, C clients in a loop (autocannon); 1 to 10000, default 10
   --duration D      measured time, e.g. 30s or 500ms (default 10s, at most 60m)
   --warmup D        run first and left out of the figures (default 0s, at most 10m)
