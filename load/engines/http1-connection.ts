@@ -112,7 +112,7 @@ export class Http1Connection {
   /** A socket failure: the request goes again once on a fresh socket if the failure was the stale socket's, else it fails. */
   #failOrRetry(error: Error): void {
     const inFlight = this.#inFlight;
-    if (inFlight && inFlight.reused && !inFlight.answered && !inFlight.retried) {
+    if (inFlight?.reused && !inFlight.answered && !inFlight.retried) {
       this.#socket?.destroy();
       this.#drop();
       this.#send({ ...inFlight, retried: true });
