@@ -46,9 +46,11 @@ async function gate(env: NodeJS.ProcessEnv = {}): Promise<GateRun> {
   try {
     run = JSON.parse(stdout) as RunResult;
   } catch {
-    // Kept for a look: which characters made it not JSON.
-    writeFileSync(path.join(os.tmpdir(), `dbproof-bench-stability-stdout-${Date.now()}.txt`), stdout);
-    const last = `${stderr.trim().split('\n').slice(-2).join(' ')} (stdout: ${stdout.length} characters, not JSON: ${JSON.stringify(stdout.slice(0, 80))})`;
+    // Kept for a look: which characters made it not JSON, and the whole of what the gate said.
+    const kept = path.join(os.tmpdir(), `dbproof-bench-stability-${Date.now()}`);
+    writeFileSync(`${kept}.stdout.txt`, stdout);
+    writeFileSync(`${kept}.stderr.txt`, stderr);
+    const last = `${stderr.trim().split('\n').slice(-2).join(' ')} (stdout: ${stdout.length} characters, not JSON: ${JSON.stringify(stdout.slice(0, 80))}; all of it in ${kept}.std{out,err}.txt)`;
     return { code, word: 'ERROR', held: '-', retried: 0, probeMaxMs: 0, broken: [last], seconds };
   }
   const noise = [...run.suites, ...run.loads].map((r) => r.noise?.summary.probeMaxMs ?? 0);

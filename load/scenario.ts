@@ -150,7 +150,8 @@ export async function runScenario(
     summary,
   );
   const endpoints = report.endpoints.map((endpoint, i) => {
-    const figures = summariseEndpoint(endpoint, report.durationMs);
+    // Over the same span as the scenario's own rps: the load, or until its last answer if later.
+    const figures = summariseEndpoint(endpoint, Math.max(report.durationMs, report.answeredMs ?? 0));
     const budgets = scenario.mix![i]!.budgets;
     if (budgets) verdicts.push(...judgeLoad(parseBudgets(budgets, endpoint.request), figures));
     return { request: endpoint.request, weight: mix![i]!.weight, ...figures, histogram: endpoint.histogram };
