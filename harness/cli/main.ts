@@ -74,8 +74,12 @@ async function main(argv: string[]): Promise<number> {
   return run(rest);
 }
 
-/** Exits with `code` once everything written to stdout and stderr has gone out. */
+/**
+ * Exits with `code` once everything written to stdout and stderr has gone out, or after 10 s
+ * at most: a reader that holds the pipe open and never reads must not keep dbproof alive.
+ */
 function exitOnceFlushed(code: number | string | undefined): void {
+  setTimeout(() => process.exit(code), 10_000).unref();
   let waiting = 2;
   const done = () => {
     if (--waiting === 0) process.exit(code);
