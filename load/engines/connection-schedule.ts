@@ -141,23 +141,28 @@ export function runConnectionSchedule(options: ConnectionScheduleOptions): Promi
 
   // The load ends one time-out after its duration: what is still waiting for its connection
   // then was never sent, and fails; what is in flight is aborted.
+  // Node's timers run on libuv's loop clock, in whole (and sometimes coarse) milliseconds, and
+  // fire up to a few ms early by performance.now(): an early call is re-armed, so nothing is
+  // called unsent before the deadline has passed.
   const deadlineMs = options.durationMs + options.timeoutMs;
-  deadlineTimer = setTimeout(
-    () => {
-      const now = elapsed();
-      for (const [k, connection] of connections.entries()) {
-        for (let index = connection.next; index < total; index += count) {
-          outcome.unsent++;
-          finished++;
-          options.onResult(index, index * interval, now - index * interval, false);
-        }
-        connection.next = total;
-        if (connection.busy) options.abort(k);
+  const atDeadline = () => {
+    const now = elapsed();
+    if (now < deadlineMs) {
+      deadlineTimer = setTimeout(atDeadline, Math.max(1, Math.ceil(deadlineMs - now)));
+      return;
+    }
+    for (const [k, connection] of connections.entries()) {
+      for (let index = connection.next; index < total; index += count) {
+        outcome.unsent++;
+        finished++;
+        options.onResult(index, index * interval, now - index * interval, false);
       }
-      check();
-    },
-    Math.max(0, deadlineMs - elapsed()),
-  );
+      connection.next = total;
+      if (connection.busy) options.abort(k);
+    }
+    check();
+  };
+  deadlineTimer = setTimeout(atDeadline, Math.max(0, deadlineMs - elapsed()));
 
   if (total === 0) check();
   else pumpTimer = setTimeout(pump, Math.max(0, -elapsed()));
