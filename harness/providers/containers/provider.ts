@@ -96,9 +96,12 @@ async function stopAll(
 }
 
 /**
- * The same topology as the native provider, as containers on a network of its own:
- * the primary initialises itself, each replica takes a pg_basebackup from it over
- * that network and streams; ports are published on 127.0.0.1 only.
+ * The same topology as the native provider, as containers on a network of its own,
+ * all started at once; ports are published on 127.0.0.1 only. From an image with a
+ * pristine data directory (scripts/build-local-images.sh), the primary only sets this
+ * run's passwords into it and each replica starts as a standby of the same state, as
+ * the native provider's do; from any other image the primary runs initdb and each
+ * replica takes a pg_basebackup from it over that network (node.sh decides).
  */
 export async function startContainersTopology(spec: ResolvedTopologySpec): Promise<Topology> {
   const pgImage = postgresImage(spec.images?.postgres);
@@ -107,8 +110,19 @@ export async function startContainersTopology(spec: ResolvedTopologySpec): Promi
   const containers: StartedTestContainer[] = [];
   let network: StartedNetwork | undefined;
   try {
-    network = await new Network().start();
-    watchdog.watchNetwork(network.getId());
+    // Both settled before going on, so that a network created while the other call failed is still removed.
+    const [networkStarted, gatewayFound] = await Promise.allSettled([
+      new Network().start().then((started) => {
+        network = started;
+        watchdog.watchNetwork(started.getId());
+        return started;
+      }),
+      hostAddressOnDefaultBridge(),
+    ]);
+    if (networkStarted.status === 'rejected') throw networkStarted.reason;
+    if (gatewayFound.status === 'rejected') throw gatewayFound.reason;
+    const topologyNetwork = networkStarted.value;
+    const bridgeGateway = gatewayFound.value;
     const replicaNames = Array.from({ length: spec.replicas }, (_, i) => `replica${i + 1}`);
     const [primaryPort, redisPort, ...replicaPorts] = await freePorts(spec.replicas + 2);
     const passwords = {
@@ -117,31 +131,38 @@ export async function startContainersTopology(spec: ResolvedTopologySpec): Promi
       replication: generatePassword(),
       redis: generatePassword(),
     };
-    const bridgeGateway = await hostAddressOnDefaultBridge();
 
-    const script = [{ content: NODE_SCRIPT, target: '/dbproof/node.sh', mode: 0o755 }];
+    const script = { content: NODE_SCRIPT, target: '/dbproof/node.sh', mode: 0o755 };
+    // A file the node script moves to where only postgres reads it: a clear password is never in the environment.
+    const replicationPassfile = {
+      content: `*:*:*:replicator:${passwords.replication}\n`,
+      target: '/dbproof/replication.pgpass',
+      mode: 0o600,
+    };
     const pgContainer = (name: string, role: 'primary' | 'replica', port: number) =>
       new LoopbackContainer(pgImage)
-        .withOnlyNetwork(network!, [name])
+        .withOnlyNetwork(topologyNetwork, [name])
         .withLoopbackPort(5432, port)
         .withStopSignal('SIGINT')
-        .withCopyContentToContainer(script)
+        .withCopyContentToContainer(role === 'primary' ? [script] : [script, replicationPassfile])
         .withEntrypoint(['/bin/sh', '/dbproof/node.sh'])
         .withCommand([role, ...settingArgs(spec, name, role, replicaNames)])
-        .withEnvironment(
-          role === 'primary'
+        .withEnvironment({
+          // Each node writes its own pg_hba.conf (a standby from the pristine state has no copy of the primary's).
+          ...(bridgeGateway ? { DBPROOF_BRIDGE_GATEWAY: bridgeGateway } : {}),
+          ...(role === 'primary'
             ? {
                 DBPROOF_ADMIN_VERIFIER: scramVerifier(passwords.admin),
                 DBPROOF_APP_VERIFIER: scramVerifier(passwords.app),
                 DBPROOF_REPLICATION_VERIFIER: scramVerifier(passwords.replication),
-                ...(bridgeGateway ? { DBPROOF_BRIDGE_GATEWAY: bridgeGateway } : {}),
               }
             : {
-                DBPROOF_REPLICATION_PASSWORD: passwords.replication,
                 DBPROOF_PRIMARY_HOST: 'primary',
                 DBPROOF_NODE_NAME: name,
-              },
-        )
+                // Every node starts now from the same image: where it holds a pristine state, a copy is a base backup.
+                DBPROOF_REPLICA_SOURCE: 'pristine',
+              }),
+        })
         .withWaitStrategy(Wait.forLogMessage('dbproof: starting postgres'))
         .withStartupTimeout(READY_TIMEOUT_MS);
 
@@ -152,7 +173,7 @@ export async function startContainersTopology(spec: ResolvedTopologySpec): Promi
     if (spec.redis) {
       starting.push(
         new LoopbackContainer(redisImg)
-          .withOnlyNetwork(network, ['redis'])
+          .withOnlyNetwork(topologyNetwork, ['redis'])
           .withLoopbackPort(6379, redisPort!)
           .withCopyContentToContainer([
             {
@@ -198,7 +219,7 @@ export async function startContainersTopology(spec: ResolvedTopologySpec): Promi
         port,
         new DockerControl(name, container.getId()),
         (): ContainerPgNode | undefined => (role === 'replica' ? primary : undefined),
-        network!.getId(),
+        topologyNetwork.getId(),
       );
     const primary: ContainerPgNode = pgNode('primary', 'primary', primaryPort!, primaryContainer!);
     const replicas = replicaNames.map((name, i) => pgNode(name, 'replica', replicaPorts[i]!, replicaContainers[i]!));
@@ -217,7 +238,7 @@ export async function startContainersTopology(spec: ResolvedTopologySpec): Promi
     ]);
     await waitForStreaming(primary.adminUrl, replicaNames, READY_TIMEOUT_MS);
     await Promise.all(replicas.map((r) => waitForReplayed(primary.adminUrl, r.adminUrl, r.name, READY_TIMEOUT_MS)));
-    return new ContainersTopology(primary, replicas, redis, network, containers, watchdog);
+    return new ContainersTopology(primary, replicas, redis, topologyNetwork, containers, watchdog);
   } catch (error) {
     await stopAll(containers, network, watchdog);
     const message = error instanceof Error ? error.message : String(error);
