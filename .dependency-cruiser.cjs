@@ -13,7 +13,10 @@
 // Type-only imports are not checked: a type costs nothing at run time and creates no cycle.
 
 const LAYERS = {
-  base: ['^harness/(errors|redact|user-module|wait|version)\\.ts$', '^harness/(pg|process|budgets|random|http)/'],
+  base: [
+    '^harness/(errors|redact|user-module|wait|version|package-files)\\.ts$',
+    '^harness/(pg|process|budgets|random|http)/',
+  ],
   model: [
     '^harness/(topology|capture|results)/',
     '^fixtures/(dataset|loader|snapshot|profiles)/',

@@ -1,11 +1,15 @@
 import { defineConfig } from 'vitest/config';
 
 export default defineConfig({
+  // `import … from 'dbproof/vitest'` in a test resolves to the source, never to a dist/ build.
+  resolve: { conditions: ['dbproof-source'] },
+  ssr: { resolve: { conditions: ['dbproof-source'] } },
   test: {
     // Two cores: one topology-heavy file at a time per core is plenty.
     maxWorkers: 2,
     projects: [
       {
+        extends: true,
         // The pure functions, tested directly: seconds, no Postgres (`npm run test:unit`).
         test: {
           name: 'unit',
@@ -13,6 +17,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         // dbproof's own tests: each file starts the real processes it needs.
         test: {
           name: 'dbproof',
@@ -23,6 +28,7 @@ export default defineConfig({
         },
       },
       {
+        extends: true,
         // The verification suites: one topology for the whole run, started by the globalSetup.
         test: {
           name: 'suites',

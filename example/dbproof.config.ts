@@ -1,7 +1,7 @@
 // The reference app's demo configuration: what `dbproof test` runs when there is no
 // dbproof.config.ts. A team's own config has the same shape: its app's command, its
 // data, its budgets (each suite's options are typed; every field has a default).
-import { defineConfig } from '../harness/config/index.ts';
+import { defineConfig } from 'dbproof';
 
 export default defineConfig({
   // Synchronous replication: the promise "no acknowledged write is lost on failover" holds only with it.

@@ -39,6 +39,20 @@ function importFailure(error: unknown): string {
 }
 
 /**
+ * tsx's loader, registered the first time a TypeScript module of the user's is imported by
+ * the compiled package (from source, tsx or vitest already loads TypeScript). Only then:
+ * its hooks slow every later import, and most commands never load a user's TypeScript.
+ */
+let typescriptLoader: Promise<void> | undefined;
+function loadTypeScript(file: string): Promise<void> {
+  if (!/\.m?ts$/.test(file) || import.meta.url.endsWith('.ts')) return Promise.resolve();
+  typescriptLoader ??= import('tsx/esm/api').then(({ register }) => {
+    register();
+  });
+  return typescriptLoader;
+}
+
+/**
  * Imports a module the user named (`--config`, `--dataset`, `dataset.file`): only a
  * .ts/.mts/.js/.mjs file that exists; every failure is one UsageError naming the file
  * and the fix. `what` says where the path came from, e.g. `--dataset`.
@@ -51,6 +65,7 @@ export async function importUserModule(file: string, what: string): Promise<Reco
   if (!existsSync(resolved)) throw new UsageError(`${what}: no such file ${resolved}`);
   if (!statSync(resolved).isFile()) throw new UsageError(`${what} ${resolved} is not a file`);
   try {
+    await loadTypeScript(resolved);
     return (await import(pathToFileURL(resolved).href)) as Record<string, unknown>;
   } catch (error) {
     throw new UsageError(`${what} ${resolved} could not be loaded: ${importFailure(error)}`);

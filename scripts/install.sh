@@ -33,3 +33,7 @@ if [ -f package-lock.json ]; then
 else
   npm install --no-audit --no-fund
 fi
+
+# The CLI's compiled JavaScript (dist/): `dbproof` starts in a tenth of a second from it.
+# Without it (or once a source file is newer) dbproof runs its TypeScript source through tsx.
+npm run build --silent

@@ -1,18 +1,6 @@
 import { DbproofError } from '../errors.ts';
 import { redact } from '../redact.ts';
 import { DBPROOF_VERSION } from '../version.ts';
-import { doctor } from './commands/doctor.ts';
-import { down } from './commands/down.ts';
-import { exec } from './commands/exec.ts';
-import { n1 } from './commands/n1.ts';
-import { seed } from './commands/seed.ts';
-import { status } from './commands/status.ts';
-import { test } from './commands/test.ts';
-import { keep, up } from './commands/up.ts';
-import { load } from './commands/load.ts';
-import { gate } from './commands/gate.ts';
-import { baseline } from './commands/baseline.ts';
-
 const HELP = `dbproof — database performance claims as checks CI can gate on
 
 Usage: dbproof <command> [options]
@@ -33,19 +21,25 @@ Commands:
 \`dbproof <command> --help\` for a command's options.
 Exit codes: 0 ok · 1 a check failed · 2 bad input or missing infrastructure`;
 
-const COMMANDS: Record<string, (argv: string[]) => Promise<number>> = {
-  up,
-  status,
-  down,
-  exec,
-  seed,
-  n1,
-  test,
-  gate,
-  baseline,
-  load,
-  doctor,
-  __keep: keep,
+type Command = (argv: string[]) => Promise<number>;
+
+/**
+ * Each command's module, loaded only when that command runs: `dbproof --help` or a usage
+ * error must not wait for pg, zod and faker to load (issue 15: ≤ 0.3 s).
+ */
+const COMMANDS: Record<string, () => Promise<Command>> = {
+  up: async () => (await import('./commands/up.ts')).up,
+  status: async () => (await import('./commands/status.ts')).status,
+  down: async () => (await import('./commands/down.ts')).down,
+  exec: async () => (await import('./commands/exec.ts')).exec,
+  seed: async () => (await import('./commands/seed.ts')).seed,
+  n1: async () => (await import('./commands/n1.ts')).n1,
+  test: async () => (await import('./commands/test.ts')).test,
+  gate: async () => (await import('./commands/gate.ts')).gate,
+  baseline: async () => (await import('./commands/baseline.ts')).baseline,
+  load: async () => (await import('./commands/load.ts')).load,
+  doctor: async () => (await import('./commands/doctor.ts')).doctor,
+  __keep: async () => (await import('./commands/up.ts')).keep,
 };
 
 async function main(argv: string[]): Promise<number> {
@@ -66,12 +60,12 @@ async function main(argv: string[]): Promise<number> {
     console.log(DBPROOF_VERSION);
     return 0;
   }
-  const run = COMMANDS[command];
-  if (!run) {
+  const loadCommand = COMMANDS[command];
+  if (!loadCommand) {
     console.error(`dbproof: unknown command '${command}'; the commands are ${names} (\`dbproof --help\`)`);
     return 2;
   }
-  return run(rest);
+  return (await loadCommand())(rest);
 }
 
 /**

@@ -1,12 +1,12 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { UsageError, zodIssue } from '../errors.ts';
+import { packageFile } from '../package-files.ts';
 import { importUserModule } from '../user-module.ts';
 import { configSchema, type DbproofConfig, type ResolvedConfig } from './schema.ts';
 
 /** The reference app's demo configuration: what `dbproof test` runs with no config anywhere. */
-export const DEMO_CONFIG = fileURLToPath(new URL('../../example/dbproof.config.ts', import.meta.url));
+export const DEMO_CONFIG = packageFile('example/dbproof.config.ts');
 
 /** Types the config a team writes; returns it as it is. */
 export function defineConfig(config: DbproofConfig): DbproofConfig {

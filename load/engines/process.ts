@@ -28,7 +28,8 @@ export interface EngineProcess {
 }
 
 /**
- * Starts `file` (an engine written in TypeScript, run through tsx) in a process of its own,
+ * Starts `file` (an engine module: compiled JavaScript, or TypeScript run through tsx when
+ * dbproof runs from source) in a process of its own,
  * with `payload` as its argument, so a load never shares an event loop with dbproof or with
  * the app under test. It dies with dbproof (its stdin closes); lines on its stderr that
  * start with `progress ` go to `onProgress`.
@@ -38,7 +39,8 @@ export function startEngineProcess(
   payload: unknown,
   options: { runMs: number; overrun: string; onProgress?: (progress: unknown) => void },
 ): EngineProcess {
-  const child = spawn(process.execPath, ['--import', TSX, file, JSON.stringify(payload)], {
+  const loader = file.endsWith('.ts') ? ['--import', TSX] : [];
+  const child = spawn(process.execPath, [...loader, file, JSON.stringify(payload)], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   child.stdin!.on('error', () => {});

@@ -1,5 +1,5 @@
 import { availableParallelism } from 'node:os';
-import { fileURLToPath } from 'node:url';
+import { siblingModule } from '../../harness/package-files.ts';
 import { mergeReports } from './merge.ts';
 import { goLine } from './orphan-guard.ts';
 import { type EngineProcess, startEngineProcess } from './process.ts';
@@ -15,8 +15,8 @@ import {
 export const ENGINE_MARGIN_MS = 10_000;
 
 const CHILDREN = {
-  open: fileURLToPath(new URL('./open-child.ts', import.meta.url)),
-  closed: fileURLToPath(new URL('./autocannon-child.ts', import.meta.url)),
+  open: siblingModule(import.meta.url, './open-child'),
+  closed: siblingModule(import.meta.url, './autocannon-child'),
 };
 
 /**

@@ -1,5 +1,5 @@
-import { fileURLToPath } from 'node:url';
 import { InfrastructureError } from '../../harness/errors.ts';
+import { siblingModule } from '../../harness/package-files.ts';
 import type { RequestSpec } from '../../harness/http/session.ts';
 import type { IdRange } from '../../harness/random/index.ts';
 import { Timeline } from '../timeline.ts';
@@ -61,7 +61,7 @@ export interface SuiteLoad {
   start(): Promise<SuiteLoadResult>;
 }
 
-const CHILD = fileURLToPath(new URL('./suite-load-child.ts', import.meta.url));
+const CHILD = siblingModule(import.meta.url, './suite-load-child');
 
 /**
  * Loads a suite's load into an engine process of its own (issue 13): its requests are

@@ -11,15 +11,16 @@ export interface CliResult {
 
 /**
  * Runs `dbproof …` as a user would, in its own process. `wrapper` runs it through another
- * command first, e.g. `['setpriv', '--reuid=65534', …]` to run it as another user.
+ * command first, e.g. `['setpriv', '--reuid=65534', …]` to run it as another user; `bin` runs
+ * another copy of dbproof's bin/dbproof.js.
  */
 export function runCli(
   args: string[],
-  options: { env?: NodeJS.ProcessEnv; cwd?: string; wrapper?: string[] } = {},
+  options: { env?: NodeJS.ProcessEnv; cwd?: string; wrapper?: string[]; bin?: string } = {},
 ): Promise<CliResult> {
   const [command, ...prefix] = [...(options.wrapper ?? []), process.execPath];
   return new Promise((resolve, reject) => {
-    const child = spawn(command!, [...prefix, BIN, ...args], {
+    const child = spawn(command!, [...prefix, options.bin ?? BIN, ...args], {
       cwd: options.cwd,
       env: { ...process.env, ...options.env },
       stdio: ['ignore', 'pipe', 'pipe'],

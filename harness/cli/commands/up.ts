@@ -1,8 +1,8 @@
 import { fork } from 'node:child_process';
 import { closeSync, openSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { DbproofError } from '../../errors.ts';
+import { packageFile } from '../../package-files.ts';
 import { readStat, type ProcessIdentity } from '../../process/node-processes.mjs';
 import { startTopology } from '../../providers/index.ts';
 import type { TopologyDescription, TopologySpec } from '../../topology/types.ts';
@@ -32,7 +32,7 @@ ${TOPOLOGY_FLAGS_HELP}
   --json           print exactly one JSON object on stdout:
                    {"primary","replicas","redis","admin","pids"} (URLs with passwords)`;
 
-const BIN = fileURLToPath(new URL('../../../bin/dbproof.js', import.meta.url));
+const BIN = packageFile('bin/dbproof.js');
 
 /** The `--json` object: the URLs as they are (passwords included) and every PID started. */
 function upJson(topology: TopologyDescription, extraPids: number[] = []) {

@@ -1,8 +1,8 @@
 import { randomBytes } from 'node:crypto';
 import { existsSync } from 'node:fs';
 import path from 'node:path';
-import { fileURLToPath } from 'node:url';
 import { InfrastructureError } from '../../errors.ts';
+import { packageFile } from '../../package-files.ts';
 import { postgresUrl } from '../../pg/client.ts';
 import { generatePassword } from '../../pg/scram.ts';
 import { Watchdog } from '../../process/watchdog.ts';
@@ -21,7 +21,7 @@ import { containersLabelled, PROJECT_LABEL, runningUserStack, type ServiceContai
 
 const SERVICES = ['primary', 'replica1', 'replica2', 'redis'] as const;
 /** dbproof's own compose file, shipped beside its code: never whatever file the working directory holds. */
-const PACKAGED_FILE = fileURLToPath(new URL('../../../docker-compose.yml', import.meta.url));
+const PACKAGED_FILE = packageFile('docker-compose.yml');
 const READY_TIMEOUT_MS = 120_000;
 
 type Passwords = ReturnType<typeof composePasswords>;
