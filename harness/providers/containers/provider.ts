@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import { readFileSync } from 'node:fs';
 import { fileURLToPath } from 'node:url';
 import { Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
@@ -23,6 +24,8 @@ process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
 
 const NODE_SCRIPT = readFileSync(fileURLToPath(new URL('./node.sh', import.meta.url)), 'utf8');
 const READY_TIMEOUT_MS = 120_000;
+/** On every container of a topology, with the topology's own id: what the watchdog removes if dbproof dies while they start. */
+const TOPOLOGY_LABEL = 'org.dbproof.topology';
 
 function settingArgs(
   spec: ResolvedTopologySpec,
@@ -109,10 +112,17 @@ export async function startContainersTopology(spec: ResolvedTopologySpec): Promi
   const watchdog = Watchdog.start();
   const containers: StartedTestContainer[] = [];
   let network: StartedNetwork | undefined;
+  // Registered before they exist, so that a container or the network Docker is still
+  // creating when this process dies is removed all the same (by label, by name).
+  const topologyId = randomBytes(6).toString('hex');
+  const networkName = `dbproof-${topologyId}`;
+  const labels = { [TOPOLOGY_LABEL]: topologyId };
+  watchdog.watchLabel(`${TOPOLOGY_LABEL}=${topologyId}`);
+  watchdog.watchNetwork(networkName);
   try {
     // Both settled before going on, so that a network created while the other call failed is still removed.
     const [networkStarted, gatewayFound] = await Promise.allSettled([
-      new Network().start().then((started) => {
+      new Network({ nextUuid: () => networkName }).start().then((started) => {
         network = started;
         watchdog.watchNetwork(started.getId());
         return started;
@@ -141,6 +151,7 @@ export async function startContainersTopology(spec: ResolvedTopologySpec): Promi
     };
     const pgContainer = (name: string, role: 'primary' | 'replica', port: number) =>
       new LoopbackContainer(pgImage)
+        .withLabels(labels)
         .withOnlyNetwork(topologyNetwork, [name])
         .withLoopbackPort(5432, port)
         .withStopSignal('SIGINT')
@@ -173,6 +184,7 @@ export async function startContainersTopology(spec: ResolvedTopologySpec): Promi
     if (spec.redis) {
       starting.push(
         new LoopbackContainer(redisImg)
+          .withLabels(labels)
           .withOnlyNetwork(topologyNetwork, ['redis'])
           .withLoopbackPort(6379, redisPort!)
           .withCopyContentToContainer([

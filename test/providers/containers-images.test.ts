@@ -1,0 +1,190 @@
+// The containers provider's two ways to a topology. From an image with a pristine data
+// directory baked in (scripts/build-local-images.sh) the primary only sets the run's
+// passwords and the replicas are copies of the same state; from any other image (a
+// user's own, e.g. the official postgres:15) the primary runs initdb and each replica takes
+// a base backup. Either way no clear password is in an image or in a container's
+// environment or command.
+import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { startTopology, type Topology } from '../../harness/index.ts';
+import { queryRows } from '../../harness/pg/client.ts';
+import { postgresImage } from '../../harness/providers/containers/images.ts';
+import { dockerForTests } from '../support/docker.ts';
+
+const engine = dockerForTests('the containers provider image tests');
+/** Set by scripts/build-local-images.sh on an image whose data directory it baked. */
+const PRISTINE_LABEL = 'org.dbproof.pristine-layout';
+
+// stderr is left out: a container's log there is the server's, not node.sh's.
+const docker = (...args: string[]) =>
+  execFileSync('docker', args, { encoding: 'utf8', stdio: ['ignore', 'pipe', 'ignore'] });
+
+function isBaked(image: string): boolean {
+  try {
+    return docker('image', 'inspect', '-f', `{{index .Config.Labels "${PRISTINE_LABEL}"}}`, image).trim() !== '';
+  } catch {
+    return false; // not here yet: the provider pulls it
+  }
+}
+
+/** What node.sh said it did before it started postgres. */
+function startLines(topology: Topology): Record<string, string[]> {
+  return Object.fromEntries(
+    topology.describe().nodes.flatMap((node) =>
+      node.container && node.name !== 'redis'
+        ? [
+            [
+              node.name,
+              docker('logs', node.container)
+                .split('\n')
+                .filter((l) => l.startsWith('dbproof:')),
+            ],
+          ]
+        : [],
+    ),
+  );
+}
+
+/** The passwords a topology hands out, from its URLs. */
+function passwordsOf(topology: Topology): string[] {
+  const urls = [topology.adminUrl, topology.primary.url, topology.redis?.url].filter((u): u is string => !!u);
+  return urls.map((u) => decodeURIComponent(new URL(u).password));
+}
+
+/** One query on the image's baked data directory, in single-user mode, in a throwaway container on no network. */
+function askBakedCatalogue(image: string, sql: string): string {
+  const asPostgres = ['--reuid=postgres', '--regid=postgres', '--init-groups'];
+  return execFileSync(
+    'docker',
+    [
+      'run',
+      '--rm',
+      '-i',
+      '--network',
+      'none',
+      '--entrypoint',
+      'setpriv',
+      image,
+      ...asPostgres,
+      'postgres',
+      '--single',
+      '-D',
+      '/var/lib/dbproof/data',
+      'postgres',
+    ],
+    { encoding: 'utf8', input: `${sql}\n` },
+  );
+}
+
+async function expectReplicated(topology: Topology): Promise<void> {
+  await queryRows(topology.primary.url, 'CREATE TABLE images_check (note text)');
+  await queryRows(topology.primary.url, "INSERT INTO images_check VALUES ('from the primary')");
+  for (const replica of topology.replicas) {
+    await replica.waitForCatchup(30_000);
+    expect(await queryRows(replica.url, 'SELECT note FROM images_check')).toEqual([{ note: 'from the primary' }]);
+  }
+}
+
+/** Environment variables whose name says password, and any of `passwords` anywhere in the container's configuration. */
+function secretsInContainer(container: string, passwords: string[]): string[] {
+  const [config] = JSON.parse(docker('inspect', container)) as [{ Config: { Env: string[] }; Args: string[] }];
+  const text = JSON.stringify(config);
+  return [
+    ...config.Config.Env.filter((e) => /PASSWORD/i.test(e.split('=')[0]!)),
+    ...passwords.filter((p) => text.includes(p)).map(() => 'a password of the run'),
+  ];
+}
+
+describe.skipIf(!engine)('containers from an image with a pristine data directory', () => {
+  const image = postgresImage();
+  // CI builds the images (.ci/run): there an image without the pristine state fails, elsewhere it is skipped.
+  const baked = engine && isBaked(image);
+  const it = test.skipIf(!baked && process.env.DBPROOF_REQUIRE_DOCKER !== '1');
+  let topology: Topology | undefined;
+
+  beforeAll(async () => {
+    if (baked) topology = await startTopology({ provider: 'containers', replicas: 2, redis: true });
+  }, 300_000);
+  afterAll(() => topology?.stop(), 120_000);
+
+  it('the primary starts from the pristine state and the replicas are copies of it, not base backups', async () => {
+    expect(baked, `${image} has no pristine data directory: rebuild it with scripts/build-local-images.sh`).toBe(true);
+    expect(startLines(topology!)).toEqual({
+      primary: ["dbproof: starting postgres (primary, from the image's pristine data directory)"],
+      replica1: ["dbproof: starting postgres (replica, from the image's pristine data directory)"],
+      replica2: ["dbproof: starting postgres (replica, from the image's pristine data directory)"],
+    });
+    await expectReplicated(topology!);
+    expect(
+      await queryRows(topology!.adminUrl, 'SELECT application_name, state FROM pg_stat_replication ORDER BY 1'),
+    ).toEqual([
+      { application_name: 'replica1', state: 'streaming' },
+      { application_name: 'replica2', state: 'streaming' },
+    ]);
+  });
+
+  it("no clear password in any container's environment or command", () => {
+    const passwords = passwordsOf(topology!);
+    expect(passwords).toHaveLength(3);
+    const containers = topology!.describe().nodes.flatMap((n) => (n.container ? [n.container] : []));
+    expect(containers).toHaveLength(4);
+    for (const container of containers) expect(secretsInContainer(container, passwords)).toEqual([]);
+  });
+
+  it('the image holds no password: its roles have none, and no variable names one', () => {
+    const env = JSON.parse(docker('image', 'inspect', '-f', '{{json .Config.Env}}', image)) as string[];
+    expect(env.filter((e) => /PASSWORD/i.test(e))).toEqual([]);
+    const answer = askBakedCatalogue(
+      image,
+      "SELECT count(*) FILTER (WHERE rolname IN ('dbproof', 'app', 'replicator')) AS ours, count(rolpassword) AS with_password FROM pg_authid",
+    );
+    expect(answer).toMatch(/ours = "3"/);
+    expect(answer).toMatch(/with_password = "0"/);
+  });
+});
+
+describe.skipIf(!engine)("containers from a user's image without a pristine state", () => {
+  // The configured image with the baked state taken out: what a stock Postgres image looks like to node.sh.
+  const userImage = `dbproof-test/no-pristine:${randomBytes(4).toString('hex')}`;
+  let topology: Topology | undefined;
+
+  beforeAll(async () => {
+    const maker = `dbproof-test-no-pristine-${randomBytes(4).toString('hex')}`;
+    try {
+      docker('run', '--name', maker, '--network', 'none', postgresImage(), 'rm', '-rf', '/var/lib/dbproof');
+      docker('commit', '--change', `LABEL ${PRISTINE_LABEL}=`, maker, userImage);
+    } finally {
+      docker('rm', '-f', maker);
+    }
+    topology = await startTopology({
+      provider: 'containers',
+      replicas: 1,
+      redis: false,
+      images: { postgres: userImage },
+    });
+  }, 300_000);
+  afterAll(async () => {
+    await topology?.stop();
+    // Only the image this file made (if it got as far as making it).
+    try {
+      execFileSync('docker', ['image', 'rm', userImage], { stdio: 'ignore' });
+    } catch {}
+  }, 120_000);
+
+  test('the primary runs initdb at start and the replica takes a base backup, then streams', async () => {
+    expect(isBaked(userImage)).toBe(false);
+    expect(startLines(topology!)).toEqual({
+      primary: ['dbproof: starting postgres (primary, initialised at start)'],
+      replica1: ['dbproof: starting postgres (replica, from a base backup of primary)'],
+    });
+    await expectReplicated(topology!);
+  });
+
+  test("no clear password in any container's environment or command", () => {
+    const passwords = passwordsOf(topology!);
+    const containers = topology!.describe().nodes.flatMap((n) => (n.container ? [n.container] : []));
+    expect(containers).toHaveLength(2);
+    for (const container of containers) expect(secretsInContainer(container, passwords)).toEqual([]);
+  });
+});
