@@ -6,11 +6,20 @@ import type { PgNode, PgRole, RedisNode } from '../../topology/types.ts';
 import { pingRedis } from '../native/redis-node.ts';
 import type { DockerControl } from './docker-node.ts';
 
-/** Resolves when `check` stops throwing; the last error says why it never did. */
-async function until(check: () => Promise<unknown>, what: string, timeoutMs = 60_000): Promise<void> {
+/**
+ * Resolves when `check` stops throwing; the last error says why it never did. Gives up
+ * at once when `abandon` is aborted (a sibling node failed to start: no use waiting).
+ */
+async function until(
+  check: () => Promise<unknown>,
+  what: string,
+  timeoutMs = 60_000,
+  abandon?: AbortSignal,
+): Promise<void> {
   let lastError: unknown;
   const ready = await pollUntil(
     async () => {
+      abandon?.throwIfAborted();
       try {
         await check();
         return true;
@@ -39,7 +48,7 @@ abstract class DockerBackedNode {
     this.#pid = (await this.docker.state()).pid;
   }
 
-  abstract ready(timeoutMs?: number): Promise<void>;
+  abstract ready(timeoutMs?: number, abandon?: AbortSignal): Promise<void>;
 
   async kill(): Promise<void> {
     await this.docker.kill();
@@ -92,9 +101,12 @@ export class ContainerPgNode extends DockerBackedNode implements PgNode {
     return this.#sql.role;
   }
 
-  async ready(timeoutMs = 60_000): Promise<void> {
-    await until(() => queryRows(this.adminUrl, 'SELECT 1', [], 1000), this.name, timeoutMs);
-    await this.refreshPid();
+  async ready(timeoutMs = 60_000, abandon?: AbortSignal): Promise<void> {
+    // The container runs already (start() came first): its PID is known while the server starts.
+    await Promise.all([
+      until(() => queryRows(this.adminUrl, 'SELECT 1', [], 1000), this.name, timeoutMs, abandon),
+      this.refreshPid(),
+    ]);
   }
 
   /**
@@ -130,8 +142,7 @@ export class ContainerRedisNode extends DockerBackedNode implements RedisNode {
     super(docker);
   }
 
-  async ready(timeoutMs = 30_000): Promise<void> {
-    await until(() => pingRedis(this.url, 1000), 'redis', timeoutMs);
-    await this.refreshPid();
+  async ready(timeoutMs = 30_000, abandon?: AbortSignal): Promise<void> {
+    await Promise.all([until(() => pingRedis(this.url, 1000), 'redis', timeoutMs, abandon), this.refreshPid()]);
   }
 }

@@ -177,53 +177,37 @@ export async function startContainersTopology(spec: ResolvedTopologySpec): Promi
         .withWaitStrategy(Wait.forLogMessage('dbproof: starting postgres'))
         .withStartupTimeout(READY_TIMEOUT_MS);
 
-    const starting: Promise<StartedTestContainer>[] = [
-      pgContainer('primary', 'primary', primaryPort!).start(),
-      ...replicaNames.map((name, i) => pgContainer(name, 'replica', replicaPorts[i]!).start()),
-    ];
-    if (spec.redis) {
-      starting.push(
-        new LoopbackContainer(redisImg)
-          .withLabels(labels)
-          .withOnlyNetwork(topologyNetwork, ['redis'])
-          .withLoopbackPort(6379, redisPort!)
-          .withCopyContentToContainer([
-            {
-              content: `bind * -::*\nport 6379\nrequirepass "${passwords.redis}"\nsave ""\nappendonly no\nprotected-mode no\n`,
-              target: '/dbproof/redis.conf',
-              mode: 0o600,
-            },
-          ])
-          .withEntrypoint(['redis-server', '/dbproof/redis.conf'])
-          .withCommand([])
-          .withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/))
-          .withStartupTimeout(READY_TIMEOUT_MS)
-          .start(),
-      );
-    }
-    // Register each container with the watchdog as soon as it exists, even if a sibling fails.
-    const settled = await Promise.allSettled(
-      starting.map((p) =>
-        p.then((c) => {
-          containers.push(c);
-          watchdog.watchContainer(c.getId());
-          return c;
-        }),
-      ),
-    );
-    const failure = settled.find((s): s is PromiseRejectedResult => s.status === 'rejected');
-    if (failure) throw failure.reason;
-    const started = settled.map((s) => (s as PromiseFulfilledResult<StartedTestContainer>).value);
-    const [primaryContainer, ...replicaContainers] = started.slice(0, 1 + spec.replicas);
-    const redisContainer = spec.redis ? started.at(-1) : undefined;
+    const redisContainer = () =>
+      new LoopbackContainer(redisImg)
+        .withLabels(labels)
+        .withOnlyNetwork(topologyNetwork, ['redis'])
+        .withLoopbackPort(6379, redisPort!)
+        .withCopyContentToContainer([
+          {
+            content: `bind * -::*\nport 6379\nrequirepass "${passwords.redis}"\nsave ""\nappendonly no\nprotected-mode no\n`,
+            target: '/dbproof/redis.conf',
+            mode: 0o600,
+          },
+        ])
+        .withEntrypoint(['redis-server', '/dbproof/redis.conf'])
+        .withCommand([])
+        .withWaitStrategy(Wait.forLogMessage(/Ready to accept connections/))
+        .withStartupTimeout(READY_TIMEOUT_MS);
 
-    const pgNode = (
-      name: string,
-      role: 'primary' | 'replica',
-      port: number,
-      container: StartedTestContainer,
-    ): ContainerPgNode =>
-      new ContainerPgNode(
+    // Each node is asked whether it is ready as soon as its own container runs (not once the
+    // slowest has started); once one fails, the others stop waiting.
+    const siblingFailed = new AbortController();
+    const started = async (container: LoopbackContainer): Promise<StartedTestContainer> => {
+      const running = await container.start();
+      // Registered as soon as it exists, even if a sibling fails.
+      containers.push(running);
+      watchdog.watchContainer(running.getId());
+      return running;
+    };
+    let primary: ContainerPgNode | undefined;
+    const pgNode = async (name: string, role: 'primary' | 'replica', port: number): Promise<ContainerPgNode> => {
+      const container = await started(pgContainer(name, role, port));
+      const node = new ContainerPgNode(
         name,
         role,
         postgresUrl({ user: 'app', password: passwords.app, port, database: 'app' }),
@@ -233,21 +217,37 @@ export async function startContainersTopology(spec: ResolvedTopologySpec): Promi
         (): ContainerPgNode | undefined => (role === 'replica' ? primary : undefined),
         topologyNetwork.getId(),
       );
-    const primary: ContainerPgNode = pgNode('primary', 'primary', primaryPort!, primaryContainer!);
-    const replicas = replicaNames.map((name, i) => pgNode(name, 'replica', replicaPorts[i]!, replicaContainers[i]!));
-    const redis = redisContainer
-      ? new ContainerRedisNode(
-          redisUrl(redisPort!, passwords.redis),
-          redisPort!,
-          new DockerControl('redis', redisContainer.getId()),
-        )
-      : undefined;
+      await node.ready(READY_TIMEOUT_MS, siblingFailed.signal);
+      return node;
+    };
+    const redisNode = async (): Promise<ContainerRedisNode> => {
+      const container = await started(redisContainer());
+      const node = new ContainerRedisNode(
+        redisUrl(redisPort!, passwords.redis),
+        redisPort!,
+        new DockerControl('redis', container.getId()),
+      );
+      await node.ready(READY_TIMEOUT_MS, siblingFailed.signal);
+      return node;
+    };
 
-    await Promise.all([
-      primary.ready(READY_TIMEOUT_MS),
-      ...replicas.map((r) => r.ready(READY_TIMEOUT_MS)),
-      redis?.ready(READY_TIMEOUT_MS),
-    ]);
+    const startingPrimary = pgNode('primary', 'primary', primaryPort!);
+    const startingReplicas = replicaNames.map((name, i) => pgNode(name, 'replica', replicaPorts[i]!));
+    const startingRedis = spec.redis ? redisNode() : Promise.resolve(undefined);
+    let failure: { error: unknown } | undefined;
+    // Every start settled before going on (stopAll must see every container), the first failure reported.
+    await Promise.allSettled(
+      [startingPrimary, ...startingReplicas, startingRedis].map((starting) =>
+        starting.catch((error: unknown) => {
+          failure ??= { error };
+          siblingFailed.abort();
+        }),
+      ),
+    );
+    if (failure) throw failure.error;
+    primary = await startingPrimary;
+    const replicas = await Promise.all(startingReplicas);
+    const redis = await startingRedis;
     await waitForStreaming(primary.adminUrl, replicaNames, READY_TIMEOUT_MS);
     await Promise.all(replicas.map((r) => waitForReplayed(primary.adminUrl, r.adminUrl, r.name, READY_TIMEOUT_MS)));
     return new ContainersTopology(primary, replicas, redis, topologyNetwork, containers, watchdog);
