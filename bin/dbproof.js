@@ -12,11 +12,15 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const compiled = path.join(root, 'dist', 'harness', 'cli', 'main.js');
 const source = path.join(root, 'harness', 'cli', 'main.ts');
 
-/** Whether any file under `folder` changed after `since` (ms). */
+/** What the build compiles or copies: TypeScript (not tests), plain modules, the containers' script. */
+const BUILT = /(?<!\.test)\.(ts|mts|mjs|sh)$/;
+
+/** Whether any file under `folder` that the build uses changed after `since` (ms). */
 function changedSince(folder, since) {
   for (const entry of readdirSync(folder, { withFileTypes: true })) {
     const file = path.join(folder, entry.name);
-    if (entry.isDirectory() ? changedSince(file, since) : statSync(file).mtimeMs > since) return true;
+    if (entry.isDirectory() ? changedSince(file, since) : BUILT.test(entry.name) && statSync(file).mtimeMs > since)
+      return true;
   }
   return false;
 }
