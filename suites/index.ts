@@ -14,6 +14,7 @@ import { replicaLost } from './failover/replica-lost.ts';
 import { onlineMigration } from './migration/online-migration.ts';
 import { nPlusOne } from './n-plus-one/n-plus-one.ts';
 import { poolExhaustion } from './pool/pool-exhaustion.ts';
+import { SUITE_NAMES, type SuiteName } from './names.ts';
 
 export const SUITES = {
   'n-plus-one': nPlusOne,
@@ -26,10 +27,9 @@ export const SUITES = {
   pool: poolExhaustion,
   'circuit-breaker': circuitBreaker,
   'online-migration': onlineMigration,
-} as const;
+} as const satisfies Record<SuiteName, unknown>;
 
-export type SuiteName = keyof typeof SUITES;
-export const SUITE_NAMES = Object.keys(SUITES) as SuiteName[];
+export { SUITE_NAMES, type SuiteName };
 
 export {
   replicaLost,

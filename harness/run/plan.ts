@@ -69,7 +69,7 @@ async function datasetOf(config: ResolvedConfig, configDir: string): Promise<Dat
 function suiteNamesOf(options: RunOptions, config: ResolvedConfig): string[] {
   if (options.suites) return options.suites;
   const configured = Object.keys(config.suites);
-  return configured.length === 0 && options.scenarios === false ? SUITE_NAMES : configured;
+  return configured.length === 0 && options.scenarios === false ? [...SUITE_NAMES] : configured;
 }
 
 /** Validates everything a run needs (see RunPlan) and starts nothing. */

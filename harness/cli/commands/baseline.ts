@@ -1,5 +1,4 @@
 import path from 'node:path';
-import { keepBaseline } from '../../run/index.ts';
 import { parseArgs } from '../args.ts';
 
 export const BASELINE_HELP = `dbproof baseline [--from RUN] [--config FILE]
@@ -14,6 +13,8 @@ export async function baseline(argv: string[]): Promise<number> {
     console.log(BASELINE_HELP);
     return 0;
   }
+  // Loaded once the command line is known to be good: a usage error answers at once (issue 15).
+  const { keepBaseline } = await import('../../run/index.ts');
   const { run, file } = await keepBaseline({
     config: options.config as string | undefined,
     from: options.from as string | undefined,

@@ -3,7 +3,6 @@ import { accessSync, constants, statSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { UsageError } from '../../errors.ts';
-import { startTopology } from '../../providers/index.ts';
 import type { Topology } from '../../topology/types.ts';
 import { parseArgs } from '../args.ts';
 import { TOPOLOGY_FLAGS, TOPOLOGY_FLAGS_HELP, topologySpecFrom } from './topology-options.ts';
@@ -75,6 +74,8 @@ export async function exec(argv: string[]): Promise<number> {
   if (rest.length === 0) throw new UsageError('dbproof exec needs a command after --, e.g. `dbproof exec -- npm test`');
   resolveCommand(rest[0]!);
 
+  // Loaded once the command line is known to be good: a usage error answers at once (issue 15).
+  const { startTopology } = await import('../../providers/index.ts');
   const topology = await startTopology(spec);
   try {
     const [command, ...args] = rest as [string, ...string[]];

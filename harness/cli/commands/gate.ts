@@ -2,7 +2,6 @@ import path from 'node:path';
 import { formatVerdict, verdictsWord } from '../../budgets/index.ts';
 import { redact, redactDeep } from '../../redact.ts';
 import { inconclusiveLine, runWord, type LoadResult } from '../../results/run-result.ts';
-import { planRun, runPlan } from '../../run/index.ts';
 import type { ProviderName } from '../../topology/types.ts';
 import { parseArgs } from '../args.ts';
 import { printJson } from '../output.ts';
@@ -43,6 +42,8 @@ export async function gate(argv: string[]): Promise<number> {
     console.log(GATE_HELP);
     return 0;
   }
+  // Loaded once the command line is known to be good: a usage error answers at once (issue 15).
+  const { planRun, runPlan } = await import('../../run/index.ts');
   const json = Boolean(options.json);
   const plan = await planRun({
     config: options.config as string | undefined,

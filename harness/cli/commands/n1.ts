@@ -1,4 +1,3 @@
-import { checkEndpoint, formatReport } from '../../capture/n1.ts';
 import type { WatchedNode } from '../../capture/black-box.ts';
 import { UsageError } from '../../errors.ts';
 import { redact } from '../../redact.ts';
@@ -122,6 +121,8 @@ export async function n1(argv: string[]): Promise<number> {
       );
     nodes = state.topology.nodes.filter((n) => n.kind === 'postgres').map((n) => ({ name: n.name, adminUrl: n.url }));
   }
+  // Loaded once the command line is known to be good: a usage error answers at once (issue 15).
+  const { checkEndpoint, formatReport } = await import('../../capture/n1.ts');
   const report = await checkEndpoint({
     urlsBySize,
     nodes,

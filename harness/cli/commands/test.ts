@@ -1,9 +1,8 @@
 import path from 'node:path';
-import { SUITE_NAMES } from '../../../suites/index.ts';
+import { SUITE_NAMES } from '../../../suites/names.ts';
 import { formatVerdict, verdictsWord } from '../../budgets/index.ts';
 import { inconclusiveLine } from '../../results/run-result.ts';
 import { redact, redactDeep } from '../../redact.ts';
-import { planRun, runPlan } from '../../run/index.ts';
 import type { ProviderName } from '../../topology/types.ts';
 import { parseArgs } from '../args.ts';
 import { printJson } from '../output.ts';
@@ -35,6 +34,8 @@ export async function test(argv: string[]): Promise<number> {
     console.log(TEST_HELP);
     return 0;
   }
+  // Loaded once the command line is known to be good: a usage error answers at once (issue 15).
+  const { planRun, runPlan } = await import('../../run/index.ts');
   const json = Boolean(options.json);
   // Everything is validated before anything starts: a typo costs no topology.
   const plan = await planRun({

@@ -4,7 +4,6 @@ import path from 'node:path';
 import { DbproofError } from '../../errors.ts';
 import { packageFile } from '../../package-files.ts';
 import { readStat, type ProcessIdentity } from '../../process/node-processes.mjs';
-import { startTopology } from '../../providers/index.ts';
 import type { TopologyDescription, TopologySpec } from '../../topology/types.ts';
 import { parseArgs } from '../args.ts';
 import { describeForHumans, printJson } from '../output.ts';
@@ -82,6 +81,8 @@ async function ownTopology(
 
   const releaseLock = takeUpLock();
   try {
+    // Loaded only here: `up` with a bad flag, and `up --detach`'s own process, never need it.
+    const { startTopology } = await import('../../providers/index.ts');
     const topology = await startTopology(spec);
     try {
       const description = topology.describe();

@@ -1,0 +1,19 @@
+/**
+ * The names of the suites dbproof ships, in the catalogue's order: what `dbproof test --help`
+ * lists without loading any suite (suites/index.ts holds the suites themselves, checked
+ * against this list by its type).
+ */
+export const SUITE_NAMES = [
+  'n-plus-one',
+  'replica-lost',
+  'replica-frozen',
+  'replica-lag',
+  'primary-lost',
+  'redis-lost',
+  'cache-effectiveness',
+  'pool',
+  'circuit-breaker',
+  'online-migration',
+] as const;
+
+export type SuiteName = (typeof SUITE_NAMES)[number];
