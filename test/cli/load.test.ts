@@ -292,7 +292,7 @@ test('a load killed with SIGKILL takes its engine process with it', async () => 
   const { BIN } = await import('../support/cli.ts');
   const engines = () => {
     try {
-      return execFileSync('pgrep', ['-f', `open-child.ts.*${url}`], { encoding: 'utf8' })
+      return execFileSync('pgrep', ['-f', `open-child\\.[jt]s.*${url}`], { encoding: 'utf8' })
         .trim()
         .split('\n')
         .filter(Boolean);

@@ -134,7 +134,7 @@ test('an engine process that outlives its duration by the margin is killed and t
   const target = `${answering}/frozen-engine`;
   const engines = () => {
     try {
-      return execFileSync('pgrep', ['-f', `open-child.ts.*${target}`], { encoding: 'utf8' })
+      return execFileSync('pgrep', ['-f', `open-child\\.[jt]s.*${target}`], { encoding: 'utf8' })
         .trim()
         .split('\n')
         .filter(Boolean)
