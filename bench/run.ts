@@ -6,6 +6,7 @@ import { benchGate, benchLoad } from './load.ts';
 import { benchOpenModel } from './open-model.ts';
 import { benchProxy } from './proxy.ts';
 import { benchStability } from './stability.ts';
+import { benchStartup } from './startup.ts';
 import { benchTopology } from './topology.ts';
 
 const BENCHMARKS: Record<string, () => Promise<void>> = {
@@ -20,6 +21,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   },
   gate: benchGate,
   'open-model': benchOpenModel,
+  startup: benchStartup,
   stability: benchStability,
 };
 

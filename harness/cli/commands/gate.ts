@@ -1,11 +1,9 @@
 import path from 'node:path';
-import { formatVerdict, verdictsWord } from '../../budgets/index.ts';
 import { redact, redactDeep } from '../../redact.ts';
-import { inconclusiveLine, runWord, type LoadResult } from '../../results/run-result.ts';
+import type { LoadResult } from '../../results/run-result.ts';
 import type { ProviderName } from '../../topology/types.ts';
 import { parseArgs } from '../args.ts';
 import { printJson } from '../output.ts';
-import { describeThroughput } from '../../../load/summary.ts';
 
 export const GATE_HELP = `dbproof gate [--config FILE] [--provider native|containers|compose] [--json]
 
@@ -43,7 +41,25 @@ export async function gate(argv: string[]): Promise<number> {
     return 0;
   }
   // Loaded once the command line is known to be good: a usage error answers at once (issue 15).
-  const { planRun, runPlan } = await import('../../run/index.ts');
+  const [{ planRun, runPlan }, { formatVerdict, verdictsWord }, { inconclusiveLine, runWord }, { describeThroughput }] =
+    await Promise.all([
+      import('../../run/index.ts'),
+      import('../../budgets/index.ts'),
+      import('../../results/run-result.ts'),
+      import('../../../load/summary.ts'),
+    ]);
+  /** A load's figures, each request of its mix, and its verdicts. */
+  const loadLines = (load: LoadResult): string[] => {
+    const l = load.latencyMs;
+    return [
+      `${load.requests} requests, ${(load.errorRate * 100).toFixed(2)} % errors, ${describeThroughput(load)}; p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, max ${l.max} ms`,
+      ...load.endpoints.map(
+        (e) =>
+          `  ${e.request}: ${e.requests} requests, ${e.errors} errors; p50 ${e.latencyMs.p50} ms, p99 ${e.latencyMs.p99} ms`,
+      ),
+      ...load.verdicts.map(formatVerdict),
+    ];
+  };
   const json = Boolean(options.json);
   const plan = await planRun({
     config: options.config as string | undefined,
@@ -77,17 +93,4 @@ export async function gate(argv: string[]): Promise<number> {
     return 2;
   }
   return result.pass ? 0 : 1;
-}
-
-/** A load's figures, each request of its mix, and its verdicts. */
-function loadLines(load: LoadResult): string[] {
-  const l = load.latencyMs;
-  return [
-    `${load.requests} requests, ${(load.errorRate * 100).toFixed(2)} % errors, ${describeThroughput(load)}; p50 ${l.p50} ms, p95 ${l.p95} ms, p99 ${l.p99} ms, max ${l.max} ms`,
-    ...load.endpoints.map(
-      (e) =>
-        `  ${e.request}: ${e.requests} requests, ${e.errors} errors; p50 ${e.latencyMs.p50} ms, p99 ${e.latencyMs.p99} ms`,
-    ),
-    ...load.verdicts.map(formatVerdict),
-  ];
 }

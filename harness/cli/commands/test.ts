@@ -1,7 +1,5 @@
 import path from 'node:path';
 import { SUITE_NAMES } from '../../../suites/names.ts';
-import { formatVerdict, verdictsWord } from '../../budgets/index.ts';
-import { inconclusiveLine } from '../../results/run-result.ts';
 import { redact, redactDeep } from '../../redact.ts';
 import type { ProviderName } from '../../topology/types.ts';
 import { parseArgs } from '../args.ts';
@@ -35,7 +33,11 @@ export async function test(argv: string[]): Promise<number> {
     return 0;
   }
   // Loaded once the command line is known to be good: a usage error answers at once (issue 15).
-  const { planRun, runPlan } = await import('../../run/index.ts');
+  const [{ planRun, runPlan }, { formatVerdict, verdictsWord }, { inconclusiveLine }] = await Promise.all([
+    import('../../run/index.ts'),
+    import('../../budgets/index.ts'),
+    import('../../results/run-result.ts'),
+  ]);
   const json = Boolean(options.json);
   // Everything is validated before anything starts: a typo costs no topology.
   const plan = await planRun({
