@@ -41,18 +41,21 @@ export async function benchStartup(): Promise<void> {
   const dist = path.join(ROOT, 'dist');
   const aside = path.join(ROOT, 'dist.bench-aside');
   const times: Record<string, number[]> = {};
+  const record = (name: string, seconds: number) => {
+    times[name] = [...(times[name] ?? []), seconds];
+  };
   try {
     for (let run = 0; run < RUNS; run++) {
       for (const [name, time] of Object.entries(cases)) {
         if (name.startsWith('dbproof')) {
-          (times[`${name} [dist]`] ??= []).push(time());
+          record(`${name} [dist]`, time());
           renameSync(dist, aside); // from source: no build to run
           try {
-            (times[`${name} [source]`] ??= []).push(time());
+            record(`${name} [source]`, time());
           } finally {
             renameSync(aside, dist);
           }
-        } else (times[name] ??= []).push(time());
+        } else record(name, time());
       }
     }
   } finally {
