@@ -73,8 +73,28 @@ function askBakedCatalogue(image: string, sql: string): string {
       '/var/lib/dbproof/data',
       'postgres',
     ],
-    { encoding: 'utf8', input: `${sql}\n` },
+    { encoding: 'utf8', input: `${sql}\n`, stdio: ['pipe', 'pipe', 'ignore'] },
   );
+}
+
+/** A user's image made from the configured one by a shell command (removed by the caller: it is this file's). */
+function deriveImage(what: string, command: string): string {
+  const tag = `dbproof-test/${what}:${randomBytes(4).toString('hex')}`;
+  const maker = `dbproof-test-${what}-${randomBytes(4).toString('hex')}`;
+  try {
+    docker('run', '--name', maker, '--network', 'none', '--entrypoint', 'sh', postgresImage(), '-c', command);
+    docker('commit', '--change', `LABEL ${PRISTINE_LABEL}=`, maker, tag);
+  } finally {
+    docker('rm', '-f', maker);
+  }
+  return tag;
+}
+
+function removeImage(tag: string | undefined): void {
+  if (!tag) return;
+  try {
+    execFileSync('docker', ['image', 'rm', tag], { stdio: 'ignore' });
+  } catch {}
 }
 
 async function expectReplicated(topology: Topology): Promise<void> {
@@ -145,18 +165,13 @@ describe.skipIf(!engine)('containers from an image with a pristine data director
 });
 
 describe.skipIf(!engine)("containers from a user's image without a pristine state", () => {
-  // The configured image with the baked state taken out: what a stock Postgres image looks like to node.sh.
-  const userImage = `dbproof-test/no-pristine:${randomBytes(4).toString('hex')}`;
+  let userImage: string | undefined;
+  let brokenImage: string | undefined;
   let topology: Topology | undefined;
 
   beforeAll(async () => {
-    const maker = `dbproof-test-no-pristine-${randomBytes(4).toString('hex')}`;
-    try {
-      docker('run', '--name', maker, '--network', 'none', postgresImage(), 'rm', '-rf', '/var/lib/dbproof');
-      docker('commit', '--change', `LABEL ${PRISTINE_LABEL}=`, maker, userImage);
-    } finally {
-      docker('rm', '-f', maker);
-    }
+    // The configured image with the baked state taken out: what a stock Postgres image looks like to node.sh.
+    userImage = deriveImage('no-pristine', 'rm -rf /var/lib/dbproof');
     topology = await startTopology({
       provider: 'containers',
       replicas: 1,
@@ -166,14 +181,12 @@ describe.skipIf(!engine)("containers from a user's image without a pristine stat
   }, 300_000);
   afterAll(async () => {
     await topology?.stop();
-    // Only the image this file made (if it got as far as making it).
-    try {
-      execFileSync('docker', ['image', 'rm', userImage], { stdio: 'ignore' });
-    } catch {}
+    removeImage(userImage);
+    removeImage(brokenImage);
   }, 120_000);
 
   test('the primary runs initdb at start and the replica takes a base backup, then streams', async () => {
-    expect(isBaked(userImage)).toBe(false);
+    expect(isBaked(userImage!)).toBe(false);
     expect(startLines(topology!)).toEqual({
       primary: ['dbproof: starting postgres (primary, initialised at start)'],
       replica1: ['dbproof: starting postgres (replica, from a base backup of primary)'],
@@ -187,4 +200,16 @@ describe.skipIf(!engine)("containers from a user's image without a pristine stat
     expect(containers).toHaveLength(2);
     for (const container of containers) expect(secretsInContainer(container, passwords)).toEqual([]);
   });
+
+  test('an image node.sh cannot run on fails the start at once, not after the start-up time-out, and leaves nothing', async () => {
+    // No setpriv: the primary's script stops before postgres, and the replicas would wait for it.
+    brokenImage = deriveImage('no-setpriv', 'rm -rf /var/lib/dbproof && rm /usr/bin/setpriv');
+    const started = performance.now();
+    await expect(
+      startTopology({ provider: 'containers', replicas: 2, redis: false, images: { postgres: brokenImage } }),
+    ).rejects.toThrow(/could not start the containers topology/);
+    // Well inside the 120 s start-up time-out, which the replicas waited out for a primary that never came.
+    expect(performance.now() - started).toBeLessThan(60_000);
+    expect(docker('ps', '-aq', '--filter', `ancestor=${brokenImage}`).trim()).toBe('');
+  }, 180_000);
 });

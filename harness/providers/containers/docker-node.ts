@@ -15,6 +15,23 @@ export const DOCKER_ENGINE_PROCESSES: readonly string[] = [
 ];
 
 /**
+ * Removes every container carrying `label` (key=value) at once, running or still
+ * starting: a topology that failed to start does not wait for its other nodes to.
+ */
+export async function removeContainersLabelled(label: string): Promise<void> {
+  const docker = (await getContainerRuntimeClient()).container.dockerode;
+  const found = await docker.listContainers({ all: true, filters: { label: [label] } });
+  await Promise.all(
+    found.map((c) =>
+      docker
+        .getContainer(c.Id)
+        .remove({ force: true, v: true })
+        .catch(() => {}),
+    ),
+  );
+}
+
+/**
  * Process-level faults as Docker operations on one container. A stopped or killed
  * container keeps its file system, so start() resumes from its data directory.
  */

@@ -14,7 +14,7 @@ import { freePorts } from '../native/ports.ts';
 import { redisUrl } from '../native/redis-node.ts';
 import { DEFAULT_SETTINGS } from '../native/settings.ts';
 import { hostAddressOnDefaultBridge } from './bridge.ts';
-import { DOCKER_ENGINE_PROCESSES, DockerControl } from './docker-node.ts';
+import { DOCKER_ENGINE_PROCESSES, DockerControl, removeContainersLabelled } from './docker-node.ts';
 import { postgresImage, redisImage } from './images.ts';
 import { LoopbackContainer } from './loopback-container.ts';
 import { ContainerPgNode, ContainerRedisNode } from './nodes.ts';
@@ -236,11 +236,15 @@ export async function startContainersTopology(spec: ResolvedTopologySpec): Promi
     const startingRedis = spec.redis ? redisNode() : Promise.resolve(undefined);
     let failure: { error: unknown } | undefined;
     // Every start settled before going on (stopAll must see every container), the first failure reported.
+    // On that failure the others stop waiting, and their containers go (a node still starting
+    // would otherwise wait for its start-up time-out: a replica for a primary that never comes).
     await Promise.allSettled(
       [startingPrimary, ...startingReplicas, startingRedis].map((starting) =>
-        starting.catch((error: unknown) => {
-          failure ??= { error };
+        starting.catch(async (error: unknown) => {
+          if (failure) return;
+          failure = { error };
           siblingFailed.abort();
+          await removeContainersLabelled(`${TOPOLOGY_LABEL}=${topologyId}`).catch(() => {});
         }),
       ),
     );
