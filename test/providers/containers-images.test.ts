@@ -70,7 +70,7 @@ function askBakedCatalogue(image: string, sql: string): string {
       'postgres',
       '--single',
       '-D',
-      '/var/lib/dbproof/data',
+      '/var/lib/dbproof/baked',
       'postgres',
     ],
     { encoding: 'utf8', input: `${sql}\n`, stdio: ['pipe', 'pipe', 'ignore'] },

@@ -30,8 +30,12 @@ APP_SECRET="${DBPROOF_APP_VERIFIER:-${DBPROOF_APP_PASSWORD:-}}"
 REPLICATION_SECRET="${DBPROOF_REPLICATION_VERIFIER:-${DBPROOF_REPLICATION_PASSWORD:-}}"
 PGBIN="$(ls -d /usr/lib/postgresql/*/bin 2>/dev/null | sort -V | tail -n 1)"
 [ -n "$PGBIN" ] || PGBIN="$(dirname "$(command -v postgres)")"
+# A baked data directory (`node.sh bake`) is used where it was baked, not at the usual
+# place: a node.sh from before baking, started on a newer image, initialises its own.
+BAKED=/var/lib/dbproof/baked
 PGDATA=/var/lib/dbproof/data
-# Present in an image whose data directory was baked (`node.sh bake`) until a node's first start.
+[ ! -s "$BAKED/PG_VERSION" ] || PGDATA="$BAKED"
+# Present in an image whose data directory was baked until a node's first start.
 PRISTINE=/var/lib/dbproof/pristine
 RUN=/run/dbproof
 as_postgres() { setpriv --reuid=postgres --regid=postgres --init-groups "$@"; }
@@ -136,6 +140,7 @@ chown postgres:postgres /var/lib/dbproof "$RUN"
 chmod 700 "$RUN"
 
 if [ "$ROLE" = bake ]; then
+  PGDATA="$BAKED"
   [ ! -e "$PGDATA" ] || fail "$PGDATA exists already"
   init_cluster
   provision "" ""
@@ -163,7 +168,8 @@ if [ -f "$PRISTINE" ]; then
     SOURCE="from the image's pristine data directory"
   else
     # The primary may have run for long: only a base backup is sure to match it.
-    rm -rf "$PGDATA"
+    rm -rf "$BAKED"
+    PGDATA=/var/lib/dbproof/data
   fi
   rm -f "$PRISTINE"
 fi
