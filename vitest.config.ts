@@ -5,9 +5,8 @@ export default defineConfig({
   resolve: { conditions: ['dbproof-source'] },
   ssr: { resolve: { conditions: ['dbproof-source'] } },
   test: {
-    // Two cores, and most files wait (on a fault's window, a load's duration, a process's
-    // start) far more than they compute: three files at a time keep both cores busy.
-    maxWorkers: 3,
+    // Two cores: one topology-heavy file at a time per core is plenty.
+    maxWorkers: 2,
     projects: [
       {
         extends: true,
@@ -35,11 +34,11 @@ export default defineConfig({
           name: 'suites',
           include: ['suites/**/*.test.ts'],
           // One topology for every suite file, and suites inject faults into it (kill a
-          // replica, freeze it): files take turns, so one suite's fault is not another's
-          // failure. Turns taken in a setup file (suites/support/turns.ts), not with
-          // fileParallelism: false, which would run them after every other file, on one core.
-          setupFiles: ['./suites/support/take-turns.ts'],
-          globalSetup: ['./harness/vitest/global-setup.ts', './suites/support/turns-teardown.ts'],
+          // replica, freeze it): files take turns, so one suite's fault is not another's failure.
+          // vitest runs such a project after every other one, on one core: `npm test` runs it
+          // in a vitest of its own beside the rest (scripts/vitest-beside.mjs).
+          fileParallelism: false,
+          globalSetup: ['./harness/vitest/global-setup.ts'],
           testTimeout: 90_000,
           hookTimeout: 90_000,
         },
