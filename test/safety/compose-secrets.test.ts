@@ -104,9 +104,20 @@ describe.skipIf(!engine)('a compose stack started by `dbproof up --provider comp
       ['network', 'inspect', '-f', '{{range .IPAM.Config}}{{.Subnet}}{{end}}', network!],
       { encoding: 'utf8' },
     ).trim();
-    const hba = execFileSync('docker', ['exec', primary, 'cat', '/var/lib/dbproof/data/pg_hba.conf'], {
-      encoding: 'utf8',
-    });
+    // The file the server reads, wherever its data directory is (an image may have it baked in).
+    const hba = execFileSync(
+      'docker',
+      [
+        'exec',
+        '-u',
+        'postgres',
+        primary,
+        'sh',
+        '-c',
+        'cat "$(psql -h /run/dbproof -U dbproof -d postgres -Atc "SHOW hba_file")"',
+      ],
+      { encoding: 'utf8' },
+    );
     const hostLines = hba.split('\n').filter((l) => /^host\s/.test(l));
     expect(hostLines.length).toBeGreaterThan(0);
     for (const line of hostLines) expect(line.split(/\s+/)[3]).not.toBe('all');
