@@ -159,3 +159,46 @@ describe('run results for CI systems and pull requests', () => {
     );
   });
 });
+
+describe('summary.md lists the N+1 findings a reviewer acts on', () => {
+  const runWith = async (findings: SuiteResult['findings']) => {
+    const { withVerdicts, RUN_SCHEMA_VERSION } = await import('../../harness/results/run-result.ts');
+    return withVerdicts({
+      schemaVersion: RUN_SCHEMA_VERSION,
+      runId: 'r1',
+      startedAt: 'now',
+      finishedAt: 'now',
+      incomplete: false,
+      environment: { dbproof: '0', node: 'v20', platform: 'linux', cpus: 2, provider: 'native', app: 'app' },
+      suites: [{ ...result(findings.length === 0), suite: 'n-plus-one', findings }],
+      loads: [],
+    });
+  };
+
+  test('each finding under the budgets: endpoint, statement, runs per size, per item, fix', async () => {
+    const { summaryMarkdown } = await import('../../harness/results/writers/index.ts');
+    const markdown = summaryMarkdown(
+      await runWith([
+        {
+          operation: 'GET /orders?limit={K}',
+          exampleSql: 'select name\n  from customers where id = $1 | 1',
+          countsBySize: { '25': 25, '5': 5 },
+          slope: 1,
+          hint: 'load the customers in one query (WHERE id = ANY($1)) or a join',
+        },
+      ]),
+    );
+    const lines = markdown.split('\n');
+    expect(lines).toContain('### N+1 findings (1)');
+    expect(lines).toContain(
+      '| GET /orders?limit={K} | `select name from customers where id = $1 \\| 1` | 5 → 5, 25 → 25 | 1 | load the customers in one query (WHERE id = ANY($1)) or a join |',
+    );
+    // Under the budgets table, before anything else.
+    expect(lines.indexOf('### N+1 findings (1)')).toBeGreaterThan(lines.findIndex((l) => l.startsWith('| ❌')));
+  });
+
+  test('no finding, no section', async () => {
+    const { summaryMarkdown } = await import('../../harness/results/writers/index.ts');
+    expect(summaryMarkdown(await runWith([]))).not.toContain('N+1 findings');
+  });
+});

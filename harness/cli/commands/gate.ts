@@ -14,7 +14,8 @@ and writes the results. With no config: the reference app's demo (example/dbproo
 Results in results/<run-id>/ (results.dir; results/latest points at the newest):
   summary.json   every suite, load and verdict (schema version 1; "incomplete": true until the run ends)
   junit.xml      each budget a test case, for CI systems
-  summary.md     a table for a pull-request comment or the CI step summary
+  summary.md     for a pull-request comment or the CI step summary: the budgets, the N+1
+                 findings (endpoint, statement, runs per size), the loads
   report.html    one self-contained page: budgets, latency histograms and percentile curves,
                  per-100 ms timelines with fault events marked, N+1 findings
 Each load scenario also in results/baseline.json (\`dbproof baseline\`) is compared with it: a

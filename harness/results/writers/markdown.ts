@@ -66,6 +66,33 @@ function renderLoadTable(loads: LoadResult[]): string[] {
   ];
 }
 
+/** A statement in a table cell: on one line, at most 200 characters, as code. */
+function renderStatement(sql: string): string {
+  const line = sql.replace(/\s+/g, ' ').trim();
+  return `\`${cell(line.length > 200 ? `${line.slice(0, 200)}…` : line).replace(/`/g, "'")}\``;
+}
+
+/**
+ * The N+1 findings, under the budgets: the endpoint, the statement it runs once per item and
+ * how often it ran at each size, which is what a reviewer acts on (issue 15).
+ */
+function renderFindings(run: RunResult): string[] {
+  if (run.findings.length === 0) return [];
+  const rows = run.findings.map((f) => {
+    const sizes = Object.keys(f.countsBySize).sort((a, b) => Number(a) - Number(b));
+    const counts = sizes.map((s) => `${s} → ${f.countsBySize[s]}`).join(', ');
+    return renderRow([cell(f.operation), renderStatement(f.exampleSql), cell(counts), f.slope, cell(f.hint)]);
+  });
+  return [
+    '',
+    `### N+1 findings (${run.findings.length})`,
+    '',
+    '| endpoint | statement run once per item | runs per size | per item | fix |',
+    '|---|---|---|---|---|',
+    ...rows,
+  ];
+}
+
 function renderEnvironment(run: RunResult): string {
   const env = run.environment;
   return `${env.app} on ${env.provider}, Node ${env.node}, ${env.cpus} CPUs, dbproof ${env.dbproof}. Run ${run.runId}.`;
@@ -86,6 +113,7 @@ export function summaryMarkdown(run: RunResult): string {
     '| | source | claim | budget | measured | margin |',
     '|---|---|---|---|---|---|',
     ...run.verdicts.map(renderVerdictRow),
+    ...renderFindings(run),
     ...renderLoadTable(run.loads),
     ...renderEarlierAttempts(run),
     '',
