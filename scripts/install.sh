@@ -1,7 +1,10 @@
 #!/usr/bin/env bash
 # Installs what dbproof needs on a Debian/Ubuntu machine that has Node.js:
 # PostgreSQL server binaries (with pg_stat_statements), redis-server, the npm
-# dependencies, and for the test suite python3-psycopg2. System packages are installed only when missing (as root, or with sudo).
+# dependencies, and for the test suite python3-psycopg2 and Chromium (the browser tests;
+# Playwright cannot download its own browser here). System packages are installed only when
+# missing (as root, or with sudo). Docker stays optional: without an engine the containers
+# and compose tests are skipped with a banner (.ci/run installs and starts one, and requires it).
 set -euo pipefail
 cd "$(dirname "$0")/.."
 
@@ -14,6 +17,7 @@ have_postgres || missing+=(postgresql postgresql-contrib)
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
 # The test suite's black-box N+1 checks include a Python app on psycopg2 (Debian's python3).
 /usr/bin/python3 -c 'import psycopg2' >/dev/null 2>&1 || missing+=(python3-psycopg2)
+command -v chromium >/dev/null 2>&1 || missing+=(chromium)
 # The postgres system user comes with the postgresql package; dbproof needs it when run as root.
 if [ "$(id -u)" = 0 ] && ! id postgres >/dev/null 2>&1 && [ ${#missing[@]} -eq 0 ]; then
   missing+=(postgresql)
