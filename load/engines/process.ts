@@ -2,6 +2,7 @@ import { spawn } from 'node:child_process';
 import { createRequire } from 'node:module';
 import { pathToFileURL } from 'node:url';
 import { InfrastructureError } from '../../harness/errors.ts';
+import { runnableModule } from '../../harness/package-files.ts';
 import { STARTED_LINE } from './orphan-guard.ts';
 
 /**
@@ -39,8 +40,9 @@ export function startEngineProcess(
   payload: unknown,
   options: { runMs: number; overrun: string; onProgress?: (progress: unknown) => void },
 ): EngineProcess {
-  const loader = file.endsWith('.ts') ? ['--import', TSX] : [];
-  const child = spawn(process.execPath, [...loader, file, JSON.stringify(payload)], {
+  const runnable = runnableModule(file);
+  const loader = runnable.endsWith('.ts') ? ['--import', TSX] : [];
+  const child = spawn(process.execPath, [...loader, runnable, JSON.stringify(payload)], {
     stdio: ['pipe', 'pipe', 'pipe'],
   });
   child.stdin!.on('error', () => {});

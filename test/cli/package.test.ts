@@ -93,3 +93,24 @@ test('a checkout whose source is newer than dist/ runs the source; once built ag
   expect(built.stdout).toContain('Usage: dbproof');
   expect(built.stdout).not.toContain('(edited)');
 });
+
+test('an engine started from source runs its compiled copy while the build is current, and its source once stale', async () => {
+  const dir = copyOfPackage(['dist', ...SOURCES, 'tsconfig.json']);
+  const files = (await import(
+    path.join(dir, 'harness', 'package-files.ts')
+  )) as typeof import('../../harness/package-files.ts');
+  const child = path.join(dir, 'load', 'engines', 'open-child.ts');
+  const later = new Date(Date.now() + 60_000);
+  utimesSync(path.join(dir, 'dist', '.built'), later, later);
+  expect(files.runnableModule(child)).toBe(path.join(dir, 'dist', 'load', 'engines', 'open-child.js'));
+  // An edit after the build: the engine runs the edited source.
+  const edited = new Date(Date.now() + 120_000);
+  utimesSync(path.join(dir, 'load', 'engines', 'open-model.ts'), edited, edited);
+  expect(files.runnableModule(child)).toBe(child);
+  // A test file edited after the build is not built: it does not make the build stale.
+  const test = path.join(dir, 'suites', 'pool', 'pool.test.ts');
+  utimesSync(path.join(dir, 'load', 'engines', 'open-model.ts'), later, later);
+  utimesSync(path.join(dir, 'dist', '.built'), edited, edited);
+  utimesSync(test, new Date(Date.now() + 180_000), new Date(Date.now() + 180_000));
+  expect(files.runnableModule(child)).toBe(path.join(dir, 'dist', 'load', 'engines', 'open-child.js'));
+});
