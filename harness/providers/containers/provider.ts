@@ -142,7 +142,6 @@ export async function startContainersTopology(spec: ResolvedTopologySpec): Promi
       redis: generatePassword(),
     };
 
-    const script = { content: NODE_SCRIPT, target: '/dbproof/node.sh', mode: 0o755 };
     // A file the node script moves to where only postgres reads it: a clear password is never in the environment.
     const replicationPassfile = {
       content: `*:*:*:replicator:${passwords.replication}\n`,
@@ -155,8 +154,10 @@ export async function startContainersTopology(spec: ResolvedTopologySpec): Promi
         .withOnlyNetwork(topologyNetwork, [name])
         .withLoopbackPort(5432, port)
         .withStopSignal('SIGINT')
-        .withCopyContentToContainer(role === 'primary' ? [script] : [script, replicationPassfile])
-        .withEntrypoint(['/bin/sh', '/dbproof/node.sh'])
+        // The script as an argument: copying a file in costs a mount of the container's file
+        // system before it can start (~0.2 s on the primary's critical path); only secrets are copied.
+        .withCopyContentToContainer(role === 'primary' ? [] : [replicationPassfile])
+        .withEntrypoint(['/bin/sh', '-c', NODE_SCRIPT, 'node.sh'])
         .withCommand([role, ...settingArgs(spec, name, role, replicaNames)])
         .withEnvironment({
           // Each node writes its own pg_hba.conf (a standby from the pristine state has no copy of the primary's).
