@@ -51,7 +51,13 @@ async function frozenBuildServer(cacheDir: string): Promise<{ buildDir: string; 
     for (const buildDir of buildsIn(cacheDir)) {
       const pidFile = path.join(buildDir, 'data', 'postmaster.pid');
       // The server of the build, not initdb's bootstrap backend: it listens on the socket its pid file names.
-      const lines = existsSync(pidFile) ? readFileSync(pidFile, 'utf8').split('\n') : [];
+      // Read, not checked then read: a short-lived server (initdb's) removes it in between.
+      let lines: string[] = [];
+      try {
+        lines = readFileSync(pidFile, 'utf8').split('\n');
+      } catch {
+        // not written yet, or gone
+      }
       if (lines[4] && existsSync(path.join(lines[4].trim(), '.s.PGSQL.5432')))
         return { buildDir, pid: Number(lines[0]) };
     }
