@@ -11,6 +11,7 @@ import {
   SCHEMA_VERSION,
   type SuiteResult,
 } from '../../harness/results/index.ts';
+import type { RunResult } from '../../harness/results/run-result.ts';
 import { tempDir } from '../support/temp.ts';
 
 describe('judge', () => {
@@ -68,6 +69,21 @@ const result = (pass: boolean): SuiteResult => ({
   findings: [],
 });
 
+/** A finished run of these suites and loads, its verdicts gathered as the writers get it. */
+async function finishedRun(suites: SuiteResult[], loads: RunResult['loads']) {
+  const { withVerdicts, RUN_SCHEMA_VERSION } = await import('../../harness/results/run-result.ts');
+  return withVerdicts({
+    schemaVersion: RUN_SCHEMA_VERSION,
+    runId: 'r1',
+    startedAt: 'now',
+    finishedAt: 'now',
+    incomplete: false,
+    environment: { dbproof: '0', node: 'v20', platform: 'linux', cpus: 2, provider: 'native', app: 'app' },
+    suites,
+    loads,
+  });
+}
+
 describe('suite results', () => {
   test('are written under <run>/suites/, read back equal, and latest points at the run', async () => {
     const root = tempDir('results');
@@ -110,21 +126,14 @@ describe('suite results', () => {
 
 describe('run results for CI systems and pull requests', () => {
   test("a mix's per-endpoint budgets stay apart: distinct JUnit case names, the scope in summary.md", async () => {
-    const { withVerdicts, RUN_SCHEMA_VERSION } = await import('../../harness/results/run-result.ts');
     const { junitXml, summaryMarkdown } = await import('../../harness/results/writers/index.ts');
     const verdicts = ['GET /a', 'GET /b'].map((scope, i) =>
       judge('p99 latency stays within 200 ms', atMost('p99Ms', 200, 'ms', scope), i === 0 ? 20 : 300),
     );
     const latencyMs = { p50: 1, p90: 1, p95: 1, p99: 1, 'p99.9': 1, max: 1, mean: 1 };
-    const run = withVerdicts({
-      schemaVersion: RUN_SCHEMA_VERSION,
-      runId: 'r1',
-      startedAt: 'now',
-      finishedAt: 'now',
-      incomplete: false,
-      environment: { dbproof: '0', node: 'v20', platform: 'linux', cpus: 2, provider: 'native', app: 'app' },
-      suites: [],
-      loads: [
+    const run = await finishedRun(
+      [],
+      [
         {
           name: 'browse',
           request: 'mix',
@@ -144,7 +153,7 @@ describe('run results for CI systems and pull requests', () => {
           endpoints: [],
         },
       ],
-    });
+    );
     const names = [...junitXml(run).matchAll(/<testcase classname="load browse" name="([^"]+)"/g)].map((m) => m[1]);
     expect(names).toEqual([
       'p99 latency stays within 200 ms (p99Ms &lt;= 200 for GET /a)',
@@ -161,19 +170,8 @@ describe('run results for CI systems and pull requests', () => {
 });
 
 describe('summary.md lists the N+1 findings a reviewer acts on', () => {
-  const runWith = async (findings: SuiteResult['findings']) => {
-    const { withVerdicts, RUN_SCHEMA_VERSION } = await import('../../harness/results/run-result.ts');
-    return withVerdicts({
-      schemaVersion: RUN_SCHEMA_VERSION,
-      runId: 'r1',
-      startedAt: 'now',
-      finishedAt: 'now',
-      incomplete: false,
-      environment: { dbproof: '0', node: 'v20', platform: 'linux', cpus: 2, provider: 'native', app: 'app' },
-      suites: [{ ...result(findings.length === 0), suite: 'n-plus-one', findings }],
-      loads: [],
-    });
-  };
+  const runWith = (findings: SuiteResult['findings']) =>
+    finishedRun([{ ...result(findings.length === 0), suite: 'n-plus-one', findings }], []);
 
   test('each finding under the budgets: endpoint, statement, runs per size, per item, fix', async () => {
     const { summaryMarkdown } = await import('../../harness/results/writers/index.ts');
