@@ -4,7 +4,7 @@ export { startTopology } from './providers/index.ts';
 export type * from './topology/types.ts';
 export { DbproofError, UsageError, InfrastructureError } from './errors.ts';
 export { redact } from './redact.ts';
-export { defineConfig, readConfig, type DbproofConfig } from './config/index.ts';
+export { defineConfig, readConfig, type DbproofConfig, type TeamSuiteEntry } from './config/index.ts';
 // The run behind `dbproof gate` and `dbproof test`, for a team's own script (as Vitest exports startVitest beside its CLI).
 export {
   planRun,
@@ -16,7 +16,31 @@ export {
   type RunOutcome,
   type KeepBaselineOptions,
 } from './run/index.ts';
-export { runSuite, defineSuite, type SuiteDefinition, type SuiteContext, type SuiteOutcome } from './suite/index.ts';
+// What a team's own suite is written with (README: Writing a suite of your own).
+export {
+  runSuite,
+  defineSuite,
+  timelineRecord,
+  LastError,
+  Session,
+  parseRequest,
+  type SuiteDefinition,
+  type SuiteContext,
+  type SuiteOutcome,
+  type SuiteRequirements,
+  type RequestSpec,
+} from './suite/index.ts';
+export {
+  startSuiteLoad,
+  type SuiteLoad,
+  type SuiteLoadEntry,
+  type SuiteLoadRequest,
+} from '../load/engines/suite-load.ts';
+export type { Timeline } from '../load/timeline.ts';
+export type { FaultEvent } from './faults/schedule.ts';
+// The zod a suite's options are written with: the same copy that validates them.
+export { z } from 'zod';
+export { queryRows, databaseUrl } from './pg/client.ts';
 export { judge, atMost, atLeast, formatVerdict, type Budget, type Verdict } from './budgets/index.ts';
 export {
   startFaultProxy,

@@ -1,6 +1,7 @@
 import { z } from 'zod';
 // Types only: the suites' option types for DbproofConfig. The names are checked where a run is planned (harness/run).
 import type { SUITES, SuiteName } from '../../suites/index.ts';
+import type { SuiteDefinition } from '../suite/types.ts';
 import type { TopologySpec } from '../topology/types.ts';
 import { scenarioSchema } from '../../load/scenario.ts';
 import { checkCapacity } from '../../fixtures/dataset/capacity.ts';
@@ -169,5 +170,19 @@ export type AppConfig = z.output<typeof appSchema>;
 /** The typed shape a team writes: each suite's options as its schema takes them. */
 export type DbproofConfig = Omit<z.input<typeof configSchema>, 'topology' | 'suites'> & {
   topology?: TopologySpec;
-  suites?: { [Name in SuiteName]?: z.input<(typeof SUITES)[Name]['options']> };
+  /**
+   * dbproof's suites by name with their options, and the team's own: `'orders-consistency':
+   * { use: ordersConsistency, …its options }` (`use` the value `defineSuite` returns, or its
+   * module's path relative to this file; see TeamSuiteEntry).
+   */
+  suites?: { [Name in SuiteName]?: z.input<(typeof SUITES)[Name]['options']> } & {
+    [name: string]: TeamSuiteEntry | object | undefined;
+  };
+};
+
+/** A team's suite in the config: the suite (or its module's path) and its options, checked by its own schema. */
+export type TeamSuiteEntry = {
+  // biome-ignore lint/suspicious/noExplicitAny: a suite of any options schema
+  use: SuiteDefinition<any> | string;
+  [option: string]: unknown;
 };

@@ -13,7 +13,7 @@ import { checkResultsFolder } from '../results/folder.ts';
 import { resolveTopologySpec } from '../topology/spec.ts';
 import type { ProviderName, TopologySpec } from '../topology/types.ts';
 import { baselineNotices, readBaseline, type Baseline } from './baseline.ts';
-import { checkConfigSuiteNames, planSuites, suitesNamed, type PlannedSuite } from './suites.ts';
+import { planSuites, suiteCatalogue, type PlannedSuite } from './suites.ts';
 
 export interface RunOptions {
   /** The config file (default ./dbproof.config.ts, else the reference app's demo config). */
@@ -76,8 +76,8 @@ function suiteNamesOf(options: RunOptions, config: ResolvedConfig): string[] {
 export async function planRun(options: RunOptions = {}): Promise<RunPlan> {
   const { config, file } = await readConfig(options.config);
   const configDir = path.dirname(file);
-  checkConfigSuiteNames(config, file);
-  const suites = suitesNamed(suiteNamesOf(options, config));
+  const catalogue = await suiteCatalogue(config, file);
+  const suites = suiteNamesOf(options, config).map((name) => catalogue.get(name));
   const scenarios = options.scenarios === false ? [] : Object.keys(config.scenarios);
   if (suites.length === 0 && scenarios.length === 0)
     throw new UsageError(
@@ -89,7 +89,7 @@ export async function planRun(options: RunOptions = {}): Promise<RunPlan> {
     ...(options.provider ? { provider: options.provider } : {}),
   };
   const topology = resolveTopologySpec(spec);
-  const planned = planSuites(suites, config, topology);
+  const planned = planSuites(suites, catalogue, topology);
   // A k6 scenario where k6 is missing is found before anything starts.
   if (scenarios.some((name) => config.scenarios[name]!.engine === 'k6') && !k6OnPath())
     throw new UsageError(K6_MISSING);

@@ -4,6 +4,7 @@ import type { ResolvedConfig } from '../config/index.ts';
 import { UsageError } from '../errors.ts';
 import { checkRequirements, resolveSuiteOptions, type SuiteDefinition } from '../suite/index.ts';
 import type { ResolvedTopologySpec } from '../topology/spec.ts';
+import { importUserModule } from '../user-module.ts';
 
 /** A suite of the plan with its options as the config gives them (validated when planned). */
 export interface PlannedSuite {
@@ -11,28 +12,129 @@ export interface PlannedSuite {
   options: unknown;
 }
 
-const isSuiteName = (name: string): name is keyof typeof SUITES => Object.hasOwn(SUITES, name);
-const knownSuites = () => `the suites are ${SUITE_NAMES.join(', ')}`;
-
 /**
- * The config's `suites:` keys, each a suite dbproof ships; the message names the file and
- * the field, as the config's other fields do.
+ * The suites a run can name: those dbproof ships and the team's own, each of the latter
+ * an entry of the config's `suites:` with `use` (a `defineSuite` value, or the path of a
+ * module exporting one, relative to the config) beside its options.
  */
-export function checkConfigSuiteNames(config: ResolvedConfig, file: string): void {
-  for (const name of Object.keys(config.suites)) {
-    if (!isSuiteName(name))
-      throw new UsageError(
-        `${path.basename(file)}: invalid suites.${name}: no suite named '${name}'; ${knownSuites()}`,
-      );
-  }
+export interface SuiteCatalogue {
+  /** The team's suites, by name, in the config's order. */
+  team: Map<string, SuiteDefinition>;
+  /** The suite of this name, dbproof's or the team's; a UsageError naming the choices when there is none. */
+  get(name: string): SuiteDefinition;
+  /** The suite's options as the config gives them (a team suite's entry without `use`). */
+  optionsOf(name: string): unknown;
 }
 
-/** The suites named (on a command line, by a script), each one dbproof ships. */
-export function suitesNamed(names: string[]): SuiteDefinition[] {
-  return names.map((name) => {
-    if (!isSuiteName(name)) throw new UsageError(`no suite named '${name}'; ${knownSuites()}`);
-    return SUITES[name] as unknown as SuiteDefinition;
-  });
+const isBuiltIn = (name: string): name is keyof typeof SUITES => Object.hasOwn(SUITES, name);
+
+/** A name that is a results file's name as it is: `results/<run>/suites/<name>--<app>.json`. */
+const SUITE_NAME = /^[a-z0-9][a-z0-9-]{0,62}$/;
+
+const isRecord = (value: unknown): value is Record<string, unknown> =>
+  typeof value === 'object' && value !== null && !Array.isArray(value);
+
+/** Whether a value has the shape `defineSuite` gives (checked at run time: a team's module may export anything). */
+function isSuiteDefinition(value: unknown): value is SuiteDefinition {
+  return (
+    isRecord(value) &&
+    typeof value.run === 'function' &&
+    isRecord(value.options) &&
+    typeof (value.options as { safeParse?: unknown }).safeParse === 'function'
+  );
+}
+
+const DEFINE_SUITE =
+  "export default defineSuite({ name, description, options: z.object({…}), requires: {}, run }) (from 'dbproof')";
+
+/** The suite a module exports: its default export, else its only export that is a suite. */
+function suiteOfModule(module: Record<string, unknown>, field: string, file: string): SuiteDefinition {
+  if (isSuiteDefinition(module.default)) return module.default;
+  const suites = Object.values(module).filter(isSuiteDefinition);
+  if (suites.length === 1) return suites[0]!;
+  throw new UsageError(
+    suites.length === 0
+      ? `${field}: ${file} exports no suite; ${DEFINE_SUITE}`
+      : `${field}: ${file} exports ${suites.length} suites and no default; export the one to run as default`,
+  );
+}
+
+/** The suite an entry's `use` names, checked: a suite, named after its entry, not one of dbproof's names. */
+async function teamSuite(name: string, use: unknown, configDir: string, where: string): Promise<SuiteDefinition> {
+  const field = `${where}: invalid suites.${name}.use`;
+  let suite: unknown = use;
+  if (typeof use === 'string') {
+    const file = path.resolve(configDir, use);
+    suite = suiteOfModule(await importUserModule(file, `${where}: suites.${name}.use`), field, file);
+  }
+  if (!isSuiteDefinition(suite))
+    throw new UsageError(
+      `${field}: not a suite (give the value defineSuite returns, or its module's path); ${DEFINE_SUITE}`,
+    );
+  if (typeof suite.name !== 'string' || suite.name === '')
+    throw new UsageError(`${field}: the suite has no name; give defineSuite({ name: '${name}', … })`);
+  if (isBuiltIn(suite.name))
+    throw new UsageError(
+      `${field}: the suite is named '${suite.name}', a suite dbproof ships; give yours a name of its own (defineSuite({ name }) and its key in suites:)`,
+    );
+  if (suite.name !== name)
+    throw new UsageError(
+      `${field}: the suite is named '${suite.name}'; its entry must have the same name (suites: { '${suite.name}': { use, … } })`,
+    );
+  if (typeof suite.description !== 'string')
+    throw new UsageError(
+      `${field}: the suite has no description; give defineSuite a one-line description of its claim`,
+    );
+  if (suite.requires !== undefined && !isRecord(suite.requires))
+    throw new UsageError(`${field}: requires must be an object such as { replicas: 1, redis: true }`);
+  // A suite written in JavaScript may leave `requires` out; the runner reads it.
+  return { ...suite, requires: suite.requires ?? {} };
+}
+
+/**
+ * The catalogue a config makes: every `suites:` key checked (dbproof's name, or a team
+ * suite's entry with `use`), each team suite imported and checked. The messages name the
+ * config file and the field, as the config's other fields do.
+ */
+export async function suiteCatalogue(config: ResolvedConfig, file: string): Promise<SuiteCatalogue> {
+  const where = path.basename(file);
+  const team = new Map<string, SuiteDefinition>();
+  for (const [name, entry] of Object.entries(config.suites)) {
+    const use = isRecord(entry) && Object.hasOwn(entry, 'use') ? entry.use : undefined;
+    if (isBuiltIn(name)) {
+      if (use !== undefined)
+        throw new UsageError(
+          `${where}: invalid suites.${name}: '${name}' is a suite dbproof ships; name your own suite differently (its key in suites: and defineSuite({ name }))`,
+        );
+      continue;
+    }
+    if (use === undefined)
+      throw new UsageError(
+        `${where}: invalid suites.${name}: no suite named '${name}'; the suites are ${SUITE_NAMES.join(', ')}, or a suite of your own: suites: { '${name}': { use: yourSuite } }`,
+      );
+    if (!SUITE_NAME.test(name))
+      throw new UsageError(
+        `${where}: invalid suites.${name}: a suite's name is lower-case letters, digits and '-' (it names its results file)`,
+      );
+    team.set(name, await teamSuite(name, use, path.dirname(file), where));
+  }
+  const known = () =>
+    `the suites are ${[...SUITE_NAMES, ...team.keys()].join(', ')}${team.size === 0 ? " (a suite of your own is named in the config's suites: with { use })" : ''}`;
+  return {
+    team,
+    get(name) {
+      if (isBuiltIn(name)) return SUITES[name] as unknown as SuiteDefinition;
+      const suite = team.get(name);
+      if (!suite) throw new UsageError(`no suite named '${name}'; ${known()}`);
+      return suite;
+    },
+    optionsOf(name) {
+      const entry = config.suites[name];
+      if (!team.has(name) || !isRecord(entry)) return entry;
+      const { use: _, ...options } = entry;
+      return options;
+    },
+  };
 }
 
 /**
@@ -42,11 +144,11 @@ export function suitesNamed(names: string[]): SuiteDefinition[] {
  */
 export function planSuites(
   suites: SuiteDefinition[],
-  config: ResolvedConfig,
+  catalogue: SuiteCatalogue,
   topology: ResolvedTopologySpec,
 ): PlannedSuite[] {
   return suites.map((suite) => {
-    const options = config.suites[suite.name];
+    const options = catalogue.optionsOf(suite.name);
     const resolved = resolveSuiteOptions(suite, options);
     suite.preflight?.(resolved, topology);
     checkRequirements(suite, topology);

@@ -21,7 +21,9 @@ const draw = (): SuiteLoadEntry => {
   }
   return request.requests[0]!;
 };
-const ids = new Map(request.requests.map((entry) => [entry, entry.ids ? idDistribution(entry.ids) : undefined]));
+const ids = new Map(
+  request.requests.map((entry) => [entry, entry.ids ? idDistribution({ skew: 0, ...entry.ids }) : undefined]),
+);
 let keys = 0;
 let lastError = '';
 

@@ -14,8 +14,8 @@ export interface SuiteLoadEntry {
   weight?: number;
   /** Statuses that count as answered; default any 2xx. */
   expect?: number[];
-  /** `{id}` in the path and body, drawn per request from this range. */
-  ids?: IdRange;
+  /** `{id}` in the path and body, drawn per request from this range (uniform unless a Zipf `skew` is given). */
+  ids?: Omit<IdRange, 'skew'> & { skew?: number };
   /** `{key}` in the path and body: this prefix and a number counting from 0, a new key per request. */
   keyPrefix?: string;
 }

@@ -12,7 +12,8 @@ the suites against it and judges each budget. With no suite named, runs the suit
 config (or every suite when the config names none). The config is --config, else
 ./dbproof.config.ts, else the reference app's demo (example/dbproof.config.ts).
 
-Suites: ${SUITE_NAMES.join(', ')}
+Suites: ${SUITE_NAMES.join(', ')}, and the team's own that the config names
+(suites: { 'my-suite': { use: mySuite } }; README: Writing a suite of your own)
 
 Each suite's result (verdicts, measurements, fault events, per-bucket timeline) is
 written to results/<run-id>/suites/<suite>--<app>.json (results.dir in the config), and the
