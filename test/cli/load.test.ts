@@ -121,6 +121,16 @@ test('an error budget fails when nothing answers: every request is an error', as
   expect(JSON.parse(result.stdout)).toMatchObject({ requests: 10, errors: 10, errorRate: 1, pass: false });
 });
 
+test('with no budget, a load on which every request failed does not pass: exit 2, one line naming the URL', async () => {
+  const { freePort } = await import('../../harness/providers/native/ports.ts');
+  const url = `http://127.0.0.1:${await freePort()}/`;
+  const result = await runCli(['load', url, '--rate', '20', '--duration', '500ms', '--no-monitor']);
+  expect(result.code, result.stderr).toBe(2);
+  expect(result.stderr.trim().split('\n').at(-1)).toBe(
+    `dbproof: every one of the 10 requests failed: nothing answered at ${url}; check that it is up and answers 2xx (or give --budget errors=… to judge the failures)`,
+  );
+});
+
 test('a warm-up is run but left out of the figures', async () => {
   const result = await runCli(['load', url, '--rate', '50', '--duration', '1s', '--warmup', '1s', '--json']);
   expect(result.code, result.stderr).toBe(0);

@@ -34,8 +34,9 @@ Loads one URL, the way autocannon or wrk are used, and judges the budgets.
 The machine is watched meanwhile (a probe's wake-up lateness, CPU pressure, steal, the engine's own
 lateness in sending): when it was
 saturated, a line on stderr says so, and a broken budget that depends on time is INCONCLUSIVE.
-Exit codes: 0 every budget holds · 1 one is broken · 2 bad input, a load that measured no request,
-or INCONCLUSIVE (every broken budget broke on a saturated machine)`;
+Exit codes: 0 every budget holds · 1 one is broken · 2 bad input, a load that measured no request
+(or, with no --budget, one on which every request failed), or INCONCLUSIVE (every broken budget
+broke on a saturated machine)`;
 
 /** The longest load, warm-up and time-out a command line may ask for, as a scenario's (load/scenario.ts). */
 const MAX_MS = { duration: 3_600_000, warmup: 600_000, timeout: 600_000 } as const;
@@ -156,6 +157,13 @@ export async function load(argv: string[]): Promise<number> {
     throw new InfrastructureError(
       `the load measured no request in ${durationMs / 1000} s: nothing to judge the budgets on; check that ${redact(url.toString())} answers within --timeout (${timeoutMs / 1000} s), or raise --duration`,
     );
+  // With no budget, nothing is judged: a load on which every request failed must not pass for that.
+  if (budgets.length === 0 && summary.errors === summary.requests)
+    throw new InfrastructureError(
+      `every one of the ${summary.requests} requests failed: nothing answered at ${redact(url.toString())}; check that it is up and answers 2xx (or give --budget errors=… to judge the failures)`,
+    );
+  if (budgets.length === 0)
+    console.error('dbproof: no --budget given: the load is reported, not judged (e.g. --budget p99=200ms,errors=0.1%)');
   // A broken budget that depends on time, on a saturated machine, says nothing about the server.
   const verdicts = judgeLoad(budgets, summary).map((v) =>
     !v.pass && machine?.saturated && dependsOnTime(v.budget) ? inconclusive(v, machine.evidence) : v,
