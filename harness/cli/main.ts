@@ -13,6 +13,7 @@ Commands:
   n1       find N+1 queries behind an HTTP endpoint (any language, any driver)
   seed     load a data set (a built-in profile or your own) into the topology's app database
   gate     the CI gate: topology, data, app, every suite and load scenario, results (summary.json, junit.xml, summary.md)
+  merge    join the results of a gate run in shards (gate --shard 1/3 … 3/3) into one run
   baseline keep a passing gate run as the baseline for regression checks
   load     load one URL (open or closed model) and judge latency, error and throughput budgets
   test     run suites (failover, cache, pool, breaker, migration …) against an app and judge their budgets
@@ -36,6 +37,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   n1: async () => (await import('./commands/n1.ts')).n1,
   test: async () => (await import('./commands/test.ts')).test,
   gate: async () => (await import('./commands/gate.ts')).gate,
+  merge: async () => (await import('./commands/merge.ts')).merge,
   baseline: async () => (await import('./commands/baseline.ts')).baseline,
   load: async () => (await import('./commands/load.ts')).load,
   doctor: async () => (await import('./commands/doctor.ts')).doctor,

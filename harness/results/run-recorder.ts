@@ -5,6 +5,7 @@ import {
   type EarlierAttempt,
   type LoadResult,
   type RunResult,
+  type ShardRecord,
 } from './run-result.ts';
 import type { SuiteResult } from './schema.ts';
 import type { RunDirectory } from './write.ts';
@@ -20,12 +21,15 @@ import { DBPROOF_VERSION } from '../version.ts';
 export class RunRecorder {
   readonly #startedAt = new Date().toISOString();
   readonly #environment: RunResult['environment'];
+  readonly #share: Pick<RunResult, 'shard' | 'configHash'>;
   readonly suites: SuiteResult[] = [];
   readonly loads: LoadResult[] = [];
   readonly earlierAttempts: EarlierAttempt[] = [];
   #run: RunDirectory | undefined;
 
-  constructor(target: { provider: string; app: string }) {
+  /** `shard`: which share of the config the run is (`gate --shard`); `configHash`: the config's work (see runResultSchema). */
+  constructor(target: { provider: string; app: string; shard?: ShardRecord; configHash?: string }) {
+    this.#share = { shard: target.shard, configHash: target.configHash };
     this.#environment = {
       dbproof: DBPROOF_VERSION,
       node: process.version,
@@ -75,6 +79,7 @@ export class RunRecorder {
       suites: this.suites,
       loads: this.loads,
       earlierAttempts: this.earlierAttempts,
+      ...this.#share,
     });
   }
 

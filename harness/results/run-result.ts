@@ -87,6 +87,12 @@ export const earlierAttemptSchema = z.object({
   verdicts: z.array(verdictSchema),
 });
 
+/** Shard `index` of `total` (both from 1): a deterministic share of a config's suites and scenarios. */
+export const shardSchema = z.object({
+  index: z.number().int().min(1),
+  total: z.number().int().min(1),
+});
+
 export const runResultSchema = z.object({
   schemaVersion: z.literal(RUN_SCHEMA_VERSION),
   runId: z.string(),
@@ -115,9 +121,20 @@ export const runResultSchema = z.object({
   findings: z.array(findingSchema.extend({ source: z.string() })).default([]),
   /** The attempts that were run again because the machine was saturated (see earlierAttemptSchema). */
   earlierAttempts: z.array(earlierAttemptSchema).default([]),
+  /** Which share of the config's suites and scenarios this run was (`gate --shard 2/3`); absent when it ran them all. */
+  shard: shardSchema.optional(),
+  /**
+   * The work the config gave the run, as a hash of its suites and scenarios (names and resolved
+   * options, before any sharding): the shards of one config share it, and `dbproof merge`
+   * refuses shards whose hashes differ. Absent in results written before it.
+   */
+  configHash: z.string().optional(),
+  /** A merged run (`dbproof merge`): the shards it was made of. */
+  mergedFrom: z.array(shardSchema.extend({ runId: z.string() })).optional(),
 });
 
 export type RunResult = z.infer<typeof runResultSchema>;
+export type ShardRecord = z.infer<typeof shardSchema>;
 export type LoadResult = z.infer<typeof loadResultSchema>;
 export type EndpointResult = z.infer<typeof endpointResultSchema>;
 export type AttemptNoise = z.infer<typeof attemptNoiseSchema>;
@@ -133,10 +150,27 @@ export function withVerdicts(
     ...run.loads.flatMap((l) => l.verdicts.map((v) => ({ ...v, source: `load ${l.name}` }))),
   ];
   const findings = run.suites.flatMap((s) => s.findings.map((f) => ({ ...f, source: `suite ${s.suite}` })));
-  const pass = !run.incomplete && verdicts.length > 0 && verdicts.every((v) => v.pass);
+  // A shard the share gave nothing passes, as Playwright's empty shard does; any other run must judge a budget.
+  const pass = !run.incomplete && (verdicts.length > 0 || isEmptyShard(run)) && verdicts.every((v) => v.pass);
   const broken = verdicts.filter((v) => !v.pass);
   const inconclusive = !run.incomplete && broken.length > 0 && broken.every((v) => v.inconclusive);
   return { ...run, verdicts, findings, pass, inconclusive, earlierAttempts: run.earlierAttempts ?? [] };
+}
+
+/** A shard whose share of the config was empty (more shards than suites and scenarios): it ran nothing. */
+export function isEmptyShard(run: Pick<RunResult, 'shard' | 'suites' | 'loads'>): boolean {
+  return run.shard !== undefined && run.suites.length === 0 && run.loads.length === 0;
+}
+
+/** What part of the config the run covered, for the writers: `shard 2 of 3`, `merged from 3 shards`; undefined for a whole run. */
+export function shareLine(run: Pick<RunResult, 'shard' | 'suites' | 'loads' | 'mergedFrom'>): string | undefined {
+  if (run.shard)
+    return isEmptyShard(run)
+      ? `Shard ${run.shard.index} of ${run.shard.total}: the share gave it nothing to run (more shards than suites and scenarios), so it passes.`
+      : `Shard ${run.shard.index} of ${run.shard.total} of the config's suites and scenarios (\`dbproof merge\` joins the shards).`;
+  if (run.mergedFrom)
+    return `Merged from ${run.mergedFrom.length} shards: ${run.mergedFrom.map((s) => `${s.index}/${s.total} (run ${s.runId})`).join(', ')}.`;
+  return undefined;
 }
 
 /** The one line for a run the machine could not measure: how many budgets, the first of them, what the machine did. */

@@ -28,7 +28,7 @@ export interface RunDirectory {
 }
 
 /** A run id sorts by time: `2026-11-23T23-05-01-123Z-ab12`. */
-function newRunId(): string {
+export function newRunId(): string {
   return `${new Date().toISOString().replace(/[:.]/g, '-')}-${randomBytes(2).toString('hex')}`;
 }
 
@@ -41,8 +41,9 @@ const RUN_ID = /^\d{4}-\d{2}-\d{2}T\d{2}-\d{2}-\d{2}-\d{3}Z-[0-9a-f]{4}$/;
  * summary.json inside: baselines, other files and a person's folders are kept, whatever
  * their names. The folder is checked first (see checkResultsFolder): a bad one is refused
  * before anything is made, and `latest` is replaced only when it is dbproof's link.
+ * `runId` is newRunId()'s, made earlier where the run's files need it first (`dbproof merge`).
  */
-export async function createRunDirectory(root: string): Promise<RunDirectory> {
+export async function createRunDirectory(root: string, runId = newRunId()): Promise<RunDirectory> {
   await checkResultsFolder(root);
   const link = path.join(root, 'latest');
   const current = await readlink(link).catch(() => undefined);
@@ -50,7 +51,6 @@ export async function createRunDirectory(root: string): Promise<RunDirectory> {
     throw new UsageError(
       `${link} is a link to ${current}, not to a dbproof run; move it away or set results.dir in the config to another folder`,
     );
-  const runId = newRunId();
   const dir = path.join(root, runId);
   await makeFolder(dir);
   const temporaryLink = `${link}.${randomBytes(4).toString('hex')}`;

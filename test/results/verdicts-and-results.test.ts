@@ -8,10 +8,9 @@ import {
   createRunDirectory,
   readSuiteResult,
   writeSuiteResult,
-  SCHEMA_VERSION,
   type SuiteResult,
 } from '../../harness/results/index.ts';
-import type { RunResult } from '../../harness/results/run-result.ts';
+import { finishedRun, loadResult, suiteResult } from '../support/runs.ts';
 import { tempDir } from '../support/temp.ts';
 
 describe('judge', () => {
@@ -54,41 +53,11 @@ describe('judge', () => {
   });
 });
 
-const result = (pass: boolean): SuiteResult => ({
-  schemaVersion: SCHEMA_VERSION,
-  suite: 'replica-lost',
-  target: 'reference app',
-  startedAt: new Date().toISOString(),
-  durationMs: 1,
-  pass,
-  verdicts: [judge('x', atMost('errors', 0, 'count'), pass ? 0 : 1)],
-  measurements: { errors: pass ? 0 : 1 },
-  events: [],
-  timelines: [],
-  notes: [],
-  findings: [],
-});
-
-/** A finished run of these suites and loads, its verdicts gathered as the writers get it. */
-async function finishedRun(suites: SuiteResult[], loads: RunResult['loads']) {
-  const { withVerdicts, RUN_SCHEMA_VERSION } = await import('../../harness/results/run-result.ts');
-  return withVerdicts({
-    schemaVersion: RUN_SCHEMA_VERSION,
-    runId: 'r1',
-    startedAt: 'now',
-    finishedAt: 'now',
-    incomplete: false,
-    environment: { dbproof: '0', node: 'v20', platform: 'linux', cpus: 2, provider: 'native', app: 'app' },
-    suites,
-    loads,
-  });
-}
-
 describe('suite results', () => {
   test('are written under <run>/suites/, read back equal, and latest points at the run', async () => {
     const root = tempDir('results');
     const run = await createRunDirectory(root);
-    const written = result(true);
+    const written = suiteResult(true);
     const file = await writeSuiteResult(run, written);
     expect(path.relative(root, file)).toBe(path.join(run.runId, 'suites', 'replica-lost--reference-app.json'));
     expect(await readSuiteResult(file)).toEqual(written);
@@ -99,8 +68,8 @@ describe('suite results', () => {
 
   test('a second result of the same suite and app in one run is kept beside the first', async () => {
     const run = await createRunDirectory(tempDir('results'));
-    await writeSuiteResult(run, result(true));
-    await writeSuiteResult(run, result(false));
+    await writeSuiteResult(run, suiteResult(true));
+    await writeSuiteResult(run, suiteResult(false));
     expect(readdirSync(path.join(run.dir, 'suites')).sort()).toEqual([
       'replica-lost--reference-app-2.json',
       'replica-lost--reference-app.json',
@@ -109,7 +78,7 @@ describe('suite results', () => {
 
   test('a file of another schema version is refused with a message that says what to do', async () => {
     const file = path.join(tempDir('results'), 'old.json');
-    writeFileSync(file, JSON.stringify({ ...result(true), schemaVersion: 0 }));
+    writeFileSync(file, JSON.stringify({ ...suiteResult(true), schemaVersion: 0 }));
     await expect(readSuiteResult(file)).rejects.toThrow(
       /is not a dbproof suite result of schema version 1 \(schemaVersion: .*\); re-run the suite/,
     );
@@ -118,7 +87,7 @@ describe('suite results', () => {
   test('a result that does not match the schema is not written at all', async () => {
     const run = await createRunDirectory(tempDir('results'));
     await expect(
-      writeSuiteResult(run, { ...result(true), measurements: { errors: 'many' } } as unknown as SuiteResult),
+      writeSuiteResult(run, { ...suiteResult(true), measurements: { errors: 'many' } } as unknown as SuiteResult),
     ).rejects.toThrow();
     expect(readdirSync(run.dir)).toEqual([]);
   });
@@ -130,30 +99,7 @@ describe('run results for CI systems and pull requests', () => {
     const verdicts = ['GET /a', 'GET /b'].map((scope, i) =>
       judge('p99 latency stays within 200 ms', atMost('p99Ms', 200, 'ms', scope), i === 0 ? 20 : 300),
     );
-    const latencyMs = { p50: 1, p90: 1, p95: 1, p99: 1, 'p99.9': 1, max: 1, mean: 1 };
-    const run = await finishedRun(
-      [],
-      [
-        {
-          name: 'browse',
-          request: 'mix',
-          model: 'open',
-          engine: 'dbproof-open',
-          rate: 10,
-          connections: null,
-          durationMs: 1000,
-          requests: 10,
-          errors: 0,
-          errorRate: 0,
-          rps: 10,
-          latencyMs,
-          verdicts,
-          buckets: [],
-          histogram: '',
-          endpoints: [],
-        },
-      ],
-    );
+    const run = finishedRun([], [{ ...loadResult('browse', verdicts), request: 'mix' }]);
     const names = [...junitXml(run).matchAll(/<testcase classname="load browse" name="([^"]+)"/g)].map((m) => m[1]);
     expect(names).toEqual([
       'p99 latency stays within 200 ms (p99Ms &lt;= 200 for GET /a)',
@@ -171,7 +117,7 @@ describe('run results for CI systems and pull requests', () => {
 
 describe('summary.md lists the N+1 findings a reviewer acts on', () => {
   const runWith = (findings: SuiteResult['findings']) =>
-    finishedRun([{ ...result(findings.length === 0), suite: 'n-plus-one', findings }], []);
+    finishedRun([{ ...suiteResult(findings.length === 0), suite: 'n-plus-one', findings }], []);
 
   test('each finding under the budgets: endpoint, statement, runs per size, per item, fix', async () => {
     const { summaryMarkdown } = await import('../../harness/results/writers/index.ts');

@@ -1,5 +1,12 @@
 import { type Budget, formatValue, type Verdict } from '../../budgets/index.ts';
-import { type EndpointResult, inconclusiveLine, type LoadResult, type RunResult, runWord } from '../run-result.ts';
+import {
+  type EndpointResult,
+  inconclusiveLine,
+  type LoadResult,
+  type RunResult,
+  runWord,
+  shareLine,
+} from '../run-result.ts';
 
 const cell = (text: string) => text.replace(/\|/g, '\\|').replace(/\n/g, ' ');
 
@@ -95,7 +102,8 @@ function renderFindings(run: RunResult): string[] {
 
 function renderEnvironment(run: RunResult): string {
   const env = run.environment;
-  return `${env.app} on ${env.provider}, Node ${env.node}, ${env.cpus} CPUs, dbproof ${env.dbproof}. Run ${run.runId}.`;
+  const share = shareLine(run);
+  return `${env.app} on ${env.provider}, Node ${env.node}, ${env.cpus} CPUs, dbproof ${env.dbproof}. Run ${run.runId}.${share ? ` ${share}` : ''}`;
 }
 
 /** summary.md: for a pull-request comment or the CI step summary. */

@@ -6,7 +6,7 @@ import {
   verdictsWord,
   verdictWord,
 } from '../../../budgets/index.ts';
-import { type EndpointResult, inconclusiveLine, type LoadResult, type RunResult } from '../../run-result.ts';
+import { type EndpointResult, inconclusiveLine, type LoadResult, type RunResult, shareLine } from '../../run-result.ts';
 import type { FindingRecord, SuiteResult } from '../../schema.ts';
 import { latencyHistogram, noiseChart, percentileCurve, timelineChart } from './charts.ts';
 import { escapeMarkup as html } from '../escape.ts';
@@ -276,7 +276,8 @@ function renderRunInfo(run: RunResult): string {
     html(env.platform),
     `dbproof ${html(env.dbproof)}`,
   ];
-  return `<p class="muted">${parts.join(' · ')}</p>`;
+  const share = shareLine(run);
+  return `<p class="muted">${parts.join(' · ')}</p>${share ? `\n<p class="muted" id="share">${html(share)}</p>` : ''}`;
 }
 
 /**
