@@ -81,6 +81,10 @@ export async function keepBaseline(options: KeepBaselineOptions = {}): Promise<{
   const run = await readRunResult(summary);
   if (run.incomplete)
     throw new UsageError(`run ${run.runId} is incomplete: a baseline comes from a finished, passing run`);
+  if (run.shard)
+    throw new UsageError(
+      `run ${run.runId} is shard ${run.shard.index}/${run.shard.total}, a share of the scenarios: a baseline comes from a whole run; keep the shards' merged run (\`dbproof merge\`, then --from its folder)`,
+    );
   if (!run.pass)
     throw new UsageError(
       `run ${run.runId} broke ${run.verdicts.filter((v) => !v.pass).length} budget(s): a baseline comes from a passing run`,

@@ -13,6 +13,7 @@ import { checkResultsFolder } from '../results/folder.ts';
 import { resolveTopologySpec } from '../topology/spec.ts';
 import type { ProviderName, TopologySpec } from '../topology/types.ts';
 import { baselineNotices, readBaseline, type Baseline } from './baseline.ts';
+import { checkShard, type Shard, shareOf, workHash } from './shard.ts';
 import { planSuites, suiteCatalogue, type PlannedSuite } from './suites.ts';
 
 export interface RunOptions {
@@ -30,6 +31,11 @@ export interface RunOptions {
    * (default true, as `dbproof gate` does; `dbproof test` runs suites only).
    */
   scenarios?: boolean;
+  /**
+   * Run only this shard's share of the suites and scenarios (`gate --shard 2/3`, see
+   * harness/run/shard.ts); `dbproof merge` joins the shards' results into one run.
+   */
+  shard?: Shard;
 }
 
 /**
@@ -53,9 +59,13 @@ export interface RunPlan {
   baseline: Baseline | undefined;
   /**
    * What the run will not do, said before it starts even when progress is silenced
-   * (a scenario with no baseline to compare with).
+   * (a scenario with no baseline to compare with, a shard with nothing to run).
    */
   notices: string[];
+  /** The shard this run is, when it runs one (its suites and scenarios are then the shard's share). */
+  shard: Shard | undefined;
+  /** The identity of the config's whole work, before sharding (workHash): shards of one config share it. */
+  configHash: string;
 }
 
 /** The config's data set: a built-in profile or a module of the team's (dataset.file). */
@@ -74,6 +84,7 @@ function suiteNamesOf(options: RunOptions, config: ResolvedConfig): string[] {
 
 /** Validates everything a run needs (see RunPlan) and starts nothing. */
 export async function planRun(options: RunOptions = {}): Promise<RunPlan> {
+  const shard = options.shard && checkShard(options.shard);
   const { config, file } = await readConfig(options.config);
   const configDir = path.dirname(file);
   const catalogue = await suiteCatalogue(config, file);
@@ -90,6 +101,12 @@ export async function planRun(options: RunOptions = {}): Promise<RunPlan> {
   };
   const topology = resolveTopologySpec(spec);
   const planned = planSuites(suites, catalogue, topology);
+  // Every suite is planned (a bad option fails every shard alike); the shard then takes its share.
+  const configHash = workHash(
+    planned.map((p) => ({ name: p.suite.name, options: p.options })),
+    Object.fromEntries(scenarios.map((name) => [name, config.scenarios[name]])),
+  );
+  const share = shard ? shareOf(planned, scenarios, shard) : { suites: planned, scenarios, notices: [] };
   // A k6 scenario where k6 is missing is found before anything starts.
   if (scenarios.some((name) => config.scenarios[name]!.engine === 'k6') && !k6OnPath())
     throw new UsageError(K6_MISSING);
@@ -99,7 +116,7 @@ export async function planRun(options: RunOptions = {}): Promise<RunPlan> {
   // A folder the run could not write is refused now, before anything starts.
   const resultsDir = resultsDirOf(config, configDir);
   await checkResultsFolder(resultsDir);
-  const notices = baseline ? baselineNotices(baseline, scenarios) : [];
+  const notices = [...share.notices, ...(baseline ? baselineNotices(baseline, share.scenarios) : [])];
   return {
     config,
     configDir,
@@ -107,9 +124,11 @@ export async function planRun(options: RunOptions = {}): Promise<RunPlan> {
     spec,
     provider: topology.provider,
     dataset,
-    suites: planned,
-    scenarios,
+    suites: share.suites,
+    scenarios: share.scenarios,
     baseline,
     notices,
+    shard,
+    configHash,
   };
 }

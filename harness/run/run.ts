@@ -65,7 +65,12 @@ function groupsOf(plan: RunPlan): Group[] {
 export async function runPlan(plan: RunPlan, hooks: RunHooks = {}): Promise<RunOutcome> {
   const say = (line: string) => hooks.say?.(line);
   for (const notice of plan.notices) hooks.warn?.(notice);
-  const recorder = new RunRecorder({ provider: plan.provider, app: plan.config.app.name });
+  const recorder = new RunRecorder({
+    provider: plan.provider,
+    app: plan.config.app.name,
+    shard: plan.shard,
+    configHash: plan.configHash,
+  });
   const run = await createRunDirectory(plan.resultsDir);
   await recorder.start(run);
   await hooks.onRun?.(run);

@@ -2,10 +2,11 @@ import path from 'node:path';
 import { redact, redactDeep } from '../../redact.ts';
 import type { LoadResult } from '../../results/run-result.ts';
 import type { ProviderName } from '../../topology/types.ts';
+import { parseShard } from '../../run/shard.ts';
 import { parseArgs } from '../args.ts';
 import { printJson } from '../output.ts';
 
-export const GATE_HELP = `dbproof gate [--config FILE] [--provider native|containers|compose] [--json]
+export const GATE_HELP = `dbproof gate [--config FILE] [--provider native|containers|compose] [--shard I/N] [--json]
 
 The CI gate: starts the topology, loads the data set, starts the app (app.command, polled
 at app.ready), runs every suite and every load scenario of the config, judges each budget
@@ -24,6 +25,11 @@ regression is a slow-down beyond results.regressionTolerance (10 %) and results.
 interval of the difference of per-100 ms medians confirms.
 Each load's progress goes to stderr: live on a terminal, a line every 5 s in CI.
   --json         print summary.json's content on stdout (and no progress)
+  --shard I/N    run shard I of N (e.g. 2/3, a CI matrix's job): a deterministic share of the
+                 suites and scenarios, each in exactly one shard; summary.json records which
+                 shard of which config, and \`dbproof merge\` joins the shards' results into one
+                 run. A shard the share gives nothing (more shards than suites and scenarios)
+                 passes with a note.
 The machine is watched meanwhile (a probe's wake-up lateness, CPU pressure, steal, the load
 engines' own lateness): a budget that depends on time and breaks while the machine was
 saturated is run again (noise.retries,
@@ -36,11 +42,13 @@ export async function gate(argv: string[]): Promise<number> {
     config: { type: 'string' },
     json: { type: 'boolean' },
     provider: { type: 'string' },
+    shard: { type: 'string' },
   });
   if (options.help) {
     console.log(GATE_HELP);
     return 0;
   }
+  const shard = options.shard === undefined ? undefined : parseShard(String(options.shard));
   // Loaded once the command line is known to be good: a usage error answers at once (issue 15).
   const [{ planRun, runPlan }, { formatVerdict, verdictsWord }, { inconclusiveLine, runWord }, { describeThroughput }] =
     await Promise.all([
@@ -65,7 +73,12 @@ export async function gate(argv: string[]): Promise<number> {
   const plan = await planRun({
     config: options.config as string | undefined,
     provider: options.provider as ProviderName | undefined,
+    shard,
   });
+  const share = [...plan.suites.map((s) => `suite ${s.suite.name}`), ...plan.scenarios.map((name) => `load ${name}`)];
+  // An empty share is said by the plan's notice.
+  if (plan.shard && share.length && !json)
+    console.error(`dbproof: shard ${plan.shard.index}/${plan.shard.total}: ${share.join(', ')}`);
   const show = (source: string, word: string, lines: string[]) => {
     if (!json) console.log(redact([`${word} ${source}`, ...lines.map((l) => `  ${l}`)].join('\n')));
   };
