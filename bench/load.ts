@@ -68,14 +68,14 @@ export async function benchLoad(): Promise<void> {
   );
 }
 
-/** The demo gate, from a scratch folder (the demo config, results kept apart), timed end to end. */
+/** The demo gate (--demo), from a scratch folder (its results kept apart), timed end to end. */
 export async function benchGate(): Promise<void> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dbproof-bench-gate-'));
   try {
     const started = performance.now();
     const gate = spawnSync(
       process.execPath,
-      [fileURLToPath(new URL('../bin/dbproof.js', import.meta.url)), 'gate', '--json'],
+      [fileURLToPath(new URL('../bin/dbproof.js', import.meta.url)), 'gate', '--demo', '--json'],
       { cwd: dir, encoding: 'utf8', maxBuffer: 256 * 1024 * 1024 },
     );
     const wallMs = performance.now() - started;

@@ -34,11 +34,11 @@ interface GateRun {
   seconds: number;
 }
 
-/** One demo gate in a folder of its own (no config: the demo), with `env` added. */
+/** One demo gate (--demo) in a folder of its own, with `env` added. */
 async function gate(env: NodeJS.ProcessEnv = {}): Promise<GateRun> {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dbproof-bench-stability-'));
   const started = performance.now();
-  const { code, stdout, stderr } = await runCli(['gate', '--json'], { cwd: dir, env }).finally(() =>
+  const { code, stdout, stderr } = await runCli(['gate', '--demo', '--json'], { cwd: dir, env }).finally(() =>
     rmSync(dir, { recursive: true, force: true }),
   );
   const seconds = (performance.now() - started) / 1000;

@@ -1,6 +1,6 @@
-// The reference app's demo configuration: what `dbproof test` runs when there is no
-// dbproof.config.ts. A team's own config has the same shape: its app's command, its
-// data, its budgets (each suite's options are typed; every field has a default).
+// The reference app's demo configuration: what `dbproof gate --demo` and `dbproof test
+// --demo` run. A team's own config (`npx dbproof init` writes one) has the same shape: its
+// app's command, its data, its budgets (each suite's options are typed; every field has a default).
 import { defineConfig } from 'dbproof';
 
 export default defineConfig({

@@ -5,6 +5,8 @@ export type * from './topology/types.ts';
 export { DbproofError, UsageError, InfrastructureError } from './errors.ts';
 export { redact } from './redact.ts';
 export { defineConfig, readConfig, type DbproofConfig, type TeamSuiteEntry } from './config/index.ts';
+// The reference app's demo config, for `planRun({ config: DEMO_CONFIG })` (what `dbproof gate --demo` runs).
+export { DEMO_CONFIG } from './config/index.ts';
 // The run behind `dbproof gate` and `dbproof test`, for a team's own script (as Vitest exports startVitest beside its CLI).
 export {
   planRun,

@@ -6,6 +6,7 @@ const HELP = `dbproof — database performance claims as checks CI can gate on
 Usage: dbproof <command> [options]
 
 Commands:
+  init     write dbproof.config.ts, an example suite of your own and a CI job into this project
   up       start a Postgres primary, streaming replicas and Redis; print their URLs
   status   role, PID, port, state, replication and lag of each node
   down     stop what \`up\` started
@@ -41,6 +42,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   baseline: async () => (await import('./commands/baseline.ts')).baseline,
   load: async () => (await import('./commands/load.ts')).load,
   doctor: async () => (await import('./commands/doctor.ts')).doctor,
+  init: async () => (await import('./commands/init.ts')).init,
   __keep: async () => (await import('./commands/up.ts')).keep,
 };
 

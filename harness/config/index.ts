@@ -1,4 +1,5 @@
-export { defineConfig, readConfig, resolveConfig, DEMO_CONFIG, type ConfigFile } from './read.ts';
+export { defineConfig, readConfig, resolveConfig, type ConfigFile } from './read.ts';
+export { CONFIG_FILES, DEMO_CONFIG } from './files.ts';
 export {
   configSchema,
   type DbproofConfig,

@@ -1,12 +1,9 @@
 import { existsSync } from 'node:fs';
 import path from 'node:path';
 import { UsageError, zodIssue } from '../errors.ts';
-import { packageFile } from '../package-files.ts';
 import { importUserModule } from '../user-module.ts';
+import { CONFIG_FILES } from './files.ts';
 import { configSchema, type DbproofConfig, type ResolvedConfig } from './schema.ts';
-
-/** The reference app's demo configuration: what `dbproof test` runs with no config anywhere. */
-export const DEMO_CONFIG = packageFile('example/dbproof.config.ts');
 
 /** Types the config a team writes; returns it as it is. */
 export function defineConfig(config: DbproofConfig): DbproofConfig {
@@ -26,13 +23,18 @@ export function resolveConfig(raw: unknown, file = 'the config'): ResolvedConfig
   throw new UsageError(`${file}: invalid ${zodIssue(parsed.error, 'config')}`);
 }
 
-/** `--config FILE`, else ./dbproof.config.ts, else the reference app's demo config. */
+/**
+ * `--config FILE`, else ./dbproof.config.ts (or .mts). No config is a usage error naming
+ * `dbproof init`: a gate that quietly ran the reference app's demo would pass without testing
+ * the team's app (the demo is asked for by name: `--demo`, `DEMO_CONFIG`).
+ */
 export async function readConfig(file?: string): Promise<ConfigFile> {
-  const chosen = file
-    ? path.resolve(file)
-    : existsSync('dbproof.config.ts')
-      ? path.resolve('dbproof.config.ts')
-      : DEMO_CONFIG;
+  const found = file || CONFIG_FILES.find((name) => existsSync(name));
+  if (!found)
+    throw new UsageError(
+      `no ${CONFIG_FILES[0]} in ${process.cwd()}: run \`npx dbproof init\` to write one, or pass --config FILE (--demo runs the reference app's demo)`,
+    );
+  const chosen = path.resolve(found);
   const module = await importUserModule(chosen, '--config');
   if (!module.default || typeof module.default !== 'object')
     throw new UsageError(`${chosen}: export default defineConfig({...}) (from 'dbproof')`);

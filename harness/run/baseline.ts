@@ -60,7 +60,7 @@ export function compareWithBaseline(result: LoadResult, baseline: Baseline): voi
 }
 
 export interface KeepBaselineOptions {
-  /** The config file (default ./dbproof.config.ts, else the reference app's demo). */
+  /** The config file (default ./dbproof.config.ts or .mts; `DEMO_CONFIG` for the reference app's demo). */
   config?: string;
   /** The run to keep: its folder or its summary.json (default <results.dir>/latest). */
   from?: string;

@@ -17,7 +17,10 @@ import { checkShard, type Shard, shareOf, workHash } from './shard.ts';
 import { planSuites, suiteCatalogue, type PlannedSuite } from './suites.ts';
 
 export interface RunOptions {
-  /** The config file (default ./dbproof.config.ts, else the reference app's demo config). */
+  /**
+   * The config file (default ./dbproof.config.ts or .mts; none there is a UsageError naming
+   * `dbproof init`). `DEMO_CONFIG` (from 'dbproof') is the reference app's demo, as `--demo`.
+   */
   config?: string;
   /** Overrides the config's topology.provider. */
   provider?: ProviderName;

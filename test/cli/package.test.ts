@@ -69,9 +69,9 @@ test('the compiled package alone (no source) runs: help, a bad flag, a suite on 
     "dbproof: unknown option --bogus for 'dbproof gate'; see `dbproof gate --help`",
   ]);
 
-  // The demo config imports 'dbproof': from the package, that is dist/ (its "default" export).
+  // The demo config (--demo) imports 'dbproof': from the package, that is dist/ (its "default" export).
   const cwd = tempDir('cwd');
-  const n1 = await cli(dir, ['test', 'n-plus-one'], cwd);
+  const n1 = await cli(dir, ['test', 'n-plus-one', '--demo'], cwd);
   expect(n1.stderr).not.toContain('internal error');
   expect(n1.code).toBe(0);
   expect(n1.stdout).toContain('PASS n-plus-one');

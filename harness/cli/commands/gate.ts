@@ -4,13 +4,15 @@ import type { LoadResult } from '../../results/run-result.ts';
 import type { ProviderName } from '../../topology/types.ts';
 import { parseShard } from '../../run/shard.ts';
 import { parseArgs } from '../args.ts';
+import { CONFIG_OPTIONS, configFileOption } from '../config-option.ts';
 import { printJson } from '../output.ts';
 
-export const GATE_HELP = `dbproof gate [--config FILE] [--provider native|containers|compose] [--shard I/N] [--json]
+export const GATE_HELP = `dbproof gate [--config FILE | --demo] [--provider native|containers|compose] [--shard I/N] [--json]
 
 The CI gate: starts the topology, loads the data set, starts the app (app.command, polled
 at app.ready), runs every suite and every load scenario of the config, judges each budget
-and writes the results. With no config: the reference app's demo (example/dbproof.config.ts).
+and writes the results. The config is --config FILE, else ./dbproof.config.ts (\`dbproof init\`
+writes one); --demo runs the reference app's demo (example/dbproof.config.ts) instead.
 
 Results in results/<run-id>/ (results.dir; results/latest points at the newest):
   summary.json   every suite, load and verdict (schema version 1; "incomplete": true until the run ends)
@@ -39,7 +41,7 @@ or INCONCLUSIVE (the machine could not measure; one line says why)`;
 
 export async function gate(argv: string[]): Promise<number> {
   const { options } = parseArgs('gate', argv, {
-    config: { type: 'string' },
+    ...CONFIG_OPTIONS,
     json: { type: 'boolean' },
     provider: { type: 'string' },
     shard: { type: 'string' },
@@ -49,6 +51,7 @@ export async function gate(argv: string[]): Promise<number> {
     return 0;
   }
   const shard = options.shard === undefined ? undefined : parseShard(String(options.shard));
+  const config = configFileOption(options);
   // Loaded once the command line is known to be good: a usage error answers at once (issue 15).
   const [{ planRun, runPlan }, { formatVerdict, verdictsWord }, { inconclusiveLine, runWord }, { describeThroughput }] =
     await Promise.all([
@@ -71,7 +74,7 @@ export async function gate(argv: string[]): Promise<number> {
   };
   const json = Boolean(options.json);
   const plan = await planRun({
-    config: options.config as string | undefined,
+    config,
     provider: options.provider as ProviderName | undefined,
     shard,
   });

@@ -3,14 +3,16 @@ import { SUITE_NAMES } from '../../../suites/names.ts';
 import { redact, redactDeep } from '../../redact.ts';
 import type { ProviderName } from '../../topology/types.ts';
 import { parseArgs } from '../args.ts';
+import { CONFIG_OPTIONS, configFileOption } from '../config-option.ts';
 import { printJson } from '../output.ts';
 
-export const TEST_HELP = `dbproof test [suite …] [--config FILE] [--provider native|containers|compose] [--json]
+export const TEST_HELP = `dbproof test [suite …] [--config FILE | --demo] [--provider native|containers|compose] [--json]
 
 Starts the topology, loads the data set, starts the app with the topology's URLs, runs
 the suites against it and judges each budget. With no suite named, runs the suites of the
-config (or every suite when the config names none). The config is --config, else
-./dbproof.config.ts, else the reference app's demo (example/dbproof.config.ts).
+config (or every suite when the config names none). The config is --config FILE, else
+./dbproof.config.ts (\`dbproof init\` writes one); --demo runs the reference app's demo
+(example/dbproof.config.ts) instead.
 
 Suites: ${SUITE_NAMES.join(', ')}, and the team's own that the config names
 (suites: { 'my-suite': { use: mySuite } }; README: Writing a suite of your own)
@@ -25,7 +27,7 @@ export async function test(argv: string[]): Promise<number> {
   const { options, positionals } = parseArgs(
     'test',
     argv,
-    { config: { type: 'string' }, json: { type: 'boolean' }, provider: { type: 'string' } },
+    { ...CONFIG_OPTIONS, json: { type: 'boolean' }, provider: { type: 'string' } },
     false,
     true,
   );
@@ -33,6 +35,7 @@ export async function test(argv: string[]): Promise<number> {
     console.log(TEST_HELP);
     return 0;
   }
+  const config = configFileOption(options);
   // Loaded once the command line is known to be good: a usage error answers at once (issue 15).
   const [{ planRun, runPlan }, { formatVerdict, verdictsWord }, { inconclusiveLine }] = await Promise.all([
     import('../../run/index.ts'),
@@ -42,7 +45,7 @@ export async function test(argv: string[]): Promise<number> {
   const json = Boolean(options.json);
   // Everything is validated before anything starts: a typo costs no topology.
   const plan = await planRun({
-    config: options.config as string | undefined,
+    config,
     provider: options.provider as ProviderName | undefined,
     suites: positionals.length > 0 ? positionals : undefined,
     scenarios: false,
