@@ -5,6 +5,8 @@ export default defineConfig({
   resolve: { conditions: ['dbproof-source'] },
   ssr: { resolve: { conditions: ['dbproof-source'] } },
   test: {
+    // The run ends with a banner counting the tests skipped on this machine, by reason (no Docker engine, …).
+    reporters: ['default', './test/support/skip-banner.ts'],
     // Two cores: one topology-heavy file at a time per core is plenty.
     maxWorkers: 2,
     projects: [

@@ -7,13 +7,13 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { fileURLToPath } from 'node:url';
 import { tempDir } from '../support/temp.ts';
-import { afterAll, beforeAll, describe, expect, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, type TestFunction, test } from 'vitest';
 import { runCli, startCli } from '../support/cli.ts';
 import { pingRedis } from '../../harness/providers/native/redis-node.ts';
 import { startTopology, type Topology, type ProviderName } from '../../harness/index.ts';
 import { queryRows } from '../../harness/pg/client.ts';
 import { isAlive } from '../support/processes.ts';
-import { dockerForTests, networksOf, resourcesPublishing, stillPresent } from '../support/docker.ts';
+import { dockerForTests, skipWithoutEngine, networksOf, resourcesPublishing, stillPresent } from '../support/docker.ts';
 
 const providers: ProviderName[] = ['native', 'containers', 'compose'];
 const engine = dockerForTests('the containers and compose providers of the conformance suite');
@@ -30,7 +30,8 @@ describe.each(providers)('provider %s', (provider) => {
     await topology?.stop();
   }, 120_000);
 
-  const it = test.skipIf(needsEngine && !engine);
+  const options = needsEngine ? skipWithoutEngine(engine) : {};
+  const it = (name: string, fn: TestFunction) => test(name, options, fn);
 
   it('serves URLs on 127.0.0.1 only, with passwords', () => {
     for (const url of [
@@ -134,7 +135,7 @@ const compose = async (...args: string[]) => {
   }
 };
 
-describe.skipIf(!engine)('dbproof up --provider compose', () => {
+describe('dbproof up --provider compose', skipWithoutEngine(engine), () => {
   test('a compose topology dbproof brought up is taken down even when `up` is SIGKILLed', async () => {
     const { child, firstLine } = await startCli(['up', '--provider', 'compose', '--json'], {
       cwd: root,
@@ -155,7 +156,7 @@ describe.skipIf(!engine)('dbproof up --provider compose', () => {
   }, 180_000);
 });
 
-describe.skipIf(!engine)('docker-compose.yml', () => {
+describe('docker-compose.yml', skipWithoutEngine(engine), () => {
   beforeAll(async () => {
     await compose('up', '-d');
   }, 300_000);

@@ -10,7 +10,8 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTopology, type Topology } from '../../harness/index.ts';
 import { queryRows } from '../../harness/pg/client.ts';
 import { postgresImage } from '../../harness/providers/containers/images.ts';
-import { dockerForTests } from '../support/docker.ts';
+import { dockerForTests, skipWithoutEngine } from '../support/docker.ts';
+import { skipUnless } from '../support/skips.ts';
 
 const engine = dockerForTests('the containers provider image tests');
 /** Set by scripts/build-local-images.sh on an image whose data directory it baked. */
@@ -116,15 +117,20 @@ function secretsInContainer(container: string, passwords: string[]): string[] {
   ];
 }
 
-describe.skipIf(!engine)('containers from an image with a pristine data directory', () => {
-  const image = postgresImage();
-  // CI builds the images (.ci/run): there an image without the pristine state fails, saying
-  // so; elsewhere it is skipped with a banner, like a missing engine.
-  const baked = engine && isBaked(image);
-  const required = process.env.DBPROOF_REQUIRE_DOCKER === '1';
-  const notBaked = `${image} has no pristine data directory (label ${PRISTINE_LABEL}): rebuild it with scripts/build-local-images.sh`;
-  if (engine && !baked && !required) console.warn(`\n!!! SKIPPED: the pristine-state tests: ${notBaked} !!!\n`);
-  const it = test.skipIf(!baked && !required);
+const image = postgresImage();
+// CI builds the images (.ci/run): there an image without the pristine state fails, saying
+// so; elsewhere its tests are skipped and counted in the end-of-run banner, like a missing engine.
+const baked = engine && isBaked(image);
+const required = process.env.DBPROOF_REQUIRE_DOCKER === '1';
+const notBaked = `${image} has no pristine data directory (label ${PRISTINE_LABEL}): rebuild it with scripts/build-local-images.sh`;
+const pristineTests = engine
+  ? skipUnless(baked || required, {
+      reason: `${image} has no pristine data directory (label ${PRISTINE_LABEL})`,
+      toRunIt: 'rebuild it with `scripts/build-local-images.sh`, then `npm test` again',
+    })
+  : skipWithoutEngine(engine);
+
+describe('containers from an image with a pristine data directory', pristineTests, () => {
   let topology: Topology | undefined;
 
   beforeAll(async () => {
@@ -133,7 +139,7 @@ describe.skipIf(!engine)('containers from an image with a pristine data director
   }, 300_000);
   afterAll(() => topology?.stop(), 120_000);
 
-  it('the primary starts from the pristine state and the replicas are copies of it, not base backups', async () => {
+  test('the primary starts from the pristine state and the replicas are copies of it, not base backups', async () => {
     expect(baked, `${image} has no pristine data directory: rebuild it with scripts/build-local-images.sh`).toBe(true);
     expect(startLines(topology!)).toEqual({
       primary: ["dbproof: starting postgres (primary, from the image's pristine data directory)"],
@@ -149,7 +155,7 @@ describe.skipIf(!engine)('containers from an image with a pristine data director
     ]);
   });
 
-  it("no clear password in any container's environment or command", () => {
+  test("no clear password in any container's environment or command", () => {
     const passwords = passwordsOf(topology!);
     expect(passwords).toHaveLength(3);
     const containers = topology!.describe().nodes.flatMap((n) => (n.container ? [n.container] : []));
@@ -157,7 +163,7 @@ describe.skipIf(!engine)('containers from an image with a pristine data director
     for (const container of containers) expect(secretsInContainer(container, passwords)).toEqual([]);
   });
 
-  it('the image holds no password: its roles have none, and no variable names one', () => {
+  test('the image holds no password: its roles have none, and no variable names one', () => {
     const env = JSON.parse(docker('image', 'inspect', '-f', '{{json .Config.Env}}', image)) as string[];
     expect(env.filter((e) => /PASSWORD/i.test(e))).toEqual([]);
     const answer = askBakedCatalogue(
@@ -169,7 +175,7 @@ describe.skipIf(!engine)('containers from an image with a pristine data director
   });
 });
 
-describe.skipIf(!engine)("containers from a user's image without a pristine state", () => {
+describe("containers from a user's image without a pristine state", skipWithoutEngine(engine), () => {
   let userImage: string | undefined;
   let brokenImage: string | undefined;
   let topology: Topology | undefined;

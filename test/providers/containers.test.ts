@@ -8,7 +8,7 @@ import { startTopology, type Topology } from '../../harness/index.ts';
 import { queryRows } from '../../harness/pg/client.ts';
 import type { ContainerPgNode } from '../../harness/providers/containers/nodes.ts';
 import { runCli, startCli } from '../support/cli.ts';
-import { dockerForTests, resourcesPublishing, stillPresent } from '../support/docker.ts';
+import { dockerForTests, skipWithoutEngine, resourcesPublishing, stillPresent } from '../support/docker.ts';
 
 const engine = dockerForTests('the containers provider tests');
 
@@ -53,7 +53,7 @@ function replayLsnInside(node: ContainerPgNode): string {
   ).trim();
 }
 
-describe.skipIf(!engine)('containers provider', () => {
+describe('containers provider', skipWithoutEngine(engine), () => {
   let topology: Topology;
   beforeAll(async () => {
     topology = await startTopology({ provider: 'containers', replicas: 1, redis: false });
@@ -94,7 +94,7 @@ describe.skipIf(!engine)('containers provider', () => {
   }, 120_000);
 });
 
-describe.skipIf(!engine)('dbproof up --provider containers', () => {
+describe('dbproof up --provider containers', skipWithoutEngine(engine), () => {
   test('prints the same JSON shape as the native provider, and a SIGKILLed `up` leaves no container or network', async () => {
     const env = { DBPROOF_STATE_DIR: tempDir('ct') };
     const { child, firstLine } = await startCli(['up', '--provider', 'containers', '--replicas', '1', '--json'], {
@@ -125,7 +125,7 @@ describe.skipIf(!engine)('dbproof up --provider containers', () => {
   });
 });
 
-describe.skipIf(!engine)('dbproof exec --provider containers', () => {
+describe('dbproof exec --provider containers', skipWithoutEngine(engine), () => {
   test('hands the containers topology to the command and removes it afterwards', async () => {
     const result = await runCli([
       'exec',

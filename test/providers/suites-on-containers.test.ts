@@ -7,7 +7,7 @@ import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { runCli } from '../support/cli.ts';
-import { dockerForTests } from '../support/docker.ts';
+import { dockerForTests, skipWithoutEngine } from '../support/docker.ts';
 import { tempDir } from '../support/temp.ts';
 
 const engine = dockerForTests('the suites on the containers provider');
@@ -49,7 +49,7 @@ type Output = {
   }[];
 };
 
-describe.skipIf(!engine)('suites on the containers provider', () => {
+describe('suites on the containers provider', skipWithoutEngine(engine), () => {
   test('the reference app keeps the frozen-replica and lag (network partition) promises', async () => {
     const result = await runCli([
       'test',

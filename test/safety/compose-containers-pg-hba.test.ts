@@ -8,7 +8,7 @@ import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTopology, type Topology } from '../../harness/index.ts';
 import { queryRows } from '../../harness/pg/client.ts';
 import type { ContainerPgNode } from '../../harness/providers/containers/nodes.ts';
-import { dockerForTests } from '../support/docker.ts';
+import { dockerForTests, skipWithoutEngine } from '../support/docker.ts';
 
 const run = promisify(execFile);
 const engine = dockerForTests('the containers pg_hba test');
@@ -16,7 +16,7 @@ const engine = dockerForTests('the containers pg_hba test');
 const networkName = (id: string) =>
   execFileSync('docker', ['network', 'inspect', '-f', '{{.Name}}', id], { encoding: 'utf8' }).trim();
 
-describe.skipIf(!engine)('a partitioned container node', () => {
+describe('a partitioned container node', skipWithoutEngine(engine), () => {
   let topology: Topology;
   beforeAll(async () => {
     topology = await startTopology({ provider: 'containers', replicas: 1, redis: false });

@@ -7,7 +7,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { afterAll, describe, expect, test } from 'vitest';
 import { runCli, startCli, BIN } from '../support/cli.ts';
-import { dockerForTests, resourcesPublishing } from '../support/docker.ts';
+import { dockerForTests, skipWithoutEngine, resourcesPublishing } from '../support/docker.ts';
 import { tempDir } from '../support/temp.ts';
 import {
   bystanderContainer,
@@ -26,7 +26,7 @@ import {
 const engine = dockerForTests('the compose provider safety tests');
 const image = () => process.env.DBPROOF_REDIS_IMAGE ?? 'redis:7';
 
-describe.skipIf(!engine)('the compose provider leaves what it did not create alone', () => {
+describe('the compose provider leaves what it did not create alone', skipWithoutEngine(engine), () => {
   const userProjects: string[] = [];
   afterAll(async () => {
     for (const dir of userProjects) await compose(dir, ['down', '-v', '-t', '1']).catch(() => {});

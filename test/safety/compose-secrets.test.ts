@@ -6,7 +6,7 @@ import { execFileSync } from 'node:child_process';
 import { statSync } from 'node:fs';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { runCli } from '../support/cli.ts';
-import { dockerForTests, networksOf, resourcesPublishing } from '../support/docker.ts';
+import { dockerForTests, skipWithoutEngine, networksOf, resourcesPublishing } from '../support/docker.ts';
 import { tempDir } from '../support/temp.ts';
 import { containerLabel, marker } from './compose-support.ts';
 
@@ -18,7 +18,7 @@ interface Up {
   redis: string;
 }
 
-describe.skipIf(!engine)('a compose stack started by `dbproof up --provider compose --detach`', () => {
+describe('a compose stack started by `dbproof up --provider compose --detach`', skipWithoutEngine(engine), () => {
   const env = { DBPROOF_STATE_DIR: tempDir('compose-secrets-state') };
   const mark = marker();
   let up: Up;

@@ -1,4 +1,6 @@
 import { execFileSync } from 'node:child_process';
+import type { TestOptions } from 'vitest';
+import { type SkipReason, skipUnless } from './skips.ts';
 
 /**
  * Where no registry is reachable, the images come from scripts/build-local-images.sh:
@@ -33,19 +35,31 @@ export function dockerEngineAnswers(): boolean {
   }
 }
 
+/** Why the Docker tests are skipped where no engine answers, and what runs them: the end-of-run banner counts them by it. */
+export const NO_DOCKER_ENGINE: SkipReason = {
+  reason: 'no Docker engine answers on this machine (the containers and compose providers need one)',
+  toRunIt: 'start one (`./scripts/install.sh --with-docker` installs and starts it), then `npm test` again',
+};
+
 /**
- * Whether the Docker tests of a file can run. Without an engine they are skipped with a
- * loud banner on a developer's machine, but where DBPROOF_REQUIRE_DOCKER=1 (as .ci/run
- * sets it) a missing engine fails the file: a CI run must never go green because the
- * tests that would have failed did not run.
+ * Whether the Docker tests of a file can run. Without an engine they are skipped (pass
+ * `skipWithoutEngine(engine)` to their describe), and the banner at the end of the run
+ * counts them; but where DBPROOF_REQUIRE_DOCKER=1 (as .ci/run sets it) a missing engine
+ * fails the file: a CI run must never go green because the tests that would have failed
+ * did not run.
  */
 export function dockerForTests(what: string): boolean {
   if (dockerEngineAnswers()) return true;
-  const reason = `${what}: no Docker engine answers on this machine (start one: apt-get install -y docker.io && dockerd &)`;
-  if (process.env.DBPROOF_REQUIRE_DOCKER === '1') throw new Error(`DBPROOF_REQUIRE_DOCKER=1 but ${reason}`);
-  const line = `!!! SKIPPED: ${reason} !!!`;
-  console.warn(`\n${'!'.repeat(line.length)}\n${line}\n${'!'.repeat(line.length)}\n`);
+  if (process.env.DBPROOF_REQUIRE_DOCKER === '1')
+    throw new Error(
+      `DBPROOF_REQUIRE_DOCKER=1 but ${what}: no Docker engine answers on this machine (./scripts/install.sh --with-docker installs and starts one)`,
+    );
   return false;
+}
+
+/** A describe's or a test's options: skipped, saying why, where no Docker engine answers. */
+export function skipWithoutEngine(engine: boolean): TestOptions {
+  return skipUnless(engine, NO_DOCKER_ENGINE);
 }
 
 export function dockerLines(args: string[]): string[] {
