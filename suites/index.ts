@@ -14,6 +14,7 @@ import { replicaLost } from './failover/replica-lost.ts';
 import { onlineMigration } from './migration/online-migration.ts';
 import { nPlusOne } from './n-plus-one/n-plus-one.ts';
 import { poolExhaustion } from './pool/pool-exhaustion.ts';
+import { backupRestore } from './recovery/backup-restore.ts';
 import { SUITE_NAMES, type SuiteName } from './names.ts';
 
 export const SUITES = {
@@ -27,6 +28,7 @@ export const SUITES = {
   pool: poolExhaustion,
   'circuit-breaker': circuitBreaker,
   'online-migration': onlineMigration,
+  'backup-restore': backupRestore,
 } as const satisfies Record<SuiteName, unknown>;
 
 export { SUITE_NAMES, type SuiteName };
@@ -42,4 +44,5 @@ export {
   circuitBreaker,
   onlineMigration,
   nPlusOne,
+  backupRestore,
 };

@@ -14,6 +14,7 @@ export const SUITE_NAMES = [
   'pool',
   'circuit-breaker',
   'online-migration',
+  'backup-restore',
 ] as const;
 
 export type SuiteName = (typeof SUITE_NAMES)[number];

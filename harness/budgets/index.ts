@@ -56,6 +56,9 @@ export const CONTENT_METRICS: ReadonlySet<string> = new Set([
   'leakedConnections',
   'failuresBeforeOpen',
   'hitRate',
+  'backupFailures',
+  'restoreFailures',
+  'pitrMismatches',
 ]);
 
 /** Whether a busy machine can move this budget's measurement (see CONTENT_METRICS). */

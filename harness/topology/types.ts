@@ -3,6 +3,7 @@
  * which provider started a topology: suites, the CLI and the vitest helper only
  * see these interfaces.
  */
+import type { RecoveryControl } from './recovery.ts';
 import type { ProviderName } from './spec.ts';
 
 // What to start is defined once, by its schema (spec.ts): the types are derived there.
@@ -74,6 +75,8 @@ export interface Topology {
   stop(): Promise<void>;
   /** Present where the provider can keep a seeded data directory across runs (native). */
   readonly seedCache?: SeedCacheControl;
+  /** Present where the provider can archive WAL, take a base backup and restore it into a fresh node (native). */
+  readonly recovery?: RecoveryControl;
 }
 
 export interface SeedCacheControl {

@@ -1,12 +1,12 @@
 import { randomBytes } from 'node:crypto';
-import { setTimeout as sleep } from 'node:timers/promises';
 import { z } from 'zod';
 import { atMost, judge } from '../../harness/budgets/index.ts';
 import { runSchedule, type ScheduledFault } from '../../harness/faults/index.ts';
 import { queryRows, withClient } from '../../harness/pg/client.ts';
 import { UsageError } from '../../harness/errors.ts';
-import { defineSuite, parseRequest, Session, timelineRecord } from '../../harness/suite/index.ts';
+import { defineSuite, parseRequest, timelineRecord } from '../../harness/suite/index.ts';
 import { Timeline } from '../../load/timeline.ts';
+import { epochNow, keysPresent, lostEvidence, runAcknowledgedWriters } from '../support/acknowledged-writes.ts';
 import { count, ms, replicaNumber, request } from '../support/options.ts';
 
 /** Writes about `bytes` of WAL: 1 MB rows of random text, stored uncompressed, in the `postgres` database. */
@@ -78,11 +78,8 @@ export const primaryLost = defineSuite({
     const candidate = topology.replicas[options.candidate - 1]!;
     const write = parseRequest(options.write, options.writeBody);
     const token = randomBytes(3).toString('hex');
-    const acknowledged = new Map<string, number>();
     const timeline = new Timeline(250);
-    let lastError = '';
-    const started = performance.now();
-    const now = () => performance.now() - started;
+    const origin = epochNow();
 
     const faults: ScheduledFault[] = [];
     if (options.candidateLagMs > 0)
@@ -127,53 +124,40 @@ export const primaryLost = defineSuite({
     );
     const schedule = runSchedule(faults);
 
-    const writerLoop = async (writer: number) => {
-      const session = new Session(context.app.url, 5000);
-      for (let n = 0; now() < options.durationMs; n++) {
-        const key = `w-${token}-${writer}-${n}`;
-        const at = now();
-        try {
-          await session.expectOk(write, { key });
-          acknowledged.set(key, now());
-          timeline.record(at, now() - at, true);
-        } catch (error) {
-          lastError = (error as Error).message;
-          timeline.record(at, now() - at, false);
-          await sleep(50); // a failing endpoint is not hammered
-        }
-        await sleep(options.thinkMs);
-      }
-    };
-    await Promise.all(Array.from({ length: options.writers }, (_, i) => writerLoop(i)));
+    const { acknowledged, lastError } = await runAcknowledgedWriters({
+      appUrl: context.app.url,
+      write,
+      writers: options.writers,
+      thinkMs: options.thinkMs,
+      keyPrefix: `w-${token}`,
+      origin,
+      timeline,
+      until: () => epochNow() - origin >= options.durationMs,
+    });
     const events = await schedule.done;
     const failed = events.find((e) => e.error);
     if (failed) throw new Error(`could not ${failed.kind} ${failed.target}: ${failed.error}`);
 
     // The Jepsen-style check: every acknowledged key, looked up on the new primary.
     const onNewPrimary = Object.assign(new URL(candidate.adminUrl), { pathname: `/${context.database}` }).toString();
-    const keys = [...acknowledged.keys()];
-    const present = new Set(
-      (await queryRows<{ key: string }>(onNewPrimary, options.checkSql, [keys])).map((r) => r.key),
-    );
+    const keys = acknowledged.map((w) => w.key);
+    const present = await keysPresent(onNewPrimary, options.checkSql, keys);
     const lost = keys.filter((k) => !present.has(k));
-    const ackTimes = [0, ...[...acknowledged.values()].sort((a, b) => a - b), options.durationMs];
+    const ackTimes = [0, ...acknowledged.map((w) => w.ackedAt - origin).sort((a, b) => a - b), options.durationMs];
     const writeUnavailableMs = ackTimes.slice(1).reduce((worst, t, i) => Math.max(worst, t - ackTimes[i]!), 0);
-    const lostEvidence = lost.length
-      ? `lost: ${lost.slice(0, 10).join(', ')}${lost.length > 10 ? ` and ${lost.length - 10} more` : ''}`
-      : undefined;
     return {
       verdicts: [
         judge(
           `every write acknowledged before the failover is on the new primary (${candidate.name})`,
           atMost('lostWrites', options.budgets.lostWrites, 'count', options.write),
           lost.length,
-          lostEvidence,
+          lostEvidence(lost),
         ),
         judge(
           `writes are unavailable for at most ${options.budgets.writeUnavailableMs} ms during the failover`,
           atMost('writeUnavailableMs', options.budgets.writeUnavailableMs, 'ms', options.write),
           writeUnavailableMs,
-          lastError ? `last error: ${lastError}` : undefined,
+          lastError.evidence,
         ),
       ],
       measurements: {

@@ -1,8 +1,5 @@
 import { DATASET_DEFAULTS } from '../../../fixtures/defaults.ts';
-import { consoleProgress, silentProgress } from '../../../fixtures/loader/progress.ts';
-import { profile, profiles } from '../../../fixtures/profiles/index.ts';
-import { datasetFromFile } from '../../../fixtures/profiles/from-file.ts';
-import { seedAppDatabase } from '../../../fixtures/seed.ts';
+import { PROFILE_NAMES } from '../../../fixtures/profiles/names.ts';
 import { UsageError } from '../../errors.ts';
 import { redact } from '../../redact.ts';
 import { parseArgs } from '../args.ts';
@@ -15,7 +12,7 @@ Generates a data set and loads it (COPY) into the running topology's \`app\` dat
 or into the database of --url. The data is kept as a template database, so a second
 seed with the same data set, scale and seed reuses it.
 
-  --profile NAME   a built-in profile: ${Object.keys(profiles).join(', ')} (default ${DATASET_DEFAULTS.profile})
+  --profile NAME   a built-in profile: ${PROFILE_NAMES.join(', ')} (default ${DATASET_DEFAULTS.profile})
   --dataset FILE   a .ts/.mts/.js/.mjs module whose default export is defineDataset({...})
   --scale N        scale factor, a number > 0 (default ${DATASET_DEFAULTS.scale}; inspections at 1 ≈ 1.6 million rows)
   --seed N         random seed, a whole number (default ${DATASET_DEFAULTS.seed}): same seed, same rows
@@ -130,6 +127,14 @@ export async function seed(argv: string[]): Promise<number> {
     'a whole number from 0 to 4294967295',
   );
   const target = targetFrom(options.url as string | undefined, options.replace as string | undefined);
+  // Loaded once the command line is known to be good: the profiles load faker, a usage error answers at once (issue 15).
+  const [{ consoleProgress, silentProgress }, { profile }, { datasetFromFile }, { seedAppDatabase }] =
+    await Promise.all([
+      import('../../../fixtures/loader/progress.ts'),
+      import('../../../fixtures/profiles/index.ts'),
+      import('../../../fixtures/profiles/from-file.ts'),
+      import('../../../fixtures/seed.ts'),
+    ]);
   const dataset = options.dataset
     ? await datasetFromFile(String(options.dataset), '--dataset')
     : profile(String(options.profile ?? DATASET_DEFAULTS.profile));

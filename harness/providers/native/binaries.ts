@@ -84,3 +84,21 @@ export function findRedisServer(override?: string): string {
   if (!found) throw new InfrastructureError(`redis-server not found; ${REDIS_INSTALL_HINT}`);
   return found;
 }
+
+export const PGBACKREST_INSTALL_HINT =
+  'install it with `apt-get install -y pgbackrest` (Debian, Ubuntu) or set DBPROOF_PGBACKREST to its path';
+
+/** Finds `pgbackrest`: DBPROOF_PGBACKREST, then PATH, then /usr/bin. Throws with the install command when missing. */
+export function findPgBackRest(): string {
+  const explicit = process.env.DBPROOF_PGBACKREST;
+  if (explicit) {
+    if (!existsSync(explicit))
+      throw new InfrastructureError(`pgBackRest not found at ${explicit}; ${PGBACKREST_INSTALL_HINT}`);
+    return explicit;
+  }
+  const found = [...pathDirs(), '/usr/bin', '/usr/local/bin']
+    .map((dir) => path.join(dir, 'pgbackrest'))
+    .find((file) => existsSync(file));
+  if (!found) throw new InfrastructureError(`pgBackRest is not installed; ${PGBACKREST_INSTALL_HINT}`);
+  return found;
+}

@@ -13,6 +13,7 @@ import {
   waitForExit,
   waitUntilAccepting,
   type PostgresLaunch,
+  type Settings,
 } from './postgres-process.ts';
 
 const run = promisify(execFile);
@@ -54,6 +55,15 @@ export class NativePgNode extends SqlPgNode implements PgNode {
   /** What this node's processes run: anything else working in the data directory is not ours to signal. */
   get #programs(): string[] {
     return [postgresProgram(this.#options.launch.bins)];
+  }
+
+  /** Settings (`-c name=value`) for every later start; a running node takes them at its next restart. */
+  configure(settings: Settings): void {
+    Object.assign(this.#options.launch.settings, settings);
+  }
+
+  get logFile(): string {
+    return this.#options.launch.logFile;
   }
 
   /** Spawns the postmaster without waiting; `ready()` waits. Split so that a topology starts its nodes in parallel. */

@@ -17,6 +17,7 @@ import { freePorts } from './ports.ts';
 import { NativePgNode } from './postgres-node.ts';
 import { postgresProgram, socketConfig } from './postgres-process.ts';
 import { ensurePristineDataDir } from './pristine.ts';
+import { NativeRecovery } from './recovery.ts';
 import { NativeRedisNode } from './redis-node.ts';
 import { createRunDir, diskUsage, requireFreeSpace, sweepStaleRuns } from './run-dir.ts';
 import { nodeSettings } from './settings.ts';
@@ -36,6 +37,7 @@ class NativeTopology implements Topology {
     readonly runDir: string,
     private readonly watchdog: Watchdog,
     cache: { hit: boolean; bins: PostgresBinaries; runAs: RunAs | undefined; socketDir: string },
+    readonly recovery: NativeRecovery,
   ) {
     this.seedCache = {
       hit: cache.hit,
@@ -58,7 +60,7 @@ class NativeTopology implements Topology {
 
   pids(): number[] {
     // The watchdog too: it is a process this topology started, and it must be gone after a run as well.
-    return [this.primary, ...this.replicas, this.redis, this.watchdog]
+    return [this.primary, ...this.replicas, ...this.recovery.restored, this.redis, this.watchdog]
       .map((n) => n?.pid)
       .filter((p): p is number => p !== undefined);
   }
@@ -77,7 +79,9 @@ class NativeTopology implements Topology {
   async stop(): Promise<void> {
     if (this.#stopped) return;
     this.#stopped = true;
-    await Promise.all([this.primary, ...this.replicas, this.redis].map((n) => n?.teardown().catch(() => {})));
+    await Promise.all(
+      [this.primary, ...this.replicas, ...this.recovery.restored, this.redis].map((n) => n?.teardown().catch(() => {})),
+    );
     rmSync(this.runDir, { recursive: true, force: true });
     await this.watchdog.close();
   }
@@ -143,6 +147,8 @@ export async function startNativeTopology(spec: ResolvedTopologySpec): Promise<T
     const [primaryPort, redisPort, ...replicaPorts] = await freePorts(spec.replicas + 2);
     const passwords = { admin: generatePassword(), app: generatePassword() };
     const replicaNames = replicaPorts.map((_, i) => `replica${i + 1}`);
+    const nodeSettingsOf = (name: string, role: 'primary' | 'replica') =>
+      nodeSettings({ spec, name, role, primaryPort: primaryPort!, socketDir, replicaNames });
 
     const names = ['primary', ...replicaNames];
     const ports = [primaryPort!, ...replicaPorts];
@@ -160,7 +166,7 @@ export async function startNativeTopology(spec: ResolvedTopologySpec): Promise<T
             port,
             socketDir,
             logFile: path.join(logDir, `${name}.log`),
-            settings: nodeSettings({ spec, name, role, primaryPort: primaryPort!, socketDir, replicaNames }),
+            settings: nodeSettingsOf(name, role),
           },
           url: postgresUrl({ user: 'app', password: passwords.app, port, database: 'app' }),
           adminUrl: postgresUrl({ user: 'dbproof', password: passwords.admin, port, database: 'postgres' }),
@@ -208,12 +214,24 @@ export async function startNativeTopology(spec: ResolvedTopologySpec): Promise<T
       })(),
       redis?.ready(),
     ]);
-    return new NativeTopology(primary, replicas, redis, runDir, watchdog, {
-      hit: cached !== undefined,
-      bins,
-      runAs,
-      socketDir,
-    });
+    return new NativeTopology(
+      primary,
+      replicas,
+      redis,
+      runDir,
+      watchdog,
+      { hit: cached !== undefined, bins, runAs, socketDir },
+      new NativeRecovery({
+        bins,
+        runAs,
+        runDir,
+        socketDir,
+        logDir,
+        watchdog,
+        primary,
+        settings: nodeSettingsOf('primary', 'primary'),
+      }),
+    );
   } catch (error) {
     await Promise.all([...nodes.map((n) => n.teardown().catch(() => {})), redis?.teardown().catch(() => {})]);
     rmSync(runDir, { recursive: true, force: true });
