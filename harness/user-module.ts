@@ -31,6 +31,9 @@ function importFailure(error: unknown): string {
     const at = /:(\d+):(\d+): ERROR/.exec(message);
     return `it is not valid TypeScript or JavaScript (a syntax error${at ? ` at line ${at[1]}, column ${at[2]}` : ''})`;
   }
+  const missing = /Cannot find package '([^']+)' imported from/.exec(message);
+  if (missing)
+    return `it imports '${missing[1]}', which is not installed for it: run \`npm install ${missing[1] === 'dbproof' ? '-D ' : ''}${missing[1]}\` in its project`;
   if (/require\(\) ES Module|Cannot use import statement/.test(message)) {
     return 'it must load as an ES module: add "type": "module" to the nearest package.json, or name it .mts';
   }

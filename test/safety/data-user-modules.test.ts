@@ -45,6 +45,19 @@ const cases: [string, string[], RegExp][] = [
     /could not be loaded: it is not valid TypeScript or JavaScript \(a syntax error/,
   ],
   [
+    // The temporary folder has no node_modules: as a project where dbproof is not installed yet.
+    'a config that imports a package not installed',
+    [
+      'gate',
+      '--config',
+      file(
+        'uninstalled.config.ts',
+        "import { defineConfig } from 'dbproof-not-here';\nexport default defineConfig({});\n",
+      ),
+    ],
+    /could not be loaded: it imports 'dbproof-not-here', which is not installed for it: run `npm install dbproof-not-here` in its project/,
+  ],
+  [
     'a config that throws a string',
     ['gate', '--config', file('throws-string.config.ts', 'throw "no config today";\nexport default {};\n')],
     /could not be loaded: it threw 'no config today', not an Error/,
