@@ -6,6 +6,7 @@
 import { createCache } from './src/cache.ts';
 import { connect, optionsFromEnv } from './src/db.ts';
 import { ensureNotesTable } from './src/inspections.ts';
+import { ensurePlanIndexes } from './src/plans.ts';
 import { createServer } from './src/server.ts';
 
 const primary = process.env.DATABASE_URL;
@@ -22,6 +23,7 @@ const cache = createCache(process.env.REDIS_URL || undefined, {
   prefix: `${new URL(primary).pathname.slice(1)}:`,
 });
 await ensureNotesTable(db);
+await ensurePlanIndexes(db);
 const server = createServer(db, cache);
 server.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
   const address = server.address() as { port: number };

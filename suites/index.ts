@@ -6,6 +6,7 @@
  */
 import { circuitBreaker } from './breaker/circuit-breaker.ts';
 import { cacheEffectiveness } from './cache/effectiveness.ts';
+import { queryPlans } from './query-plans/query-plans.ts';
 import { redisLost } from './cache/redis-lost.ts';
 import { primaryLost } from './failover/primary-lost.ts';
 import { replicaFrozen } from './failover/replica-frozen.ts';
@@ -19,6 +20,7 @@ import { SUITE_NAMES, type SuiteName } from './names.ts';
 
 export const SUITES = {
   'n-plus-one': nPlusOne,
+  'query-plans': queryPlans,
   'replica-lost': replicaLost,
   'replica-frozen': replicaFrozen,
   'replica-lag': replicaLag,
@@ -34,6 +36,7 @@ export const SUITES = {
 export { SUITE_NAMES, type SuiteName };
 
 export {
+  queryPlans,
   replicaLost,
   replicaFrozen,
   replicaLag,

@@ -5,6 +5,7 @@
  */
 export const SUITE_NAMES = [
   'n-plus-one',
+  'query-plans',
   'replica-lost',
   'replica-frozen',
   'replica-lag',

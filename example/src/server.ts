@@ -3,6 +3,7 @@ import type { Cache } from './cache.ts';
 import type { Db } from './db.ts';
 import * as inspections from './inspections.ts';
 import { inspectionsPage } from './pages.ts';
+import * as plans from './plans.ts';
 
 interface Request {
   params: string[];
@@ -40,6 +41,9 @@ const ok = async (body: Promise<unknown>): Promise<Reply> => ({ body: await body
 /** Each node's breaker state, `{ primary: 'closed', replica1: 'open', … }`, for /health. */
 const breakerStates = (db: Db) => Object.fromEntries(db.breakers.map((b) => [b.node, b.state]));
 
+/** The plans endpoints' variant: good, unless EXAMPLE_PLANS=broken or the naive app. */
+const brokenPlans = plans.brokenPlans();
+
 /** Each N+1 route sits next to its fix; `{K}` in dbproof's URL templates is the size parameter. */
 const routes: [string, RegExp, Handler][] = [
   [
@@ -60,6 +64,15 @@ const routes: [string, RegExp, Handler][] = [
     (db, _, r) => ok(inspections.checklistOverviewNested(db, size(r.query, 'limit', 5))),
   ],
   ['GET', /^\/dashboard$/, (db, _, r) => ok(inspections.dashboardSummary(db, size(r.query, 'limit', 20)))],
+  // Good plans, or broken as teams break them (EXAMPLE_PLANS=broken): the query-plans suite's targets.
+  ['GET', /^\/inspections\/(\d+)\/checklist$/, (db, _, r) => ok(plans.checklist(db, Number(r.params[0]), brokenPlans))],
+  [
+    'GET',
+    /^\/inspections\/recent$/,
+    (db, _, r) =>
+      ok(plans.recentInspections(db, r.query.get('status') ?? 'completed', size(r.query, 'limit', 20), brokenPlans)),
+  ],
+  ['GET', /^\/media\/recent$/, (db, _, r) => ok(plans.recentMedia(db, size(r.query, 'limit', 20), brokenPlans))],
   ['GET', /^\/inspections\/(\d+)$/, (db, cache, r) => ok(inspections.inspectionById(db, cache, Number(r.params[0])))],
   [
     'GET',

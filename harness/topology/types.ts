@@ -45,6 +45,19 @@ export interface PgNode extends ProcessControl {
   lagBytes(): Promise<number>;
   /** Resolves when this replica has replayed everything the primary had written at the call. */
   waitForCatchup(timeoutMs?: number): Promise<void>;
+  /**
+   * The server's log (what Postgres writes to stderr), where the provider can read it: native
+   * (the node's log file) and containers (the container's log); absent on an external cluster.
+   */
+  readonly serverLog?: ServerLog;
+}
+
+/** A node's server log read from a mark on: what the server logged while a check ran. */
+export interface ServerLog {
+  /** Where the log ends now (a byte offset, or a time): pass it to `since`. */
+  mark(): Promise<number>;
+  /** Everything the server logged after `mark`. */
+  since(mark: number): Promise<string>;
 }
 
 export interface RedisNode extends ProcessControl {

@@ -2,9 +2,10 @@ import { DbproofError } from '../../errors.ts';
 import { pollUntil } from '../../wait.ts';
 import { queryRows } from '../../pg/client.ts';
 import { SqlPgNode } from '../../topology/sql-node.ts';
-import type { PgNode, PgRole, RedisNode } from '../../topology/types.ts';
+import type { PgNode, PgRole, RedisNode, ServerLog } from '../../topology/types.ts';
 import { pingRedis } from '../native/redis-node.ts';
 import type { DockerControl } from './docker-node.ts';
+import { containerServerLog } from './server-log.ts';
 
 /**
  * Resolves when `check` stops throwing; the last error says why it never did. Gives up
@@ -82,6 +83,7 @@ abstract class DockerBackedNode {
 /** A Postgres node in a container; process faults are Docker operations, the rest is SQL. */
 export class ContainerPgNode extends DockerBackedNode implements PgNode {
   readonly #sql: SqlOperations;
+  readonly serverLog: ServerLog;
 
   constructor(
     readonly name: string,
@@ -95,6 +97,7 @@ export class ContainerPgNode extends DockerBackedNode implements PgNode {
   ) {
     super(docker);
     this.#sql = new SqlOperations(name, role, adminUrl, upstream);
+    this.serverLog = containerServerLog(docker.containerId);
   }
 
   get role(): PgRole {

@@ -4,7 +4,7 @@ import path from 'node:path';
 import { promisify } from 'node:util';
 import { DbproofError } from '../../errors.ts';
 import { SqlPgNode } from '../../topology/sql-node.ts';
-import type { PgNode, PgRole } from '../../topology/types.ts';
+import type { PgNode, PgRole, ServerLog } from '../../topology/types.ts';
 import { endProcessesUnder, processesUnder, signalAll, waitNoneUnder } from '../../process/node-processes.mjs';
 import type { Watchdog } from '../../process/watchdog.ts';
 import {
@@ -15,6 +15,7 @@ import {
   type PostgresLaunch,
   type Settings,
 } from './postgres-process.ts';
+import { fileServerLog } from './server-log.ts';
 
 const run = promisify(execFile);
 
@@ -33,6 +34,7 @@ export interface NativePgNodeOptions {
 export class NativePgNode extends SqlPgNode implements PgNode {
   readonly url: string;
   readonly port: number;
+  readonly serverLog: ServerLog;
   #child: ChildProcess | undefined;
   readonly #options: NativePgNodeOptions;
 
@@ -41,6 +43,7 @@ export class NativePgNode extends SqlPgNode implements PgNode {
     this.#options = options;
     this.url = options.url;
     this.port = options.launch.port;
+    this.serverLog = fileServerLog(options.launch.logFile);
   }
 
   /** The running main process; undefined once killed or stopped. */

@@ -21,13 +21,19 @@ export const DEFAULT_SETTINGS: Settings = {
   // A standby whose link is cut (a partition, a frozen peer) is noticed in 5 s, not 60.
   wal_sender_timeout: '5s',
   wal_receiver_timeout: '5s',
-  shared_preload_libraries: 'pg_stat_statements',
+  // auto_explain is loaded on every node but logs nothing until a check turns it on: its
+  // log_min_duration stays at its default, -1. It is not set here on purpose: a setting on the
+  // command line wins over ALTER SYSTEM, and the query-plans suite turns it on with ALTER SYSTEM
+  // and pg_reload_conf() (harness/capture/plan-capture.ts), for the duration of its check only.
+  shared_preload_libraries: 'pg_stat_statements,auto_explain',
   max_connections: 200,
   // Dynamic shared memory as files in the data directory (pg_dynshmem/), not POSIX
   // segments in /dev/shm: a SIGKILLed postmaster cannot remove its segments, and files
   // inside the run directory go away with it.
   dynamic_shared_memory_type: 'mmap',
-  log_line_prefix: '%m [%p] %q%u@%d ',
+  // %u@%d ties a logged plan to the app's role and database, %Q to its statement
+  // (pg_stat_statements.queryid; compute_query_id is on once pg_stat_statements is loaded).
+  log_line_prefix: '%m [%p] %q%u@%d %Q ',
 };
 
 export interface NodeSettingsInput {

@@ -1,5 +1,5 @@
 import { DbproofError } from '../../errors.ts';
-import type { NodeDescription, PgNode, PgRole, RedisNode, Topology } from '../types.ts';
+import type { NodeDescription, PgNode, PgRole, RedisNode, ServerLog, Topology } from '../types.ts';
 import type { NodeOperation, OperationResponse, TopologyHandle } from './protocol.ts';
 
 async function call(
@@ -64,6 +64,14 @@ class RemotePgNode extends RemoteNode implements PgNode {
   isInRecovery = () => this.operate('isInRecovery') as Promise<boolean>;
   lagBytes = () => this.operate('lagBytes') as Promise<number>;
   waitForCatchup = (timeoutMs?: number) => this.operate('waitForCatchup', { timeoutMs }).then(() => {});
+  /** Read by the owner, where its provider can (not on an external cluster). */
+  readonly serverLog: ServerLog | undefined =
+    this.handle.description.provider === 'external'
+      ? undefined
+      : {
+          mark: () => this.operate('serverLogMark') as Promise<number>,
+          since: (mark: number) => this.operate('serverLogSince', { mark }) as Promise<string>,
+        };
 }
 
 class RemoteRedisNode extends RemoteNode implements RedisNode {

@@ -22,12 +22,17 @@ export const NODE_OPERATIONS = [
   'isInRecovery',
   'lagBytes',
   'waitForCatchup',
+  // The node's ServerLog: where it ends now, and what it logged after a mark.
+  'serverLogMark',
+  'serverLogSince',
 ] as const;
 export type NodeOperation = (typeof NODE_OPERATIONS)[number];
 
 export interface OperationRequest {
   /** For waitForCatchup. */
   timeoutMs?: number;
+  /** For serverLogSince: what serverLogMark answered. */
+  mark?: number;
 }
 
 export type OperationResponse =

@@ -74,6 +74,13 @@ export async function serveTopology(topology: Topology): Promise<TopologyControl
       ) {
         return send(404, { ok: false, error: `no such operation: ${request.method} ${request.url}` });
       }
+      if (operation === 'serverLogMark' || operation === 'serverLogSince') {
+        const log = 'serverLog' in node ? node.serverLog : undefined;
+        if (!log) return send(400, { ok: false, error: `${name} has no server log dbproof can read` });
+        const { mark } = await readBody(request);
+        const value = operation === 'serverLogMark' ? await log.mark() : await log.since(mark ?? 0);
+        return send(200, { ok: true, value, pid: node.pid ?? null, role: 'role' in node ? node.role : null });
+      }
       if (!(operation! in node)) return send(400, { ok: false, error: `${name} has no operation ${operation}` });
       const { timeoutMs } = await readBody(request);
       const run = (node as unknown as Record<string, (arg?: number) => Promise<unknown>>)[operation!]!;

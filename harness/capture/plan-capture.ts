@@ -1,0 +1,151 @@
+import { randomBytes } from 'node:crypto';
+import pg from 'pg';
+import { DbproofError, InfrastructureError } from '../errors.ts';
+import { redact } from '../redact.ts';
+import type { ServerLog } from '../topology/types.ts';
+import { pollUntil } from '../wait.ts';
+import { parseServerLog, plansOf, type PlansRead } from './server-log.ts';
+
+/** A node whose plans are captured: a superuser URL (ALTER SYSTEM) and its server log. */
+export interface PlanNodeAccess {
+  name: string;
+  adminUrl: string;
+  serverLog: ServerLog;
+}
+
+/**
+ * What auto_explain logs while a check runs: every statement (no minimum duration), as JSON,
+ * with actual rows (`log_analyze`) but without per-node timing (`log_timing off`: the clock
+ * calls are what makes EXPLAIN ANALYZE slow), buffers, and statements run inside functions.
+ */
+export const AUTO_EXPLAIN_ON: Readonly<Record<string, string>> = {
+  'auto_explain.log_min_duration': '0',
+  'auto_explain.log_format': 'json',
+  'auto_explain.log_analyze': 'on',
+  'auto_explain.log_timing': 'off',
+  'auto_explain.log_buffers': 'on',
+  'auto_explain.log_nested_statements': 'on',
+};
+
+const SETTLE = { timeoutMs: 10_000, intervalMs: 20 };
+
+/** The refusal when auto_explain is not loaded: one line saying what to change. */
+export function autoExplainMissing(node: string): DbproofError {
+  return new DbproofError(
+    `auto_explain is not loaded on ${node}: the query-plans suite needs it in shared_preload_libraries (dbproof's topologies load 'pg_stat_statements,auto_explain'; remove any topology.postgres.settings.shared_preload_libraries that leaves it out)`,
+  );
+}
+
+async function connect(node: PlanNodeAccess): Promise<pg.Client> {
+  const client = new pg.Client({ connectionString: node.adminUrl, connectionTimeoutMillis: 5000 });
+  client.on('error', () => {});
+  try {
+    await client.connect();
+    return client;
+  } catch (error) {
+    await client.end().catch(() => {});
+    throw new InfrastructureError(
+      `could not connect to ${node.name} (${redact(node.adminUrl)}): ${redact(String((error as Error).message))}`,
+      error,
+    );
+  }
+}
+
+/** The setting as this session sees it: a reload reaches a session between two statements, so it is asked until it shows. */
+async function settled(client: pg.Client, node: string, expected: string): Promise<void> {
+  const seen = await pollUntil(async () => {
+    const { rows } = await client.query<{ value: string }>(
+      "SELECT current_setting('auto_explain.log_min_duration') AS value",
+    );
+    return rows[0]!.value === expected;
+  }, SETTLE);
+  if (!seen)
+    throw new InfrastructureError(
+      `${node}: auto_explain.log_min_duration did not become ${expected} within ${SETTLE.timeoutMs} ms of pg_reload_conf()`,
+    );
+}
+
+/** Plan capture turned on, on every node: read the plans of a stretch of traffic with `plans`. */
+export interface PlanCapture {
+  /**
+   * Runs `traffic` and returns the plans the nodes logged meanwhile for `role` in `database`.
+   * A statement dbproof runs on each node afterwards (a fence) is waited for in the log, so
+   * every plan logged before it is in the text read (the containers' log arrives through the
+   * engine, a little later than the statement ends).
+   */
+  plans(traffic: () => Promise<void>, role: string, database: string): Promise<PlansRead>;
+}
+
+/**
+ * Turns auto_explain on, on every node (ALTER SYSTEM, pg_reload_conf(), until each node shows
+ * it), runs `check`, and turns it off again however `check` ends (RESET, reload, until shown).
+ */
+export async function withPlanCapture<T>(
+  nodes: PlanNodeAccess[],
+  check: (capture: PlanCapture) => Promise<T>,
+): Promise<T> {
+  const clients: pg.Client[] = [];
+  try {
+    for (const node of nodes) clients.push(await connect(node));
+    await Promise.all(
+      clients.map(async (client, i) => {
+        const { rows } = await client.query<{ value: string | null }>(
+          "SELECT current_setting('auto_explain.log_min_duration', true) AS value",
+        );
+        // A library in shared_preload_libraries defines its settings in every session; absent, it is not loaded.
+        if (rows[0]!.value === null) throw autoExplainMissing(nodes[i]!.name);
+        // dbproof's own statements stay out of pg_stat_statements, as StatementWatcher's do.
+        await client.query('SET pg_stat_statements.track = none').catch(() => {});
+      }),
+    );
+    await Promise.all(clients.map((client, i) => turnOn(client, nodes[i]!.name)));
+    try {
+      return await check({ plans: (traffic, role, database) => capturePlans(nodes, clients, traffic, role, database) });
+    } finally {
+      await Promise.all(clients.map((client, i) => turnOff(client, nodes[i]!.name)));
+    }
+  } finally {
+    await Promise.all(clients.map((c) => c.end().catch(() => {})));
+  }
+}
+
+async function turnOn(client: pg.Client, node: string): Promise<void> {
+  for (const [name, value] of Object.entries(AUTO_EXPLAIN_ON))
+    await client.query(`ALTER SYSTEM SET ${name} = ${pg.escapeLiteral(value)}`);
+  await client.query('SELECT pg_reload_conf()');
+  await settled(client, node, '0');
+}
+
+async function turnOff(client: pg.Client, node: string): Promise<void> {
+  for (const name of Object.keys(AUTO_EXPLAIN_ON)) await client.query(`ALTER SYSTEM RESET ${name}`);
+  await client.query('SELECT pg_reload_conf()');
+  await settled(client, node, '-1');
+}
+
+async function capturePlans(
+  nodes: PlanNodeAccess[],
+  clients: pg.Client[],
+  traffic: () => Promise<void>,
+  role: string,
+  database: string,
+): Promise<PlansRead> {
+  const marks = await Promise.all(nodes.map((node) => node.serverLog.mark()));
+  await traffic();
+  const fence = `dbproof-fence-${randomBytes(6).toString('hex')}`;
+  const texts = await Promise.all(
+    nodes.map(async (node, i) => {
+      await clients[i]!.query(`SELECT '${fence}' AS fence`);
+      const text = await pollUntil(async () => {
+        const logged = await node.serverLog.since(marks[i]!);
+        return logged.includes(fence) ? logged : undefined;
+      }, SETTLE);
+      if (text === undefined)
+        throw new InfrastructureError(
+          `${node.name}: the server log did not show dbproof's own statement within ${SETTLE.timeoutMs} ms: is the node's log readable (its stderr)?`,
+        );
+      return text;
+    }),
+  );
+  const read = texts.map((text) => plansOf(parseServerLog(text), role, database));
+  return { plans: read.flatMap((r) => r.plans), unreadable: read.reduce((n, r) => n + r.unreadable, 0) };
+}

@@ -1,0 +1,148 @@
+// The query-plans suite on the reference app: its plans endpoints pass every claim, and the
+// same endpoints broken as teams break them (EXAMPLE_PLANS=broken: an implicit cast, a
+// function-wrapped predicate, a page cut by row_number()) fail each claim, the evidence
+// naming the statement and the plan node that broke it. Plans do not depend on the machine's
+// speed: every assertion here holds on a busy machine.
+import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import { queryRows } from '../../harness/pg/client.ts';
+import { resolveSuiteOptions } from '../../harness/suite/index.ts';
+import { connectTopology } from '../../harness/topology/control/index.ts';
+import type { SuiteResult } from '../../harness/results/index.ts';
+import { verdictLines } from '../support/expect-verdicts.ts';
+import { runOn, startReferenceTarget, type ReferenceTarget } from '../support/reference-target.ts';
+import { queryPlans } from './query-plans.ts';
+import '../../harness/vitest/provided.ts';
+
+const topology = connectTopology(inject('dbproof'));
+// Large enough that an index is worth using (2,000 inspections, ~40,000 items, ~55,000 media)
+// and that sorting every media row outgrows the default work_mem (4 MB).
+const SEED = { scale: 0.05, seed: 16 };
+let good: ReferenceTarget;
+let broken: ReferenceTarget;
+beforeAll(async () => {
+  [good, broken] = await Promise.all([
+    startReferenceTarget(topology, { seed: SEED }),
+    // A read time-out the broken statements fit in whatever the machine's load: a timed-out statement logs no plan.
+    startReferenceTarget(topology, { seed: SEED, env: { EXAMPLE_PLANS: 'broken', EXAMPLE_READ_TIMEOUT_MS: '20000' } }),
+  ]);
+  broken.name = 'reference app (broken plans)';
+  // The app makes its own index at start: the replicas it reads from have it before any request.
+  await Promise.all(topology.replicas.map((r) => r.waitForCatchup(30_000)));
+}, 180_000);
+afterAll(async () => {
+  await Promise.all([good?.stop(), broken?.stop()]);
+});
+
+const verdict = (result: SuiteResult, scope: string, metric: string) => {
+  const found = result.verdicts.find((v) => v.budget.scope === scope && v.budget.metric === metric);
+  if (!found) throw new Error(`no verdict ${metric} on ${scope}:\n${verdictLines(result)}`);
+  return found;
+};
+
+const CHECKLIST = 'GET /inspections/{id}/checklist';
+const RECENT = 'GET /inspections/recent?status=completed&limit=20';
+const MEDIA = 'GET /media/recent?limit=20';
+
+/** auto_explain is off again on every node: nothing more is logged once the check is over. */
+async function expectCaptureOff(): Promise<void> {
+  for (const node of [topology.primary, ...topology.replicas]) {
+    const [row] = await queryRows<{ value: string }>(
+      node.adminUrl,
+      "SELECT current_setting('auto_explain.log_min_duration') AS value",
+    );
+    expect(row!.value, node.name).toBe('-1');
+  }
+}
+
+test('the good endpoints hold every claim, each read by an index, and auto_explain is off again afterwards', async () => {
+  const result = await runOn(queryPlans, good);
+  expect(result.pass, verdictLines(result)).toBe(true);
+  expect(result.verdicts.map((v) => [v.budget.scope, v.budget.metric])).toEqual([
+    [CHECKLIST, 'readsNotByIndex checklist_items'],
+    [CHECKLIST, 'seqScannedTableRows'],
+    [CHECKLIST, 'nestedLoopOuterRows'],
+    [RECENT, 'readsNotByIndex inspections'],
+    [RECENT, 'seqScannedTableRows'],
+    [RECENT, 'nestedLoopOuterRows'],
+    [MEDIA, 'readsNotByIndex media'],
+    [MEDIA, 'sortsSpilledToDisk'],
+  ]);
+  expect(verdict(result, CHECKLIST, 'readsNotByIndex checklist_items').evidence).toMatch(
+    /read\(s\) of checklist_items, all by (Index Scan|Bitmap Heap Scan|Index Only Scan)/,
+  );
+  expect(verdict(result, MEDIA, 'readsNotByIndex media').evidence).toMatch(/all by Index Scan/);
+  // Ten requests, each a plan (the warm-up request not counted).
+  expect(result.measurements[`plans ${CHECKLIST}`]).toBe(10);
+  await expectCaptureOff();
+});
+
+test('an implicit cast (the id bound as numeric): checklist_items read by a Seq Scan, both claims fail naming it', async () => {
+  const result = await runOn(queryPlans, broken, {
+    endpoints: [{ request: CHECKLIST, claims: { readsByIndex: ['checklist_items'], noSeqScanOver: 1000 } }],
+  });
+  expect(result.pass).toBe(false);
+  const byIndex = verdict(result, CHECKLIST, 'readsNotByIndex checklist_items');
+  expect(byIndex).toMatchObject({ pass: false, measured: 10 });
+  expect(byIndex.evidence).toMatch(
+    /WHERE c\.inspection_id = \$1::numeric .*: Seq Scan on checklist_items \(not by an index, \d+ rows out\) in 10 of 10 plans/,
+  );
+  const seqScan = verdict(result, CHECKLIST, 'seqScannedTableRows');
+  expect(seqScan.pass).toBe(false);
+  expect(seqScan.measured).toBeGreaterThan(20_000);
+  expect(seqScan.evidence).toMatch(/Seq Scan on checklist_items \(\d{5,} rows in the table/);
+  await expectCaptureOff();
+});
+
+test('a predicate wrapped in lower(): inspections read by a Seq Scan, and a nested loop over every completed inspection', async () => {
+  const result = await runOn(queryPlans, broken, {
+    endpoints: [
+      {
+        request: RECENT,
+        requests: 3,
+        claims: { readsByIndex: ['inspections'], noSeqScanOver: 1000, nestedLoopOuterRowsAtMost: 100 },
+      },
+    ],
+  });
+  expect(verdict(result, RECENT, 'readsNotByIndex inspections')).toMatchObject({ pass: false, measured: 3 });
+  expect(verdict(result, RECENT, 'readsNotByIndex inspections').evidence).toMatch(
+    /lower\(i\.status\) = lower\(\$1\).*: Seq Scan on inspections/,
+  );
+  expect(verdict(result, RECENT, 'seqScannedTableRows')).toMatchObject({ pass: false });
+  const loop = verdict(result, RECENT, 'nestedLoopOuterRows');
+  expect(loop.pass, verdictLines(result)).toBe(false);
+  // About 70 % of 2,000 inspections are completed: far more than 100 outer rows.
+  expect(loop.measured).toBeGreaterThan(1000);
+  expect(loop.evidence).toMatch(/Nested Loop \(\d+ outer rows from Seq Scan on inspections/);
+});
+
+test('a page cut by row_number() over the whole table: media read by a Seq Scan and sorted on disk', async () => {
+  const result = await runOn(queryPlans, broken, {
+    endpoints: [{ request: MEDIA, requests: 2, claims: { readsByIndex: ['media'], noSortSpill: true } }],
+  });
+  expect(verdict(result, MEDIA, 'readsNotByIndex media')).toMatchObject({ pass: false, measured: 2 });
+  expect(verdict(result, MEDIA, 'readsNotByIndex media').evidence).toMatch(/row_number\(\).*: Seq Scan on media/);
+  const spill = verdict(result, MEDIA, 'sortsSpilledToDisk');
+  expect(spill, verdictLines(result)).toMatchObject({ pass: false, measured: 2 });
+  expect(spill.evidence).toMatch(/: Sort \(external (merge|sort), \d+ kB on disk/);
+});
+
+test('a claim naming a table the database does not have is refused before any request, auto_explain never turned on', async () => {
+  await expect(
+    runOn(queryPlans, good, { endpoints: [{ request: CHECKLIST, claims: { readsByIndex: ['checklist_itemz'] } }] }),
+  ).rejects.toThrow(
+    /^invalid option suites\.query-plans\.endpoints\.0\.claims\.readsByIndex: no table "checklist_itemz" in the app's database \S+; name a table GET \/inspections\/\{id\}\/checklist reads$/,
+  );
+  await expectCaptureOff();
+});
+
+test('options are checked before anything starts: no endpoints, an endpoint without a claim, an external cluster', () => {
+  expect(() => resolveSuiteOptions(queryPlans, { endpoints: [] })).toThrow(
+    /invalid option suites.query-plans.endpoints: name at least one endpoint with its claims/,
+  );
+  expect(() => resolveSuiteOptions(queryPlans, { endpoints: [{ request: CHECKLIST, claims: {} }] })).toThrow(
+    /invalid option suites.query-plans.endpoints.0.claims: state at least one claim/,
+  );
+  expect(() =>
+    queryPlans.preflight!(resolveSuiteOptions(queryPlans, {}), { provider: 'external', replicas: 0, redis: false }),
+  ).toThrow(/^suite query-plans reads each node’s server log, which an external cluster does not give dbproof/);
+});

@@ -1,0 +1,206 @@
+import pg from 'pg';
+import { z } from 'zod';
+import { atMost, judge, type Verdict } from '../../harness/budgets/index.ts';
+import { checkPlanClaims, seqScannedRelations, type PlanClaims } from '../../harness/capture/plan-claims.ts';
+import { withPlanCapture, type PlanNodeAccess } from '../../harness/capture/plan-capture.ts';
+import type { LoggedPlan } from '../../harness/capture/server-log.ts';
+import { DbproofError, UsageError } from '../../harness/errors.ts';
+import { requestString } from '../../harness/http/request.ts';
+import { parseRequest, Session } from '../../harness/http/session.ts';
+import { databaseUrl, queryRows } from '../../harness/pg/client.ts';
+import { idDistribution, Rng } from '../../harness/random/index.ts';
+import { defineSuite } from '../../harness/suite/index.ts';
+import type { PgNode } from '../../harness/topology/types.ts';
+import { ids } from '../support/options.ts';
+
+const tableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]*$/, 'a table name, e.g. inspections');
+
+const claims = z
+  .object({
+    /** Tables the endpoint reads by an index only (Index Scan, Index Only Scan, Bitmap Index Scan): a property, never an index's name. */
+    readsByIndex: z.array(tableName).min(1).max(20).optional(),
+    /** No Seq Scan on a table of more than this many rows (pg_class.reltuples, or a count where the table was never analysed). */
+    noSeqScanOver: z.number().int().min(0).optional(),
+    /** No sort spills to disk (Sort Method external merge / external sort: work_mem too small for it). */
+    noSortSpill: z.boolean().optional(),
+    /** No Nested Loop over more than this many outer rows in one execution of a statement. */
+    nestedLoopOuterRowsAtMost: z.number().int().min(0).optional(),
+  })
+  .strict()
+  .refine(
+    (c) => Object.values(c).some((v) => v !== undefined && v !== false),
+    "state at least one claim, e.g. { readsByIndex: ['orders'], noSeqScanOver: 1000 }",
+  );
+
+const endpoint = z
+  .object({
+    /** The request, `{id}` drawn from `ids`: 'GET /inspections/{id}/checklist'. */
+    request: requestString(),
+    /** A JSON body for POST/PUT/PATCH; its strings may hold `{id}` too. */
+    body: z.unknown().optional(),
+    /** Where `{id}` is drawn from (Zipf with `skew`, uniform with 0). */
+    ids,
+    /** Requests whose plans are judged, one at a time (after one warm-up request, not judged). */
+    requests: z.number().int().min(1).max(500).default(10),
+    claims,
+  })
+  .strict();
+
+/** The reference app's endpoints with good plans (README, "The reference app"), as the demo states its claims. */
+const REFERENCE_ENDPOINTS: z.input<typeof endpoint>[] = [
+  {
+    request: 'GET /inspections/{id}/checklist',
+    claims: { readsByIndex: ['checklist_items'], noSeqScanOver: 1000, nestedLoopOuterRowsAtMost: 100 },
+  },
+  {
+    request: 'GET /inspections/recent?status=completed&limit=20',
+    requests: 5,
+    claims: { readsByIndex: ['inspections'], noSeqScanOver: 1000, nestedLoopOuterRowsAtMost: 100 },
+  },
+  { request: 'GET /media/recent?limit=20', requests: 5, claims: { readsByIndex: ['media'], noSortSpill: true } },
+];
+
+const options = z
+  .object({
+    /** Each endpoint with the requests to send and the claims its statements' plans must hold. */
+    endpoints: z
+      .array(endpoint)
+      .min(
+        1,
+        "name at least one endpoint with its claims, e.g. [{ request: 'GET /orders/{id}', claims: { readsByIndex: ['orders'] } }]",
+      )
+      .max(20)
+      .prefault(REFERENCE_ENDPOINTS),
+    /** The role the app connects as: only its statements' plans are judged. */
+    role: z.string().min(1).default('app'),
+  })
+  .strict();
+
+type Options = z.output<typeof options>;
+
+/** The nodes the app uses, each with its server log; a provider that cannot read one is refused. */
+function nodesWithLogs(nodes: PgNode[]): PlanNodeAccess[] {
+  return nodes.map((node) => {
+    if (!node.serverLog)
+      throw new UsageError(
+        `suite query-plans reads ${node.name}'s server log, which this topology cannot give: use --provider native or containers`,
+      );
+    return { name: node.name, adminUrl: node.adminUrl, serverLog: node.serverLog };
+  });
+}
+
+/** Every table a claim names exists in the app's database: checked before any request is sent. */
+async function checkTablesExist(url: string, database: string, endpoints: Options['endpoints']): Promise<void> {
+  const named = [...new Set(endpoints.flatMap((e) => e.claims.readsByIndex ?? []))];
+  if (named.length === 0) return;
+  const rows = await queryRows<{ relname: string }>(
+    url,
+    "SELECT relname FROM pg_class WHERE relname = ANY($1::text[]) AND relkind IN ('r', 'p', 'm')",
+    [named],
+  );
+  const found = new Set(rows.map((r) => r.relname));
+  endpoints.forEach((e, i) => {
+    const missing = (e.claims.readsByIndex ?? []).find((t) => !found.has(t));
+    if (missing)
+      throw new UsageError(
+        `invalid option suites.query-plans.endpoints.${i}.claims.readsByIndex: no table "${missing}" in the app's database ${database}; name a table ${e.request} reads`,
+      );
+  });
+}
+
+/** Rows of each table (pg_class.reltuples; a count where it was never analysed, -1). */
+async function tableRows(url: string, tables: string[]): Promise<Map<string, number>> {
+  if (tables.length === 0) return new Map();
+  const rows = await queryRows<{ relname: string; reltuples: number }>(
+    url,
+    "SELECT relname, reltuples::float8 AS reltuples FROM pg_class WHERE relname = ANY($1::text[]) AND relkind IN ('r', 'p', 'm')",
+    [tables],
+  );
+  const sizes = new Map<string, number>();
+  for (const { relname, reltuples } of rows) {
+    if (reltuples >= 0) sizes.set(relname, Math.round(reltuples));
+    else {
+      const [count] = await queryRows<{ n: string }>(url, `SELECT count(*) AS n FROM ${pg.escapeIdentifier(relname)}`);
+      sizes.set(relname, Number(count!.n));
+    }
+  }
+  return sizes;
+}
+
+/**
+ * "Uses the index", "no sequential scans on hot tables": each endpoint's requests are sent one
+ * at a time while auto_explain logs every statement's plan (with actual rows) on every node the
+ * app uses; the plans of the app's role in its database are read back from each node's server
+ * log and the claims judged on them, as properties of the plan (never an index's name). Works
+ * for any app, driver or language.
+ */
+export const queryPlans = defineSuite({
+  name: 'query-plans',
+  description: "each endpoint's statements run with the plans claimed: by an index, no big Seq Scan, no sort on disk",
+  options,
+  requires: {},
+  preflight(_options, topology) {
+    if (topology.provider === 'external')
+      throw new UsageError(
+        'suite query-plans reads each node’s server log, which an external cluster does not give dbproof: run it with --provider native or containers',
+      );
+  },
+  async run(context, options) {
+    const nodes = nodesWithLogs([context.topology.primary, ...context.topology.replicas]);
+    const appDatabase = databaseUrl(context.topology.primary.adminUrl, context.database);
+    await checkTablesExist(appDatabase, context.database, options.endpoints);
+    const session = new Session(context.app.url);
+    const rng = new Rng(16, 'query-plans');
+    const captured: { request: string; plans: LoggedPlan[]; unreadable: number; failed: string[] }[] = [];
+
+    await withPlanCapture(nodes, async (capture) => {
+      for (const e of options.endpoints) {
+        const spec = parseRequest(e.request, e.body);
+        const draw = idDistribution(e.ids);
+        // A pooled connection of the app takes the new settings at its next statement: this request warms it.
+        const warmUp = await session.send(spec, { id: draw.sample(rng) });
+        if (warmUp.status === 404)
+          throw new DbproofError(`suite query-plans: ${e.request} answered 404: is it an endpoint of the app?`);
+        context.progress?.(`${e.request}: ${e.requests} request(s) with plan capture`);
+        const failed: string[] = [];
+        const read = await capture.plans(
+          async () => {
+            for (let i = 0; i < e.requests; i++) {
+              const answer = await session.send(spec, { id: draw.sample(rng) });
+              if (answer.status >= 400) failed.push(`HTTP ${answer.status}`);
+            }
+          },
+          options.role,
+          context.database,
+        );
+        captured.push({ request: e.request, ...read, failed });
+      }
+    });
+
+    const sizes = await tableRows(appDatabase, [...new Set(captured.flatMap((c) => seqScannedRelations(c.plans)))]);
+    const verdicts: Verdict[] = [];
+    const measurements: Record<string, number | null> = {};
+    const notes: string[] = [];
+    options.endpoints.forEach((e, i) => {
+      const { request, plans, unreadable, failed } = captured[i]!;
+      measurements[`plans ${request}`] = plans.length;
+      if (unreadable > 0) notes.push(`${request}: ${unreadable} plan message(s) in the log could not be read`);
+      const failures = failed.length > 0 ? `; ${failed.length} of ${e.requests} requests failed (${failed[0]})` : '';
+      for (const check of checkPlanClaims(plans, e.claims as PlanClaims, sizes)) {
+        measurements[`${check.metric} ${request}`] = check.measured;
+        verdicts.push(
+          judge(
+            `${request} ${check.claim}`,
+            atMost(check.metric, check.limit, check.unit, request),
+            check.measured,
+            `${check.evidence}${failures}`,
+          ),
+        );
+      }
+    });
+    notes.push(
+      `plans logged by auto_explain (log_analyze, log_timing off) on ${nodes.map((n) => n.name).join(', ')} for role ${options.role} in ${context.database}, read from each node's server log; one warm-up request per endpoint not judged`,
+    );
+    return { verdicts, measurements, events: [], timelines: [], notes };
+  },
+});
