@@ -17,6 +17,8 @@ export default defineConfig({
   suites: {
     // No query per item: the list (a join) and the dashboard (four fixed queries) at 5 and 25 rows.
     'n-plus-one': { endpoints: ['GET /inspections-joined?limit={K}', 'GET /dashboard?limit={K}'] },
+    // How the plans endpoints' statements run, as properties of their plans (the suite's defaults: README, "The reference app").
+    'query-plans': {},
     'replica-lost': { budgets: { timeToRecoverMs: 2000, errors: 1 } },
     'replica-frozen': {},
     'replica-lag': {},

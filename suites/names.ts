@@ -5,7 +5,6 @@
  */
 export const SUITE_NAMES = [
   'n-plus-one',
-  'query-plans',
   'replica-lost',
   'replica-frozen',
   'replica-lag',
@@ -15,6 +14,7 @@ export const SUITE_NAMES = [
   'pool',
   'circuit-breaker',
   'online-migration',
+  'query-plans',
   'backup-restore',
 ] as const;
 

@@ -49,7 +49,16 @@ export interface SuiteDefinition<Schema extends z.ZodType = z.ZodType> {
   requires: SuiteRequirements;
   run(context: SuiteContext, options: z.output<Schema>): Promise<SuiteOutcome>;
   /** Refuses (with a UsageError) options the planned topology cannot honour, before anything starts. */
-  preflight?(options: z.output<Schema>, topology: { provider: ProviderName; replicas: number; redis: boolean }): void;
+  preflight?(
+    options: z.output<Schema>,
+    topology: {
+      provider: ProviderName;
+      replicas: number;
+      redis: boolean;
+      /** The config's extra Postgres settings (`topology.postgres.settings`), where the plan has them. */
+      postgres?: { settings?: Readonly<Record<string, unknown>> };
+    },
+  ): void;
 }
 
 export const defineSuite = <Schema extends z.ZodType>(suite: SuiteDefinition<Schema>): SuiteDefinition<Schema> => suite;

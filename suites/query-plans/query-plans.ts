@@ -46,16 +46,21 @@ const endpoint = z
   })
   .strict();
 
-/** The reference app's endpoints with good plans (README, "The reference app"), as the demo states its claims. */
+/**
+ * The reference app's endpoints with good plans (README, "The reference app"), with the claims
+ * that hold on the demo's data (scale 0.002: 80 inspections, ~1,600 items and media). On tables
+ * that small a Seq Scan is the right plan, so the demo does not claim `inspections` is read by
+ * an index; the suite's test claims it on 2,000 inspections, where it matters.
+ */
 const REFERENCE_ENDPOINTS: z.input<typeof endpoint>[] = [
   {
     request: 'GET /inspections/{id}/checklist',
-    claims: { readsByIndex: ['checklist_items'], noSeqScanOver: 1000, nestedLoopOuterRowsAtMost: 100 },
+    claims: { readsByIndex: ['checklist_items'], noSeqScanOver: 5000, nestedLoopOuterRowsAtMost: 100 },
   },
   {
     request: 'GET /inspections/recent?status=completed&limit=20',
     requests: 5,
-    claims: { readsByIndex: ['inspections'], noSeqScanOver: 1000, nestedLoopOuterRowsAtMost: 100 },
+    claims: { noSeqScanOver: 5000, nestedLoopOuterRowsAtMost: 100 },
   },
   { request: 'GET /media/recent?limit=20', requests: 5, claims: { readsByIndex: ['media'], noSortSpill: true } },
 ];
@@ -143,6 +148,24 @@ export const queryPlans = defineSuite({
     if (topology.provider === 'external')
       throw new UsageError(
         'suite query-plans reads each node’s server log, which an external cluster does not give dbproof: run it with --provider native or containers',
+      );
+    const settings = topology.postgres?.settings ?? {};
+    const preload = settings.shared_preload_libraries;
+    if (
+      preload !== undefined &&
+      !String(preload)
+        .split(',')
+        .map((l) => l.trim())
+        .includes('auto_explain')
+    )
+      throw new UsageError(
+        `suite query-plans needs auto_explain, which topology.postgres.settings.shared_preload_libraries ('${String(preload)}') leaves out: add it ('pg_stat_statements,auto_explain')`,
+      );
+    // A setting on the server's command line wins over ALTER SYSTEM: the suite could not turn plan logging on.
+    const fixed = Object.keys(settings).find((name) => name.startsWith('auto_explain.'));
+    if (fixed)
+      throw new UsageError(
+        `suite query-plans turns auto_explain on and off itself: remove ${fixed} from topology.postgres.settings`,
       );
   },
   async run(context, options) {
