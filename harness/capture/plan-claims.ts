@@ -146,11 +146,17 @@ export function checkPlanClaims(
     checks.push({
       claim,
       metric,
-      measured,
+      // No plan at all proves nothing: every claim is then unjudged (null never passes).
+      measured: plans.length === 0 ? null : measured,
       limit,
       unit: 'count',
       offences,
-      evidence: offences.length > 0 ? describeOffences(offences, counts) : clean,
+      evidence:
+        plans.length === 0
+          ? 'no plan was logged for these requests: did they run any statement as the role, in the database?'
+          : offences.length > 0
+            ? describeOffences(offences, counts)
+            : clean,
     });
 
   for (const table of claims.readsByIndex ?? []) {

@@ -155,7 +155,7 @@ test("the demo's default claims hold on the good endpoints too", async () => {
   expect(result.verdicts).toHaveLength(7);
 });
 
-test('options are checked before anything starts: no endpoints, an endpoint without a claim, an external cluster', () => {
+test('options are checked before anything starts: no endpoints, an endpoint without a claim, an external cluster, a compose stack', () => {
   expect(() => resolveSuiteOptions(queryPlans, { endpoints: [] })).toThrow(
     /invalid option suites.query-plans.endpoints: name at least one endpoint with its claims/,
   );
@@ -165,4 +165,7 @@ test('options are checked before anything starts: no endpoints, an endpoint with
   expect(() =>
     queryPlans.preflight!(resolveSuiteOptions(queryPlans, {}), { provider: 'external', replicas: 0, redis: false }),
   ).toThrow(/^suite query-plans reads each node’s server log, which an external cluster does not give dbproof/);
+  expect(() =>
+    queryPlans.preflight!(resolveSuiteOptions(queryPlans, {}), { provider: 'compose', replicas: 2, redis: true }),
+  ).toThrow(/^suite query-plans needs nodes that load auto_explain .*: run it with --provider native or containers$/);
 });

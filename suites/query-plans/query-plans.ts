@@ -149,6 +149,11 @@ export const queryPlans = defineSuite({
       throw new UsageError(
         'suite query-plans reads each node’s server log, which an external cluster does not give dbproof: run it with --provider native or containers',
       );
+    // A compose stack is the team's file: its nodes need not load auto_explain nor log the role, database and query id.
+    if (topology.provider === 'compose')
+      throw new UsageError(
+        'suite query-plans needs nodes that load auto_explain and log role, database and query id, which a compose stack need not: run it with --provider native or containers',
+      );
     const settings = topology.postgres?.settings ?? {};
     const preload = settings.shared_preload_libraries;
     if (

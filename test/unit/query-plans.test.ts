@@ -212,6 +212,16 @@ describe('checkPlanClaims', () => {
     );
   });
 
+  test('no plan at all judges nothing: every claim unmeasured, which never passes', () => {
+    const checks = checkPlanClaims(
+      [],
+      { readsByIndex: ['orders'], noSeqScanOver: 10, noSortSpill: true, nestedLoopOuterRowsAtMost: 1 },
+      rows,
+    );
+    expect(checks.map((c) => c.measured)).toEqual([null, null, null, null]);
+    expect(checks[1]!.evidence).toMatch(/^no plan was logged for these requests/);
+  });
+
   test('an offence repeated in every request is said once, with how many plans had it', () => {
     const plans = [1, 2, 3].map(() => plan(seqScan('orders', 9), 'SELECT *\n  FROM orders'));
     const [check] = checkPlanClaims(plans, { readsByIndex: ['orders'] }, rows);
