@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Installs what dbproof needs on a Debian/Ubuntu machine that has Node.js:
-# PostgreSQL server binaries (with pg_stat_statements), redis-server, the npm
+# PostgreSQL server binaries (with pg_stat_statements), redis-server, pgBackRest (the
+# backup-restore suite and `dbproof drill` with tool pgbackrest), the npm
 # dependencies, and for the test suite python3-psycopg2 and Chromium (the browser tests;
 # Playwright cannot download its own browser here). System packages are installed only when
 # missing (as root, or with sudo).
@@ -57,6 +58,8 @@ have_postgres() {
 missing=()
 have_postgres || missing+=(postgresql postgresql-contrib)
 command -v redis-server >/dev/null 2>&1 || [ -x /usr/bin/redis-server ] || missing+=(redis-server)
+# The backup-restore suite's second tool (pg_basebackup comes with postgresql).
+command -v pgbackrest >/dev/null 2>&1 || missing+=(pgbackrest)
 # The test suite's black-box N+1 checks include a Python app on psycopg2 (Debian's python3).
 /usr/bin/python3 -c 'import psycopg2' >/dev/null 2>&1 || missing+=(python3-psycopg2)
 # The postgres system user comes with the postgresql package; dbproof needs it when run as root.

@@ -13,6 +13,7 @@ import { replicaFrozen } from './failover/replica-frozen.ts';
 import { replicaLag } from './failover/replica-lag.ts';
 import { replicaLost } from './failover/replica-lost.ts';
 import { onlineMigration } from './migration/online-migration.ts';
+import { migrationRehearsal } from './migration/rehearsal.ts';
 import { nPlusOne } from './n-plus-one/n-plus-one.ts';
 import { poolExhaustion } from './pool/pool-exhaustion.ts';
 import { backupRestore } from './recovery/backup-restore.ts';
@@ -30,6 +31,7 @@ export const SUITES = {
   pool: poolExhaustion,
   'circuit-breaker': circuitBreaker,
   'online-migration': onlineMigration,
+  'migration-rehearsal': migrationRehearsal,
   'backup-restore': backupRestore,
 } as const satisfies Record<SuiteName, unknown>;
 
@@ -46,6 +48,7 @@ export {
   poolExhaustion,
   circuitBreaker,
   onlineMigration,
+  migrationRehearsal,
   nPlusOne,
   backupRestore,
 };

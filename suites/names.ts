@@ -15,6 +15,7 @@ export const SUITE_NAMES = [
   'circuit-breaker',
   'online-migration',
   'query-plans',
+  'migration-rehearsal',
   'backup-restore',
 ] as const;
 

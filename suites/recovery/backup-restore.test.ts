@@ -78,10 +78,31 @@ test('a base backup without WAL and no archive cannot be restored: a failed verd
   const result = await drill('backup without WAL, no archive', { backupWal: false, archive: false, durationMs: 3000 });
   const restore = verdictOn(result, 'restoreFailures');
   expect(restore.pass, verdictLines(result)).toBe(false);
-  expect(restore.evidence).toMatch(/restored1 did not start: .*checkpoint/);
+  expect(restore.evidence).toMatch(/^restored1 did not start: FATAL: could not locate required checkpoint record/);
   expect(verdictOn(result, 'rpoMs').measured).toBeNull();
   expect(verdictOn(result, 'rtoMs').pass).toBe(false);
   expect(verdictOn(result, 'pitrMismatches').pass).toBe(false);
   // The backup's files are intact (pg_verifybackup -n): it is the missing WAL that makes it useless.
   expect(verdictOn(result, 'backupFailures').pass).toBe(true);
+}, 300_000);
+
+test('pgBackRest (stanza, full backup, archive-push and archive-get, verify) restores the latest state and the point in time', async () => {
+  const result = await drill('pgBackRest', { tool: 'pgbackrest', durationMs: 12_000 });
+  expect(result.pass, verdictLines(result)).toBe(true);
+  expect(result.measurements.pitrMismatches).toBe(0);
+  expect(result.measurements.missingWrites!).toBeLessThan(result.measurements.acknowledgedWrites!);
+  expect(result.notes[0]).toMatch(/^backup: pgbackrest; pgbackrest verify/);
+}, 300_000);
+
+test("pgBackRest refuses to back up a primary whose archive_command is '/bin/true': the backup verdict fails, and every later one with nothing measured", async () => {
+  const result = await drill("pgBackRest, archive_command '/bin/true'", {
+    tool: 'pgbackrest',
+    archiveCommand: '/bin/true',
+  });
+  const backup = verdictOn(result, 'backupFailures');
+  expect(backup.pass, verdictLines(result)).toBe(false);
+  // pgBackRest checks the archive_command before it copies anything (its error 068).
+  expect(backup.evidence).toMatch(/pgbackrest backup failed: .*archive_command '\/bin\/true' must contain pgbackrest/);
+  for (const metric of ['restoreFailures', 'rpoMs', 'rtoMs', 'pitrMismatches', 'smokeFailures'])
+    expect(verdictOn(result, metric)).toMatchObject({ pass: false, measured: null });
 }, 300_000);

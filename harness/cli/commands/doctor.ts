@@ -2,8 +2,10 @@ import { execFileSync } from 'node:child_process';
 import { statfsSync } from 'node:fs';
 import { DbproofError } from '../../errors.ts';
 import {
+  findPgBackRest,
   findPostgresBinaries,
   findRedisServer,
+  PGBACKREST_INSTALL_HINT,
   POSTGRES_INSTALL_HINT,
   REDIS_INSTALL_HINT,
 } from '../../providers/native/binaries.ts';
@@ -75,6 +77,14 @@ export function runChecks(): Check[] {
       () => `${commandOutput(findRedisServer(), ['--version']).split(' ').slice(0, 3).join(' ')}`,
     ),
     fix: REDIS_INSTALL_HINT.replace('install it with ', ''),
+  });
+  checks.push({
+    ...attempt(
+      'pgbackrest',
+      false,
+      () => `${commandOutput(findPgBackRest(), ['version'])} (backup-restore, drill --tool pgbackrest)`,
+    ),
+    fix: `${PGBACKREST_INSTALL_HINT.replace('install it with ', '')} (only for the backup-restore suite's tool pgbackrest)`,
   });
   checks.push({
     ...attempt(

@@ -48,6 +48,8 @@ export function setUpPgBackRest(options: {
       'start-fast=y',
       'compress-type=lz4',
       'archive-timeout=60',
+      // One drill, one full backup: nothing to expire (and no warning that retention is unset).
+      'repo1-retention-full=1',
       '',
       `[${STANZA}]`,
       `pg1-path=${options.pgPath}`,
@@ -68,5 +70,8 @@ const quoted = (word: string) => `'${word}'`;
 export const pgBackRestArchivePush = (setup: PgBackRestSetup): string =>
   [setup.binary, ...setup.base, 'archive-push', '%p'].map((w) => (w === '%p' ? w : quoted(w))).join(' ');
 
-export const pgBackRestArchiveGet = (setup: PgBackRestSetup): string =>
-  [setup.binary, ...setup.base, 'archive-get', '%f', '"%p"'].map((w) => (w.includes('%') ? w : quoted(w))).join(' ');
+/** pgBackRest resolves the relative `%p` against `pg1-path`: the restored node's directory, not the lost primary's. */
+export const pgBackRestArchiveGet = (setup: PgBackRestSetup, pgPath: string): string =>
+  [setup.binary, ...setup.base, `--pg1-path=${pgPath}`, 'archive-get', '%f', '"%p"']
+    .map((w) => (w.includes('%') ? w : quoted(w)))
+    .join(' ');

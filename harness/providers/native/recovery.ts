@@ -1,7 +1,8 @@
 import { execFile } from 'node:child_process';
-import { chownSync, mkdirSync, rmSync, writeFileSync } from 'node:fs';
+import { chownSync, mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { promisify } from 'node:util';
+import { InfrastructureError } from '../../errors.ts';
 import { withClient } from '../../pg/client.ts';
 import type { Watchdog } from '../../process/watchdog.ts';
 import {
@@ -41,6 +42,34 @@ export interface NativeRecoveryOptions {
 /** The last lines of a tool's output, for a verdict's evidence. */
 const tail = (result: ToolRun, lines = 6) =>
   result.output.split('\n').slice(-lines).join(' | ') || `exit code ${result.code}`;
+
+/**
+ * Why a restored node stopped, from its log: the server's FATAL and PANIC lines (without the
+ * refusals dbproof's own connection attempts drew), else the log's last lines.
+ */
+function whyItStopped(logFile: string): string {
+  let log = '';
+  try {
+    log = readFileSync(logFile, 'utf8');
+  } catch {
+    return '(no log)';
+  }
+  const fatal = log
+    .split('\n')
+    .filter(
+      (line) =>
+        /\b(FATAL|PANIC):/.test(line) &&
+        !/the database system is (starting up|in recovery mode|shutting down|not yet accepting)/.test(line),
+    )
+    .map((line) => line.replace(/^.*?\b(FATAL|PANIC):\s*/, '$1: '));
+  return fatal.length ? [...new Set(fatal)].slice(-3).join(' | ') : logTail(logFile, 4).replace(/\n/g, ' | ');
+}
+
+/** What a verification tool said: passed (with its words, when it had any) or failed, with why. */
+const verification = (tool: string, result: ToolRun) =>
+  result.code === 0
+    ? { ok: true, output: `${tool}: passed${result.output ? ` (${tail(result, 2)})` : ''}` }
+    : { ok: false, output: `${tool} failed: ${tail(result)}` };
 
 /**
  * Backup and restore on the native provider: the archive, the backups, pgBackRest's
@@ -119,7 +148,7 @@ export class NativeRecovery implements RecoveryControl {
         tool,
         withWal: true,
         durationMs: backup.durationMs,
-        verification: { ok: verify.code === 0, output: `pgbackrest verify: ${tail(verify)}` },
+        verification: verification('pgbackrest verify', verify),
       };
     }
     const dir = path.join(this.#o.runDir, 'backups', 'base');
@@ -149,7 +178,7 @@ export class NativeRecovery implements RecoveryControl {
       tool,
       withWal,
       durationMs: backup.durationMs,
-      verification: { ok: verify.code === 0, output: `pg_verifybackup: ${tail(verify)}` },
+      verification: verification(withWal ? 'pg_verifybackup' : 'pg_verifybackup -n (no WAL to check)', verify),
     };
   }
 
@@ -162,7 +191,7 @@ export class NativeRecovery implements RecoveryControl {
     const started = performance.now();
     const name = `restored${this.restored.length + 1}`;
     const dataDir = path.join(this.#o.runDir, name);
-    const { archiving, recovery } = this.#recoverySettings(request);
+    const { archiving, recovery } = this.#recoverySettings(request, dataDir);
     if (request.backup.tool === 'pgbackrest') {
       const setup = this.#pgBackRest();
       this.#makeOwned(dataDir);
@@ -210,18 +239,19 @@ export class NativeRecovery implements RecoveryControl {
     try {
       await node.start();
     } catch (error) {
-      throw new RecoveryFailed('restore', `${name} did not start: ${(error as Error).message.replace(/\n/g, ' | ')}`);
+      if (!(error instanceof InfrastructureError)) throw error;
+      throw new RecoveryFailed('restore', `${name} did not start: ${whyItStopped(node.logFile)}`);
     }
     await this.#waitForPromotion(node, request.timeoutMs ?? RESTORE_TIMEOUT_MS);
     return { node, durationMs: performance.now() - started };
   }
 
   /** `restore_command` from the run's archive and the target; none at all when nothing was archived. */
-  #recoverySettings(request: RestoreRequest): { archiving: boolean; recovery: Settings } {
+  #recoverySettings(request: RestoreRequest, dataDir: string): { archiving: boolean; recovery: Settings } {
     if (!this.#archiving?.enabled) return { archiving: false, recovery: {} };
     const restoreCommand =
       request.backup.tool === 'pgbackrest'
-        ? pgBackRestArchiveGet(this.#pgBackRest())
+        ? pgBackRestArchiveGet(this.#pgBackRest(), dataDir)
         : `cp '${this.#archiveDir}/%f' %p`;
     const recovery: Settings = { restore_command: restoreCommand, recovery_target_action: 'promote' };
     // Postgres reads `2026-12-03 13:05:50.929+00`, not the `T…Z` of toISOString().
@@ -240,10 +270,7 @@ export class NativeRecovery implements RecoveryControl {
     const promoted = await pollUntil(
       async () => {
         if (node.pid === undefined)
-          throw new RecoveryFailed(
-            'restore',
-            `${node.name} exited during recovery: ${logTail(node.logFile, 4).replace(/\n/g, ' | ')}`,
-          );
+          throw new RecoveryFailed('restore', `${node.name} exited during recovery: ${whyItStopped(node.logFile)}`);
         try {
           return await withClient(socketConfig(this.#o.socketDir, node.port), async (client) => {
             const { rows } = await client.query<{ recovering: boolean }>('SELECT pg_is_in_recovery() AS recovering');
