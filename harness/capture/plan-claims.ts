@@ -28,6 +28,8 @@ export interface Offence {
   rows: number;
   /** What makes it an offence: `40000 rows in the table`, `external merge, 2312 kB on disk`. */
   detail: string;
+  /** The request whose statement it was, where known. */
+  request?: string;
 }
 
 /** One claim judged on one endpoint's plans. */
@@ -71,6 +73,7 @@ function offence(plan: LoggedPlan, node: PlanNode, rows: number, detail: string)
     ...(node['Relation Name'] ? { relation: node['Relation Name'] } : {}),
     rows,
     detail,
+    ...(plan.request ? { request: plan.request } : {}),
   };
 }
 
@@ -92,7 +95,7 @@ function spilled(node: PlanNode): string | undefined {
 
 /**
  * Offences grouped by statement and node, as a line: `SELECT … : Seq Scan on t (40000 rows in
- * the table, 20 rows out) in 12 of 12 plans`. Each distinct offence once, the worst first.
+ * the table, 20 rows out) in 12 of 12 plans (first: GET /t/7)`. Each distinct offence once, the worst first.
  */
 export function describeOffences(offences: Offence[], plansByStatement: Map<string, number>): string {
   const groups = new Map<string, { first: Offence; count: number; rows: number }>();
@@ -108,7 +111,7 @@ export function describeOffences(offences: Offence[], plansByStatement: Map<stri
     .sort((a, b) => b.rows - a.rows)
     .map(
       ({ first, count, rows }) =>
-        `${first.statement}: ${first.node} (${first.detail}, ${rows} rows out) in ${count} of ${plansByStatement.get(first.statement) ?? count} plans`,
+        `${first.statement}: ${first.node} (${first.detail}, ${rows} rows out) in ${count} of ${plansByStatement.get(first.statement) ?? count} plans${first.request ? ` (first: ${first.request})` : ''}`,
     )
     .join('; ');
 }

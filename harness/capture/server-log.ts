@@ -38,6 +38,8 @@ export interface LoggedPlan {
   /** The statement's text as the server received it (`$1` for parameters). */
   queryText: string;
   plan: PlanNode;
+  /** The request whose statements these were (`GET /inspections/17/checklist`), where the caller knows it. */
+  request?: string;
 }
 
 /** A node of an EXPLAIN (FORMAT JSON, ANALYZE) plan: the fields the claims read, and the rest as logged. */

@@ -98,7 +98,7 @@ test('an implicit cast (the id bound as numeric): checklist_items read by a Seq 
   const byIndex = verdict(result, CHECKLIST, 'readsNotByIndex checklist_items');
   expect(byIndex).toMatchObject({ pass: false, measured: 10 });
   expect(byIndex.evidence).toMatch(
-    /WHERE c\.inspection_id = \$1::numeric .*: Seq Scan on checklist_items \(not by an index, \d+ rows out\) in 10 of 10 plans/,
+    /WHERE c\.inspection_id = \$1::numeric .*: Seq Scan on checklist_items \(not by an index, \d+ rows out\) in 10 of 10 plans \(first: GET \/inspections\/\d+\/checklist\)$/,
   );
   const seqScan = verdict(result, CHECKLIST, 'seqScannedTableRows');
   expect(seqScan.pass).toBe(false);

@@ -191,17 +191,24 @@ export const queryPlans = defineSuite({
           throw new DbproofError(`suite query-plans: ${e.request} answered 404: is it an endpoint of the app?`);
         context.progress?.(`${e.request}: ${e.requests} request(s) with plan capture`);
         const failed: string[] = [];
-        const read = await capture.plans(
-          async () => {
-            for (let i = 0; i < e.requests; i++) {
-              const answer = await session.send(spec, { id: draw.sample(rng) });
-              if (answer.status >= 400) failed.push(`HTTP ${answer.status}`);
-            }
-          },
-          options.role,
-          context.database,
-        );
-        captured.push({ request: e.request, ...read, failed });
+        const plans: LoggedPlan[] = [];
+        let unreadable = 0;
+        // One request at a time, each read back on its own: a plan names the request that caused it.
+        for (let i = 0; i < e.requests; i++) {
+          const id = draw.sample(rng);
+          const request = `${spec.method} ${spec.path.replaceAll('{id}', String(id))}`;
+          const read = await capture.plans(
+            async () => {
+              const answer = await session.send(spec, { id });
+              if (answer.status >= 400) failed.push(`${request}: HTTP ${answer.status}`);
+            },
+            options.role,
+            context.database,
+          );
+          plans.push(...read.plans.map((plan) => ({ ...plan, request })));
+          unreadable += read.unreadable;
+        }
+        captured.push({ request: e.request, plans, unreadable, failed });
       }
     });
 

@@ -222,11 +222,14 @@ describe('checkPlanClaims', () => {
     expect(checks[1]!.evidence).toMatch(/^no plan was logged for these requests/);
   });
 
-  test('an offence repeated in every request is said once, with how many plans had it', () => {
-    const plans = [1, 2, 3].map(() => plan(seqScan('orders', 9), 'SELECT *\n  FROM orders'));
+  test('an offence repeated in every request is said once, with how many plans had it and the first request', () => {
+    const plans = [1, 2, 3].map((id) => ({
+      ...plan(seqScan('orders', 9), 'SELECT *\n  FROM orders'),
+      request: `GET /orders/${id}`,
+    }));
     const [check] = checkPlanClaims(plans, { readsByIndex: ['orders'] }, rows);
     expect(check!.evidence).toBe(
-      'SELECT * FROM orders: Seq Scan on orders (not by an index, 9 rows out) in 3 of 3 plans',
+      'SELECT * FROM orders: Seq Scan on orders (not by an index, 9 rows out) in 3 of 3 plans (first: GET /orders/1)',
     );
   });
 });
