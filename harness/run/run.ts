@@ -177,7 +177,11 @@ async function runPlannedSuite(
 ): Promise<SuiteResult> {
   say(`${suite.name}: ${suite.description}`);
   try {
-    return await runSuite(suite, { ...environment, progress: (line) => say(`${suite.name}: ${line}`) }, options, {
+    return await runSuite(
+      suite,
+      { ...environment, configDir: plan.configDir, progress: (line) => say(`${suite.name}: ${line}`) },
+      options,
+      {
       target: plan.config.app.name,
     });
   } catch (error) {

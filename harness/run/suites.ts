@@ -146,11 +146,12 @@ export function planSuites(
   suites: SuiteDefinition[],
   catalogue: SuiteCatalogue,
   topology: ResolvedTopologySpec,
+  configDir: string,
 ): PlannedSuite[] {
   return suites.map((suite) => {
     const options = catalogue.optionsOf(suite.name);
     const resolved = resolveSuiteOptions(suite, options);
-    suite.preflight?.(resolved, topology);
+    suite.preflight?.(resolved, topology, { configDir });
     checkRequirements(suite, topology);
     return { suite, options };
   });

@@ -16,6 +16,8 @@ export interface SuiteContext {
   database: string;
   /** A line of progress for a person (stderr on the CLI); optional. */
   progress?: (line: string) => void;
+  /** The config file's folder: a suite's options name files relative to it (the working directory when there is no config). */
+  configDir?: string;
 }
 
 /** What a suite hands back; the runner adds the name, target and times. */
@@ -58,6 +60,8 @@ export interface SuiteDefinition<Schema extends z.ZodType = z.ZodType> {
       /** The config's extra Postgres settings (`topology.postgres.settings`), where the plan has them. */
       postgres?: { settings?: Readonly<Record<string, unknown>> };
     },
+    /** Where the plan was made: the config file's folder, which a suite's file options are relative to. */
+    where?: { configDir: string },
   ): void;
 }
 

@@ -8,6 +8,16 @@ import type { Timeline } from '../../load/timeline.ts';
 import { percentileOf } from '../support/percentile.ts';
 import { count, ms, rate, request } from '../support/options.ts';
 
+/** Grows the reference app's notes to 100,000 rows (once per database): a table a migration's lock or scan matters on. */
+export const GROW_NOTES = [
+  `INSERT INTO inspection_notes (key, inspection_id, body)
+     SELECT 'seed-' || g, 1 + g % 50,
+            'inspection note ' || g || ': ' || left(md5(g::text), 8) || ' ' || left(md5((g * 7)::text), 8) || ' checked ' || left(md5((g * 13)::text), 6)
+       FROM generate_series(1, 100000) g
+      WHERE NOT EXISTS (SELECT 1 FROM inspection_notes WHERE key = 'seed-1')`,
+  'ANALYZE inspection_notes',
+];
+
 /**
  * "Zero-downtime migrations": a schema change runs on the primary while the app takes
  * writes to the same table. Writes due while it runs must stay within their p99 budget
@@ -26,14 +36,7 @@ export const onlineMigration = defineSuite({
       durationMs: ms(8000),
       migrationAtMs: ms(1000),
       /** Run before the load (as a superuser, in the app's database): e.g. grow the table so the migration takes long enough to matter. */
-      prepare: z.array(z.string().min(1)).default([
-        `INSERT INTO inspection_notes (key, inspection_id, body)
-           SELECT 'seed-' || g, 1 + g % 50,
-                  'inspection note ' || g || ': ' || left(md5(g::text), 8) || ' ' || left(md5((g * 7)::text), 8) || ' checked ' || left(md5((g * 13)::text), 6)
-             FROM generate_series(1, 100000) g
-            WHERE NOT EXISTS (SELECT 1 FROM inspection_notes WHERE key = 'seed-1')`,
-        'ANALYZE inspection_notes',
-      ]),
+      prepare: z.array(z.string().min(1)).default(GROW_NOTES),
       /**
        * The migration, one statement (CREATE INDEX CONCURRENTLY cannot run in a transaction
        * block). The default adds full-text search to the notes: a GIN index that takes seconds

@@ -1,0 +1,118 @@
+// "Zero-downtime migrations", rehearsed: the reference app's migration folders run against
+// its seeded data (notes grown to 100,000 rows) while it takes writes at 50/s. The safe
+// folder keeps every promise; in the unsafe one each statement breaks the promise it should,
+// for its reason: the verdicts that fail are asserted by name and evidence, not only a FAIL.
+// Rewrites, scans and locks are read in the statement's own transaction before it commits,
+// so those reasons do not depend on the machine's speed; the lock-queue hazard is made with
+// a read held for 1.5 s, far beyond the 200 ms budget, for the same reason.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { fileURLToPath } from 'node:url';
+import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import { connectTopology } from '../../harness/topology/control/index.ts';
+import { tempDir } from '../../test/support/temp.ts';
+import { verdictLines } from '../support/expect-verdicts.ts';
+import { runOn, startReferenceTarget, type ReferenceTarget } from '../support/reference-target.ts';
+import { GROW_NOTES } from './online-migration.ts';
+import { migrationRehearsal } from './rehearsal.ts';
+import '../../harness/vitest/provided.ts';
+
+const topology = connectTopology(inject('dbproof'));
+const MIGRATIONS = fileURLToPath(new URL('../../example/migrations/', import.meta.url));
+let app: ReferenceTarget;
+
+beforeAll(async () => {
+  app = await startReferenceTarget(topology);
+}, 120_000);
+
+afterAll(async () => {
+  await app?.stop();
+});
+
+/** The verdict on `metric` for one statement (`001_x.sql#2`), or for the whole migration. */
+const verdict = (result: Awaited<ReturnType<typeof runOn>>, metric: string, scope?: string) => {
+  const found = result.verdicts.find(
+    (v) => v.budget.metric === metric && (scope === undefined || v.budget.scope === scope),
+  );
+  if (!found) throw new Error(`no verdict on ${metric} ${scope ?? ''}:\n${verdictLines(result)}`);
+  return found;
+};
+
+test('the safe migrations (constant default, CONCURRENTLY, NOT VALID then VALIDATE, SET NOT NULL through a CHECK) keep every promise', async () => {
+  const result = await runOn(migrationRehearsal, app, {
+    migrations: path.join(MIGRATIONS, 'safe'),
+    prepare: GROW_NOTES,
+    cleanup: [
+      'DROP INDEX IF EXISTS inspection_notes_created_at_idx',
+      'ALTER TABLE inspection_notes DROP CONSTRAINT IF EXISTS inspection_notes_body_length, DROP COLUMN IF EXISTS reviewed',
+    ],
+  });
+  expect(result.pass, `${verdictLines(result)}\n${result.notes.join('\n')}`).toBe(true);
+  // VALIDATE read the whole table, but under SHARE UPDATE EXCLUSIVE, which blocks no write.
+  expect(result.notes.find((n) => n.startsWith('003_body_length.sql#3'))).toMatch(/scanned inspection_notes/);
+  expect(verdict(result, 'rewritesUnderLock', '003_body_length.sql#3').pass).toBe(true);
+  expect(result.measurements.statements).toBe(11);
+});
+
+test('each unsafe migration fails for its own reason', async () => {
+  const result = await runOn(migrationRehearsal, app, {
+    migrations: path.join(MIGRATIONS, 'unsafe'),
+    prepare: GROW_NOTES,
+    longReader: { table: 'inspection_notes', atMs: 1500, holdMs: 1500 },
+    durationMs: 12_000,
+    cleanup: [
+      'DROP INDEX IF EXISTS inspection_notes_body_idx',
+      'ALTER TABLE inspection_notes DROP COLUMN IF EXISTS flagged, DROP COLUMN IF EXISTS shard, ALTER COLUMN inspection_id TYPE bigint',
+    ],
+  });
+  const lines = `${verdictLines(result)}\n${result.notes.join('\n')}`;
+  expect(result.pass).toBe(false);
+  // ADD COLUMN with no lock_timeout behind a 1.5 s read: it waits, and the app's writes queue behind it.
+  const queued = verdict(result, 'appBlockedMs', '001_add_column_without_lock_timeout.sql#1');
+  expect(queued.pass, lines).toBe(false);
+  expect(queued.measured!).toBeGreaterThan(500);
+  expect(queued.evidence).toMatch(/of the app's queries waited behind it .*it waited \d+ ms for its own lock/);
+  expect(verdict(result, 'lockWithoutTimeout', '001_add_column_without_lock_timeout.sql#1')).toMatchObject({
+    pass: false,
+    evidence: expect.stringMatching(/AccessExclusiveLock on inspection_notes with lock_timeout 0/),
+  });
+  // The others set a lock_timeout: what breaks them is what they do under their lock.
+  for (const [scope, evidence] of [
+    ['002_volatile_default.sql#2', /^rewrote inspection_notes \(\d+ rows\) under AccessExclusiveLock/],
+    ['003_plain_index.sql#2', /^scanned inspection_notes \(\d+ rows\) under ShareLock/],
+    ['004_set_not_null.sql#2', /^scanned inspection_notes \(\d+ rows\) under AccessExclusiveLock/],
+    ['005_alter_type.sql#2', /^rewrote inspection_notes \(\d+ rows\) under AccessExclusiveLock/],
+  ] as const) {
+    expect(verdict(result, 'rewritesUnderLock', scope), `${scope}\n${lines}`).toMatchObject({
+      pass: false,
+      evidence: expect.stringMatching(evidence),
+    });
+    expect(verdict(result, 'lockWithoutTimeout', scope).pass).toBe(true);
+  }
+  expect(verdict(result, 'failedStatements').pass).toBe(true);
+});
+
+test("a migration that fails in SQL is the migration's failure (the statement and the error), and an index it leaves invalid is named", async () => {
+  const folder = tempDir('migrations');
+  mkdirSync(path.join(folder, 'm'));
+  // Notes per inspection are many: a unique index on inspection_id cannot be built, and CONCURRENTLY leaves it invalid.
+  writeFileSync(
+    path.join(folder, 'm', '001_unique.sql'),
+    'CREATE UNIQUE INDEX CONCURRENTLY inspection_notes_inspection_uq ON inspection_notes (inspection_id);\n',
+  );
+  const result = await runOn(migrationRehearsal, app, {
+    migrations: path.join(folder, 'm'),
+    prepare: GROW_NOTES,
+    durationMs: 4000,
+    cleanup: ['DROP INDEX IF EXISTS inspection_notes_inspection_uq'],
+  });
+  expect(verdict(result, 'failedStatements')).toMatchObject({
+    pass: false,
+    evidence: expect.stringMatching(/^001_unique\.sql#1 failed: could not create unique index/),
+  });
+  expect(verdict(result, 'invalidIndexes')).toMatchObject({
+    pass: false,
+    measured: 1,
+    evidence: expect.stringMatching(/invalid: inspection_notes_inspection_uq/),
+  });
+});
