@@ -182,8 +182,9 @@ async function runPlannedSuite(
       { ...environment, configDir: plan.configDir, progress: (line) => say(`${suite.name}: ${line}`) },
       options,
       {
-      target: plan.config.app.name,
-    });
+        target: plan.config.app.name,
+      },
+    );
   } catch (error) {
     if (error instanceof DbproofError) throw error;
     throw new InfrastructureError(`suite ${suite.name} could not run: ${(error as Error).message}`, error);
