@@ -1,3 +1,4 @@
+import type { PlanEvidenceRecord, PlanTreeRecord } from '../results/schema.ts';
 import type { LoggedPlan, PlanNode } from './server-log.ts';
 
 /**
@@ -30,6 +31,9 @@ export interface Offence {
   detail: string;
   /** The request whose statement it was, where known. */
   request?: string;
+  /** The plan and the node themselves, to draw the plan with the node marked. */
+  plan: LoggedPlan;
+  at: PlanNode;
 }
 
 /** One claim judged on one endpoint's plans. */
@@ -44,6 +48,8 @@ export interface ClaimCheck {
   offences: Offence[];
   /** A line saying why, offending nodes first. */
   evidence: string;
+  /** The plan of the worst offence, drawn with its offending nodes marked; absent when the claim holds. */
+  example?: Omit<PlanEvidenceRecord, 'claim'>;
 }
 
 /** The nodes that read a relation by an index (a Bitmap Index Scan names the index; its Bitmap Heap Scan parent names the table). */
@@ -74,6 +80,32 @@ function offence(plan: LoggedPlan, node: PlanNode, rows: number, detail: string)
     rows,
     detail,
     ...(plan.request ? { request: plan.request } : {}),
+    plan,
+    at: node,
+  };
+}
+
+/** A plan as the report draws it: every node with its rows, the offending ones marked with why. */
+export function planTree(node: PlanNode, offending: ReadonlyMap<PlanNode, string>): PlanTreeRecord {
+  const index = node['Index Name'] ? ` using ${node['Index Name']}` : '';
+  const relation = node['Relation Name'] ? ` on ${node['Relation Name']}` : '';
+  const detail = offending.get(node);
+  return {
+    node: `${node['Node Type']}${index}${relation}`,
+    rows: totalRows(node),
+    ...(detail === undefined ? {} : { offending: true, detail }),
+    children: (node.Plans ?? []).map((child) => planTree(child, offending)),
+  };
+}
+
+/** The worst offence's plan (most rows), with every offence of the same plan marked. */
+function example(offences: Offence[]): ClaimCheck['example'] {
+  const worst = offences.reduce((a, b) => (b.rows > a.rows ? b : a));
+  const marked = new Map(offences.filter((o) => o.plan === worst.plan).map((o) => [o.at, o.detail]));
+  return {
+    ...(worst.request ? { request: worst.request } : {}),
+    statement: worst.statement,
+    plan: planTree(worst.plan.plan, marked),
   };
 }
 
@@ -160,6 +192,7 @@ export function checkPlanClaims(
           : offences.length > 0
             ? describeOffences(offences, counts)
             : clean,
+      ...(offences.length > 0 ? { example: example(offences) } : {}),
     });
 
   for (const table of claims.readsByIndex ?? []) {

@@ -58,6 +58,30 @@ export const findingSchema = z.object({
   site: z.string().optional(),
 });
 
+/** A node of a plan as the report draws it: what it is, the rows it returned, and whether it broke the claim. */
+export const planTreeSchema = z.object({
+  /** `Seq Scan on checklist_items`, `Nested Loop`, `Sort`. */
+  node: z.string(),
+  /** Rows it returned in one execution of the statement (actual rows × loops). */
+  rows: z.number(),
+  /** Why it broke the claim (`39660 rows in the table`), on the offending node only. */
+  detail: z.string().optional(),
+  offending: z.boolean().optional(),
+  get children() {
+    return z.array(planTreeSchema);
+  },
+});
+
+/** The plan that broke a claim of the query-plans suite, for the report to draw. */
+export const planEvidenceSchema = z.object({
+  /** The verdict's claim, e.g. `GET /inspections/{id}/checklist reads checklist_items by an index`. */
+  claim: z.string(),
+  /** The request whose statement it was, e.g. `GET /inspections/17/checklist`. */
+  request: z.string().optional(),
+  statement: z.string(),
+  plan: planTreeSchema,
+});
+
 export const suiteResultSchema = z.object({
   schemaVersion: z.literal(SCHEMA_VERSION),
   suite: z.string(),
@@ -74,6 +98,8 @@ export const suiteResultSchema = z.object({
   notes: z.array(z.string()),
   /** N+1 findings (the n-plus-one suite; empty for the others). */
   findings: z.array(findingSchema).default([]),
+  /** The plans that broke a claim, one per failed claim (the query-plans suite). */
+  plans: z.array(planEvidenceSchema).optional(),
   /** Which attempt this is (issue 13): above 1 when an earlier one ran while the machine was saturated. */
   attempt: z.number().int().min(1).optional(),
   /** What the machine did meanwhile (issue 13): probe lateness, CPU pressure, steal, cores per party, per 100 ms. */
@@ -83,3 +109,5 @@ export const suiteResultSchema = z.object({
 export type SuiteResult = z.infer<typeof suiteResultSchema>;
 export type TimelineRecord = z.infer<typeof timelineSchema>;
 export type FindingRecord = z.infer<typeof findingSchema>;
+export type PlanTreeRecord = z.infer<typeof planTreeSchema>;
+export type PlanEvidenceRecord = z.infer<typeof planEvidenceSchema>;

@@ -2,7 +2,7 @@ import type { z } from 'zod';
 import type { Verdict } from '../budgets/index.ts';
 import type { TopologyLinks } from '../faults/links.ts';
 import type { FaultEvent } from '../faults/schedule.ts';
-import type { FindingRecord, TimelineRecord } from '../results/schema.ts';
+import type { FindingRecord, PlanEvidenceRecord, TimelineRecord } from '../results/schema.ts';
 import type { ProviderName, Topology } from '../topology/types.ts';
 
 /** What a suite is given: it never starts a topology or an app of its own. */
@@ -29,6 +29,8 @@ export interface SuiteOutcome {
   notes: string[];
   /** N+1 findings, for the report (the n-plus-one suite). */
   findings?: FindingRecord[];
+  /** The plans that broke a claim, for the report (the query-plans suite). */
+  plans?: PlanEvidenceRecord[];
 }
 
 export interface SuiteRequirements {

@@ -87,6 +87,7 @@ test('the good endpoints hold every claim, each read by an index, and auto_expla
   expect(verdict(result, MEDIA, 'readsNotByIndex media').evidence).toMatch(/all by Index Scan/);
   // Ten requests, each a plan (the warm-up request not counted).
   expect(result.measurements[`plans ${CHECKLIST}`]).toBe(10);
+  expect(result.plans).toEqual([]);
   await expectCaptureOff();
 });
 
@@ -100,6 +101,14 @@ test('an implicit cast (the id bound as numeric): checklist_items read by a Seq 
   expect(byIndex.evidence).toMatch(
     /WHERE c\.inspection_id = \$1::numeric .*: Seq Scan on checklist_items \(not by an index, \d+ rows out\) in 10 of 10 plans \(first: GET \/inspections\/\d+\/checklist\)$/,
   );
+  // For the report: the plan of each failed claim, the Seq Scan marked in it.
+  expect(result.plans).toHaveLength(2);
+  const marked = (node: NonNullable<typeof result.plans>[number]['plan']): string[] => [
+    ...(node.offending ? [`${node.node}: ${node.detail}`] : []),
+    ...node.children.flatMap(marked),
+  ];
+  expect(marked(result.plans![0]!.plan)).toEqual(['Seq Scan on checklist_items: not by an index']);
+  expect(result.plans![0]!.request).toMatch(/^GET \/inspections\/\d+\/checklist$/);
   const seqScan = verdict(result, CHECKLIST, 'seqScannedTableRows');
   expect(seqScan.pass).toBe(false);
   expect(seqScan.measured).toBeGreaterThan(20_000);

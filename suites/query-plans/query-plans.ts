@@ -9,6 +9,7 @@ import { requestString } from '../../harness/http/request.ts';
 import { parseRequest, Session } from '../../harness/http/session.ts';
 import { databaseUrl, queryRows } from '../../harness/pg/client.ts';
 import { idDistribution, Rng } from '../../harness/random/index.ts';
+import type { PlanEvidenceRecord } from '../../harness/results/schema.ts';
 import { defineSuite } from '../../harness/suite/index.ts';
 import type { PgNode } from '../../harness/topology/types.ts';
 import { ids } from '../support/options.ts';
@@ -214,6 +215,7 @@ export const queryPlans = defineSuite({
 
     const sizes = await tableRows(appDatabase, [...new Set(captured.flatMap((c) => seqScannedRelations(c.plans)))]);
     const verdicts: Verdict[] = [];
+    const evidence: PlanEvidenceRecord[] = [];
     const measurements: Record<string, number | null> = {};
     const notes: string[] = [];
     options.endpoints.forEach((e, i) => {
@@ -223,6 +225,7 @@ export const queryPlans = defineSuite({
       const failures = failed.length > 0 ? `; ${failed.length} of ${e.requests} requests failed (${failed[0]})` : '';
       for (const check of checkPlanClaims(plans, e.claims as PlanClaims, sizes)) {
         measurements[`${check.metric} ${request}`] = check.measured;
+        if (check.example) evidence.push({ claim: `${request} ${check.claim}`, ...check.example });
         verdicts.push(
           judge(
             `${request} ${check.claim}`,
@@ -236,6 +239,6 @@ export const queryPlans = defineSuite({
     notes.push(
       `plans logged by auto_explain (log_analyze, log_timing off) on ${nodes.map((n) => n.name).join(', ')} for role ${options.role} in ${context.database}, read from each node's server log; one warm-up request per endpoint not judged`,
     );
-    return { verdicts, measurements, events: [], timelines: [], notes };
+    return { verdicts, measurements, events: [], timelines: [], notes, plans: evidence };
   },
 });

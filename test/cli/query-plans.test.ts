@@ -105,4 +105,8 @@ test('the gate passes the good endpoints and fails the broken ones, naming the p
     }),
   ]);
   expect(readFileSync(path.join(runDir, 'junit.xml'), 'utf8')).toMatch(/Seq Scan on checklist_items/);
+  // report.html draws the plan, the node that broke the claim marked.
+  expect(readFileSync(path.join(runDir, 'report.html'), 'utf8')).toMatch(
+    /<details class="plan" open><summary>GET \/inspections\/\{id\}\/checklist reads checklist_items by an index: the plan of GET \/inspections\/\d+\/checklist, .*<li class="offending"><span>Seq Scan on checklist_items<\/span> <span class="muted">\d+ rows — not by an index<\/span><\/li>/,
+  );
 });

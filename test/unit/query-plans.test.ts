@@ -3,7 +3,7 @@
 // the plan claims judged on them (reads by an index, no big Seq Scan, no sort on disk, no
 // nested loop over many outer rows), each with the offending node as evidence.
 import { describe, expect, test } from 'vitest';
-import { checkPlanClaims, seqScannedRelations, totalRows } from '../../harness/capture/plan-claims.ts';
+import { checkPlanClaims, planTree, seqScannedRelations, totalRows } from '../../harness/capture/plan-claims.ts';
 import { parseServerLog, plansOf, type LoggedPlan, type PlanNode } from '../../harness/capture/server-log.ts';
 import { demultiplexDockerLog, linesSince } from '../../harness/providers/containers/server-log.ts';
 
@@ -209,6 +209,40 @@ describe('checkPlanClaims', () => {
     expect(bad).toMatchObject({ measured: 1400, offences: [{ node: 'Nested Loop', rows: 1400 }] });
     expect(bad!.evidence).toBe(
       'SELECT 1: Nested Loop (1400 outer rows from Seq Scan on orders, 1400 rows out) in 1 of 1 plans',
+    );
+  });
+
+  test("a failed claim carries the worst offence's plan as a tree, every offending node of it marked", () => {
+    const scan = seqScan('orders', 700, 2);
+    const root: PlanNode = {
+      'Node Type': 'Nested Loop',
+      'Actual Rows': 1400,
+      'Actual Loops': 1,
+      Plans: [
+        { ...scan, 'Parent Relationship': 'Outer' },
+        { ...indexScan('countries', 1, 1400), 'Parent Relationship': 'Inner' },
+      ],
+    };
+    const [check] = checkPlanClaims(
+      [{ ...plan(root, 'SELECT * FROM orders JOIN countries USING (c)'), request: 'GET /orders' }],
+      { readsByIndex: ['orders'] },
+      rows,
+    );
+    expect(check!.example).toEqual({
+      request: 'GET /orders',
+      statement: 'SELECT * FROM orders JOIN countries USING (c)',
+      plan: {
+        node: 'Nested Loop',
+        rows: 1400,
+        children: [
+          { node: 'Seq Scan on orders', rows: 1400, offending: true, detail: 'not by an index', children: [] },
+          { node: 'Index Scan using countries_pkey on countries', rows: 1400, children: [] },
+        ],
+      },
+    });
+    expect(planTree(root, new Map()).children[0]).not.toHaveProperty('offending');
+    expect(checkPlanClaims([plan(indexScan('orders', 1))], { readsByIndex: ['orders'] }, rows)[0]).not.toHaveProperty(
+      'example',
     );
   });
 

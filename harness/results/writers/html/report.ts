@@ -7,7 +7,7 @@ import {
   verdictWord,
 } from '../../../budgets/index.ts';
 import { type EndpointResult, inconclusiveLine, type LoadResult, type RunResult, shareLine } from '../../run-result.ts';
-import type { FindingRecord, SuiteResult } from '../../schema.ts';
+import type { FindingRecord, PlanEvidenceRecord, PlanTreeRecord, SuiteResult } from '../../schema.ts';
 import { latencyHistogram, noiseChart, percentileCurve, timelineChart } from './charts.ts';
 import { escapeMarkup as html } from '../escape.ts';
 
@@ -57,6 +57,11 @@ const STYLE_LINES: string[][] = [
     'svg .event-label { fill: #8250df; }',
   ],
   ['.muted { color: #57606a; }'],
+  [
+    'ul.plan-tree, ul.plan-tree ul { list-style: none; margin: 0; padding-left: 18px; font: 12px/1.5 ui-monospace, monospace; }',
+    'ul.plan-tree { padding-left: 0; }',
+    'li.offending > span { background: #ffebe9; color: #cf222e; font-weight: 600; }',
+  ],
 ];
 
 const STYLE = `\n${STYLE_LINES.map((rules) => rules.join(' ')).join('\n')}\n`;
@@ -196,6 +201,25 @@ function renderMachine(result: Pick<SuiteResult, 'attempt' | 'noise'>): string {
   return result.noise ? `${attempt} · machine: ${html(result.noise.summary.evidence)}` : attempt;
 }
 
+function renderPlanNode(node: PlanTreeRecord): string {
+  const why = node.detail ? ` — ${html(node.detail)}` : '';
+  const children = node.children.length ? `<ul>${node.children.map(renderPlanNode).join('')}</ul>` : '';
+  const label = `<span>${html(node.node)}</span> <span class="muted">${node.rows} rows${why}</span>`;
+  return `<li${node.offending ? ' class="offending"' : ''}>${label}${children}</li>`;
+}
+
+/** Each plan that broke a claim, as a tree with the offending nodes marked (the query-plans suite). */
+function renderPlanEvidence(plans: PlanEvidenceRecord[] | undefined): string {
+  return (plans ?? [])
+    .map((p) => {
+      const of = p.request ? ` of ${html(p.request)}` : '';
+      const summary = `<summary>${html(p.claim)}: the plan${of}, the node that broke it marked</summary>`;
+      const statement = `<pre>${html(p.statement)}</pre>`;
+      return `<details class="plan" open>${summary}${statement}<ul class="plan-tree">${renderPlanNode(p.plan)}</ul></details>`;
+    })
+    .join('');
+}
+
 function renderSuiteSection(suite: SuiteResult): string {
   const events = suite.events.map((e) => ({ t: e.t, label: `${e.kind} ${e.target}` }));
   const charts = suite.timelines
@@ -207,6 +231,7 @@ function renderSuiteSection(suite: SuiteResult): string {
   return [
     `<section class="suite" data-suite="${html(suite.suite)}">${heading}${about}`,
     `<ul>${suite.verdicts.map(renderSuiteVerdict).join('')}</ul>`,
+    renderPlanEvidence(suite.plans),
     renderEventsTable(suite.events),
     `<div class="charts">${charts}</div>`,
     renderNotes(suite.notes),
