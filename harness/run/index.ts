@@ -11,3 +11,4 @@ export { runPlan, type RunHooks, type RunOutcome } from './run.ts';
 export { keepBaseline, type Baseline, type KeepBaselineOptions } from './baseline.ts';
 export type { PlannedSuite } from './suites.ts';
 export type { Environment } from './environment.ts';
+export { planDrill, type DrillOptions } from './drill.ts';

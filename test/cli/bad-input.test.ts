@@ -60,6 +60,7 @@ describe('dbproof doctor', () => {
       'postgres',
       'postgres user',
       'redis-server',
+      'pgbackrest',
       'docker engine',
       'k6',
       'free disk',
