@@ -39,6 +39,11 @@ export interface RunOptions {
    * harness/run/shard.ts); `dbproof merge` joins the shards' results into one run.
    */
   shard?: Shard;
+  /**
+   * Options laid over the config's for the named suites, field by field at the top level
+   * (a command's flags, e.g. `migrate-check --migrations DIR`); validated as the config's are.
+   */
+  suiteOptions?: Record<string, Record<string, unknown>>;
 }
 
 /**
@@ -103,7 +108,7 @@ export async function planRun(options: RunOptions = {}): Promise<RunPlan> {
     ...(options.provider ? { provider: options.provider } : {}),
   };
   const topology = resolveTopologySpec(spec);
-  const planned = planSuites(suites, catalogue, topology, configDir);
+  const planned = planSuites(suites, catalogue, topology, configDir, options.suiteOptions);
   // Every suite is planned (a bad option fails every shard alike); the shard then takes its share.
   const configHash = workHash(
     planned.map((p) => ({ name: p.suite.name, options: p.options })),

@@ -147,9 +147,12 @@ export function planSuites(
   catalogue: SuiteCatalogue,
   topology: ResolvedTopologySpec,
   configDir: string,
+  overrides: Record<string, Record<string, unknown>> = {},
 ): PlannedSuite[] {
   return suites.map((suite) => {
-    const options = catalogue.optionsOf(suite.name);
+    const configured = catalogue.optionsOf(suite.name);
+    const override = overrides[suite.name];
+    const options = override ? { ...(configured as Record<string, unknown> | undefined), ...override } : configured;
     const resolved = resolveSuiteOptions(suite, options);
     suite.preflight?.(resolved, topology, { configDir });
     checkRequirements(suite, topology);

@@ -1,6 +1,7 @@
 import path from 'node:path';
 import { SUITE_NAMES } from '../../../suites/names.ts';
 import { redact, redactDeep } from '../../redact.ts';
+import type { RunOptions } from '../../run/plan.ts';
 import type { ProviderName } from '../../topology/types.ts';
 import { parseArgs } from '../args.ts';
 import { CONFIG_OPTIONS, configFileOption } from '../config-option.ts';
@@ -35,21 +36,30 @@ export async function test(argv: string[]): Promise<number> {
     console.log(TEST_HELP);
     return 0;
   }
-  const config = configFileOption(options);
+  return runSuitesAndPrint(
+    {
+      config: configFileOption(options),
+      provider: options.provider as ProviderName | undefined,
+      suites: positionals.length > 0 ? positionals : undefined,
+      scenarios: false,
+    },
+    Boolean(options.json),
+  );
+}
+
+/**
+ * Plans and runs suites (no load scenarios) and prints each suite's verdicts as it ends,
+ * then one line: `dbproof test` and `dbproof migrate-check` are this with their own options.
+ */
+export async function runSuitesAndPrint(runOptions: RunOptions, json: boolean): Promise<number> {
   // Loaded once the command line is known to be good: a usage error answers at once (issue 15).
   const [{ planRun, runPlan }, { formatVerdict, verdictsWord }, { inconclusiveLine }] = await Promise.all([
     import('../../run/index.ts'),
     import('../../budgets/index.ts'),
     import('../../results/run-result.ts'),
   ]);
-  const json = Boolean(options.json);
   // Everything is validated before anything starts: a typo costs no topology.
-  const plan = await planRun({
-    config,
-    provider: options.provider as ProviderName | undefined,
-    suites: positionals.length > 0 ? positionals : undefined,
-    scenarios: false,
-  });
+  const plan = await planRun(runOptions);
   const { run, result } = await runPlan(plan, {
     say: (line) => {
       if (!json) console.error(`dbproof: ${redact(line)}`);
