@@ -18,6 +18,7 @@ Commands:
   baseline keep a passing gate run as the baseline for regression checks
   load     load one URL (open or closed model) and judge latency, error and throughput budgets
   test     run suites (failover, cache, pool, breaker, migration …) against an app and judge their budgets
+  migrate-check  rehearse your migrations under live traffic: per statement, locks, the app's waits, rewrites
   drill    a disaster drill: base backup, WAL archive, the primary destroyed, restored; recovery point and time
   doctor   check this machine and say how to install what is missing
 
@@ -38,6 +39,7 @@ const COMMANDS: Record<string, () => Promise<Command>> = {
   seed: async () => (await import('./commands/seed.ts')).seed,
   n1: async () => (await import('./commands/n1.ts')).n1,
   test: async () => (await import('./commands/test.ts')).test,
+  'migrate-check': async () => (await import('./commands/migrate-check.ts')).migrateCheck,
   drill: async () => (await import('./commands/drill.ts')).drill,
   gate: async () => (await import('./commands/gate.ts')).gate,
   merge: async () => (await import('./commands/merge.ts')).merge,
