@@ -1,10 +1,12 @@
 // The reference app: `node --import tsx example/main.ts`, configured only by
 // DATABASE_URL, DATABASE_REPLICA_URLS (comma-separated), REDIS_URL (optional) and PORT.
 // EXAMPLE_NAIVE=1 runs the deliberately naive variant (no timeouts, no failover, no
-// cache fallback or write-through, no read-your-writes, a leaking pool, no breaker):
-// every dbproof suite must fail it. The single switches are in src/db.ts and src/cache.ts.
+// cache fallback or write-through, no read-your-writes, a leaking pool, no breaker, a batch
+// refused on its first bad item): every dbproof suite must fail it. The single switches are
+// in src/db.ts, src/cache.ts and src/findings.ts.
 import { createCache } from './src/cache.ts';
 import { connect, optionsFromEnv } from './src/db.ts';
+import { ensureFindingsTables } from './src/findings.ts';
 import { ensureNotesTable } from './src/inspections.ts';
 import { ensurePlanIndexes } from './src/plans.ts';
 import { createServer } from './src/server.ts';
@@ -24,6 +26,7 @@ const cache = createCache(process.env.REDIS_URL || undefined, {
 });
 await ensureNotesTable(db);
 await ensurePlanIndexes(db);
+await ensureFindingsTables(db);
 const server = createServer(db, cache);
 server.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
   const address = server.address() as { port: number };

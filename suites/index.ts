@@ -4,6 +4,7 @@
  * app, requirements, a run); the `*.test.ts` files beside them run each one on the
  * reference app and on its naive variant.
  */
+import { batchFallback } from './batch/batch-fallback.ts';
 import { circuitBreaker } from './breaker/circuit-breaker.ts';
 import { cacheEffectiveness } from './cache/effectiveness.ts';
 import { queryPlans } from './query-plans/query-plans.ts';
@@ -21,6 +22,7 @@ import { SUITE_NAMES, type SuiteName } from './names.ts';
 
 export const SUITES = {
   'n-plus-one': nPlusOne,
+  'batch-fallback': batchFallback,
   'query-plans': queryPlans,
   'replica-lost': replicaLost,
   'replica-frozen': replicaFrozen,
@@ -50,5 +52,6 @@ export {
   onlineMigration,
   migrationRehearsal,
   nPlusOne,
+  batchFallback,
   backupRestore,
 };

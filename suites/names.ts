@@ -5,6 +5,7 @@
  */
 export const SUITE_NAMES = [
   'n-plus-one',
+  'batch-fallback',
   'replica-lost',
   'replica-frozen',
   'replica-lag',

@@ -24,10 +24,15 @@ export interface Db {
   read<R extends pg.QueryResultRow>(sql: string, values?: unknown[], after?: string): Promise<R[]>;
   /** A write on the primary; `lsn` is the WAL position after its commit (for read-your-writes). */
   write<R extends pg.QueryResultRow>(sql: string, values?: unknown[]): Promise<{ rows: R[]; lsn: string }>;
+  /** `work` in one transaction on the primary: committed when it resolves, rolled back when it throws. */
+  transaction<T>(work: (query: Query) => Promise<T>): Promise<T>;
   /** One breaker per node: the primary's first, then each replica's (`replica1`, …). */
   readonly breakers: readonly Breaker[];
   close(): Promise<void>;
 }
+
+/** A statement inside a transaction; resolves with its rows. */
+export type Query = <R extends pg.QueryResultRow>(sql: string, values?: unknown[]) => Promise<R[]>;
 
 export interface DbOptions {
   timeouts?: boolean;
@@ -177,6 +182,27 @@ export function connect(primaryUrl: string, replicaUrls: string[], options: DbOp
       primaryBreaker.run(async () => {
         const { rows, after } = await run(primary, sql, values, 'SELECT pg_current_wal_lsn()::text AS v');
         return { rows: rows as never, lsn: after! };
+      }, isNodeFailure),
+    transaction: (work) =>
+      primaryBreaker.run(async () => {
+        const client = await primary.connect();
+        try {
+          await client.query('BEGIN');
+          const result = await work(async (sql, values) => (await client.query(sql, values)).rows);
+          await client.query('COMMIT');
+          client.release();
+          return result;
+        } catch (error) {
+          // A connection that failed, or cannot even roll back, is destroyed, never reused.
+          const broken =
+            isNodeFailure(error) ||
+            !(await client.query('ROLLBACK').then(
+              () => true,
+              () => false,
+            ));
+          client.release(broken ? (error as Error) : undefined);
+          throw error;
+        }
       }, isNodeFailure),
     close: async () => {
       await lag?.close();

@@ -1,6 +1,7 @@
 import http from 'node:http';
 import type { Cache } from './cache.ts';
 import type { Db } from './db.ts';
+import { batchOptionsFromEnv, storeFindings, type FindingItem } from './findings.ts';
 import * as inspections from './inspections.ts';
 import { inspectionsPage } from './pages.ts';
 import * as plans from './plans.ts';
@@ -35,6 +36,33 @@ const text = (body: Record<string, unknown>, name: string) => {
     throw badRequest(`${name} must be a string of 1 to 200 characters`);
   return value;
 };
+
+const whole = (value: unknown, name: string) => {
+  if (!Number.isInteger(value)) throw badRequest(`${name} must be a whole number`);
+  return value as number;
+};
+
+/** A batch's items as sent; their values are the database's to refuse (a bad item is reported, not a 400). */
+function findingItems(body: Record<string, unknown>): FindingItem[] {
+  const items = body.items;
+  if (!Array.isArray(items) || items.length === 0 || items.length > 1000)
+    throw badRequest('items must be an array of 1 to 1000 findings');
+  return items.map((raw: unknown, i) => {
+    const item = (raw && typeof raw === 'object' ? raw : {}) as Record<string, unknown>;
+    if (typeof item.summary !== 'string') throw badRequest(`items[${i}].summary must be a string`);
+    if (item.assetTag !== undefined && item.assetTag !== null && typeof item.assetTag !== 'string')
+      throw badRequest(`items[${i}].assetTag must be a string or null`);
+    return {
+      ref: text(item, 'ref'),
+      inspectionId: whole(item.inspectionId, `items[${i}].inspectionId`),
+      severity: whole(item.severity, `items[${i}].severity`),
+      summary: item.summary,
+      assetTag: (item.assetTag as string | null | undefined) ?? null,
+    };
+  });
+}
+
+const batchOptions = batchOptionsFromEnv();
 
 const ok = async (body: Promise<unknown>): Promise<Reply> => ({ body: await body });
 
@@ -100,6 +128,16 @@ const routes: [string, RegExp, Handler][] = [
         typeof r.body.body === 'string' ? r.body.body : '',
       );
       return { body: { key }, status: 201, lsn };
+    },
+  ],
+  [
+    'POST',
+    /^\/findings\/batch$/,
+    async (db, _, r) => {
+      const batchId = r.body.batchId === undefined ? undefined : text(r.body, 'batchId');
+      // A batch refused as a whole (BatchRefused) is answered with its status, 422.
+      const results = await storeFindings(db, batchId, findingItems(r.body), batchOptions);
+      return { body: { batchId, results } };
     },
   ],
   ['GET', /^\/slow$/, (db, _, r) => ok(inspections.slowRead(db, size(r.query, 'ms', 20, 10_000)))],

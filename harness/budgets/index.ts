@@ -64,6 +64,14 @@ export const CONTENT_METRICS: ReadonlySet<string> = new Set([
   'backupFailures',
   'restoreFailures',
   'pitrMismatches',
+  // What became of a batch's items, and the statements it ran (the batch-fallback suite).
+  'lostItems',
+  'duplicatedItems',
+  'badReportedStored',
+  'goodReportedFailed',
+  'partialFailures',
+  'happyStatementsPerItem',
+  'fallbackStatementsPerItem',
 ]);
 
 /** Whether a busy machine can move this budget's measurement (see CONTENT_METRICS). */

@@ -111,6 +111,16 @@ export class StatementWatcher {
     );
   }
 
+  /**
+   * Every statement the role has run so far, summed over the nodes: a counter to wait on
+   * ("half of the statements a request runs have run"), where `capture` says which ones.
+   */
+  async calls(): Promise<number> {
+    let total = 0;
+    for (const snapshot of await this.#snapshots()) for (const row of snapshot.values()) total += row.calls;
+    return total;
+  }
+
   /** The statements the database ran for the role while `fn` ran. */
   async capture<T>(fn: () => Promise<T>): Promise<{ value: T; events: QueryEvent[] }> {
     const before = await this.#snapshots();

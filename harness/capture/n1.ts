@@ -57,21 +57,42 @@ export async function checkEndpoint(options: {
   operation?: string;
 }): Promise<N1Report> {
   const sizes = [...options.urlsBySize.keys()];
+  return checkSizedRequests({
+    ...options,
+    sizes,
+    send: (size) => request(options.urlsBySize.get(size)!),
+    operation: options.operation ?? redact(options.urlsBySize.get(sizes[0]!)!),
+  });
+}
+
+/**
+ * The same check of any request that has a size (a POST of a batch of `size` items):
+ * `send(size)` sends one, and throws when it was not answered as it should be.
+ */
+export async function checkSizedRequests(options: {
+  sizes: number[];
+  send: (size: number) => Promise<unknown>;
+  nodes: WatchedNode[];
+  role: string;
+  database?: string;
+  repeats?: number;
+  operation: string;
+}): Promise<N1Report> {
+  const { sizes, operation } = options;
   validateSizes(sizes);
   const runs: SizedRun[] = [];
   const watcher = await StatementWatcher.open(options.nodes, options.role, options.database);
   try {
     for (const size of sizes) {
-      const url = options.urlsBySize.get(size)!;
-      await request(url);
+      await options.send(size);
       const repeats: QueryEvent[][] = [];
-      for (let i = 0; i < (options.repeats ?? 2); i++) repeats.push((await watcher.capture(() => request(url))).events);
+      for (let i = 0; i < (options.repeats ?? 2); i++)
+        repeats.push((await watcher.capture(() => options.send(size))).events);
       runs.push({ size, events: minimumOverRepeats(repeats) });
     }
   } finally {
     await watcher.close();
   }
-  const operation = options.operation ?? redact(options.urlsBySize.get(sizes[0]!)!);
   return { operation, sizes, findings: findNPlusOne(operation, runs), shapes: countShapes(runs) };
 }
 

@@ -21,7 +21,8 @@ export function parseRequest(input: RequestInput, body?: unknown): RequestSpec {
 const fillText = (template: string, vars: Record<string, string | number>) =>
   template.replace(/\{(\w+)\}/g, (whole, name: string) => (name in vars ? String(vars[name]) : whole));
 
-function fillValue(value: unknown, vars: Record<string, string | number>): unknown {
+/** A JSON value with `{name}` filled in its strings (at any depth); names not in `vars` are left as written. */
+export function fillValue(value: unknown, vars: Record<string, string | number>): unknown {
   if (typeof value === 'string') return fillText(value, vars);
   if (Array.isArray(value)) return value.map((v) => fillValue(v, vars));
   if (value && typeof value === 'object')
