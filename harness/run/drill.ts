@@ -1,7 +1,5 @@
 import { checkCapacity } from '../../fixtures/dataset/capacity.ts';
 import { UsageError } from '../errors.ts';
-import { resolveSuiteOptions } from '../suite/run.ts';
-import { resolveTopologySpec } from '../topology/spec.ts';
 import type { ProviderName } from '../topology/types.ts';
 import { planRun, type RunPlan } from './plan.ts';
 
@@ -30,8 +28,6 @@ export interface DrillOptions {
  * does not start. Run it with `runPlan`.
  */
 export async function planDrill(options: DrillOptions = {}): Promise<RunPlan> {
-  const plan = await planRun({ config: options.config, provider: options.provider, suites: [DRILL], scenarios: false });
-  const [planned] = plan.suites;
   const overrides = Object.fromEntries(
     Object.entries({
       tool: options.tool,
@@ -40,16 +36,17 @@ export async function planDrill(options: DrillOptions = {}): Promise<RunPlan> {
       archiveTimeoutS: options.archiveTimeoutS,
     }).filter(([, value]) => value !== undefined),
   );
-  const configured = (planned!.options ?? {}) as Record<string, unknown>;
-  const merged = { ...configured, ...overrides };
-  const resolved = resolveSuiteOptions(planned!.suite, merged);
-  planned!.suite.preflight?.(resolved, resolveTopologySpec(plan.spec));
-  let { config } = plan;
-  if (options.scale !== undefined) {
-    if (!config.dataset || !plan.dataset)
-      throw new UsageError('--scale needs a data set in the config (dataset: { profile, scale })');
-    checkCapacity(plan.dataset, options.scale);
-    config = { ...config, dataset: { ...config.dataset, scale: options.scale } };
-  }
-  return { ...plan, config, suites: [{ ...planned!, options: merged }] };
+  // The flags over the config's options, validated (and the suite's preflight run) as the config's are.
+  const plan = await planRun({
+    config: options.config,
+    provider: options.provider,
+    suites: [DRILL],
+    scenarios: false,
+    suiteOptions: { [DRILL]: overrides },
+  });
+  if (options.scale === undefined) return plan;
+  if (!plan.config.dataset || !plan.dataset)
+    throw new UsageError('--scale needs a data set in the config (dataset: { profile, scale })');
+  checkCapacity(plan.dataset, options.scale);
+  return { ...plan, config: { ...plan.config, dataset: { ...plan.config.dataset, scale: options.scale } } };
 }
