@@ -116,3 +116,32 @@ test("a migration that fails in SQL is the migration's failure (the statement an
     evidence: expect.stringMatching(/invalid: inspection_notes_inspection_uq/),
   });
 });
+
+test("the team's own migration command (psql here): its statements seen by sampling, the table it rewrote named", async () => {
+  const result = await runOn(migrationRehearsal, app, {
+    command:
+      'psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -c "ALTER TABLE inspection_notes ALTER COLUMN inspection_id TYPE numeric"',
+    prepare: GROW_NOTES,
+    durationMs: 6000,
+    cleanup: ['ALTER TABLE inspection_notes ALTER COLUMN inspection_id TYPE bigint'],
+  });
+  const lines = `${verdictLines(result)}\n${result.notes.join('\n')}`;
+  // Read from every table's file before and after the command, not from its speed.
+  expect(verdict(result, 'rewritesUnderLock', 'command'), lines).toMatchObject({
+    pass: false,
+    evidence: expect.stringMatching(/^rewrote inspection_notes \(\d+ rows\) under AccessExclusiveLock/),
+  });
+  expect(verdict(result, 'failedStatements').pass, lines).toBe(true);
+  // The ALTER ran long enough (a 100,000-row rewrite) to be seen in its session, with its lock.
+  expect(
+    result.notes.some((n) =>
+      /^command#\d+ ALTER TABLE inspection_notes ALTER COLUMN inspection_id TYPE numeric: .*AccessExclusiveLock/.test(
+        n,
+      ),
+    ),
+    lines,
+  ).toBe(true);
+  // A command's lock_timeout cannot be read from outside its session: not judged, and said so.
+  expect(result.verdicts.some((v) => v.budget.metric === 'lockWithoutTimeout')).toBe(false);
+  expect(result.notes.at(-1)).toMatch(/its scans and its lock_timeout cannot be read from outside its sessions/);
+});

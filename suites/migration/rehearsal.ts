@@ -6,19 +6,16 @@ import { atMost, judge, type Verdict } from '../../harness/budgets/index.ts';
 import { UsageError } from '../../harness/errors.ts';
 import { databaseUrl, withClient } from '../../harness/pg/client.ts';
 import { redact } from '../../harness/redact.ts';
-import { defineSuite, LastError, parseRequest, timelineRecord } from '../../harness/suite/index.ts';
+import { defineSuite, LastError, parseRequest, type SuiteContext, timelineRecord } from '../../harness/suite/index.ts';
 import { startSuiteLoad } from '../../load/engines/suite-load.ts';
 import type { Timeline } from '../../load/timeline.ts';
 import { percentileOf } from '../support/percentile.ts';
 import { count, ms, rate, request } from '../support/options.ts';
-import { type ActivitySample, blockedApp, type StatementWindow } from './lock-waits.ts';
-import { type MigrationStatement, migrationFiles, readMigrations } from './sql-files.ts';
-
-/** Lock modes that block the app's writes (INSERT/UPDATE/DELETE take ROW EXCLUSIVE); the strongest also block reads. */
-const BLOCKS_WRITES = new Set(['ShareLock', 'ShareRowExclusiveLock', 'ExclusiveLock', 'AccessExclusiveLock']);
-
-/** How often pg_stat_activity and pg_locks are read while the migration runs: a wait shorter than this may go unseen. */
-const SAMPLE_MS = 20;
+import { MIGRATION_APP, type MigrationSighting, SAMPLE_MS, type Sampled, sampleActivity } from './activity-sampler.ts';
+import { runMigrationCommand } from './command.ts';
+import { blockedApp, type StatementWindow } from './lock-waits.ts';
+import { migrationFiles, readMigrations } from './sql-files.ts';
+import { BLOCKS_WRITES, runMigration, type StatementFacts, stronger, tables } from './statement-facts.ts';
 
 const identifier = z
   .string()
@@ -27,7 +24,15 @@ const identifier = z
 export const rehearsalOptions = z
   .object({
     /** The folder of `.sql` migrations, run in file-name order, statement by statement (relative to the config). */
-    migrations: z.string().min(1),
+    migrations: z.string().min(1).optional(),
+    /**
+     * Or the team's own migration command (`npm run migrate`, `prisma migrate deploy`, …), run
+     * in the config's folder with the primary in DATABASE_URL (the app's role) and PGAPPNAME
+     * set: its statements are seen by sampling (those shorter than ~20 ms may go unseen).
+     */
+    command: z.string().min(1).optional(),
+    /** The command is ended after this long, and the rehearsal fails. */
+    commandTimeoutMs: ms(300_000),
     /** The app's traffic meanwhile: this request at `rate` per second (open model), `{key}` a new key each time. */
     write: request('POST /notes'),
     writeBody: z.unknown().default({ key: '{key}', inspectionId: 1, body: 'note {key}' }),
@@ -71,223 +76,13 @@ export const rehearsalOptions = z
       .strict()
       .prefault({}),
   })
-  .strict();
+  .strict()
+  .refine((o) => (o.migrations === undefined) !== (o.command === undefined), {
+    message: "give migrations (a folder of .sql files) or command (your migration tool's), one of them",
+    path: ['migrations'],
+  });
 
 export type RehearsalOptions = z.output<typeof rehearsalOptions>;
-
-/** What a statement did, read in its transaction before it committed (where it could be) and from the samples. */
-interface StatementFacts {
-  statement: MigrationStatement;
-  start: number;
-  end: number;
-  error?: string;
-  lockTimeout: string;
-  statementTimeout: string;
-  /** `table: mode`, the strongest relation locks it held. */
-  locks: Map<string, string>;
-  /** Tables it rewrote (a new relfilenode) and tables it read in full (a sequential scan), with their rows. */
-  rewrote: { table: string; rows: number }[];
-  scanned: { table: string; rows: number }[];
-  walBytes: number;
-  /** How long it waited for its own lock (seen in the samples). */
-  waitedMs: number;
-  /** Whether its locks, scans and rewrites were read in its transaction (else its locks are the samples'). */
-  read: boolean;
-}
-
-const LOCK_ORDER = [
-  'AccessShareLock',
-  'RowShareLock',
-  'RowExclusiveLock',
-  'ShareUpdateExclusiveLock',
-  'ShareLock',
-  'ShareRowExclusiveLock',
-  'ExclusiveLock',
-  'AccessExclusiveLock',
-];
-const stronger = (a: string | undefined, b: string) => (a && LOCK_ORDER.indexOf(a) >= LOCK_ORDER.indexOf(b) ? a : b);
-
-const USER_TABLES = `c.relkind IN ('r', 'p', 'm') AND c.relnamespace NOT IN ('pg_catalog'::regnamespace, 'information_schema'::regnamespace, 'pg_toast'::regnamespace)`;
-
-type Tables = Map<string, { filenode: string; rows: number }>;
-
-async function tables(client: pg.Client): Promise<Tables> {
-  const { rows } = await client.query<{ name: string; filenode: string; rows: number }>(
-    `SELECT c.oid::regclass::text AS name, pg_relation_filenode(c.oid)::text AS filenode, greatest(c.reltuples, 0)::float8 AS rows
-       FROM pg_class c WHERE ${USER_TABLES}`,
-  );
-  return new Map(rows.map((r) => [r.name, { filenode: r.filenode, rows: r.rows }]));
-}
-
-/**
- * The sequential scans this session has counted and not yet reported: read twice in the
- * same transaction block, around a statement, their difference is what the statement
- * scanned (Postgres 15 keeps these counts across transactions until it reports them, which
- * it does only between transactions, so a difference taken inside one is exact).
- */
-async function pendingScans(client: pg.Client): Promise<Map<string, number>> {
-  const { rows } = await client.query<{ name: string; scans: number }>(
-    'SELECT relid::regclass::text AS name, seq_scan::int AS scans FROM pg_stat_xact_user_tables WHERE seq_scan > 0',
-  );
-  return new Map(rows.map((r) => [r.name, r.scans]));
-}
-
-/** Read inside the statement's transaction: the relation locks it holds. */
-async function heldLocks(client: pg.Client): Promise<[string, string][]> {
-  const { rows } = await client.query<{ name: string; mode: string }>(
-    `SELECT c.oid::regclass::text AS name, l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-      WHERE l.pid = pg_backend_pid() AND l.granted AND ${USER_TABLES}`,
-  );
-  return rows.map((r) => [r.name, r.mode]);
-}
-
-const lsn = async (client: pg.Client) =>
-  (await client.query<{ lsn: string }>('SELECT pg_current_wal_insert_lsn()::text AS lsn')).rows[0]!.lsn;
-const walBetween = async (client: pg.Client, from: string) =>
-  Number(
-    (
-      await client.query<{ bytes: string }>('SELECT pg_wal_lsn_diff(pg_current_wal_insert_lsn(), $1)::text AS bytes', [
-        from,
-      ])
-    ).rows[0]!.bytes,
-  );
-
-/**
- * Runs the migration statement by statement on one connection. A statement dbproof may wrap
- * runs in a transaction of its own, so that what it did (locks, scans, rewrites) is read
- * before it commits: that adds one round trip to the time it holds its locks. A statement in
- * the file's own transaction is read in that transaction.
- */
-async function runMigration(
-  client: pg.Client,
-  statements: MigrationStatement[],
-  now: () => number,
-  onStatement: (index: number) => void,
-): Promise<StatementFacts[]> {
-  const facts: StatementFacts[] = [];
-  let fileTransaction = false;
-  for (const [i, statement] of statements.entries()) {
-    onStatement(i);
-    const settings = await client.query<{ lock: string; statement: string }>(
-      "SELECT current_setting('lock_timeout') AS lock, current_setting('statement_timeout') AS statement",
-    );
-    const before = await tables(client);
-    const from = await lsn(client);
-    const fact: StatementFacts = {
-      statement,
-      start: now(),
-      end: 0,
-      lockTimeout: settings.rows[0]!.lock,
-      statementTimeout: settings.rows[0]!.statement,
-      locks: new Map(),
-      rewrote: [],
-      scanned: [],
-      walBytes: 0,
-      waitedMs: 0,
-      read: statement.wrappable || (fileTransaction && statement.transaction === 0),
-    };
-    const { read } = fact;
-    try {
-      if (statement.wrappable) await client.query('BEGIN');
-      const scansBefore = read ? await pendingScans(client) : new Map<string, number>();
-      await client.query(statement.sql);
-      if (read) {
-        for (const [table, mode] of await heldLocks(client))
-          fact.locks.set(table, stronger(fact.locks.get(table), mode));
-        for (const [table, scans] of await pendingScans(client))
-          if (scans > (scansBefore.get(table) ?? 0)) fact.scanned.push({ table, rows: before.get(table)?.rows ?? 0 });
-        for (const [table, after] of await tables(client)) {
-          const was = before.get(table);
-          if (was && was.filenode !== after.filenode) fact.rewrote.push({ table, rows: was.rows });
-        }
-      }
-      if (statement.wrappable) await client.query('COMMIT');
-      if (statement.transaction === 1) fileTransaction = true;
-      if (statement.transaction === -1) fileTransaction = false;
-      if (!read)
-        for (const [table, after] of await tables(client)) {
-          const was = before.get(table);
-          if (was && was.filenode !== after.filenode) fact.rewrote.push({ table, rows: was.rows });
-        }
-    } catch (error) {
-      fact.error = (error as Error).message;
-      await client.query('ROLLBACK').catch(() => {});
-    }
-    fact.end = now();
-    fact.walBytes = await walBetween(client, from).catch(() => 0);
-    facts.push(fact);
-    if (fact.error) break;
-  }
-  return facts;
-}
-
-/** Samples who waits for which lock (and the migration's own locks) every SAMPLE_MS until `stop`. */
-function sampleActivity(
-  url: string,
-  database: string,
-  migrationPid: number,
-  now: () => number,
-): { stop(): Promise<{ samples: ActivitySample[]; locks: Map<number, [string, string][]>; lagBytes: number }> } {
-  const samples: ActivitySample[] = [];
-  const locks = new Map<number, [string, string][]>();
-  let lagBytes = 0;
-  let running = true;
-  const done = withClient(
-    url,
-    async (client) => {
-      while (running) {
-        const asked = now();
-        const next = asked + SAMPLE_MS;
-        const { rows } = await client.query<{
-          pid: number;
-          user: string;
-          query_start: string;
-          waited_ms: number;
-          blockers: number[];
-        }>(
-          `SELECT a.pid, a.usename AS user, a.query_start::text, extract(epoch FROM clock_timestamp() - a.query_start) * 1000 AS waited_ms,
-                pg_blocking_pids(a.pid) AS blockers
-           FROM pg_stat_activity a WHERE a.datname = $1 AND a.wait_event_type = 'Lock'`,
-          [database],
-        );
-        samples.push({
-          t: (asked + now()) / 2,
-          waits: rows.map((r) => ({
-            pid: r.pid,
-            user: r.user,
-            queryStart: r.query_start,
-            waitedMs: Number(r.waited_ms),
-            blockers: r.blockers,
-          })),
-        });
-        const locksAsked = now();
-        const held = await client.query<{ name: string; mode: string }>(
-          `SELECT c.oid::regclass::text AS name, l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
-          WHERE l.pid = $1 AND l.granted AND ${USER_TABLES}`,
-          [migrationPid],
-        );
-        if (held.rows.length)
-          locks.set(
-            (locksAsked + now()) / 2,
-            held.rows.map((r) => [r.name, r.mode]),
-          );
-        const lag = await client.query<{ bytes: string | null }>(
-          'SELECT max(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn))::text AS bytes FROM pg_stat_replication',
-        );
-        lagBytes = Math.max(lagBytes, Number(lag.rows[0]?.bytes ?? 0));
-        await sleep(Math.max(0, next - now()));
-      }
-    },
-    10_000,
-  );
-  return {
-    async stop() {
-      running = false;
-      await done;
-      return { samples, locks, lagBytes };
-    },
-  };
-}
 
 /** Holds a read transaction on `table` for `holdMs`: what a long report query does to a migration. */
 async function holdReader(url: string, table: string, holdMs: number): Promise<void> {
@@ -317,11 +112,12 @@ export const migrationRehearsal = defineSuite({
   requires: {},
   preflight(options, _topology, where) {
     // The folder is read now: a missing or empty one costs no topology.
-    migrationFiles(path.resolve(where?.configDir ?? process.cwd(), options.migrations));
+    if (options.migrations) migrationFiles(path.resolve(where?.configDir ?? process.cwd(), options.migrations));
   },
   async run(context, options) {
-    const folder = path.resolve(context.configDir ?? process.cwd(), options.migrations);
-    const statements = await readMigrations(folder);
+    const configDir = context.configDir ?? process.cwd();
+    const folder = options.migrations ? path.resolve(configDir, options.migrations) : undefined;
+    const statements = folder ? await readMigrations(folder) : [];
     const adminUrl = databaseUrl(context.topology.primary.adminUrl, context.database);
     const appUser = decodeURIComponent(new URL(context.topology.primary.url).username);
     if (options.longReader) {
@@ -337,21 +133,15 @@ export const migrationRehearsal = defineSuite({
     await withClient(adminUrl, async (client) => {
       for (const sql of options.prepare) await client.query(sql);
     });
-    const migration = new pg.Client({ connectionString: adminUrl, application_name: 'dbproof-migration' });
-    migration.on('error', () => {});
-    await migration.connect();
-    const migrationPid = (await migration.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    const what = folder ? `${statements.length} statement(s) from ${path.basename(folder)}/` : `\`${options.command}\``;
+    context.progress?.(`${options.write} at ${options.rate}/s; at ${options.migrationAtMs} ms: ${what}`);
     const lastError = new LastError();
-    const token = Date.now().toString(36);
-    context.progress?.(
-      `${options.write} at ${options.rate}/s; at ${options.migrationAtMs} ms: ${statements.length} statement(s) from ${path.basename(folder)}/`,
-    );
     const load = await startSuiteLoad({
       url: context.app.url,
       rate: options.rate,
       durationMs: options.durationMs,
       bucketMs: 100,
-      requests: [{ spec: parseRequest(options.write, options.writeBody), keyPrefix: `r-${token}-` }],
+      requests: [{ spec: parseRequest(options.write, options.writeBody), keyPrefix: `r-${Date.now().toString(36)}-` }],
       seed: 'migration-rehearsal',
     });
     const t0 = performance.now();
@@ -360,10 +150,7 @@ export const migrationRehearsal = defineSuite({
     // Awaited below; until then a load that fails must not be an unhandled rejection.
     loaded.catch(() => {});
     let timeline: Timeline;
-    let facts: StatementFacts[] = [];
-    let sampled: Awaited<ReturnType<ReturnType<typeof sampleActivity>['stop']>> | undefined;
-    let migrationStart = 0;
-    let migrationEnd = 0;
+    let rehearsed: Rehearsed | undefined;
     let invalid: string[] = [];
     try {
       const reader = options.longReader
@@ -373,12 +160,9 @@ export const migrationRehearsal = defineSuite({
         : Promise.resolve();
       reader.catch(() => {});
       await sleep(Math.max(0, options.migrationAtMs - now()));
-      const sampler = sampleActivity(adminUrl, context.database, migrationPid, now);
-      migrationStart = now();
-      facts = await runMigration(migration, statements, now, () => {}).finally(async () => {
-        migrationEnd = now();
-        sampled = await sampler.stop();
-      });
+      rehearsed = folder
+        ? await rehearseFolder(adminUrl, context, statements, now)
+        : await rehearseCommand(adminUrl, context, options, configDir, now);
       await reader;
       const result = await loaded;
       timeline = result.timeline;
@@ -393,40 +177,158 @@ export const migrationRehearsal = defineSuite({
       );
     } finally {
       await loaded.catch(() => {});
-      await migration.end().catch(() => {});
       await withClient(adminUrl, async (client) => {
         for (const sql of options.cleanup) await client.query(sql);
       });
     }
-    const { samples, locks, lagBytes } = sampled!;
+    const { facts, sampled, start, end } = rehearsed;
     // The migration's own waits, and the locks the samples saw it hold where dbproof could not
     // read them in the statement's transaction (CREATE INDEX CONCURRENTLY and the like).
     for (const fact of facts) {
-      if (!fact.read)
-        for (const [t, held] of locks)
-          if (t >= fact.start && t <= fact.end)
-            for (const [table, mode] of held) fact.locks.set(table, stronger(fact.locks.get(table), mode));
-      for (const sample of samples)
-        if (sample.t >= fact.start && sample.t <= fact.end)
-          for (const wait of sample.waits)
-            if (wait.pid === migrationPid) fact.waitedMs = Math.max(fact.waitedMs, Math.round(wait.waitedMs));
+      for (const sighting of sampled.sightings)
+        if (sighting.t >= fact.start && sighting.t <= fact.end && fact.pids.has(sighting.pid)) {
+          if (!fact.read)
+            for (const [table, mode] of sighting.locks) fact.locks.set(table, stronger(fact.locks.get(table), mode));
+          fact.waitedMs = Math.max(fact.waitedMs, Math.round(sighting.waitingMs));
+        }
     }
     const windows: StatementWindow[] = facts.map((f, i) => ({ index: i, start: f.start, end: f.end }));
-    const blocked = blockedApp(samples, windows, new Set([migrationPid]), appUser);
+    const migrationPids = new Set(sampled.sightings.map((s) => s.pid));
+    for (const fact of facts) for (const pid of fact.pids) migrationPids.add(pid);
+    const blocked = blockedApp(sampled.samples, windows, migrationPids, appUser);
     return judgeRehearsal(options, {
       facts,
       blocked,
       invalid,
-      lagBytes,
+      lagBytes: sampled.lagBytes,
       timeline: timeline!,
-      migrationStart,
-      migrationEnd,
+      migrationStart: start,
+      migrationEnd: end,
       lastError,
-      folder: path.basename(folder),
-      samples: samples.length,
+      what: folder ? `the migrations in ${path.basename(folder)}/` : `\`${options.command}\``,
+      samples: sampled.samples.length,
+      commandMode: !folder,
     });
   },
 });
+
+/** What a rehearsal saw: each statement's facts, the samples, and when the migration ran. */
+interface Rehearsed {
+  facts: (StatementFacts & { pids: Set<number> })[];
+  sampled: Sampled;
+  start: number;
+  end: number;
+}
+
+/** A folder of .sql files, run by dbproof statement by statement on a connection of its own. */
+async function rehearseFolder(
+  adminUrl: string,
+  context: SuiteContext,
+  statements: Awaited<ReturnType<typeof readMigrations>>,
+  now: () => number,
+): Promise<Rehearsed> {
+  const migration = new pg.Client({ connectionString: adminUrl, application_name: MIGRATION_APP });
+  migration.on('error', () => {});
+  await migration.connect();
+  try {
+    const pid = (await migration.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
+    const sampler = sampleActivity(adminUrl, context.database, now);
+    const start = now();
+    let facts: StatementFacts[] = [];
+    let end = start;
+    let sampled: Sampled;
+    try {
+      facts = await runMigration(migration, statements, now, () => {});
+    } finally {
+      end = now();
+      sampled = await sampler.stop();
+    }
+    return { facts: facts.map((f) => ({ ...f, pids: new Set([pid]) })), sampled, start, end };
+  } finally {
+    await migration.end().catch(() => {});
+  }
+}
+
+/**
+ * The team's own migration command. Its statements are what the samples saw its sessions run
+ * (a statement per session and query start); what it rewrote is read by comparing every
+ * table's file before and after it, and reported as the command's.
+ */
+async function rehearseCommand(
+  adminUrl: string,
+  context: SuiteContext,
+  options: RehearsalOptions,
+  configDir: string,
+  now: () => number,
+): Promise<Rehearsed> {
+  const before = await withClient(adminUrl, tables);
+  const sampler = sampleActivity(adminUrl, context.database, now);
+  const start = now();
+  let end = start;
+  let sampled: Sampled;
+  let outcome: Awaited<ReturnType<typeof runMigrationCommand>>;
+  try {
+    outcome = await runMigrationCommand(options.command!, {
+      cwd: configDir,
+      databaseUrl: databaseUrl(context.topology.primary.url, context.database),
+      timeoutMs: options.commandTimeoutMs,
+    });
+  } finally {
+    end = now();
+    sampled = await sampler.stop();
+  }
+  const after = await withClient(adminUrl, tables);
+  const facts = factsOfSightings(sampled.sightings);
+  const rewrote = [...after]
+    .filter(([table, file]) => before.has(table) && before.get(table)!.filenode !== file.filenode)
+    .map(([table]) => ({ table, rows: before.get(table)!.rows }));
+  // The command as a whole: where it failed, and what it rewrote (a rewrite is made under ACCESS EXCLUSIVE).
+  facts.push({
+    statement: { file: 'command', index: 0, sql: options.command!, kind: 'Command', wrappable: false, transaction: 0 },
+    start,
+    end,
+    lockTimeout: '',
+    statementTimeout: '',
+    locks: new Map(rewrote.map((r) => [r.table, 'AccessExclusiveLock'])),
+    rewrote,
+    scanned: [],
+    walBytes: 0,
+    waitedMs: 0,
+    read: true,
+    pids: new Set(),
+    ...(outcome.code === 0
+      ? {}
+      : {
+          error: outcome.timedOut
+            ? `it was still running after ${options.commandTimeoutMs} ms and was ended; its last output: ${outcome.output}`
+            : `it exited with code ${outcome.code}; its last output: ${outcome.output}`,
+        }),
+  });
+  return { facts, sampled, start, end };
+}
+
+/** The statements a command's sessions were seen running: one per session and query start, in the order first seen. */
+function factsOfSightings(sightings: MigrationSighting[]): (StatementFacts & { pids: Set<number> })[] {
+  const byStatement = new Map<string, MigrationSighting[]>();
+  for (const sighting of sightings) {
+    const key = `${sighting.pid}@${sighting.queryStart}`;
+    byStatement.set(key, [...(byStatement.get(key) ?? []), sighting]);
+  }
+  return [...byStatement.values()].map((seen, i) => ({
+    statement: { file: 'command', index: i + 1, sql: seen[0]!.query, kind: 'Seen', wrappable: false, transaction: 0 },
+    start: seen[0]!.t,
+    end: seen.at(-1)!.t,
+    lockTimeout: '',
+    statementTimeout: '',
+    locks: new Map(),
+    rewrote: [],
+    scanned: [],
+    walBytes: 0,
+    waitedMs: 0,
+    read: false,
+    pids: new Set([seen[0]!.pid]),
+  }));
+}
 
 function judgeRehearsal(
   options: RehearsalOptions,
@@ -439,8 +341,11 @@ function judgeRehearsal(
     migrationStart: number;
     migrationEnd: number;
     lastError: LastError;
-    folder: string;
+    /** `the migrations in safe/` or the command in backquotes. */
+    what: string;
     samples: number;
+    /** A command's statements were sampled: their lock_timeout cannot be read from another session. */
+    commandMode: boolean;
   },
 ) {
   const { facts, blocked, timeline, budgets } = { ...seen, budgets: options.budgets };
@@ -450,7 +355,7 @@ function judgeRehearsal(
   let blockedMax = 0;
   for (const [i, fact] of facts.entries()) {
     const { statement } = fact;
-    const scope = `${statement.file}#${statement.index}`;
+    const scope = statement.index === 0 ? statement.file : `${statement.file}#${statement.index}`;
     const app = blocked.get(i)!;
     blockedMax = Math.max(blockedMax, app.maxMs);
     const blocking = [...fact.locks].filter(([, mode]) => BLOCKS_WRITES.has(mode));
@@ -487,7 +392,7 @@ function judgeRehearsal(
           : undefined,
       ),
     );
-    if (blocking.length)
+    if (blocking.length && fact.lockTimeout !== '')
       verdicts.push(
         judge(
           `${scope} takes its lock with a lock_timeout`,
@@ -502,11 +407,11 @@ function judgeRehearsal(
   const failed = facts.find((f) => f.error);
   verdicts.push(
     judge(
-      `the migrations in ${seen.folder}/ complete`,
+      `${seen.what} ${seen.commandMode ? 'completes' : 'complete'}`,
       atMost('failedStatements', 0, 'count'),
       failed ? 1 : 0,
       failed
-        ? `${failed.statement.file}#${failed.statement.index} failed: ${redact(failed.error!)}: ${shortSql(failed.statement.sql)}`
+        ? `${failed.statement.index === 0 ? failed.statement.file : `${failed.statement.file}#${failed.statement.index}`} failed: ${redact(failed.error!)}: ${shortSql(failed.statement.sql)}`
         : undefined,
     ),
     judge(
@@ -550,7 +455,9 @@ function judgeRehearsal(
       `the migration outlasted the load (${Math.round(seen.migrationEnd)} ms > ${options.durationMs} ms): raise durationMs to judge every request it held up`,
     );
   notes.push(
-    `pg_stat_activity and pg_locks were sampled ${seen.samples} times, every ~${SAMPLE_MS} ms: a wait shorter than that may go unseen; statements dbproof wraps in a transaction are read (locks, scans, rewrites) before they commit, which adds one round trip to how long they hold their locks`,
+    seen.commandMode
+      ? `pg_stat_activity and pg_locks were sampled ${seen.samples} times, every ~${SAMPLE_MS} ms: the command's statements are those its sessions (PGAPPNAME ${MIGRATION_APP}) were seen running, a statement shorter than that may go unseen; its rewrites are read from every table's file before and after it; its scans and its lock_timeout cannot be read from outside its sessions and are not judged (run the migration's .sql files with migrations: to judge them)`
+      : `pg_stat_activity and pg_locks were sampled ${seen.samples} times, every ~${SAMPLE_MS} ms: a wait shorter than that may go unseen; statements dbproof wraps in a transaction are read (locks, scans, rewrites) before they commit, which adds one round trip to how long they hold their locks`,
   );
   Object.assign(measurements, {
     statements: facts.length,

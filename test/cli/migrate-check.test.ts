@@ -29,6 +29,11 @@ test.each([
   ],
   ["the config's folder when none is given, relative to the config", [], /no such folder .*no-such-folder/],
   ['an empty --migrations', ['--migrations', ' '], /--migrations needs a folder of \.sql migrations/],
+  [
+    'both --migrations and --command',
+    ['--migrations', dir, '--command', 'true'],
+    /give --migrations DIR or --command CMD, not both/,
+  ],
 ])('%s: exit 2, one line, nothing started', async (_, args, message) => {
   const result = await runCli(['migrate-check', '--config', config, ...args]);
   expect(result.code, result.stderr).toBe(2);
@@ -52,4 +57,18 @@ test('a migration that fails in SQL: exit 1, the statement and the error, the st
     /FAIL {2}the migrations in failing\/ complete — failedStatements 1 <= 0 \(margin -1\)\n\s+002_typo\.sql#1 failed: relation "inspection_note" does not exist: ALTER TABLE inspection_note ADD COLUMN tag2 text/,
   );
   expect(result.stdout).toMatch(/PASS {2}001_ok\.sql#2 takes its lock with a lock_timeout/);
+}, 120_000);
+
+test("the team's migration command failing: exit 1, its exit code and last output named", async () => {
+  const result = await runCli([
+    'migrate-check',
+    '--config',
+    config,
+    '--command',
+    'echo "could not reach the schema table" >&2; exit 3',
+  ]);
+  expect(result.code, result.stderr + result.stdout).toBe(1);
+  expect(result.stdout).toMatch(
+    /FAIL {2}`echo "could not reach the schema table" >&2; exit 3` completes — failedStatements 1 <= 0 \(margin -1\)\n\s+command failed: it exited with code 3; its last output: could not reach the schema table/,
+  );
 }, 120_000);

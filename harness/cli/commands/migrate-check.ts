@@ -4,7 +4,7 @@ import { parseArgs } from '../args.ts';
 import { CONFIG_OPTIONS, configFileOption } from '../config-option.ts';
 import { runSuitesAndPrint } from './test.ts';
 
-export const MIGRATE_CHECK_HELP = `dbproof migrate-check [--config FILE | --demo] [--migrations DIR] [--provider native|containers|compose] [--json]
+export const MIGRATE_CHECK_HELP = `dbproof migrate-check [--config FILE | --demo] [--migrations DIR | --command 'CMD'] [--provider native|containers|compose] [--json]
 
 Rehearses your migrations: starts the topology, loads the data set, starts the app, and runs
 the migration-rehearsal suite. The app takes its traffic (the suite's write at its rate) for a
@@ -16,6 +16,9 @@ no index is left invalid, the app's errors and p99 meanwhile, the replicas' lag.
 
   --migrations DIR   the folder of .sql migrations (default: the config's
                      suites['migration-rehearsal'].migrations; relative to the working directory)
+  --command 'CMD'    or your own migration command (npm run migrate, prisma migrate deploy,
+                     alembic upgrade head …), run in the config's folder with the primary in
+                     DATABASE_URL and PGAPPNAME=dbproof-migration; its statements are sampled
   --json             print one JSON object: { runId, resultsDir, pass, suites: [...] }
 
 The suite's other options (the write, its rate, a long-held read, prepare and cleanup
@@ -28,6 +31,7 @@ export async function migrateCheck(argv: string[]): Promise<number> {
   const { options } = parseArgs('migrate-check', argv, {
     ...CONFIG_OPTIONS,
     migrations: { type: 'string' },
+    command: { type: 'string' },
     json: { type: 'boolean' },
     provider: { type: 'string' },
   });
@@ -36,9 +40,20 @@ export async function migrateCheck(argv: string[]): Promise<number> {
     return 0;
   }
   const migrations = options.migrations as string | undefined;
+  const command = options.command as string | undefined;
+  if (migrations !== undefined && command !== undefined)
+    throw new UsageError('give --migrations DIR or --command CMD, not both');
   if (migrations !== undefined && migrations.trim() === '')
     throw new UsageError('--migrations needs a folder of .sql migrations, e.g. --migrations db/migrations');
+  if (command !== undefined && command.trim() === '')
+    throw new UsageError("--command needs your migration command, e.g. --command 'npm run migrate'");
   const path = await import('node:path');
+  // The flag replaces the config's way of migrating, whichever it was.
+  const override = migrations
+    ? { migrations: path.resolve(migrations), command: undefined }
+    : command
+      ? { command, migrations: undefined }
+      : undefined;
   return runSuitesAndPrint(
     {
       config: configFileOption(options),
@@ -46,7 +61,7 @@ export async function migrateCheck(argv: string[]): Promise<number> {
       suites: ['migration-rehearsal'],
       scenarios: false,
       // A folder on the command line is the shell's, relative to where the command runs.
-      ...(migrations ? { suiteOptions: { 'migration-rehearsal': { migrations: path.resolve(migrations) } } } : {}),
+      ...(override ? { suiteOptions: { 'migration-rehearsal': override } } : {}),
     },
     Boolean(options.json),
   );

@@ -1,0 +1,116 @@
+import { setTimeout as sleep } from 'node:timers/promises';
+import { withClient } from '../../harness/pg/client.ts';
+import type { ActivitySample } from './lock-waits.ts';
+import { USER_TABLES } from './statement-facts.ts';
+
+/** How often pg_stat_activity and pg_locks are read while the migration runs: a wait or a statement shorter than this may go unseen. */
+export const SAMPLE_MS = 20;
+
+/**
+ * The application_name of the migration's sessions: dbproof's own connection for a folder of
+ * .sql files, and (through PGAPPNAME) the team's migration command's. It is how their
+ * sessions are told from the app's, which use the same role.
+ */
+export const MIGRATION_APP = 'dbproof-migration';
+
+/** A migration session seen in a sample: what it ran and the relation locks it held. */
+export interface MigrationSighting {
+  t: number;
+  pid: number;
+  query: string;
+  queryStart: string;
+  state: string;
+  /** Waiting for a lock of its own, and for how long so far. */
+  waitingMs: number;
+  locks: [string, string][];
+}
+
+export interface Sampled {
+  samples: ActivitySample[];
+  sightings: MigrationSighting[];
+  /** The replicas' worst replay lag seen, in bytes of WAL. */
+  lagBytes: number;
+}
+
+/**
+ * Reads, every SAMPLE_MS until `stop`, who waits for a lock and on whom (pg_blocking_pids),
+ * what the migration's sessions run and which locks they hold, and the replicas' lag. Each
+ * reading is placed at the middle of its query's round trip, on the caller's clock.
+ */
+export function sampleActivity(url: string, database: string, now: () => number): { stop(): Promise<Sampled> } {
+  const sampled: Sampled = { samples: [], sightings: [], lagBytes: 0 };
+  let running = true;
+  const done = withClient(
+    url,
+    async (client) => {
+      while (running) {
+        const asked = now();
+        const { rows } = await client.query<{
+          pid: number;
+          user: string;
+          app: string;
+          state: string;
+          query: string;
+          query_start: string;
+          waiting: boolean;
+          waited_ms: number;
+          blockers: number[];
+        }>(
+          `SELECT a.pid, a.usename AS user, a.application_name AS app, a.state, a.query, a.query_start::text,
+                  a.wait_event_type = 'Lock' AS waiting,
+                  extract(epoch FROM clock_timestamp() - a.query_start) * 1000 AS waited_ms,
+                  pg_blocking_pids(a.pid) AS blockers
+             FROM pg_stat_activity a
+            WHERE a.datname = $1 AND a.pid <> pg_backend_pid() AND (a.wait_event_type = 'Lock' OR a.application_name = $2)`,
+          [database, MIGRATION_APP],
+        );
+        const t = (asked + now()) / 2;
+        sampled.samples.push({
+          t,
+          waits: rows
+            .filter((r) => r.waiting)
+            .map((r) => ({
+              pid: r.pid,
+              user: r.user,
+              queryStart: r.query_start,
+              waitedMs: Number(r.waited_ms),
+              blockers: r.blockers,
+            })),
+        });
+        const migration = rows.filter((r) => r.app === MIGRATION_APP && r.state === 'active');
+        if (migration.length > 0) {
+          const locksAsked = now();
+          const held = await client.query<{ pid: number; name: string; mode: string }>(
+            `SELECT l.pid, c.oid::regclass::text AS name, l.mode FROM pg_locks l JOIN pg_class c ON c.oid = l.relation
+              WHERE l.pid = ANY($1) AND l.granted AND ${USER_TABLES}`,
+            [migration.map((r) => r.pid)],
+          );
+          const at = (locksAsked + now()) / 2;
+          for (const session of migration)
+            sampled.sightings.push({
+              t: at,
+              pid: session.pid,
+              query: session.query,
+              queryStart: session.query_start,
+              state: session.state,
+              waitingMs: session.waiting ? Number(session.waited_ms) : 0,
+              locks: held.rows.filter((l) => l.pid === session.pid).map((l) => [l.name, l.mode]),
+            });
+        }
+        const lag = await client.query<{ bytes: string | null }>(
+          'SELECT max(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn))::text AS bytes FROM pg_stat_replication',
+        );
+        sampled.lagBytes = Math.max(sampled.lagBytes, Number(lag.rows[0]?.bytes ?? 0));
+        await sleep(Math.max(0, asked + SAMPLE_MS - now()));
+      }
+    },
+    10_000,
+  );
+  return {
+    async stop() {
+      running = false;
+      await done;
+      return sampled;
+    },
+  };
+}
