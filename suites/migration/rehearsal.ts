@@ -151,7 +151,9 @@ export const migrationRehearsal = defineSuite({
     loaded.catch(() => {});
     let timeline: Timeline;
     let rehearsed: Rehearsed | undefined;
+    const conflictsBefore = await standbyConflicts(context);
     let invalid: string[] = [];
+    let conflicts = 0;
     try {
       const reader = options.longReader
         ? sleep(Math.max(0, options.longReader.atMs - now())).then(() =>
@@ -167,6 +169,7 @@ export const migrationRehearsal = defineSuite({
       const result = await loaded;
       timeline = result.timeline;
       lastError.message = result.lastError;
+      conflicts = (await standbyConflicts(context)) - conflictsBefore;
       // Read before the cleanup, which may drop what the migration left behind.
       invalid = await withClient(adminUrl, async (client) =>
         (
@@ -201,6 +204,7 @@ export const migrationRehearsal = defineSuite({
       blocked,
       invalid,
       lagBytes: sampled.lagBytes,
+      conflicts,
       timeline: timeline!,
       migrationStart: start,
       migrationEnd: end,
@@ -211,6 +215,25 @@ export const migrationRehearsal = defineSuite({
     });
   },
 });
+
+/** Queries cancelled on the standbys so far for conflicting with recovery (a migration's locks and vacuum replayed there), summed. */
+async function standbyConflicts(context: SuiteContext): Promise<number> {
+  let total = 0;
+  for (const replica of context.topology.replicas) {
+    const rows = await withClient(
+      databaseUrl(replica.adminUrl, context.database),
+      async (client) =>
+        (
+          await client.query<{ n: string }>(
+            `SELECT (confl_tablespace + confl_lock + confl_snapshot + confl_bufferpin + confl_deadlock)::text AS n
+             FROM pg_stat_database_conflicts WHERE datname = current_database()`,
+          )
+        ).rows,
+    ).catch(() => []);
+    total += Number(rows[0]?.n ?? 0);
+  }
+  return total;
+}
 
 /** What a rehearsal saw: each statement's facts, the samples, and when the migration ran. */
 interface Rehearsed {
@@ -337,6 +360,8 @@ function judgeRehearsal(
     blocked: ReturnType<typeof blockedApp>;
     invalid: string[];
     lagBytes: number;
+    /** Queries the standbys cancelled for conflicting with recovery meanwhile. */
+    conflicts: number;
     timeline: Timeline;
     migrationStart: number;
     migrationEnd: number;
@@ -372,6 +397,8 @@ function judgeRehearsal(
       [`${scope}.appBlockedMaxMs`]: app.maxMs,
       [`${scope}.appBlockedSessions`]: app.sessions,
       [`${scope}.walBytes`]: fact.walBytes,
+      // From the moment it had its lock until it committed: its run less its wait (a statement dbproof wraps commits as it ends).
+      [`${scope}.lockHeldMs`]: Math.max(0, Math.round(fact.end - fact.start - fact.waitedMs)),
     });
     if (statement.kind === 'VariableSetStmt' || statement.transaction !== 0) continue;
     verdicts.push(
@@ -465,6 +492,7 @@ function judgeRehearsal(
     appBlockedMaxMs: blockedMax,
     invalidIndexes: seen.invalid.length,
     replicaLagBytes: seen.lagBytes,
+    standbyConflicts: seen.conflicts,
     errorsDuringMigration: errorsDuring,
     p99DuringMigrationMs: p99During,
     p99BeforeMigrationMs: baseline.length
