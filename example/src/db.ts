@@ -57,9 +57,10 @@ export interface DbOptions {
 export function isNodeFailure(error: unknown): boolean {
   const code = (error as { code?: string }).code;
   // A SQLSTATE (five characters) is the server's verdict on the statement, unless it is
-  // a connection (08) or shutdown (57) class; anything else (ECONNREFUSED, ECONNRESET,
+  // a connection (08) or shutdown (57) class, but for a cancelled statement (57014, a
+  // statement timeout: the node answered); anything else (ECONNREFUSED, ECONNRESET,
   // a timeout) is the node failing.
-  if (code && /^[0-9A-Z]{5}$/.test(code)) return /^(08|57)/.test(code);
+  if (code && /^[0-9A-Z]{5}$/.test(code)) return /^(08|57)/.test(code) && code !== '57014';
   return !(error instanceof Error && error.name === 'BreakerOpenError');
 }
 

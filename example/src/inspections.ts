@@ -20,25 +20,42 @@ export async function mediaPerItem(db: Db, inspectionId: number, items: number):
   );
   const result: MediaByItem[] = [];
   for (const item of rows) {
-    const media = await db.read<{ id: number; url: string }>(
-      'SELECT id, url FROM media WHERE checklist_item_id = $1 ORDER BY id',
-      [item.id],
-    );
+    const media = await db.read<{ id: number; url: string }>(MEDIA_OF_ITEM, [item.id]);
     result.push({ itemId: Number(item.id), label: item.label, media });
   }
   return result;
 }
 
-/** The fix: the items, then every item's media in one batched query (`= ANY($1)`). */
-export async function mediaBatched(db: Db, inspectionId: number, items: number): Promise<MediaByItem[]> {
+const MEDIA_OF_ITEM = 'SELECT id, url FROM media WHERE checklist_item_id = $1 ORDER BY id';
+
+/**
+ * The fix: the items, then every item's media in one batched query (`= ANY($1)`). When that
+ * query is cancelled (a statement timeout, SQLSTATE 57014), each item's media is read on its
+ * own instead (`fallback`; off with EXAMPLE_BATCH_READ_FALLBACK=off): slower, but an answer.
+ */
+export async function mediaBatched(
+  db: Db,
+  inspectionId: number,
+  items: number,
+  fallback = true,
+): Promise<MediaByItem[]> {
   const rows = await db.read<{ id: number; label: string }>(
     'SELECT id, label FROM checklist_items WHERE inspection_id = $1 ORDER BY position LIMIT $2',
     [inspectionId, items],
   );
-  const media = await db.read<{ id: number; url: string; checklist_item_id: number }>(
-    'SELECT id, url, checklist_item_id FROM media WHERE checklist_item_id = ANY($1::bigint[]) ORDER BY id',
-    [rows.map((r) => r.id)],
-  );
+  let media: { id: number; url: string; checklist_item_id: number }[];
+  try {
+    media = await db.read(
+      'SELECT id, url, checklist_item_id FROM media WHERE checklist_item_id = ANY($1::bigint[]) ORDER BY id',
+      [rows.map((r) => r.id)],
+    );
+  } catch (error) {
+    if (!fallback || (error as { code?: string }).code !== '57014') throw error;
+    media = [];
+    for (const item of rows)
+      for (const m of await db.read<{ id: number; url: string }>(MEDIA_OF_ITEM, [item.id]))
+        media.push({ ...m, checklist_item_id: item.id });
+  }
   return rows.map((item) => ({
     itemId: Number(item.id),
     label: item.label,

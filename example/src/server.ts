@@ -63,6 +63,8 @@ function findingItems(body: Record<string, unknown>): FindingItem[] {
 }
 
 const batchOptions = batchOptionsFromEnv();
+/** The batched media read falls back to a read per item when it is cancelled; off: EXAMPLE_BATCH_READ_FALLBACK=off or the naive app. */
+const batchReadFallback = process.env.EXAMPLE_BATCH_READ_FALLBACK !== 'off' && process.env.EXAMPLE_NAIVE !== '1';
 
 const ok = async (body: Promise<unknown>): Promise<Reply> => ({ body: await body });
 
@@ -82,7 +84,7 @@ const routes: [string, RegExp, Handler][] = [
   [
     'GET',
     /^\/inspections\/(\d+)\/media-batched$/,
-    (db, _, r) => ok(inspections.mediaBatched(db, Number(r.params[0]), size(r.query, 'items', 10))),
+    (db, _, r) => ok(inspections.mediaBatched(db, Number(r.params[0]), size(r.query, 'items', 10), batchReadFallback)),
   ],
   ['GET', /^\/inspections$/, (db, _, r) => ok(inspections.listWithInspectorPerRow(db, size(r.query, 'limit', 20)))],
   ['GET', /^\/inspections-joined$/, (db, _, r) => ok(inspections.listJoined(db, size(r.query, 'limit', 20)))],

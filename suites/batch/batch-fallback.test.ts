@@ -39,7 +39,9 @@ const ONE_CASE: z.input<typeof batchFallback.options> = {
   kinds: ['check'],
   resend: false,
   faults: { kill: false, freeze: false },
+  reads: [],
 };
+const MEDIA_READ = { request: 'GET /inspections/1/media-batched?items=30', lockTable: 'media' };
 const findingsIn = (target: ReferenceTarget) =>
   queryRows<{ n: number }>(
     databaseUrl(topology.primary.adminUrl, target.context.database),
@@ -54,8 +56,22 @@ test('the reference app stores every good item once and reports every item as it
   expect(m('batches')).toBeGreaterThanOrEqual(37);
   expect(m('happyStatementsPerItem')).toBe(0);
   expect(m('fallbackStatementsPerItem')).toBe(3); // SAVEPOINT, INSERT, RELEASE per item
-  expect(result.events.map((e) => e.kind)).toEqual(['reset_peer', 'pause']);
+  expect(result.events.map((e) => e.kind)).toEqual(['reset_peer', 'pause', 'cancel', 'cancel', 'cancel']);
   expect(result.findings).toEqual([]);
+  // The batched media read, its batched statement cancelled three times, answered each time as unforced.
+  expect(verdictOn(result, 'readFallbackFailures')).toMatchObject({ pass: true, measured: 0 });
+});
+
+test('a batched read without its per-item fallback (EXAMPLE_BATCH_READ_FALLBACK=off) fails when its batched statement is cancelled', async () => {
+  const result = await runOn(batchFallback, await app({ EXAMPLE_BATCH_READ_FALLBACK: 'off' }), {
+    ...ONE_CASE,
+    reads: [MEDIA_READ],
+  });
+  const read = verdictOn(result, 'readFallbackFailures');
+  expect(read.pass, verdictLines(result)).toBe(false);
+  expect(read.evidence).toMatch(/#1: HTTP 500 .*canceling statement/);
+  // The cancel struck each time: what failed is the app, not the fault.
+  expect(result.verdicts.filter((v) => v.budget.metric === 'faultsMissed').map((v) => v.pass)).toEqual([true]);
 });
 
 test('a freeze longer than the app’s timeout fails the batch as a whole with nothing stored; sent again, each item is stored once', async () => {
@@ -134,7 +150,7 @@ test('options are checked before anything starts: no {key} in the item, no {item
   expect(() => resolveSuiteOptions(batchFallback, { positions: [10] })).toThrow(/position 10 is not in a batch of 10/);
 });
 
-test('a kind of bad item the table cannot refuse, and an endpoint that answers 404, are refused in one line before any item is sent', async () => {
+test('a kind of bad item the table cannot refuse, an endpoint that answers 404, a read without its table or answering 404: refused in one line before any item is sent', async () => {
   const target = await app();
   const before = await findingsIn(target);
   const notes = { table: 'inspection_notes', keyColumn: 'key', item: { key: '{key}', body: 'b' } };
@@ -151,7 +167,16 @@ test('a kind of bad item the table cannot refuse, and an endpoint that answers 4
   const missing = await refusal({ endpoints: [{ request: 'POST /no-such-batch' }] });
   expect(missing).toBeInstanceOf(UsageError);
   expect(missing!.message).toMatch(/^batch-fallback: POST \/no-such-batch answered 404 .*no batch endpoint there/);
-  for (const error of [kind, missing]) expect(error!.message).not.toMatch(/\n/);
+  const noTable = await refusal({ ...ONE_CASE, reads: [{ ...MEDIA_READ, lockTable: 'no_such_table' }] });
+  expect(noTable!.message).toMatch(
+    /^batch-fallback: GET \/inspections\/1\/media-batched\?items=30: there is no table no_such_table/,
+  );
+  const noRead = await refusal({ ...ONE_CASE, reads: [{ ...MEDIA_READ, request: 'GET /no-such-read' }] });
+  expect(noRead!.message).toMatch(/^batch-fallback: GET \/no-such-read answered 404 without a fault/);
+  for (const error of [kind, missing, noTable, noRead]) {
+    expect(error).toBeInstanceOf(UsageError);
+    expect(error!.message).not.toMatch(/\n/);
+  }
   expect(await findingsIn(target)).toBe(before);
 });
 

@@ -6,7 +6,8 @@ import { measureCost } from './cost.ts';
 import { AppStopped, EndpointCheck } from './endpoint-check.ts';
 import { faultCases } from './faults.ts';
 import { type BatchFallbackOptions, batchFallbackOptions } from './options.ts';
-import { endpointResult, type EndpointResult, type Measured } from './verdicts.ts';
+import { checkRead, readFallback } from './read-fallback.ts';
+import { endpointResult, type EndpointResult, type Measured, readResult } from './verdicts.ts';
 import { checkTable } from './table.ts';
 
 /**
@@ -43,8 +44,15 @@ export const batchFallback = defineSuite({
       // Nothing is sent before every table and endpoint is known to fit the options.
       for (const check of checks) await checkTable(client, check.endpoint, options.kinds, context.database);
       for (const check of checks) await check.probe();
+      for (const read of options.reads) await checkRead(context, read, options.requestTimeoutMs);
       const results = [];
       for (const check of checks) results.push(await checkEndpoint(check, context, watch, options));
+      for (const read of options.reads) {
+        context.progress?.(`${read.request}: its batched statement cancelled ${read.times} times`);
+        results.push(
+          readResult(read, await readFallback(context, read, watch.role, options.requestTimeoutMs), options),
+        );
+      }
       return {
         verdicts: results.flatMap((r) => r.verdicts),
         measurements: Object.assign({}, ...results.map((r) => r.measurements)),

@@ -114,6 +114,24 @@ const endpointSchema = z
       });
   });
 
+const readSchema = z
+  .object({
+    /** A batched read with a per-item fallback, written in full (no placeholders). */
+    request: requestString({ methods: ['GET'], hint: "a GET request such as 'GET /orders/7/lines-batched'" }),
+    /**
+     * The table its batched statement reads. The suite locks it (ACCESS EXCLUSIVE, on the
+     * primary, replayed by every replica) before the request, cancels the app's first
+     * statement that waits for the lock (SQLSTATE 57014, what a statement timeout raises) and
+     * releases the lock: the per-item reads that follow find the table free.
+     */
+    lockTable: identifier,
+    /** Requests with the batched statement cancelled. */
+    times: z.number().int().min(1).max(20).default(3),
+    /** The endpoint's budget: each of them answered in at most this many ms. */
+    budgetMs: ms(2000),
+  })
+  .strict();
+
 export const batchFallbackOptions = z
   .object({
     /** The batch endpoints, each checked on its own. */
@@ -156,6 +174,16 @@ export const batchFallbackOptions = z
       })
       .strict()
       .prefault({}),
+    /**
+     * The read side: batched reads whose batched statement is cancelled must still answer,
+     * with what they answer unforced, within their budget ([] for none).
+     */
+    reads: z
+      .array(readSchema)
+      .max(10)
+      .default([
+        { request: 'GET /inspections/1/media-batched?items=30', lockTable: 'media', times: 3, budgetMs: 2000 },
+      ]),
     /** A batch not answered in this time counts as failed as a whole. */
     requestTimeoutMs: ms(15_000),
     budgets: z
@@ -178,6 +206,8 @@ export const batchFallbackOptions = z
         fallbackLatencyRatio: z.number().min(1).default(50),
         /** Fault cases whose fault could not strike in the middle of the fallback (answered first): nothing was tested. */
         faultsMissed: count(0),
+        /** Reads whose batched statement was cancelled that did not answer 2xx with what they answer unforced. */
+        readFallbackFailures: count(0),
       })
       .strict()
       .prefault({}),
@@ -204,3 +234,4 @@ export const batchFallbackOptions = z
 export type BatchFallbackOptions = z.output<typeof batchFallbackOptions>;
 export type Endpoint = BatchFallbackOptions['endpoints'][number];
 export type ReportSpec = Endpoint['report'];
+export type ReadCase = BatchFallbackOptions['reads'][number];

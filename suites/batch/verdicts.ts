@@ -3,8 +3,9 @@ import type { FaultEvent } from '../../harness/faults/schedule.ts';
 import type { FindingRecord } from '../../harness/results/schema.ts';
 import type { BatchCost } from './cost.ts';
 import type { FaultCases } from './faults.ts';
-import type { BatchFallbackOptions } from './options.ts';
+import type { BatchFallbackOptions, ReadCase } from './options.ts';
 import { evidenceOf, type Tally } from './outcomes.ts';
+import type { ReadFallback } from './read-fallback.ts';
 
 /** What one endpoint's cases measured; the cost and the faults are absent when the app stopped answering before them. */
 export interface Measured {
@@ -132,5 +133,40 @@ export function endpointResult(request: string, measured: Measured, options: Bat
     })),
     events: faults?.events ?? [],
     notes,
+  };
+}
+
+/** A read's verdicts: it answers as unforced when its batched statement is cancelled, within its budget, and the cancel struck. */
+export function readResult(read: ReadCase, measured: ReadFallback, options: BatchFallbackOptions): EndpointResult {
+  const scope = read.request;
+  return {
+    verdicts: [
+      judge(
+        'a batched read whose batched statement is cancelled (as by a statement timeout) still answers as it does unforced',
+        atMost('readFallbackFailures', options.budgets.readFallbackFailures, 'count', scope),
+        measured.failures.length,
+        evidenceOf(measured.failures),
+      ),
+      judge(
+        `it answers within its budget of ${read.budgetMs} ms`,
+        atMost('readFallbackMs', read.budgetMs, 'ms', scope),
+        measured.slowestMs === null ? null : round(measured.slowestMs, 1),
+        measured.slowestMs === null ? 'no forced read was answered' : `the slowest of ${read.times}`,
+      ),
+      judge(
+        `each cancel struck the batched statement (it waited for the lock on ${read.lockTable})`,
+        atMost('faultsMissed', options.budgets.faultsMissed, 'count', scope),
+        measured.missed.length,
+        evidenceOf(measured.missed),
+      ),
+    ],
+    measurements: {
+      [`readFallbackFailures ${scope}`]: measured.failures.length,
+      [`readFallbackMs ${scope}`]: measured.slowestMs === null ? null : round(measured.slowestMs, 1),
+      [`faultsMissed ${scope}`]: measured.missed.length,
+    },
+    findings: [],
+    events: measured.events,
+    notes: [],
   };
 }
