@@ -5,6 +5,7 @@ import { benchFixtures } from './fixtures.ts';
 import { benchGate, benchLoad } from './load.ts';
 import { benchOpenModel } from './open-model.ts';
 import { benchProxy } from './proxy.ts';
+import { benchRehearsal } from './rehearsal.ts';
 import { benchStability } from './stability.ts';
 import { benchStartup } from './startup.ts';
 import { benchTopology } from './topology.ts';
@@ -23,6 +24,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   'open-model': benchOpenModel,
   startup: benchStartup,
   stability: benchStability,
+  rehearsal: benchRehearsal,
 };
 
 const names = process.argv.slice(2);
