@@ -19,6 +19,8 @@ export default defineConfig({
     'n-plus-one': { endpoints: ['GET /inspections-joined?limit={K}', 'GET /dashboard?limit={K}'] },
     // How the plans endpoints' statements run, as properties of their plans (the suite's defaults: README, "The reference app").
     'query-plans': {},
+    // Batches with bad items at each place, the fallback's cost, a reset and a freeze in its middle, the batched read's fallback.
+    'batch-fallback': {},
     'replica-lost': { budgets: { timeToRecoverMs: 2000, errors: 1 } },
     'replica-frozen': {},
     'replica-lag': {},
