@@ -179,7 +179,12 @@ async function runPlannedSuite(
   try {
     return await runSuite(
       suite,
-      { ...environment, configDir: plan.configDir, progress: (line) => say(`${suite.name}: ${line}`) },
+      {
+        ...environment,
+        configDir: plan.configDir,
+        scenarios: plan.config.scenarios,
+        progress: (line) => say(`${suite.name}: ${line}`),
+      },
       options,
       {
         target: plan.config.app.name,

@@ -2,6 +2,7 @@ import type { z } from 'zod';
 import type { Verdict } from '../budgets/index.ts';
 import type { TopologyLinks } from '../faults/links.ts';
 import type { FaultEvent } from '../faults/schedule.ts';
+import type { Scenario } from '../../load/scenario.ts';
 import type { FindingRecord, PlanEvidenceRecord, TimelineRecord } from '../results/schema.ts';
 import type { ProviderName, Topology } from '../topology/types.ts';
 
@@ -18,6 +19,8 @@ export interface SuiteContext {
   progress?: (line: string) => void;
   /** The config file's folder: a suite's options name files relative to it (the working directory when there is no config). */
   configDir?: string;
+  /** The config's load scenarios: the app's traffic as the team describes it, for a suite that drives it (migration-rehearsal). */
+  scenarios?: Readonly<Record<string, Scenario>>;
 }
 
 /** What a suite hands back; the runner adds the name, target and times. */

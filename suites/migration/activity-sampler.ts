@@ -30,6 +30,8 @@ export interface Sampled {
   sightings: MigrationSighting[];
   /** The replicas' worst replay lag seen, in bytes of WAL. */
   lagBytes: number;
+  /** `[t, the worst replica's lag in bytes]` at each sample. */
+  lags: [number, number][];
 }
 
 /**
@@ -38,7 +40,7 @@ export interface Sampled {
  * reading is placed at the middle of its query's round trip, on the caller's clock.
  */
 export function sampleActivity(url: string, database: string, now: () => number): { stop(): Promise<Sampled> } {
-  const sampled: Sampled = { samples: [], sightings: [], lagBytes: 0 };
+  const sampled: Sampled = { samples: [], sightings: [], lagBytes: 0, lags: [] };
   let running = true;
   const done = withClient(
     url,
@@ -100,7 +102,9 @@ export function sampleActivity(url: string, database: string, now: () => number)
         const lag = await client.query<{ bytes: string | null }>(
           'SELECT max(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn))::text AS bytes FROM pg_stat_replication',
         );
-        sampled.lagBytes = Math.max(sampled.lagBytes, Number(lag.rows[0]?.bytes ?? 0));
+        const lagBytes = Number(lag.rows[0]?.bytes ?? 0);
+        sampled.lags.push([now(), lagBytes]);
+        sampled.lagBytes = Math.max(sampled.lagBytes, lagBytes);
         await sleep(Math.max(0, asked + SAMPLE_MS - now()));
       }
     },

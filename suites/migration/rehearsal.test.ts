@@ -9,10 +9,12 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import { runSuite } from '../../harness/suite/index.ts';
 import { connectTopology } from '../../harness/topology/control/index.ts';
+import { scenarioSchema } from '../../load/scenario.ts';
 import { tempDir } from '../../test/support/temp.ts';
 import { verdictLines } from '../support/expect-verdicts.ts';
-import { runOn, startReferenceTarget, type ReferenceTarget } from '../support/reference-target.ts';
+import { resultsRun, runOn, startReferenceTarget, type ReferenceTarget } from '../support/reference-target.ts';
 import { GROW_NOTES } from './online-migration.ts';
 import { migrationRehearsal } from './rehearsal.ts';
 import '../../harness/vitest/provided.ts';
@@ -144,4 +146,37 @@ test("the team's own migration command (psql here): its statements seen by sampl
   // A command's lock_timeout cannot be read from outside its session: not judged, and said so.
   expect(result.verdicts.some((v) => v.budget.metric === 'lockWithoutTimeout')).toBe(false);
   expect(result.notes.at(-1)).toMatch(/its scans and its lock_timeout cannot be read from outside its sessions/);
+});
+
+test("the config's scenarios as the traffic: each judged on its own budgets, on the requests due while the migration ran", async () => {
+  const folder = tempDir('migrations-scenarios');
+  writeFileSync(path.join(folder, '001_wait.sql'), 'SELECT pg_sleep(0.5);\n');
+  const scenarios = {
+    // Passes: generous, and nothing here blocks a read.
+    reads: scenarioSchema.parse({
+      request: 'GET /inspections-joined?limit=5',
+      rate: 30,
+      budgets: 'p99=5s,errors=0,rps=1000',
+    }),
+    // Fails, and not for its speed: every request of it is a 404.
+    missing: scenarioSchema.parse({ request: 'GET /no-such-page', rate: 20, budgets: 'errors=0' }),
+  };
+  const result = await runSuite(
+    migrationRehearsal,
+    { ...app.context, scenarios },
+    { migrations: folder, durationMs: 3000, migrationAtMs: 1000 },
+    { target: app.name, run: await resultsRun() },
+  );
+  const lines = verdictLines(result);
+  expect(verdict(result, 'p99Ms', 'scenario reads').pass, lines).toBe(true);
+  expect(verdict(result, 'errors', 'scenario reads').pass, lines).toBe(true);
+  // rps is the scenario's own run's to judge, not a rehearsal's.
+  expect(result.verdicts.some((v) => v.budget.metric === 'rps')).toBe(false);
+  const missing = verdict(result, 'errors', 'scenario missing');
+  expect(missing.pass, lines).toBe(false);
+  expect(missing.measured).toBeGreaterThanOrEqual(5);
+  expect(missing.evidence).toMatch(/404/);
+  // The write is not sent when the scenarios are the traffic.
+  expect(result.verdicts.some((v) => v.budget.metric === 'errorsDuringMigration')).toBe(false);
+  expect(result.timelines.map((t) => t.name)).toEqual(['scenario reads (30/s)', 'scenario missing (20/s)']);
 });

@@ -2,12 +2,13 @@ import path from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import pg from 'pg';
 import { z } from 'zod';
-import { atMost, judge, type Verdict } from '../../harness/budgets/index.ts';
+import { atMost, type Budget, judge, type Verdict } from '../../harness/budgets/index.ts';
+import { parseBudgets } from '../../harness/budgets/traffic.ts';
 import { UsageError } from '../../harness/errors.ts';
 import { databaseUrl, withClient } from '../../harness/pg/client.ts';
 import { redact } from '../../harness/redact.ts';
 import { defineSuite, LastError, parseRequest, type SuiteContext, timelineRecord } from '../../harness/suite/index.ts';
-import { startSuiteLoad } from '../../load/engines/suite-load.ts';
+import { type SuiteLoadRequest, startSuiteLoad } from '../../load/engines/suite-load.ts';
 import type { Timeline } from '../../load/timeline.ts';
 import { percentileOf } from '../support/percentile.ts';
 import { count, ms, rate, request } from '../support/options.ts';
@@ -34,6 +35,13 @@ export const rehearsalOptions = z
     /** The command is ended after this long, and the rehearsal fails. */
     commandTimeoutMs: ms(300_000),
     /** The app's traffic meanwhile: this request at `rate` per second (open model), `{key}` a new key each time. */
+    /**
+     * The app's traffic while the migration runs: `write` (the write below at `rate`), or
+     * `scenarios` (the config's load scenarios, each at its rate or connections, judged on
+     * its own budgets while the migration runs); `auto`: the scenarios when the config has
+     * any run by dbproof's engines, else the write.
+     */
+    traffic: z.enum(['auto', 'write', 'scenarios']).default('auto'),
     write: request('POST /notes'),
     writeBody: z.unknown().default({ key: '{key}', inspectionId: 1, body: 'note {key}' }),
     rate: rate(50),
@@ -136,20 +144,18 @@ export const migrationRehearsal = defineSuite({
     const what = folder ? `${statements.length} statement(s) from ${path.basename(folder)}/` : `\`${options.command}\``;
     context.progress?.(`${options.write} at ${options.rate}/s; at ${options.migrationAtMs} ms: ${what}`);
     const lastError = new LastError();
-    const load = await startSuiteLoad({
-      url: context.app.url,
-      rate: options.rate,
-      durationMs: options.durationMs,
-      bucketMs: 100,
-      requests: [{ spec: parseRequest(options.write, options.writeBody), keyPrefix: `r-${Date.now().toString(36)}-` }],
-      seed: 'migration-rehearsal',
-    });
+    const traffic = trafficOf(options, context.scenarios);
+    const loads = await Promise.all(
+      traffic.map((t) =>
+        startSuiteLoad({ ...t.load, url: context.app.url, durationMs: options.durationMs, bucketMs: 100 }),
+      ),
+    );
     const t0 = performance.now();
     const now = () => performance.now() - t0;
-    const loaded = load.start();
+    const loaded = Promise.all(loads.map((load) => load.start()));
     // Awaited below; until then a load that fails must not be an unhandled rejection.
     loaded.catch(() => {});
-    let timeline: Timeline;
+    let timelines: { timeline: Timeline; lastError: string }[] = [];
     let rehearsed: Rehearsed | undefined;
     const conflictsBefore = await standbyConflicts(context);
     let invalid: string[] = [];
@@ -166,9 +172,8 @@ export const migrationRehearsal = defineSuite({
         ? await rehearseFolder(adminUrl, context, statements, now)
         : await rehearseCommand(adminUrl, context, options, configDir, now);
       await reader;
-      const result = await loaded;
-      timeline = result.timeline;
-      lastError.message = result.lastError;
+      timelines = await loaded;
+      lastError.message = timelines[0]!.lastError;
       conflicts = (await standbyConflicts(context)) - conflictsBefore;
       // Read before the cleanup, which may drop what the migration left behind.
       invalid = await withClient(adminUrl, async (client) =>
@@ -195,6 +200,12 @@ export const migrationRehearsal = defineSuite({
           fact.waitedMs = Math.max(fact.waitedMs, Math.round(sighting.waitingMs));
         }
     }
+    // The replicas' worst lag while each statement ran (and the sample after it: WAL it wrote is replayed after it ends).
+    for (const fact of facts)
+      fact.replicaLagBytes = Math.max(
+        0,
+        ...sampled.lags.filter(([t]) => t >= fact.start && t <= fact.end + SAMPLE_MS).map(([, bytes]) => bytes),
+      );
     const windows: StatementWindow[] = facts.map((f, i) => ({ index: i, start: f.start, end: f.end }));
     const migrationPids = new Set(sampled.sightings.map((s) => s.pid));
     for (const fact of facts) for (const pid of fact.pids) migrationPids.add(pid);
@@ -205,7 +216,7 @@ export const migrationRehearsal = defineSuite({
       invalid,
       lagBytes: sampled.lagBytes,
       conflicts,
-      timeline: timeline!,
+      traffic: traffic.map((t, i) => ({ ...t, ...timelines[i]! })),
       migrationStart: start,
       migrationEnd: end,
       lastError,
@@ -362,7 +373,8 @@ function judgeRehearsal(
     lagBytes: number;
     /** Queries the standbys cancelled for conflicting with recovery meanwhile. */
     conflicts: number;
-    timeline: Timeline;
+    /** Each load that ran meanwhile, with the budgets it is judged on (none: the suite's own errors and p99). */
+    traffic: (Traffic & { timeline: Timeline; lastError: string })[];
     migrationStart: number;
     migrationEnd: number;
     lastError: LastError;
@@ -373,7 +385,7 @@ function judgeRehearsal(
     commandMode: boolean;
   },
 ) {
-  const { facts, blocked, timeline, budgets } = { ...seen, budgets: options.budgets };
+  const { facts, blocked, budgets } = { ...seen, budgets: options.budgets };
   const verdicts: Verdict[] = [];
   const measurements: Record<string, number | null> = {};
   const notes: string[] = [];
@@ -390,13 +402,14 @@ function judgeRehearsal(
     ].filter((r) => r.rows > budgets.rewriteRows && blocking.some(([table]) => table === r.table));
     const sql = shortSql(statement.sql);
     notes.push(
-      `${scope} ${sql}: ${Math.round(fact.end - fact.start)} ms${fact.waitedMs ? ` (${fact.waitedMs} ms waiting for its lock)` : ''}; locks ${[...fact.locks].map(([t, m]) => `${t} ${m}`).join(', ') || 'none seen'}; app blocked ${app.sessions}× (max ${app.maxMs} ms, total ${app.totalMs} ms); ${fact.rewrote.length ? `rewrote ${fact.rewrote.map((r) => r.table).join(', ')}; ` : ''}${fact.scanned.length ? `scanned ${fact.scanned.map((r) => r.table).join(', ')}; ` : ''}WAL ${fact.walBytes} B; lock_timeout ${fact.lockTimeout}, statement_timeout ${fact.statementTimeout}`,
+      `${scope} ${sql}: ${Math.round(fact.end - fact.start)} ms${fact.waitedMs ? ` (${fact.waitedMs} ms waiting for its lock)` : ''}; locks ${[...fact.locks].map(([t, m]) => `${t} ${m}`).join(', ') || 'none seen'}; app blocked ${app.sessions}× (max ${app.maxMs} ms, total ${app.totalMs} ms); ${fact.rewrote.length ? `rewrote ${fact.rewrote.map((r) => r.table).join(', ')}; ` : ''}${fact.scanned.length ? `scanned ${fact.scanned.map((r) => r.table).join(', ')}; ` : ''}WAL ${fact.walBytes} B (replicas up to ${fact.replicaLagBytes ?? 0} B behind); lock_timeout ${fact.lockTimeout}, statement_timeout ${fact.statementTimeout}`,
     );
     Object.assign(measurements, {
       [`${scope}.ms`]: Math.round(fact.end - fact.start),
       [`${scope}.appBlockedMaxMs`]: app.maxMs,
       [`${scope}.appBlockedSessions`]: app.sessions,
       [`${scope}.walBytes`]: fact.walBytes,
+      [`${scope}.replicaLagBytes`]: fact.replicaLagBytes ?? 0,
       // From the moment it had its lock until it committed: its run less its wait (a statement dbproof wraps commits as it ends).
       [`${scope}.lockHeldMs`]: Math.max(0, Math.round(fact.end - fact.start - fact.waitedMs)),
     });
@@ -450,27 +463,9 @@ function judgeRehearsal(
         : undefined,
     ),
   );
-  const during = timeline.samples().filter((s) => s.t >= seen.migrationStart && s.t <= seen.migrationEnd);
-  const baseline = timeline.samples().filter((s) => s.t < seen.migrationStart);
-  const p99During = during.length
-    ? percentileOf(
-        during.map((s) => s.latencyMs),
-        99,
-      )
-    : null;
-  const errorsDuring = during.filter((s) => !s.ok).length;
+  const impact = seen.traffic.map((t) => judgeTraffic(t, seen, budgets));
+  verdicts.push(...impact.flatMap((i) => i.verdicts));
   verdicts.push(
-    judge(
-      `the app's requests do not fail while the migration runs`,
-      atMost('errorsDuringMigration', budgets.errors, 'count', options.write),
-      errorsDuring,
-      seen.lastError.evidence,
-    ),
-    judge(
-      `the app's p99 while the migration runs is within ${budgets.p99Ms} ms`,
-      atMost('p99DuringMigrationMs', budgets.p99Ms, 'ms', options.write),
-      p99During,
-    ),
     judge(
       'the replicas keep up while the migration runs',
       atMost('replicaLagBytes', budgets.replicaLagBytes, 'bytes'),
@@ -493,16 +488,19 @@ function judgeRehearsal(
     invalidIndexes: seen.invalid.length,
     replicaLagBytes: seen.lagBytes,
     standbyConflicts: seen.conflicts,
-    errorsDuringMigration: errorsDuring,
-    p99DuringMigrationMs: p99During,
-    p99BeforeMigrationMs: baseline.length
-      ? percentileOf(
-          baseline.map((s) => s.latencyMs),
-          99,
-        )
-      : null,
-    requests: timeline.requests,
-    errors: timeline.errors,
+    errorsDuringMigration: impact.reduce((sum, i) => sum + i.errorsDuring, 0),
+    ...Object.fromEntries(
+      impact.flatMap((i, n) => {
+        // The first load's figures unprefixed (the write, as before), the others under their scenario's name.
+        const prefix = n === 0 ? '' : `${seen.traffic[n]!.name}.`;
+        return [
+          [`${prefix}p99DuringMigrationMs`, i.p99During],
+          [`${prefix}p99BeforeMigrationMs`, i.p99Before],
+        ];
+      }),
+    ),
+    requests: seen.traffic.reduce((sum, t) => sum + t.timeline.requests, 0),
+    errors: seen.traffic.reduce((sum, t) => sum + t.timeline.errors, 0),
   });
   return {
     verdicts,
@@ -515,7 +513,115 @@ function judgeRehearsal(
         durationMs: Math.round(seen.migrationEnd - seen.migrationStart),
       },
     ],
-    timelines: [timelineRecord(`${options.write} at ${options.rate}/s`, timeline)],
+    timelines: seen.traffic.map((t) => timelineRecord(t.label, t.timeline)),
     notes,
   };
+}
+
+/** A load that runs while the migration does: what it sends, and what it is judged on. */
+interface Traffic {
+  name: string;
+  label: string;
+  load: Omit<SuiteLoadRequest, 'url' | 'durationMs'>;
+  /** The scenario's budgets; none: the suite's own (errors, p99Ms). */
+  budgets?: Budget[];
+}
+
+/** The traffic option made concrete: the write at its rate, or each of the config's scenarios that dbproof's engines run. */
+function trafficOf(options: RehearsalOptions, scenarios: SuiteContext['scenarios']): Traffic[] {
+  const usable = Object.entries(scenarios ?? {}).filter(([, s]) => s.engine === 'dbproof');
+  if (options.traffic === 'scenarios' && usable.length === 0)
+    throw new UsageError(
+      "invalid option suites.migration-rehearsal.traffic: 'scenarios', but the config has no load scenario run by dbproof's engines; add scenarios: { … } or set traffic: 'write'",
+    );
+  if (options.traffic === 'write' || (options.traffic === 'auto' && usable.length === 0))
+    return [
+      {
+        name: 'write',
+        label: `${options.write} at ${options.rate}/s`,
+        load: {
+          rate: options.rate,
+          requests: [
+            { spec: parseRequest(options.write, options.writeBody), keyPrefix: `r-${Date.now().toString(36)}-` },
+          ],
+          seed: 'migration-rehearsal',
+        },
+      },
+    ];
+  return usable.map(([name, scenario]) => {
+    const entries = scenario.mix ?? [{ request: scenario.request!, weight: 1 }];
+    const model = scenario.rate ? { rate: scenario.rate } : { connections: scenario.connections ?? 10 };
+    return {
+      name,
+      label: `scenario ${name} (${scenario.rate ? `${scenario.rate}/s` : `${model.connections} connections`})`,
+      load: {
+        ...model,
+        timeoutMs: scenario.timeoutMs,
+        requests: entries.map((e) => ({
+          spec: parseRequest(e.request),
+          weight: e.weight,
+          ...(scenario.ids ? { ids: scenario.ids } : {}),
+        })),
+        seed: `migration-rehearsal ${name}`,
+      },
+      // Throughput is the scenario's own run's to judge: a rehearsal's share of it says nothing.
+      budgets: parseBudgets(scenario.budgets || 'errors=0', `scenario ${name}`).filter((b) => b.metric !== 'rps'),
+    };
+  });
+}
+
+/** A latency or error figure of the requests due while the migration ran, by a budget's metric. */
+function figure(metric: string, latencies: number[], errors: number): number | null {
+  if (metric === 'errors') return errors;
+  if (metric === 'errorRate') return latencies.length ? errors / latencies.length : null;
+  if (latencies.length === 0) return null;
+  if (metric === 'maxMs') return Math.max(...latencies);
+  if (metric === 'meanMs') return latencies.reduce((a, b) => a + b, 0) / latencies.length;
+  const p = /^p([\d.]+)Ms$/.exec(metric);
+  return p ? percentileOf(latencies, Number(p[1])) : null;
+}
+
+/** One load's verdicts on the requests due while the migration ran, and its p99 before and during. */
+function judgeTraffic(
+  traffic: Traffic & { timeline: Timeline; lastError: string },
+  seen: { migrationStart: number; migrationEnd: number },
+  budgets: RehearsalOptions['budgets'],
+): { verdicts: Verdict[]; errorsDuring: number; p99During: number | null; p99Before: number | null } {
+  const samples = traffic.timeline.samples();
+  const during = samples.filter((s) => s.t >= seen.migrationStart && s.t <= seen.migrationEnd);
+  const before = samples.filter((s) => s.t < seen.migrationStart);
+  const latencies = during.map((s) => s.latencyMs);
+  const errorsDuring = during.filter((s) => !s.ok).length;
+  const p99During = latencies.length ? percentileOf(latencies, 99) : null;
+  const p99Before = before.length
+    ? percentileOf(
+        before.map((s) => s.latencyMs),
+        99,
+      )
+    : null;
+  const evidence = traffic.lastError ? `last error: ${redact(traffic.lastError)}` : undefined;
+  const verdicts = traffic.budgets
+    ? traffic.budgets.map((budget) =>
+        judge(
+          `scenario ${traffic.name} keeps its ${budget.metric} budget while the migration runs`,
+          budget,
+          figure(budget.metric, latencies, errorsDuring),
+          budget.metric.startsWith('error') ? evidence : `p99 before the migration: ${p99Before ?? '–'} ms`,
+        ),
+      )
+    : [
+        judge(
+          `the app's requests do not fail while the migration runs`,
+          atMost('errorsDuringMigration', budgets.errors, 'count', traffic.label.split(' at ')[0]),
+          errorsDuring,
+          evidence,
+        ),
+        judge(
+          `the app's p99 while the migration runs is within ${budgets.p99Ms} ms`,
+          atMost('p99DuringMigrationMs', budgets.p99Ms, 'ms', traffic.label.split(' at ')[0]),
+          p99During,
+          `p99 before the migration: ${p99Before ?? '–'} ms`,
+        ),
+      ];
+  return { verdicts, errorsDuring, p99During, p99Before };
 }

@@ -22,6 +22,8 @@ export interface StatementFacts {
   waitedMs: number;
   /** Whether its locks, scans and rewrites were read in its transaction (else its locks are the samples'). */
   read: boolean;
+  /** The replicas' worst replay lag while it ran, in bytes of WAL (set from the samples). */
+  replicaLagBytes?: number;
 }
 
 const LOCK_ORDER = [
