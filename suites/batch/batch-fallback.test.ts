@@ -134,7 +134,7 @@ test('a "batch" that is one INSERT per item (EXAMPLE_BATCH_INSERT=per-item) is f
   expect(verdictOn(result, 'lostItems').pass).toBe(true);
 });
 
-test('options are checked before anything starts: no {key} in the item, no {items} in the body, a kind without its fields', () => {
+test('options are checked before anything starts: no {key} in the item, no {items} in the body, a kind without its fields, a freeze on an external cluster', () => {
   expect(() => resolveSuiteOptions(batchFallback, { endpoints: [{ item: { ref: 'same', severity: 1 } }] })).toThrow(
     /^invalid option suites\.batch-fallback\.endpoints\.0\.item: the item needs one field whose value is '\{key\}'/,
   );
@@ -148,6 +148,12 @@ test('options are checked before anything starts: no {key} in the item, no {item
     }),
   ).toThrow(/endpoints\.0\.badItems\.check: kinds has 'check' but badItems has no check/);
   expect(() => resolveSuiteOptions(batchFallback, { positions: [10] })).toThrow(/position 10 is not in a batch of 10/);
+  const external = { provider: 'external', replicas: 0, redis: false } as const;
+  expect(() => batchFallback.preflight!(resolveSuiteOptions(batchFallback, {}), external)).toThrow(
+    /faults\.freeze stops the primary, which an external cluster does not let dbproof do/,
+  );
+  const unfrozen = resolveSuiteOptions(batchFallback, { faults: { freeze: false } });
+  expect(() => batchFallback.preflight!(unfrozen, external)).not.toThrow();
 });
 
 test('a kind of bad item the table cannot refuse, an endpoint that answers 404, a read without its table or answering 404: refused in one line before any item is sent', async () => {

@@ -1,4 +1,5 @@
 import { randomBytes } from 'node:crypto';
+import { UsageError } from '../../harness/errors.ts';
 import { databaseUrl, withClient } from '../../harness/pg/client.ts';
 import { defineSuite, Session, type SuiteContext } from '../../harness/suite/index.ts';
 import { badPlaces } from './batches.ts';
@@ -25,6 +26,12 @@ export const batchFallback = defineSuite({
     'batches with bad items: good items stored once, every item reported as it ended, the fallback cheap enough, never partly stored when a fault cuts it',
   options: batchFallbackOptions,
   requires: {},
+  preflight(options, topology) {
+    if (topology.provider === 'external' && options.faults.freeze)
+      throw new UsageError(
+        'suite batch-fallback: faults.freeze stops the primary, which an external cluster does not let dbproof do: set faults: { freeze: false }, or run it with --provider native or containers',
+      );
+  },
   async run(context, options) {
     const run = randomBytes(3).toString('hex');
     const watch = {

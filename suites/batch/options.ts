@@ -78,7 +78,10 @@ const endpointSchema = z
     /** The table the items are stored in (`schema.table` or `table`)… */
     table: identifier.default('findings'),
     /** …and its column that holds the item's key (not necessarily unique: a duplicate is found by it). */
-    keyColumn: identifier.default('ref'),
+    keyColumn: z
+      .string()
+      .regex(/^[a-z_][a-z0-9_$]*$/, "a lower-case column name, e.g. 'ref'")
+      .default('ref'),
     /**
      * How to make a bad item of each kind: fields laid over the good item (`{long}` is 10,000
      * characters, `{run}` a token of this run). `unique`: the suite first stores one item with
