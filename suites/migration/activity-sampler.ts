@@ -23,6 +23,8 @@ export interface MigrationSighting {
   /** Waiting for a lock of its own, and for how long so far. */
   waitingMs: number;
   locks: [string, string][];
+  /** What pg_stat_progress_* said it was doing (an index build, a rewrite, a vacuum), e.g. `create index: building index 40 %`. */
+  progress?: string;
 }
 
 export interface Sampled {
@@ -87,6 +89,18 @@ export function sampleActivity(url: string, database: string, now: () => number)
               WHERE l.pid = ANY($1) AND l.granted AND ${USER_TABLES}`,
             [migration.map((r) => r.pid)],
           );
+          const progress = await client.query<{
+            pid: number;
+            what: string;
+            phase: string;
+            done: string;
+            total: string;
+          }>(
+            `SELECT pid, 'create index' AS what, phase, blocks_done::text AS done, blocks_total::text AS total FROM pg_stat_progress_create_index WHERE pid = ANY($1)
+             UNION ALL SELECT pid, lower(command), phase, heap_blks_scanned::text, heap_blks_total::text FROM pg_stat_progress_cluster WHERE pid = ANY($1)
+             UNION ALL SELECT pid, 'vacuum', phase, heap_blks_scanned::text, heap_blks_total::text FROM pg_stat_progress_vacuum WHERE pid = ANY($1)`,
+            [migration.map((r) => r.pid)],
+          );
           const at = (locksAsked + now()) / 2;
           for (const session of migration)
             sampled.sightings.push({
@@ -97,6 +111,7 @@ export function sampleActivity(url: string, database: string, now: () => number)
               state: session.state,
               waitingMs: session.waiting ? Number(session.waited_ms) : 0,
               locks: held.rows.filter((l) => l.pid === session.pid).map((l) => [l.name, l.mode]),
+              ...progressOf(progress.rows.find((p) => p.pid === session.pid)),
             });
         }
         const lag = await client.query<{ bytes: string | null }>(
@@ -117,4 +132,14 @@ export function sampleActivity(url: string, database: string, now: () => number)
       return sampled;
     },
   };
+}
+
+/** One row of pg_stat_progress_* as a phrase: `create index: building index 40 %`. */
+function progressOf(row: { what: string; phase: string; done: string; total: string } | undefined): {
+  progress?: string;
+} {
+  if (!row) return {};
+  const total = Number(row.total);
+  const share = total > 0 ? ` ${Math.round((Number(row.done) / total) * 100)} %` : '';
+  return { progress: `${row.what}: ${row.phase}${share}` };
 }

@@ -198,6 +198,8 @@ export const migrationRehearsal = defineSuite({
           if (!fact.read)
             for (const [table, mode] of sighting.locks) fact.locks.set(table, stronger(fact.locks.get(table), mode));
           fact.waitedMs = Math.max(fact.waitedMs, Math.round(sighting.waitingMs));
+          if (sighting.progress && fact.progress?.at(-1) !== sighting.progress)
+            fact.progress = [...(fact.progress ?? []), sighting.progress];
         }
     }
     // The replicas' worst lag while each statement ran (and the sample after it: WAL it wrote is replayed after it ends).
@@ -402,7 +404,7 @@ function judgeRehearsal(
     ].filter((r) => r.rows > budgets.rewriteRows && blocking.some(([table]) => table === r.table));
     const sql = shortSql(statement.sql);
     notes.push(
-      `${scope} ${sql}: ${Math.round(fact.end - fact.start)} ms${fact.waitedMs ? ` (${fact.waitedMs} ms waiting for its lock)` : ''}; locks ${[...fact.locks].map(([t, m]) => `${t} ${m}`).join(', ') || 'none seen'}; app blocked ${app.sessions}× (max ${app.maxMs} ms, total ${app.totalMs} ms); ${fact.rewrote.length ? `rewrote ${fact.rewrote.map((r) => r.table).join(', ')}; ` : ''}${fact.scanned.length ? `scanned ${fact.scanned.map((r) => r.table).join(', ')}; ` : ''}WAL ${fact.walBytes} B (replicas up to ${fact.replicaLagBytes ?? 0} B behind); lock_timeout ${fact.lockTimeout}, statement_timeout ${fact.statementTimeout}`,
+      `${scope} ${sql}: ${Math.round(fact.end - fact.start)} ms${fact.waitedMs ? ` (${fact.waitedMs} ms waiting for its lock)` : ''}; locks ${[...fact.locks].map(([t, m]) => `${t} ${m}`).join(', ') || 'none seen'}; app blocked ${app.sessions}× (max ${app.maxMs} ms, total ${app.totalMs} ms); ${fact.rewrote.length ? `rewrote ${fact.rewrote.map((r) => r.table).join(', ')}; ` : ''}${fact.scanned.length ? `scanned ${fact.scanned.map((r) => r.table).join(', ')}; ` : ''}${fact.progress ? `progress ${fact.progress.join(' → ')}; ` : ''}WAL ${fact.walBytes} B (replicas up to ${fact.replicaLagBytes ?? 0} B behind); lock_timeout ${fact.lockTimeout}, statement_timeout ${fact.statementTimeout}`,
     );
     Object.assign(measurements, {
       [`${scope}.ms`]: Math.round(fact.end - fact.start),

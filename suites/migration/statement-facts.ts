@@ -24,6 +24,8 @@ export interface StatementFacts {
   read: boolean;
   /** The replicas' worst replay lag while it ran, in bytes of WAL (set from the samples). */
   replicaLagBytes?: number;
+  /** The phases pg_stat_progress_* showed while it ran, in order (an index build's, a rewrite's). */
+  progress?: string[];
 }
 
 const LOCK_ORDER = [
