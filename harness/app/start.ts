@@ -15,27 +15,66 @@ export interface AppUrls {
 }
 
 export interface StartedApp {
+  /** The first instance's URL: where a suite that sends to one instance sends. */
   url: string;
   pid: number | undefined;
+  /** Every instance's URL, in the order started (`app.instances`; one entry for one instance). */
+  urls: string[];
+  /** Every instance's process (undefined: an app dbproof did not start). */
+  pids: (number | undefined)[];
   stop(): Promise<void>;
 }
 
+/** One instance of the app, started or attached. */
+type Instance = Omit<StartedApp, 'urls' | 'pids'>;
+
 const LOG_LINES = 30;
 
-/**
- * Starts the system under test: `app.command` through `sh -c`, in a process group of its
- * own (so its children go with it), with the topology's URLs in the environment and a
- * free port in `envNames.port`; resolves once `app.ready` answers 2xx. A watchdog ends
- * the group if dbproof itself is killed.
- */
 const answers = (url: string) =>
   fetch(url, { signal: AbortSignal.timeout(1000) }).then(
     (r) => r.ok,
     () => false,
   );
 
+/**
+ * Starts the system under test: `app.command` through `sh -c`, in a process group of its
+ * own (so its children go with it), with the topology's URLs in the environment and a
+ * free port in `envNames.port`; resolves once `app.ready` answers 2xx. A watchdog ends
+ * the group if dbproof itself is killed. `app.instances` above 1 starts that many copies.
+ */
 export async function startApp(app: AppConfig, urls: AppUrls, configDir: string): Promise<StartedApp> {
-  if (!app.command) return attach(app);
+  const command = app.command;
+  if (!command) return oneOf(await attach(app));
+  if (app.instances === 1) return oneOf(await startInstance(app, command, urls, configDir));
+  // `app.instances`: copies of the same command, each on a free port of its own, started
+  // together; one that fails stops the others, so a refused start leaves nothing running.
+  const started = await Promise.allSettled(
+    Array.from({ length: app.instances }, () => startInstance(app, command, urls, configDir)),
+  );
+  const instances = started.flatMap((s) => (s.status === 'fulfilled' ? [s.value] : []));
+  const stop = async () => {
+    await Promise.all(instances.map((instance) => instance.stop()));
+  };
+  const failed = started.find((s) => s.status === 'rejected');
+  if (failed) {
+    await stop();
+    const reason = failed.reason as Error;
+    throw reason instanceof InfrastructureError
+      ? new InfrastructureError(`of app.instances ${app.instances}: ${reason.message}`)
+      : reason;
+  }
+  return {
+    url: instances[0]!.url,
+    pid: instances[0]!.pid,
+    urls: instances.map((instance) => instance.url),
+    pids: instances.map((instance) => instance.pid),
+    stop,
+  };
+}
+
+const oneOf = (instance: Instance): StartedApp => ({ ...instance, urls: [instance.url], pids: [instance.pid] });
+
+async function startInstance(app: AppConfig, command: string, urls: AppUrls, configDir: string): Promise<Instance> {
   const port = await freePort();
   const url = (app.url ?? `http://127.0.0.1:${port}`).replace(/\/$/, '');
   const env: NodeJS.ProcessEnv = {
@@ -46,7 +85,7 @@ export async function startApp(app: AppConfig, urls: AppUrls, configDir: string)
     [app.envNames.redis]: urls.redis ?? '',
     [app.envNames.port]: String(port),
   };
-  const child = spawn('/bin/sh', ['-c', app.command], {
+  const child = spawn('/bin/sh', ['-c', command], {
     cwd: path.resolve(configDir, app.cwd ?? '.'),
     env,
     detached: true,
@@ -105,7 +144,7 @@ export async function startApp(app: AppConfig, urls: AppUrls, configDir: string)
  * An app dbproof does not start (`app.url`, no command): asked, as a started one is, until
  * `app.ready` answers 2xx; not there within `readyTimeoutMs` is an error, never "ready".
  */
-async function attach(app: AppConfig): Promise<StartedApp> {
+async function attach(app: AppConfig): Promise<Instance> {
   const url = app.url!.replace(/\/$/, '');
   const ready = await pollUntil(() => answers(`${url}${app.ready}`), {
     timeoutMs: app.readyTimeoutMs,

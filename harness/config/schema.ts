@@ -29,6 +29,12 @@ const appSchema = z
         'an http:// or https:// URL, e.g. http://127.0.0.1:3000',
       )
       .optional(),
+    /**
+     * How many copies of the app dbproof starts (`command` only): each with a port of its own
+     * and the same topology URLs, as behind a load balancer. Suites spread their traffic over
+     * them round-robin (`rate-limit`), or send to one. 1: the app as one process.
+     */
+    instances: z.number().int().min(1).max(16).default(1),
     /** Polled until it answers 2xx: the app is ready. */
     ready: z.string().startsWith('/', 'a path starting with /').default('/health'),
     readyTimeoutMs: z.number().int().positive().max(600_000).default(30_000),
@@ -48,6 +54,11 @@ const appSchema = z
   .strict()
   .refine((app) => app.command || app.url, {
     message: 'give app.command (dbproof starts the app) or app.url (an app that is already running)',
+  })
+  .refine((app) => app.instances === 1 || (app.command && !app.url), {
+    message:
+      'app.instances above 1 needs app.command and no app.url: dbproof starts each copy on a port of its own (an app already running is one instance)',
+    path: ['instances'],
   });
 
 const datasetSchema = z.union([

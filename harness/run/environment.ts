@@ -12,8 +12,12 @@ export interface Environment {
   topology: Topology;
   /** The network the app was given (its URLs go through these proxies). */
   links: TopologyLinks;
-  /** The app's URL, and its process when dbproof started it (its CPU use is watched beside dbproof's and Postgres's). */
-  app: { url: string; pid: number | undefined };
+  /**
+   * The app's URL, and its process when dbproof started it (its CPU use is watched beside
+   * dbproof's and Postgres's); with `app.instances` above 1, the first instance's, and every
+   * instance's in `urls`.
+   */
+  app: { url: string; pid: number | undefined; urls: string[] };
   /** The app's database (the same on every node). */
   database: string;
 }
@@ -64,7 +68,7 @@ export async function withEnvironment(
       plan.configDir,
     );
     cleanups.unshift(() => app.stop());
-    say(`${config.app.name} is ready at ${app.url}`);
+    say(`${config.app.name} is ready at ${app.urls.join(', ')}`);
     await body({ topology, links, app, database });
   } finally {
     for (const cleanup of cleanups) await cleanup().catch(() => {});

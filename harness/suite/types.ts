@@ -11,8 +11,11 @@ export interface SuiteContext {
   topology: Topology;
   /** The network the app was given (its URLs go through these proxies). */
   links: TopologyLinks;
-  /** The system under test, already started and answering. */
-  app: { url: string };
+  /**
+   * The system under test, already started and answering: `url` is one instance (the
+   * first); `urls` every instance (`app.instances`), when there is more than one to spread over.
+   */
+  app: { url: string; urls?: string[] };
   /** The app's database name (the same on every node). */
   database: string;
   /** A line of progress for a person (stderr on the CLI); optional. */
