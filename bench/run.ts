@@ -1,5 +1,6 @@
 /** `npm run bench [-- name…]`: runs the named benchmarks (all but `stability` by default). */
 import { benchCapture } from './capture.ts';
+import { benchDrill } from './drill.ts';
 import { benchFaults } from './faults.ts';
 import { benchFixtures } from './fixtures.ts';
 import { benchGate, benchLoad } from './load.ts';
@@ -24,6 +25,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   'open-model': benchOpenModel,
   startup: benchStartup,
   stability: benchStability,
+  drill: benchDrill,
   rehearsal: benchRehearsal,
 };
 
@@ -35,7 +37,8 @@ if (unknown.length > 0) {
   );
   process.exit(2);
 }
-// The stability bench runs the whole gate a dozen times (half an hour): only when named.
-const DEFAULT = Object.keys(BENCHMARKS).filter((name) => name !== 'stability');
+// The stability bench runs the whole gate a dozen times (half an hour), the drill restores a
+// scale-1 data set four times: only when named.
+const DEFAULT = Object.keys(BENCHMARKS).filter((name) => name !== 'stability' && name !== 'drill');
 for (const name of names.length > 0 ? names : DEFAULT) await BENCHMARKS[name]!();
 process.exit(0);

@@ -59,22 +59,22 @@ export const backupRestore = defineSuite({
     };
     const say = (line: string) => context.progress?.(line);
 
-    say(
-      `archiving WAL (${options.archiveCommand ?? `${options.tool}'s own`}, archive_timeout ${options.archiveTimeoutS} s)`,
-    );
-    await step('archive', 'primary', () =>
-      recovery.enableArchiving({
-        tool: options.tool,
-        enabled: options.archive,
-        command: options.archiveCommand,
-        timeoutS: options.archiveTimeoutS,
-      }),
-    );
-    await waitForApp(context.app.url, write, `${token}-ready`, minutes(2));
-
-    say(`base backup with ${options.tool}`);
+    // A tool that fails (pgBackRest's stanza-create, the backup itself) is the drill's finding, not an error.
     let backup: BaseBackup;
     try {
+      say(
+        `archiving WAL (${options.archiveCommand ?? `${options.tool}'s own`}, archive_timeout ${options.archiveTimeoutS} s)`,
+      );
+      await step('archive', 'primary', () =>
+        recovery.enableArchiving({
+          tool: options.tool,
+          enabled: options.archive,
+          command: options.archiveCommand,
+          timeoutS: options.archiveTimeoutS,
+        }),
+      );
+      await waitForApp(context.app.url, write, `${token}-ready`, minutes(2));
+      say(`base backup with ${options.tool}`);
       backup = await step('backup', options.tool, () =>
         recovery.takeBackup({ tool: options.tool, withWal: options.backupWal }),
       );
