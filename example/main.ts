@@ -9,6 +9,7 @@ import { connect, optionsFromEnv } from './src/db.ts';
 import { ensureFindingsTables } from './src/findings.ts';
 import { ensureNotesTable } from './src/inspections.ts';
 import { ensurePlanIndexes } from './src/plans.ts';
+import { createRateLimiter, rateLimitOptionsFromEnv } from './src/rate-limit.ts';
 import { createServer } from './src/server.ts';
 
 const primary = process.env.DATABASE_URL;
@@ -19,15 +20,18 @@ if (!primary) {
 const naive = process.env.EXAMPLE_NAIVE === '1';
 const replicas = (process.env.DATABASE_REPLICA_URLS ?? '').split(',').filter(Boolean);
 const db = connect(primary, replicas, optionsFromEnv());
+// Keys are namespaced by database: apps sharing one Redis must not read each other's entries or counts.
+const cachePrefix = `${new URL(primary).pathname.slice(1)}:`;
 const cache = createCache(process.env.REDIS_URL || undefined, {
   fallback: !naive && process.env.EXAMPLE_CACHE_FALLBACK !== 'off',
   writeThrough: !naive && process.env.EXAMPLE_CACHE_INVALIDATION !== 'off',
-  prefix: `${new URL(primary).pathname.slice(1)}:`,
+  prefix: cachePrefix,
 });
 await ensureNotesTable(db);
 await ensurePlanIndexes(db);
 await ensureFindingsTables(db);
-const server = createServer(db, cache);
+const limiter = createRateLimiter(rateLimitOptionsFromEnv(), process.env.REDIS_URL || undefined, cachePrefix);
+const server = createServer(db, cache, limiter);
 server.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
   const address = server.address() as { port: number };
   console.log(`example app listening on http://127.0.0.1:${address.port}${naive ? ' (naive variant)' : ''}`);
@@ -37,6 +41,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     server.close();
     // Bounded: a pool that leaked connections (the naive variant) never finishes ending.
     setTimeout(() => process.exit(0), 2000).unref();
-    void Promise.all([db.close(), cache.close()]).finally(() => process.exit(0));
+    void Promise.all([db.close(), cache.close(), limiter.close()]).finally(() => process.exit(0));
   });
 }

@@ -18,6 +18,7 @@ import { migrationRehearsal } from './migration/rehearsal.ts';
 import { nPlusOne } from './n-plus-one/n-plus-one.ts';
 import { poolExhaustion } from './pool/pool-exhaustion.ts';
 import { backupRestore } from './recovery/backup-restore.ts';
+import { rateLimit } from './rate-limit/rate-limit.ts';
 import { SUITE_NAMES, type SuiteName } from './names.ts';
 
 export const SUITES = {
@@ -35,6 +36,7 @@ export const SUITES = {
   'online-migration': onlineMigration,
   'migration-rehearsal': migrationRehearsal,
   'backup-restore': backupRestore,
+  'rate-limit': rateLimit,
 } as const satisfies Record<SuiteName, unknown>;
 
 export { SUITE_NAMES, type SuiteName };
@@ -54,4 +56,5 @@ export {
   nPlusOne,
   batchFallback,
   backupRestore,
+  rateLimit,
 };

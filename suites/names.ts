@@ -18,6 +18,7 @@ export const SUITE_NAMES = [
   'query-plans',
   'migration-rehearsal',
   'backup-restore',
+  'rate-limit',
 ] as const;
 
 export type SuiteName = (typeof SUITE_NAMES)[number];

@@ -1,4 +1,4 @@
-import { Redis } from 'ioredis';
+import { boundedRedis } from './redis.ts';
 
 /**
  * A read-through cache in Redis (REDIS_URL), falling back to the database when Redis is
@@ -31,16 +31,7 @@ export function createCache(
   // Keys are namespaced (by database): apps sharing one Redis must not read each other's entries.
   const prefix = options.prefix ?? '';
   const counters = { hits: 0, misses: 0, errors: 0 };
-  const redis = url
-    ? new Redis(url, {
-        lazyConnect: false,
-        maxRetriesPerRequest: 0,
-        commandTimeout: 200,
-        enableOfflineQueue: false,
-        retryStrategy: () => 500,
-      })
-    : undefined;
-  redis?.on('error', () => {});
+  const redis = url ? boundedRedis(url) : undefined;
   return {
     async getOrLoad(key, ttlSeconds, load) {
       if (redis) {

@@ -5,6 +5,7 @@ import { batchOptionsFromEnv, storeFindings, type FindingItem } from './findings
 import * as inspections from './inspections.ts';
 import { inspectionsPage } from './pages.ts';
 import * as plans from './plans.ts';
+import { limitAnswer, type RateLimiter } from './rate-limit.ts';
 
 interface Request {
   params: string[];
@@ -180,10 +181,21 @@ const batchedPage = process.env.EXAMPLE_PAGE_BATCHED !== 'off' && process.env.EX
 /** EXAMPLE_EXTRA_LATENCY_MS: a deliberate slow-down of every request, for dbproof's regression check. */
 const extraLatencyMs = Number(process.env.EXAMPLE_EXTRA_LATENCY_MS ?? 0);
 
-export function createServer(db: Db, cache: Cache): http.Server {
+/** The prefix of the rate-limited routes: `/api/inspections/1` is `/inspections/1`, counted against its client's limit. */
+const LIMITED = '/api/';
+
+export function createServer(db: Db, cache: Cache, limiter?: RateLimiter): http.Server {
   return http.createServer(async (request, response) => {
     if (extraLatencyMs > 0) await new Promise((resolve) => setTimeout(resolve, extraLatencyMs));
     const url = new URL(request.url ?? '/', 'http://localhost');
+    if (limiter && url.pathname.startsWith(LIMITED)) {
+      const refused = limitAnswer(await limiter.take(request), limiter.options.fail, response);
+      if (refused) {
+        response.writeHead(refused.status, { 'content-type': 'application/json' }).end(JSON.stringify(refused.body));
+        return;
+      }
+      url.pathname = url.pathname.slice(LIMITED.length - 1);
+    }
     if (request.method === 'GET' && url.pathname === '/pages/inspections') {
       const limit = Number(url.searchParams.get('limit') ?? 10);
       if (!Number.isInteger(limit) || limit < 1 || limit > 200)

@@ -9,6 +9,8 @@ export interface RequestSpec {
   method: string;
   path: string;
   body?: unknown;
+  /** Headers sent with it, e.g. a client's API key (`{name}` filled in their values too). */
+  headers?: Record<string, string>;
 }
 
 export type RequestInput = string | RequestSpec;
@@ -33,6 +35,8 @@ export function fillValue(value: unknown, vars: Record<string, string | number>)
 export interface Answer {
   status: number;
   body: unknown;
+  /** The response's headers (absent on answers made up by a caller, not received). */
+  headers?: Headers;
 }
 
 /**
@@ -49,6 +53,7 @@ export class Session {
 
   async send(spec: RequestSpec, vars: Record<string, string | number> = {}): Promise<Answer> {
     const headers: Record<string, string> = {};
+    for (const [name, value] of Object.entries(spec.headers ?? {})) headers[name.toLowerCase()] = fillText(value, vars);
     if (this.#cookies.size > 0) headers.cookie = [...this.#cookies].map(([k, v]) => `${k}=${v}`).join('; ');
     let body: string | undefined;
     if (spec.body !== undefined) {
@@ -73,7 +78,7 @@ export class Session {
     } catch {
       // not JSON: kept as text
     }
-    return { status: response.status, body: parsed };
+    return { status: response.status, body: parsed, headers: response.headers };
   }
 
   /** Sends and throws unless the status is 2xx (or one of `expect`): what a load counts as an error. */

@@ -32,6 +32,10 @@ export async function startReferenceTarget(
     replicas?: boolean;
     redis?: boolean;
     seed?: SeedOptions | false;
+    /** Copies of the app on the same links (`app.instances`); default 1. */
+    instances?: number;
+    /** How results name it; default `reference app` or `reference app (naive)`. */
+    name?: string;
   } = {},
 ): Promise<ReferenceTarget> {
   // seed: false — the topology's own (empty) `app` database, on a topology of the test's own.
@@ -40,24 +44,36 @@ export async function startReferenceTarget(
       ? { name: new URL(topology.primary.url).pathname.slice(1), drop: async () => {} }
       : await seedPrivateDatabase(topology, inspections, options.seed ?? { scale: 0.002, seed: 5 });
   const links = await startLinks(topology, { database: database.name });
+  const started: Awaited<ReturnType<typeof startExampleApp>>[] = [];
+  const stopApps = () => Promise.all(started.map((app) => app.stop()));
   try {
-    const app = await startExampleApp({
-      DATABASE_URL: links.writer.url,
-      DATABASE_REPLICA_URLS: options.replicas === false ? '' : links.replicas.map((l) => l.url).join(','),
-      REDIS_URL: options.redis === false ? '' : (links.redis?.url ?? ''),
-      ...(options.naive ? { EXAMPLE_NAIVE: '1' } : {}),
-      ...options.env,
-    });
+    for (let i = 0; i < (options.instances ?? 1); i++)
+      started.push(
+        await startExampleApp({
+          DATABASE_URL: links.writer.url,
+          DATABASE_REPLICA_URLS: options.replicas === false ? '' : links.replicas.map((l) => l.url).join(','),
+          REDIS_URL: options.redis === false ? '' : (links.redis?.url ?? ''),
+          ...(options.naive ? { EXAMPLE_NAIVE: '1' } : {}),
+          ...options.env,
+        }),
+      );
+    const [app] = started as [(typeof started)[number]];
     return {
-      context: { topology, links, app, database: database.name },
-      name: options.naive ? 'reference app (naive)' : 'reference app',
+      context: {
+        topology,
+        links,
+        app: started.length > 1 ? { ...app, urls: started.map((a) => a.url) } : app,
+        database: database.name,
+      },
+      name: options.name ?? (options.naive ? 'reference app (naive)' : 'reference app'),
       stop: async () => {
-        await app.stop();
+        await stopApps();
         await links.close();
         await database.drop();
       },
     };
   } catch (error) {
+    await stopApps();
     await links.close();
     await database.drop();
     throw error;

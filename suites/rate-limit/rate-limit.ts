@@ -1,0 +1,215 @@
+import { z } from 'zod';
+import { atMost, judge } from '../../harness/budgets/index.ts';
+import { UsageError } from '../../harness/errors.ts';
+import { defineSuite, parseRequest } from '../../harness/suite/index.ts';
+import { startWindowedLoad } from '../../load/engines/windowed-load.ts';
+import { count, ms, ratio, request } from '../support/options.ts';
+import { type LimitClient, tally } from './tally.ts';
+
+/**
+ * "Rate limiting: N requests per window per client", checked as counts across every instance
+ * of the app: clients over the limit must be admitted no more than the limit (a count in
+ * each instance's memory admits it once per instance), clients under it never refused
+ * (a count shared by more than one client refuses the quiet with the busy), and a client
+ * that makes up `X-Forwarded-For` on every request must not become many clients.
+ */
+export const rateLimit = defineSuite({
+  name: 'rate-limit',
+  description:
+    'clients over and under a rate limit, spread over every instance of the app: admitted no more than the limit, the quiet ones never refused, no bypass by a made-up X-Forwarded-For',
+  options: z
+    .object({
+      /** The limited request; `{id}` cycles through `ids`. */
+      request: request('GET /api/inspections/{id}'),
+      ids: z
+        .object({ from: z.number().int().min(1).default(1), to: z.number().int().min(1).default(20) })
+        .strict()
+        .prefault({}),
+      /** How the app tells clients apart: the header a client's key is sent in (each client its own key). */
+      identity: z
+        .object({ header: z.string().min(1).default('x-api-key') })
+        .strict()
+        .prefault({}),
+      /** The claimed limit: at most this many requests admitted per client in each window. */
+      limit: z.number().int().min(1).max(10_000).default(10),
+      /** The limit's window, aligned to the epoch as a fixed-window limiter counts (a sliding one is judged alike). */
+      windowMs: z.number().int().min(100).max(600_000).default(1000),
+      /** Windows the clients send in: more windows, a finer overshoot (one request in limit × windows). */
+      windows: z.number().int().min(1).max(120).default(4),
+      /** The fraction of each window, at each end, in which nothing is sent: a request is counted in the window it was sent for. */
+      guard: z.number().min(0).max(0.4).default(0.2),
+      clients: z
+        .object({
+          /** Clients sending more than the limit … */
+          over: z.number().int().min(1).max(20).default(2),
+          /**
+           * … this many times the limit per window. Above the instances' number: a count in
+           * each instance must still refuse some (at N× the limit it refuses none, and the
+           * app would look as if it limited nothing).
+           */
+          overFactor: z.number().gt(1).max(10).default(3),
+          /** Clients sending less than the limit … */
+          under: z.number().int().min(0).max(20).default(2),
+          /** … this fraction of it per window (at least one request). */
+          underFactor: z.number().gt(0).lt(1).default(0.5),
+        })
+        .strict()
+        .prefault({}),
+      /**
+       * A client with no key sending as many requests as an over client, each with a
+       * made-up `header` (`{n}`: the request's number): the app must count it as one
+       * client. false: not tried.
+       */
+      bypass: z
+        .union([
+          z.literal(false),
+          z
+            .object({
+              header: z.string().min(1).default('x-forwarded-for'),
+              value: z.string().min(1).default('203.0.113.{n}'),
+            })
+            .strict(),
+        ])
+        .default({ header: 'x-forwarded-for', value: '203.0.113.{n}' }),
+      timeoutMs: ms(5000),
+      budgets: z
+        .object({
+          /** Admitted above the limit, as a fraction of it (0.05: 5 %), the worst over client's. */
+          overshoot: ratio(0.05),
+          /** Requests refused to clients under their limit. */
+          collateral: count(0),
+          /** Requests admitted above the limit to the client with a made-up header. */
+          bypass: count(0),
+        })
+        .strict()
+        .prefault({}),
+    })
+    .strict(),
+  requires: {},
+  async run(context, options) {
+    const urls = context.app.urls ?? [context.app.url];
+    const spec = parseRequest(options.request);
+    const { limit, windows, clients: mix } = options;
+    const key = (name: string) => ({ [options.identity.header]: `dbproof-${name}` });
+    const clients: LimitClient[] = [
+      ...Array.from({ length: mix.over }, (_, i) => ({
+        name: `over${i + 1}`,
+        role: 'over' as const,
+        perWindow: Math.ceil(limit * mix.overFactor),
+        headers: key(`over${i + 1}`),
+      })),
+      ...Array.from({ length: mix.under }, (_, i) => ({
+        name: `under${i + 1}`,
+        role: 'under' as const,
+        perWindow: Math.max(1, Math.floor(limit * mix.underFactor)),
+        headers: key(`under${i + 1}`),
+      })),
+      ...(options.bypass
+        ? [
+            {
+              name: 'bypass',
+              role: 'bypass' as const,
+              perWindow: Math.ceil(limit * mix.overFactor),
+              headers: { [options.bypass.header]: options.bypass.value },
+            },
+          ]
+        : []),
+    ];
+    context.progress?.(
+      `${clients.length} clients over ${urls.length} instance(s), ${windows} windows of ${options.windowMs} ms, limit ${limit}`,
+    );
+    const load = await startWindowedLoad({
+      urls,
+      request: spec,
+      ids: options.ids,
+      windowMs: options.windowMs,
+      windows,
+      guard: options.guard,
+      clients,
+      timeoutMs: options.timeoutMs,
+    });
+    const report = await load.start();
+    const counts = tally(clients, report.counts);
+    refuseUnhonoured(counts, options, clients);
+
+    const allowed = limit * windows;
+    const worstOver = counts.over.reduce((worst, c) => (c.admitted > worst.admitted ? c : worst));
+    const overshoot = Math.max(0, worstOver.admitted - allowed) / allowed;
+    const collateral = counts.under.reduce((sum, c) => sum + c.limited, 0);
+    const bypassed = counts.bypass ? Math.max(0, counts.bypass.admitted - allowed) : null;
+    const perClient = (list: typeof counts.over) =>
+      list.map((c) => `${c.name} ${c.admitted} admitted, ${c.limited} refused of ${c.sent}`).join('; ');
+    const errorNote = report.lastError ? `; last error: ${report.lastError}` : '';
+    const verdicts = [
+      judge(
+        `no client is admitted more than ${limit} per ${options.windowMs} ms across ${urls.length} instance(s)`,
+        atMost('overshoot', options.budgets.overshoot, 'ratio', options.request),
+        overshoot,
+        `${worstOver.name} was admitted ${worstOver.admitted} in ${windows} windows (at most ${allowed}); ${perClient(counts.over)}${errorNote}`,
+      ),
+    ];
+    if (counts.under.length > 0)
+      verdicts.push(
+        judge(
+          'clients under the limit are never refused',
+          atMost('collateral', options.budgets.collateral, 'count', options.request),
+          collateral,
+          `${perClient(counts.under)}${errorNote}`,
+        ),
+      );
+    if (options.bypass && counts.bypass)
+      verdicts.push(
+        judge(
+          `a client that makes up ${options.bypass.header} is still one client`,
+          atMost('bypass', options.budgets.bypass, 'count', options.request),
+          bypassed,
+          `with a new ${options.bypass.header} on each request, ${counts.bypass.admitted} of ${counts.bypass.sent} were admitted in ${windows} windows (at most ${allowed})${errorNote}`,
+        ),
+      );
+    return {
+      verdicts,
+      measurements: {
+        instances: urls.length,
+        windows,
+        limit,
+        requests: counts.all.reduce((sum, c) => sum + c.sent, 0),
+        overshoot,
+        worstOverAdmitted: worstOver.admitted,
+        collateral,
+        bypassAdmitted: counts.bypass?.admitted ?? null,
+        bypassed,
+        errors: counts.all.reduce((sum, c) => sum + c.errors, 0),
+        lateAnswers: counts.all.reduce((sum, c) => sum + c.late, 0),
+        refusedWithoutRetryAfter: counts.all.reduce((sum, c) => sum + c.limitedWithoutRetryAfter, 0),
+      },
+      events: [],
+      timelines: [],
+      notes: [
+        `each client's requests for a window were sent in its middle ${Math.round((1 - 2 * options.guard) * 100)} %, spread round-robin over ${urls.length} instance(s); counts are over all ${windows} windows (a request that arrives in the next window is still one of the limit's)`,
+        `per window: over clients ${clients[0]!.perWindow}, under clients ${counts.under[0]?.perWindow ?? 0}; a 1-request overshoot is ${(1 / allowed).toFixed(4)} of the limit`,
+      ],
+    };
+  },
+});
+
+/**
+ * An identity scheme the app does not honour makes every verdict meaningless: no request
+ * refused at all (nothing is limited on this request, or the limit is above `limit`), or
+ * every request refused (the app limits something else first).
+ */
+function refuseUnhonoured(
+  counts: ReturnType<typeof tally>,
+  options: { request: string; limit: number; identity: { header: string } },
+  clients: LimitClient[],
+): void {
+  const answered = counts.all.reduce((sum, c) => sum + c.admitted + c.limited, 0);
+  if (answered === 0) return; // every request failed: the verdicts say so, with the last error
+  if (counts.all.every((c) => c.limited === 0))
+    throw new UsageError(
+      `rate-limit: the app refused none of the ${clients[0]!.perWindow} requests per window of ${counts.over[0]!.name} (limit ${options.limit}) with 429: ${options.request} is not limited per ${options.identity.header}, or its limit is above ${options.limit} (set the suite's request, identity.header and limit)`,
+    );
+  if (counts.all.every((c) => c.admitted === 0))
+    throw new UsageError(
+      `rate-limit: the app refused every request (429), even the first of each window: ${options.request} is limited by something other than ${options.identity.header} or below 1 per window (set the suite's request, identity.header, limit and windowMs)`,
+    );
+}
