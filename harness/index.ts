@@ -7,11 +7,13 @@ export { redact } from './redact.ts';
 export { defineConfig, readConfig, type DbproofConfig, type TeamSuiteEntry } from './config/index.ts';
 // The reference app's demo config, for `planRun({ config: DEMO_CONFIG })` (what `dbproof gate --demo` runs).
 export { DEMO_CONFIG } from './config/index.ts';
-// The run behind `dbproof gate` and `dbproof test`, for a team's own script (as Vitest exports startVitest beside its CLI).
+// The run behind `dbproof gate`, `dbproof test` and `dbproof drill` (planDrill), for a team's own script (as Vitest exports startVitest beside its CLI).
 export {
   planRun,
   runPlan,
   keepBaseline,
+  planDrill,
+  type DrillOptions,
   type RunOptions,
   type RunPlan,
   type RunHooks,
