@@ -7,6 +7,7 @@
 import { createCache } from './src/cache.ts';
 import { connect, optionsFromEnv } from './src/db.ts';
 import { ensureFindingsTables } from './src/findings.ts';
+import { createProbes } from './src/health.ts';
 import { ensureNotesTable } from './src/inspections.ts';
 import { ensurePlanIndexes } from './src/plans.ts';
 import { createRateLimiter, rateLimitOptionsFromEnv } from './src/rate-limit.ts';
@@ -31,7 +32,8 @@ await ensureNotesTable(db);
 await ensurePlanIndexes(db);
 await ensureFindingsTables(db);
 const limiter = createRateLimiter(rateLimitOptionsFromEnv(), process.env.REDIS_URL || undefined, cachePrefix);
-const server = createServer(db, cache, limiter);
+const probes = createProbes(db, process.env.REDIS_URL || undefined);
+const server = createServer(db, cache, limiter, probes);
 server.listen(Number(process.env.PORT ?? 3000), '127.0.0.1', () => {
   const address = server.address() as { port: number };
   console.log(`example app listening on http://127.0.0.1:${address.port}${naive ? ' (naive variant)' : ''}`);
@@ -41,6 +43,6 @@ for (const signal of ['SIGINT', 'SIGTERM'] as const) {
     server.close();
     // Bounded: a pool that leaked connections (the naive variant) never finishes ending.
     setTimeout(() => process.exit(0), 2000).unref();
-    void Promise.all([db.close(), cache.close(), limiter.close()]).finally(() => process.exit(0));
+    void Promise.all([db.close(), cache.close(), limiter.close(), probes.close()]).finally(() => process.exit(0));
   });
 }

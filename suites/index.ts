@@ -19,6 +19,7 @@ import { nPlusOne } from './n-plus-one/n-plus-one.ts';
 import { poolExhaustion } from './pool/pool-exhaustion.ts';
 import { backupRestore } from './recovery/backup-restore.ts';
 import { rateLimit } from './rate-limit/rate-limit.ts';
+import { health } from './health/health.ts';
 import { SUITE_NAMES, type SuiteName } from './names.ts';
 
 export const SUITES = {
@@ -37,6 +38,7 @@ export const SUITES = {
   'migration-rehearsal': migrationRehearsal,
   'backup-restore': backupRestore,
   'rate-limit': rateLimit,
+  health,
 } as const satisfies Record<SuiteName, unknown>;
 
 export { SUITE_NAMES, type SuiteName };
@@ -57,4 +59,5 @@ export {
   batchFallback,
   backupRestore,
   rateLimit,
+  health,
 };

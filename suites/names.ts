@@ -19,6 +19,7 @@ export const SUITE_NAMES = [
   'migration-rehearsal',
   'backup-restore',
   'rate-limit',
+  'health',
 ] as const;
 
 export type SuiteName = (typeof SUITE_NAMES)[number];

@@ -5,6 +5,7 @@ import { batchOptionsFromEnv, storeFindings, type FindingItem } from './findings
 import * as inspections from './inspections.ts';
 import { inspectionsPage } from './pages.ts';
 import * as plans from './plans.ts';
+import type { Probes } from './health.ts';
 import { limitAnswer, type RateLimiter } from './rate-limit.ts';
 
 interface Request {
@@ -149,6 +150,14 @@ const routes: [string, RegExp, Handler][] = [
   ['GET', /^\/health$/, async (db) => ({ body: { ok: true, breakers: breakerStates(db) } })],
 ];
 
+/** The orchestrator's probes (src/health.ts), answered before any route. */
+function probeRoute(probes: Probes | undefined, method: string | undefined, path: string) {
+  if (!probes || method !== 'GET') return undefined;
+  if (path === '/live') return probes.live;
+  if (path === '/ready') return probes.ready;
+  return undefined;
+}
+
 async function readJson(request: http.IncomingMessage): Promise<Record<string, unknown>> {
   let raw = '';
   for await (const chunk of request) raw += chunk;
@@ -184,10 +193,16 @@ const extraLatencyMs = Number(process.env.EXAMPLE_EXTRA_LATENCY_MS ?? 0);
 /** The prefix of the rate-limited routes: `/api/inspections/1` is `/inspections/1`, counted against its client's limit. */
 const LIMITED = '/api/';
 
-export function createServer(db: Db, cache: Cache, limiter?: RateLimiter): http.Server {
+export function createServer(db: Db, cache: Cache, limiter?: RateLimiter, probes?: Probes): http.Server {
   return http.createServer(async (request, response) => {
     if (extraLatencyMs > 0) await new Promise((resolve) => setTimeout(resolve, extraLatencyMs));
     const url = new URL(request.url ?? '/', 'http://localhost');
+    const probe = probeRoute(probes, request.method, url.pathname);
+    if (probe) {
+      const { status, body } = await probe();
+      response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
+      return;
+    }
     if (limiter && url.pathname.startsWith(LIMITED)) {
       const refused = limitAnswer(await limiter.take(request), limiter.options.fail, response);
       if (refused) {

@@ -1,0 +1,88 @@
+// "The health check answers in < 50 ms and tells the truth": the reference app's /live and
+// /ready under load while its link to the primary (or Redis) goes silent, and its naive
+// variants, each failing the verdict it is there for.
+import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { connectTopology } from '../../harness/topology/control/index.ts';
+import { type ReferenceTarget, runOn, startReferenceTarget } from '../support/reference-target.ts';
+import { verdictLines, verdictOn } from '../support/expect-verdicts.ts';
+import { health } from './health.ts';
+import '../../harness/vitest/provided.ts';
+
+const topology = connectTopology(inject('dbproof'));
+const variants = {
+  good: { name: 'reference app' },
+  constant: { name: 'reference app, readiness always 200', env: { EXAMPLE_READINESS: 'constant' } },
+  deep: { name: 'reference app, liveness asking the database', env: { EXAMPLE_LIVENESS: 'deep' } },
+  slow: { name: 'reference app, 300 ms slower', env: { EXAMPLE_EXTRA_LATENCY_MS: '300' } },
+} as const;
+const targets = {} as Record<keyof typeof variants, ReferenceTarget>;
+beforeAll(async () => {
+  const started = await Promise.all(
+    Object.entries(variants).map(([key, variant]) =>
+      startReferenceTarget(topology, { ...variant, seed: { scale: 0.001, seed: 18 } }).then(
+        (target) => [key, target] as const,
+      ),
+    ),
+  );
+  Object.assign(targets, Object.fromEntries(started));
+}, 180_000);
+afterAll(async () => {
+  await Promise.all(Object.values(targets).map((target) => target.stop()));
+});
+
+// Timing budgets generous for a shared 2-core machine: the claims under test are the flips, not the speed.
+const generous = { budgets: { p99Ms: 250 } };
+
+describe('health', () => {
+  test('readiness turns 503 soon after the primary goes silent and 200 soon after it heals; liveness stays 200', async () => {
+    const result = await runOn(health, targets.good, generous);
+    expect(result.pass, verdictLines(result)).toBe(true);
+    expect(result.measurements.readinessFlipMs).toBeGreaterThan(0);
+    expect(result.events.map((e) => `${e.kind} ${e.target}`)).toEqual(['blackhole primary', 'heal primary']);
+  });
+
+  test('Redis lost: readiness flips on it too, and liveness does not', async () => {
+    const result = await runOn(health, targets.good, { ...generous, lose: 'redis', load: false });
+    expect(result.pass, verdictLines(result)).toBe(true);
+  });
+
+  test('a readiness that always answers 200 never flips: the verdict says every probe was 2xx while the primary was away', async () => {
+    const result = await runOn(health, targets.constant, generous);
+    const flip = verdictOn(result, 'readinessFlipMs');
+    expect(flip.pass, verdictLines(result)).toBe(false);
+    expect(flip.measured).toBeNull();
+    expect(flip.evidence).toMatch(/^readiness answered 2xx to all \d+ probes while the primary was unreachable$/);
+    expect(verdictOn(result, 'livenessFailures').pass, verdictLines(result)).toBe(true);
+  });
+
+  test('a liveness that asks the database fails while it is away (an orchestrator would restart the app)', async () => {
+    const result = await runOn(health, targets.deep, generous);
+    const liveness = verdictOn(result, 'livenessFailures');
+    expect(liveness.pass, verdictLines(result)).toBe(false);
+    expect(liveness.measured).toBeGreaterThan(0);
+    expect(liveness.evidence).toMatch(/^last failure: GET \/live: HTTP 503 .*primary/);
+    expect(verdictOn(result, 'readinessFlipMs').pass, verdictLines(result)).toBe(true);
+  });
+
+  test('probes slower than the budget fail the p99 verdict', async () => {
+    const result = await runOn(health, targets.slow, { ...generous, load: false });
+    const p99 = verdictOn(result, 'p99Ms');
+    expect(p99.pass, verdictLines(result)).toBe(false);
+    expect(p99.measured).toBeGreaterThanOrEqual(300);
+  });
+
+  test('a readiness path that 404s is bad input, in one line', async () => {
+    await expect(
+      runOn(health, targets.good, {
+        readiness: 'GET /nope',
+        load: false,
+        durationMs: 3000,
+        warmUpMs: 0,
+        faultAtMs: 1000,
+        downForMs: 1000,
+      }),
+    ).rejects.toThrow(
+      /^suite health: GET \/nope never answered 2xx before the fault \(\d+ probes; GET \/nope: HTTP 404/,
+    );
+  });
+});
