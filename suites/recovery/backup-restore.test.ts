@@ -43,6 +43,17 @@ test('pg_basebackup and the archive restore every write older than the archive t
   expect(result.events.map((e) => e.kind)).toEqual(['archive', 'backup', 'destroy', 'restore', 'restore']);
 }, 300_000);
 
+test('writers straight to the database (writeSql) are checked key by key the same way', async () => {
+  const result = await drill('pg_basebackup, writes in SQL', {
+    writeSql: "INSERT INTO inspection_notes (key, inspection_id, body) VALUES ($1, 1, '')",
+    durationMs: 12_000,
+  });
+  expect(result.pass, verdictLines(result)).toBe(true);
+  expect(result.measurements.acknowledgedWrites).toBeGreaterThan(50);
+  expect(result.measurements.missingWrites!).toBeLessThan(result.measurements.acknowledgedWrites!);
+  expect(result.timelines[0]!.name).toMatch(/SQL straight to the database/);
+}, 300_000);
+
 test("with archive_command '/bin/true' nothing is archived: every write after the backup is lost and the point in time is never reached", async () => {
   const result = await drill("archive_command '/bin/true'", { archiveCommand: '/bin/true', durationMs: 20_000 });
   const rpo = verdictOn(result, 'rpoMs');

@@ -91,13 +91,15 @@ export const backupRestore = defineSuite({
       };
     }
 
-    say(`${options.writers} writers on ${options.write} for ${options.durationMs} ms, then the primary is destroyed`);
+    const writing = options.writeSql ? 'SQL straight to the database' : options.write;
+    say(`${options.writers} writers on ${writing} for ${options.durationMs} ms, then the primary is destroyed`);
     const timeline = new Timeline(250);
     const writesStart = epochNow();
     const pitrTarget = writesStart + (options.pitrAtMs ?? Math.floor(options.durationMs / 2));
     const { acknowledged, lastError } = await runAcknowledgedWriters({
       appUrl: context.app.url,
       write,
+      sql: options.writeSql ? { url: links.writer.url, statement: options.writeSql } : undefined,
       writers: options.writers,
       thinkMs: options.thinkMs,
       keyPrefix: `d-${token}`,
@@ -171,7 +173,7 @@ export const backupRestore = defineSuite({
         drillMs: epochNow() - origin,
       },
       events,
-      timelines: [timelineRecord(`${options.writers} writers on ${options.write}`, timeline)],
+      timelines: [timelineRecord(`${options.writers} writers on ${writing}`, timeline)],
       notes: [
         `backup: ${options.tool}${options.backupWal ? '' : ' without WAL'}; ${backup.verification.output}`,
         `archive: ${options.archive ? (options.archiveCommand ?? `${options.tool}'s own archive_command`) : 'archive_mode off'}, archive_timeout ${options.archiveTimeoutS} s`,

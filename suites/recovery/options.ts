@@ -19,6 +19,12 @@ export const backupRestoreOptions = z
     /** A write the app acknowledges only once committed; `{key}` is a unique key per write. */
     write: request('POST /notes'),
     writeBody: z.unknown().default({ key: '{key}', inspectionId: 1 }),
+    /**
+     * Write straight to the database instead of through the app: a statement whose `$1` is the
+     * key, e.g. `INSERT INTO inspection_notes (key, inspection_id, body) VALUES ($1, 1, '')`
+     * (sent as the app's role through its writer endpoint; the recovery time is still the app's).
+     */
+    writeSql: z.string().min(1).optional(),
     /** Which of the keys a restored database holds: `$1` is the text[] of acknowledged keys; returns a column `key`. */
     checkSql: z.string().min(1).default('SELECT key FROM inspection_notes WHERE key = ANY($1::text[])'),
     writers: z.number().int().min(1).max(64).default(2),

@@ -1,4 +1,5 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import pg from 'pg';
 import { queryRows } from '../../harness/pg/client.ts';
 import { LastError, Session, type RequestSpec } from '../../harness/suite/index.ts';
 import type { Timeline } from '../../load/timeline.ts';
@@ -14,6 +15,8 @@ export interface WritersOptions {
   appUrl: string;
   /** A write the app acknowledges only once committed; `{key}` is filled with a unique key. */
   write: RequestSpec;
+  /** Writes straight to the database instead: `statement` with `$1` the key, committed on its own, at `url`. */
+  sql?: { url: string; statement: string };
   writers: number;
   thinkMs: number;
   /** Keys are `<prefix>-<writer>-<n>`. */
@@ -42,12 +45,12 @@ export async function runAcknowledgedWriters(
   const acknowledged: AcknowledgedWrite[] = [];
   const lastError = new LastError();
   const writerLoop = async (writer: number) => {
-    const session = new Session(options.appUrl, 5000);
+    const send = options.sql ? sqlWriter(options.sql) : appWriter(options.appUrl, options.write);
     for (let n = 0; !options.until(); n++) {
       const key = `${options.keyPrefix}-${writer}-${n}`;
       const sentAt = epochNow();
       try {
-        await session.expectOk(options.write, { key });
+        await send.write(key);
         const ackedAt = epochNow();
         acknowledged.push({ key, sentAt, ackedAt });
         options.timeline.record(sentAt - options.origin, ackedAt - sentAt, true);
@@ -58,9 +61,46 @@ export async function runAcknowledgedWriters(
       }
       await sleep(options.thinkMs);
     }
+    await send.close();
   };
   await Promise.all(Array.from({ length: options.writers }, (_, i) => writerLoop(i)));
   return { acknowledged, lastError };
+}
+
+interface Writer {
+  /** Resolves once the write is acknowledged (committed, as its sender promises); throws otherwise. */
+  write(key: string): Promise<void>;
+  close(): Promise<void>;
+}
+
+function appWriter(appUrl: string, write: RequestSpec): Writer {
+  const session = new Session(appUrl, 5000);
+  return { write: async (key) => void (await session.expectOk(write, { key })), close: async () => {} };
+}
+
+/** One connection per writer, opened again after it fails (the primary may be gone). */
+function sqlWriter({ url, statement }: { url: string; statement: string }): Writer {
+  let client: pg.Client | undefined;
+  const drop = async () => {
+    await client?.end().catch(() => {});
+    client = undefined;
+  };
+  return {
+    async write(key) {
+      try {
+        if (!client) {
+          client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000, query_timeout: 5000 });
+          client.on('error', () => {}); // a connection that dies under us is dropped below
+          await client.connect();
+        }
+        await client.query(statement, [key]);
+      } catch (error) {
+        await drop();
+        throw error;
+      }
+    },
+    close: drop,
+  };
 }
 
 /** Which of `keys` the database at `url` holds: `checkSql` takes `$1` (text[]) and returns a column `key`. */
