@@ -11,7 +11,8 @@ export function redact(text: string): string {
   for (const secret of secrets) hidden = hidden.split(secret).join('***');
   return hidden
     .replace(URL_PASSWORD, '$1$2:***@')
-    .replace(KEY_VALUE, (_, key: string, value: string) => `${key}${maskKeepingQuotes(value)}`);
+    .replace(KEY_VALUE, (_, key: string, value: string) => `${key}${maskKeepingQuotes(value)}`)
+    .replace(SQL_PASSWORD, (_, key: string, value: string) => `${key}${maskKeepingQuotes(value)}`);
 }
 
 /** A copy of `value` with every string in it redacted: results and printed JSON go through this. */
@@ -41,6 +42,9 @@ const URL_PASSWORD = /([a-z][a-z0-9+.-]*:\/\/)([^:@/\s]*):([^@\s]*)@/gi;
 // `:`, then the value: escaped-quoted, quoted, or bare up to a separator.
 const KEY_VALUE =
   /(\b\w*(?:password|passwd)\\?["']?\s*[:=]\s*)(\\"(?:[^"\\]|\\[^"])*\\"|"(?:[^"\\]|\\.)*"|'[^']*'|[^\s"'&;,}\\]+)/gi;
+
+// SQL's own forms: CREATE/ALTER ROLE … [ENCRYPTED] PASSWORD '…', and a foreign server's OPTIONS (password '…').
+const SQL_PASSWORD = /(\bpassword\s+)('(?:[^']|'')*'|\$\w*\$[\s\S]*?\$\w*\$)/gi;
 
 const maskKeepingQuotes = (value: string) => {
   const quote = /^\\?["']/.exec(value)?.[0] ?? '';

@@ -36,6 +36,18 @@ test("hides the run's generated passwords wherever they appear, in any form", ()
   expect(redact(`auth failed: expected ${password.slice(0, 10)}`)).toContain(password.slice(0, 10)); // a part of it is no secret
 });
 
+test("hides SQL's passwords: a role's PASSWORD '…' (quotes doubled inside), a foreign server's OPTIONS (password '…')", () => {
+  expect(redact("CREATE ROLE reporter LOGIN PASSWORD 'it''s s3cr3t' VALID UNTIL 'infinity'")).toBe(
+    "CREATE ROLE reporter LOGIN PASSWORD '***' VALID UNTIL 'infinity'",
+  );
+  expect(redact("ALTER USER app WITH ENCRYPTED PASSWORD 'hunter2'")).toBe(
+    "ALTER USER app WITH ENCRYPTED PASSWORD '***'",
+  );
+  expect(redact("CREATE USER MAPPING FOR app SERVER s OPTIONS (user 'x', password 'hunter2')")).toBe(
+    "CREATE USER MAPPING FOR app SERVER s OPTIONS (user 'x', password '***')",
+  );
+});
+
 test('keeps what merely mentions a password', () => {
   const text = 'password authentication failed for user "app"; set PGPASSWORD or a password in the URL';
   expect(redact(text)).toBe(text);

@@ -1,7 +1,8 @@
 import path from 'node:path';
 import { SUITE_NAMES, SUITES } from '../../suites/index.ts';
 import type { ResolvedConfig } from '../config/index.ts';
-import { UsageError } from '../errors.ts';
+import { z } from 'zod';
+import { UsageError, zodIssue } from '../errors.ts';
 import { checkRequirements, resolveSuiteOptions, type SuiteDefinition } from '../suite/index.ts';
 import type { ResolvedTopologySpec } from '../topology/spec.ts';
 import { importUserModule } from '../user-module.ts';
@@ -85,11 +86,26 @@ async function teamSuite(name: string, use: unknown, configDir: string, where: s
     throw new UsageError(
       `${field}: the suite has no description; give defineSuite a one-line description of its claim`,
     );
-  if (suite.requires !== undefined && !isRecord(suite.requires))
-    throw new UsageError(`${field}: requires must be an object such as { replicas: 1, redis: true }`);
-  // A suite written in JavaScript may leave `requires` out; the runner reads it.
-  return { ...suite, requires: suite.requires ?? {} };
+  const requires = requiresSchema.safeParse(suite.requires ?? {});
+  if (!requires.success)
+    throw new UsageError(
+      `${where}: invalid suites.${name}.use: ${zodIssue(requires.error, 'requires', ['requires'])} (e.g. requires: { replicas: 1, redis: true, destructive: false })`,
+    );
+  // A suite written in JavaScript may leave `requires` out. The suite itself is kept (not
+  // copied): a class instance's run and preflight live on its prototype.
+  return suite.requires === undefined
+    ? (Object.create(suite, { requires: { value: {}, enumerable: true } }) as SuiteDefinition)
+    : suite;
 }
+
+/** What a suite may require of the topology; checked, since a team's suite may say anything. */
+const requiresSchema = z
+  .object({
+    replicas: z.number().int().min(0).optional(),
+    redis: z.boolean().optional(),
+    destructive: z.boolean().optional(),
+  })
+  .strict();
 
 /**
  * The catalogue a config makes: every `suites:` key checked (dbproof's name, or a team
@@ -142,20 +158,22 @@ export async function suiteCatalogue(config: ResolvedConfig, file: string): Prom
  * option is invalid or the planned topology cannot hold it. Every suite's options are
  * resolved (not only those with a preflight): a bad option costs no topology.
  */
-export function planSuites(
+export async function planSuites(
   suites: SuiteDefinition[],
   catalogue: SuiteCatalogue,
   topology: ResolvedTopologySpec,
   configDir: string,
   overrides: Record<string, Record<string, unknown>> = {},
-): PlannedSuite[] {
-  return suites.map((suite) => {
+): Promise<PlannedSuite[]> {
+  const planned: PlannedSuite[] = [];
+  for (const suite of suites) {
     const configured = catalogue.optionsOf(suite.name);
     const override = overrides[suite.name];
     const options = override ? { ...(configured as Record<string, unknown> | undefined), ...override } : configured;
     const resolved = resolveSuiteOptions(suite, options);
-    suite.preflight?.(resolved, topology, { configDir });
+    await suite.preflight?.(resolved, topology, { configDir });
     checkRequirements(suite, topology);
-    return { suite, options };
-  });
+    planned.push({ suite, options });
+  }
+  return planned;
 }

@@ -70,7 +70,7 @@ export interface SuiteDefinition<Schema extends z.ZodType = z.ZodType> {
     },
     /** Where the plan was made: the config file's folder, which a suite's file options are relative to. */
     where?: { configDir: string },
-  ): void;
+  ): void | Promise<void>;
 }
 
 export const defineSuite = <Schema extends z.ZodType>(suite: SuiteDefinition<Schema>): SuiteDefinition<Schema> => suite;

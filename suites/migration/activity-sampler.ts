@@ -1,5 +1,7 @@
 import { setTimeout as sleep } from 'node:timers/promises';
+import { InfrastructureError } from '../../harness/errors.ts';
 import { withClient } from '../../harness/pg/client.ts';
+import { redact } from '../../harness/redact.ts';
 import type { ActivitySample } from './lock-waits.ts';
 import { USER_TABLES } from './statement-facts.ts';
 
@@ -125,10 +127,21 @@ export function sampleActivity(url: string, database: string, now: () => number)
     },
     10_000,
   );
+  // A sampler whose connection fails (the primary restarted, too many clients) must not be an
+  // unhandled rejection ending the process: it is reported by stop().
+  let failure: unknown;
+  done.catch((error) => {
+    failure = error;
+    running = false;
+  });
   return {
     async stop() {
       running = false;
-      await done;
+      await done.catch(() => {});
+      if (failure)
+        throw new InfrastructureError(
+          `the sampling of pg_stat_activity and pg_locks on the primary failed while the migration ran: ${redact((failure as Error).message ?? String(failure))}`,
+        );
       return sampled;
     },
   };

@@ -1,4 +1,5 @@
-import { spawn } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
+import { UsageError } from '../../harness/errors.ts';
 import { Watchdog } from '../../harness/process/watchdog.ts';
 import { redact } from '../../harness/redact.ts';
 import { MIGRATION_APP } from './activity-sampler.ts';
@@ -21,11 +22,11 @@ const OUTPUT_LINES = 20;
  */
 export async function runMigrationCommand(
   command: string,
-  options: { cwd: string; databaseUrl: string; timeoutMs: number },
+  options: { cwd: string; databaseUrl: string; urlVariables: string[]; timeoutMs: number },
 ): Promise<CommandOutcome> {
   const child = spawn('/bin/sh', ['-c', command], {
     cwd: options.cwd,
-    env: { ...process.env, DATABASE_URL: options.databaseUrl, PGAPPNAME: MIGRATION_APP },
+    env: migrationEnv(options.databaseUrl, options.urlVariables),
     detached: true,
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -64,4 +65,61 @@ export async function runMigrationCommand(
     if (child.pid) watchdog.forgetProcessGroup(child.pid);
     await watchdog.close();
   }
+}
+
+/**
+ * The command's environment: the rehearsal's database in every variable the command may read
+ * it from, and libpq's own PG* variables set to it too (a shell or CI job may have them
+ * pointing at a real database: they must never reach the command), with application_name
+ * in the URL and PGAPPNAME for the tools that read one or the other.
+ */
+export function migrationEnv(databaseUrl: string, urlVariables: string[]): NodeJS.ProcessEnv {
+  const url = new URL(databaseUrl);
+  url.searchParams.set('application_name', MIGRATION_APP);
+  const env: NodeJS.ProcessEnv = {};
+  for (const [name, value] of Object.entries(process.env))
+    if (!/^PG[A-Z]+$/.test(name) && !urlVariables.includes(name)) env[name] = value;
+  for (const name of urlVariables) env[name] = url.toString();
+  return {
+    ...env,
+    PGHOST: url.hostname,
+    PGPORT: url.port,
+    PGUSER: decodeURIComponent(url.username),
+    PGPASSWORD: decodeURIComponent(url.password),
+    PGDATABASE: decodeURIComponent(url.pathname.slice(1)),
+    PGAPPNAME: MIGRATION_APP,
+  };
+}
+
+/** Words a shell runs itself: a command line starting with one is not checked on PATH. */
+const SHELL_WORDS = new Set([
+  'cd',
+  'export',
+  'set',
+  'if',
+  'for',
+  'while',
+  'case',
+  '(',
+  '{',
+  'exec',
+  '.',
+  'source',
+  'true',
+  ':',
+]);
+
+/**
+ * Refuses, before anything starts, a command whose program is not there: its first word
+ * (after any `NAME=value` assignments) looked up as the shell would, from the config's folder.
+ */
+export function checkMigrationCommand(command: string, cwd: string): void {
+  const words = command.trim().split(/\s+/);
+  const program = words.find((word) => !/^[A-Za-z_][A-Za-z0-9_]*=/.test(word))?.replace(/^['"]|['"]$/g, '');
+  if (!program || SHELL_WORDS.has(program)) return;
+  const found = spawnSync('/bin/sh', ['-c', 'command -v "$1"', 'sh', program], { cwd, stdio: 'ignore' });
+  if (found.status !== 0)
+    throw new UsageError(
+      `invalid option suites.migration-rehearsal.command: ${program} is not a command here (not on PATH, nor a file in ${cwd}); give the command that runs your migrations, e.g. 'npm run migrate'`,
+    );
 }

@@ -7,15 +7,15 @@ import { parseBudgets } from '../../harness/budgets/traffic.ts';
 import { UsageError } from '../../harness/errors.ts';
 import { databaseUrl, withClient } from '../../harness/pg/client.ts';
 import { redact } from '../../harness/redact.ts';
-import { defineSuite, LastError, parseRequest, type SuiteContext, timelineRecord } from '../../harness/suite/index.ts';
+import { defineSuite, parseRequest, type SuiteContext, timelineRecord } from '../../harness/suite/index.ts';
 import { type SuiteLoadRequest, startSuiteLoad } from '../../load/engines/suite-load.ts';
 import type { Timeline } from '../../load/timeline.ts';
 import { percentileOf } from '../support/percentile.ts';
 import { count, ms, rate, request } from '../support/options.ts';
 import { MIGRATION_APP, type MigrationSighting, SAMPLE_MS, type Sampled, sampleActivity } from './activity-sampler.ts';
-import { runMigrationCommand } from './command.ts';
+import { checkMigrationCommand, runMigrationCommand } from './command.ts';
 import { blockedApp, type StatementWindow } from './lock-waits.ts';
-import { migrationFiles, readMigrations } from './sql-files.ts';
+import { readMigrations } from './sql-files.ts';
 import { BLOCKS_WRITES, runMigration, type StatementFacts, stronger, tables } from './statement-facts.ts';
 
 const identifier = z
@@ -34,6 +34,14 @@ export const rehearsalOptions = z
     command: z.string().min(1).optional(),
     /** The command is ended after this long, and the rehearsal fails. */
     commandTimeoutMs: ms(300_000),
+    /**
+     * The variables the command reads the database URL from (each set to the rehearsal's
+     * database; libpq's PG* variables are set to it whatever this says), e.g. ['DATABASE_URL', 'PG_URL'].
+     */
+    urlVariables: z
+      .array(z.string().regex(/^[A-Za-z_][A-Za-z0-9_]*$/, 'an environment variable name'))
+      .min(1)
+      .default(['DATABASE_URL']),
     /** The app's traffic meanwhile: this request at `rate` per second (open model), `{key}` a new key each time. */
     /**
      * The app's traffic while the migration runs: `write` (the write below at `rate`), or
@@ -85,6 +93,10 @@ export const rehearsalOptions = z
       .prefault({}),
   })
   .strict()
+  .refine((o) => !o.longReader || o.longReader.atMs < o.migrationAtMs, {
+    message: 'longReader.atMs must come before migrationAtMs: the read must hold its lock when the migration starts',
+    path: ['longReader', 'atMs'],
+  })
   .refine((o) => (o.migrations === undefined) !== (o.command === undefined), {
     message: "give migrations (a folder of .sql files) or command (your migration tool's), one of them",
     path: ['migrations'],
@@ -92,14 +104,70 @@ export const rehearsalOptions = z
 
 export type RehearsalOptions = z.output<typeof rehearsalOptions>;
 
-/** Holds a read transaction on `table` for `holdMs`: what a long report query does to a migration. */
-async function holdReader(url: string, table: string, holdMs: number): Promise<void> {
-  await withClient(url, async (client) => {
-    await client.query('BEGIN');
-    await client.query(`SELECT 1 FROM ${table} LIMIT 1`);
-    await sleep(holdMs);
-    await client.query('COMMIT');
+/**
+ * Holds a read transaction on `table` (a name as regclass prints it, quoted where it must be)
+ * from `atMs` for `holdMs`: what a long report query does to a migration. `holding` resolves
+ * once it has its lock.
+ */
+function holdReader(
+  url: string,
+  table: string,
+  atMs: number,
+  holdMs: number,
+  now: () => number,
+): { holding: Promise<void>; done: Promise<void> } {
+  let held!: () => void;
+  let failed!: (error: unknown) => void;
+  const holding = new Promise<void>((resolve, reject) => {
+    held = resolve;
+    failed = reject;
   });
+  const done = (async () => {
+    await sleep(Math.max(0, atMs - now()));
+    await withClient(url, async (client) => {
+      await client.query('BEGIN');
+      await client.query(`LOCK TABLE ${table} IN ACCESS SHARE MODE`);
+      held();
+      await sleep(holdMs);
+      await client.query('COMMIT');
+    });
+  })();
+  done.catch(failed);
+  holding.catch(() => {});
+  return { holding, done };
+}
+
+/** The table a name means, exactly as written (case kept, `schema.table` or on the search path), as regclass prints it; a UsageError when none. */
+async function tableNamed(url: string, name: string): Promise<string> {
+  const [schema, table] = name.includes('.') ? name.split('.', 2) : [null, name];
+  const rows = await withClient(
+    url,
+    async (client) =>
+      (
+        await client.query<{ name: string }>(
+          `SELECT c.oid::regclass::text AS name FROM pg_class c JOIN pg_namespace n ON n.oid = c.relnamespace
+          WHERE c.relkind IN ('r', 'p', 'm') AND c.relname = $1
+            AND (CASE WHEN $2::text IS NULL THEN pg_table_is_visible(c.oid) ELSE n.nspname = $2 END)`,
+          [table, schema],
+        )
+      ).rows,
+  );
+  if (!rows[0])
+    throw new UsageError(
+      `invalid option suites.migration-rehearsal.longReader.table: no table ${name} in the app's database (names are matched exactly, case included)`,
+    );
+  return rows[0].name;
+}
+
+/** The indexes Postgres marks invalid (a failed CREATE INDEX CONCURRENTLY leaves one). */
+async function invalidIndexes(url: string): Promise<string[]> {
+  return withClient(url, async (client) =>
+    (
+      await client.query<{ name: string }>(
+        'SELECT indexrelid::regclass::text AS name FROM pg_index WHERE NOT indisvalid',
+      )
+    ).rows.map((r) => r.name),
+  );
 }
 
 const shortSql = (sql: string) => {
@@ -118,9 +186,11 @@ export const migrationRehearsal = defineSuite({
     "the team's migrations run under live traffic: per statement, how long the app was blocked, what was rewritten or scanned under a blocking lock, lock_timeout set, no invalid index left",
   options: rehearsalOptions,
   requires: {},
-  preflight(options, _topology, where) {
-    // The folder is read now: a missing or empty one costs no topology.
-    if (options.migrations) migrationFiles(path.resolve(where?.configDir ?? process.cwd(), options.migrations));
+  async preflight(options, _topology, where) {
+    // The folder is read and its SQL parsed now, the command looked up: a mistake costs no topology.
+    const configDir = where?.configDir ?? process.cwd();
+    if (options.migrations) await readMigrations(path.resolve(configDir, options.migrations));
+    if (options.command) checkMigrationCommand(options.command, configDir);
   },
   async run(context, options) {
     const configDir = context.configDir ?? process.cwd();
@@ -128,68 +198,53 @@ export const migrationRehearsal = defineSuite({
     const statements = folder ? await readMigrations(folder) : [];
     const adminUrl = databaseUrl(context.topology.primary.adminUrl, context.database);
     const appUser = decodeURIComponent(new URL(context.topology.primary.url).username);
-    if (options.longReader) {
-      const [exists] = await withClient(
-        adminUrl,
-        async (c) => (await c.query('SELECT to_regclass($1) AS t', [options.longReader!.table])).rows,
-      );
-      if (!exists?.t)
-        throw new UsageError(
-          `invalid option suites.migration-rehearsal.longReader.table: no table ${options.longReader.table} in the app's database`,
-        );
-    }
-    await withClient(adminUrl, async (client) => {
-      for (const sql of options.prepare) await client.query(sql);
-    });
-    const what = folder ? `${statements.length} statement(s) from ${path.basename(folder)}/` : `\`${options.command}\``;
-    context.progress?.(`${options.write} at ${options.rate}/s; at ${options.migrationAtMs} ms: ${what}`);
-    const lastError = new LastError();
+    // Everything the options name is checked before the database is touched.
     const traffic = trafficOf(options, context.scenarios);
-    const loads = await Promise.all(
-      traffic.map((t) =>
-        startSuiteLoad({ ...t.load, url: context.app.url, durationMs: options.durationMs, bucketMs: 100 }),
-      ),
-    );
-    const t0 = performance.now();
-    const now = () => performance.now() - t0;
-    const loaded = Promise.all(loads.map((load) => load.start()));
-    // Awaited below; until then a load that fails must not be an unhandled rejection.
-    loaded.catch(() => {});
-    let timelines: { timeline: Timeline; lastError: string }[] = [];
+    const readerTable = options.longReader ? await tableNamed(adminUrl, options.longReader.table) : undefined;
+    const what = folder ? `${statements.length} statement(s) from ${path.basename(folder)}/` : `\`${options.command}\``;
+    let loaded: Promise<{ timeline: Timeline; lastError: string }[]> | undefined;
     let rehearsed: Rehearsed | undefined;
-    const conflictsBefore = await standbyConflicts(context);
+    let timelines: { timeline: Timeline; lastError: string }[] = [];
     let invalid: string[] = [];
     let conflicts = 0;
     try {
-      const reader = options.longReader
-        ? sleep(Math.max(0, options.longReader.atMs - now())).then(() =>
-            holdReader(adminUrl, options.longReader!.table, options.longReader!.holdMs),
-          )
-        : Promise.resolve();
-      reader.catch(() => {});
+      await withClient(adminUrl, async (client) => {
+        for (const sql of options.prepare) await client.query(sql);
+      });
+      const invalidBefore = new Set(await invalidIndexes(adminUrl));
+      const conflictsBefore = await standbyConflicts(context);
+      context.progress?.(`${traffic.map((t) => t.label).join(', ')}; at ${options.migrationAtMs} ms: ${what}`);
+      const loads = await Promise.all(
+        traffic.map((t) =>
+          startSuiteLoad({ ...t.load, url: context.app.url, durationMs: options.durationMs, bucketMs: 100 }),
+        ),
+      );
+      const t0 = performance.now();
+      const now = () => performance.now() - t0;
+      loaded = Promise.all(loads.map((load) => load.start()));
+      // Awaited below; until then a load that fails must not be an unhandled rejection.
+      loaded.catch(() => {});
+      const reader = readerTable
+        ? holdReader(adminUrl, readerTable, options.longReader!.atMs, options.longReader!.holdMs, now)
+        : undefined;
       await sleep(Math.max(0, options.migrationAtMs - now()));
+      // The hazard is the migration arriving while the read holds its lock: never the other way round.
+      await reader?.holding;
       rehearsed = folder
         ? await rehearseFolder(adminUrl, context, statements, now)
         : await rehearseCommand(adminUrl, context, options, configDir, now);
-      await reader;
+      await reader?.done;
       timelines = await loaded;
-      lastError.message = timelines[0]!.lastError;
       conflicts = (await standbyConflicts(context)) - conflictsBefore;
-      // Read before the cleanup, which may drop what the migration left behind.
-      invalid = await withClient(adminUrl, async (client) =>
-        (
-          await client.query<{ name: string }>(
-            'SELECT indexrelid::regclass::text AS name FROM pg_index WHERE NOT indisvalid',
-          )
-        ).rows.map((r) => r.name),
-      );
+      // Read before the cleanup, which may drop what the migration left behind; only those it left.
+      invalid = (await invalidIndexes(adminUrl)).filter((name) => !invalidBefore.has(name));
     } finally {
-      await loaded.catch(() => {});
+      await loaded?.catch(() => {});
       await withClient(adminUrl, async (client) => {
         for (const sql of options.cleanup) await client.query(sql);
       });
     }
-    const { facts, sampled, start, end } = rehearsed;
+    const { facts, sampled, start, end, unseen } = rehearsed!;
     // The migration's own waits, and the locks the samples saw it hold where dbproof could not
     // read them in the statement's transaction (CREATE INDEX CONCURRENTLY and the like).
     for (const fact of facts) {
@@ -221,10 +276,10 @@ export const migrationRehearsal = defineSuite({
       traffic: traffic.map((t, i) => ({ ...t, ...timelines[i]! })),
       migrationStart: start,
       migrationEnd: end,
-      lastError,
       what: folder ? `the migrations in ${path.basename(folder)}/` : `\`${options.command}\``,
       samples: sampled.samples.length,
       commandMode: !folder,
+      unseen: unseen ?? false,
     });
   },
 });
@@ -254,6 +309,8 @@ interface Rehearsed {
   sampled: Sampled;
   start: number;
   end: number;
+  /** A command none of whose sessions was ever seen: what it did cannot be attributed. */
+  unseen?: boolean;
 }
 
 /** A folder of .sql files, run by dbproof statement by statement on a connection of its own. */
@@ -307,6 +364,7 @@ async function rehearseCommand(
     outcome = await runMigrationCommand(options.command!, {
       cwd: configDir,
       databaseUrl: databaseUrl(context.topology.primary.url, context.database),
+      urlVariables: options.urlVariables,
       timeoutMs: options.commandTimeoutMs,
     });
   } finally {
@@ -340,7 +398,7 @@ async function rehearseCommand(
             : `it exited with code ${outcome.code}; its last output: ${outcome.output}`,
         }),
   });
-  return { facts, sampled, start, end };
+  return { facts, sampled, start, end, unseen: sampled.sightings.length === 0 };
 }
 
 /** The statements a command's sessions were seen running: one per session and query start, in the order first seen. */
@@ -379,12 +437,12 @@ function judgeRehearsal(
     traffic: (Traffic & { timeline: Timeline; lastError: string })[];
     migrationStart: number;
     migrationEnd: number;
-    lastError: LastError;
     /** `the migrations in safe/` or the command in backquotes. */
     what: string;
     samples: number;
     /** A command's statements were sampled: their lock_timeout cannot be read from another session. */
     commandMode: boolean;
+    unseen: boolean;
   },
 ) {
   const { facts, blocked, budgets } = { ...seen, budgets: options.budgets };
@@ -465,6 +523,17 @@ function judgeRehearsal(
         : undefined,
     ),
   );
+  if (seen.commandMode)
+    verdicts.push(
+      judge(
+        `the command's sessions are seen migrating the rehearsal's database`,
+        atMost('commandUnseen', 0, 'count'),
+        seen.unseen ? 1 : 0,
+        seen.unseen
+          ? `no session with application_name ${MIGRATION_APP} was ever seen: the app's waits behind the command cannot be attributed, and it may have migrated another database; make the tool use DATABASE_URL (or the urlVariables option) and application_name from it or from PGAPPNAME, or give its .sql files with migrations:`
+          : undefined,
+      ),
+    );
   const impact = seen.traffic.map((t) => judgeTraffic(t, seen, budgets));
   verdicts.push(...impact.flatMap((i) => i.verdicts));
   verdicts.push(
@@ -590,8 +659,11 @@ function judgeTraffic(
   budgets: RehearsalOptions['budgets'],
 ): { verdicts: Verdict[]; errorsDuring: number; p99During: number | null; p99Before: number | null } {
   const samples = traffic.timeline.samples();
-  const during = samples.filter((s) => s.t >= seen.migrationStart && s.t <= seen.migrationEnd);
-  const before = samples.filter((s) => s.t < seen.migrationStart);
+  // A request counts when it was in flight while the migration ran (due before its end,
+  // answered after its start), not only when it fell due inside it: a migration of a few
+  // milliseconds still holds up the requests it overlaps.
+  const during = samples.filter((s) => s.t <= seen.migrationEnd && s.t + s.latencyMs >= seen.migrationStart);
+  const before = samples.filter((s) => s.t + s.latencyMs < seen.migrationStart);
   const latencies = during.map((s) => s.latencyMs);
   const errorsDuring = during.filter((s) => !s.ok).length;
   const p99During = latencies.length ? percentileOf(latencies, 99) : null;
@@ -602,15 +674,20 @@ function judgeTraffic(
       )
     : null;
   const evidence = traffic.lastError ? `last error: ${redact(traffic.lastError)}` : undefined;
+  // No request overlapped the migration (one shorter than the gap between requests): its
+  // latency is not judged on nothing; its errors (none) are.
+  const judged = (metric: string) => latencies.length > 0 || metric.startsWith('error');
   const verdicts = traffic.budgets
-    ? traffic.budgets.map((budget) =>
-        judge(
-          `scenario ${traffic.name} keeps its ${budget.metric} budget while the migration runs`,
-          budget,
-          figure(budget.metric, latencies, errorsDuring),
-          budget.metric.startsWith('error') ? evidence : `p99 before the migration: ${p99Before ?? '–'} ms`,
-        ),
-      )
+    ? traffic.budgets
+        .filter((budget) => judged(budget.metric))
+        .map((budget) =>
+          judge(
+            `scenario ${traffic.name} keeps its ${budget.metric} budget while the migration runs`,
+            budget,
+            figure(budget.metric, latencies, errorsDuring),
+            budget.metric.startsWith('error') ? evidence : `p99 before the migration: ${p99Before ?? '–'} ms`,
+          ),
+        )
     : [
         judge(
           `the app's requests do not fail while the migration runs`,
@@ -618,12 +695,16 @@ function judgeTraffic(
           errorsDuring,
           evidence,
         ),
-        judge(
-          `the app's p99 while the migration runs is within ${budgets.p99Ms} ms`,
-          atMost('p99DuringMigrationMs', budgets.p99Ms, 'ms', traffic.label.split(' at ')[0]),
-          p99During,
-          `p99 before the migration: ${p99Before ?? '–'} ms`,
-        ),
+        ...(judged('p99')
+          ? [
+              judge(
+                `the app's p99 while the migration runs is within ${budgets.p99Ms} ms`,
+                atMost('p99DuringMigrationMs', budgets.p99Ms, 'ms', traffic.label.split(' at ')[0]),
+                p99During,
+                `p99 before the migration: ${p99Before ?? '–'} ms`,
+              ),
+            ]
+          : []),
       ];
   return { verdicts, errorsDuring, p99During, p99Before };
 }

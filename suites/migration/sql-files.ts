@@ -22,12 +22,43 @@ export interface MigrationStatement {
   transaction: 1 | -1 | 0;
 }
 
-/** Node types Postgres runs only outside a transaction block (with their `concurrent` flag where they have one). */
+/**
+ * Statements Postgres runs only outside a transaction block (PostgreSQL 15's reference pages):
+ * dbproof must not wrap them. A statement missed here is not lost: one refused in dbproof's
+ * transaction (SQLSTATE 25001) is run again unwrapped (statement-facts.ts).
+ */
 function outsideTransactionOnly(kind: string, node: Record<string, unknown>): boolean {
   if (kind === 'IndexStmt' || kind === 'DropStmt') return node.concurrent === true;
-  if (kind === 'ReindexStmt') return JSON.stringify(node.params ?? []).includes('"concurrently"');
-  return ['VacuumStmt', 'CreatedbStmt', 'DropdbStmt', 'AlterSystemStmt', 'CreateTableSpaceStmt'].includes(kind);
+  if (kind === 'ReindexStmt')
+    return (
+      JSON.stringify(node.params ?? []).includes('"concurrently"') ||
+      ['REINDEX_OBJECT_DATABASE', 'REINDEX_OBJECT_SYSTEM', 'REINDEX_OBJECT_SCHEMA'].includes(String(node.kind))
+    );
+  // CLUSTER with no table reclusters every table the user owns, each in a transaction of its own.
+  if (kind === 'ClusterStmt') return node.relation === undefined;
+  if (kind === 'AlterDatabaseStmt') return JSON.stringify(node.options ?? []).includes('"tablespace"');
+  if (kind === 'DiscardStmt') return node.target === 'DISCARD_ALL';
+  if (kind === 'VacuumStmt') return node.is_vacuumcmd === true; // ANALYZE alone may run in a transaction
+  return [
+    'CreatedbStmt',
+    'DropdbStmt',
+    'AlterSystemStmt',
+    'CreateTableSpaceStmt',
+    'DropTableSpaceStmt',
+    'CreateSubscriptionStmt',
+    'DropSubscriptionStmt',
+    'AlterSubscriptionStmt',
+  ].includes(kind);
 }
+
+/** The file's own transaction: its BEGIN/START (1) and COMMIT/ROLLBACK/PREPARE TRANSACTION (-1); savepoints stay inside it. */
+const TRANSACTION_EDGE: Record<string, 1 | -1> = {
+  TRANS_STMT_BEGIN: 1,
+  TRANS_STMT_START: 1,
+  TRANS_STMT_COMMIT: -1,
+  TRANS_STMT_ROLLBACK: -1,
+  TRANS_STMT_PREPARE: -1,
+};
 
 /** Splits one file's SQL into statements by the Postgres parser's own locations (bytes, not characters). */
 export async function splitStatements(sql: string, file: string): Promise<MigrationStatement[]> {
@@ -48,9 +79,10 @@ export async function splitStatements(sql: string, file: string): Promise<Migrat
       .trim();
     const kind = Object.keys(entry.stmt)[0]!;
     const node = entry.stmt[kind] ?? {};
-    const txKind = kind === 'TransactionStmt' ? String(node.kind) : '';
-    const transaction = /BEGIN|START/.test(txKind) ? 1 : /COMMIT|ROLLBACK/.test(txKind) ? -1 : 0;
-    const wrappable = transaction === 0 && !inTransaction && !outsideTransactionOnly(kind, node);
+    const transaction = kind === 'TransactionStmt' ? (TRANSACTION_EDGE[String(node.kind)] ?? 0) : 0;
+    // SAVEPOINT, RELEASE, ROLLBACK TO and COMMIT/ROLLBACK PREPARED are never wrapped: they belong to a transaction.
+    const wrappable =
+      transaction === 0 && kind !== 'TransactionStmt' && !inTransaction && !outsideTransactionOnly(kind, node);
     if (transaction === 1) inTransaction = true;
     if (transaction === -1) inTransaction = false;
     return { file, index: i + 1, sql: text, kind, wrappable, transaction };
@@ -81,8 +113,15 @@ export function migrationFiles(folder: string): string[] {
 export async function readMigrations(folder: string): Promise<MigrationStatement[]> {
   const files = migrationFiles(folder);
   const statements: MigrationStatement[] = [];
-  for (const file of files)
-    statements.push(...(await splitStatements(readFileSync(path.join(folder, file), 'utf8'), file)));
+  for (const file of files) {
+    const split = await splitStatements(readFileSync(path.join(folder, file), 'utf8'), file);
+    const open = split.reduce((depth, s) => (s.transaction === 1 ? 1 : s.transaction === -1 ? 0 : depth), 0);
+    if (open)
+      throw new UsageError(
+        `invalid option suites.migration-rehearsal.migrations: ${file} ends inside its own BEGIN (no COMMIT): a migration tool would roll it back; end it with COMMIT`,
+      );
+    statements.push(...split);
+  }
   if (statements.length === 0)
     throw new UsageError(
       `invalid option suites.migration-rehearsal.migrations: the .sql files in ${folder} hold no statement`,

@@ -16,6 +16,14 @@ const { file: config, results } = writeReferenceConfig(dir, 'rehearsal', {
   suites: { 'migration-rehearsal': { migrations: 'no-such-folder', durationMs: 3000, migrationAtMs: 500 } },
 });
 
+/** A folder holding one migration, 001.sql, with this SQL. */
+function sqlFolder(name: string, sql: string): string {
+  const folder = path.join(dir, name);
+  mkdirSync(folder);
+  writeFileSync(path.join(folder, '001.sql'), sql);
+  return folder;
+}
+
 test.each([
   [
     'a folder that does not exist',
@@ -33,6 +41,17 @@ test.each([
     'both --migrations and --command',
     ['--migrations', dir, '--command', 'true'],
     /give --migrations DIR or --command CMD, not both/,
+  ],
+  ['a command that is not there', ['--command', 'no-such-migrator up'], /no-such-migrator is not a command here/],
+  [
+    'a migration that is not SQL',
+    ['--migrations', sqlFolder('broken', 'ALTER TABLE;\n')],
+    /migration 001\.sql is not valid SQL: /,
+  ],
+  [
+    'a file that ends inside its own BEGIN',
+    ['--migrations', sqlFolder('open', 'BEGIN;\nALTER TABLE inspection_notes ADD COLUMN x int;\n')],
+    /001\.sql ends inside its own BEGIN \(no COMMIT\)/,
   ],
 ])('%s: exit 2, one line, nothing started', async (_, args, message) => {
   const result = await runCli(['migrate-check', '--config', config, ...args]);

@@ -104,6 +104,30 @@ describe('a team suite the config cannot run: exit 2, one line, nothing started'
     ],
     ['a use that is not a suite', { odd: { use: 42 } }, /invalid suites\.odd\.use: not a suite/],
     [
+      'requirements a suite may not state',
+      {
+        greedy: {
+          use: suiteModule(
+            'greedy',
+            "import { defineSuite, z } from 'dbproof';\nexport default { name: 'greedy', description: 'x', options: z.object({}), requires: { replicas: 'two' }, run: async () => ({ verdicts: [], measurements: {}, events: [], timelines: [], notes: [] }) };\n",
+          ),
+        },
+      },
+      /invalid suites\.greedy\.use: requires\.replicas: .*\(e\.g\. requires: \{ replicas: 1, redis: true, destructive: false \}\)/,
+    ],
+    [
+      'options that are not a zod schema',
+      {
+        homemade: {
+          use: suiteModule(
+            'homemade',
+            "export default { name: 'homemade', description: 'x', options: { safeParse: () => 42 }, requires: {}, run: async () => ({ verdicts: [], measurements: {}, events: [], timelines: [], notes: [] }) };\n",
+          ),
+        },
+      },
+      /suites\.homemade: its options are not a zod schema; write them with z from 'dbproof'/,
+    ],
+    [
       'a suite of its own without use',
       { 'orders-consistency': { budget: 3 } },
       /invalid suites\.orders-consistency: no suite named 'orders-consistency'; .*suites: \{ 'orders-consistency': \{ use: yourSuite \} \}/,
@@ -124,7 +148,7 @@ describe('a team suite the config cannot run: exit 2, one line, nothing started'
     const result = await runCli(['test', 'inspection-read', '--config', file], { cwd: project });
     expect(result.code).toBe(2);
     expect(result.stderr.trim()).toMatch(
-      /^dbproof: no suite named 'inspection-read'; the suites are n-plus-one, .*online-migration, inspection-reads$/,
+      /^dbproof: no suite named 'inspection-read'; the suites are n-plus-one, .*, inspection-reads$/,
     );
   });
 });
@@ -165,4 +189,30 @@ test('a team suite in the gate: its verdicts in summary.json, junit.xml, summary
   expect(errors.pass).toBe(false);
   expect(errors.measured).toBe(failed.measurements.requests);
   expect(errors.evidence).toMatch(/404/);
+});
+
+test('a suite written as a class keeps its methods; what it returns is checked before it is recorded (one line, exit 2)', async () => {
+  // run lives on the prototype: planning must not lose it. It returns a verdict with no budget.
+  const use = suiteModule(
+    'sloppy',
+    `import { z } from 'dbproof';
+class Sloppy {
+  name = 'sloppy';
+  description = 'returns what a suite must not';
+  options = z.object({}).strict();
+  async run() {
+    return { verdicts: [{ claim: 'all is well', pass: true }], measurements: {}, events: [], timelines: [], notes: [] };
+  }
+}
+export default new Sloppy();
+`,
+  );
+  const { file, results } = teamConfig('class', { sloppy: { use } });
+  const result = await runCli(['test', 'sloppy', '--config', file], { cwd: project });
+  expect(result.code, result.stderr + result.stdout).toBe(2);
+  expect(result.stderr.trim().split('\n').at(-1)).toMatch(
+    /^dbproof: suite sloppy returned verdicts\.0\.budget: .*; return \{ verdicts \(made with judge\), measurements, events, timelines, notes \}$/,
+  );
+  expect(result.stdout).not.toMatch(/PASS/);
+  expect(existsSync(results)).toBe(true);
 });

@@ -5,6 +5,7 @@ import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { blockedApp, type ActivitySample } from '../../suites/migration/lock-waits.ts';
+import { checkMigrationCommand, migrationEnv } from '../../suites/migration/command.ts';
 import { migrationFiles, readMigrations, splitStatements } from '../../suites/migration/sql-files.ts';
 import { tempDir } from '../support/temp.ts';
 
@@ -33,6 +34,31 @@ describe('splitStatements', () => {
     ]);
   });
 
+  test('statements Postgres refuses in a transaction block are never wrapped; ANALYZE alone is', async () => {
+    const statements = await splitStatements(
+      'REINDEX DATABASE app; REINDEX SCHEMA public; REINDEX TABLE t; CLUSTER; CLUSTER t USING i; DROP TABLESPACE x; DISCARD ALL; VACUUM t; ANALYZE t;',
+      '003.sql',
+    );
+    expect(statements.map((s) => s.wrappable)).toEqual([false, false, true, false, true, false, false, false, true]);
+  });
+
+  test("savepoints stay inside the file's transaction: ROLLBACK TO does not end it", async () => {
+    const statements = await splitStatements(
+      'BEGIN; SAVEPOINT a; ALTER TABLE t ADD b int; ROLLBACK TO SAVEPOINT a; ALTER TABLE t ADD c int; RELEASE a; COMMIT;',
+      '004.sql',
+    );
+    expect(statements.map((s) => [s.transaction, s.wrappable])).toEqual([
+      [1, false],
+      [0, false],
+      [0, false],
+      [0, false],
+      // Still in the file's transaction: dbproof's own BEGIN and COMMIT here would commit it halfway.
+      [0, false],
+      [0, false],
+      [-1, false],
+    ]);
+  });
+
   test('a file that is not SQL is a usage error naming it', async () => {
     await expect(splitStatements('ALTER TABLE', 'broken.sql')).rejects.toThrow(
       /^migration broken\.sql is not valid SQL: /,
@@ -54,6 +80,50 @@ describe('the migrations folder', () => {
       '002_a.sql#1',
       '010_b.sql#1',
     ]);
+    writeFileSync(path.join(dir, 'm', '020_open.sql'), 'BEGIN; ALTER TABLE t ADD d int;');
+    await expect(readMigrations(path.join(dir, 'm'))).rejects.toThrow(
+      /020_open\.sql ends inside its own BEGIN \(no COMMIT\)/,
+    );
+  });
+});
+
+describe("the team's migration command", () => {
+  test('gets the rehearsal database in every variable it may read, libpq PG* variables overridden, application_name set', () => {
+    const saved = { ...process.env };
+    Object.assign(process.env, {
+      PGHOST: 'prod.example',
+      PGDATABASE: 'orders',
+      PGSERVICE: 'prod',
+      DATABASE_URL: 'postgres://x@prod/orders',
+    });
+    try {
+      const env = migrationEnv('postgres://app:s3cr3t%2F@127.0.0.1:5544/rehearsal', ['DATABASE_URL', 'PG_URL']);
+      expect(env).toMatchObject({
+        DATABASE_URL: 'postgres://app:s3cr3t%2F@127.0.0.1:5544/rehearsal?application_name=dbproof-migration',
+        PG_URL: 'postgres://app:s3cr3t%2F@127.0.0.1:5544/rehearsal?application_name=dbproof-migration',
+        PGHOST: '127.0.0.1',
+        PGPORT: '5544',
+        PGUSER: 'app',
+        PGPASSWORD: 's3cr3t/',
+        PGDATABASE: 'rehearsal',
+        PGAPPNAME: 'dbproof-migration',
+      });
+      // A service file entry would point libpq elsewhere: it does not reach the command.
+      expect(env.PGSERVICE).toBeUndefined();
+    } finally {
+      process.env = saved;
+    }
+  });
+
+  test('is looked up before anything starts: a program that is not there is refused in one line', () => {
+    const dir = tempDir('migration-command');
+    expect(() => checkMigrationCommand('no-such-migrator up', dir)).toThrow(
+      /^invalid option suites\.migration-rehearsal\.command: no-such-migrator is not a command here/,
+    );
+    expect(() => checkMigrationCommand('FOO=1 ./migrate.sh', dir)).toThrow(/\.\/migrate\.sh is not a command here/);
+    // On PATH, after assignments, or a shell word: accepted.
+    expect(() => checkMigrationCommand('NODE_ENV=test npm run migrate', dir)).not.toThrow();
+    expect(() => checkMigrationCommand('cd db && ./migrate.sh', dir)).not.toThrow();
   });
 });
 
