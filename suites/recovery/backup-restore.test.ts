@@ -75,6 +75,8 @@ test('with archive_timeout 0 and a trickle of writes the last segment is never a
     writers: 1,
     thinkMs: 500,
     durationMs: 20_000,
+    // A recovery time no restore can meet: the verdict fails on what it measured, not for want of a restore.
+    budgets: { rtoMs: 1 },
   });
   const rpo = verdictOn(result, 'rpoMs');
   expect(rpo.pass, verdictLines(result)).toBe(false);
@@ -83,6 +85,9 @@ test('with archive_timeout 0 and a trickle of writes the last segment is never a
   expect(result.measurements.acknowledgedWrites).toBeGreaterThan(10);
   expect(result.measurements.missingWrites).toBe(result.measurements.acknowledgedWrites);
   expect(verdictOn(result, 'restoreFailures').pass).toBe(true);
+  const rto = verdictOn(result, 'rtoMs');
+  expect(rto.pass).toBe(false);
+  expect(rto.measured!).toBeGreaterThan(1);
 }, 300_000);
 
 test('a base backup without WAL and no archive cannot be restored: a failed verdict, not an error', async () => {
