@@ -164,6 +164,7 @@ export const backupRestore = defineSuite({
         acknowledgedWrites: acknowledged.length,
         missingWrites: latest.node ? missingKeys.length : null,
         rpoMs: latest.node ? point.rpoMs : null,
+        newestMissingAgeMs: latest.node ? point.newestMissingAgeMs : null,
         rtoMs: latest.rtoMs,
         restoreMs: latest.restoreMs,
         backupMs: Math.round(backup.durationMs),

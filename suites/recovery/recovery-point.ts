@@ -9,9 +9,11 @@ export function recoveryPoint(
   acknowledged: readonly AcknowledgedWrite[],
   present: ReadonlySet<string>,
   disasterAt: number,
-): { missing: AcknowledgedWrite[]; rpoMs: number } {
+): { missing: AcknowledgedWrite[]; rpoMs: number; newestMissingAgeMs: number } {
   const missing = acknowledged.filter((w) => !present.has(w.key)).sort((a, b) => a.ackedAt - b.ackedAt);
-  return { missing, rpoMs: missing.length ? Math.max(0, disasterAt - missing[0]!.ackedAt) : 0 };
+  const age = (w: AcknowledgedWrite | undefined) => (w ? Math.max(0, disasterAt - w.ackedAt) : 0);
+  // The newest write missing says how close to the disaster the loss reaches (usually the last write).
+  return { missing, rpoMs: age(missing[0]), newestMissingAgeMs: age(missing.at(-1)) };
 }
 
 /**

@@ -6,13 +6,18 @@ const writes = [write('a', 0, 10), write('b', 20, 30), write('c', 40, 50), write
 
 describe('recoveryPoint', () => {
   test('nothing missing is a recovery point of 0', () => {
-    expect(recoveryPoint(writes, new Set(['a', 'b', 'c', 'd']), 100)).toEqual({ missing: [], rpoMs: 0 });
+    expect(recoveryPoint(writes, new Set(['a', 'b', 'c', 'd']), 100)).toEqual({
+      missing: [],
+      rpoMs: 0,
+      newestMissingAgeMs: 0,
+    });
   });
 
   test('the recovery point is the age at the disaster of the oldest write missing', () => {
-    const { missing, rpoMs } = recoveryPoint(writes, new Set(['a', 'b']), 100);
+    const { missing, rpoMs, newestMissingAgeMs } = recoveryPoint(writes, new Set(['a', 'b']), 100);
     expect(missing.map((w) => w.key)).toEqual(['c', 'd']);
     expect(rpoMs).toBe(50);
+    expect(newestMissingAgeMs).toBe(30);
   });
 
   test('a gap in the middle counts from its oldest write, whatever came back after it', () => {
