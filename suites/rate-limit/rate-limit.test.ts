@@ -19,6 +19,7 @@ const variants = {
   address: { name: 'reference app, 2 instances, by address only', env: { EXAMPLE_RATE_LIMIT_BY: 'address' } },
   unlimited: { name: 'reference app, a limit of 1000', env: { EXAMPLE_RATE_LIMIT: '1000' }, instances: 1 },
   refusing: { name: 'reference app, a limit of 0', env: { EXAMPLE_RATE_LIMIT: '0' }, instances: 1 },
+  failClosed: { name: 'reference app, 2 instances, failing closed', env: { EXAMPLE_RATE_LIMIT_FAIL: 'closed' } },
 } as const;
 const targets = {} as Record<keyof typeof variants, ReferenceTarget>;
 beforeAll(async () => {
@@ -89,6 +90,41 @@ describe('rate-limit', () => {
     await expect(runOn(rateLimit, targets.refusing, { windows: 1 })).rejects.toThrow(
       /^rate-limit: the app refused every request \(429\), even the first of each window: GET \/api\/inspections\/\{id\} is limited by something other than x-api-key/,
     );
+  });
+
+  describe('Redis killed after the windows', () => {
+    const short = { windows: 2, clients: { under: 0 }, bypass: false } as const;
+
+    test('a limiter said to fail open admits every request while Redis is down, and Redis is started again', async () => {
+      const result = await runOn(rateLimit, targets.good, { ...short, redisDown: { expect: 'open' } });
+      expect(result.pass, verdictLines(result)).toBe(true);
+      expect(result.measurements).toMatchObject({ redisDownSent: 60, redisDownAdmitted: 60 });
+      expect(result.events.map((e) => `${e.kind} ${e.target}`)).toEqual(['kill redis', 'start redis']);
+    });
+
+    test('a limiter said to fail closed admits none', async () => {
+      const result = await runOn(rateLimit, targets.failClosed, { ...short, redisDown: { expect: 'closed' } });
+      expect(result.pass, verdictLines(result)).toBe(true);
+      expect(result.measurements).toMatchObject({ redisDownSent: 60, redisDownAdmitted: 0 });
+    });
+
+    test('failing open where closed was stated fails, with the admitted count as evidence', async () => {
+      const result = await runOn(rateLimit, targets.good, { ...short, redisDown: { expect: 'closed' } });
+      const down = verdictOn(result, 'redisDownViolations');
+      expect(down.pass, verdictLines(result)).toBe(false);
+      expect(down.measured).toBe(60);
+      expect(down.evidence).toMatch(/^with Redis killed, 60 of 60 requests were admitted/);
+    });
+
+    test('failing closed where open was stated fails: every request refused with 503', async () => {
+      const result = await runOn(rateLimit, targets.failClosed, { ...short, redisDown: { expect: 'open' } });
+      const down = verdictOn(result, 'redisDownViolations');
+      expect(down.pass, verdictLines(result)).toBe(false);
+      expect(down.measured).toBe(60);
+      expect(down.evidence).toMatch(
+        /^with Redis killed, 0 of 60 requests were admitted \(0 answered 429, 60 another status, 0 not at all\); last: GET \/api\/inspections\/\{id\}: HTTP 503/,
+      );
+    });
   });
 
   test('the precision is one request: a budget of 0 overshoot holds at exactly the limit, and the note says what one request is', async () => {

@@ -4,6 +4,7 @@ import { UsageError } from '../../harness/errors.ts';
 import { defineSuite, parseRequest } from '../../harness/suite/index.ts';
 import { startWindowedLoad } from '../../load/engines/windowed-load.ts';
 import { count, ms, ratio, request } from '../support/options.ts';
+import { redisDownPhase } from './redis-down.ts';
 import { type LimitClient, tally } from './tally.ts';
 
 /**
@@ -71,6 +72,22 @@ export const rateLimit = defineSuite({
             .strict(),
         ])
         .default({ header: 'x-forwarded-for', value: '203.0.113.{n}' }),
+      /**
+       * After the windows, Redis killed and the over clients sent again for `windows`
+       * windows: the limiter must fail as `expect` says (`open`: every request admitted;
+       * `closed`: none). Needs Redis in the topology. false: not tried.
+       */
+      redisDown: z
+        .union([
+          z.literal(false),
+          z
+            .object({
+              expect: z.enum(['open', 'closed']),
+              windows: z.number().int().min(1).max(10).default(1),
+            })
+            .strict(),
+        ])
+        .default(false),
       timeoutMs: ms(5000),
       budgets: z
         .object({
@@ -86,7 +103,13 @@ export const rateLimit = defineSuite({
     })
     .strict(),
   requires: {},
+  preflight(options, topology) {
+    if (options.redisDown && !topology.redis)
+      throw new UsageError('suite rate-limit: redisDown needs Redis in the topology (set topology.redis: true)');
+  },
   async run(context, options) {
+    if (options.redisDown && !context.topology.redis)
+      throw new UsageError('suite rate-limit: redisDown needs Redis in the topology (set topology.redis: true)');
     const urls = context.app.urls ?? [context.app.url];
     const spec = parseRequest(options.request);
     const { limit, windows, clients: mix } = options;
@@ -118,16 +141,15 @@ export const rateLimit = defineSuite({
     context.progress?.(
       `${clients.length} clients over ${urls.length} instance(s), ${windows} windows of ${options.windowMs} ms, limit ${limit}`,
     );
-    const load = await startWindowedLoad({
+    const shape = {
       urls,
       request: spec,
       ids: options.ids,
       windowMs: options.windowMs,
-      windows,
       guard: options.guard,
-      clients,
       timeoutMs: options.timeoutMs,
-    });
+    };
+    const load = await startWindowedLoad({ ...shape, windows, clients });
     const report = await load.start();
     const counts = tally(clients, report.counts);
     refuseUnhonoured(counts, options, clients);
@@ -166,9 +188,12 @@ export const rateLimit = defineSuite({
           `with a new ${options.bypass.header} on each request, ${counts.bypass.admitted} of ${counts.bypass.sent} were admitted in ${windows} windows (at most ${allowed})${errorNote}`,
         ),
       );
+    const redisDown = options.redisDown ? await redisDownPhase(context, shape, clients, options.redisDown) : undefined;
+    if (redisDown) verdicts.push(redisDown.verdict);
     return {
       verdicts,
       measurements: {
+        ...redisDown?.measurements,
         instances: urls.length,
         windows,
         limit,
@@ -182,7 +207,7 @@ export const rateLimit = defineSuite({
         lateAnswers: counts.all.reduce((sum, c) => sum + c.late, 0),
         refusedWithoutRetryAfter: counts.all.reduce((sum, c) => sum + c.limitedWithoutRetryAfter, 0),
       },
-      events: [],
+      events: redisDown?.events ?? [],
       timelines: [],
       notes: [
         `each client's requests for a window were sent in its middle ${Math.round((1 - 2 * options.guard) * 100)} %, spread round-robin over ${urls.length} instance(s); counts are over all ${windows} windows (a request that arrives in the next window is still one of the limit's)`,

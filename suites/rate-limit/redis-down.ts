@@ -1,0 +1,65 @@
+import { atMost, judge, type Verdict } from '../../harness/budgets/index.ts';
+import type { FaultEvent } from '../../harness/faults/index.ts';
+import type { RequestSpec } from '../../harness/http/session.ts';
+import type { SuiteContext } from '../../harness/suite/index.ts';
+import { startWindowedLoad, type WindowCount, type WindowedLoadReport } from '../../load/engines/windowed-load.ts';
+import type { LimitClient } from './tally.ts';
+
+export interface RedisDownOptions {
+  /** What the limiter is said to do when Redis is away: admit (`open`) or refuse (`closed`, any non-2xx). */
+  expect: 'open' | 'closed';
+  windows: number;
+}
+
+/**
+ * Redis killed, then the over clients sent again for `windows` windows, then Redis started:
+ * a limiter that fails open admits every request, one that fails closed none. A request
+ * answered otherwise is a violation of the stated behaviour (the team says which it wants:
+ * open keeps the site up, closed keeps the limit).
+ */
+export async function redisDownPhase(
+  context: SuiteContext,
+  load: {
+    urls: string[];
+    request: RequestSpec;
+    ids: { from: number; to: number };
+    windowMs: number;
+    guard: number;
+    timeoutMs: number;
+  },
+  clients: LimitClient[],
+  options: RedisDownOptions,
+): Promise<{ verdict: Verdict; measurements: Record<string, number>; events: FaultEvent[] }> {
+  const redis = context.topology.redis!;
+  const over = clients.filter((c) => c.role === 'over');
+  const windowed = await startWindowedLoad({ ...load, windows: options.windows, clients: over });
+  const started = performance.now();
+  const events: FaultEvent[] = [];
+  const timed = async (kind: string, apply: () => Promise<void>) => {
+    const t = performance.now() - started;
+    await apply();
+    events.push({ t, kind, target: 'redis', durationMs: performance.now() - started - t });
+  };
+  await timed('kill', () => redis.kill());
+  let report: WindowedLoadReport;
+  try {
+    report = await windowed.start();
+  } finally {
+    await timed('start', () => redis.start());
+  }
+  const sum = (pick: (c: WindowCount) => number) => report.counts.flat().reduce((total, c) => total + pick(c), 0);
+  const sent = sum((c) => c.sent);
+  const admitted = sum((c) => c.admitted);
+  const violations = options.expect === 'open' ? sent - admitted : admitted;
+  const refusedBy = `${sum((c) => c.limited)} answered 429, ${sum((c) => c.other)} another status, ${sum((c) => c.failed)} not at all`;
+  return {
+    verdict: judge(
+      `with Redis down the limiter fails ${options.expect} (${options.expect === 'open' ? 'every request admitted' : 'no request admitted'})`,
+      atMost('redisDownViolations', 0, 'count', load.request.path),
+      violations,
+      `with Redis killed, ${admitted} of ${sent} requests were admitted (${refusedBy})${report.lastError ? `; last: ${report.lastError}` : ''}`,
+    ),
+    measurements: { redisDownSent: sent, redisDownAdmitted: admitted, redisDownViolations: violations },
+    events,
+  };
+}
