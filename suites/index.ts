@@ -20,6 +20,7 @@ import { poolExhaustion } from './pool/pool-exhaustion.ts';
 import { backupRestore } from './recovery/backup-restore.ts';
 import { rateLimit } from './rate-limit/rate-limit.ts';
 import { health } from './health/health.ts';
+import { headers } from './headers/headers.ts';
 import { SUITE_NAMES, type SuiteName } from './names.ts';
 
 export const SUITES = {
@@ -39,6 +40,7 @@ export const SUITES = {
   'backup-restore': backupRestore,
   'rate-limit': rateLimit,
   health,
+  headers,
 } as const satisfies Record<SuiteName, unknown>;
 
 export { SUITE_NAMES, type SuiteName };
@@ -60,4 +62,5 @@ export {
   backupRestore,
   rateLimit,
   health,
+  headers,
 };

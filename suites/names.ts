@@ -20,6 +20,7 @@ export const SUITE_NAMES = [
   'backup-restore',
   'rate-limit',
   'health',
+  'headers',
 ] as const;
 
 export type SuiteName = (typeof SUITE_NAMES)[number];

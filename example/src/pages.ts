@@ -4,7 +4,7 @@
  * the per-item variant (`EXAMPLE_PAGE_BATCHED=off`, or EXAMPLE_NAIVE=1) fetches the list,
  * then each row's status one by one: the front-end N+1, one request and one query per row.
  */
-export function inspectionsPage(limit: number, batched: boolean): string {
+export function inspectionsPage(limit: number, batched: boolean, nonce: string): string {
   const script = batched
     ? `const rows = await (await fetch('/inspections-joined?limit=' + limit)).json();
        render(rows);`
@@ -16,7 +16,7 @@ export function inspectionsPage(limit: number, batched: boolean): string {
 <body>
 <h1>Inspections</h1>
 <table id="inspections"><thead><tr><th>site</th><th>inspector</th><th>status</th></tr></thead><tbody></tbody></table>
-<script type="module">
+<script type="module" nonce="${nonce}">
 const limit = ${limit};
 const cell = (text) => { const td = document.createElement('td'); td.textContent = text; return td; };
 function render(rows) {

@@ -1,3 +1,4 @@
+import { randomBytes } from 'node:crypto';
 import http from 'node:http';
 import type { Cache } from './cache.ts';
 import type { Db } from './db.ts';
@@ -7,6 +8,7 @@ import { inspectionsPage } from './pages.ts';
 import * as plans from './plans.ts';
 import type { Probes } from './health.ts';
 import { limitAnswer, type RateLimiter } from './rate-limit.ts';
+import { headersOnSuccessOnly, setSecurityHeaders } from './security-headers.ts';
 
 interface Request {
   params: string[];
@@ -197,9 +199,11 @@ export function createServer(db: Db, cache: Cache, limiter?: RateLimiter, probes
   return http.createServer(async (request, response) => {
     if (extraLatencyMs > 0) await new Promise((resolve) => setTimeout(resolve, extraLatencyMs));
     const url = new URL(request.url ?? '/', 'http://localhost');
+    if (!headersOnSuccessOnly) setSecurityHeaders(response);
     const probe = probeRoute(probes, request.method, url.pathname);
     if (probe) {
       const { status, body } = await probe();
+      if (headersOnSuccessOnly && status < 300) setSecurityHeaders(response);
       response.writeHead(status, { 'content-type': 'application/json' }).end(JSON.stringify(body));
       return;
     }
@@ -217,7 +221,15 @@ export function createServer(db: Db, cache: Cache, limiter?: RateLimiter, probes
         return void response
           .writeHead(400, { 'content-type': 'text/plain' })
           .end('limit must be a whole number from 1 to 200');
-      response.writeHead(200, { 'content-type': 'text/html; charset=utf-8' }).end(inspectionsPage(limit, batchedPage));
+      // The page's one script runs by nonce: its CSP still refuses any other inline script.
+      const nonce = randomBytes(16).toString('base64');
+      setSecurityHeaders(
+        response,
+        `default-src 'none'; script-src 'nonce-${nonce}'; connect-src 'self'; img-src data:; frame-ancestors 'none'`,
+      );
+      response
+        .writeHead(200, { 'content-type': 'text/html; charset=utf-8' })
+        .end(inspectionsPage(limit, batchedPage, nonce));
       return;
     }
     const route = routes.find(([method, pattern]) => method === request.method && pattern.test(url.pathname));
@@ -235,8 +247,10 @@ export function createServer(db: Db, cache: Cache, limiter?: RateLimiter, probes
       });
       const headers: http.OutgoingHttpHeaders = { 'content-type': 'application/json' };
       // Read-your-writes: for a few seconds, this session's reads go only where its write is.
-      if (reply.lsn) headers['set-cookie'] = `rw-lsn=${reply.lsn}; Path=/; Max-Age=5; HttpOnly; SameSite=Lax`;
-      response.writeHead(reply.status ?? 200, headers).end(JSON.stringify(reply.body));
+      if (reply.lsn) headers['set-cookie'] = `rw-lsn=${reply.lsn}; Path=/; Max-Age=5; Secure; HttpOnly; SameSite=Lax`;
+      const status = reply.status ?? 200;
+      if (headersOnSuccessOnly && status < 300) setSecurityHeaders(response);
+      response.writeHead(status, headers).end(JSON.stringify(reply.body));
     } catch (error) {
       response
         .writeHead(statusOf(error), { 'content-type': 'application/json' })

@@ -1,0 +1,114 @@
+import { z } from 'zod';
+import { atMost, judge } from '../../harness/budgets/index.ts';
+import { UsageError } from '../../harness/errors.ts';
+import { requestString } from '../../harness/http/request.ts';
+import { defineSuite, parseRequest, Session } from '../../harness/suite/index.ts';
+import { count } from '../support/options.ts';
+import { breaches, RULES, type RuleName } from './rules.ts';
+
+const statusClass = (status: number) => `${Math.floor(status / 100)}xx`;
+
+/**
+ * "Security headers on every response": one request for each kind of answer the app
+ * gives (a page, a 404, a 429, a 500, one that sets a cookie), each answer's headers held
+ * to rules modelled on the Mozilla HTTP Observatory. Headers set by a middleware that runs
+ * only on the happy path are present on the 200 and missing on the error pages.
+ */
+export const headers = defineSuite({
+  name: 'headers',
+  description:
+    'security headers (HSTS, CSP, nosniff, framing, Referrer-Policy, no version leaks, cookie flags) on every kind of answer: 2xx, 404, 429, 500',
+  options: z
+    .object({
+      /**
+       * The answers to check: each request is sent (up to `upTo` times, for a 429) until it
+       * answers `status`; one that never does is bad input.
+       */
+      requests: z
+        .array(
+          z
+            .object({
+              request: requestString(),
+              body: z.unknown().optional(),
+              headers: z.record(z.string(), z.string()).optional(),
+              status: z.number().int().min(100).max(599),
+              upTo: z.number().int().min(1).max(1000).default(1),
+            })
+            .strict(),
+        )
+        .min(1)
+        .default([
+          { request: 'GET /inspections/1', status: 200, upTo: 1 },
+          { request: 'PUT /inspections/1/status', body: { status: 'completed' }, status: 200, upTo: 1 },
+          { request: 'GET /dbproof-no-such-page', status: 404, upTo: 1 },
+          { request: 'GET /api/inspections/1', headers: { 'x-api-key': 'dbproof-headers' }, status: 429, upTo: 100 },
+          // Slower than the app's read time-outs on every node: its 500 page.
+          { request: 'GET /slow?ms=3000', status: 500, upTo: 1 },
+        ]),
+      /** Each rule on (true) or off; all on by default (HSTS off for an app only ever served over http). */
+      rules: z
+        .object(
+          Object.fromEntries(Object.keys(RULES).map((rule) => [rule, z.boolean().default(true)])) as {
+            [rule in RuleName]: z.ZodDefault<z.ZodBoolean>;
+          },
+        )
+        .strict()
+        .prefault({}),
+      timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
+      budgets: z
+        .object({
+          /** Answers breaking a rule, per rule. */
+          breaches: count(0),
+        })
+        .strict()
+        .prefault({}),
+    })
+    .strict(),
+  requires: {},
+  async run(context, options) {
+    const session = new Session(context.app.url, options.timeoutMs);
+    const rules = (Object.keys(RULES) as RuleName[]).filter((rule) => options.rules[rule]);
+    const seen: { name: string; found: Partial<Record<RuleName, string>> }[] = [];
+    const classes: Record<string, number> = {};
+    for (const entry of options.requests) {
+      const spec = { ...parseRequest(entry.request, entry.body), ...(entry.headers ? { headers: entry.headers } : {}) };
+      let answer = await session.send(spec);
+      let sent = 1;
+      while (answer.status !== entry.status && sent < entry.upTo) {
+        answer = await session.send(spec);
+        sent++;
+      }
+      if (answer.status !== entry.status)
+        throw new UsageError(
+          `suite headers: ${entry.request} answered ${answer.status}, not the ${entry.status} it is listed for (after ${sent} request(s)): set the suite's requests to ones that answer each status to check`,
+        );
+      classes[statusClass(answer.status)] = (classes[statusClass(answer.status)] ?? 0) + 1;
+      seen.push({ name: `${entry.request} ${answer.status}`, found: breaches(answer.headers!, rules) });
+    }
+    const verdicts = rules.map((rule) => {
+      const breaking = seen.filter((s) => s.found[rule]);
+      return judge(
+        `every answer has ${RULES[rule]}`,
+        atMost(`${rule}Breaches`, options.budgets.breaches, 'count', 'headers'),
+        breaking.length,
+        breaking.length > 0
+          ? breaking
+              .slice(0, 5)
+              .map((s) => `${s.name}: ${s.found[rule]}`)
+              .join('; ')
+          : undefined,
+      );
+    });
+    return {
+      verdicts,
+      measurements: {
+        answers: seen.length,
+        ...Object.fromEntries(Object.entries(classes).map(([c, n]) => [`answers${c}`, n])),
+        ...Object.fromEntries(rules.map((rule) => [`${rule}Breaches`, seen.filter((s) => s.found[rule]).length])),
+      },
+      events: [],
+      timelines: [],
+      notes: [`answers checked: ${seen.map((s) => s.name).join(', ')}`],
+    };
+  },
+});
