@@ -1,5 +1,5 @@
 import { z } from 'zod';
-import { InfrastructureError } from '../harness/errors.ts';
+import { InfrastructureError, UsageError } from '../harness/errors.ts';
 import { parseRequestLine, requestString } from '../harness/http/request.ts';
 import type { LoadResult } from '../harness/results/run-result.ts';
 import { judgeLoad, parseBudgets } from '../harness/budgets/traffic.ts';
@@ -112,11 +112,18 @@ export function describeRequests(scenario: Scenario): string {
 
 /** Runs the scenario against the app (in the engine's own process) and judges its budgets, per scenario and per endpoint. */
 export async function runScenario(
-  appUrl: string,
+  app: string | readonly string[],
   name: string,
   scenario: Scenario,
   onProgress?: (progress: EngineProgress) => void,
 ): Promise<LoadResult> {
+  // Several instances (`app.instances`): the engine spreads its connections over them.
+  const instances = typeof app === 'string' ? [app] : [...app];
+  const appUrl = instances[0]!;
+  if (instances.length > 1 && scenario.engine === 'k6')
+    throw new UsageError(
+      `scenario ${name}: engine k6 sends to one URL, and the app has ${instances.length} instances; leave engine out (dbproof's engines spread over every instance) or set app.instances: 1`,
+    );
   // The open model's connections (sized from the rate when not given), or the closed model's clients.
   const connections = scenario.rate ? scenario.connections : (scenario.connections ?? 10);
   const mix: MixEntry[] | undefined = scenario.mix?.map((entry) => {
@@ -136,6 +143,7 @@ export async function runScenario(
     timeoutMs: scenario.timeoutMs,
     ids: scenario.ids,
     mix,
+    ...(instances.length > 1 ? { instances } : {}),
   };
   const report =
     scenario.engine === 'k6' ? await runK6({ ...request, budgets: [] }) : await runEngine(request, onProgress);

@@ -113,7 +113,7 @@ export async function runPlan(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
           const { final, earlier } = await runAttempts(
             (n) =>
               watched(plan, environment, n, async () => {
-                const result = await runLoad(plan, name, environment.app.url, say, hooks.progress ?? false);
+                const result = await runLoad(plan, name, environment.app.urls, say, hooks.progress ?? false);
                 if (plan.baseline) compareWithBaseline(result, plan.baseline);
                 return result;
               }),
@@ -199,7 +199,8 @@ async function runPlannedSuite(
 async function runLoad(
   plan: RunPlan,
   name: string,
-  appUrl: string,
+  /** Every instance of the app: the scenario's load is spread over them. */
+  appUrls: string[],
   say: (line: string) => void,
   progress: boolean,
 ): Promise<LoadResult> {
@@ -210,7 +211,7 @@ async function runLoad(
   say(`load ${name}: ${describeRequests(scenario)}, ${model} for ${scenario.durationMs / 1000} s`);
   const reporter = progress ? progressReporter({ label: `load ${name}`, durationMs: scenario.durationMs }) : undefined;
   try {
-    return await runScenario(appUrl, name, scenario, reporter?.onProgress);
+    return await runScenario(appUrls, name, scenario, reporter?.onProgress);
   } finally {
     reporter?.done();
   }

@@ -15,6 +15,12 @@ const recorder = new EngineRecorder(request);
 const pick = requestPicker(request);
 const dynamic = Boolean(request.ids || request.mix?.length);
 const started = performance.now();
+const planUrl = request.url.replaceAll('{id}', '0');
+/** The request's path and query on another instance's origin. */
+const onInstance = (origin: string) => {
+  const { pathname, search } = new URL(planUrl);
+  return new URL(`${pathname}${search}`, origin).href;
+};
 // The closed model's own lateness: a response waits for a held-up event loop before its client sends again.
 sampleLoopLag(started, (t, lateMs) => recorder.sentLate(t, lateMs));
 
@@ -39,7 +45,8 @@ const watchClient = (client: AutocannonClient) => {
 // With a callback autocannon returns its event emitter (a promise otherwise).
 const instance = autocannon(
   {
-    url: request.url.replaceAll('{id}', '0'),
+    // Several instances: autocannon gives its clients to the URLs in turn.
+    url: request.instances?.length ? request.instances.map((origin) => onInstance(origin)) : planUrl,
     // A path (and, in a mix, a method) per request; the plain URL's otherwise.
     ...(dynamic
       ? {

@@ -10,14 +10,17 @@ import { defaultConnections, type EngineRequest } from './types.ts';
 
 exitWithParent();
 const request = JSON.parse(process.argv[2]!) as EngineRequest;
-const target = new URL(request.url.replaceAll('{id}', '0'));
 const rate = request.rate!;
 const connections = request.connections ?? defaultConnections(rate);
 const pick = requestPicker(request);
-const clients = Array.from(
-  { length: connections },
-  () => new Http1Connection(target.hostname, Number(target.port) || 80),
+// Connection c goes to instance c mod N: request i, on connection i mod C, to each in turn.
+const targets = (request.instances?.length ? request.instances : [request.url]).map(
+  (url) => new URL(url.replaceAll('{id}', '0')),
 );
+const clients = Array.from({ length: connections }, (_, c) => {
+  const target = targets[c % targets.length]!;
+  return new Http1Connection(target.hostname, Number(target.port) || 80);
+});
 // The request each index sent, for its endpoint when it is recorded.
 const sent = new Map<number, PickedRequest>();
 

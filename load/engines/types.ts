@@ -5,6 +5,12 @@ import type { Bucket } from '../../harness/results/schema.ts';
  */
 export interface EngineRequest {
   url: string;
+  /**
+   * Every instance's base URL (`app.instances`), when there is more than one: the load is
+   * spread over them as a balancer would, connection c to instance c mod N (the open model;
+   * the closed model's clients likewise, by autocannon). `url`'s path and query are sent to each.
+   */
+  instances?: string[];
   method?: string;
   /** Open model: requests per second, started on schedule. */
   rate?: number;

@@ -88,7 +88,7 @@ export const headers = defineSuite({
     const verdicts = rules.map((rule) => {
       const breaking = seen.filter((s) => s.found[rule]);
       return judge(
-        `every answer has ${RULES[rule]}`,
+        `every answer: ${RULES[rule]}`,
         atMost(`${rule}Breaches`, options.budgets.breaches, 'count', 'headers'),
         breaking.length,
         breaking.length > 0
