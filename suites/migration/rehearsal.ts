@@ -5,6 +5,7 @@ import { z } from 'zod';
 import { atMost, type Budget, judge, type Verdict } from '../../harness/budgets/index.ts';
 import { parseBudgets } from '../../harness/budgets/traffic.ts';
 import { UsageError } from '../../harness/errors.ts';
+import { packageFile } from '../../harness/package-files.ts';
 import { databaseUrl, withClient } from '../../harness/pg/client.ts';
 import { redact } from '../../harness/redact.ts';
 import { defineSuite, parseRequest, type SuiteContext, timelineRecord } from '../../harness/suite/index.ts';
@@ -22,9 +23,15 @@ const identifier = z
   .string()
   .regex(/^[a-z_][a-z0-9_$]*(\.[a-z_][a-z0-9_$]*)?$/i, 'a table name, e.g. orders or app.orders');
 
+/** The reference app's migrations that keep every promise (example/migrations/safe). */
+const REFERENCE_MIGRATIONS = packageFile('example/migrations/safe');
+
 export const rehearsalOptions = z
   .object({
-    /** The folder of `.sql` migrations, run in file-name order, statement by statement (relative to the config). */
+    /**
+     * The folder of `.sql` migrations, run in file-name order, statement by statement (relative
+     * to the config); with neither this nor `command`, the reference app's safe migrations.
+     */
     migrations: z.string().min(1).optional(),
     /**
      * Or the team's own migration command (`npm run migrate`, `prisma migrate deploy`, …), run
@@ -97,10 +104,12 @@ export const rehearsalOptions = z
     message: 'longReader.atMs must come before migrationAtMs: the read must hold its lock when the migration starts',
     path: ['longReader', 'atMs'],
   })
-  .refine((o) => (o.migrations === undefined) !== (o.command === undefined), {
-    message: "give migrations (a folder of .sql files) or command (your migration tool's), one of them",
+  .refine((o) => o.migrations === undefined || o.command === undefined, {
+    message: "give migrations (a folder of .sql files) or command (your migration tool's), not both",
     path: ['migrations'],
-  });
+  })
+  // Neither: the reference app's safe migrations, as every suite's options default to the reference app.
+  .transform((o) => (o.migrations || o.command ? o : { ...o, migrations: REFERENCE_MIGRATIONS }));
 
 export type RehearsalOptions = z.output<typeof rehearsalOptions>;
 
