@@ -12,7 +12,8 @@ import { boundedRedis } from './redis.ts';
  * a balancer admit N× the limit); `EXAMPLE_RATE_LIMIT_TRUST_XFF=on`, the client's address
  * taken from `X-Forwarded-For` whoever sent it (a client that makes one up each time is
  * never limited); `EXAMPLE_RATE_LIMIT_BY=address`, the address only, the API key ignored
- * (clients behind one address share one count: the quiet ones are refused with the busy).
+ * (clients behind one address share one count: the quiet ones are refused with the busy);
+ * `EXAMPLE_RATE_LIMIT_RETRY_AFTER=floor`, Retry-After rounded down (0, "now", in a 1 s window).
  */
 export interface RateLimitOptions {
   limit: number;
@@ -22,6 +23,8 @@ export interface RateLimitOptions {
   fail: 'open' | 'closed';
   trustForwardedFor: boolean;
   by: 'key' | 'address';
+  /** Retry-After rounds the wait up (`ceil`), or down (`floor`: "retry now" in the window's last second). */
+  retryAfter: 'ceil' | 'floor';
 }
 
 export function rateLimitOptionsFromEnv(env = process.env): RateLimitOptions {
@@ -33,6 +36,7 @@ export function rateLimitOptionsFromEnv(env = process.env): RateLimitOptions {
     fail: env.EXAMPLE_RATE_LIMIT_FAIL === 'closed' ? 'closed' : 'open',
     trustForwardedFor: naive || env.EXAMPLE_RATE_LIMIT_TRUST_XFF === 'on',
     by: env.EXAMPLE_RATE_LIMIT_BY === 'address' ? 'address' : 'key',
+    retryAfter: env.EXAMPLE_RATE_LIMIT_RETRY_AFTER === 'floor' ? 'floor' : 'ceil',
   };
 }
 
@@ -111,11 +115,11 @@ export function createRateLimiter(
  */
 export function limitAnswer(
   decision: Decision,
-  fail: RateLimitOptions['fail'],
+  options: RateLimitOptions,
   response: http.ServerResponse,
 ): { status: number; body: unknown } | undefined {
   if (decision.kind === 'unavailable') {
-    if (fail === 'open') return undefined;
+    if (options.fail === 'open') return undefined;
     response.setHeader('retry-after', '1');
     return { status: 503, body: { error: 'the rate limiter is unavailable' } };
   }
@@ -124,6 +128,9 @@ export function limitAnswer(
   response.setHeader('ratelimit-remaining', String(decision.remaining));
   response.setHeader('ratelimit-reset', String(resetSeconds));
   if (decision.admitted) return undefined;
-  response.setHeader('retry-after', String(resetSeconds));
+  response.setHeader(
+    'retry-after',
+    String(options.retryAfter === 'floor' ? Math.floor(decision.resetMs / 1000) : resetSeconds),
+  );
   return { status: 429, body: { error: 'too many requests' } };
 }

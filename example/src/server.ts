@@ -208,7 +208,7 @@ export function createServer(db: Db, cache: Cache, limiter?: RateLimiter, probes
       return;
     }
     if (limiter && url.pathname.startsWith(LIMITED)) {
-      const refused = limitAnswer(await limiter.take(request), limiter.options.fail, response);
+      const refused = limitAnswer(await limiter.take(request), limiter.options, response);
       if (refused) {
         response.writeHead(refused.status, { 'content-type': 'application/json' }).end(JSON.stringify(refused.body));
         return;

@@ -17,6 +17,14 @@ const messageOf = (error: unknown): string => {
   return cause?.code ? `${error.message} (${cause.code})` : error.message;
 };
 
+/** When a Retry-After (delta seconds or an HTTP date) tells the client to come back, as an epoch instant. */
+function retryAtOf(value: string | null | undefined, from: number): number | undefined {
+  if (!value) return undefined;
+  if (/^\d+$/.test(value.trim())) return from + Number(value) * 1000;
+  const date = Date.parse(value);
+  return Number.isNaN(date) ? undefined : date;
+}
+
 await waitForGo();
 const { windowMs, guard } = request;
 const firstWindowAt = Math.ceil((Date.now() + (request.leadMs ?? 200)) / windowMs) * windowMs;
@@ -27,12 +35,17 @@ const counts: WindowCount[][] = request.clients.map(() =>
     sent: 0,
     admitted: 0,
     limited: 0,
+    unavailable: 0,
     other: 0,
     failed: 0,
     late: 0,
     limitedWithoutRetryAfter: 0,
+    retryTooEarly: 0,
+    retryTooLate: 0,
   })),
 );
+
+const lastAnswerAt = request.clients.map(() => 0);
 
 async function runClient(index: number): Promise<void> {
   const client = request.clients[index]!;
@@ -53,15 +66,25 @@ async function runClient(index: number): Promise<void> {
       const vars = { id: request.ids.from + (n % idCount), n: 1 + (n % 254) };
       n++;
       count.sent++;
+      const sentAt = Date.now();
       inFlight.push(
         session.send(spec, vars).then(
           (answer) => {
+            lastAnswerAt[index] = Math.max(lastAnswerAt[index]!, Date.now());
             if (Date.now() > end) count.late++;
             if (answer.status >= 200 && answer.status < 300) count.admitted++;
             else if (answer.status === 429) {
               count.limited++;
-              if (!answer.headers?.has('retry-after')) count.limitedWithoutRetryAfter++;
-            } else {
+              // The app decided between sending and answering: too early counted from the answer,
+              // too late from the sending, so that a slow answer is never the app's fault.
+              const retryAfter = answer.headers?.get('retry-after');
+              const answeredAt = Date.now();
+              const early = retryAtOf(retryAfter, answeredAt);
+              if (early === undefined) count.limitedWithoutRetryAfter++;
+              else if (early < end) count.retryTooEarly++;
+              else if (retryAtOf(retryAfter, sentAt)! > end + windowMs + 1000) count.retryTooLate++;
+            } else if (answer.status === 503) count.unavailable++;
+            else {
               count.other++;
               lastError = `${spec.method} ${spec.path}: HTTP ${answer.status} ${redact(JSON.stringify(answer.body)).slice(0, 200)}`;
             }
@@ -78,5 +101,5 @@ async function runClient(index: number): Promise<void> {
 }
 
 await Promise.all(request.clients.map((_, index) => runClient(index)));
-const report: WindowedLoadReport = { firstWindowAt, counts, lastError };
+const report: WindowedLoadReport = { firstWindowAt, counts, lastAnswerAt, lastError };
 reportAndExit(report);

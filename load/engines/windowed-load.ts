@@ -43,6 +43,8 @@ export interface WindowCount {
   admitted: number;
   /** Answered 429. */
   limited: number;
+  /** Answered 503 (what a limiter that cannot count and fails closed answers). */
+  unavailable: number;
   /** Answered with any other status. */
   other: number;
   /** Not answered (time-out, connection refused). */
@@ -51,6 +53,10 @@ export interface WindowCount {
   late: number;
   /** 429s without a Retry-After header. */
   limitedWithoutRetryAfter: number;
+  /** 429s whose Retry-After named a time before the window's end: a client that obeys is refused again. */
+  retryTooEarly: number;
+  /** 429s whose Retry-After, counted from when the request was sent, named a time more than a window (and a second, its rounding) after the window's end. */
+  retryTooLate: number;
 }
 
 export interface WindowedLoadReport {
@@ -58,6 +64,8 @@ export interface WindowedLoadReport {
   firstWindowAt: number;
   /** Per client (in the request's order), per window. */
   counts: WindowCount[][];
+  /** Per client, when its last answer came (epoch ms; 0: none): after the last window, the app may have counted requests in windows beyond it. */
+  lastAnswerAt: number[];
   /** The last request that was not answered, or answered other than 2xx/429: its message. */
   lastError: string;
 }

@@ -1,27 +1,18 @@
 // "Security headers on every response": the reference app sets them before it routes, so its
 // 404, 429 and 500 answers carry them too; its naive variant sets them only on the happy
 // path, and the suite names the answers that go out bare.
-import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { describe, expect, inject, test } from 'vitest';
 import { connectTopology } from '../../harness/topology/control/index.ts';
-import { type ReferenceTarget, runOn, startReferenceTarget } from '../support/reference-target.ts';
+import { referenceTargets, runOn } from '../support/reference-target.ts';
 import { verdictLines, verdictOn } from '../support/expect-verdicts.ts';
 import { headers } from './headers.ts';
 import '../../harness/vitest/provided.ts';
 
 const topology = connectTopology(inject('dbproof'));
-const targets = {} as Record<'good' | 'successOnly', ReferenceTarget>;
-beforeAll(async () => {
-  [targets.good, targets.successOnly] = await Promise.all([
-    startReferenceTarget(topology, { seed: { scale: 0.001, seed: 18 } }),
-    startReferenceTarget(topology, {
-      name: 'reference app, headers on 2xx only',
-      env: { EXAMPLE_HEADERS: 'success-only' },
-      seed: { scale: 0.001, seed: 18 },
-    }),
-  ]);
-}, 180_000);
-afterAll(async () => {
-  await Promise.all(Object.values(targets).map((target) => target.stop()));
+const seed = { scale: 0.001, seed: 18 };
+const targets = referenceTargets(topology, {
+  good: { seed },
+  successOnly: { name: 'reference app, headers on 2xx only', env: { EXAMPLE_HEADERS: 'success-only' }, seed },
 });
 
 describe('headers', () => {

@@ -1,33 +1,20 @@
 // "The health check answers in < 50 ms and tells the truth": the reference app's /live and
 // /ready under load while its link to the primary (or Redis) goes silent, and its naive
 // variants, each failing the verdict it is there for.
-import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { describe, expect, inject, test } from 'vitest';
 import { connectTopology } from '../../harness/topology/control/index.ts';
-import { type ReferenceTarget, runOn, startReferenceTarget } from '../support/reference-target.ts';
+import { referenceTargets, runOn } from '../support/reference-target.ts';
 import { verdictLines, verdictOn } from '../support/expect-verdicts.ts';
 import { health } from './health.ts';
 import '../../harness/vitest/provided.ts';
 
 const topology = connectTopology(inject('dbproof'));
-const variants = {
-  good: { name: 'reference app' },
-  constant: { name: 'reference app, readiness always 200', env: { EXAMPLE_READINESS: 'constant' } },
-  deep: { name: 'reference app, liveness asking the database', env: { EXAMPLE_LIVENESS: 'deep' } },
-  slow: { name: 'reference app, 300 ms slower', env: { EXAMPLE_EXTRA_LATENCY_MS: '300' } },
-} as const;
-const targets = {} as Record<keyof typeof variants, ReferenceTarget>;
-beforeAll(async () => {
-  const started = await Promise.all(
-    Object.entries(variants).map(([key, variant]) =>
-      startReferenceTarget(topology, { ...variant, seed: { scale: 0.001, seed: 18 } }).then(
-        (target) => [key, target] as const,
-      ),
-    ),
-  );
-  Object.assign(targets, Object.fromEntries(started));
-}, 180_000);
-afterAll(async () => {
-  await Promise.all(Object.values(targets).map((target) => target.stop()));
+const seed = { scale: 0.001, seed: 18 };
+const targets = referenceTargets(topology, {
+  good: { name: 'reference app', seed },
+  constant: { name: 'reference app, readiness always 200', env: { EXAMPLE_READINESS: 'constant' }, seed },
+  deep: { name: 'reference app, liveness asking the database', env: { EXAMPLE_LIVENESS: 'deep' }, seed },
+  slow: { name: 'reference app, 300 ms slower', env: { EXAMPLE_EXTRA_LATENCY_MS: '300' }, seed },
 });
 
 // Timing budgets generous for a shared 2-core machine: the claims under test are the flips, not the speed.

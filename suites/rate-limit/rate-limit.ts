@@ -5,7 +5,7 @@ import { defineSuite, parseRequest } from '../../harness/suite/index.ts';
 import { startWindowedLoad } from '../../load/engines/windowed-load.ts';
 import { count, ms, ratio, request } from '../support/options.ts';
 import { redisDownPhase } from './redis-down.ts';
-import { type LimitClient, tally } from './tally.ts';
+import { type ClientTally, type LimitClient, tally } from './tally.ts';
 
 /**
  * "Rate limiting: N requests per window per client", checked as counts across every instance
@@ -97,6 +97,8 @@ export const rateLimit = defineSuite({
           collateral: count(0),
           /** Requests admitted above the limit to the client with a made-up header. */
           bypass: count(0),
+          /** 429s whose Retry-After is missing, names a time before the window resets, or over a window after. */
+          retryAfter: count(0),
         })
         .strict()
         .prefault({}),
@@ -151,14 +153,18 @@ export const rateLimit = defineSuite({
     };
     const load = await startWindowedLoad({ ...shape, windows, clients });
     const report = await load.start();
-    const counts = tally(clients, report.counts);
+    const counts = tally(clients, { ...report, windowMs: options.windowMs });
     refuseUnhonoured(counts, options, clients);
 
     const allowed = limit * windows;
-    const worstOver = counts.over.reduce((worst, c) => (c.admitted > worst.admitted ? c : worst));
-    const overshoot = Math.max(0, worstOver.admitted - allowed) / allowed;
+    // Answers that came after the last window ended may have been counted by the app in windows
+    // after it, which the client sent nothing else in: a window's limit more for each.
+    const allowedFor = (c: ClientTally) => limit * (windows + c.tailWindows);
+    const above = (c: ClientTally) => Math.max(0, c.admitted - allowedFor(c));
+    const worstOver = counts.over.reduce((worst, c) => (above(c) > above(worst) ? c : worst));
+    const overshoot = above(worstOver) / allowed;
     const collateral = counts.under.reduce((sum, c) => sum + c.limited, 0);
-    const bypassed = counts.bypass ? Math.max(0, counts.bypass.admitted - allowed) : null;
+    const bypassed = counts.bypass ? above(counts.bypass) : null;
     const perClient = (list: typeof counts.over) =>
       list.map((c) => `${c.name} ${c.admitted} admitted, ${c.limited} refused of ${c.sent}`).join('; ');
     const errorNote = report.lastError ? `; last error: ${report.lastError}` : '';
@@ -167,7 +173,7 @@ export const rateLimit = defineSuite({
         `no client is admitted more than ${limit} per ${options.windowMs} ms across ${urls.length} instance(s)`,
         atMost('overshoot', options.budgets.overshoot, 'ratio', options.request),
         overshoot,
-        `${worstOver.name} was admitted ${worstOver.admitted} in ${windows} windows (at most ${allowed}); ${perClient(counts.over)}${errorNote}`,
+        `${worstOver.name} was admitted ${worstOver.admitted} in ${windows} windows (at most ${allowedFor(worstOver)}); ${perClient(counts.over)}${errorNote}`,
       ),
     ];
     if (counts.under.length > 0)
@@ -185,9 +191,19 @@ export const rateLimit = defineSuite({
           `a client that makes up ${options.bypass.header} is still one client`,
           atMost('bypass', options.budgets.bypass, 'count', options.request),
           bypassed,
-          `with a new ${options.bypass.header} on each request, ${counts.bypass.admitted} of ${counts.bypass.sent} were admitted in ${windows} windows (at most ${allowed})${errorNote}`,
+          `with a new ${options.bypass.header} on each request, ${counts.bypass.admitted} of ${counts.bypass.sent} were admitted in ${windows} windows (at most ${allowedFor(counts.bypass)})${errorNote}`,
         ),
       );
+    const retryAfterWrong = counts.all.reduce((sum, c) => sum + c.retryAfterWrong, 0);
+    const refused = counts.all.reduce((sum, c) => sum + c.limited, 0);
+    verdicts.push(
+      judge(
+        'every 429 says when to retry (Retry-After), and that is when the window resets',
+        atMost('retryAfter', options.budgets.retryAfter, 'count', options.request),
+        retryAfterWrong,
+        `${retryAfterWrong} of ${refused} 429s: ${counts.all.reduce((sum, c) => sum + c.limitedWithoutRetryAfter, 0)} without Retry-After, the others naming a time before the window's end or over a window after it`,
+      ),
+    );
     const redisDown = options.redisDown ? await redisDownPhase(context, shape, clients, options.redisDown) : undefined;
     if (redisDown) verdicts.push(redisDown.verdict);
     return {
@@ -205,12 +221,13 @@ export const rateLimit = defineSuite({
         bypassed,
         errors: counts.all.reduce((sum, c) => sum + c.errors, 0),
         lateAnswers: counts.all.reduce((sum, c) => sum + c.late, 0),
+        tailWindows: Math.max(...counts.all.map((c) => c.tailWindows)),
         refusedWithoutRetryAfter: counts.all.reduce((sum, c) => sum + c.limitedWithoutRetryAfter, 0),
       },
       events: redisDown?.events ?? [],
       timelines: [],
       notes: [
-        `each client's requests for a window were sent in its middle ${Math.round((1 - 2 * options.guard) * 100)} %, spread round-robin over ${urls.length} instance(s); counts are over all ${windows} windows (a request that arrives in the next window is still one of the limit's)`,
+        `each client's requests for a window were sent in its middle ${Math.round((1 - 2 * options.guard) * 100)} %, spread round-robin over ${urls.length} instance(s); counts are over all ${windows} windows (a request that arrives in the next window is still one of the limit's; answers that came after the last window ended may have been counted in windows after it, and a window's limit more is allowed for each window they reached: tailWindows, 0 on a quiet machine)`,
         `per window: over clients ${clients[0]!.perWindow}, under clients ${counts.under[0]?.perWindow ?? 0}; a 1-request overshoot is ${(1 / allowed).toFixed(4)} of the limit`,
       ],
     };

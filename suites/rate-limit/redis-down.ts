@@ -50,11 +50,14 @@ export async function redisDownPhase(
   const sum = (pick: (c: WindowCount) => number) => report.counts.flat().reduce((total, c) => total + pick(c), 0);
   const sent = sum((c) => c.sent);
   const admitted = sum((c) => c.admitted);
-  const violations = options.expect === 'open' ? sent - admitted : admitted;
-  const refusedBy = `${sum((c) => c.limited)} answered 429, ${sum((c) => c.other)} another status, ${sum((c) => c.failed)} not at all`;
+  // The limiter's refusals are 429 and 503; any other failure is the request's own (a database
+  // time-out on a busy machine), which the limiter let through.
+  const refused = sum((c) => c.limited + c.unavailable);
+  const violations = options.expect === 'open' ? refused : sent - refused;
+  const refusedBy = `${sum((c) => c.limited)} answered 429, ${sum((c) => c.unavailable)} 503, ${sum((c) => c.other)} another status, ${sum((c) => c.failed)} not at all`;
   return {
     verdict: judge(
-      `with Redis down the limiter fails ${options.expect} (${options.expect === 'open' ? 'every request admitted' : 'no request admitted'})`,
+      `with Redis down the limiter fails ${options.expect} (${options.expect === 'open' ? 'no request refused with 429 or 503' : 'every request refused with 429 or 503'})`,
       atMost('redisDownViolations', 0, 'count', load.request.path),
       violations,
       `with Redis killed, ${admitted} of ${sent} requests were admitted (${refusedBy})${report.lastError ? `; last: ${report.lastError}` : ''}`,

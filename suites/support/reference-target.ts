@@ -106,6 +106,34 @@ export function goodAndNaive(
   return targets;
 }
 
+/**
+ * Targets for one test file, each variant of the reference app with its own options: started
+ * before its tests (in parallel), stopped after them. If one fails to start, those that did
+ * are stopped before the error is thrown: a failed start leaves nothing running.
+ */
+export function referenceTargets<Name extends string>(
+  topology: Topology,
+  variants: Record<Name, Parameters<typeof startReferenceTarget>[1]>,
+): Record<Name, ReferenceTarget> {
+  const targets = {} as Record<Name, ReferenceTarget>;
+  beforeAll(async () => {
+    const names = Object.keys(variants) as Name[];
+    const started = await Promise.allSettled(names.map((name) => startReferenceTarget(topology, variants[name])));
+    const failed = started.find((s) => s.status === 'rejected');
+    if (failed) {
+      await Promise.all(started.map((s) => (s.status === 'fulfilled' ? s.value.stop() : undefined)));
+      throw failed.reason;
+    }
+    names.forEach((name, i) => {
+      targets[name] = (started[i] as PromiseFulfilledResult<ReferenceTarget>).value;
+    });
+  }, 180_000);
+  afterAll(async () => {
+    await Promise.all(Object.values<ReferenceTarget>(targets).map((target) => target.stop()));
+  });
+  return targets;
+}
+
 /** Runs a suite on a target and writes its result into this test run's results folder. */
 export async function runOn<Schema extends z.ZodType>(
   suite: SuiteDefinition<Schema>,
