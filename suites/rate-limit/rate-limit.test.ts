@@ -67,9 +67,9 @@ describe('rate-limit', () => {
     const result = await runOn(rateLimit, targets.memory);
     const overshoot = verdictOn(result, 'overshoot');
     expect(overshoot.pass, verdictLines(result)).toBe(false);
-    // Each instance admits its own 10 a window: up to 80 of 120 (100 %); a slow machine's late answers lower it a little.
+    // Each instance admits its own 10 a window: 80 of 120 (100 %) exactly on a quiet machine; a slow machine's late answers lower it a little.
     expect(overshoot.measured).toBeGreaterThanOrEqual(0.5);
-    expect(overshoot.evidence).toMatch(/^over\d was admitted [67]\d in 4 windows \(at most (40|4\d|50)\)/);
+    expect(overshoot.evidence).toMatch(/^over\d was admitted ([67]\d|80) in 4 windows \(at most (40|4\d|50)\)/);
     expect(verdictOn(result, 'collateral').pass, verdictLines(result)).toBe(true);
   });
 
