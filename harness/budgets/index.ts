@@ -72,6 +72,20 @@ export const CONTENT_METRICS: ReadonlySet<string> = new Set([
   'partialFailures',
   'happyStatementsPerItem',
   'fallbackStatementsPerItem',
+  // What a migration did (the migration-rehearsal suite): read in its transaction or from the tables' files.
+  'rewritesUnderLock',
+  'lockWithoutTimeout',
+  'failedStatements',
+  'invalidIndexes',
+  'commandUnseen',
+  // Which answers lack a header (the headers suite): a busy machine does not remove a header.
+  'hstsBreaches',
+  'cspBreaches',
+  'nosniffBreaches',
+  'framingBreaches',
+  'referrerBreaches',
+  'leaksBreaches',
+  'cookiesBreaches',
 ]);
 
 /** Whether a busy machine can move this budget's measurement (see CONTENT_METRICS). */

@@ -8,28 +8,20 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import { expect, inject, test } from 'vitest';
 import { runSuite } from '../../harness/suite/index.ts';
 import { connectTopology } from '../../harness/topology/control/index.ts';
 import { scenarioSchema } from '../../load/scenario.ts';
 import { tempDir } from '../../test/support/temp.ts';
 import { verdictLines } from '../support/expect-verdicts.ts';
-import { resultsRun, runOn, startReferenceTarget, type ReferenceTarget } from '../support/reference-target.ts';
+import { referenceTargets, resultsRun, runOn } from '../support/reference-target.ts';
 import { GROW_NOTES } from './online-migration.ts';
 import { migrationRehearsal } from './rehearsal.ts';
 import '../../harness/vitest/provided.ts';
 
 const topology = connectTopology(inject('dbproof'));
 const MIGRATIONS = fileURLToPath(new URL('../../example/migrations/', import.meta.url));
-let app: ReferenceTarget;
-
-beforeAll(async () => {
-  app = await startReferenceTarget(topology);
-}, 120_000);
-
-afterAll(async () => {
-  await app?.stop();
-});
+const targets = referenceTargets(topology, { app: {} });
 
 /** The verdict on `metric` for one statement (`001_x.sql#2`), or for the whole migration. */
 const verdict = (result: Awaited<ReturnType<typeof runOn>>, metric: string, scope?: string) => {
@@ -41,7 +33,7 @@ const verdict = (result: Awaited<ReturnType<typeof runOn>>, metric: string, scop
 };
 
 test('the safe migrations (constant default, CONCURRENTLY, NOT VALID then VALIDATE, SET NOT NULL through a CHECK) keep every promise', async () => {
-  const result = await runOn(migrationRehearsal, app, {
+  const result = await runOn(migrationRehearsal, targets.app, {
     migrations: path.join(MIGRATIONS, 'safe'),
     prepare: GROW_NOTES,
     cleanup: [
@@ -57,7 +49,7 @@ test('the safe migrations (constant default, CONCURRENTLY, NOT VALID then VALIDA
 });
 
 test('each unsafe migration fails for its own reason', async () => {
-  const result = await runOn(migrationRehearsal, app, {
+  const result = await runOn(migrationRehearsal, targets.app, {
     migrations: path.join(MIGRATIONS, 'unsafe'),
     prepare: GROW_NOTES,
     longReader: { table: 'inspection_notes', atMs: 1500, holdMs: 1500 },
@@ -102,7 +94,7 @@ test("a migration that fails in SQL is the migration's failure (the statement an
     path.join(folder, 'm', '001_unique.sql'),
     'CREATE UNIQUE INDEX CONCURRENTLY inspection_notes_inspection_uq ON inspection_notes (inspection_id);\n',
   );
-  const result = await runOn(migrationRehearsal, app, {
+  const result = await runOn(migrationRehearsal, targets.app, {
     migrations: path.join(folder, 'm'),
     prepare: GROW_NOTES,
     durationMs: 4000,
@@ -120,7 +112,7 @@ test("a migration that fails in SQL is the migration's failure (the statement an
 });
 
 test("the team's own migration command (psql here): its statements seen by sampling, the table it rewrote named", async () => {
-  const result = await runOn(migrationRehearsal, app, {
+  const result = await runOn(migrationRehearsal, targets.app, {
     command:
       'psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -c "ALTER TABLE inspection_notes ALTER COLUMN inspection_id TYPE numeric"',
     prepare: GROW_NOTES,
@@ -163,9 +155,9 @@ test("the config's scenarios as the traffic: each judged on its own budgets, on 
   };
   const result = await runSuite(
     migrationRehearsal,
-    { ...app.context, scenarios },
+    { ...targets.app.context, scenarios },
     { migrations: folder, durationMs: 3000, migrationAtMs: 1000 },
-    { target: app.name, run: await resultsRun() },
+    { target: targets.app.name, run: await resultsRun() },
   );
   const lines = verdictLines(result);
   expect(verdict(result, 'p99Ms', 'scenario reads').pass, lines).toBe(true);
@@ -179,4 +171,53 @@ test("the config's scenarios as the traffic: each judged on its own budgets, on 
   // The write is not sent when the scenarios are the traffic.
   expect(result.verdicts.some((v) => v.budget.metric === 'errorsDuringMigration')).toBe(false);
   expect(result.timelines.map((t) => t.name)).toEqual(['scenario reads (30/s)', 'scenario missing (20/s)']);
+});
+
+test("a lock held past the app's write time-out while a replica is frozen: the writes fail and slow, the replica falls behind, each verdict says so", async () => {
+  const folder = tempDir('migrations-long-lock');
+  // The reference app gives up on a write after 2 s: a 3 s ACCESS EXCLUSIVE outlasts it.
+  writeFileSync(
+    path.join(folder, '001_long_lock.sql'),
+    'BEGIN;\nLOCK TABLE inspection_notes IN ACCESS EXCLUSIVE MODE;\nSELECT pg_sleep(3);\nCOMMIT;\n',
+  );
+  const replica = topology.replicas[0]!;
+  // Frozen, it replays nothing: every byte the writes before the migration wrote is lag, however fast the machine.
+  await replica.pause();
+  let result: Awaited<ReturnType<typeof runOn>>;
+  try {
+    result = await runOn(migrationRehearsal, targets.app, {
+      migrations: folder,
+      durationMs: 6000,
+      migrationAtMs: 1500,
+      budgets: { replicaLagBytes: 1 },
+    });
+  } finally {
+    await replica.resume();
+  }
+  const lines = verdictLines(result);
+  expect(verdict(result, 'errorsDuringMigration'), lines).toMatchObject({
+    pass: false,
+    evidence: expect.stringMatching(/last error/),
+  });
+  expect(verdict(result, 'errorsDuringMigration').measured!).toBeGreaterThan(0);
+  expect(verdict(result, 'p99DuringMigrationMs').measured!).toBeGreaterThan(1000);
+  expect(verdict(result, 'replicaLagBytes')).toMatchObject({ pass: false });
+  expect(verdict(result, 'replicaLagBytes').measured!).toBeGreaterThan(1);
+  // What the statements did is content, not time: those verdicts hold (the lock has a table, no rewrite, no scan).
+  expect(verdict(result, 'rewritesUnderLock', '001_long_lock.sql#2').pass, lines).toBe(true);
+});
+
+test("a command that never touches the rehearsal's database fails: none of its sessions was seen", async () => {
+  const result = await runOn(migrationRehearsal, targets.app, {
+    command: 'sleep 0.2',
+    durationMs: 2500,
+    migrationAtMs: 1000,
+  });
+  expect(verdict(result, 'commandUnseen'), verdictLines(result)).toMatchObject({
+    pass: false,
+    evidence: expect.stringMatching(
+      /^no session with application_name dbproof-migration was ever seen: .*may have migrated another database/,
+    ),
+  });
+  expect(verdict(result, 'failedStatements').pass).toBe(true);
 });

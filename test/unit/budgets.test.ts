@@ -1,7 +1,7 @@
 // Budget strings as people write them (`p99=200ms,errors=0.1%,rps=50`), verdicts, and the
 // same budgets as k6 thresholds, one to one.
 import { describe, expect, test } from 'vitest';
-import { atLeast, atMost, formatValue, formatVerdict, judge } from '../../harness/budgets/index.ts';
+import { atLeast, atMost, dependsOnTime, formatValue, formatVerdict, judge } from '../../harness/budgets/index.ts';
 import { judgeLoad, parseBudgets } from '../../harness/budgets/traffic.ts';
 import { k6Thresholds } from '../../load/k6/thresholds.ts';
 
@@ -130,4 +130,18 @@ describe('k6Thresholds', () => {
       /no k6 threshold for budget metric timeToRecoverMs/,
     );
   });
+});
+
+test("what a migration did and which answers lack a header are content: a busy machine never excuses them; a migration's wait is time", () => {
+  for (const metric of [
+    'rewritesUnderLock',
+    'lockWithoutTimeout',
+    'failedStatements',
+    'invalidIndexes',
+    'commandUnseen',
+    'cspBreaches',
+  ])
+    expect(dependsOnTime(atMost(metric, 0, 'count')), metric).toBe(false);
+  expect(dependsOnTime(atMost('appBlockedMs', 200, 'ms'))).toBe(true);
+  expect(dependsOnTime(atMost('errorsDuringMigration', 0, 'count'))).toBe(true);
 });
