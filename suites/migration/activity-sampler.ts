@@ -36,6 +36,8 @@ export interface Sampled {
   lagBytes: number;
   /** `[t, the worst replica's lag in bytes]` at each sample. */
   lags: [number, number][];
+  /** Replicas that were not streaming at some sample (a frozen or lost standby is dropped by its walsender): their lag is unknown, not 0. */
+  notStreaming: Set<string>;
 }
 
 /**
@@ -43,8 +45,13 @@ export interface Sampled {
  * what the migration's sessions run and which locks they hold, and the replicas' lag. Each
  * reading is placed at the middle of its query's round trip, on the caller's clock.
  */
-export function sampleActivity(url: string, database: string, now: () => number): { stop(): Promise<Sampled> } {
-  const sampled: Sampled = { samples: [], sightings: [], lagBytes: 0, lags: [] };
+export function sampleActivity(
+  url: string,
+  database: string,
+  now: () => number,
+  replicas: readonly string[] = [],
+): { stop(): Promise<Sampled> } {
+  const sampled: Sampled = { samples: [], sightings: [], lagBytes: 0, lags: [], notStreaming: new Set() };
   let running = true;
   const done = withClient(
     url,
@@ -116,10 +123,12 @@ export function sampleActivity(url: string, database: string, now: () => number)
               ...progressOf(progress.rows.find((p) => p.pid === session.pid)),
             });
         }
-        const lag = await client.query<{ bytes: string | null }>(
-          'SELECT max(pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn))::text AS bytes FROM pg_stat_replication',
+        const lag = await client.query<{ name: string; bytes: string | null }>(
+          'SELECT application_name AS name, pg_wal_lsn_diff(pg_current_wal_lsn(), replay_lsn)::text AS bytes FROM pg_stat_replication',
         );
-        const lagBytes = Number(lag.rows[0]?.bytes ?? 0);
+        const streaming = new Set(lag.rows.map((r) => r.name));
+        for (const replica of replicas) if (!streaming.has(replica)) sampled.notStreaming.add(replica);
+        const lagBytes = Math.max(0, ...lag.rows.map((r) => Number(r.bytes ?? 0)));
         sampled.lags.push([now(), lagBytes]);
         sampled.lagBytes = Math.max(sampled.lagBytes, lagBytes);
         await sleep(Math.max(0, asked + SAMPLE_MS - now()));

@@ -201,8 +201,13 @@ test("a lock held past the app's write time-out while a replica is frozen: the w
   });
   expect(verdict(result, 'errorsDuringMigration').measured!).toBeGreaterThan(0);
   expect(verdict(result, 'p99DuringMigrationMs').measured!).toBeGreaterThan(1000);
-  expect(verdict(result, 'replicaLagBytes')).toMatchObject({ pass: false });
-  expect(verdict(result, 'replicaLagBytes').measured!).toBeGreaterThan(1);
+  // Behind by what it did not replay, or (once its walsender gave up on it, after 5 s) not streaming at all: never within budget.
+  expect(verdict(result, 'replicaLagBytes')).toMatchObject({
+    pass: false,
+    evidence: expect.stringMatching(
+      /^(the furthest replica was \d+ B of WAL behind|replica1 stopped streaming while the migration ran)/,
+    ),
+  });
   // What the statements did is content, not time: those verdicts hold (the lock has a table, no rewrite, no scan).
   expect(verdict(result, 'rewritesUnderLock', '001_long_lock.sql#2').pass, lines).toBe(true);
 });

@@ -281,6 +281,7 @@ export const migrationRehearsal = defineSuite({
       blocked,
       invalid,
       lagBytes: sampled.lagBytes,
+      notStreaming: [...sampled.notStreaming],
       conflicts,
       traffic: traffic.map((t, i) => ({ ...t, ...timelines[i]! })),
       migrationStart: start,
@@ -334,7 +335,12 @@ async function rehearseFolder(
   await migration.connect();
   try {
     const pid = (await migration.query<{ pid: number }>('SELECT pg_backend_pid() AS pid')).rows[0]!.pid;
-    const sampler = sampleActivity(adminUrl, context.database, now);
+    const sampler = sampleActivity(
+      adminUrl,
+      context.database,
+      now,
+      context.topology.replicas.map((r) => r.name),
+    );
     const start = now();
     let facts: StatementFacts[] = [];
     let end = start;
@@ -364,7 +370,12 @@ async function rehearseCommand(
   now: () => number,
 ): Promise<Rehearsed> {
   const before = await withClient(adminUrl, tables);
-  const sampler = sampleActivity(adminUrl, context.database, now);
+  const sampler = sampleActivity(
+    adminUrl,
+    context.database,
+    now,
+    context.topology.replicas.map((r) => r.name),
+  );
   const start = now();
   let end = start;
   let sampled: Sampled;
@@ -440,6 +451,8 @@ function judgeRehearsal(
     blocked: ReturnType<typeof blockedApp>;
     invalid: string[];
     lagBytes: number;
+    /** Replicas seen not streaming while it ran. */
+    notStreaming: string[];
     /** Queries the standbys cancelled for conflicting with recovery meanwhile. */
     conflicts: number;
     /** Each load that ran meanwhile, with the budgets it is judged on (none: the suite's own errors and p99). */
@@ -549,7 +562,13 @@ function judgeRehearsal(
     judge(
       'the replicas keep up while the migration runs',
       atMost('replicaLagBytes', budgets.replicaLagBytes, 'bytes'),
-      seen.lagBytes,
+      // A replica that stopped streaming is behind by an unknown amount: never within budget.
+      seen.notStreaming.length ? null : seen.lagBytes,
+      seen.notStreaming.length
+        ? `${seen.notStreaming.join(', ')} stopped streaming while the migration ran (not in pg_stat_replication): how far behind is unknown`
+        : seen.lagBytes > 0
+          ? `the furthest replica was ${seen.lagBytes} B of WAL behind`
+          : undefined,
     ),
   );
   if (seen.migrationEnd > options.durationMs)
