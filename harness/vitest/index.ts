@@ -23,7 +23,19 @@ function provided(): TopologyHandle {
   const handle = inject('dbproof');
   if (!handle)
     throw new Error("no dbproof topology: add globalSetup: ['dbproof/vitest/global-setup'] to this vitest project");
-  return handle;
+  // This worker's own topology where the globalSetup started one per worker (VITEST_POOL_ID
+  // runs from 1 to the project's maxWorkers, and no two running files share one).
+  const perWorker = inject('dbproofWorkers') ?? [];
+  const worker = Number(process.env.VITEST_POOL_ID ?? '1');
+  return perWorker[(worker - 1) % perWorker.length] ?? handle;
+}
+
+/**
+ * The topology of the worker running this file, for a file that does not use the `topology`
+ * fixture (a suite's test that starts its own targets on it in `beforeAll`).
+ */
+export function workerTopology(): RemoteTopology {
+  return connectTopology(provided());
 }
 
 export interface DbproofFixtures {

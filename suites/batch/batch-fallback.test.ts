@@ -7,19 +7,18 @@ import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
-import { afterAll, expect, inject, test } from 'vitest';
+import { afterAll, expect, test } from 'vitest';
 import type { z } from 'zod';
 import { UsageError } from '../../harness/errors.ts';
 import { databaseUrl, queryRows } from '../../harness/pg/client.ts';
 import { resolveSuiteOptions } from '../../harness/suite/index.ts';
-import { connectTopology } from '../../harness/topology/control/index.ts';
 import { runCliWithin } from '../../test/safety/validation-support.ts';
 import { verdictLines, verdictOn } from '../support/expect-verdicts.ts';
 import { runOn, startReferenceTarget, type ReferenceTarget } from '../support/reference-target.ts';
 import { batchFallback } from './batch-fallback.ts';
-import '../../harness/vitest/provided.ts';
+import { workerTopology } from '../../harness/vitest/index.ts';
 
-const topology = connectTopology(inject('dbproof'));
+const topology = workerTopology();
 const started: ReferenceTarget[] = [];
 afterAll(() => Promise.all(started.map((t) => t.stop())));
 

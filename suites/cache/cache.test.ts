@@ -2,15 +2,14 @@
 // cache-effectiveness suites on the reference app (read-through cache with a database
 // fallback, writes through the cache), and on its naive variant (no fallback, no
 // write-through), which must fail each.
-import { describe, expect, inject, test } from 'vitest';
-import { connectTopology } from '../../harness/topology/control/index.ts';
+import { describe, expect, test } from 'vitest';
 import { redisLost } from './redis-lost.ts';
 import { cacheEffectiveness } from './effectiveness.ts';
 import { goodAndNaive, runOn } from '../support/reference-target.ts';
 import { verdictLines, verdictOn } from '../support/expect-verdicts.ts';
-import '../../harness/vitest/provided.ts';
+import { workerTopology } from '../../harness/vitest/index.ts';
 
-const topology = connectTopology(inject('dbproof'));
+const topology = workerTopology();
 const targets = goodAndNaive(topology);
 
 describe('Redis lost', () => {

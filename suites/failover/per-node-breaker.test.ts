@@ -4,17 +4,16 @@
 // breaker (3 failures, 1 s, 500 ms timeouts on the primary): a black hole on replica1's
 // link under reads and writes, then the replica-frozen suite itself, watching /health.
 import { setTimeout as sleep } from 'node:timers/promises';
-import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import { afterAll, beforeAll, expect, test } from 'vitest';
 import { queryRows } from '../../harness/pg/client.ts';
-import { connectTopology } from '../../harness/topology/control/index.ts';
 import { pollUntil } from '../../harness/wait.ts';
 import { connect, optionsFromEnv, type Db } from '../../example/src/db.ts';
 import { replicaFrozen } from './replica-frozen.ts';
 import { runOn, startReferenceTarget, type ReferenceTarget } from '../support/reference-target.ts';
 import { verdictLines } from '../support/expect-verdicts.ts';
-import '../../harness/vitest/provided.ts';
+import { workerTopology } from '../../harness/vitest/index.ts';
 
-const topology = connectTopology(inject('dbproof'));
+const topology = workerTopology();
 const env = { EXAMPLE_BREAKER_FAILURES: '3', EXAMPLE_BREAKER_RESET_MS: '1000', EXAMPLE_WRITE_TIMEOUT_MS: '500' };
 let target: ReferenceTarget;
 let db: Db;

@@ -1,15 +1,14 @@
 // "Reads fail over to a healthy replica in under 2 s": the replica-lost and
 // replica-frozen suites on the reference app. The app with read failover and timeouts
 // must keep the promise; the naive variant must break it (the negative controls).
-import { describe, expect, inject, test } from 'vitest';
-import { connectTopology } from '../../harness/topology/control/index.ts';
+import { describe, expect, test } from 'vitest';
 import { replicaLost } from './replica-lost.ts';
 import { replicaFrozen } from './replica-frozen.ts';
 import { goodAndNaive, runOn } from '../support/reference-target.ts';
 import { verdictLines, verdictOn } from '../support/expect-verdicts.ts';
-import '../../harness/vitest/provided.ts';
+import { workerTopology } from '../../harness/vitest/index.ts';
 
-const topology = connectTopology(inject('dbproof'));
+const topology = workerTopology();
 const targets = goodAndNaive(topology);
 
 describe('replica lost (kill)', () => {

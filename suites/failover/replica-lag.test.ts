@@ -2,14 +2,13 @@
 // The reference app (read-your-writes by a session cookie holding the write's WAL
 // position, and no reads from a replica more than 500 ms behind) must keep both
 // promises; the naive variant, reading any replica, must break both.
-import { expect, inject, test } from 'vitest';
-import { connectTopology } from '../../harness/topology/control/index.ts';
+import { expect, test } from 'vitest';
 import { replicaLag } from './replica-lag.ts';
 import { goodAndNaive, runOn } from '../support/reference-target.ts';
 import { verdictLines, verdictOn } from '../support/expect-verdicts.ts';
-import '../../harness/vitest/provided.ts';
+import { workerTopology } from '../../harness/vitest/index.ts';
 
-const topology = connectTopology(inject('dbproof'));
+const topology = workerTopology();
 const targets = goodAndNaive(topology);
 
 test('the app that tracks its replicas reads its own writes and serves nothing stale', async () => {

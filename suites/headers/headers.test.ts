@@ -1,14 +1,13 @@
 // "Security headers on every response": the reference app sets them before it routes, so its
 // 404, 429 and 500 answers carry them too; its naive variant sets them only on the happy
 // path, and the suite names the answers that go out bare.
-import { describe, expect, inject, test } from 'vitest';
-import { connectTopology } from '../../harness/topology/control/index.ts';
+import { describe, expect, test } from 'vitest';
 import { referenceTargets, runOn } from '../support/reference-target.ts';
 import { verdictLines, verdictOn } from '../support/expect-verdicts.ts';
 import { headers } from './headers.ts';
-import '../../harness/vitest/provided.ts';
+import { workerTopology } from '../../harness/vitest/index.ts';
 
-const topology = connectTopology(inject('dbproof'));
+const topology = workerTopology();
 const seed = { scale: 0.001, seed: 18 };
 const targets = referenceTargets(topology, {
   good: { seed },

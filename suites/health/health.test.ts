@@ -1,14 +1,13 @@
 // "The health check answers in < 50 ms and tells the truth": the reference app's /live and
 // /ready under load while its link to the primary (or Redis) goes silent, and its naive
 // variants, each failing the verdict it is there for.
-import { describe, expect, inject, test } from 'vitest';
-import { connectTopology } from '../../harness/topology/control/index.ts';
+import { describe, expect, test } from 'vitest';
 import { referenceTargets, runOn } from '../support/reference-target.ts';
 import { verdictLines, verdictOn } from '../support/expect-verdicts.ts';
 import { health } from './health.ts';
-import '../../harness/vitest/provided.ts';
+import { workerTopology } from '../../harness/vitest/index.ts';
 
-const topology = connectTopology(inject('dbproof'));
+const topology = workerTopology();
 const seed = { scale: 0.001, seed: 18 };
 const targets = referenceTargets(topology, {
   good: { name: 'reference app', seed },

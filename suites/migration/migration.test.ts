@@ -1,14 +1,13 @@
 // "Zero-downtime migrations": a full-text index is built on a 100,000-row table while the
 // app writes to it at 50/s. CREATE INDEX CONCURRENTLY must keep write p99 within 500 ms with
 // no errors; a plain CREATE INDEX on the same table blocks the writes (negative control).
-import { afterAll, beforeAll, expect, inject, test } from 'vitest';
-import { connectTopology } from '../../harness/topology/control/index.ts';
+import { afterAll, beforeAll, expect, test } from 'vitest';
 import { onlineMigration } from './online-migration.ts';
 import { runOn, startReferenceTarget, type ReferenceTarget } from '../support/reference-target.ts';
 import { verdictLines, verdictOn } from '../support/expect-verdicts.ts';
-import '../../harness/vitest/provided.ts';
+import { workerTopology } from '../../harness/vitest/index.ts';
 
-const topology = connectTopology(inject('dbproof'));
+const topology = workerTopology();
 let app: ReferenceTarget;
 
 beforeAll(async () => {

@@ -8,18 +8,17 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { expect, inject, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { runSuite } from '../../harness/suite/index.ts';
-import { connectTopology } from '../../harness/topology/control/index.ts';
 import { scenarioSchema } from '../../load/scenario.ts';
 import { tempDir } from '../../test/support/temp.ts';
 import { verdictLines } from '../support/expect-verdicts.ts';
 import { referenceTargets, resultsRun, runOn } from '../support/reference-target.ts';
 import { GROW_NOTES } from './online-migration.ts';
 import { migrationRehearsal } from './rehearsal.ts';
-import '../../harness/vitest/provided.ts';
+import { workerTopology } from '../../harness/vitest/index.ts';
 
-const topology = connectTopology(inject('dbproof'));
+const topology = workerTopology();
 const MIGRATIONS = fileURLToPath(new URL('../../example/migrations/', import.meta.url));
 const targets = referenceTargets(topology, { app: {} });
 

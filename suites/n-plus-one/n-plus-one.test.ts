@@ -1,15 +1,14 @@
 // The n-plus-one suite on the reference app: its default endpoints (the join, the dashboard's
 // fixed four queries) pass; the per-row endpoints next to them are flagged, with the
 // statement, its counts per size and the fix, in the result's findings.
-import { beforeAll, afterAll, expect, inject, test } from 'vitest';
-import { connectTopology } from '../../harness/topology/control/index.ts';
+import { beforeAll, afterAll, expect, test } from 'vitest';
 import { resolveSuiteOptions } from '../../harness/suite/index.ts';
 import { startReferenceTarget, runOn, type ReferenceTarget } from '../support/reference-target.ts';
 import { verdictLines } from '../support/expect-verdicts.ts';
 import { nPlusOne } from './n-plus-one.ts';
-import '../../harness/vitest/provided.ts';
+import { workerTopology } from '../../harness/vitest/index.ts';
 
-const topology = connectTopology(inject('dbproof'));
+const topology = workerTopology();
 let target: ReferenceTarget;
 beforeAll(async () => {
   target = await startReferenceTarget(topology);

@@ -1,7 +1,7 @@
 // The reference app has each classic N+1 next to its fix. Every N+1 endpoint must be
 // flagged (the negative control: the check can fail) and every fix must pass, through
 // both capture paths.
-import { afterAll, beforeAll, describe, expect, inject, test } from 'vitest';
+import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import {
   captureQueries,
   captureServerSide,
@@ -11,17 +11,16 @@ import {
   type N1Report,
 } from '../../harness/capture/index.ts';
 import '../../harness/vitest/matchers.ts';
-import { connectTopology } from '../../harness/topology/control/index.ts';
 import { queryRows } from '../../harness/pg/client.ts';
 import { inspections } from '../../fixtures/index.ts';
 import { seedPrivateDatabase, type PrivateDatabase } from '../../fixtures/private-database.ts';
 import { connect, type Db } from '../../example/src/db.ts';
 import * as service from '../../example/src/inspections.ts';
 import { startExampleApp } from '../../example/launch.ts';
-import '../../harness/vitest/provided.ts';
+import { workerTopology } from '../../harness/vitest/index.ts';
 
 const SIZES = [5, 25];
-const topology = connectTopology(inject('dbproof'));
+const topology = workerTopology();
 let database: PrivateDatabase;
 let app: { url: string; stop(): Promise<void> };
 let db: Db;

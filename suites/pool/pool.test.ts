@@ -2,14 +2,13 @@
 // pooled connections per node, one request in ten failing in the database on purpose.
 // The reference app queues and returns every connection; the naive variant forgets to
 // release a connection when its query fails, and must fail on errors and on the leak.
-import { expect, inject, test } from 'vitest';
-import { connectTopology } from '../../harness/topology/control/index.ts';
+import { expect, test } from 'vitest';
 import { poolExhaustion } from './pool-exhaustion.ts';
 import { goodAndNaive, runOn } from '../support/reference-target.ts';
 import { verdictLines, verdictOn } from '../support/expect-verdicts.ts';
-import '../../harness/vitest/provided.ts';
+import { workerTopology } from '../../harness/vitest/index.ts';
 
-const topology = connectTopology(inject('dbproof'));
+const topology = workerTopology();
 const targets = goodAndNaive(topology);
 
 test('the reference app queues 40 clients on its pool without errors, and its connections return to their baseline', async () => {

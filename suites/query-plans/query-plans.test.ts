@@ -3,17 +3,16 @@
 // function-wrapped predicate, a page cut by row_number()) fail each claim, the evidence
 // naming the statement and the plan node that broke it. Plans do not depend on the machine's
 // speed: every assertion here holds on a busy machine.
-import { afterAll, beforeAll, expect, inject, test } from 'vitest';
+import { afterAll, beforeAll, expect, test } from 'vitest';
 import { queryRows } from '../../harness/pg/client.ts';
 import { resolveSuiteOptions } from '../../harness/suite/index.ts';
-import { connectTopology } from '../../harness/topology/control/index.ts';
 import type { SuiteResult } from '../../harness/results/index.ts';
 import { verdictLines } from '../support/expect-verdicts.ts';
 import { runOn, startReferenceTarget, type ReferenceTarget } from '../support/reference-target.ts';
 import { queryPlans } from './query-plans.ts';
-import '../../harness/vitest/provided.ts';
+import { workerTopology } from '../../harness/vitest/index.ts';
 
-const topology = connectTopology(inject('dbproof'));
+const topology = workerTopology();
 // Large enough that an index is worth using (2,000 inspections, ~40,000 items, ~55,000 media)
 // and that sorting every media row outgrows the default work_mem (4 MB).
 const SEED = { scale: 0.05, seed: 16 };

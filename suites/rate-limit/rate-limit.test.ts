@@ -1,14 +1,13 @@
 // "Rate limiting: 10 requests per second per client, Redis-backed", behind two instances of
 // the app: the reference app's limiter counts in Redis and holds; its naive variants each
 // fail the verdict they are there for, with counts as the evidence (never timings).
-import { describe, expect, inject, test } from 'vitest';
-import { connectTopology } from '../../harness/topology/control/index.ts';
+import { describe, expect, test } from 'vitest';
 import { referenceTargets, runOn } from '../support/reference-target.ts';
 import { verdictLines, verdictOn } from '../support/expect-verdicts.ts';
 import { rateLimit } from './rate-limit.ts';
-import '../../harness/vitest/provided.ts';
+import { workerTopology } from '../../harness/vitest/index.ts';
 
-const topology = connectTopology(inject('dbproof'));
+const topology = workerTopology();
 // Two instances each unless said otherwise; each its own small database.
 const variant = (options: Parameters<typeof referenceTargets>[1][string]) => ({
   instances: 2,

@@ -4,121 +4,132 @@
 // (nothing archived, a segment never switched, a backup without WAL and no archive) must
 // fail the verdict that names what went wrong. Correctness is judged on keys, never on
 // speed: the time budgets here are generous (a shared two-core machine).
-import { afterEach, expect, test } from 'vitest';
+import { describe, expect, test } from 'vitest';
 import { startTopology } from '../../harness/providers/index.ts';
 import { runSuite } from '../../harness/suite/index.ts';
-import type { Topology } from '../../harness/topology/types.ts';
 import { verdictLines, verdictOn } from '../support/expect-verdicts.ts';
 import { resultsRun, startReferenceTarget, type ReferenceTarget } from '../support/reference-target.ts';
 import { backupRestore } from './backup-restore.ts';
 
-let topology: Topology | undefined;
-let target: ReferenceTarget | undefined;
-
-afterEach(async () => {
-  await target?.stop().catch(() => {});
-  await topology?.stop();
-  target = topology = undefined;
-});
-
+/** Runs one drill on a topology and target of its own, both stopped before it returns (also when it throws). */
 async function drill(name: string, options: object) {
-  topology = await startTopology({ replicas: 0, redis: false });
-  target = await startReferenceTarget(topology, { redis: false, replicas: false });
-  return runSuite(backupRestore, target.context, options, {
-    target: `${target.name}, ${name}`,
-    run: await resultsRun(),
-  });
+  const topology = await startTopology({ replicas: 0, redis: false });
+  let target: ReferenceTarget | undefined;
+  try {
+    target = await startReferenceTarget(topology, { redis: false, replicas: false });
+    return await runSuite(backupRestore, target.context, options, {
+      target: `${target.name}, ${name}`,
+      run: await resultsRun(),
+    });
+  } finally {
+    await target?.stop().catch(() => {});
+    await topology.stop();
+  }
 }
 
-test('pg_basebackup and the archive restore every write older than the archive timeout, and the point in time exactly', async () => {
-  const result = await drill('pg_basebackup', { durationMs: 12_000 });
-  expect(result.pass, verdictLines(result)).toBe(true);
-  const m = result.measurements;
-  expect(m.acknowledgedWrites).toBeGreaterThan(50);
-  // Some writes are in the archive (switched every 5 s), so not everything was lost.
-  expect(m.missingWrites!).toBeLessThan(m.acknowledgedWrites!);
-  expect(m.pitrMismatches).toBe(0);
-  expect(m.pitrWritesBefore).toBeGreaterThan(10);
-  expect(m.pitrWritesAfter).toBeGreaterThan(10);
-  expect(result.events.map((e) => e.kind)).toEqual(['archive', 'backup', 'destroy', 'restore', 'restore']);
-}, 300_000);
+// Two lanes at once, the drills within a lane one after another: each drill has its own
+// topology, so neither lane's disaster touches the other's; two at a time (not all seven)
+// keeps the write rates the verdicts count on within what a shared 2-core machine gives.
+// The file takes about its longest lane (60 s) instead of the sum (109 s).
+describe('pg_basebackup', { concurrent: true }, () => {
+  test.sequential('pg_basebackup and the archive restore every write older than the archive timeout, and the point in time exactly', async () => {
+    const result = await drill('pg_basebackup', { durationMs: 12_000 });
+    expect(result.pass, verdictLines(result)).toBe(true);
+    const m = result.measurements;
+    expect(m.acknowledgedWrites).toBeGreaterThan(50);
+    // Some writes are in the archive (switched every 5 s), so not everything was lost.
+    expect(m.missingWrites!).toBeLessThan(m.acknowledgedWrites!);
+    expect(m.pitrMismatches).toBe(0);
+    expect(m.pitrWritesBefore).toBeGreaterThan(10);
+    expect(m.pitrWritesAfter).toBeGreaterThan(10);
+    expect(result.events.map((e) => e.kind)).toEqual(['archive', 'backup', 'destroy', 'restore', 'restore']);
+  }, 300_000);
 
-test('writers straight to the database (writeSql) are checked key by key the same way', async () => {
-  const result = await drill('pg_basebackup, writes in SQL', {
-    writeSql: "INSERT INTO inspection_notes (key, inspection_id, body) VALUES ($1, 1, '')",
-    durationMs: 12_000,
-  });
-  expect(result.pass, verdictLines(result)).toBe(true);
-  expect(result.measurements.acknowledgedWrites).toBeGreaterThan(50);
-  expect(result.measurements.missingWrites!).toBeLessThan(result.measurements.acknowledgedWrites!);
-  expect(result.timelines[0]!.name).toMatch(/SQL straight to the database/);
-}, 300_000);
+  test.sequential('writers straight to the database (writeSql) are checked key by key the same way', async () => {
+    const result = await drill('pg_basebackup, writes in SQL', {
+      writeSql: "INSERT INTO inspection_notes (key, inspection_id, body) VALUES ($1, 1, '')",
+      durationMs: 12_000,
+    });
+    expect(result.pass, verdictLines(result)).toBe(true);
+    expect(result.measurements.acknowledgedWrites).toBeGreaterThan(50);
+    expect(result.measurements.missingWrites!).toBeLessThan(result.measurements.acknowledgedWrites!);
+    expect(result.timelines[0]!.name).toMatch(/SQL straight to the database/);
+  }, 300_000);
 
-test("with archive_command '/bin/true' nothing is archived: every write after the backup is lost and the point in time is never reached", async () => {
-  const result = await drill("archive_command '/bin/true'", { archiveCommand: '/bin/true', durationMs: 20_000 });
-  const rpo = verdictOn(result, 'rpoMs');
-  expect(rpo.pass, verdictLines(result)).toBe(false);
-  expect(result.measurements.missingWrites).toBe(result.measurements.acknowledgedWrites);
-  expect(rpo.measured!).toBeGreaterThan(15_000);
-  expect(rpo.evidence).toMatch(/acknowledged writes missing: d-[0-9a-f]+-\d+-\d+/);
-  // The backup itself is fine, and so is a restore of it: what is missing is the archive.
-  expect(verdictOn(result, 'backupFailures').pass).toBe(true);
-  expect(verdictOn(result, 'restoreFailures').pass).toBe(true);
-  const pitr = verdictOn(result, 'pitrMismatches');
-  expect(pitr.pass).toBe(false);
-  expect(pitr.evidence).toMatch(/recovery ended before configured recovery target was reached/);
-}, 300_000);
+  test.sequential("with archive_command '/bin/true' nothing is archived: every write after the backup is lost and the point in time is never reached", async () => {
+    const result = await drill("archive_command '/bin/true'", { archiveCommand: '/bin/true', durationMs: 20_000 });
+    const rpo = verdictOn(result, 'rpoMs');
+    expect(rpo.pass, verdictLines(result)).toBe(false);
+    expect(result.measurements.missingWrites).toBe(result.measurements.acknowledgedWrites);
+    expect(rpo.measured!).toBeGreaterThan(15_000);
+    expect(rpo.evidence).toMatch(/acknowledged writes missing: d-[0-9a-f]+-\d+-\d+/);
+    // The backup itself is fine, and so is a restore of it: what is missing is the archive.
+    expect(verdictOn(result, 'backupFailures').pass).toBe(true);
+    expect(verdictOn(result, 'restoreFailures').pass).toBe(true);
+    const pitr = verdictOn(result, 'pitrMismatches');
+    expect(pitr.pass).toBe(false);
+    expect(pitr.evidence).toMatch(/recovery ended before configured recovery target was reached/);
+  }, 300_000);
 
-test('with archive_timeout 0 and a trickle of writes the last segment is never archived: the recovery point grows with the gap', async () => {
-  const result = await drill('archive_timeout 0, a trickle', {
-    archiveTimeoutS: 0,
-    writers: 1,
-    thinkMs: 500,
-    durationMs: 20_000,
-    // A recovery time no restore can meet: the verdict fails on what it measured, not for want of a restore.
-    budgets: { rtoMs: 1 },
-  });
-  const rpo = verdictOn(result, 'rpoMs');
-  expect(rpo.pass, verdictLines(result)).toBe(false);
-  expect(rpo.budget.limit).toBe(10_000);
-  expect(rpo.measured!).toBeGreaterThan(15_000);
-  expect(result.measurements.acknowledgedWrites).toBeGreaterThan(10);
-  expect(result.measurements.missingWrites).toBe(result.measurements.acknowledgedWrites);
-  expect(verdictOn(result, 'restoreFailures').pass).toBe(true);
-  const rto = verdictOn(result, 'rtoMs');
-  expect(rto.pass).toBe(false);
-  expect(rto.measured!).toBeGreaterThan(1);
-}, 300_000);
+  test.sequential('a base backup without WAL and no archive cannot be restored: a failed verdict, not an error', async () => {
+    const result = await drill('backup without WAL, no archive', {
+      backupWal: false,
+      archive: false,
+      durationMs: 3000,
+    });
+    const restore = verdictOn(result, 'restoreFailures');
+    expect(restore.pass, verdictLines(result)).toBe(false);
+    expect(restore.evidence).toMatch(/^restored1 did not start: FATAL: could not locate required checkpoint record/);
+    expect(verdictOn(result, 'rpoMs').measured).toBeNull();
+    expect(verdictOn(result, 'rtoMs').pass).toBe(false);
+    expect(verdictOn(result, 'pitrMismatches').pass).toBe(false);
+    // The backup's files are intact (pg_verifybackup -n): it is the missing WAL that makes it useless.
+    expect(verdictOn(result, 'backupFailures').pass).toBe(true);
+  }, 300_000);
+});
 
-test('a base backup without WAL and no archive cannot be restored: a failed verdict, not an error', async () => {
-  const result = await drill('backup without WAL, no archive', { backupWal: false, archive: false, durationMs: 3000 });
-  const restore = verdictOn(result, 'restoreFailures');
-  expect(restore.pass, verdictLines(result)).toBe(false);
-  expect(restore.evidence).toMatch(/^restored1 did not start: FATAL: could not locate required checkpoint record/);
-  expect(verdictOn(result, 'rpoMs').measured).toBeNull();
-  expect(verdictOn(result, 'rtoMs').pass).toBe(false);
-  expect(verdictOn(result, 'pitrMismatches').pass).toBe(false);
-  // The backup's files are intact (pg_verifybackup -n): it is the missing WAL that makes it useless.
-  expect(verdictOn(result, 'backupFailures').pass).toBe(true);
-}, 300_000);
+describe('pgBackRest, and a segment never archived', { concurrent: true }, () => {
+  test.sequential('with archive_timeout 0 and a trickle of writes the last segment is never archived: the recovery point grows with the gap', async () => {
+    const result = await drill('archive_timeout 0, a trickle', {
+      archiveTimeoutS: 0,
+      writers: 1,
+      thinkMs: 500,
+      durationMs: 20_000,
+      // A recovery time no restore can meet: the verdict fails on what it measured, not for want of a restore.
+      budgets: { rtoMs: 1 },
+    });
+    const rpo = verdictOn(result, 'rpoMs');
+    expect(rpo.pass, verdictLines(result)).toBe(false);
+    expect(rpo.budget.limit).toBe(10_000);
+    expect(rpo.measured!).toBeGreaterThan(15_000);
+    expect(result.measurements.acknowledgedWrites).toBeGreaterThan(10);
+    expect(result.measurements.missingWrites).toBe(result.measurements.acknowledgedWrites);
+    expect(verdictOn(result, 'restoreFailures').pass).toBe(true);
+    const rto = verdictOn(result, 'rtoMs');
+    expect(rto.pass).toBe(false);
+    expect(rto.measured!).toBeGreaterThan(1);
+  }, 300_000);
 
-test('pgBackRest (stanza, full backup, archive-push and archive-get, verify) restores the latest state and the point in time', async () => {
-  const result = await drill('pgBackRest', { tool: 'pgbackrest', durationMs: 12_000 });
-  expect(result.pass, verdictLines(result)).toBe(true);
-  expect(result.measurements.pitrMismatches).toBe(0);
-  expect(result.measurements.missingWrites!).toBeLessThan(result.measurements.acknowledgedWrites!);
-  expect(result.notes[0]).toMatch(/^backup: pgbackrest; pgbackrest verify/);
-}, 300_000);
+  test.sequential('pgBackRest (stanza, full backup, archive-push and archive-get, verify) restores the latest state and the point in time', async () => {
+    const result = await drill('pgBackRest', { tool: 'pgbackrest', durationMs: 12_000 });
+    expect(result.pass, verdictLines(result)).toBe(true);
+    expect(result.measurements.pitrMismatches).toBe(0);
+    expect(result.measurements.missingWrites!).toBeLessThan(result.measurements.acknowledgedWrites!);
+    expect(result.notes[0]).toMatch(/^backup: pgbackrest; pgbackrest verify/);
+  }, 300_000);
 
-test("pgBackRest refuses to back up a primary whose archive_command is '/bin/true': the backup verdict fails, and every later one with nothing measured", async () => {
-  const result = await drill("pgBackRest, archive_command '/bin/true'", {
-    tool: 'pgbackrest',
-    archiveCommand: '/bin/true',
-  });
-  const backup = verdictOn(result, 'backupFailures');
-  expect(backup.pass, verdictLines(result)).toBe(false);
-  // pgBackRest checks the archive_command before it copies anything (its error 068).
-  expect(backup.evidence).toMatch(/pgbackrest backup failed: .*archive_command '\/bin\/true' must contain pgbackrest/);
-  for (const metric of ['restoreFailures', 'rpoMs', 'rtoMs', 'pitrMismatches', 'smokeFailures'])
-    expect(verdictOn(result, metric)).toMatchObject({ pass: false, measured: null });
-}, 300_000);
+  test.sequential("pgBackRest refuses to back up a primary whose archive_command is '/bin/true': the backup verdict fails, and every later one with nothing measured", async () => {
+    const result = await drill("pgBackRest, archive_command '/bin/true'", {
+      tool: 'pgbackrest',
+      archiveCommand: '/bin/true',
+    });
+    const backup = verdictOn(result, 'backupFailures');
+    expect(backup.pass, verdictLines(result)).toBe(false);
+    // pgBackRest checks the archive_command before it copies anything (its error 068).
+    expect(backup.evidence).toMatch(
+      /pgbackrest backup failed: .*archive_command '\/bin\/true' must contain pgbackrest/,
+    );
+    for (const metric of ['restoreFailures', 'rpoMs', 'rtoMs', 'pitrMismatches', 'smokeFailures'])
+      expect(verdictOn(result, metric)).toMatchObject({ pass: false, measured: null });
+  }, 300_000);
+});
