@@ -1,0 +1,3 @@
+import { reportTopology } from './report.ts';
+
+reportTopology('second');
