@@ -20,7 +20,10 @@ import { topologySpecFromEnv } from './spec-from-env.ts';
  */
 export default async function setup(project: TestProject): Promise<() => Promise<void>> {
   // vitest resolves `fileParallelism: false` to maxWorkers 1; unset, its own default applies.
-  const workers = Math.max(1, project.config.maxWorkers ?? project.vitest.config.maxWorkers ?? availableParallelism() - 1);
+  const workers = Math.max(
+    1,
+    project.config.maxWorkers ?? project.vitest.config.maxWorkers ?? availableParallelism() - 1,
+  );
   const spec = topologySpecFromEnv();
   const stops: (() => Promise<void>)[] = [];
   const stopAll = async () => {
