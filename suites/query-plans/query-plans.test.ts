@@ -4,7 +4,7 @@
 // naming the statement and the plan node that broke it. Plans do not depend on the machine's
 // speed: every assertion here holds on a busy machine.
 import { afterAll, beforeAll, expect, inject, test } from 'vitest';
-import { queryRows } from '../../harness/pg/client.ts';
+import { databaseUrl, queryRows } from '../../harness/pg/client.ts';
 import { resolveSuiteOptions } from '../../harness/suite/index.ts';
 import { connectTopology } from '../../harness/topology/control/index.ts';
 import type { SuiteResult } from '../../harness/results/index.ts';
@@ -48,9 +48,9 @@ async function expectCaptureOff(): Promise<void> {
   for (const node of [topology.primary, ...topology.replicas]) {
     const [row] = await queryRows<{ value: string }>(
       node.adminUrl,
-      "SELECT current_setting('auto_explain.log_min_duration') AS value",
+      "SELECT current_setting('auto_explain.log_min_duration') || ' ' || current_setting('log_min_duration_statement') AS value",
     );
-    expect(row!.value, node.name).toBe('-1');
+    expect(row!.value, node.name).toBe('-1 -1');
   }
 }
 
@@ -177,4 +177,67 @@ test('options are checked before anything starts: no endpoints, an endpoint with
   expect(() =>
     queryPlans.preflight!(resolveSuiteOptions(queryPlans, {}), { provider: 'compose', replicas: 2, redis: true }),
   ).toThrow(/^suite query-plans needs nodes that load auto_explain .*: run it with --provider native or containers$/);
+});
+
+test('the newest media at least 5× faster with their index than without, on the lower bound of the interval; statements p99 within a generous budget', async () => {
+  const result = await runOn(queryPlans, good, {
+    endpoints: [
+      {
+        request: MEDIA,
+        requests: 3,
+        claims: { speedUp: { index: 'media_uploaded_at_idx', atLeast: 5 }, statementP99Ms: 10_000 },
+      },
+    ],
+  });
+  expect(result.pass, verdictLines(result)).toBe(true);
+  const speedUp = verdict(result, MEDIA, 'speedUpLowerBound');
+  // An index read backwards for 20 rows against a sort of every media row: far above 5× on any machine.
+  expect(speedUp.measured).toBeGreaterThan(5);
+  expect(speedUp.evidence).toMatch(
+    /^\d+(\.\d)?× faster with media_uploaded_at_idx than without \(95 % CI .*2000 bootstrap resamples of 10 rounds; each round 3 statement\(s\): .* the index dropped on media in a transaction rolled back\)$/,
+  );
+  expect(verdict(result, MEDIA, 'statementP99Ms').evidence).toMatch(/^p99 of 3 statement execution\(s\)/);
+  // The index is there again: the transaction that dropped it rolled back.
+  const [index] = await queryRows<{ name: string | null }>(
+    databaseUrl(topology.primary.adminUrl, good.context.database),
+    "SELECT to_regclass('media_uploaded_at_idx')::text AS name",
+  );
+  expect(index!.name).toBe('media_uploaded_at_idx');
+  await expectCaptureOff();
+});
+
+test('a page cut by row_number() gains nothing from the index: a 5× speed-up claim fails, and a 1 ms p99 budget fails naming the slowest statement (a sort on disk)', async () => {
+  const result = await runOn(queryPlans, broken, {
+    endpoints: [
+      {
+        request: MEDIA,
+        requests: 2,
+        claims: { speedUp: { index: 'media_uploaded_at_idx', atLeast: 5, repeats: 5 }, statementP99Ms: 1 },
+      },
+    ],
+  });
+  const speedUp = verdict(result, MEDIA, 'speedUpLowerBound');
+  expect(speedUp.pass, verdictLines(result)).toBe(false);
+  // Both ways every row is numbered and sorted: the ratio is about 1.
+  expect(speedUp.measured).toBeLessThan(2);
+  expect(speedUp.evidence).toMatch(/^\d+(\.\d)?× faster with media_uploaded_at_idx than without \(95 % CI /);
+  const p99 = verdict(result, MEDIA, 'statementP99Ms');
+  expect(p99.pass).toBe(false);
+  expect(p99.evidence).toMatch(/^p99 of 2 statement execution\(s\) .*slowest [\d.]+ ms: .*row_number\(\)/);
+});
+
+test('a speed-up claim naming no index, or an index the database does not have, is refused before any request', async () => {
+  expect(() =>
+    resolveSuiteOptions(queryPlans, { endpoints: [{ request: MEDIA, claims: { speedUp: { atLeast: 30 } } }] }),
+  ).toThrow(
+    /^invalid option suites\.query-plans\.endpoints\.0\.claims\.speedUp\.index: name the index to compare with and without, e\.g\. /,
+  );
+  await expect(
+    runOn(queryPlans, good, {
+      endpoints: [{ request: MEDIA, claims: { speedUp: { index: 'media_uploaded_idx', atLeast: 30 } } }],
+    }),
+  ).rejects.toThrow(
+    /^invalid option suites\.query-plans\.endpoints\.0\.claims\.speedUp\.index: no index "media_uploaded_idx" in the app's database; name the index the endpoint's statements read/,
+  );
+  await expectCaptureOff();
 });

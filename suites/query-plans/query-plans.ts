@@ -1,9 +1,10 @@
 import pg from 'pg';
 import { z } from 'zod';
-import { atMost, judge, type Verdict } from '../../harness/budgets/index.ts';
+import { atLeast, atMost, judge, type Verdict } from '../../harness/budgets/index.ts';
 import { checkPlanClaims, seqScannedRelations, type PlanClaims } from '../../harness/capture/plan-claims.ts';
 import { withPlanCapture, type PlanNodeAccess } from '../../harness/capture/plan-capture.ts';
-import type { LoggedPlan } from '../../harness/capture/server-log.ts';
+import type { ExecutedStatement, LoggedPlan } from '../../harness/capture/server-log.ts';
+import { describeSpeedUp, findIndex, measureSpeedUp, type SpeedUp } from '../../harness/capture/speed-up.ts';
 import { DbproofError, UsageError } from '../../harness/errors.ts';
 import { requestString } from '../../harness/http/request.ts';
 import { parseRequest, Session } from '../../harness/http/session.ts';
@@ -16,6 +17,22 @@ import { ids } from '../support/options.ts';
 
 const tableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]*$/, 'a table name, e.g. inspections');
 
+const speedUp = z
+  .object({
+    /** The index to drop (in a transaction rolled back) for the comparison: the way to run without it. */
+    index: z
+      .string({
+        error:
+          "name the index to compare with and without, e.g. speedUp: { index: 'orders_customer_id_idx', atLeast: 30 }",
+      })
+      .min(1),
+    /** The least speed-up claimed: the interval's lower bound must reach it. */
+    atLeast: z.number().gt(1),
+    /** Rounds counted (each times every statement with and without the index), after one warm-up round. */
+    repeats: z.number().int().min(5).max(100).default(10),
+  })
+  .strict();
+
 const claims = z
   .object({
     /** Tables the endpoint reads by an index only (Index Scan, Index Only Scan, Bitmap Index Scan): a property, never an index's name. */
@@ -26,6 +43,10 @@ const claims = z
     noSortSpill: z.boolean().optional(),
     /** No Nested Loop over more than this many outer rows in one execution of a statement. */
     nestedLoopOuterRowsAtMost: z.number().int().min(0).optional(),
+    /** The 99th percentile of the statements' execution times (auto_explain's duration of each, one request at a time). */
+    statementP99Ms: z.number().positive().optional(),
+    /** With `index`, the statements at least `atLeast`× faster than without it (the lower bound of a 95 % interval). */
+    speedUp: speedUp.optional(),
   })
   .strict()
   .refine(
@@ -83,6 +104,18 @@ const options = z
   .strict();
 
 type Options = z.output<typeof options>;
+
+/** Nearest-rank percentile; null of nothing. */
+function percentile(values: number[], q: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+}
+
+const slowest = (plans: LoggedPlan[]): string => {
+  const plan = plans.reduce((a, b) => (b.durationMs > a.durationMs ? b : a));
+  return `${plan.durationMs} ms: ${plan.queryText.replace(/\s+/g, ' ').trim().slice(0, 160)}${plan.request ? ` (${plan.request})` : ''}`;
+};
 
 /** The nodes the app uses, each with its server log; a provider that cannot read one is refused. */
 function nodesWithLogs(nodes: PgNode[]): PlanNodeAccess[] {
@@ -178,40 +211,77 @@ export const queryPlans = defineSuite({
     const nodes = nodesWithLogs([context.topology.primary, ...context.topology.replicas]);
     const appDatabase = databaseUrl(context.topology.primary.adminUrl, context.database);
     await checkTablesExist(appDatabase, context.database, options.endpoints);
+    const indexes = await Promise.all(
+      options.endpoints.map((e, i) =>
+        e.claims.speedUp
+          ? findIndex(
+              appDatabase,
+              e.claims.speedUp.index,
+              `invalid option suites.query-plans.endpoints.${i}.claims.speedUp.index`,
+            )
+          : undefined,
+      ),
+    );
     const session = new Session(context.app.url);
     const rng = new Rng(16, 'query-plans');
-    const captured: { request: string; plans: LoggedPlan[]; unreadable: number; failed: string[] }[] = [];
+    const captured: {
+      request: string;
+      plans: LoggedPlan[];
+      executed: ExecutedStatement[];
+      unreadable: number;
+      failed: string[];
+    }[] = [];
 
-    await withPlanCapture(nodes, async (capture) => {
-      for (const e of options.endpoints) {
-        const spec = parseRequest(e.request, e.body);
-        const draw = idDistribution(e.ids);
-        // A pooled connection of the app takes the new settings at its next statement: this request warms it.
-        const warmUp = await session.send(spec, { id: draw.sample(rng) });
-        if (warmUp.status === 404)
-          throw new DbproofError(`suite query-plans: ${e.request} answered 404: is it an endpoint of the app?`);
-        context.progress?.(`${e.request}: ${e.requests} request(s) with plan capture`);
-        const failed: string[] = [];
-        const plans: LoggedPlan[] = [];
-        let unreadable = 0;
-        // One request at a time, each read back on its own: a plan names the request that caused it.
-        for (let i = 0; i < e.requests; i++) {
-          const id = draw.sample(rng);
-          const request = `${spec.method} ${spec.path.replaceAll('{id}', String(id))}`;
-          const read = await capture.plans(
-            async () => {
-              const answer = await session.send(spec, { id });
-              if (answer.status >= 400) failed.push(`${request}: HTTP ${answer.status}`);
-            },
-            options.role,
-            context.database,
-          );
-          plans.push(...read.plans.map((plan) => ({ ...plan, request })));
-          unreadable += read.unreadable;
+    await withPlanCapture(
+      nodes,
+      async (capture) => {
+        for (const e of options.endpoints) {
+          const spec = parseRequest(e.request, e.body);
+          const draw = idDistribution(e.ids);
+          // A pooled connection of the app takes the new settings at its next statement: this request warms it.
+          const warmUp = await session.send(spec, { id: draw.sample(rng) });
+          if (warmUp.status === 404)
+            throw new DbproofError(`suite query-plans: ${e.request} answered 404: is it an endpoint of the app?`);
+          context.progress?.(`${e.request}: ${e.requests} request(s) with plan capture`);
+          const failed: string[] = [];
+          const plans: LoggedPlan[] = [];
+          const executed: ExecutedStatement[] = [];
+          let unreadable = 0;
+          // One request at a time, each read back on its own: a plan names the request that caused it.
+          for (let i = 0; i < e.requests; i++) {
+            const id = draw.sample(rng);
+            const request = `${spec.method} ${spec.path.replaceAll('{id}', String(id))}`;
+            const read = await capture.plans(
+              async () => {
+                const answer = await session.send(spec, { id });
+                if (answer.status >= 400) failed.push(`${request}: HTTP ${answer.status}`);
+              },
+              options.role,
+              context.database,
+            );
+            plans.push(...read.plans.map((plan) => ({ ...plan, request })));
+            executed.push(...read.executed);
+            unreadable += read.unreadable;
+          }
+          captured.push({ request: e.request, plans, executed, unreadable, failed });
         }
-        captured.push({ request: e.request, plans, unreadable, failed });
-      }
-    });
+      },
+      { statements: indexes.some((i) => i !== undefined) },
+    );
+
+    // Timed after the capture: auto_explain is off again, and no request of the suite waits on the dropped index's lock.
+    const speedUps = new Map<number, SpeedUp>();
+    for (const [i, e] of options.endpoints.entries()) {
+      const found = indexes[i];
+      if (!found || !e.claims.speedUp) continue;
+      context.progress?.(`${e.request}: statements timed with and without ${found.index}`);
+      const executed = captured[i]!.executed;
+      if (executed.length > 0)
+        speedUps.set(
+          i,
+          await measureSpeedUp(appDatabase, found, executed, { repeats: e.claims.speedUp.repeats, seed: 16 }),
+        );
+    }
 
     const sizes = await tableRows(appDatabase, [...new Set(captured.flatMap((c) => seqScannedRelations(c.plans)))]);
     const verdicts: Verdict[] = [];
@@ -232,6 +302,40 @@ export const queryPlans = defineSuite({
             atMost(check.metric, check.limit, check.unit, request),
             check.measured,
             `${check.evidence}${failures}`,
+          ),
+        );
+      }
+      if (e.claims.statementP99Ms !== undefined) {
+        const p99 = percentile(
+          plans.map((p) => p.durationMs),
+          0.99,
+        );
+        measurements[`statementP99Ms ${request}`] = p99;
+        verdicts.push(
+          judge(
+            `${request} statements' p99 at most ${e.claims.statementP99Ms} ms`,
+            atMost('statementP99Ms', e.claims.statementP99Ms, 'ms', request),
+            p99,
+            p99 === null
+              ? 'no plan was logged for these requests'
+              : `p99 of ${plans.length} statement execution(s) as auto_explain timed them (log_timing off), slowest ${slowest(plans)}${failures}`,
+          ),
+        );
+      }
+      if (e.claims.speedUp) {
+        const measured = speedUps.get(i);
+        if (measured) {
+          measurements[`speedUp ${request}`] = measured.ratio;
+          measurements[`speedUpLowerBound ${request}`] = measured.lower;
+        }
+        verdicts.push(
+          judge(
+            `${request} at least ${e.claims.speedUp.atLeast}× faster with ${e.claims.speedUp.index} than without`,
+            atLeast('speedUpLowerBound', e.claims.speedUp.atLeast, 'count', request),
+            measured && measured.statements > 0 ? measured.lower : null,
+            measured && measured.statements > 0
+              ? describeSpeedUp(measured)
+              : 'no statement with its parameters was logged for these requests: nothing to time',
           ),
         );
       }
