@@ -11,7 +11,8 @@ import type { ExecutedStatement } from './server-log.ts';
  * meanwhile); with it runs in a transaction that rolls back too, so a write the endpoint made is
  * run again and undone on both sides alike. Each round times every statement both ways
  * (EXPLAIN ANALYZE's Execution Time, TIMING OFF: the server's own time, no network), the order
- * alternating; the first round warms the caches and is not counted. The ratio's confidence
+ * alternating; a first pass runs them plainly both ways, which warms the caches and gives
+ * recall@k (the answer without the index is the exact one). The ratio's confidence
  * interval is a paired bootstrap over the rounds (seeded, a fixed number of resamples), and the
  * claim is judged on its lower bound.
  */
@@ -39,6 +40,14 @@ export interface SpeedUp extends RatioInterval {
   table: string;
   statements: number;
   rounds: SpeedUpRound[];
+  /**
+   * recall@k: of the rows each statement returned without the index (the exact answer), the
+   * share it also returned with it, averaged over the statements; 1 for an exact index (cube's
+   * GiST), below for an approximate one (pgvector's HNSW) that misses neighbours.
+   */
+  recall: number;
+  /** The statement that kept the least of the exact answer, and its recall. */
+  worstRecall: { statement: string; recall: number } | undefined;
 }
 
 /** Resamples of the bootstrap: fixed, so a run is repeatable with its seed. */
@@ -110,21 +119,44 @@ async function timeStatements(client: pg.Client, statements: ExecutedStatement[]
   return total;
 }
 
-/** One side of a round, in a transaction that always rolls back; `dropIndex` drops it first. */
-async function timeRound(client: pg.Client, statements: ExecutedStatement[], dropIndex?: string): Promise<number> {
+/** Each statement's rows, as JSON lines: what recall compares. */
+async function answers(client: pg.Client, statements: ExecutedStatement[]): Promise<string[][]> {
+  const all: string[][] = [];
+  for (const s of statements) all.push((await client.query(s.text, s.params)).rows.map((r) => JSON.stringify(r)));
+  return all;
+}
+
+/** `work` in a transaction that always rolls back; `dropIndex` is dropped first. */
+async function rolledBack<T>(client: pg.Client, work: () => Promise<T>, dropIndex?: string): Promise<T> {
   await client.query('BEGIN');
   try {
     // The table stays locked while the index is gone: never wait long behind the app for it.
     await client.query("SET LOCAL lock_timeout = '5s'");
     if (dropIndex) await client.query(`DROP INDEX ${dropIndex}`);
-    return await timeStatements(client, statements);
+    return await work();
   } finally {
     await client.query('ROLLBACK');
   }
 }
 
+/** Of the rows in `exact`, the share `found` holds too (as multisets); 1 when `exact` is empty. */
+export function recallOf(found: string[], exact: string[]): number {
+  if (exact.length === 0) return 1;
+  const left = new Map<string, number>();
+  for (const row of found) left.set(row, (left.get(row) ?? 0) + 1);
+  let kept = 0;
+  for (const row of exact) {
+    const n = left.get(row) ?? 0;
+    if (n > 0) {
+      kept++;
+      left.set(row, n - 1);
+    }
+  }
+  return kept / exact.length;
+}
+
 /**
- * The statements timed with `index` and without it, `repeats` counted rounds after one warm-up.
+ * The statements timed with `index` and without it, `repeats` rounds after one pass that compares their answers (recall@k).
  * `url` is the app's database as a role that may drop the index (the owner or a superuser).
  */
 export async function measureSpeedUp(
@@ -140,15 +172,34 @@ export async function measureSpeedUp(
     await client.connect();
     // dbproof's own timing stays out of pg_stat_statements, as the capture's statements do.
     await client.query('SET pg_stat_statements.track = none').catch(() => {});
+    // The first pass compares the answers (and warms the caches): without the index is the exact answer.
+    const withAnswers = await rolledBack(client, () => answers(client, statements));
+    const exactAnswers = await rolledBack(client, () => answers(client, statements), found.index);
+    const recalls = statements.map((s, i) => ({
+      statement: s.text,
+      recall: recallOf(withAnswers[i]!, exactAnswers[i]!),
+    }));
+    const timed = (drop?: string) => rolledBack(client, () => timeStatements(client, statements), drop);
     const rounds: SpeedUpRound[] = [];
-    for (let round = 0; round <= options.repeats; round++) {
-      const withFirst = round % 2 === 0;
-      const first = await timeRound(client, statements, withFirst ? undefined : found.index);
-      const second = await timeRound(client, statements, withFirst ? found.index : undefined);
-      if (round > 0)
-        rounds.push(withFirst ? { withMs: first, withoutMs: second } : { withMs: second, withoutMs: first });
+    for (let round = 0; round < options.repeats; round++) {
+      if (round % 2 === 0) rounds.push({ withMs: await timed(), withoutMs: await timed(found.index) });
+      else {
+        const withoutMs = await timed(found.index);
+        rounds.push({ withMs: await timed(), withoutMs });
+      }
     }
-    return { ...found, statements: statements.length, rounds, ...bootstrapRatio(rounds, options.seed) };
+    const worstRecall = recalls.reduce<(typeof recalls)[number] | undefined>(
+      (worst, r) => (!worst || r.recall < worst.recall ? r : worst),
+      undefined,
+    );
+    return {
+      ...found,
+      statements: statements.length,
+      rounds,
+      ...bootstrapRatio(rounds, options.seed),
+      recall: recalls.length === 0 ? 1 : recalls.reduce((sum, r) => sum + r.recall, 0) / recalls.length,
+      worstRecall,
+    };
   } catch (error) {
     throw new InfrastructureError(
       `timing the statements with and without index ${found.index} failed: ${redact(String((error as Error).message ?? error))}`,

@@ -28,8 +28,13 @@ const speedUp = z
       .min(1),
     /** The least speed-up claimed: the interval's lower bound must reach it. */
     atLeast: z.number().gt(1),
-    /** Rounds counted (each times every statement with and without the index), after one warm-up round. */
+    /** Rounds counted (each times every statement with and without the index), after one pass comparing their answers. */
     repeats: z.number().int().min(5).max(100).default(10),
+    /**
+     * recall@k: the share of the exact answer (without the index) the statements return with it,
+     * averaged; 1 for an exact index (cube's GiST), less for an approximate one (pgvector's HNSW).
+     */
+    recallAtLeast: z.number().gt(0).max(1).optional(),
   })
   .strict();
 
@@ -338,6 +343,21 @@ export const queryPlans = defineSuite({
               : 'no statement with its parameters was logged for these requests: nothing to time',
           ),
         );
+        const recallAtLeast = e.claims.speedUp.recallAtLeast;
+        if (recallAtLeast !== undefined) {
+          if (measured) measurements[`recallAtK ${request}`] = measured.recall;
+          const worst = measured?.worstRecall;
+          verdicts.push(
+            judge(
+              `${request} returns at least ${recallAtLeast * 100} % of the exact answer with ${e.claims.speedUp.index} (recall@k)`,
+              atLeast('recallAtK', recallAtLeast, 'ratio', request),
+              measured && measured.statements > 0 ? measured.recall : null,
+              measured && measured.statements > 0
+                ? `mean recall@k of ${measured.statements} statement(s) against the same statements without the index (an exact scan); least ${Math.round(worst!.recall * 1000) / 10} %: ${worst!.statement.replace(/\s+/g, ' ').slice(0, 160)}`
+                : 'no statement with its parameters was logged for these requests: nothing to compare',
+            ),
+          );
+        }
       }
     });
     notes.push(

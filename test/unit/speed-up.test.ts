@@ -2,7 +2,7 @@
 // parameters of the DETAIL line their backend wrote after them, and the bootstrap interval of
 // the ratio (paired rounds, seeded, a fixed number of resamples).
 import { describe, expect, test } from 'vitest';
-import { bootstrapRatio } from '../../harness/capture/speed-up.ts';
+import { bootstrapRatio, recallOf } from '../../harness/capture/speed-up.ts';
 import { executedOf, parseParameters, parseServerLog } from '../../harness/capture/server-log.ts';
 
 describe('executedOf', () => {
@@ -59,5 +59,14 @@ describe('bootstrapRatio', () => {
     );
     expect(noisy.lower).toBeLessThan(15);
     expect(noisy.upper).toBe(30);
+  });
+});
+
+describe('recallOf', () => {
+  test('the share of the exact rows found, as multisets; an empty exact answer is kept whole', () => {
+    expect(recallOf(['a', 'b', 'c'], ['c', 'b', 'a'])).toBe(1);
+    expect(recallOf(['a', 'b', 'x', 'y'], ['a', 'b', 'c', 'd'])).toBe(0.5);
+    expect(recallOf(['a'], ['a', 'a'])).toBe(0.5);
+    expect(recallOf([], [])).toBe(1);
   });
 });
