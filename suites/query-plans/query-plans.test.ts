@@ -186,6 +186,20 @@ test('options are checked before anything starts: no endpoints, an endpoint with
   expect(() =>
     queryPlans.preflight!(resolveSuiteOptions(queryPlans, {}), { provider: 'compose', replicas: 2, redis: true }),
   ).toThrow(/^suite query-plans needs nodes that load auto_explain .*: run it with --provider native or containers$/);
+  // A speed-up claim logs each statement with its parameters: a log_min_duration_statement fixed on the command line wins.
+  const speedUp = resolveSuiteOptions(queryPlans, {
+    endpoints: [{ request: MEDIA, claims: { speedUp: { index: 'media_uploaded_at_idx', atLeast: 5 } } }],
+  });
+  expect(() =>
+    queryPlans.preflight!(speedUp, {
+      provider: 'native',
+      replicas: 0,
+      redis: false,
+      postgres: { settings: { log_min_duration_statement: 100 } },
+    }),
+  ).toThrow(
+    /^suite query-plans logs each statement with its parameters for a speed-up claim .*: remove log_min_duration_statement from topology\.postgres\.settings$/,
+  );
 });
 
 test('the newest media at least 5× faster with their index than without, on the lower bound of the interval; statements p99 within a generous budget', async () => {

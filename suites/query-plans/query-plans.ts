@@ -183,7 +183,7 @@ export const queryPlans = defineSuite({
   description: "each endpoint's statements run with the plans claimed: by an index, no big Seq Scan, no sort on disk",
   options,
   requires: {},
-  preflight(_options, topology) {
+  preflight(options, topology) {
     if (topology.provider === 'external')
       throw new UsageError(
         'suite query-plans reads each node’s server log, which an external cluster does not give dbproof: run it with --provider native or containers',
@@ -205,11 +205,17 @@ export const queryPlans = defineSuite({
       throw new UsageError(
         `suite query-plans needs auto_explain, which topology.postgres.settings.shared_preload_libraries ('${String(preload)}') leaves out: add it ('pg_stat_statements,auto_explain')`,
       );
-    // A setting on the server's command line wins over ALTER SYSTEM: the suite could not turn plan logging on.
-    const fixed = Object.keys(settings).find((name) => name.startsWith('auto_explain.'));
+    // A setting on the server's command line wins over ALTER SYSTEM: the suite could not turn plan logging on,
+    // nor, for a speed-up claim, the logging of each statement with its parameters.
+    const speedUps = options.endpoints.some((e) => e.claims.speedUp);
+    const fixed = Object.keys(settings).find(
+      (name) => name.startsWith('auto_explain.') || (speedUps && name === 'log_min_duration_statement'),
+    );
     if (fixed)
       throw new UsageError(
-        `suite query-plans turns auto_explain on and off itself: remove ${fixed} from topology.postgres.settings`,
+        fixed === 'log_min_duration_statement'
+          ? 'suite query-plans logs each statement with its parameters for a speed-up claim (log_min_duration_statement 0 while it runs): remove log_min_duration_statement from topology.postgres.settings'
+          : `suite query-plans turns auto_explain on and off itself: remove ${fixed} from topology.postgres.settings`,
       );
   },
   async run(context, options) {
