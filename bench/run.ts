@@ -5,6 +5,7 @@ import { benchFaults } from './faults.ts';
 import { benchFixtures } from './fixtures.ts';
 import { benchGate, benchLoad } from './load.ts';
 import { benchOpenModel } from './open-model.ts';
+import { benchPlanCapture } from './plan-capture.ts';
 import { benchProxy } from './proxy.ts';
 import { benchRehearsal } from './rehearsal.ts';
 import { benchStability } from './stability.ts';
@@ -27,6 +28,7 @@ const BENCHMARKS: Record<string, () => Promise<void>> = {
   stability: benchStability,
   drill: benchDrill,
   rehearsal: benchRehearsal,
+  'plan-capture': benchPlanCapture,
 };
 
 const names = process.argv.slice(2);

@@ -12,6 +12,7 @@ import { ensureNotesTable } from './src/inspections.ts';
 import { ensurePlanIndexes } from './src/plans.ts';
 import { createRateLimiter, rateLimitOptionsFromEnv } from './src/rate-limit.ts';
 import { createServer } from './src/server.ts';
+import { embeddingsFromEnv, ensureEmbeddings } from './src/similarity.ts';
 
 const primary = process.env.DATABASE_URL;
 if (!primary) {
@@ -31,6 +32,8 @@ const cache = createCache(process.env.REDIS_URL || undefined, {
 await ensureNotesTable(db);
 await ensurePlanIndexes(db);
 await ensureFindingsTables(db);
+const embeddings = embeddingsFromEnv();
+if (embeddings) await ensureEmbeddings(db, embeddings);
 const limiter = createRateLimiter(rateLimitOptionsFromEnv(), process.env.REDIS_URL || undefined, cachePrefix);
 const probes = createProbes(db, process.env.REDIS_URL || undefined);
 const server = createServer(db, cache, limiter, probes);

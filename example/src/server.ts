@@ -6,6 +6,7 @@ import { batchOptionsFromEnv, storeFindings, type FindingItem } from './findings
 import * as inspections from './inspections.ts';
 import { inspectionsPage } from './pages.ts';
 import * as plans from './plans.ts';
+import * as similarity from './similarity.ts';
 import type { Probes } from './health.ts';
 import { limitAnswer, type RateLimiter } from './rate-limit.ts';
 import { headersOnSuccessOnly, setSecurityHeaders } from './security-headers.ts';
@@ -77,6 +78,8 @@ const breakerStates = (db: Db) => Object.fromEntries(db.breakers.map((b) => [b.n
 
 /** The plans endpoints' variant: good, unless EXAMPLE_PLANS=broken or the naive app. */
 const brokenPlans = plans.brokenPlans();
+/** The similarity search's table, when EXAMPLE_EMBEDDINGS made one. */
+const embeddings = similarity.embeddingsFromEnv();
 
 /** Each N+1 route sits next to its fix; `{K}` in dbproof's URL templates is the size parameter. */
 const routes: [string, RegExp, Handler][] = [
@@ -107,6 +110,14 @@ const routes: [string, RegExp, Handler][] = [
       ok(plans.recentInspections(db, r.query.get('status') ?? 'completed', size(r.query, 'limit', 20), brokenPlans)),
   ],
   ['GET', /^\/media\/recent$/, (db, _, r) => ok(plans.recentMedia(db, size(r.query, 'limit', 20), brokenPlans))],
+  [
+    'GET',
+    /^\/embeddings\/(\d+)\/similar$/,
+    async (db, _, r) =>
+      embeddings
+        ? ok(similarity.similar(db, Number(r.params[0]), size(r.query, 'k', 10), embeddings))
+        : { status: 404, body: { error: 'no embeddings: start the app with EXAMPLE_EMBEDDINGS=<rows>' } },
+  ],
   ['GET', /^\/inspections\/(\d+)$/, (db, cache, r) => ok(inspections.inspectionById(db, cache, Number(r.params[0])))],
   [
     'GET',

@@ -54,6 +54,8 @@ export const CONTENT_METRICS: ReadonlySet<string> = new Set([
   'seqScannedTableRows',
   'sortsSpilledToDisk',
   'nestedLoopOuterRows',
+  // The rows a statement returns with an index against without it: the index's answer, not its speed.
+  'recallAtK',
   'lostWrites',
   'staleReads',
   'readYourWritesViolations',

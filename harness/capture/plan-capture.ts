@@ -4,7 +4,7 @@ import { DbproofError, InfrastructureError } from '../errors.ts';
 import { redact } from '../redact.ts';
 import type { ServerLog } from '../topology/types.ts';
 import { pollUntil } from '../wait.ts';
-import { parseServerLog, plansOf, type PlansRead } from './server-log.ts';
+import { executedOf, parseServerLog, plansOf, type PlansRead } from './server-log.ts';
 
 /** A node whose plans are captured: a superuser URL (ALTER SYSTEM) and its server log. */
 export interface PlanNodeAccess {
@@ -26,6 +26,15 @@ export const AUTO_EXPLAIN_ON: Readonly<Record<string, string>> = {
   'auto_explain.log_buffers': 'on',
   'auto_explain.log_nested_statements': 'on',
 };
+
+/** Beside the plans, every statement with its parameters: what a speed-up claim runs again. */
+export const STATEMENTS_LOGGED: Readonly<Record<string, string>> = { log_min_duration_statement: '0' };
+
+/** What a capture logs beyond the plans. */
+export interface PlanCaptureOptions {
+  /** Also log every statement with its parameters (`log_min_duration_statement = 0`), read as `PlansRead.executed`. */
+  statements?: boolean;
+}
 
 const SETTLE = { timeoutMs: 10_000, intervalMs: 20 };
 
@@ -83,7 +92,9 @@ export interface PlanCapture {
 export async function withPlanCapture<T>(
   nodes: PlanNodeAccess[],
   check: (capture: PlanCapture) => Promise<T>,
+  options: PlanCaptureOptions = {},
 ): Promise<T> {
+  const settings = { ...AUTO_EXPLAIN_ON, ...(options.statements ? STATEMENTS_LOGGED : {}) };
   const clients: pg.Client[] = [];
   try {
     for (const node of nodes) clients.push(await connect(node));
@@ -98,26 +109,26 @@ export async function withPlanCapture<T>(
         await client.query('SET pg_stat_statements.track = none').catch(() => {});
       }),
     );
-    await Promise.all(clients.map((client, i) => turnOn(client, nodes[i]!.name)));
+    await Promise.all(clients.map((client, i) => turnOn(client, nodes[i]!.name, settings)));
     try {
       return await check({ plans: (traffic, role, database) => capturePlans(nodes, clients, traffic, role, database) });
     } finally {
-      await Promise.all(clients.map((client, i) => turnOff(client, nodes[i]!.name)));
+      await Promise.all(clients.map((client, i) => turnOff(client, nodes[i]!.name, settings)));
     }
   } finally {
     await Promise.all(clients.map((c) => c.end().catch(() => {})));
   }
 }
 
-async function turnOn(client: pg.Client, node: string): Promise<void> {
-  for (const [name, value] of Object.entries(AUTO_EXPLAIN_ON))
+async function turnOn(client: pg.Client, node: string, settings: Record<string, string>): Promise<void> {
+  for (const [name, value] of Object.entries(settings))
     await client.query(`ALTER SYSTEM SET ${name} = ${pg.escapeLiteral(value)}`);
   await client.query('SELECT pg_reload_conf()');
   await settled(client, node, '0');
 }
 
-async function turnOff(client: pg.Client, node: string): Promise<void> {
-  for (const name of Object.keys(AUTO_EXPLAIN_ON)) await client.query(`ALTER SYSTEM RESET ${name}`);
+async function turnOff(client: pg.Client, node: string, settings: Record<string, string>): Promise<void> {
+  for (const name of Object.keys(settings)) await client.query(`ALTER SYSTEM RESET ${name}`);
   await client.query('SELECT pg_reload_conf()');
   await settled(client, node, '-1');
 }
@@ -146,6 +157,11 @@ async function capturePlans(
       return text;
     }),
   );
-  const read = texts.map((text) => plansOf(parseServerLog(text), role, database));
-  return { plans: read.flatMap((r) => r.plans), unreadable: read.reduce((n, r) => n + r.unreadable, 0) };
+  const entries = texts.map(parseServerLog);
+  const read = entries.map((logged) => plansOf(logged, role, database));
+  return {
+    plans: read.flatMap((r) => r.plans),
+    unreadable: read.reduce((n, r) => n + r.unreadable, 0),
+    executed: entries.flatMap((logged) => executedOf(logged, role, database)),
+  };
 }

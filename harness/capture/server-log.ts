@@ -95,6 +95,44 @@ const PLAN_MESSAGE = /^duration: ([\d.]+) ms {2}plan:\n([\s\S]*)$/;
 export interface PlansRead {
   plans: LoggedPlan[];
   unreadable: number;
+  /** The statements run, with their parameters, where `log_min_duration_statement` logged them (else empty). */
+  executed: ExecutedStatement[];
+}
+
+/** A statement as the server ran it: its text and the values bound to `$1`, `$2`, … (null for NULL). */
+export interface ExecutedStatement {
+  text: string;
+  params: (string | null)[];
+}
+
+// `duration: 0.1 ms  execute <unnamed>: SELECT …` (extended protocol) or `duration: 0.1 ms  statement: SELECT …` (simple).
+const STATEMENT_MESSAGE = /^duration: [\d.]+ ms {2}(?:execute [^:]*|statement): ([\s\S]*)$/;
+const PARAMETER = /\$(\d+) = (NULL|'((?:[^']|'')*)')/g;
+
+/** `parameters: $1 = '17', $2 = NULL`: the values by position, quotes undone. */
+export function parseParameters(detail: string): (string | null)[] {
+  const params: (string | null)[] = [];
+  for (const match of detail.matchAll(PARAMETER))
+    params[Number(match[1]) - 1] = match[2] === 'NULL' ? null : match[3]!.replaceAll("''", "'");
+  return Array.from(params, (p) => (p === undefined ? null : p));
+}
+
+/**
+ * The statements `log_min_duration_statement` logged for one role in one database, each with
+ * the parameters of the DETAIL line the same backend wrote right after it.
+ */
+export function executedOf(entries: LogEntry[], role: string, database: string): ExecutedStatement[] {
+  const executed: ExecutedStatement[] = [];
+  entries.forEach((entry, i) => {
+    if (entry.severity !== 'LOG' || entry.user !== role || entry.database !== database) return;
+    const match = STATEMENT_MESSAGE.exec(entry.message);
+    if (!match) return;
+    const detail = entries.slice(i + 1).find((e) => e.pid === entry.pid);
+    const params =
+      detail?.severity === 'DETAIL' && detail.message.startsWith('parameters:') ? parseParameters(detail.message) : [];
+    executed.push({ text: match[1]!, params });
+  });
+  return executed;
 }
 
 /** The auto_explain plans among the log's messages, of one role in one database. */
@@ -120,5 +158,5 @@ export function plansOf(entries: LogEntry[], role: string, database: string): Pl
       unreadable++;
     }
   }
-  return { plans, unreadable };
+  return { plans, unreadable, executed: [] };
 }

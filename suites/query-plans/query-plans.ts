@@ -1,9 +1,10 @@
 import pg from 'pg';
 import { z } from 'zod';
-import { atMost, judge, type Verdict } from '../../harness/budgets/index.ts';
+import { atLeast, atMost, judge, type Verdict } from '../../harness/budgets/index.ts';
 import { checkPlanClaims, seqScannedRelations, type PlanClaims } from '../../harness/capture/plan-claims.ts';
 import { withPlanCapture, type PlanNodeAccess } from '../../harness/capture/plan-capture.ts';
-import type { LoggedPlan } from '../../harness/capture/server-log.ts';
+import type { ExecutedStatement, LoggedPlan } from '../../harness/capture/server-log.ts';
+import { describeSpeedUp, findIndex, measureSpeedUp, type SpeedUp } from '../../harness/capture/speed-up.ts';
 import { DbproofError, UsageError } from '../../harness/errors.ts';
 import { requestString } from '../../harness/http/request.ts';
 import { parseRequest, Session } from '../../harness/http/session.ts';
@@ -16,6 +17,27 @@ import { ids } from '../support/options.ts';
 
 const tableName = z.string().regex(/^[A-Za-z_][A-Za-z0-9_$]*$/, 'a table name, e.g. inspections');
 
+const speedUp = z
+  .object({
+    /** The index to drop (in a transaction rolled back) for the comparison: the way to run without it. */
+    index: z
+      .string({
+        error:
+          "name the index to compare with and without, e.g. speedUp: { index: 'orders_customer_id_idx', atLeast: 30 }",
+      })
+      .min(1),
+    /** The least speed-up claimed: the interval's lower bound must reach it. */
+    atLeast: z.number().gt(1),
+    /** Rounds counted (each times every statement with and without the index), after one pass comparing their answers. */
+    repeats: z.number().int().min(5).max(100).default(10),
+    /**
+     * recall@k: the share of the exact answer (without the index) the statements return with it,
+     * averaged; 1 for an exact index (cube's GiST), less for an approximate one (pgvector's HNSW).
+     */
+    recallAtLeast: z.number().gt(0).max(1).optional(),
+  })
+  .strict();
+
 const claims = z
   .object({
     /** Tables the endpoint reads by an index only (Index Scan, Index Only Scan, Bitmap Index Scan): a property, never an index's name. */
@@ -26,6 +48,10 @@ const claims = z
     noSortSpill: z.boolean().optional(),
     /** No Nested Loop over more than this many outer rows in one execution of a statement. */
     nestedLoopOuterRowsAtMost: z.number().int().min(0).optional(),
+    /** The 99th percentile of the statements' execution times (auto_explain's duration of each, one request at a time). */
+    statementP99Ms: z.number().positive().optional(),
+    /** With `index`, the statements at least `atLeast`× faster than without it (the lower bound of a 95 % interval). */
+    speedUp: speedUp.optional(),
   })
   .strict()
   .refine(
@@ -83,6 +109,18 @@ const options = z
   .strict();
 
 type Options = z.output<typeof options>;
+
+/** Nearest-rank percentile; null of nothing. */
+function percentile(values: number[], q: number): number | null {
+  if (values.length === 0) return null;
+  const sorted = [...values].sort((a, b) => a - b);
+  return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
+}
+
+const slowest = (plans: LoggedPlan[]): string => {
+  const plan = plans.reduce((a, b) => (b.durationMs > a.durationMs ? b : a));
+  return `${plan.durationMs} ms: ${plan.queryText.replace(/\s+/g, ' ').trim().slice(0, 160)}${plan.request ? ` (${plan.request})` : ''}`;
+};
 
 /** The nodes the app uses, each with its server log; a provider that cannot read one is refused. */
 function nodesWithLogs(nodes: PgNode[]): PlanNodeAccess[] {
@@ -145,7 +183,7 @@ export const queryPlans = defineSuite({
   description: "each endpoint's statements run with the plans claimed: by an index, no big Seq Scan, no sort on disk",
   options,
   requires: {},
-  preflight(_options, topology) {
+  preflight(options, topology) {
     if (topology.provider === 'external')
       throw new UsageError(
         'suite query-plans reads each node’s server log, which an external cluster does not give dbproof: run it with --provider native or containers',
@@ -167,51 +205,94 @@ export const queryPlans = defineSuite({
       throw new UsageError(
         `suite query-plans needs auto_explain, which topology.postgres.settings.shared_preload_libraries ('${String(preload)}') leaves out: add it ('pg_stat_statements,auto_explain')`,
       );
-    // A setting on the server's command line wins over ALTER SYSTEM: the suite could not turn plan logging on.
-    const fixed = Object.keys(settings).find((name) => name.startsWith('auto_explain.'));
+    // A setting on the server's command line wins over ALTER SYSTEM: the suite could not turn plan logging on,
+    // nor, for a speed-up claim, the logging of each statement with its parameters.
+    const speedUps = options.endpoints.some((e) => e.claims.speedUp);
+    const fixed = Object.keys(settings).find(
+      (name) => name.startsWith('auto_explain.') || (speedUps && name === 'log_min_duration_statement'),
+    );
     if (fixed)
       throw new UsageError(
-        `suite query-plans turns auto_explain on and off itself: remove ${fixed} from topology.postgres.settings`,
+        fixed === 'log_min_duration_statement'
+          ? 'suite query-plans logs each statement with its parameters for a speed-up claim (log_min_duration_statement 0 while it runs): remove log_min_duration_statement from topology.postgres.settings'
+          : `suite query-plans turns auto_explain on and off itself: remove ${fixed} from topology.postgres.settings`,
       );
   },
   async run(context, options) {
     const nodes = nodesWithLogs([context.topology.primary, ...context.topology.replicas]);
     const appDatabase = databaseUrl(context.topology.primary.adminUrl, context.database);
     await checkTablesExist(appDatabase, context.database, options.endpoints);
+    const indexes = await Promise.all(
+      options.endpoints.map((e, i) =>
+        e.claims.speedUp
+          ? findIndex(
+              appDatabase,
+              e.claims.speedUp.index,
+              `invalid option suites.query-plans.endpoints.${i}.claims.speedUp.index`,
+            )
+          : undefined,
+      ),
+    );
     const session = new Session(context.app.url);
     const rng = new Rng(16, 'query-plans');
-    const captured: { request: string; plans: LoggedPlan[]; unreadable: number; failed: string[] }[] = [];
+    const captured: {
+      request: string;
+      plans: LoggedPlan[];
+      executed: ExecutedStatement[];
+      unreadable: number;
+      failed: string[];
+    }[] = [];
 
-    await withPlanCapture(nodes, async (capture) => {
-      for (const e of options.endpoints) {
-        const spec = parseRequest(e.request, e.body);
-        const draw = idDistribution(e.ids);
-        // A pooled connection of the app takes the new settings at its next statement: this request warms it.
-        const warmUp = await session.send(spec, { id: draw.sample(rng) });
-        if (warmUp.status === 404)
-          throw new DbproofError(`suite query-plans: ${e.request} answered 404: is it an endpoint of the app?`);
-        context.progress?.(`${e.request}: ${e.requests} request(s) with plan capture`);
-        const failed: string[] = [];
-        const plans: LoggedPlan[] = [];
-        let unreadable = 0;
-        // One request at a time, each read back on its own: a plan names the request that caused it.
-        for (let i = 0; i < e.requests; i++) {
-          const id = draw.sample(rng);
-          const request = `${spec.method} ${spec.path.replaceAll('{id}', String(id))}`;
-          const read = await capture.plans(
-            async () => {
-              const answer = await session.send(spec, { id });
-              if (answer.status >= 400) failed.push(`${request}: HTTP ${answer.status}`);
-            },
-            options.role,
-            context.database,
-          );
-          plans.push(...read.plans.map((plan) => ({ ...plan, request })));
-          unreadable += read.unreadable;
+    await withPlanCapture(
+      nodes,
+      async (capture) => {
+        for (const e of options.endpoints) {
+          const spec = parseRequest(e.request, e.body);
+          const draw = idDistribution(e.ids);
+          // A pooled connection of the app takes the new settings at its next statement: this request warms it.
+          const warmUp = await session.send(spec, { id: draw.sample(rng) });
+          if (warmUp.status === 404)
+            throw new DbproofError(`suite query-plans: ${e.request} answered 404: is it an endpoint of the app?`);
+          context.progress?.(`${e.request}: ${e.requests} request(s) with plan capture`);
+          const failed: string[] = [];
+          const plans: LoggedPlan[] = [];
+          const executed: ExecutedStatement[] = [];
+          let unreadable = 0;
+          // One request at a time, each read back on its own: a plan names the request that caused it.
+          for (let i = 0; i < e.requests; i++) {
+            const id = draw.sample(rng);
+            const request = `${spec.method} ${spec.path.replaceAll('{id}', String(id))}`;
+            const read = await capture.plans(
+              async () => {
+                const answer = await session.send(spec, { id });
+                if (answer.status >= 400) failed.push(`${request}: HTTP ${answer.status}`);
+              },
+              options.role,
+              context.database,
+            );
+            plans.push(...read.plans.map((plan) => ({ ...plan, request })));
+            executed.push(...read.executed);
+            unreadable += read.unreadable;
+          }
+          captured.push({ request: e.request, plans, executed, unreadable, failed });
         }
-        captured.push({ request: e.request, plans, unreadable, failed });
-      }
-    });
+      },
+      { statements: indexes.some((i) => i !== undefined) },
+    );
+
+    // Timed after the capture: auto_explain is off again, and no request of the suite waits on the dropped index's lock.
+    const speedUps = new Map<number, SpeedUp>();
+    for (const [i, e] of options.endpoints.entries()) {
+      const found = indexes[i];
+      if (!found || !e.claims.speedUp) continue;
+      context.progress?.(`${e.request}: statements timed with and without ${found.index}`);
+      const executed = captured[i]!.executed;
+      if (executed.length > 0)
+        speedUps.set(
+          i,
+          await measureSpeedUp(appDatabase, found, executed, { repeats: e.claims.speedUp.repeats, seed: 16 }),
+        );
+    }
 
     const sizes = await tableRows(appDatabase, [...new Set(captured.flatMap((c) => seqScannedRelations(c.plans)))]);
     const verdicts: Verdict[] = [];
@@ -234,6 +315,55 @@ export const queryPlans = defineSuite({
             `${check.evidence}${failures}`,
           ),
         );
+      }
+      if (e.claims.statementP99Ms !== undefined) {
+        const p99 = percentile(
+          plans.map((p) => p.durationMs),
+          0.99,
+        );
+        measurements[`statementP99Ms ${request}`] = p99;
+        verdicts.push(
+          judge(
+            `${request} statements' p99 at most ${e.claims.statementP99Ms} ms`,
+            atMost('statementP99Ms', e.claims.statementP99Ms, 'ms', request),
+            p99,
+            p99 === null
+              ? 'no plan was logged for these requests'
+              : `p99 of ${plans.length} statement execution(s) as auto_explain timed them (log_timing off), slowest ${slowest(plans)}${failures}`,
+          ),
+        );
+      }
+      if (e.claims.speedUp) {
+        const measured = speedUps.get(i);
+        if (measured) {
+          measurements[`speedUp ${request}`] = measured.ratio;
+          measurements[`speedUpLowerBound ${request}`] = measured.lower;
+        }
+        verdicts.push(
+          judge(
+            `${request} at least ${e.claims.speedUp.atLeast}× faster with ${e.claims.speedUp.index} than without`,
+            atLeast('speedUpLowerBound', e.claims.speedUp.atLeast, 'count', request),
+            measured && measured.statements > 0 ? measured.lower : null,
+            measured && measured.statements > 0
+              ? describeSpeedUp(measured)
+              : 'no statement with its parameters was logged for these requests: nothing to time',
+          ),
+        );
+        const recallAtLeast = e.claims.speedUp.recallAtLeast;
+        if (recallAtLeast !== undefined) {
+          if (measured) measurements[`recallAtK ${request}`] = measured.recall;
+          const worst = measured?.worstRecall;
+          verdicts.push(
+            judge(
+              `${request} returns at least ${recallAtLeast * 100} % of the exact answer with ${e.claims.speedUp.index} (recall@k)`,
+              atLeast('recallAtK', recallAtLeast, 'ratio', request),
+              measured && measured.statements > 0 ? measured.recall : null,
+              measured && measured.statements > 0
+                ? `mean recall@k of ${measured.statements} statement(s) against the same statements without the index (an exact scan); least ${Math.round(worst!.recall * 1000) / 10} %: ${worst!.statement.replace(/\s+/g, ' ').slice(0, 160)}`
+                : 'no statement with its parameters was logged for these requests: nothing to compare',
+            ),
+          );
+        }
       }
     });
     notes.push(

@@ -35,6 +35,15 @@ describe('bad input: exit 2, one line, nothing started or written', () => {
       /invalid option suites\.query-plans\.endpoints: name at least one endpoint/,
     ],
     [
+      'a speed-up claim naming no index to compare without',
+      {
+        'query-plans': {
+          endpoints: [{ request: 'GET /media/recent?limit=20', claims: { speedUp: { atLeast: 30 } } }],
+        },
+      },
+      /invalid option suites\.query-plans\.endpoints\.0\.claims\.speedUp\.index: name the index to compare with and without/,
+    ],
+    [
       'auto_explain left out of shared_preload_libraries',
       {
         ...checklist,
