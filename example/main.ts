@@ -29,7 +29,7 @@ const cache = createCache(process.env.REDIS_URL || undefined, {
   prefix: cachePrefix,
 });
 await ensureNotesTable(db);
-await ensurePlanIndexes(db);
+await ensurePlanIndexes(primary);
 await ensureFindingsTables(db);
 const limiter = createRateLimiter(rateLimitOptionsFromEnv(), process.env.REDIS_URL || undefined, cachePrefix);
 const probes = createProbes(db, process.env.REDIS_URL || undefined);
