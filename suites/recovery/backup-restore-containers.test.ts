@@ -76,4 +76,19 @@ describe('backup-restore on the containers provider', skipWithoutEngine(engine),
     expect(pitr.pass).toBe(false);
     expect(pitr.evidence).toMatch(/recovery ended before configured recovery target was reached/);
   }, 300_000);
+
+  test("on containers, a base backup without WAL and no archive cannot be restored: the restored container exits, a failed verdict with the server's words", async () => {
+    const result = await drill('backup without WAL, no archive', {
+      backupWal: false,
+      archive: false,
+      durationMs: 3000,
+    });
+    const restore = verdictOn(result, 'restoreFailures');
+    expect(restore.pass, verdictLines(result)).toBe(false);
+    expect(restore.evidence).toMatch(
+      /^restored1 exited during recovery: FATAL: could not locate required checkpoint record/,
+    );
+    expect(verdictOn(result, 'rpoMs').measured).toBeNull();
+    expect(verdictOn(result, 'backupFailures').pass).toBe(true);
+  }, 300_000);
 });
