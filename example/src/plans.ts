@@ -1,4 +1,3 @@
-import pg from 'pg';
 import type { Db } from './db.ts';
 
 /**
@@ -11,23 +10,16 @@ export const brokenPlans = (env: NodeJS.ProcessEnv = process.env): boolean =>
 
 /**
  * The app's own index (not the data set's): the newest media first reads it backwards. Made
- * at start-up when missing, and only where the data set's media table is. On a connection
- * of its own, without the app's query time-outs: at scale 1 the build outlasts a request's
- * 2 s (the app then failed to start), and it runs once, before the app serves anything.
+ * at start-up when missing, and only where the data set's media table is (main.ts runs it on
+ * a connection without the app's time-outs: at scale 1 it takes longer than a write may).
  */
-export async function ensurePlanIndexes(primaryUrl: string): Promise<void> {
-  const client = new pg.Client({ connectionString: primaryUrl, statement_timeout: 0 });
-  await client.connect();
-  try {
-    await client.query(`DO $$ BEGIN
-      PERFORM pg_advisory_xact_lock(727016);
-      IF to_regclass('media') IS NOT NULL THEN
-        CREATE INDEX IF NOT EXISTS media_uploaded_at_idx ON media (uploaded_at);
-      END IF;
-    END $$`);
-  } finally {
-    await client.end();
-  }
+export async function ensurePlanIndexes(db: Db): Promise<void> {
+  await db.write(`DO $$ BEGIN
+    PERFORM pg_advisory_xact_lock(727016);
+    IF to_regclass('media') IS NOT NULL THEN
+      CREATE INDEX IF NOT EXISTS media_uploaded_at_idx ON media (uploaded_at);
+    END IF;
+  END $$`);
 }
 
 export interface ChecklistRow {
