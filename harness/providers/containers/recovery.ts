@@ -25,6 +25,7 @@ export const ARCHIVE_MOUNT = '/var/lib/dbproof/archive';
 const BACKUP_MOUNT = '/dbproof/backup';
 const BACKUP_TIMEOUT_MS = 30 * 60_000;
 const RESTORE_TIMEOUT_MS = 30 * 60_000;
+const RESTART_TIMEOUT_MS = 10 * 60_000;
 
 export interface ContainersRecoveryOptions {
   primary: ContainerPgNode;
@@ -96,7 +97,13 @@ export class ContainersRecovery implements RecoveryControl {
     ];
     for (const [name, value] of settings)
       await queryRows(this.#o.adminUrl, `ALTER SYSTEM SET ${name} = '${value.replace(/'/g, "''")}'`);
-    await this.#o.primary.restart();
+    // A checkpoint first keeps the shutdown's short after a large seed; the start may still
+    // replay WAL (a shutdown past Docker's 30 s is a kill) on a busy machine: longer than a fault's wait.
+    await queryRows(this.#o.adminUrl, 'CHECKPOINT');
+    const { primary } = this.#o;
+    await primary.stop();
+    await primary.docker.start();
+    await primary.ready(RESTART_TIMEOUT_MS);
   }
 
   async takeBackup({ tool, withWal }: { tool: BackupTool; withWal: boolean }): Promise<BaseBackup> {
