@@ -126,7 +126,7 @@ export async function startContainersTopology(spec: ResolvedTopologySpec): Promi
   watchdog.watchNetwork(networkName);
   // The WAL archive (mounted in the primary: a container's mounts are fixed at its creation) and
   // the backup of a drill, on the host.
-  const recovery = recoveryDir(tmpdir(), topologyId, watchdog);
+  const recovery = recoveryDir(process.env.DBPROOF_TMPDIR ?? tmpdir(), topologyId, watchdog);
   try {
     // Both settled before going on, so that a network created while the other call failed is still removed.
     const [networkStarted, gatewayFound] = await Promise.allSettled([
