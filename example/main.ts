@@ -29,11 +29,19 @@ const cache = createCache(process.env.REDIS_URL || undefined, {
   writeThrough: !naive && process.env.EXAMPLE_CACHE_INVALIDATION !== 'off',
   prefix: cachePrefix,
 });
-await ensureNotesTable(db);
-await ensurePlanIndexes(db);
-await ensureFindingsTables(db);
-const embeddings = embeddingsFromEnv();
-if (embeddings) await ensureEmbeddings(db, embeddings);
+// The schema steps run once, before the app serves anything, on a connection without the app's
+// request time-outs: at scale 1 the plans' index takes longer than a write's 2 s, and on a busy
+// machine so may a connection; the app then failed to start (`npm run bench -- drill` found it).
+const setup = connect(primary, [], { timeouts: false, consistency: false });
+try {
+  await ensureNotesTable(setup);
+  await ensurePlanIndexes(setup);
+  await ensureFindingsTables(setup);
+  const embeddings = embeddingsFromEnv();
+  if (embeddings) await ensureEmbeddings(setup, embeddings);
+} finally {
+  await setup.close();
+}
 const limiter = createRateLimiter(rateLimitOptionsFromEnv(), process.env.REDIS_URL || undefined, cachePrefix);
 const probes = createProbes(db, process.env.REDIS_URL || undefined);
 const server = createServer(db, cache, limiter, probes);

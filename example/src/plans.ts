@@ -10,7 +10,8 @@ export const brokenPlans = (env: NodeJS.ProcessEnv = process.env): boolean =>
 
 /**
  * The app's own index (not the data set's): the newest media first reads it backwards. Made
- * at start-up when missing, and only where the data set's media table is.
+ * at start-up when missing, and only where the data set's media table is (main.ts runs it on
+ * a connection without the app's time-outs: at scale 1 it takes longer than a write may).
  */
 export async function ensurePlanIndexes(db: Db): Promise<void> {
   await db.write(`DO $$ BEGIN

@@ -1,7 +1,7 @@
 import { randomBytes } from 'node:crypto';
 import type { FaultEvent } from '../../harness/faults/index.ts';
 import { databaseUrl } from '../../harness/pg/client.ts';
-import { findPgBackRest } from '../../harness/providers/native/binaries.ts';
+import { findPgBackRest, findPostgresBinaries } from '../../harness/providers/native/binaries.ts';
 import { UsageError } from '../../harness/errors.ts';
 import { defineSuite, parseRequest, timelineRecord } from '../../harness/suite/index.ts';
 import { RecoveryFailed, type BaseBackup } from '../../harness/topology/recovery.ts';
@@ -26,10 +26,24 @@ export const backupRestore = defineSuite({
   options: backupRestoreOptions,
   requires: { destructive: true },
   preflight(options, topology) {
-    if (topology.provider !== 'native')
+    if (topology.provider !== 'native' && topology.provider !== 'containers')
       throw new UsageError(
-        `backup-restore runs on the native provider only (the topology's provider is ${topology.provider}; containers are a later step, and dbproof never restores over a database it did not start)`,
+        `backup-restore runs on the native and containers providers only (the topology's provider is ${topology.provider}; dbproof never restores over a database it did not start)`,
       );
+    if (options.tool === 'pgbackrest' && topology.provider === 'containers')
+      throw new UsageError(
+        "backup-restore: pgBackRest is not in the containers provider's image; use --tool pg_basebackup there, or --provider native for pgBackRest",
+      );
+    if (topology.provider === 'containers') {
+      // The base backup is taken from the host over the primary's published port.
+      try {
+        findPostgresBinaries();
+      } catch (error) {
+        throw new UsageError(
+          `backup-restore on containers takes its base backup from the host: ${(error as Error).message}`,
+        );
+      }
+    }
     if (options.tool === 'pgbackrest') {
       try {
         findPgBackRest();
@@ -43,7 +57,7 @@ export const backupRestore = defineSuite({
     const recovery = topology.recovery;
     if (!recovery)
       throw new UsageError(
-        `backup-restore needs a topology dbproof started itself with the native provider (this one is ${topology.provider})`,
+        `backup-restore needs a topology dbproof started itself with the native or containers provider (this one is ${topology.provider})`,
       );
     const write = parseRequest(options.write, options.writeBody);
     const token = randomBytes(3).toString('hex');

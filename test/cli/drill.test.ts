@@ -61,7 +61,12 @@ describe('bad input gets one line, exit 2 and nothing started', () => {
       { DBPROOF_PGBACKREST: '/nonexistent/pgbackrest' },
       /pgBackRest not found at \/nonexistent\/pgbackrest; install it with `apt-get install -y pgbackrest`/,
     ],
-    [['--provider', 'compose'], {}, /backup-restore runs on the native provider only \(.*containers are a later step/],
+    [['--provider', 'compose'], {}, /backup-restore runs on the native and containers providers only \(.*compose/],
+    [
+      ['--provider', 'containers', '--tool', 'pgbackrest'],
+      {},
+      /pgBackRest is not in the containers provider's image; use --tool pg_basebackup there, or --provider native/,
+    ],
   ])('dbproof drill %j', async (args, env, message) => {
     const result = await runCli(['drill', '--config', CONFIG, ...args], { env: { DBPROOF_TMPDIR: base, ...env } });
     expect(result.code).toBe(2);

@@ -6,7 +6,8 @@ import { parseArgs } from '../args.ts';
 import { CONFIG_OPTIONS, configFileOption } from '../config-option.ts';
 import { printJson } from '../output.ts';
 
-export const DRILL_HELP = `dbproof drill [--config FILE | --demo] [--tool pg_basebackup|pgbackrest] [--duration 20s]
+export const DRILL_HELP = `dbproof drill [--config FILE | --demo] [--provider native|containers]
+             [--tool pg_basebackup|pgbackrest] [--duration 20s]
              [--pitr-at 10s] [--archive-timeout 5s] [--scale N] [--json]
 
 A disaster drill (the backup-restore suite alone): starts the topology with WAL archived
@@ -19,9 +20,13 @@ first acknowledged write), the recovery point (age at the disaster of the oldest
 acknowledged write missing; the missing ones by key in the results), whether the
 point-in-time restore is exact, and the drill's own duration.
 
-Native provider only (containers: a later step); it never touches a database dbproof did
-not start. The config's suites['backup-restore'] options apply, the flags on top.
-  --tool             pg_basebackup (default) or pgbackrest (apt-get install -y pgbackrest)
+Native and containers providers (--provider containers: the archive is a directory on the
+host mounted into the primary's container, the backup taken from the host over its
+published port, each restore a fresh container; pg_basebackup only there). It never
+touches a database dbproof did not start. The config's suites['backup-restore'] options
+apply, the flags on top.
+  --provider         native or containers (default: the config's)
+  --tool             pg_basebackup (default) or pgbackrest (apt-get install -y pgbackrest; native only)
   --duration         how long the writers run before the disaster (default 20s)
   --pitr-at          the point-in-time target, after the writers' start (default: half of --duration)
   --archive-timeout  archive_timeout (default 5s; 0 never switches a segment)

@@ -7,6 +7,9 @@
 #                                         directory without any password (the pristine state)
 #   node.sh primary  [-c name=value …]   first start: the pristine state with this run's
 #                                         passwords, else initdb and provision; run postgres
+#   node.sh restore  [-c name=value …]   first start: the base backup at /dbproof/backup
+#                                         (the containers provider's drill), replaying the
+#                                         archive when DBPROOF_RECOVERY is set
 #   node.sh replica  [-c name=value …]   first start: a standby made from the pristine state
 #                                         (where the provider says the primary starts from it
 #                                         too), else a pg_basebackup from $DBPROOF_PRIMARY_HOST
@@ -151,6 +154,23 @@ if [ "$ROLE" = bake ]; then
 fi
 
 SOURCE=""
+# The WAL archive, a directory of the run's own mounted from the host (the containers provider).
+ARCHIVE=/var/lib/dbproof/archive
+[ "$ROLE" != primary ] || [ ! -d "$ARCHIVE" ] || chown postgres:postgres "$ARCHIVE"
+if [ "$ROLE" = restore ] && [ ! -s /var/lib/dbproof/data/PG_VERSION ]; then
+  # A fresh node from the base backup mounted at /dbproof/backup; with DBPROOF_RECOVERY set it
+  # replays the archive (restore_command and the target come as -c arguments).
+  [ -s /dbproof/backup/PG_VERSION ] || fail "no base backup at /dbproof/backup"
+  rm -rf "$BAKED" "$PRISTINE"
+  PGDATA=/var/lib/dbproof/data
+  cp -a /dbproof/backup "$PGDATA"
+  chown -R postgres:postgres "$PGDATA"
+  chmod 700 "$PGDATA"
+  write_hba
+  [ -z "${DBPROOF_RECOVERY:-}" ] || { touch "$PGDATA/recovery.signal" && chown postgres:postgres "$PGDATA/recovery.signal"; }
+  SOURCE="from a base backup${DBPROOF_RECOVERY:+ and the archive}"
+fi
+[ "$ROLE" != restore ] || PGDATA=/var/lib/dbproof/data
 if [ -f "$PRISTINE" ]; then
   # The first start of a node from a baked image.
   if [ "$ROLE" = primary ]; then

@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
-import { readFileSync } from 'node:fs';
+import { readFileSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
 import { fileURLToPath } from 'node:url';
 import { Network, Wait, type StartedNetwork, type StartedTestContainer } from 'testcontainers';
 import { InfrastructureError } from '../../errors.ts';
@@ -18,6 +19,7 @@ import { DOCKER_ENGINE_PROCESSES, DockerControl, removeContainersLabelled } from
 import { postgresImage, redisImage } from './images.ts';
 import { LoopbackContainer } from './loopback-container.ts';
 import { ContainerPgNode, ContainerRedisNode } from './nodes.ts';
+import { ARCHIVE_MOUNT, ContainersRecovery, recoveryDir } from './recovery.ts';
 
 // dbproof removes its containers itself (the watchdog); Ryuk's image cannot be pulled where there is no registry.
 process.env.TESTCONTAINERS_RYUK_DISABLED ??= 'true';
@@ -57,6 +59,8 @@ class ContainersTopology implements Topology {
     readonly network: StartedNetwork,
     private readonly containers: StartedTestContainer[],
     private readonly watchdog: Watchdog,
+    readonly recovery: ContainersRecovery,
+    private readonly recoveryDir: string,
   ) {}
 
   get adminUrl(): string {
@@ -85,6 +89,7 @@ class ContainersTopology implements Topology {
     if (this.#stopped) return;
     this.#stopped = true;
     await stopAll(this.containers, this.network, this.watchdog);
+    rmSync(this.recoveryDir, { recursive: true, force: true });
   }
 }
 
@@ -119,6 +124,9 @@ export async function startContainersTopology(spec: ResolvedTopologySpec): Promi
   const labels = { [TOPOLOGY_LABEL]: topologyId };
   watchdog.watchLabel(`${TOPOLOGY_LABEL}=${topologyId}`);
   watchdog.watchNetwork(networkName);
+  // The WAL archive (mounted in the primary: a container's mounts are fixed at its creation) and
+  // the backup of a drill, on the host.
+  const recovery = recoveryDir(process.env.DBPROOF_TMPDIR ?? tmpdir(), topologyId, watchdog);
   try {
     // Both settled before going on, so that a network created while the other call failed is still removed.
     const [networkStarted, gatewayFound] = await Promise.allSettled([
@@ -154,6 +162,7 @@ export async function startContainersTopology(spec: ResolvedTopologySpec): Promi
         .withOnlyNetwork(topologyNetwork, [name])
         .withLoopbackPort(5432, port)
         .withStopSignal('SIGINT')
+        .withBindMounts(role === 'primary' ? [{ source: recovery.archiveDir, target: ARCHIVE_MOUNT }] : [])
         // The script as an argument: copying a file in costs a mount of the container's file
         // system before it can start (~0.2 s on the primary's critical path); only secrets are copied.
         .withCopyContentToContainer(role === 'primary' ? [] : [replicationPassfile])
@@ -255,9 +264,33 @@ export async function startContainersTopology(spec: ResolvedTopologySpec): Promi
     const redis = await startingRedis;
     await waitForStreaming(primary.adminUrl, replicaNames, READY_TIMEOUT_MS);
     await Promise.all(replicas.map((r) => waitForReplayed(primary.adminUrl, r.adminUrl, r.name, READY_TIMEOUT_MS)));
-    return new ContainersTopology(primary, replicas, redis, topologyNetwork, containers, watchdog);
+    const restoring = new ContainersRecovery({
+      primary,
+      image: pgImage,
+      network: topologyNetwork,
+      labels,
+      watchdog,
+      containers,
+      ...recovery,
+      nodeScript: NODE_SCRIPT,
+      replicationPassword: passwords.replication,
+      settingArgs: settingArgs(spec, 'primary', 'primary', replicaNames),
+      url: primary.url,
+      adminUrl: primary.adminUrl,
+    });
+    return new ContainersTopology(
+      primary,
+      replicas,
+      redis,
+      topologyNetwork,
+      containers,
+      watchdog,
+      restoring,
+      recovery.dir,
+    );
   } catch (error) {
     await stopAll(containers, network, watchdog);
+    rmSync(recovery.dir, { recursive: true, force: true });
     const message = error instanceof Error ? error.message : String(error);
     if (/connect ENOENT|ECONNREFUSED.*docker|Could not find a working container runtime/i.test(message)) {
       throw new InfrastructureError(
