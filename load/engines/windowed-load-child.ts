@@ -52,6 +52,7 @@ const counts: WindowCount[][] = request.clients.map(() =>
     retryTooLate: 0,
     withoutRemaining: 0,
     leastRemainingAdmitted: null as number | null,
+    admittedWithRemaining: 0,
     refusedWithRemaining: 0,
     resetWrong: 0,
   })),
@@ -88,13 +89,16 @@ async function runClient(index: number): Promise<void> {
             if (Date.now() > end) count.late++;
             const answeredAt = Date.now();
             const ok = answer.status >= 200 && answer.status < 300;
+            // Any answer the limiter let through counts (a 500 after it, a busy database's, was counted too).
+            const remaining = rateLimitField(answer.headers, 'remaining', 'r');
+            if (remaining !== undefined && answer.status !== 429) {
+              count.admittedWithRemaining++;
+              count.leastRemainingAdmitted = Math.min(count.leastRemainingAdmitted ?? remaining, remaining);
+            }
             if (ok || answer.status === 429) {
-              const remaining = rateLimitField(answer.headers, 'remaining', 'r');
               const reset = rateLimitField(answer.headers, 'reset', 't');
               if (remaining === undefined) count.withoutRemaining++;
-              else if (ok)
-                count.leastRemainingAdmitted = Math.min(count.leastRemainingAdmitted ?? remaining, remaining);
-              else if (remaining > 0) count.refusedWithRemaining++;
+              else if (answer.status === 429 && remaining > 0) count.refusedWithRemaining++;
               if (
                 reset !== undefined &&
                 (answeredAt + reset * 1000 < end || sentAt + reset * 1000 > end + windowMs + 1000)

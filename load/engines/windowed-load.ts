@@ -63,8 +63,10 @@ export interface WindowCount {
   retryTooLate: number;
   /** 2xx and 429 answers without a RateLimit remaining count (`RateLimit-Remaining`, or `r=`/`remaining=` of `RateLimit`). */
   withoutRemaining: number;
-  /** The least remaining count a 2xx answer said (null: none said one): a shared count admits exactly limit − this. */
+  /** The least remaining count an answer other than 429 said (null: none said one): a shared count lets exactly limit − this through. */
   leastRemainingAdmitted: number | null;
+  /** Answers other than 429 that said a remaining count: let through by the limiter (a 500 after it too; one let through while it could not count says none). */
+  admittedWithRemaining: number;
   /** 429s that said requests remain. */
   refusedWithRemaining: number;
   /** Answers whose RateLimit reset named a time before the window's end or over a window after it (the bounds of Retry-After). */

@@ -19,12 +19,13 @@ export function headersVerdict(
   const sum = (pick: (c: Counts['all'][number]) => number) => counts.all.reduce((total, c) => total + pick(c), 0);
   const answered = sum((c) => c.admitted + c.limited);
   const without = sum((c) => c.withoutRemaining);
-  const wrong = sum((c) => c.headersWrong) + without;
+  // An answer without a count is not a misstatement (a limiter that cannot count and fails open says none), unless none has one.
+  const wrong = without === answered ? answered : sum((c) => c.headersWrong);
   const worst = counts.all.reduce((w, c) => (c.headersWrong > w.headersWrong ? c : w));
   const evidence =
     without === answered
       ? `none of ${answered} answers carried RateLimit-Remaining (or RateLimit with r=): the app sends no RateLimit fields (set the suite's rateLimitHeaders: false if it is not meant to)`
-      : `${wrong} of ${answered} answers misstated what followed (${without} without a remaining count); the worst, ${worst.name}: ${worst.headersWrong} (${worst.admitted} admitted in ${worst.sent}); ${sum((c) => c.headersUnchecked)} client windows not held to the count, an answer around them late`;
+      : `${wrong} of ${answered} answers misstated what followed (${without} without a remaining count); the worst, ${worst.name}: ${worst.headersWrong} (${worst.admitted} admitted in ${worst.sent}); ${sum((c) => c.headersUnchecked)} clients whose admitted beyond the remaining count were not counted (answers after the last window)`;
   return judge(
     'the RateLimit headers say what happens next: remaining counts down to the 429s, a 429 says 0 remain, reset is the window’s end',
     atMost('rateLimitHeaders', options.budgets.rateLimitHeaders, 'count', options.request),
@@ -41,11 +42,11 @@ export function headersVerdict(
 export function oneCount(counts: Counts, report: WindowedLoadReport, limit: number, identity: IdentityScheme): string {
   const refused = counts.under.some((c) => c.limited > 0);
   const windows = report.counts[0]?.length ?? 0;
-  const together = Array.from({ length: windows }, (_, w) =>
-    report.counts.reduce((sum, client) => sum + client[w]!.admitted, 0),
-  );
-  if (!refused || counts.all.length < 2 || Math.max(...together) > limit) return '';
-  return `; all ${counts.all.length} clients together were admitted at most ${Math.max(...together)} a window, one client's limit: the app counts them as one client, not apart by ${identityWords(identity)}`;
+  // Over all windows, so that a busy machine's request counted in the next window moves nothing.
+  const allowed = limit * (windows + Math.max(...counts.all.map((c) => c.tailWindows)));
+  const together = counts.all.reduce((sum, c) => sum + c.admitted, 0);
+  if (!refused || counts.all.length < 2 || together > allowed) return '';
+  return `; all ${counts.all.length} clients together were admitted ${together} in ${windows} windows, at most one client's limit: the app counts them as one client, not apart by ${identityWords(identity)}`;
 }
 
 export const spreadWords = (spread: Spread) =>
