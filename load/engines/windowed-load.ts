@@ -13,10 +13,6 @@ export interface WindowedClient {
   name: string;
   perWindow: number;
   headers: Record<string, string>;
-  /** The address its connections come from (a client told apart by its IP address); default the machine's choice. */
-  localAddress?: string;
-  /** The instance (index into `urls`) every request of its goes to, as a sticky balancer sends; default each in turn. */
-  instance?: number;
 }
 
 /**
@@ -27,7 +23,7 @@ export interface WindowedClient {
  * epoch (what a fixed-window limiter counts by), the first starting at least `leadMs` after `start()`.
  */
 export interface WindowedLoadRequest {
-  /** The app's instances: each client sends to them in turn (round-robin), as a balancer spreads, or to its `instance`. */
+  /** The app's instances: each client sends to them in turn (round-robin), as a balancer spreads. */
   urls: string[];
   request: RequestSpec;
   /** `{id}` in the request: cycles from..to. */
@@ -61,16 +57,6 @@ export interface WindowCount {
   retryTooEarly: number;
   /** 429s whose Retry-After, counted from when the request was sent, named a time more than a window (and a second, its rounding) after the window's end. */
   retryTooLate: number;
-  /** 2xx and 429 answers without a RateLimit remaining count (`RateLimit-Remaining`, or `r=`/`remaining=` of `RateLimit`). */
-  withoutRemaining: number;
-  /** The least remaining count an answer other than 429 said (null: none said one): a shared count lets exactly limit − this through. */
-  leastRemainingAdmitted: number | null;
-  /** Answers other than 429 that said a remaining count: let through by the limiter (a 500 after it too; one let through while it could not count says none). */
-  admittedWithRemaining: number;
-  /** 429s that said requests remain. */
-  refusedWithRemaining: number;
-  /** Answers whose RateLimit reset named a time before the window's end or over a window after it (the bounds of Retry-After). */
-  resetWrong: number;
 }
 
 export interface WindowedLoadReport {
