@@ -62,7 +62,10 @@ export function createRateLimiter(
   redisUrl: string | undefined,
   prefix: string,
 ): RateLimiter {
-  const redis = options.store === 'redis' && redisUrl ? boundedRedis(redisUrl) : undefined;
+  // A count that times out is let through (fail open) or refused (closed): at the cache's
+  // 200 ms bound, a busy machine's slow Redis let requests through uncounted, above the limit
+  // (dbproof's rate-limit suite caught it). A Redis that is down fails at once either way.
+  const redis = options.store === 'redis' && redisUrl ? boundedRedis(redisUrl, 2000) : undefined;
   const memory = new Map<string, number>();
   const clientOf = (request: http.IncomingMessage) => {
     const key = request.headers['x-api-key'];

@@ -18,8 +18,8 @@ export interface WindowedClient {
 /**
  * Requests counted by window, for claims that are counts (a rate limit's admitted requests
  * per window): every client sends its requests for a window evenly inside the window's
- * middle, the `guard` fraction at each end left quiet, so a request is counted in the
- * window it was sent for even when it takes a while to arrive. Windows are aligned to the
+ * middle, the `guard` fraction at each end left quiet, and each request reported with when
+ * it was sent and answered: the windows the app may have counted it in. Windows are aligned to the
  * epoch (what a fixed-window limiter counts by), the first starting at least `leadMs` after `start()`.
  */
 export interface WindowedLoadRequest {
@@ -34,39 +34,38 @@ export interface WindowedLoadRequest {
   clients: WindowedClient[];
   timeoutMs: number;
   leadMs?: number;
+  /**
+   * Sent, all at once and round-robin over the instances, before the first window is chosen,
+   * and not reported: an app's first requests (its pool's connections, its code compiled) and
+   * the engine's own took over a second on this kind of machine, and would arrive windows late.
+   * Its own headers (an identity of its own, so no client's count is touched).
+   */
+  warmUp?: { requests: number; headers: Record<string, string> };
 }
 
-/** What one client's requests of one window came to. */
-export interface WindowCount {
-  sent: number;
-  /** Answered 2xx. */
-  admitted: number;
-  /** Answered 429. */
-  limited: number;
-  /** Answered 503 (what a limiter that cannot count and fails closed answers). */
-  unavailable: number;
-  /** Answered with any other status. */
-  other: number;
-  /** Not answered (time-out, connection refused). */
-  failed: number;
-  /** Answered after the window they were sent for had ended. */
-  late: number;
-  /** 429s without a Retry-After header. */
-  limitedWithoutRetryAfter: number;
-  /** 429s whose Retry-After named a time before the window's end: a client that obeys is refused again. */
-  retryTooEarly: number;
-  /** 429s whose Retry-After, counted from when the request was sent, named a time more than a window (and a second, its rounding) after the window's end. */
-  retryTooLate: number;
+/**
+ * One request of a windowed load as its client saw it, times in ms after the first window's
+ * start. The app counted it at some instant between `sentAt` and `doneAt`: in the window it
+ * was sent for, or (a busy machine's late arrival) in one after it, up to `doneAt`'s.
+ */
+export interface WindowedAnswer {
+  /** The window it was sent for (0-based). */
+  window: number;
+  sentAt: number;
+  /** When its answer, or its failure, came. */
+  doneAt: number;
+  /** The answer's HTTP status; 0: not answered (a time-out, a refused connection). */
+  status: number;
+  /** The answer's Retry-After, as sent. */
+  retryAfter?: string;
 }
 
 export interface WindowedLoadReport {
   /** The first window's start (epoch ms). */
   firstWindowAt: number;
-  /** Per client (in the request's order), per window. */
-  counts: WindowCount[][];
-  /** Per client, when its last answer came (epoch ms; 0: none): after the last window, the app may have counted requests in windows beyond it. */
-  lastAnswerAt: number[];
-  /** The last request that was not answered, or answered other than 2xx/429: its message. */
+  /** Per client (in the request's order), each of its requests in the order sent. */
+  answers: WindowedAnswer[][];
+  /** The last request that was not answered, or answered other than 2xx/429/503: its message. */
   lastError: string;
 }
 
@@ -76,7 +75,8 @@ const CHILD = siblingModule(import.meta.url, './windowed-load-child');
 export async function startWindowedLoad(
   request: WindowedLoadRequest,
 ): Promise<{ start(): Promise<WindowedLoadReport> }> {
-  const runMs = (request.windows + 2) * request.windowMs + (request.leadMs ?? 200) + request.timeoutMs;
+  const warmUpMs = request.warmUp ? request.timeoutMs : 0;
+  const runMs = (request.windows + 2) * request.windowMs + (request.leadMs ?? 200) + warmUpMs + request.timeoutMs;
   const overrun = `the windowed load's engine was still running ${ENGINE_MARGIN_MS / 1000} s after its ${runMs / 1000} s should have ended; it was killed`;
   const engine = startEngineProcess(CHILD, request, { runMs: 600_000, overrun });
   await engine.started;

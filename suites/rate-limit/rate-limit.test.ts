@@ -66,9 +66,12 @@ describe('rate-limit', () => {
     const result = await runOn(rateLimit, targets.memory);
     const overshoot = verdictOn(result, 'overshoot');
     expect(overshoot.pass, verdictLines(result)).toBe(false);
-    // Each instance admits its own 10 a window: 80 of 120 (100 %) exactly on a quiet machine; a slow machine's late answers lower it a little.
+    // Each instance admits its own 10 a window: 80 of 120, 40 above the limit (100 %), on a
+    // quiet machine; a busy machine's late answers may have been counted in a window after
+    // theirs, which lowers the excess that can be proven, never to nothing.
     expect(overshoot.measured).toBeGreaterThanOrEqual(0.5);
-    expect(overshoot.evidence).toMatch(/^over\d was admitted ([67]\d|80) in 4 windows \(at most (40|4\d|50)\)/);
+    expect(overshoot.evidence).toMatch(/^over\d was admitted \d+ in 4 windows, at least \d+ above 10 a window/);
+    expect(result.measurements.worstOverAdmitted).toBeGreaterThanOrEqual(60);
     expect(verdictOn(result, 'collateral').pass, verdictLines(result)).toBe(true);
   });
 

@@ -7,6 +7,8 @@ import { count, ms, ratio, request } from '../support/options.ts';
 import { redisDownPhase } from './redis-down.ts';
 import { type ClientTally, type LimitClient, tally } from './tally.ts';
 
+const MAX_REQUESTS = 100_000;
+
 /**
  * "Rate limiting: N requests per window per client", checked as counts across every instance
  * of the app: clients over the limit must be admitted no more than the limit (a count in
@@ -106,6 +108,15 @@ export const rateLimit = defineSuite({
     .strict(),
   requires: {},
   preflight(options, topology) {
+    const { clients: mix, limit, windows } = options;
+    const perWindow =
+      (mix.over + (options.bypass ? 1 : 0)) * Math.ceil(limit * mix.overFactor) +
+      mix.under * Math.max(1, Math.floor(limit * mix.underFactor));
+    // Each request is reported on its own (when sent, when answered): a bound keeps that report small.
+    if (perWindow * windows > MAX_REQUESTS)
+      throw new UsageError(
+        `suite rate-limit: ${perWindow * windows} requests (${perWindow} a window for ${windows} windows) is more than the ${MAX_REQUESTS} a run can send; lower the suite's limit (and windowMs with it: 10 in 6 s checks a limiter of 100 a minute), windows or clients`,
+      );
     if (options.redisDown && !topology.redis)
       throw new UsageError('suite rate-limit: redisDown needs Redis in the topology (set topology.redis: true)');
   },
@@ -151,29 +162,32 @@ export const rateLimit = defineSuite({
       guard: options.guard,
       timeoutMs: options.timeoutMs,
     };
-    const load = await startWindowedLoad({ ...shape, windows, clients });
+    // An identity of its own: the warm-up touches no client's count.
+    const warmUp = { requests: Math.min(50, Math.max(limit, 2 * urls.length)), headers: key('warm-up') };
+    const load = await startWindowedLoad({ ...shape, windows, clients, warmUp });
     const report = await load.start();
-    const counts = tally(clients, { ...report, windowMs: options.windowMs });
+    const counts = tally(clients, { ...report, windowMs: options.windowMs, limit });
     refuseUnhonoured(counts, options, clients);
 
     const allowed = limit * windows;
-    // Answers that came after the last window ended may have been counted by the app in windows
-    // after it, which the client sent nothing else in: a window's limit more for each.
-    const allowedFor = (c: ClientTally) => limit * (windows + c.tailWindows);
-    const above = (c: ClientTally) => Math.max(0, c.admitted - allowedFor(c));
-    const worstOver = counts.over.reduce((worst, c) => (above(c) > above(worst) ? c : worst));
-    const overshoot = above(worstOver) / allowed;
-    const collateral = counts.under.reduce((sum, c) => sum + c.limited, 0);
-    const bypassed = counts.bypass ? above(counts.bypass) : null;
+    const worstOver = counts.over.reduce((worst, c) => (c.excess > worst.excess ? c : worst));
+    const overshoot = worstOver.excess / allowed;
+    const collateral = counts.under.reduce((sum, c) => sum + c.wronglyRefused, 0);
+    const bypassed = counts.bypass ? counts.bypass.excess : null;
+    const late = counts.all.reduce((sum, c) => sum + c.late, 0);
     const perClient = (list: typeof counts.over) =>
       list.map((c) => `${c.name} ${c.admitted} admitted, ${c.limited} refused of ${c.sent}`).join('; ');
-    const errorNote = report.lastError ? `; last error: ${report.lastError}` : '';
+    const lateNote =
+      late > 0
+        ? `; ${late} answers came after their window (the app may have counted them in a later one: allowed for)`
+        : '';
+    const errorNote = `${lateNote}${report.lastError ? `; last error: ${report.lastError}` : ''}`;
     const verdicts = [
       judge(
         `no client is admitted more than ${limit} per ${options.windowMs} ms across ${urls.length} instance(s)`,
         atMost('overshoot', options.budgets.overshoot, 'ratio', options.request),
         overshoot,
-        `${worstOver.name} was admitted ${worstOver.admitted} in ${windows} windows (at most ${allowedFor(worstOver)}); ${perClient(counts.over)}${errorNote}`,
+        `${worstOver.name} was admitted ${worstOver.admitted} in ${windows} windows, at least ${worstOver.excess} above ${limit} a window; ${perClient(counts.over)}${errorNote}`,
       ),
     ];
     if (counts.under.length > 0)
@@ -182,7 +196,7 @@ export const rateLimit = defineSuite({
           'clients under the limit are never refused',
           atMost('collateral', options.budgets.collateral, 'count', options.request),
           collateral,
-          `${perClient(counts.under)}${errorNote}`,
+          `${collateral} refused with at most ${limit} of the client's requests in the window; ${perClient(counts.under)}${errorNote}`,
         ),
       );
     if (options.bypass && counts.bypass)
@@ -191,7 +205,7 @@ export const rateLimit = defineSuite({
           `a client that makes up ${options.bypass.header} is still one client`,
           atMost('bypass', options.budgets.bypass, 'count', options.request),
           bypassed,
-          `with a new ${options.bypass.header} on each request, ${counts.bypass.admitted} of ${counts.bypass.sent} were admitted in ${windows} windows (at most ${allowedFor(counts.bypass)})${errorNote}`,
+          `with a new ${options.bypass.header} on each request, ${counts.bypass.admitted} of ${counts.bypass.sent} were admitted in ${windows} windows, at least ${counts.bypass.excess} above ${limit} a window${errorNote}`,
         ),
       );
     const retryAfterWrong = counts.all.reduce((sum, c) => sum + c.retryAfterWrong, 0);
@@ -220,14 +234,15 @@ export const rateLimit = defineSuite({
         bypassAdmitted: counts.bypass?.admitted ?? null,
         bypassed,
         errors: counts.all.reduce((sum, c) => sum + c.errors, 0),
-        lateAnswers: counts.all.reduce((sum, c) => sum + c.late, 0),
-        tailWindows: Math.max(...counts.all.map((c) => c.tailWindows)),
+        lateAnswers: late,
+        ...answerTimes(report.answers.flat()),
+        collateralUnclear: counts.under.reduce((sum, c) => sum + c.refusedUnclear, 0),
         refusedWithoutRetryAfter: counts.all.reduce((sum, c) => sum + c.limitedWithoutRetryAfter, 0),
       },
       events: redisDown?.events ?? [],
       timelines: [],
       notes: [
-        `each client's requests for a window were sent in its middle ${Math.round((1 - 2 * options.guard) * 100)} %, spread round-robin over ${urls.length} instance(s); counts are over all ${windows} windows (a request that arrives in the next window is still one of the limit's; answers that came after the last window ended may have been counted in windows after it, and a window's limit more is allowed for each window they reached: tailWindows, 0 on a quiet machine)`,
+        `each client's requests for a window were sent in its middle ${Math.round((1 - 2 * options.guard) * 100)} %, spread round-robin over ${urls.length} instance(s); the app counted each at some instant between its sending and its answer, so in a window from the one it was sent for to the one its answer came in (one window on a quiet machine): overshoot is the least excess over every way of placing the admitted requests in their windows, collateral the 429s whose windows held at most the limit of the client's requests however placed (lateAnswers: answers after their window; collateralUnclear: 429s that late arrivals may explain, judged neither way)`,
         `per window: over clients ${clients[0]!.perWindow}, under clients ${counts.under[0]?.perWindow ?? 0}; a 1-request overshoot is ${(1 / allowed).toFixed(4)} of the limit`,
       ],
     };
@@ -254,4 +269,14 @@ function refuseUnhonoured(
     throw new UsageError(
       `rate-limit: the app refused every request (429), even the first of each window: ${options.request} is limited by something other than ${options.identity.header} or below 1 per window (set the suite's request, identity.header, limit and windowMs)`,
     );
+}
+
+/** How long answers took (ms): the cause of late answers, when there are any. */
+function answerTimes(answers: { sentAt: number; doneAt: number; status: number }[]) {
+  const took = answers
+    .filter((a) => a.status !== 0)
+    .map((a) => a.doneAt - a.sentAt)
+    .sort((a, b) => a - b);
+  const at = (q: number) => took[Math.min(took.length - 1, Math.floor(q * took.length))] ?? null;
+  return { answerMsP50: at(0.5), answerMsP99: at(0.99), answerMsMax: took.at(-1) ?? null };
 }
