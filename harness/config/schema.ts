@@ -35,6 +35,19 @@ const appSchema = z
      * them round-robin (`rate-limit`), or send to one. 1: the app as one process.
      */
     instances: z.number().int().min(1).max(16).default(1),
+    /**
+     * How a balancer spreads a suite's clients over the instances: `round-robin` (each request
+     * to the next), `client-address` (sticky on the source address) or `{ byHeader: 'x-api-key' }`
+     * (sticky on a header's value). A count kept in each instance's memory holds with sticky
+     * spreading and not with round-robin: say which one production has.
+     */
+    spread: z
+      .union([
+        z.literal('round-robin'),
+        z.literal('client-address'),
+        z.object({ byHeader: z.string().min(1) }).strict(),
+      ])
+      .default('round-robin'),
     /** Polled until it answers 2xx: the app is ready. */
     ready: z.string().startsWith('/', 'a path starting with /').default('/health'),
     readyTimeoutMs: z.number().int().positive().max(600_000).default(30_000),

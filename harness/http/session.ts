@@ -1,3 +1,4 @@
+import http from 'node:http';
 import { parseRequestLine } from './request.ts';
 import { redact } from '../redact.ts';
 
@@ -45,11 +46,20 @@ export interface Answer {
  */
 export class Session {
   readonly #cookies = new Map<string, string>();
+  readonly #agent: http.Agent | undefined;
 
+  /**
+   * `localAddress`: the address the session's connections come from (any of 127.0.0.0/8 on
+   * Linux), so that an app telling clients apart by address sees each session as one client.
+   */
   constructor(
     private readonly baseUrl: string,
     private readonly timeoutMs = 10_000,
-  ) {}
+    options: { localAddress?: string } = {},
+  ) {
+    // fetch cannot choose its source address without undici's Agent; node:http can.
+    if (options.localAddress) this.#agent = new http.Agent({ keepAlive: true, localAddress: options.localAddress });
+  }
 
   async send(spec: RequestSpec, vars: Record<string, string | number> = {}): Promise<Answer> {
     const headers: Record<string, string> = {};
@@ -60,12 +70,9 @@ export class Session {
       headers['content-type'] = 'application/json';
       body = JSON.stringify(fillValue(spec.body, vars));
     }
-    const response = await fetch(`${this.baseUrl}${fillText(spec.path, vars)}`, {
-      method: spec.method,
-      headers,
-      body,
-      signal: AbortSignal.timeout(this.timeoutMs),
-    });
+    const url = `${this.baseUrl}${fillText(spec.path, vars)}`;
+    const init = { method: spec.method, headers, body, signal: AbortSignal.timeout(this.timeoutMs) };
+    const response = this.#agent ? await sendThrough(this.#agent, url, init) : await fetch(url, init);
     for (const cookie of response.headers.getSetCookie()) {
       const [pair] = cookie.split(';');
       const at = pair!.indexOf('=');
@@ -92,6 +99,33 @@ export class Session {
       );
     return answer;
   }
+}
+
+/** A request through a node:http agent (one with a source address of its own), answered as fetch answers. */
+function sendThrough(
+  agent: http.Agent,
+  url: string,
+  init: { method: string; headers: Record<string, string>; body: string | undefined; signal: AbortSignal },
+): Promise<Response> {
+  return new Promise((resolve, reject) => {
+    const request = http.request(url, { method: init.method, headers: init.headers, agent, signal: init.signal });
+    request.on('error', reject);
+    request.on('response', (incoming) => {
+      const chunks: Buffer[] = [];
+      incoming.on('data', (chunk: Buffer) => chunks.push(chunk));
+      incoming.on('error', reject);
+      incoming.on('end', () => {
+        const headers = new Headers();
+        for (let i = 0; i < incoming.rawHeaders.length; i += 2)
+          headers.append(incoming.rawHeaders[i]!, incoming.rawHeaders[i + 1]!);
+        const status = incoming.statusCode ?? 500;
+        // A Response of these statuses may not have a body, even an empty one.
+        const body = [204, 205, 304].includes(status) ? null : Buffer.concat(chunks);
+        resolve(new Response(body, { status, headers }));
+      });
+    });
+    request.end(init.body);
+  });
 }
 
 /** A string field of a JSON answer, e.g. `status` of `{ id, status }`. */

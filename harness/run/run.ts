@@ -181,6 +181,7 @@ async function runPlannedSuite(
       suite,
       {
         ...environment,
+        app: { ...environment.app, spread: plan.config.app.spread },
         configDir: plan.configDir,
         scenarios: plan.config.scenarios,
         progress: (line) => say(`${suite.name}: ${line}`),

@@ -1,5 +1,6 @@
 import type { z } from 'zod';
 import type { Verdict } from '../budgets/index.ts';
+import type { Spread } from '../http/spread.ts';
 import type { TopologyLinks } from '../faults/links.ts';
 import type { FaultEvent } from '../faults/schedule.ts';
 import type { Scenario } from '../../load/scenario.ts';
@@ -13,9 +14,10 @@ export interface SuiteContext {
   links: TopologyLinks;
   /**
    * The system under test, already started and answering: `url` is one instance (the
-   * first); `urls` every instance (`app.instances`), when there is more than one to spread over.
+   * first); `urls` every instance (`app.instances`), when there is more than one to spread over,
+   * and `spread` how a balancer would spread clients over them (`app.spread`; default round-robin).
    */
-  app: { url: string; urls?: string[] };
+  app: { url: string; urls?: string[]; spread?: Spread };
   /** The app's database name (the same on every node). */
   database: string;
   /** A line of progress for a person (stderr on the CLI); optional. */
