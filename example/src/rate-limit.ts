@@ -13,7 +13,10 @@ import { boundedRedis } from './redis.ts';
  * taken from `X-Forwarded-For` whoever sent it (a client that makes one up each time is
  * never limited); `EXAMPLE_RATE_LIMIT_BY=address`, the address only, the API key ignored
  * (clients behind one address share one count: the quiet ones are refused with the busy);
- * `EXAMPLE_RATE_LIMIT_RETRY_AFTER=floor`, Retry-After rounded down (0, "now", in a 1 s window).
+ * `EXAMPLE_RATE_LIMIT_RETRY_AFTER=floor`, Retry-After rounded down (0, "now", in a 1 s window);
+ * `EXAMPLE_RATE_LIMIT_BY=key-only`, the API key only, every client without one sharing one count
+ * (clients told apart by address are one client); `EXAMPLE_RATE_LIMIT_REMAINING=off-by-one`,
+ * RateLimit-Remaining one above the truth (the last admitted request says one remains).
  */
 export interface RateLimitOptions {
   limit: number;
@@ -22,9 +25,12 @@ export interface RateLimitOptions {
   /** When Redis cannot answer: `open` admits, `closed` refuses with 503. */
   fail: 'open' | 'closed';
   trustForwardedFor: boolean;
-  by: 'key' | 'address';
+  /** `key`: the API key, else the address; `address`: the address only; `key-only`: the key, one count for all without. */
+  by: 'key' | 'address' | 'key-only';
   /** Retry-After rounds the wait up (`ceil`), or down (`floor`: "retry now" in the window's last second). */
   retryAfter: 'ceil' | 'floor';
+  /** RateLimit-Remaining as counted (`exact`), or one above (`off-by-one`). */
+  remaining: 'exact' | 'off-by-one';
 }
 
 export function rateLimitOptionsFromEnv(env = process.env): RateLimitOptions {
@@ -35,8 +41,12 @@ export function rateLimitOptionsFromEnv(env = process.env): RateLimitOptions {
     store: naive || env.EXAMPLE_RATE_LIMIT_STORE === 'memory' || !env.REDIS_URL ? 'memory' : 'redis',
     fail: env.EXAMPLE_RATE_LIMIT_FAIL === 'closed' ? 'closed' : 'open',
     trustForwardedFor: naive || env.EXAMPLE_RATE_LIMIT_TRUST_XFF === 'on',
-    by: env.EXAMPLE_RATE_LIMIT_BY === 'address' ? 'address' : 'key',
+    by:
+      env.EXAMPLE_RATE_LIMIT_BY === 'address' || env.EXAMPLE_RATE_LIMIT_BY === 'key-only'
+        ? env.EXAMPLE_RATE_LIMIT_BY
+        : 'key',
     retryAfter: env.EXAMPLE_RATE_LIMIT_RETRY_AFTER === 'floor' ? 'floor' : 'ceil',
+    remaining: env.EXAMPLE_RATE_LIMIT_REMAINING === 'off-by-one' ? 'off-by-one' : 'exact',
   };
 }
 
@@ -69,7 +79,8 @@ export function createRateLimiter(
   const memory = new Map<string, number>();
   const clientOf = (request: http.IncomingMessage) => {
     const key = request.headers['x-api-key'];
-    if (options.by === 'key' && typeof key === 'string' && key) return `key:${key}`;
+    if (options.by !== 'address' && typeof key === 'string' && key) return `key:${key}`;
+    if (options.by === 'key-only') return 'anonymous';
     const forwarded = request.headers['x-forwarded-for'];
     if (options.trustForwardedFor && typeof forwarded === 'string' && forwarded)
       return `address:${forwarded.split(',')[0]!.trim()}`;
@@ -101,7 +112,7 @@ export function createRateLimiter(
         kind: 'counted',
         admitted: n <= options.limit,
         limit: options.limit,
-        remaining: Math.max(0, options.limit - n),
+        remaining: Math.max(0, options.limit - n + (options.remaining === 'off-by-one' ? 1 : 0)),
         resetMs: (window + 1) * options.windowMs - now,
       };
     },

@@ -17,6 +17,14 @@ const messageOf = (error: unknown): string => {
   return cause?.code ? `${error.message} (${cause.code})` : error.message;
 };
 
+/** A RateLimit field: `RateLimit-<name>` (drafts 03–06), else `<short>=`/`<name>=` in the combined `RateLimit` (07 on). */
+function rateLimitField(headers: Headers | undefined, name: 'remaining' | 'reset', short: string): number | undefined {
+  const own = headers?.get(`ratelimit-${name}`);
+  if (own && /^\d+$/.test(own.trim())) return Number(own);
+  const combined = headers?.get('ratelimit')?.match(new RegExp(`(?:^|[;,\\s])(?:${short}|${name})=(\\d+)`));
+  return combined ? Number(combined[1]) : undefined;
+}
+
 await waitForGo();
 if (request.warmUp) {
   const { requests, headers } = request.warmUp;
@@ -43,7 +51,9 @@ const sinceFirstWindow = () => Date.now() - firstWindowAt;
 async function runClient(index: number): Promise<void> {
   const client = request.clients[index]!;
   // A session per instance and client: a client's cookies stay with the instance that set them.
-  const sessions = request.urls.map((url) => new Session(url, request.timeoutMs));
+  const sessions = request.urls.map(
+    (url) => new Session(url, request.timeoutMs, client.localAddress ? { localAddress: client.localAddress } : {}),
+  );
   const spec = { ...request.request, headers: { ...request.request.headers, ...client.headers } };
   const inFlight: Promise<void>[] = [];
   let n = 0;
@@ -52,7 +62,7 @@ async function runClient(index: number): Promise<void> {
       const due = (window + guard) * windowMs + (i * span) / client.perWindow;
       const wait = due - sinceFirstWindow();
       if (wait > 0) await sleep(wait);
-      const session = sessions[n % sessions.length]!;
+      const session = sessions[client.instance ?? n % sessions.length]!;
       const vars = { id: request.ids.from + (n % idCount), n: 1 + (n % 254) };
       n++;
       const answer: WindowedAnswer = { window, sentAt: sinceFirstWindow(), doneAt: 0, status: 0 };
@@ -64,6 +74,10 @@ async function runClient(index: number): Promise<void> {
             answer.status = answered.status;
             const retryAfter = answered.headers?.get('retry-after');
             if (retryAfter) answer.retryAfter = retryAfter;
+            const remaining = rateLimitField(answered.headers, 'remaining', 'r');
+            if (remaining !== undefined) answer.remaining = remaining;
+            const reset = rateLimitField(answered.headers, 'reset', 't');
+            if (reset !== undefined) answer.reset = reset;
             if (![429, 503].includes(answered.status) && (answered.status < 200 || answered.status >= 300))
               lastError = `${spec.method} ${spec.path}: HTTP ${answered.status} ${redact(JSON.stringify(answered.body)).slice(0, 200)}`;
           },

@@ -13,6 +13,10 @@ export interface WindowedClient {
   name: string;
   perWindow: number;
   headers: Record<string, string>;
+  /** The address its connections come from (a client told apart by its IP address); default the machine's choice. */
+  localAddress?: string;
+  /** The instance (index into `urls`) every request of its goes to, as a sticky balancer sends; default each in turn. */
+  instance?: number;
 }
 
 /**
@@ -23,7 +27,7 @@ export interface WindowedClient {
  * epoch (what a fixed-window limiter counts by), the first starting at least `leadMs` after `start()`.
  */
 export interface WindowedLoadRequest {
-  /** The app's instances: each client sends to them in turn (round-robin), as a balancer spreads. */
+  /** The app's instances: each client sends to them in turn (round-robin), as a balancer spreads, or to its `instance`. */
   urls: string[];
   request: RequestSpec;
   /** `{id}` in the request: cycles from..to. */
@@ -58,6 +62,10 @@ export interface WindowedAnswer {
   status: number;
   /** The answer's Retry-After, as sent. */
   retryAfter?: string;
+  /** The IETF draft RateLimit fields, where the answer had them: `RateLimit-Remaining`/`-Reset` (drafts 03–06) or `r=`/`t=` of `RateLimit` (07 on). */
+  remaining?: number;
+  /** Delta seconds. */
+  reset?: number;
 }
 
 export interface WindowedLoadReport {

@@ -28,9 +28,14 @@ const targets = referenceTargets(topology, {
     name: 'reference app, 2 instances, failing closed',
     env: { EXAMPLE_RATE_LIMIT_FAIL: 'closed' },
   }),
+  keyOnly: variant({
+    name: 'reference app, by API key only',
+    env: { EXAMPLE_RATE_LIMIT_BY: 'key-only' },
+    instances: 1,
+  }),
   retryNow: variant({
-    name: 'reference app, Retry-After rounded down',
-    env: { EXAMPLE_RATE_LIMIT_RETRY_AFTER: 'floor' },
+    name: 'reference app, Retry-After rounded down, RateLimit-Remaining one above',
+    env: { EXAMPLE_RATE_LIMIT_RETRY_AFTER: 'floor', EXAMPLE_RATE_LIMIT_REMAINING: 'off-by-one' },
     instances: 1,
   }),
 });
@@ -50,15 +55,54 @@ describe('rate-limit', () => {
     });
     expect(result.measurements.worstOverAdmitted).toBeGreaterThanOrEqual(40);
     expect(verdictOn(result, 'retryAfter').measured).toBe(0);
+    expect(verdictOn(result, 'rateLimitHeaders').measured).toBe(0);
   });
 
-  test('a Retry-After rounded down tells every refused client to come back before the window resets', async () => {
+  test('a count in each instance holds behind a balancer sticky on the API key: every client reaches one instance', async () => {
+    const { memory } = targets;
+    const sticky = {
+      ...memory,
+      context: { ...memory.context, app: { ...memory.context.app, spread: { byHeader: 'x-api-key' } } },
+    };
+    const result = await runOn(rateLimit, sticky, { windows: 2 });
+    expect(result.pass, verdictLines(result)).toBe(true);
+    expect(result.measurements).toMatchObject({ overshoot: 0, collateral: 0, bypassed: 0, rateLimitHeadersWrong: 0 });
+    expect(result.notes.join('\n')).toMatch(/over 2 instance\(s\) sticky by x-api-key/);
+  });
+
+  describe('clients told apart by IP address (each from its own 127.0.0.x)', () => {
+    const byIp = { windows: 2, identity: { by: 'ip' } } as const;
+
+    test('a limiter keyed by address holds them apart, and a made-up X-Forwarded-For is still one client', async () => {
+      const result = await runOn(rateLimit, targets.address, byIp);
+      expect(result.pass, verdictLines(result)).toBe(true);
+      expect(result.measurements).toMatchObject({ overshoot: 0, collateral: 0, bypassed: 0 });
+    });
+
+    test('a limiter keyed by an API key the clients do not send counts them as one: collateral, named', async () => {
+      const result = await runOn(rateLimit, targets.keyOnly, byIp);
+      const collateral = verdictOn(result, 'collateral');
+      expect(collateral.pass, verdictLines(result)).toBe(false);
+      expect(collateral.evidence).toMatch(
+        /all 5 clients together were admitted at most 10 a window, one client's limit: the app counts them as one client, not apart by source address/,
+      );
+    });
+  });
+
+  test('wrong headers: a Retry-After rounded down says to come back before the window resets, a RateLimit-Remaining one above says all remain after the first', async () => {
     const result = await runOn(rateLimit, targets.retryNow, { windows: 2, clients: { under: 0 }, bypass: false });
     const retry = verdictOn(result, 'retryAfter');
     expect(retry.pass, verdictLines(result)).toBe(false);
     // 2 over clients, 30 a window, 10 admitted: about 80 refused in 2 windows, each told "0".
     expect(retry.measured).toBeGreaterThanOrEqual(40);
     expect(retry.evidence).toMatch(/^\d+ of \d+ 429s: 0 without Retry-After/);
+    const fields = verdictOn(result, 'rateLimitHeaders');
+    expect(fields.pass, verdictLines(result)).toBe(false);
+    // Each window each over client's first answer says 10 remain after it was counted itself.
+    expect(fields.measured).toBeGreaterThanOrEqual(1);
+    expect(fields.evidence).toMatch(
+      /^\d+ of \d+ answers misstated what followed \(0 without a remaining count\); the worst, over\d: [1-9]/,
+    );
     expect(verdictOn(result, 'overshoot').pass, verdictLines(result)).toBe(true);
   });
 

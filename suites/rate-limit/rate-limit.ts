@@ -4,6 +4,8 @@ import { UsageError } from '../../harness/errors.ts';
 import { defineSuite, parseRequest } from '../../harness/suite/index.ts';
 import { startWindowedLoad } from '../../load/engines/windowed-load.ts';
 import { count, ms, ratio, request } from '../support/options.ts';
+import { type IdentityScheme, identityWords, limitClients } from './clients.ts';
+import { fieldsTally, headersVerdict, oneCount, spreadWords } from './ratelimit-fields.ts';
 import { redisDownPhase } from './redis-down.ts';
 import { type ClientTally, type LimitClient, tally } from './tally.ts';
 
@@ -28,9 +30,16 @@ export const rateLimit = defineSuite({
         .object({ from: z.number().int().min(1).default(1), to: z.number().int().min(1).default(20) })
         .strict()
         .prefault({}),
-      /** How the app tells clients apart: the header a client's key is sent in (each client its own key). */
+      /**
+       * How the app tells clients apart: `apiKey` or `header`, each client its own value of
+       * `header` (default `x-api-key`); `ip`, each client its own source address of
+       * 127.0.0.0/8 (127.0.0.2, 127.0.0.3, …; an app on this machine only).
+       */
       identity: z
-        .object({ header: z.string().min(1).default('x-api-key') })
+        .object({
+          by: z.enum(['apiKey', 'header', 'ip']).default('apiKey'),
+          header: z.string().min(1).default('x-api-key'),
+        })
         .strict()
         .prefault({}),
       /** The claimed limit: at most this many requests admitted per client in each window. */
@@ -90,6 +99,12 @@ export const rateLimit = defineSuite({
             .strict(),
         ])
         .default(false),
+      /**
+       * The app's answers carry the IETF draft RateLimit fields (`RateLimit-Remaining` and
+       * `-Reset`, or the combined `RateLimit: r=…, t=…`) of a fixed-window count, held to what
+       * happens next. false: not checked (no such fields, or a token bucket's).
+       */
+      rateLimitHeaders: z.boolean().default(true),
       timeoutMs: ms(5000),
       budgets: z
         .object({
@@ -101,6 +116,8 @@ export const rateLimit = defineSuite({
           bypass: count(0),
           /** 429s whose Retry-After is missing, names a time before the window resets, or over a window after. */
           retryAfter: count(0),
+          /** Answers whose RateLimit fields misstated what followed (remaining, a 429 saying some remain, reset). */
+          rateLimitHeaders: count(0),
         })
         .strict()
         .prefault({}),
@@ -125,34 +142,11 @@ export const rateLimit = defineSuite({
       throw new UsageError('suite rate-limit: redisDown needs Redis in the topology (set topology.redis: true)');
     const urls = context.app.urls ?? [context.app.url];
     const spec = parseRequest(options.request);
-    const { limit, windows, clients: mix } = options;
-    const key = (name: string) => ({ [options.identity.header]: `dbproof-${name}` });
-    const clients: LimitClient[] = [
-      ...Array.from({ length: mix.over }, (_, i) => ({
-        name: `over${i + 1}`,
-        role: 'over' as const,
-        perWindow: Math.ceil(limit * mix.overFactor),
-        headers: key(`over${i + 1}`),
-      })),
-      ...Array.from({ length: mix.under }, (_, i) => ({
-        name: `under${i + 1}`,
-        role: 'under' as const,
-        perWindow: Math.max(1, Math.floor(limit * mix.underFactor)),
-        headers: key(`under${i + 1}`),
-      })),
-      ...(options.bypass
-        ? [
-            {
-              name: 'bypass',
-              role: 'bypass' as const,
-              perWindow: Math.ceil(limit * mix.overFactor),
-              headers: { [options.bypass.header]: options.bypass.value },
-            },
-          ]
-        : []),
-    ];
+    const { limit, windows } = options;
+    const spread = context.app.spread ?? 'round-robin';
+    const clients = limitClients(options, urls, spread);
     context.progress?.(
-      `${clients.length} clients over ${urls.length} instance(s), ${windows} windows of ${options.windowMs} ms, limit ${limit}`,
+      `${clients.length} clients over ${urls.length} instance(s) (${spreadWords(spread)}), ${windows} windows of ${options.windowMs} ms, limit ${limit}`,
     );
     const shape = {
       urls,
@@ -163,10 +157,14 @@ export const rateLimit = defineSuite({
       timeoutMs: options.timeoutMs,
     };
     // An identity of its own: the warm-up touches no client's count.
-    const warmUp = { requests: Math.min(50, Math.max(limit, 2 * urls.length)), headers: key('warm-up') };
+    const warmUp = {
+      requests: Math.min(50, Math.max(limit, 2 * urls.length)),
+      headers: { [options.identity.header]: 'dbproof-warm-up' },
+    };
     const load = await startWindowedLoad({ ...shape, windows, clients, warmUp });
     const report = await load.start();
-    const counts = tally(clients, { ...report, windowMs: options.windowMs, limit });
+    const judged = { ...report, windowMs: options.windowMs, limit };
+    const counts = tally(clients, judged);
     refuseUnhonoured(counts, options, clients);
 
     const allowed = limit * windows;
@@ -196,7 +194,7 @@ export const rateLimit = defineSuite({
           'clients under the limit are never refused',
           atMost('collateral', options.budgets.collateral, 'count', options.request),
           collateral,
-          `${collateral} refused with at most ${limit} of the client's requests in the window; ${perClient(counts.under)}${errorNote}`,
+          `${collateral} refused with at most ${limit} of the client's requests in the window; ${perClient(counts.under)}${oneCount(counts, report.answers, { ...judged, windows }, options.identity)}${errorNote}`,
         ),
       );
     if (options.bypass && counts.bypass)
@@ -218,6 +216,8 @@ export const rateLimit = defineSuite({
         `${retryAfterWrong} of ${refused} 429s: ${counts.all.reduce((sum, c) => sum + c.limitedWithoutRetryAfter, 0)} without Retry-After, the others naming a time before the window's end or over a window after it`,
       ),
     );
+    const fields = report.answers.map((answers) => fieldsTally(answers, judged));
+    if (options.rateLimitHeaders) verdicts.push(headersVerdict(counts, fields, options));
     const redisDown = options.redisDown ? await redisDownPhase(context, shape, clients, options.redisDown) : undefined;
     if (redisDown) verdicts.push(redisDown.verdict);
     return {
@@ -238,11 +238,12 @@ export const rateLimit = defineSuite({
         ...answerTimes(report.answers.flat()),
         collateralUnclear: counts.under.reduce((sum, c) => sum + c.refusedUnclear, 0),
         refusedWithoutRetryAfter: counts.all.reduce((sum, c) => sum + c.limitedWithoutRetryAfter, 0),
+        rateLimitHeadersWrong: options.rateLimitHeaders ? fields.reduce((sum, f) => sum + f.wrong, 0) : null,
       },
       events: redisDown?.events ?? [],
       timelines: [],
       notes: [
-        `each client's requests for a window were sent in its middle ${Math.round((1 - 2 * options.guard) * 100)} %, spread round-robin over ${urls.length} instance(s); the app counted each at some instant between its sending and its answer, so in a window from the one it was sent for to the one its answer came in (one window on a quiet machine): overshoot is the least excess over every way of placing the admitted requests in their windows, collateral the 429s whose windows held at most the limit of the client's requests however placed (lateAnswers: answers after their window; collateralUnclear: 429s that late arrivals may explain, judged neither way)`,
+        `each client's requests for a window were sent in its middle ${Math.round((1 - 2 * options.guard) * 100)} %, spread over ${urls.length} instance(s) ${spreadWords(spread)}; the app counted each at some instant between its sending and its answer, so in a window from the one it was sent for to the one its answer came in (one window on a quiet machine): overshoot is the least excess over every way of placing the admitted requests in their windows, collateral the 429s whose windows held at most the limit of the client's requests however placed (lateAnswers: answers after their window; collateralUnclear: 429s that late arrivals may explain, judged neither way)`,
         `per window: over clients ${clients[0]!.perWindow}, under clients ${counts.under[0]?.perWindow ?? 0}; a 1-request overshoot is ${(1 / allowed).toFixed(4)} of the limit`,
       ],
     };
@@ -256,18 +257,20 @@ export const rateLimit = defineSuite({
  */
 function refuseUnhonoured(
   counts: ReturnType<typeof tally>,
-  options: { request: string; limit: number; identity: { header: string } },
+  options: { request: string; limit: number; identity: IdentityScheme },
   clients: LimitClient[],
 ): void {
   const answered = counts.all.reduce((sum, c) => sum + c.admitted + c.limited, 0);
   if (answered === 0) return; // every request failed: the verdicts say so, with the last error
   if (counts.all.every((c) => c.limited === 0))
     throw new UsageError(
-      `rate-limit: the app refused none of the ${clients[0]!.perWindow} requests per window of ${counts.over[0]!.name} (limit ${options.limit}) with 429: ${options.request} is not limited per ${options.identity.header}, or its limit is above ${options.limit} (set the suite's request, identity.header and limit)`,
+      `rate-limit: the app refused none of the ${clients[0]!.perWindow} requests per window of ${counts.over[0]!.name} (limit ${options.limit}) with 429: ${options.request} is not limited per ${identityWords(options.identity)}, or its limit is above ${options.limit} (set the suite's request, identity.header and limit)`,
     );
-  if (counts.all.every((c) => c.admitted === 0))
+  // Only when every answer was a 429: a request the app failed (a database time-out on a busy
+  // machine) may have been one it admitted, and the verdicts say so with the last error.
+  if (counts.all.every((c) => c.admitted === 0 && c.errors === 0 && c.unavailable === 0))
     throw new UsageError(
-      `rate-limit: the app refused every request (429), even the first of each window: ${options.request} is limited by something other than ${options.identity.header} or below 1 per window (set the suite's request, identity.header, limit and windowMs)`,
+      `rate-limit: the app refused every request (429), even the first of each window: ${options.request} is limited by something other than ${identityWords(options.identity)} or below 1 per window (set the suite's request, identity.header, limit and windowMs)`,
     );
 }
 

@@ -65,7 +65,7 @@ export function tally(clients: LimitClient[], report: WindowedLoadReport & { win
       if (most <= limit) wronglyRefused++;
       else refusedUnclear++;
       if (!answer.retryAfter) withoutRetryAfter++;
-      else if (retryAfterWrong(answer, [from, to], report)) retryWrong++;
+      else if (namesWrongReset(answer.retryAfter, answer, [from, to], report)) retryWrong++;
     });
     return {
       name: client.name,
@@ -96,7 +96,7 @@ export function tally(clients: LimitClient[], report: WindowedLoadReport & { win
 }
 
 /** The windows, first and last, the app may have counted a request in. */
-function rangeOf(answer: WindowedAnswer, windowMs: number): [number, number] {
+export function rangeOf(answer: WindowedAnswer, windowMs: number): [number, number] {
   return [answer.window, Math.max(answer.window, Math.floor(answer.doneAt / windowMs))];
 }
 
@@ -120,7 +120,7 @@ export function leastExcess(ranges: readonly (readonly [number, number])[], capa
 }
 
 /**
- * A Retry-After is wrong when, whenever the app decided (between the sending and the
+ * A Retry-After (or a RateLimit reset) is wrong when, whenever the app decided (between the sending and the
  * answer), it names a time before the end of the window the app counted in (a client that
  * obeys is refused again) or more than a window (and a second, its rounding) after that end.
  * "0" is before every window's end; another delta is provably early only when the request
@@ -128,12 +128,13 @@ export function leastExcess(ranges: readonly (readonly [number, number])[], capa
  * whole window to wait). An HTTP date is early if it is before the first window's end the
  * request may have been counted in, late if after the last one's, a window and a second on.
  */
-function retryAfterWrong(
+export function namesWrongReset(
+  named: string,
   answer: WindowedAnswer,
   [from, to]: [number, number],
   { windowMs, firstWindowAt }: { windowMs: number; firstWindowAt: number },
 ): boolean {
-  const value = answer.retryAfter!.trim();
+  const value = named.trim();
   const endOf = (window: number) => (window + 1) * windowMs;
   const tooLate = (at: number) => at > endOf(to) + windowMs + 1000;
   if (/^\d+$/.test(value)) {

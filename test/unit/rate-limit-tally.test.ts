@@ -3,6 +3,7 @@
 // busy machine's late arrivals never read as the app's fault, and a wrong limiter still does.
 import { describe, expect, test } from 'vitest';
 import type { WindowedAnswer } from '../../load/engines/windowed-load.ts';
+import { fieldsTally } from '../../suites/rate-limit/ratelimit-fields.ts';
 import { type LimitClient, leastExcess, tally } from '../../suites/rate-limit/tally.ts';
 
 const WINDOW = 1000;
@@ -132,5 +133,49 @@ describe('Retry-After', () => {
     const first = 1_800_000_000_000;
     expect(report(at(first + 1000), first).all[0]!.retryAfterWrong).toBe(0);
     expect(report(at(first), first).all[0]!.retryAfterWrong).toBe(1);
+  });
+});
+
+describe('the RateLimit fields', () => {
+  /** A window's answers as a right shared count gives them: admitted 1…limit saying limit − n remain, then 429s saying 0. */
+  const counted = (window: number, sentCount: number, limit = 10, delay = 10, offBy = 0): WindowedAnswer[] =>
+    sent(window, sentCount, 0, delay).map((answer, i) => {
+      const n = i + 1;
+      return n <= limit
+        ? { ...answer, status: 200, remaining: limit - n + offBy, reset: 1 }
+        : { ...answer, status: 429, remaining: 0, reset: 1, retryAfter: '1' };
+    });
+  const fields = (answers: WindowedAnswer[]) => fieldsTally(answers, { windowMs: WINDOW, firstWindowAt: 0, limit: 10 });
+
+  test('a shared count, said right: nothing misstated, also when the answers came a window late', () => {
+    expect(fields([...counted(0, 30), ...counted(1, 30)])).toEqual({ said: 60, wrong: 0 });
+    expect(fields([...counted(0, 30, 10, 1000), ...counted(1, 30, 10, 1000)]).wrong).toBe(0);
+  });
+
+  test('one above the truth: the first of each window says all 10 remain after it was counted itself', () => {
+    // Number 10 is never said either, but the first answer may have taken it: one a window.
+    expect(fields([...counted(0, 30, 10, 10, 1), ...counted(1, 30, 10, 10, 1)]).wrong).toBe(2);
+  });
+
+  test('a count that says 0 remain and admits more: the numbers said twice', () => {
+    const window = counted(0, 30).map((a, i) => (i >= 10 && i < 13 ? { ...a, status: 200, remaining: 0 } : a));
+    expect(fields(window).wrong).toBe(3);
+  });
+
+  test('a count in each of two instances says each number twice a window', () => {
+    const twice = [...counted(0, 15), ...counted(0, 15)];
+    expect(fields(twice).wrong).toBe(10);
+  });
+
+  test('a 429 saying requests remain, and a reset of 0, are misstated', () => {
+    const [first] = sent(0, 1, 429, 10, '1');
+    expect(fields([{ ...first!, remaining: 3, reset: 1 }]).wrong).toBe(1);
+    expect(fields([{ ...first!, remaining: 0, reset: 0 }]).wrong).toBe(1);
+  });
+
+  test('a number not said is no misstatement while a request that may have taken it went unanswered', () => {
+    const window = counted(0, 30);
+    const lost = window.map((a, i) => (i === 4 ? { ...a, status: 0, remaining: undefined, reset: undefined } : a));
+    expect(fields(lost).wrong).toBe(0);
   });
 });
