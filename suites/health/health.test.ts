@@ -32,12 +32,19 @@ describe('health', () => {
     expect(result.pass, verdictLines(result)).toBe(true);
   });
 
-  test('a readiness that always answers 200 never flips: the verdict says every probe was 2xx while the primary was away', async () => {
-    const result = await runOn(health, targets.constant, generous);
+  test('every instance is probed: the one whose readiness always answers 200 never flips, and the verdict names it', async () => {
+    // Two instances behind one balancer: the good app, whose primary goes silent, and one that answers 200 whatever happens.
+    const { good, constant } = targets;
+    const urls = [good.context.app.url, constant.context.app.url];
+    const both = { ...good, context: { ...good.context, app: { url: urls[0]!, urls } } };
+    const result = await runOn(health, both, { ...generous, load: false });
     const flip = verdictOn(result, 'readinessFlipMs');
     expect(flip.pass, verdictLines(result)).toBe(false);
     expect(flip.measured).toBeNull();
-    expect(flip.evidence).toMatch(/^readiness answered 2xx to all \d+ probes while the primary was unreachable$/);
+    expect(flip.evidence).toBe(
+      `instance 2 (${urls[1]}): readiness answered 2xx to all ${result.measurements.readinessProbesDuringFault} probes while the primary was unreachable`,
+    );
+    expect(result.measurements.instances).toBe(2);
     expect(verdictOn(result, 'livenessFailures').pass, verdictLines(result)).toBe(true);
   });
 

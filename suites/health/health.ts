@@ -5,7 +5,7 @@ import { runSchedule } from '../../harness/faults/index.ts';
 import { defineSuite, parseRequest, timelineRecord } from '../../harness/suite/index.ts';
 import { startSuiteLoad } from '../../load/engines/suite-load.ts';
 import { count, ids, ms, rate, request } from '../support/options.ts';
-import { percentileBetween, probeFlips } from './probe-timeline.ts';
+import { type ProbeFlips, percentileBetween, probeFlips } from './probe-timeline.ts';
 
 /**
  * "Health checks that tell the truth": the liveness and readiness probes asked as an
@@ -66,9 +66,11 @@ export const health = defineSuite({
     const link = options.lose === 'primary' ? context.links.writer : context.links.redis;
     if (!link) throw new UsageError('suite health: lose: redis needs Redis in the topology (set topology.redis: true)');
     const probeRate = 1000 / options.probeIntervalMs;
-    const probe = (spec: string, seed: string) =>
+    // Every instance probed, as an orchestrator probes each pod: one that lies is found by name.
+    const urls = context.app.urls ?? [context.app.url];
+    const probe = (url: string, spec: string, seed: string) =>
       startSuiteLoad({
-        url: context.app.url,
+        url,
         rate: probeRate,
         durationMs: options.durationMs,
         timeoutMs: options.probeTimeoutMs,
@@ -77,8 +79,10 @@ export const health = defineSuite({
         seed,
       });
     const loads = await Promise.all([
-      probe(options.readiness, 'health-readiness'),
-      probe(options.liveness, 'health-liveness'),
+      ...urls.flatMap((url, i) => [
+        probe(url, options.readiness, `health-readiness-${i}`),
+        probe(url, options.liveness, `health-liveness-${i}`),
+      ]),
       ...(options.load
         ? [
             startSuiteLoad({
@@ -115,20 +119,42 @@ export const health = defineSuite({
     const events = await schedule.done;
     const failed = events.find((e) => e.error);
     if (failed) throw new Error(`could not ${failed.kind} ${failed.target}: ${failed.error}`);
-    const [readiness, liveness] = results as [(typeof results)[number], (typeof results)[number]];
     const faultAt = events[0]!.t;
     const healedAt = events[1]!.t;
-    const readySamples = readiness.timeline.samples();
-    const before = readySamples.filter((s) => s.t < faultAt);
-    if (before.length > 0 && before.every((s) => !s.ok))
-      throw new UsageError(
-        `suite health: ${options.readiness} never answered 2xx before the fault (${before.length} probes; ${readiness.lastError}): set readiness to the app's readiness path`,
-      );
-    const flips = probeFlips(readySamples, faultAt, healedAt);
-    const probesBefore = [...readySamples, ...liveness.timeline.samples()];
+    const instances = urls.map((url, i) => ({
+      name: urls.length > 1 ? `instance ${i + 1} (${url}): ` : '',
+      readiness: results[2 * i]!,
+      liveness: results[2 * i + 1]!,
+    }));
+    for (const { name, readiness } of instances) {
+      const before = readiness.timeline.samples().filter((s) => s.t < faultAt);
+      if (before.length > 0 && before.every((s) => !s.ok))
+        throw new UsageError(
+          `suite health: ${name}${options.readiness} never answered 2xx before the fault (${before.length} probes; ${readiness.lastError}): set readiness to the app's readiness path`,
+        );
+    }
+    const flipsOf = instances.map((instance) => ({
+      ...instance,
+      flips: probeFlips(instance.readiness.timeline.samples(), faultAt, healedAt),
+    }));
+    // The instance that tells the least truth: one that never flips (or never comes back) before the slowest.
+    const worstBy = (pick: (f: ProbeFlips) => number | null) =>
+      flipsOf.reduce((worst, f) => {
+        const [a, b] = [pick(f.flips), pick(worst.flips)];
+        return b !== null && (a === null || a > b) ? f : worst;
+      });
+    const flipWorst = worstBy((f) => f.flipMs);
+    const backWorst = worstBy((f) => f.backMs);
+    const { flips } = flipWorst;
+    const probesBefore = instances.flatMap((i) => [
+      ...i.readiness.timeline.samples(),
+      ...i.liveness.timeline.samples(),
+    ]);
     const p99Ms = percentileBetween(probesBefore, options.warmUpMs, faultAt, 99);
-    const livenessFailures = liveness.timeline.errors;
+    const livenessFailures = instances.reduce((sum, i) => sum + i.liveness.timeline.errors, 0);
+    const livenessFailed = instances.filter((i) => i.liveness.timeline.errors > 0);
     const lost = options.lose === 'primary' ? 'the primary' : 'Redis';
+    const loadResult = options.load ? results[2 * urls.length] : undefined;
     return {
       verdicts: [
         judge(
@@ -141,40 +167,48 @@ export const health = defineSuite({
           `readiness turns non-2xx within ${options.budgets.readinessFlipMs} ms of losing ${lost}`,
           atMost('readinessFlipMs', options.budgets.readinessFlipMs, 'ms', options.readiness),
           flips.flipMs,
-          flips.flipMs === null
-            ? `readiness answered 2xx to all ${flips.duringFault.probes} probes while ${lost} was unreachable`
-            : `first non-2xx ${Math.round(flips.flipMs)} ms after the fault; ${flips.duringFault.ok} of ${flips.duringFault.probes} probes 2xx while it lasted`,
+          flipWorst.name +
+            (flips.flipMs === null
+              ? `readiness answered 2xx to all ${flips.duringFault.probes} probes while ${lost} was unreachable`
+              : `first non-2xx ${Math.round(flips.flipMs)} ms after the fault; ${flips.duringFault.ok} of ${flips.duringFault.probes} probes 2xx while it lasted`),
         ),
         judge(
           `readiness is 2xx again within ${options.budgets.readinessBackMs} ms of ${lost} coming back`,
           atMost('readinessBackMs', options.budgets.readinessBackMs, 'ms', options.readiness),
-          flips.backMs,
-          flips.backMs === null ? `still not 2xx at the end; ${readiness.lastError}` : undefined,
+          backWorst.flips.backMs,
+          backWorst.flips.backMs === null
+            ? `${backWorst.name}still not 2xx at the end; ${backWorst.readiness.lastError}`
+            : backWorst.name
+              ? `${backWorst.name}2xx for good ${Math.round(backWorst.flips.backMs)} ms after`
+              : undefined,
         ),
         judge(
           `liveness stays 2xx while ${lost} is away`,
           atMost('livenessFailures', options.budgets.livenessFailures, 'count', options.liveness),
           livenessFailures,
-          liveness.lastError ? `last failure: ${liveness.lastError}` : undefined,
+          livenessFailed.length > 0
+            ? livenessFailed.map((i) => `${i.name}last failure: ${i.liveness.lastError}`).join('; ')
+            : undefined,
         ),
       ],
       measurements: {
         probeIntervalMs: options.probeIntervalMs,
         p99Ms,
         readinessFlipMs: flips.flipMs,
-        readinessBackMs: flips.backMs,
+        readinessBackMs: backWorst.flips.backMs,
+        instances: urls.length,
         readinessOkDuringFault: flips.duringFault.ok,
         readinessProbesDuringFault: flips.duringFault.probes,
         livenessFailures,
-        loadErrors: results[2]?.timeline.errors ?? null,
+        loadErrors: loadResult?.timeline.errors ?? null,
       },
       events,
-      timelines: [
-        timelineRecord(`${options.readiness} every ${options.probeIntervalMs} ms`, readiness.timeline),
-        timelineRecord(`${options.liveness} every ${options.probeIntervalMs} ms`, liveness.timeline),
-      ],
+      timelines: instances.flatMap((i) => [
+        timelineRecord(`${i.name}${options.readiness} every ${options.probeIntervalMs} ms`, i.readiness.timeline),
+        timelineRecord(`${i.name}${options.liveness} every ${options.probeIntervalMs} ms`, i.liveness.timeline),
+      ]),
       notes: [
-        `probes sent to one instance (${context.app.url}), every ${options.probeIntervalMs} ms each: the flip's time is known to that resolution; ${lost}'s link let nothing through from ${Math.round(faultAt)} ms to ${Math.round(healedAt)} ms`,
+        `probes sent to every instance (${urls.join(', ')}), every ${options.probeIntervalMs} ms each; a verdict names the worst instance: the flip's time is known to that resolution; ${lost}'s link let nothing through from ${Math.round(faultAt)} ms to ${Math.round(healedAt)} ms`,
       ],
     };
   },
