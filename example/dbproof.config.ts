@@ -30,6 +30,12 @@ export default defineConfig({
     'circuit-breaker': { failures: 3 },
     'online-migration': {},
     'primary-lost': {},
+    // "10 requests a second per API key, Redis-backed": clients over and under it, a made-up X-Forwarded-For, the RateLimit headers (4 windows of 1 s).
+    'rate-limit': {},
+    // /live and /ready probed every 50 ms under load while the primary goes silent for 3 s: readiness flips and comes back, liveness stays 200 (9 s).
+    health: { budgets: { p99Ms: 100 } },
+    // Every kind of answer (200, a cookie, 404, 429, 500) with HSTS, CSP, nosniff, frame and referrer rules, cookie flags (a few seconds).
+    headers: {},
   },
   // Load scenarios `dbproof gate` runs after the suites; budgets as on `dbproof load`'s command line.
   scenarios: {
