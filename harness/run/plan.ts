@@ -6,6 +6,7 @@ import { datasetFromFile } from '../../fixtures/profiles/from-file.ts';
 import { profile } from '../../fixtures/profiles/index.ts';
 import { K6_MISSING, k6OnPath } from '../../load/k6/run.ts';
 import { SUITE_NAMES } from '../../suites/index.ts';
+import { checkInstances } from '../app/index.ts';
 import { readConfig, type ResolvedConfig } from '../config/index.ts';
 import { resultsDirOf } from '../config/paths.ts';
 import { UsageError } from '../errors.ts';
@@ -118,6 +119,8 @@ export async function planRun(options: RunOptions = {}): Promise<RunPlan> {
   // A k6 scenario where k6 is missing is found before anything starts.
   if (scenarios.some((name) => config.scenarios[name]!.engine === 'k6') && !k6OnPath())
     throw new UsageError(K6_MISSING);
+  // Instances the machine cannot run at once are refused before anything starts.
+  checkInstances(config.app.instances);
   const dataset = await datasetOf(config, configDir);
   // A data set that cannot fit is refused before a topology starts (a profile's was checked with the config).
   if (dataset && config.dataset) checkCapacity(dataset, config.dataset.scale);

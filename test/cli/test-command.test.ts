@@ -6,6 +6,7 @@ import { existsSync, readdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
+import { instancesCapacity } from '../../harness/app/index.ts';
 import { readRunResult } from '../../harness/results/writers/index.ts';
 import { BIN, runCli } from '../support/cli.ts';
 import { tempDir } from '../support/temp.ts';
@@ -91,6 +92,18 @@ describe('bad input: exit 2, one line, nothing started or written', () => {
       'a suite the topology cannot hold',
       ['test', 'replica-lost', '--config', config('no-replicas', { app: referenceApp(), topology: { replicas: 0 } })],
       /suite replica-lost needs at least 1 replica\(s\); the config's topology has 0/,
+    ],
+    [
+      'more instances of the app than this machine runs at once',
+      [
+        'test',
+        'rate-limit',
+        '--config',
+        config('too-many', { app: { ...referenceApp(), instances: Math.min(16, instancesCapacity().most + 1) } }),
+      ],
+      instancesCapacity().most < 16
+        ? /^dbproof: app\.instances \d+ is more than this machine runs at once \((\d+ cores, 4 instances per core|\d+ MiB free, 150 MiB per instance): at most \d+\); set app\.instances to \d+ or fewer/
+        : /invalid app option instances/,
     ],
     [
       'a config that does not load',
