@@ -71,7 +71,31 @@ export class Session {
       body = JSON.stringify(fillValue(spec.body, vars));
     }
     const url = `${this.baseUrl}${fillText(spec.path, vars)}`;
-    const init = { method: spec.method, headers, body, signal: AbortSignal.timeout(this.timeoutMs) };
+    // The time-out is raced, not only handed to fetch: an abort that lands while the body is
+    // being read leaves response.text() pending for ever (nodejs/node#56917), and a request
+    // whose signal was collected is never aborted (nodejs/node#55428). A load engine waiting
+    // on such a request never ended (the rate-limit suite's, once in a few runs).
+    const controller = new AbortController();
+    const timedOut = new Promise<never>((_, reject) => {
+      controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
+    });
+    const timer = setTimeout(
+      () => controller.abort(new DOMException(`no answer in ${this.timeoutMs} ms`, 'TimeoutError')),
+      this.timeoutMs,
+    );
+    const exchange = this.#exchange(url, { method: spec.method, headers, body, signal: controller.signal });
+    exchange.catch(() => {}); // when the time-out wins, its later failure is nobody's
+    try {
+      return await Promise.race([exchange, timedOut]);
+    } finally {
+      clearTimeout(timer);
+    }
+  }
+
+  async #exchange(
+    url: string,
+    init: { method: string; headers: Record<string, string>; body: string | undefined; signal: AbortSignal },
+  ): Promise<Answer> {
     const response = this.#agent ? await sendThrough(this.#agent, url, init) : await fetch(url, init);
     for (const cookie of response.headers.getSetCookie()) {
       const [pair] = cookie.split(';');
