@@ -1,6 +1,7 @@
 import http from 'node:http';
 import { parseRequestLine } from './request.ts';
 import { redact } from '../redact.ts';
+import { headerPairs, seenAnswers } from './seen.ts';
 
 /**
  * A request a suite sends, written the way people write them: `GET /inspections/{id}`,
@@ -80,11 +81,17 @@ export class Session {
       controller.signal.addEventListener('abort', () => reject(controller.signal.reason), { once: true });
     });
     const timer = setTimeout(
-      () => controller.abort(new DOMException(`no answer in ${this.timeoutMs} ms`, 'TimeoutError')),
+      () => controller.abort(new DOMException(`timed out: no answer in ${this.timeoutMs} ms`, 'TimeoutError')),
       this.timeoutMs,
     );
     const exchange = this.#exchange(url, { method: spec.method, headers, body, signal: controller.signal });
-    exchange.catch(() => {}); // when the time-out wins, its later failure is nobody's
+    void exchange.then(
+      ({ status, headers: received }) => {
+        const seen = { origin: this.baseUrl, request: `${spec.method} ${spec.path}`, status };
+        if (received && seenAnswers.wants(seen)) seenAnswers.add({ ...seen, headers: headerPairs(received) });
+      },
+      () => {},
+    );
     try {
       return await Promise.race([exchange, timedOut]);
     } finally {

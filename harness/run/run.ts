@@ -48,8 +48,10 @@ type Group = { suites: PlannedSuite[]; scenarios: string[] };
  * One topology for the suites that leave it as they found it and the load scenarios; one
  * more for each suite that promotes a replica.
  */
-function groupsOf(plan: RunPlan): Group[] {
+export function groupsOf(plan: Pick<RunPlan, 'suites' | 'scenarios'>): Group[] {
   const shared = plan.suites.filter((p) => !p.suite.requires.destructive);
+  // A suite that reads what the others saw goes after them (a stable sort keeps the rest in order).
+  shared.sort((a, b) => Number(a.suite.requires.runsLast ?? false) - Number(b.suite.requires.runsLast ?? false));
   const groups: Group[] = [];
   if (shared.length || plan.scenarios.length) groups.push({ suites: shared, scenarios: plan.scenarios });
   for (const destructive of plan.suites.filter((p) => p.suite.requires.destructive))

@@ -47,6 +47,8 @@ export interface SuiteRequirements {
   redis?: boolean;
   /** Promotes a replica: the topology is not the same afterwards; the runner gives it one of its own. */
   destructive?: boolean;
+  /** Reads what the other suites of its topology saw (their answers, harness/http/seen.ts): the runner runs it after them. */
+  runsLast?: boolean;
 }
 
 /**

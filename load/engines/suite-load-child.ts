@@ -6,6 +6,7 @@ import { idDistribution, Rng } from '../../harness/random/index.ts';
 import type { Timeline } from '../timeline.ts';
 import { runClosedLoad } from './closed-model.ts';
 import { runOpenLoad } from './open-model.ts';
+import { seenAnswers } from '../../harness/http/seen.ts';
 import { exitWithParent, reportAndExit, waitForGo } from './orphan-guard.ts';
 import type { SuiteLoadEntry, SuiteLoadReport, SuiteLoadRequest } from './suite-load.ts';
 
@@ -81,5 +82,6 @@ const report: SuiteLoadReport = {
     .buckets()
     .flatMap((b) => (b.sendLateMs === undefined ? [] : [[b.t, b.sendLateMs] as [number, number]])),
   lastError,
+  seen: seenAnswers.list(),
 };
 reportAndExit(report);

@@ -1,3 +1,4 @@
+import { type SeenAnswer, seenAnswers } from '../../harness/http/seen.ts';
 import { InfrastructureError } from '../../harness/errors.ts';
 import { siblingModule } from '../../harness/package-files.ts';
 import type { RequestSpec } from '../../harness/http/session.ts';
@@ -53,6 +54,8 @@ export interface SuiteLoadReport {
   /** `[bucket start, the engine's worst lateness in it]`. */
   late: [number, number][];
   lastError: string;
+  /** One answer of each kind the engine got (see harness/http/seen.ts). */
+  seen: SeenAnswer[];
 }
 
 /** A suite's load in its engine process, loaded and waiting for `start`. */
@@ -81,6 +84,7 @@ export async function startSuiteLoad(request: SuiteLoadRequest): Promise<SuiteLo
       // An instant both processes read alike (the monotonic clock): the engine's time 0.
       engine.send(goLine());
       const report = (await engine.report) as SuiteLoadReport;
+      seenAnswers.addAll(report.seen);
       // The timeline is rebuilt from the samples: a load beyond the samples kept would be cut silently.
       if (report.requests > report.samples.length)
         throw new InfrastructureError(

@@ -2,6 +2,7 @@
 // evenly in the window's middle, each reported with when it was sent and answered. Waits for
 // `go …` on stdin, then reports on stdout. Judging is the parent's: this only records.
 import { setTimeout as sleep } from 'node:timers/promises';
+import { seenAnswers } from '../../harness/http/seen.ts';
 import { Session } from '../../harness/http/session.ts';
 import { redact } from '../../harness/redact.ts';
 import { exitWithParent, reportAndExit, waitForGo } from './orphan-guard.ts';
@@ -106,5 +107,5 @@ if (late) {
   for (const answer of unsettled) answer.doneAt = sinceFirstWindow();
   lastError = `${unsettled.length} request(s) still unanswered ${request.timeoutMs} ms after the last window, past their time-out`;
 }
-const report: WindowedLoadReport = { firstWindowAt, answers, lastError };
+const report: WindowedLoadReport = { firstWindowAt, answers, lastError, seen: seenAnswers.list() };
 reportAndExit(report);

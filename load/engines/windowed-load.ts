@@ -1,3 +1,4 @@
+import { type SeenAnswer, seenAnswers } from '../../harness/http/seen.ts';
 import type { RequestSpec } from '../../harness/http/session.ts';
 import { siblingModule } from '../../harness/package-files.ts';
 import { goLine } from './orphan-guard.ts';
@@ -75,6 +76,8 @@ export interface WindowedLoadReport {
   answers: WindowedAnswer[][];
   /** The last request that was not answered, or answered other than 2xx/429/503: its message. */
   lastError: string;
+  /** One answer of each kind the engine got (see harness/http/seen.ts). */
+  seen: SeenAnswer[];
 }
 
 const CHILD = siblingModule(import.meta.url, './windowed-load-child');
@@ -92,7 +95,9 @@ export async function startWindowedLoad(
     async start() {
       engine.deadline(runMs + ENGINE_MARGIN_MS, overrun);
       engine.send(goLine());
-      return (await engine.report) as WindowedLoadReport;
+      const report = (await engine.report) as WindowedLoadReport;
+      seenAnswers.addAll(report.seen);
+      return report;
     },
   };
 }

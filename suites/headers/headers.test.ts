@@ -6,6 +6,7 @@ import { referenceTargets, runOn } from '../support/reference-target.ts';
 import { verdictLines, verdictOn } from '../support/expect-verdicts.ts';
 import { headers } from './headers.ts';
 import { workerTopology } from '../../harness/vitest/index.ts';
+import { Session } from '../../harness/http/session.ts';
 
 const topology = workerTopology();
 const seed = { scale: 0.001, seed: 18 };
@@ -18,7 +19,9 @@ describe('headers', () => {
   test('every kind of answer (200, a cookie, 404, 429, 500) carries every header', async () => {
     const result = await runOn(headers, targets.good);
     expect(result.pass, verdictLines(result)).toBe(true);
-    expect(result.measurements).toMatchObject({ answers: 5, answers2xx: 2, answers4xx: 2, answers5xx: 1 });
+    // Its five, and what the app answered before (its readiness checks) as seen.
+    const seen = result.measurements.answersSeen as number;
+    expect(result.measurements).toMatchObject({ answers: 5 + seen, answers4xx: 2, answers5xx: 1 });
   });
 
   test('headers set only on 2xx: each rule fails, naming the 404, 429 and 500 answers and not the 200s', async () => {
@@ -32,6 +35,26 @@ describe('headers', () => {
     // The rules the switch does not touch still hold.
     expect(verdictOn(result, 'cookiesBreaches').pass, verdictLines(result)).toBe(true);
     expect(verdictOn(result, 'leaksBreaches').pass, verdictLines(result)).toBe(true);
+  });
+
+  test("answers the run's other suites got are held to the rules too, named as seen; an app's answers to another app's suites are not", async () => {
+    // What another suite would have sent: a read and a path the app does not have.
+    const other = new Session(targets.successOnly.context.app.url);
+    await other.send({ method: 'GET', path: '/inspections/{id}' }, { id: 2 });
+    await other.send({ method: 'GET', path: '/dbproof-elsewhere/{id}' }, { id: 7 });
+    await new Session(targets.good.context.app.url).send({ method: 'GET', path: '/dbproof-good-app-only' });
+    const asked = { requests: [{ request: 'GET /inspections/1', status: 200 }] };
+    const result = await runOn(headers, targets.successOnly, asked);
+    const nosniff = verdictOn(result, 'nosniffBreaches');
+    expect(nosniff.pass, verdictLines(result)).toBe(false);
+    // Among them the answers the test before got from this app.
+    expect(nosniff.evidence).toContain('GET /dbproof-elsewhere/{id} 404 (seen): no X-Content-Type-Options: nosniff');
+    expect(result.notes.join('\n')).toMatch(/GET \/inspections\/\{id\} 200 \(seen\)/);
+    expect(result.notes.join('\n')).not.toMatch(/dbproof-good-app-only/);
+    // Only the answers it asks for: the seen 404 is not judged.
+    const askedOnly = await runOn(headers, targets.successOnly, { ...asked, seen: false });
+    expect(askedOnly.pass, verdictLines(askedOnly)).toBe(true);
+    expect(askedOnly.measurements).toMatchObject({ answers: 1, answersSeen: 0 });
   });
 
   test('a request that does not answer the status it is listed for is bad input, in one line', async () => {

@@ -2,6 +2,7 @@ import { z } from 'zod';
 import { atMost, judge } from '../../harness/budgets/index.ts';
 import { UsageError } from '../../harness/errors.ts';
 import { requestString } from '../../harness/http/request.ts';
+import { headersOf, seenAnswers } from '../../harness/http/seen.ts';
 import { defineSuite, parseRequest, Session } from '../../harness/suite/index.ts';
 import { count } from '../support/options.ts';
 import { breaches, RULES, type RuleName } from './rules.ts';
@@ -54,6 +55,12 @@ export const headers = defineSuite({
         )
         .strict()
         .prefault({}),
+      /**
+       * Also every kind of answer (request as written, status) the app gave the run's other
+       * suites and their engines before this one, each held to the same rules. false: only
+       * the answers of `requests`.
+       */
+      seen: z.boolean().default(true),
       timeoutMs: z.number().int().min(100).max(120_000).default(10_000),
       budgets: z
         .object({
@@ -64,7 +71,7 @@ export const headers = defineSuite({
         .prefault({}),
     })
     .strict(),
-  requires: {},
+  requires: { runsLast: true },
   async run(context, options) {
     const session = new Session(context.app.url, options.timeoutMs);
     const rules = (Object.keys(RULES) as RuleName[]).filter((rule) => options.rules[rule]);
@@ -85,6 +92,20 @@ export const headers = defineSuite({
       classes[statusClass(answer.status)] = (classes[statusClass(answer.status)] ?? 0) + 1;
       seen.push({ name: `${entry.request} ${answer.status}`, found: breaches(answer.headers!, rules) });
     }
+    const asked = seen.length;
+    if (options.seen) {
+      // Answers of this app (any of its instances) other suites got; its own requests' are above.
+      const own = new Set(options.requests.map((entry) => `${entry.request} ${entry.status}`));
+      const origins = new Set(context.app.urls ?? [context.app.url]);
+      for (const answer of seenAnswers.list()) {
+        const name = `${answer.request} ${answer.status}`;
+        if (!origins.has(answer.origin) || own.has(name)) continue;
+        // The same kind from another instance is one kind.
+        if (seen.some((s) => s.name === `${name} (seen)`)) continue;
+        classes[statusClass(answer.status)] = (classes[statusClass(answer.status)] ?? 0) + 1;
+        seen.push({ name: `${name} (seen)`, found: breaches(headersOf(answer.headers), rules) });
+      }
+    }
     const verdicts = rules.map((rule) => {
       const breaking = seen.filter((s) => s.found[rule]);
       return judge(
@@ -103,12 +124,20 @@ export const headers = defineSuite({
       verdicts,
       measurements: {
         answers: seen.length,
+        answersSeen: seen.length - asked,
         ...Object.fromEntries(Object.entries(classes).map(([c, n]) => [`answers${c}`, n])),
         ...Object.fromEntries(rules.map((rule) => [`${rule}Breaches`, seen.filter((s) => s.found[rule]).length])),
       },
       events: [],
       timelines: [],
-      notes: [`answers checked: ${seen.map((s) => s.name).join(', ')}`],
+      notes: [
+        `answers checked: ${seen.map((s) => s.name).join(', ')}`,
+        ...(options.seen
+          ? [
+              `(seen): one answer of each kind (request as written, status) the run's other suites got from this app before this one, their engines' included; load scenarios run after the suites and are not among them`,
+            ]
+          : []),
+      ],
     };
   },
 });

@@ -43,7 +43,10 @@ export interface ClientTally {
 }
 
 /** The windowed load's answers by client, judged against `limit` per window and grouped by the client's role. */
-export function tally(clients: LimitClient[], report: WindowedLoadReport & { windowMs: number; limit: number }) {
+export function tally(
+  clients: LimitClient[],
+  report: Pick<WindowedLoadReport, 'firstWindowAt' | 'answers'> & { windowMs: number; limit: number },
+) {
   const { windowMs, limit } = report;
   const all: (ClientTally & { role: LimitClient['role'] })[] = clients.map((client, i) => {
     const answers = report.answers[i]!;

@@ -23,7 +23,7 @@ const sent = (window: number, count: number, status: number, delay = 10, retryAf
     ...(retryAfter ? { retryAfter } : {}),
   }));
 const judge = (role: LimitClient['role'], answers: WindowedAnswer[], limit = 10) =>
-  tally([client(role, 0)], { firstWindowAt: 0, answers: [answers], lastError: '', windowMs: WINDOW, limit }).all[0]!;
+  tally([client(role, 0)], { firstWindowAt: 0, answers: [answers], windowMs: WINDOW, limit }).all[0]!;
 
 describe('leastExcess', () => {
   test('requests that fit one window each are no excess; the ones above the capacity are', () => {
@@ -126,7 +126,6 @@ describe('Retry-After', () => {
       tally([client('over', 0)], {
         firstWindowAt,
         answers: [answers(retryAfter)],
-        lastError: '',
         windowMs: WINDOW,
         limit: 10,
       });
