@@ -17,6 +17,7 @@ export class LagMonitor {
   readonly #replayed: ({ at: number; lsn: bigint } | undefined)[];
   readonly #timer: NodeJS.Timeout;
   readonly #pools: pg.Pool[];
+  #sampling = false;
 
   constructor(
     primaryUrl: string,
@@ -32,7 +33,11 @@ export class LagMonitor {
       const p = new pg.Pool({
         connectionString: maintenance(url),
         max: 1,
-        connectionTimeoutMillis: 300,
+        // A connection is made once and kept (idleTimeoutMillis 0); making it takes a SCRAM
+        // exchange, over 300 ms on a busy machine. At 300 ms, 17 instances on 2 cores gave up
+        // and retried every 100 ms, each try a forked backend: the machine melted (load 37,
+        // half of it in the kernel) and no request was answered (dbproof's CI).
+        connectionTimeoutMillis: 3000,
         query_timeout: 300,
         idleTimeoutMillis: 0,
       });
@@ -47,6 +52,17 @@ export class LagMonitor {
   }
 
   async sample(): Promise<void> {
+    // One sample at a time: a slow one is not joined by others queueing on the same pools.
+    if (this.#sampling) return;
+    this.#sampling = true;
+    try {
+      await this.#sample();
+    } finally {
+      this.#sampling = false;
+    }
+  }
+
+  async #sample(): Promise<void> {
     const at = Date.now();
     const [primary, ...replicas] = this.#pools;
     const lsnOf = (pool: pg.Pool, sql: string) =>
