@@ -17,7 +17,8 @@ export class LagMonitor {
   readonly #replayed: ({ at: number; lsn: bigint } | undefined)[];
   readonly #timer: NodeJS.Timeout;
   readonly #pools: pg.Pool[];
-  #sampling = false;
+  /** Per pool: a question still unanswered. */
+  readonly #asking: boolean[];
 
   constructor(
     primaryUrl: string,
@@ -46,41 +47,42 @@ export class LagMonitor {
       return p;
     };
     this.#pools = [pool(primaryUrl), ...replicaUrls.map(pool)];
+    this.#asking = this.#pools.map(() => false);
     this.#timer = setInterval(() => void this.sample(), intervalMs);
     this.#timer.unref();
     void this.sample();
   }
 
+  /**
+   * Asks every node for its WAL position. Each node one question at a time: a node whose
+   * last answer has not come (frozen, black-holed, still connecting) is skipped, and never
+   * holds up the others' samples.
+   */
   async sample(): Promise<void> {
-    // One sample at a time: a slow one is not joined by others queueing on the same pools.
-    if (this.#sampling) return;
-    this.#sampling = true;
-    try {
-      await this.#sample();
-    } finally {
-      this.#sampling = false;
-    }
-  }
-
-  async #sample(): Promise<void> {
     const at = Date.now();
-    const [primary, ...replicas] = this.#pools;
-    const lsnOf = (pool: pg.Pool, sql: string) =>
-      pool.query<{ lsn: string | null }>(sql).then(
-        (r) => (r.rows[0]?.lsn ? parseLsn(r.rows[0].lsn) : undefined),
-        () => undefined,
-      );
-    const [primaryLsn, ...replayLsns] = await Promise.all([
-      lsnOf(primary!, 'SELECT pg_current_wal_lsn()::text AS lsn'),
-      ...replicas.map((p) => lsnOf(p, 'SELECT pg_last_wal_replay_lsn()::text AS lsn')),
-    ]);
-    if (primaryLsn !== undefined) {
-      this.#history.push({ at, lsn: primaryLsn });
-      while (this.#history.length > 0 && this.#history[0]!.at < at - 30_000) this.#history.shift();
-    }
-    replayLsns.forEach((lsn, i) => {
-      if (lsn !== undefined) this.#replayed[i] = { at, lsn };
-    });
+    await Promise.all(
+      this.#pools.map(async (pool, i) => {
+        if (this.#asking[i]) return;
+        this.#asking[i] = true;
+        try {
+          const sql =
+            i === 0 ? 'SELECT pg_current_wal_lsn()::text AS lsn' : 'SELECT pg_last_wal_replay_lsn()::text AS lsn';
+          const lsn = await pool.query<{ lsn: string | null }>(sql).then(
+            (r) => (r.rows[0]?.lsn ? parseLsn(r.rows[0].lsn) : undefined),
+            () => undefined,
+          );
+          if (lsn === undefined) return;
+          if (i > 0) {
+            this.#replayed[i - 1] = { at, lsn };
+            return;
+          }
+          this.#history.push({ at, lsn });
+          while (this.#history.length > 0 && this.#history[0]!.at < at - 30_000) this.#history.shift();
+        } finally {
+          this.#asking[i] = false;
+        }
+      }),
+    );
   }
 
   /** The replica's lag in ms (Infinity when it has not answered for a while). */

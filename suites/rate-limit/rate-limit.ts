@@ -7,7 +7,7 @@ import { count, ms, ratio, request } from '../support/options.ts';
 import { type IdentityScheme, identityWords, limitClients } from './clients.ts';
 import { fieldsTally, headersVerdict, oneCount, spreadWords } from './ratelimit-fields.ts';
 import { redisDownPhase } from './redis-down.ts';
-import { type ClientTally, type LimitClient, tally } from './tally.ts';
+import { type LimitClient, tally } from './tally.ts';
 
 const MAX_REQUESTS = 100_000;
 
