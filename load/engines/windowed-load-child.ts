@@ -94,7 +94,8 @@ async function runClient(index: number): Promise<void> {
 }
 
 // Every request has its time-out, so this waits for nothing in the end; but a request that
-// never settled (seen once in a few runs, cause not found) must cost its answer, not the
+// is still unsettled when the engine's deadline comes (sent late by a saturated machine, or
+// never answered: the reference app's lag-monitor meltdown, CI2 of 2026-12-03) costs its answer, not the
 // load: at the deadline the engine reports, the unsettled requests as not answered.
 const deadlineMs = request.windows * windowMs + request.timeoutMs + 1000;
 const everyClient = Promise.all(request.clients.map((_, index) => runClient(index)));

@@ -3,7 +3,9 @@
 // busy machine's late arrivals never read as the app's fault, and a wrong limiter still does.
 import { describe, expect, test } from 'vitest';
 import type { WindowedAnswer } from '../../load/engines/windowed-load.ts';
-import { fieldsTally } from '../../suites/rate-limit/ratelimit-fields.ts';
+import { UsageError } from '../../harness/errors.ts';
+import { rateLimit } from '../../suites/rate-limit/rate-limit.ts';
+import { fieldsTally, headersVerdict } from '../../suites/rate-limit/ratelimit-fields.ts';
 import { type LimitClient, leastExcess, tally } from '../../suites/rate-limit/tally.ts';
 
 const WINDOW = 1000;
@@ -176,5 +178,32 @@ describe('the RateLimit fields', () => {
     const window = counted(0, 30);
     const lost = window.map((a, i) => (i === 4 ? { ...a, status: 0, remaining: undefined, reset: undefined } : a));
     expect(fields(lost).wrong).toBe(0);
+  });
+});
+
+describe('the RateLimit verdict and the bad-input bound', () => {
+  const client = (name: string, role: LimitClient['role']): LimitClient => ({ name, role, perWindow: 30, headers: {} });
+
+  test('an app that sends no RateLimit fields at all fails the verdict on every answer, saying so', () => {
+    const answers = [...sent(0, 10, 200), ...sent(0, 20, 429, 10, '1')];
+    const report = { firstWindowAt: 0, answers: [answers], windowMs: WINDOW, limit: 10 };
+    const counts = tally([client('over1', 'over')], report);
+    const verdict = headersVerdict(counts, [fieldsTally(answers, report)], {
+      request: 'GET /x',
+      budgets: { rateLimitHeaders: 0 },
+    });
+    expect(verdict.pass).toBe(false);
+    expect(verdict.measured).toBe(30);
+    expect(verdict.evidence).toMatch(/^none of 30 answers carried RateLimit-Remaining .* rateLimitHeaders: false/);
+  });
+
+  test('more than 100,000 requests in a run is bad input, one line naming what to lower', () => {
+    const options = rateLimit.options.parse({ limit: 10_000, windows: 10 });
+    expect(() => rateLimit.preflight!(options, { provider: 'native', replicas: 0, redis: true })).toThrow(UsageError);
+    expect(() => rateLimit.preflight!(options, { provider: 'native', replicas: 0, redis: true })).toThrow(
+      /^suite rate-limit: 1000000 requests \(100000 a window for 10 windows\) is more than the 100000 a run can send; lower the suite's limit/,
+    );
+    const fine = rateLimit.options.parse({});
+    expect(() => rateLimit.preflight!(fine, { provider: 'native', replicas: 0, redis: true })).not.toThrow();
   });
 });
