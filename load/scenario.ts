@@ -3,6 +3,7 @@ import { InfrastructureError, UsageError } from '../harness/errors.ts';
 import { parseRequestLine, requestString } from '../harness/http/request.ts';
 import type { LoadResult } from '../harness/results/run-result.ts';
 import { judgeLoad, parseBudgets } from '../harness/budgets/traffic.ts';
+import { seenAnswers } from '../harness/http/seen.ts';
 import { runEngine } from './engines/run.ts';
 import { runK6 } from './k6/run.ts';
 import type { EngineProgress, MixEntry } from './engines/types.ts';
@@ -147,6 +148,8 @@ export async function runScenario(
   };
   const report =
     scenario.engine === 'k6' ? await runK6({ ...request, budgets: [] }) : await runEngine(request, onProgress);
+  // The answers it saw, for a headers suite that runs after the scenarios (k6 keeps none).
+  seenAnswers.addAll(report.seen);
   const summary = summarise(report, { rate: scenario.rate, connections });
   // Budgets judged on nothing would pass: a scenario that measured no request could not check them.
   if (!Number.isFinite(summary.rps) || summary.requests === 0)

@@ -31,8 +31,10 @@ const appSchema = z
       .optional(),
     /**
      * How many copies of the app dbproof starts (`command` only): each with a port of its own
-     * and the same topology URLs, as behind a load balancer. Suites spread their traffic over
-     * them round-robin (`rate-limit`), or send to one. 1: the app as one process.
+     * and the same topology URLs, as behind a load balancer. `rate-limit` spreads its clients
+     * over them as `spread` says, `health` probes each and loads them in turn, scenarios spread
+     * connection by connection (each connection one client), other suites send to the first.
+     * 1: the app as one process.
      */
     instances: z.number().int().min(1).max(16).default(1),
     /**

@@ -50,6 +50,16 @@ export function headerPairs(headers: Headers): [string, string][] {
   return [...pairs, ...headers.getSetCookie().map((cookie): [string, string] => ['set-cookie', cookie])];
 }
 
+/**
+ * Pairs from a raw header list as HTTP parsers give it (`[name, value, name, value, …]`),
+ * names in lower case as `Headers` has them: for engines that parse answers themselves.
+ */
+export function rawHeaderPairs(raw: readonly string[]): [string, string][] {
+  const pairs: [string, string][] = [];
+  for (let i = 0; i + 1 < raw.length; i += 2) pairs.push([raw[i]!.toLowerCase(), raw[i + 1]!]);
+  return pairs;
+}
+
 export function headersOf(pairs: [string, string][]): Headers {
   const headers = new Headers();
   for (const [name, value] of pairs) headers.append(name, value);

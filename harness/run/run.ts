@@ -42,21 +42,34 @@ export interface RunOutcome {
   pass: boolean;
 }
 
-type Group = { suites: PlannedSuite[]; scenarios: string[] };
+/** One piece of a run's work on a topology: a suite, or a load scenario by name. */
+export type Work = { suite: PlannedSuite } | { scenario: string };
+type Group = { work: Work[] };
+
+/** What a piece of work is called in the run's lines and in `withEnvironment`'s plan. */
+const nameOf = (work: Work) => ('suite' in work ? work.suite.suite.name : work.scenario);
 
 /**
- * One topology for the suites that leave it as they found it and the load scenarios; one
- * more for each suite that promotes a replica.
+ * One topology for the suites that leave it as they found it and the load scenarios, in that
+ * order; one more for each suite that promotes a replica, after it. A suite that reads what
+ * the others saw (`requires.runsLast`: headers judges every answer the run got) goes after
+ * the suites and the scenarios of its topology, and that topology after the destructive ones.
  */
 export function groupsOf(plan: Pick<RunPlan, 'suites' | 'scenarios'>): Group[] {
   const shared = plan.suites.filter((p) => !p.suite.requires.destructive);
-  // A suite that reads what the others saw goes after them (a stable sort keeps the rest in order).
-  shared.sort((a, b) => Number(a.suite.requires.runsLast ?? false) - Number(b.suite.requires.runsLast ?? false));
-  const groups: Group[] = [];
-  if (shared.length || plan.scenarios.length) groups.push({ suites: shared, scenarios: plan.scenarios });
-  for (const destructive of plan.suites.filter((p) => p.suite.requires.destructive))
-    groups.push({ suites: [destructive], scenarios: [] });
-  return groups;
+  const last = (p: PlannedSuite) => p.suite.requires.runsLast ?? false;
+  const work: Work[] = [
+    ...shared.filter((p) => !last(p)).map((suite) => ({ suite })),
+    ...plan.scenarios.map((scenario) => ({ scenario })),
+    ...shared.filter(last).map((suite) => ({ suite })),
+  ];
+  const groups: Group[] = plan.suites
+    .filter((p) => p.suite.requires.destructive)
+    .map((destructive) => ({ work: [{ suite: destructive }] }));
+  if (!work.length) return groups;
+  // The shared topology comes first (its quick checks answer soonest), unless a suite on it
+  // reads the whole run: then last, after the destructive suites' answers too.
+  return shared.some(last) ? [...groups, { work }] : [{ work }, ...groups];
 }
 
 /**
@@ -76,31 +89,31 @@ export async function runPlan(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
   const run = await createRunDirectory(plan.resultsDir);
   await recorder.start(run);
   await hooks.onRun?.(run);
+  // The app's URLs on the topologies already stopped: a suite that reads the whole run's answers knows them as its app's.
+  const earlierUrls: string[] = [];
   for (const group of groupsOf(plan)) {
-    await withEnvironment(
-      plan,
-      group.suites.map((s) => s.suite.name).concat(group.scenarios),
-      say,
-      async (environment) => {
-        // The next check (or attempt) finds every node up and caught up, and every link clean.
-        const heal = async () => {
-          environment.links.reset();
-          // The link host has removed every toxic before the next check starts (a dead host is exit 2 here).
-          await environment.links.settled();
-          await healTopology(environment.topology);
-        };
-        const retried = (source: string) => async (why: string) => {
-          say(`${source}: ${why}`);
-          await hooks.onRetry?.(source, why);
-          await heal();
-        };
-        for (const planned of group.suites) {
+    await withEnvironment(plan, group.work.map(nameOf), say, async (environment) => {
+      // The next check (or attempt) finds every node up and caught up, and every link clean.
+      const heal = async () => {
+        environment.links.reset();
+        // The link host has removed every toxic before the next check starts (a dead host is exit 2 here).
+        await environment.links.settled();
+        await healTopology(environment.topology);
+      };
+      const retried = (source: string) => async (why: string) => {
+        say(`${source}: ${why}`);
+        await hooks.onRetry?.(source, why);
+        await heal();
+      };
+      for (const work of group.work) {
+        if ('suite' in work) {
+          const planned = work.suite;
           const source = `suite ${planned.suite.name}`;
           const { final, earlier } = await runAttempts(
             (n) =>
-              watched(plan, environment, n, () => runPlannedSuite(plan, planned, environment, say)).then((a) =>
-                written(run, a),
-              ),
+              watched(plan, environment, n, () =>
+                runPlannedSuite(plan, planned, environment, planned.suite.requires.runsLast ? earlierUrls : [], say),
+              ).then((a) => written(run, a)),
             plan.config.noise.retries,
             retried(source),
           );
@@ -109,25 +122,26 @@ export async function runPlan(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
           await hooks.onSuite?.(result);
           await recorder.addSuite(result);
           await heal();
+          continue;
         }
-        for (const name of group.scenarios) {
-          const source = `load ${name}`;
-          const { final, earlier } = await runAttempts(
-            (n) =>
-              watched(plan, environment, n, async () => {
-                const result = await runLoad(plan, name, environment.app.urls, say, hooks.progress ?? false);
-                if (plan.baseline) compareWithBaseline(result, plan.baseline);
-                return result;
-              }),
-            plan.config.noise.retries,
-            retried(source),
-          );
-          await recorder.addEarlierAttempts(earlier.map((a, i) => earlierAttempt(source, i + 1, a)));
-          await hooks.onLoad?.(final);
-          await recorder.addLoad(final);
-        }
-      },
-    );
+        const name = work.scenario;
+        const source = `load ${name}`;
+        const { final, earlier } = await runAttempts(
+          (n) =>
+            watched(plan, environment, n, async () => {
+              const result = await runLoad(plan, name, environment.app.urls, say, hooks.progress ?? false);
+              if (plan.baseline) compareWithBaseline(result, plan.baseline);
+              return result;
+            }),
+          plan.config.noise.retries,
+          retried(source),
+        );
+        await recorder.addEarlierAttempts(earlier.map((a, i) => earlierAttempt(source, i + 1, a)));
+        await hooks.onLoad?.(final);
+        await recorder.addLoad(final);
+      }
+      earlierUrls.push(...environment.app.urls);
+    });
   }
   const result = await recorder.finish();
   return { run, result, pass: result.pass };
@@ -175,6 +189,7 @@ async function runPlannedSuite(
   plan: RunPlan,
   { suite, options }: PlannedSuite,
   environment: Environment,
+  earlierUrls: string[],
   say: (line: string) => void,
 ): Promise<SuiteResult> {
   say(`${suite.name}: ${suite.description}`);
@@ -183,7 +198,11 @@ async function runPlannedSuite(
       suite,
       {
         ...environment,
-        app: { ...environment.app, spread: plan.config.app.spread },
+        app: {
+          ...environment.app,
+          spread: plan.config.app.spread,
+          ...(earlierUrls.length ? { earlierUrls: [...earlierUrls] } : {}),
+        },
         configDir: plan.configDir,
         scenarios: plan.config.scenarios,
         progress: (line) => say(`${suite.name}: ${line}`),

@@ -17,7 +17,16 @@ export interface SuiteContext {
    * first); `urls` every instance (`app.instances`), when there is more than one to spread over,
    * and `spread` how a balancer would spread clients over them (`app.spread`; default round-robin).
    */
-  app: { url: string; urls?: string[]; spread?: Spread };
+  app: {
+    url: string;
+    urls?: string[];
+    spread?: Spread;
+    /**
+     * The URLs the same app had earlier in this run, on topologies since stopped (a
+     * destructive suite's): for a suite that reads every answer the run saw (`runsLast`).
+     */
+    earlierUrls?: string[];
+  };
   /** The app's database name (the same on every node). */
   database: string;
   /** A line of progress for a person (stderr on the CLI); optional. */
@@ -47,7 +56,11 @@ export interface SuiteRequirements {
   redis?: boolean;
   /** Promotes a replica: the topology is not the same afterwards; the runner gives it one of its own. */
   destructive?: boolean;
-  /** Reads what the other suites of its topology saw (their answers, harness/http/seen.ts): the runner runs it after them. */
+  /**
+   * Reads what the rest of the run saw (its answers, harness/http/seen.ts): the runner runs it
+   * after the other suites and the scenarios of its topology, that topology after the
+   * destructive suites' own, and tells it the app's earlier URLs (`app.earlierUrls`).
+   */
   runsLast?: boolean;
 }
 

@@ -4,7 +4,8 @@
 import autocannon from 'autocannon';
 import type { EngineRequest } from './types.ts';
 import { announceStarted, exitWithParent, reportAndExit } from './orphan-guard.ts';
-import { requestPicker } from './paths.ts';
+import { requestPicker, writtenRequests } from './paths.ts';
+import { rawHeaderPairs, seenAnswers } from '../../harness/http/seen.ts';
 import { EngineRecorder } from './recorder.ts';
 import { sampleLoopLag } from './loop-lag.ts';
 
@@ -28,8 +29,12 @@ sampleLoopLag(started, (t, lateMs) => recorder.sentLate(t, lateMs));
 interface ClientContext {
   endpoint?: number;
 }
-/** autocannon's client, as far as it is used here: its events, and its context. */
-type AutocannonClient = NodeJS.EventEmitter & { requestIterator?: { context?: ClientContext } };
+/** autocannon's client, as far as it is used here: its events, its context and its instance's origin. */
+type AutocannonClient = NodeJS.EventEmitter & {
+  requestIterator?: { context?: ClientContext };
+  opts?: { origin?: string };
+};
+const written = writtenRequests(request);
 /**
  * When each client's request in flight was sent (ms after the start). autocannon drops the
  * requests still unanswered when the load ends; one that waited the whole load is the app
@@ -41,6 +46,16 @@ const watchClient = (client: AutocannonClient) => {
   client.on('request', () => waiting.set(client, performance.now() - started));
   // Not on 'timeout': autocannon sends the next request before it says the last one timed out.
   for (const done of ['response', 'connError']) client.on(done, () => waiting.delete(client));
+  // The first answer of each kind, headers and all, for the headers suite (an interim 1xx is not the answer).
+  client.on('headers', (info: { statusCode: number; headers: string[] }) => {
+    if (info.statusCode < 200) return;
+    const kind = {
+      origin: client.opts?.origin ?? new URL(planUrl).origin,
+      request: written[client.requestIterator?.context?.endpoint ?? 0]!,
+      status: info.statusCode,
+    };
+    if (seenAnswers.wants(kind)) seenAnswers.add({ ...kind, headers: rawHeaderPairs(info.headers) });
+  });
 };
 // With a callback autocannon returns its event emitter (a promise otherwise).
 const instance = autocannon(
@@ -101,5 +116,5 @@ function finish(): void {
     const t = Math.max(sentAt, request.warmupMs ?? 0);
     recorder.record(client.requestIterator?.context?.endpoint ?? 0, t, end - sentAt, false);
   }
-  reportAndExit(recorder.report('closed', 'autocannon'));
+  reportAndExit({ ...recorder.report('closed', 'autocannon'), seen: seenAnswers.list() });
 }

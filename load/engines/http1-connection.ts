@@ -1,10 +1,17 @@
 import net from 'node:net';
 import { HTTPParser } from 'http-parser-js';
 
+/**
+ * Gets a request's answer: its status once the whole message has arrived (and its headers,
+ * raw: `[name, value, …]` as the parser gave them, kept by reference, never copied), or 0
+ * and the error.
+ */
+export type Http1Answer = (status: number, error?: Error, rawHeaders?: readonly string[]) => void;
+
 /** A request in flight: what to send again on a fresh socket, and who gets the answer. */
 interface InFlight {
   request: string;
-  onAnswer: (status: number, error?: Error) => void;
+  onAnswer: Http1Answer;
   /** Whether any byte of its answer has arrived: before that, a reused socket's failure is the socket's, not the server's answer. */
   answered: boolean;
   /** Whether it was sent on a socket that had already carried an answer (a keep-alive socket the server may have closed meanwhile). */
@@ -32,6 +39,7 @@ export class Http1Connection {
   #socketUsed = false;
   #inFlight: InFlight | undefined;
   #status = 0;
+  #headers: readonly string[] = [];
   #closeAfter = false;
 
   constructor(host: string, port: number) {
@@ -41,10 +49,10 @@ export class Http1Connection {
   }
 
   /**
-   * Sends `method path`; `onAnswer` gets the answer's status once the whole message has
-   * arrived, or 0 and the error when the connection failed or the request was aborted.
+   * Sends `method path`; `onAnswer` gets the answer's status (and headers) once the whole
+   * message has arrived, or 0 and the error when the connection failed or the request was aborted.
    */
-  request(method: string, path: string, onAnswer: (status: number, error?: Error) => void): void {
+  request(method: string, path: string, onAnswer: Http1Answer): void {
     if (this.#inFlight) {
       onAnswer(0, new Error('a request is already in flight on this connection'));
       return;
@@ -71,9 +79,14 @@ export class Http1Connection {
     const parser = new HTTPParser(HTTPParser.RESPONSE);
     // Events of a socket (or its parser) this connection has already let go are not its business any more.
     const current = () => this.#socket === socket;
-    parser[HTTPParser.kOnHeadersComplete] = (info: { statusCode: number; shouldKeepAlive: boolean }) => {
+    parser[HTTPParser.kOnHeadersComplete] = (info: {
+      statusCode: number;
+      shouldKeepAlive: boolean;
+      headers: string[];
+    }) => {
       if (!current()) return;
       this.#status = info.statusCode;
+      this.#headers = info.headers;
       this.#closeAfter = !info.shouldKeepAlive;
     };
     parser[HTTPParser.kOnBody] = () => {};
@@ -84,7 +97,7 @@ export class Http1Connection {
       this.#inFlight = undefined;
       this.#socketUsed = true;
       if (this.#closeAfter) this.#drop();
-      inFlight?.onAnswer(this.#status);
+      inFlight?.onAnswer(this.#status, undefined, this.#headers);
     };
     socket.on('data', (chunk: Buffer) => {
       if (!current()) return;

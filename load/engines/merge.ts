@@ -1,6 +1,14 @@
 import * as hdr from 'hdr-histogram-js';
+import { type SeenAnswer, SeenAnswers } from '../../harness/http/seen.ts';
 import { type Bucket, bucketOf, histogram } from '../timeline.ts';
 import type { EngineReport } from './types.ts';
+
+/** The first answer of each kind over every worker (a worker's own list is already one of each). */
+function mergedSeen(reports: readonly EngineReport[]): SeenAnswer[] {
+  const seen = new SeenAnswers();
+  for (const report of reports) seen.addAll(report.seen);
+  return seen.list();
+}
 
 /** Adds the encoded histogram `encoded` into `into`. */
 function addEncoded(into: hdr.Histogram, encoded: string): void {
@@ -71,6 +79,7 @@ export function mergeReports(reports: readonly EngineReport[]): EngineReport {
     workers: reports.length,
     unsent: sum((r) => r.unsent),
     waited: sum((r) => r.waited),
+    seen: mergedSeen(reports),
   };
   overall.destroy();
   return merged;

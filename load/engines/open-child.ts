@@ -4,7 +4,8 @@
 import { type ConnectionScheduleOutcome, runConnectionSchedule } from './connection-schedule.ts';
 import { Http1Connection } from './http1-connection.ts';
 import { exitWithParent, reportAndExit, waitForGo } from './orphan-guard.ts';
-import { type PickedRequest, requestPicker } from './paths.ts';
+import { type PickedRequest, requestPicker, writtenRequests } from './paths.ts';
+import { rawHeaderPairs, seenAnswers } from '../../harness/http/seen.ts';
 import { EngineRecorder } from './recorder.ts';
 import { defaultConnections, type EngineRequest } from './types.ts';
 
@@ -23,11 +24,20 @@ const clients = Array.from({ length: connections }, (_, c) => {
 });
 // The request each index sent, for its endpoint when it is recorded.
 const sent = new Map<number, PickedRequest>();
+// The first answer of each kind, headers and all, for the headers suite (one Map look-up per answer).
+const written = writtenRequests(request);
 
 function send(connection: number, index: number, done: (ok: boolean) => void): void {
   const next = pick();
   sent.set(index, next);
-  clients[connection]!.request(next.method, next.path, (status) => done(status > 0 && status < 400));
+  const origin = targets[connection % targets.length]!.origin;
+  clients[connection]!.request(next.method, next.path, (status, _error, headers) => {
+    if (status > 0 && headers) {
+      const kind = { origin, request: written[next.endpoint]!, status };
+      if (seenAnswers.wants(kind)) seenAnswers.add({ ...kind, headers: rawHeaderPairs(headers) });
+    }
+    done(status > 0 && status < 400);
+  });
 }
 
 // Time 0 is the parent's `go` (the epoch, read alike by every process), so the workers of a
@@ -58,4 +68,5 @@ reportAndExit({
   connections,
   unsent: outcome.unsent,
   waited: outcome.waited,
+  seen: seenAnswers.list(),
 });

@@ -50,3 +50,13 @@ export function requestPicker(request: EngineRequest): () => PickedRequest {
     return { endpoint, method: mix[endpoint]!.method, path: paths[endpoint]!() };
   };
 }
+
+/**
+ * Each endpoint's request as written (`GET /inspections/{id}`), in the order of
+ * `PickedRequest.endpoint`: how the answers an engine saw are named (harness/http/seen.ts).
+ */
+export function writtenRequests(request: EngineRequest): string[] {
+  if (request.mix?.length) return request.mix.map((entry) => entry.request);
+  const url = new URL(request.url.replaceAll('{id}', '__ID__'));
+  return [`${request.method ?? 'GET'} ${`${url.pathname}${url.search}`.replaceAll('__ID__', '{id}')}`];
+}

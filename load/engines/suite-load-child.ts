@@ -54,17 +54,23 @@ function messageOf(error: unknown): string {
 const origin = await waitForGo();
 const timeoutMs = request.timeoutMs ?? 10_000;
 let timeline: Timeline;
+const urls = request.urls?.length ? request.urls : [request.url];
 if (request.rate) {
-  const session = new Session(request.url, timeoutMs);
+  // A session (its cookies) per instance, each request to the next one.
+  const sessions = urls.map((url) => new Session(url, timeoutMs));
+  let next = 0;
   timeline = await runOpenLoad({
     rate: request.rate,
     durationMs: request.durationMs,
     bucketMs: request.bucketMs,
     origin,
-    request: () => send(session),
+    request: () => send(sessions[next++ % sessions.length]!),
   });
 } else {
-  const sessions = Array.from({ length: request.connections! }, () => new Session(request.url, timeoutMs));
+  const sessions = Array.from(
+    { length: request.connections! },
+    (_, client) => new Session(urls[client % urls.length]!, timeoutMs),
+  );
   timeline = await runClosedLoad({
     connections: request.connections!,
     durationMs: request.durationMs,

@@ -25,6 +25,12 @@ export interface SuiteLoadEntry {
 export interface SuiteLoadRequest {
   /** The app's URL. */
   url: string;
+  /**
+   * Every instance of the app (`SuiteContext.app.urls`), when the load is to be spread over
+   * them as a round-robin balancer would (open model: each request to the next instance;
+   * closed model: client c to instance c mod N). `url` alone otherwise.
+   */
+  urls?: string[];
   /** Open model: requests per second, due on schedule whatever the app does; one cookie session. */
   rate?: number;
   /** Closed model: clients each sending its next request once the last is answered; a cookie session each. */

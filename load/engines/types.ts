@@ -1,3 +1,4 @@
+import type { SeenAnswer } from '../../harness/http/seen.ts';
 import type { Bucket } from '../../harness/results/schema.ts';
 /**
  * What an engine hands back from its own process: counts, the per-bucket timeline and
@@ -95,6 +96,11 @@ export interface EngineReport {
   unsent?: number;
   /** Open model: requests that waited over 10 ms for their connection (timed from their due time all the same). */
   waited?: number;
+  /**
+   * One answer of each kind the engine got (instance, request as written, status; see
+   * harness/http/seen.ts), for the headers suite; a split load's merged. Not in results.
+   */
+  seen?: SeenAnswer[];
 }
 
 /**

@@ -7,6 +7,7 @@ import { verdictLines, verdictOn } from '../support/expect-verdicts.ts';
 import { headers } from './headers.ts';
 import { workerTopology } from '../../harness/vitest/index.ts';
 import { Session } from '../../harness/http/session.ts';
+import { runScenario, scenarioSchema } from '../../load/scenario.ts';
 
 const topology = workerTopology();
 const seed = { scale: 0.001, seed: 18 };
@@ -55,6 +56,77 @@ describe('headers', () => {
     const askedOnly = await runOn(headers, targets.successOnly, { ...asked, seen: false });
     expect(askedOnly.pass, verdictLines(askedOnly)).toBe(true);
     expect(askedOnly.measurements).toMatchObject({ answers: 1, answersSeen: 0 });
+  });
+
+  test("a load scenario's answers (the open model's own connections) are held to the rules too: a 404 only the scenario provoked fails, named", async () => {
+    await runScenario(
+      targets.successOnly.context.app.url,
+      'headers-seen',
+      scenarioSchema.parse({
+        mix: [{ request: 'GET /dbproof-scenario-only/{id}' }],
+        ids: { from: 1, to: 9 },
+        rate: 20,
+        durationMs: 500,
+        warmupMs: 0,
+      }),
+    );
+    const result = await runOn(headers, targets.successOnly, {
+      requests: [{ request: 'GET /inspections/1', status: 200 }],
+    });
+    const nosniff = verdictOn(result, 'nosniffBreaches');
+    expect(nosniff.pass, verdictLines(result)).toBe(false);
+    expect(nosniff.evidence).toContain(
+      'GET /dbproof-scenario-only/{id} 404 (seen): no X-Content-Type-Options: nosniff',
+    );
+  });
+
+  test("with several instances each one's answers are judged apart and named by number: one set up differently is found", async () => {
+    await new Session(targets.good.context.app.url).send(
+      { method: 'GET', path: '/dbproof-instance-two/{id}' },
+      { id: 1 },
+    );
+    await new Session(targets.successOnly.context.app.url).send(
+      { method: 'GET', path: '/dbproof-instance-two/{id}' },
+      { id: 1 },
+    );
+    // The good app stands in as instance 2 of the success-only one: same request, two set-ups.
+    const context = targets.successOnly.context;
+    const twoInstances = {
+      ...targets.successOnly,
+      context: { ...context, app: { ...context.app, urls: [context.app.url, targets.good.context.app.url] } },
+    };
+    const result = await runOn(headers, twoInstances, { requests: [{ request: 'GET /inspections/1', status: 200 }] });
+    const checked = result.notes.join('\n');
+    expect(checked).toContain('GET /dbproof-instance-two/{id} 404 (seen on instance 1)');
+    expect(checked).toContain('GET /dbproof-instance-two/{id} 404 (seen on instance 2)');
+    // Instance 1's bare 404 breaks the rule; instance 2's answer to the same request does not.
+    const nosniff = verdictOn(result, 'nosniffBreaches');
+    expect(nosniff.pass, verdictLines(result)).toBe(false);
+    expect(nosniff.evidence).toMatch(/\(seen on instance 1\): no X-Content-Type-Options/);
+    expect(nosniff.evidence).not.toContain('(seen on instance 2)');
+  });
+
+  test("the same app's answers on a topology stopped earlier in the run (a destructive suite's) are judged too, named as such", async () => {
+    await new Session(targets.successOnly.context.app.url).send(
+      { method: 'GET', path: '/dbproof-earlier/{id}' },
+      { id: 1 },
+    );
+    // The success-only app stands in as the copy a destructive suite had; the good one is this topology's.
+    const context = targets.good.context;
+    const afterDestructive = {
+      ...targets.good,
+      context: { ...context, app: { ...context.app, earlierUrls: [targets.successOnly.context.app.url] } },
+    };
+    const result = await runOn(headers, afterDestructive, {
+      requests: [{ request: 'GET /inspections/1', status: 200 }],
+    });
+    const nosniff = verdictOn(result, 'nosniffBreaches');
+    expect(nosniff.pass, verdictLines(result)).toBe(false);
+    expect(nosniff.evidence).toMatch(/\(seen earlier in the run\): no X-Content-Type-Options/);
+    expect(result.notes.join('\n')).toContain('GET /dbproof-earlier/{id} 404 (seen earlier in the run)');
+    // Without them, the good app's own answers pass.
+    const ownOnly = await runOn(headers, targets.good, { requests: [{ request: 'GET /inspections/1', status: 200 }] });
+    expect(ownOnly.pass, verdictLines(ownOnly)).toBe(true);
   });
 
   test('a request that does not answer the status it is listed for is bad input, in one line', async () => {

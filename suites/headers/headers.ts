@@ -94,16 +94,24 @@ export const headers = defineSuite({
     }
     const asked = seen.length;
     if (options.seen) {
-      // Answers of this app (any of its instances) other suites got; its own requests' are above.
+      // Answers of this app (any of its instances) the other suites and the scenarios got; its own requests' are above.
       const own = new Set(options.requests.map((entry) => `${entry.request} ${entry.status}`));
-      const origins = new Set(context.app.urls ?? [context.app.url]);
+      const instances = (context.app.urls ?? [context.app.url]).map((url) => new URL(url).origin);
+      // The same app on a topology of its own earlier in the run (a destructive suite's).
+      const earlier = new Set((context.app.earlierUrls ?? []).map(originOf));
       for (const answer of seenAnswers.list()) {
         const name = `${answer.request} ${answer.status}`;
-        if (!origins.has(answer.origin) || own.has(name)) continue;
-        // The same kind from another instance is one kind.
-        if (seen.some((s) => s.name === `${name} (seen)`)) continue;
+        const instance = instances.indexOf(originOf(answer.origin));
+        if ((instance < 0 && !earlier.has(originOf(answer.origin))) || own.has(name)) continue;
+        // Each instance's own: one set up differently from the others is found, by number.
+        const where =
+          instance < 0
+            ? '(seen earlier in the run)'
+            : instances.length > 1
+              ? `(seen on instance ${instance + 1})`
+              : '(seen)';
         classes[statusClass(answer.status)] = (classes[statusClass(answer.status)] ?? 0) + 1;
-        seen.push({ name: `${name} (seen)`, found: breaches(headersOf(answer.headers), rules) });
+        seen.push({ name: `${name} ${where}`, found: breaches(headersOf(answer.headers), rules) });
       }
     }
     const verdicts = rules.map((rule) => {
@@ -116,7 +124,7 @@ export const headers = defineSuite({
           ? breaking
               .slice(0, 5)
               .map((s) => `${s.name}: ${s.found[rule]}`)
-              .join('; ')
+              .join('; ') + (breaking.length > 5 ? `; and ${breaking.length - 5} more` : '')
           : undefined,
       );
     });
@@ -134,10 +142,15 @@ export const headers = defineSuite({
         `answers checked: ${seen.map((s) => s.name).join(', ')}`,
         ...(options.seen
           ? [
-              `(seen): one answer of each kind (request as written, status) the run's other suites got from this app before this one, their engines' included; load scenarios run after the suites and are not among them`,
+              `(seen): one answer of each kind (instance, request as written, status) the run's other suites and load scenarios got from this app before this one (it runs last), their engines' included, and the destructive suites' (the app on a topology of its own earlier in the run); not a k6 scenario's`,
             ]
           : []),
       ],
     };
   },
 });
+
+/** An answer's origin as `URL` writes it, or '' for one that is not a URL. */
+function originOf(url: string): string {
+  return URL.canParse(url) ? new URL(url).origin : '';
+}

@@ -85,8 +85,10 @@ export const health = defineSuite({
       ]),
       ...(options.load
         ? [
+            // Real requests over every instance, as the balancer spreads them: each probed instance is under load.
             startSuiteLoad({
               url: context.app.url,
+              ...(urls.length > 1 ? { urls } : {}),
               rate: options.load.rate,
               durationMs: options.durationMs,
               bucketMs: 250,
