@@ -88,6 +88,8 @@ export const CONTENT_METRICS: ReadonlySet<string> = new Set([
   'referrerBreaches',
   'leaksBreaches',
   'cookiesBreaches',
+  // What changed in a load's top statements since the baseline (plans, buffers, which ones): work, not time.
+  'topStatementChanges',
 ]);
 
 /** Whether a busy machine can move this budget's measurement (see CONTENT_METRICS). */

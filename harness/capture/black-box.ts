@@ -16,11 +16,13 @@ interface StatementRow {
   calls: number;
   rows: number;
   total_ms: number;
+  buffers: number;
 }
 
 type Snapshot = Map<string, StatementRow>;
 
-const SNAPSHOT_SQL = `SELECT s.dbid || ':' || s.queryid AS key, s.query, s.calls::int AS calls, s.rows::int AS rows, s.total_exec_time AS total_ms
+const SNAPSHOT_SQL = `SELECT s.dbid || ':' || s.queryid AS key, s.query, s.calls::int AS calls, s.rows::int AS rows, s.total_exec_time AS total_ms,
+        (s.shared_blks_hit + s.shared_blks_read)::float8 AS buffers
    FROM pg_stat_statements s JOIN pg_roles r ON r.oid = s.userid JOIN pg_database d ON d.oid = s.dbid
   WHERE r.rolname = $1 AND ($2::text IS NULL OR d.datname = $2)`;
 
@@ -137,6 +139,7 @@ export class StatementWatcher {
           sql: row.query,
           durationMs: row.total_ms - (earlier?.total_ms ?? 0),
           rows: row.rows - (earlier?.rows ?? 0),
+          buffers: row.buffers - (earlier?.buffers ?? 0),
           node: node.name,
           calls,
         });

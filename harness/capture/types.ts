@@ -7,6 +7,8 @@ export interface QueryEvent {
   params?: unknown[];
   durationMs: number;
   rows: number;
+  /** Shared buffers hit or read (black-box only: pg_stat_statements). */
+  buffers?: number;
   /** `primary`, `replica1`, … or `unknown` when the connection matches no node. */
   node: string;
   /** The calling site outside node_modules (file:line), in-process only. */

@@ -146,6 +146,22 @@ export const configSchema = z
         regressionTolerance: z.number().min(0).max(10).default(0.1),
         /** Nor one below this many ms (sub-millisecond services move by ms with a shared machine's load). */
         regressionMinMs: z.number().min(0).max(60_000).default(5),
+        /**
+         * The statements that cost each load scenario the most (pg_stat_statements, by total
+         * time), kept in its result and compared with the baseline's: a statement new in the top
+         * `count`, buffers per call grown beyond `buffersTolerance` (and by `buffersMin` or more),
+         * a generic plan of another shape. Reported; a verdict that gates with `gate: true`.
+         * `count: 0` turns it off.
+         */
+        topStatements: z
+          .object({
+            count: z.number().int().min(0).max(50).default(10),
+            gate: z.boolean().default(false),
+            buffersTolerance: z.number().min(0).max(100).default(0.5),
+            buffersMin: z.number().min(0).default(8),
+          })
+          .strict()
+          .prefault({}),
       })
       .strict()
       .prefault({}),

@@ -33,6 +33,23 @@ export const endpointResultSchema = z.object({
   histogram: z.string(),
 });
 
+const topStatementSchema = z.object({
+  fingerprint: z.string(),
+  query: z.string(),
+  calls: z.number(),
+  totalMs: z.number(),
+  meanMs: z.number(),
+  buffersPerCall: z.number(),
+  rowsPerCall: z.number(),
+  plan: z.array(z.string()).optional(),
+});
+
+const statementChangeSchema = z.object({
+  kind: z.enum(['new', 'buffers', 'plan']),
+  query: z.string(),
+  evidence: z.string(),
+});
+
 export const loadResultSchema = z.object({
   /** The scenario's name in the config. */
   name: z.string(),
@@ -62,6 +79,10 @@ export const loadResultSchema = z.object({
   histogram: z.string(),
   /** Per request of a mix (empty for a single request); budgets scoped to one are among `verdicts`. */
   endpoints: z.array(endpointResultSchema).default([]),
+  /** The statements that cost it the most (results.topStatements): see harness/capture/top-statements.ts. */
+  statements: z.array(topStatementSchema).optional(),
+  /** What changed in them since the baseline's load of the same name. */
+  statementChanges: z.array(statementChangeSchema).optional(),
   /** Which attempt this is (issue 13): above 1 when an earlier one ran while the machine was saturated. */
   attempt: z.number().int().min(1).optional(),
   /** What the machine did meanwhile (issue 13): probe lateness, CPU pressure, steal, cores per party, per 100 ms. */

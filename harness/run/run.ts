@@ -1,5 +1,6 @@
 import { progressReporter } from '../../load/progress.ts';
 import { describeRequests, runScenario } from '../../load/scenario.ts';
+import { compareStatementsWithBaseline, withTopStatements } from './statements.ts';
 import { DbproofError, InfrastructureError } from '../errors.ts';
 import { createRunDirectory, type RunDirectory, type SuiteResult, writeSuiteResult } from '../results/index.ts';
 import { RunRecorder } from '../results/run-recorder.ts';
@@ -79,6 +80,7 @@ export function groupsOf(plan: Pick<RunPlan, 'suites' | 'scenarios'>): Group[] {
  */
 export async function runPlan(plan: RunPlan, hooks: RunHooks = {}): Promise<RunOutcome> {
   const say = (line: string) => hooks.say?.(line);
+  const warn = (line: string) => hooks.warn?.(line);
   for (const notice of plan.notices) hooks.warn?.(notice);
   const recorder = new RunRecorder({
     provider: plan.provider,
@@ -129,8 +131,14 @@ export async function runPlan(plan: RunPlan, hooks: RunHooks = {}): Promise<RunO
         const { final, earlier } = await runAttempts(
           (n) =>
             watched(plan, environment, n, async () => {
-              const result = await runLoad(plan, name, environment.app.urls, say, hooks.progress ?? false);
-              if (plan.baseline) compareWithBaseline(result, plan.baseline);
+              const top = plan.config.results.topStatements;
+              const result = await withTopStatements(environment, top, warn, () =>
+                runLoad(plan, name, environment.app.urls, say, hooks.progress ?? false),
+              );
+              if (plan.baseline) {
+                compareWithBaseline(result, plan.baseline);
+                compareStatementsWithBaseline(result, plan.baseline, top);
+              }
               return result;
             }),
           plan.config.noise.retries,

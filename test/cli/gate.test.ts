@@ -179,3 +179,40 @@ describe('regression against a baseline', () => {
     );
   });
 });
+
+describe("top statements against the baseline's (results.topStatements)", () => {
+  const baselineDir = tempDir('gate-top-statements');
+  const scenarios = {
+    media: { request: 'GET /media/recent?limit=20', rate: 40, durationMs: 1500, warmupMs: 300, budgets: 'errors=0' },
+  };
+  const gateWith = (name: string, env: Record<string, string> = {}) =>
+    config(name, { scenarios, results: { dir: baselineDir, topStatements: { gate: true } } }, env);
+  const mediaPage = /FROM media ORDER BY uploaded_at DESC LIMIT/;
+
+  test("the same app twice keeps them; the index never made changes the statement's plan, and the gate fails naming it", async () => {
+    const first = await runCli(['gate', '--config', gateWith('top-first')]);
+    expect(first.code, first.stdout + first.stderr).toBe(0);
+    const kept = await runCli(['baseline', '--config', gateWith('top-first')]);
+    expect(kept.code, kept.stderr).toBe(0);
+    const baseline = await readRunResult(path.join(baselineDir, 'baseline.json'));
+    const page = baseline.loads[0]!.statements!.find((s) => mediaPage.test(s.query))!;
+    // Its plan as Postgres makes it for any value: the app's index read backwards.
+    expect(page.plan).toEqual(['Limit', 'Index Scan on media']);
+    expect(page.query).toMatch(/LIMIT \$1/);
+
+    const again = await runCli(['gate', '--config', gateWith('top-again'), '--json']);
+    expect(again.code, again.stdout).toBe(0);
+    const same = (
+      JSON.parse(again.stdout) as { verdicts: { budget: { metric: string }; pass: boolean; evidence?: string }[] }
+    ).verdicts.find((v) => v.budget.metric === 'topStatementChanges')!;
+    expect(same.pass, same.evidence).toBe(true);
+
+    const noIndex = await runCli(['gate', '--config', gateWith('top-no-index', { EXAMPLE_PLAN_INDEX: 'off' })]);
+    expect(noIndex.code, noIndex.stdout).toBe(1);
+    expect(noIndex.stdout).toMatch(/FAIL .*top 10 statements are those of the baseline.* — topStatementChanges/);
+    expect(noIndex.stdout).toMatch(/plan Limit > Index Scan on media → Limit > Sort > Seq Scan on media/);
+    const summary = readFileSync(path.join(baselineDir, 'latest', 'summary.md'), 'utf8');
+    expect(summary).toMatch(/### Top statements/);
+    expect(summary).toMatch(/Changed since the baseline/);
+  });
+});

@@ -80,6 +80,53 @@ function renderStatement(sql: string): string {
 }
 
 /**
+ * Each load's top statements (by total time, results.topStatements): the five that cost the
+ * most, with their work per call and plan, and what changed since the baseline.
+ */
+function renderTopStatements(loads: LoadResult[]): string[] {
+  const kept = loads.filter((l) => l.statements?.length);
+  if (!kept.length) return [];
+  const lines = ['', '### Top statements', ''];
+  for (const load of kept) {
+    lines.push(
+      `${cell(load.name)}:`,
+      '',
+      '| # | statement | calls | mean ms | buffers/call | plan |',
+      '|---|---|---|---|---|---|',
+    );
+    lines.push(
+      ...load
+        .statements!.slice(0, 5)
+        .map((s, i) =>
+          renderRow([
+            i + 1,
+            renderStatement(s.query),
+            s.calls,
+            s.meanMs,
+            s.buffersPerCall,
+            cell(s.plan?.join(' > ') ?? '—'),
+          ]),
+        ),
+    );
+    const changes = load.statementChanges ?? [];
+    lines.push(
+      '',
+      ...(load.statementChanges === undefined
+        ? []
+        : changes.length === 0
+          ? ['Unchanged since the baseline.']
+          : [
+              `Changed since the baseline (${changes.length}):`,
+              '',
+              ...changes.map((c) => `- ${renderStatement(c.query)}: ${cell(c.evidence)}`),
+            ]),
+      '',
+    );
+  }
+  return lines;
+}
+
+/**
  * The N+1 findings, under the budgets: the endpoint, the statement it runs once per item and
  * how often it ran at each size, which is what a reviewer acts on (issue 15).
  */
@@ -123,6 +170,7 @@ export function summaryMarkdown(run: RunResult): string {
     ...run.verdicts.map(renderVerdictRow),
     ...renderFindings(run),
     ...renderLoadTable(run.loads),
+    ...renderTopStatements(run.loads),
     ...renderEarlierAttempts(run),
     '',
     renderEnvironment(run),

@@ -1,0 +1,176 @@
+import pg from 'pg';
+import type { QueryEvent } from './types.ts';
+
+/**
+ * The statements that cost a load the most (issue 16, "top statements regression"): by total
+ * execution time in pg_stat_statements while a scenario ran, summed over the nodes, each with
+ * its shared buffers per call and the shape of its generic plan. Kept in the load's result,
+ * so the next gate compares them with the baseline's: a statement new in the top N, one that
+ * touches many more buffers per call, or one whose plan changed shape.
+ */
+export interface TopStatement {
+  /** libpg_query's fingerprint: the same statement whatever its constants, across runs (a queryid is not: it hashes table OIDs). */
+  fingerprint: string;
+  /** As pg_stat_statements normalised it (constants as $1, $2, …): no value the app sent. */
+  query: string;
+  calls: number;
+  totalMs: number;
+  meanMs: number;
+  /** Shared buffers hit or read per call: the work a statement does, whatever the machine's speed. */
+  buffersPerCall: number;
+  rowsPerCall: number;
+  /**
+   * The generic plan's nodes in tree order, a scan with its table (`Index Scan on media`):
+   * absent where no plan could be made (not a SELECT/INSERT/UPDATE/DELETE, or a parameter
+   * whose type Postgres cannot infer).
+   */
+  plan?: string[];
+}
+
+/** The `count` statements of the largest total time, one per fingerprint over every node. */
+export function topStatementsOf(events: readonly QueryEvent[], count: number): TopStatement[] {
+  const byShape = new Map<string, { query: string; calls: number; totalMs: number; buffers: number; rows: number }>();
+  for (const event of events) {
+    const shape = byShape.get(event.fingerprint) ?? { query: event.sql, calls: 0, totalMs: 0, buffers: 0, rows: 0 };
+    shape.calls += event.calls;
+    shape.totalMs += event.durationMs;
+    shape.buffers += event.buffers ?? 0;
+    shape.rows += event.rows;
+    byShape.set(event.fingerprint, shape);
+  }
+  return [...byShape.entries()]
+    .filter(([, s]) => s.calls > 0)
+    .sort(([, a], [, b]) => b.totalMs - a.totalMs)
+    .slice(0, count)
+    .map(([fingerprint, s]) => ({
+      fingerprint,
+      query: s.query,
+      calls: s.calls,
+      totalMs: round(s.totalMs),
+      meanMs: round(s.totalMs / s.calls),
+      buffersPerCall: round(s.buffers / s.calls),
+      rowsPerCall: round(s.rows / s.calls),
+    }));
+}
+
+const round = (n: number) => Math.round(n * 1000) / 1000;
+
+/** Statements whose plan can be asked for without running them. */
+const PLANNABLE = /^\s*(select|insert|update|delete|with|values|table)\b/i;
+
+/**
+ * The shape of each statement's generic plan, on `adminUrl` (the app's database, a superuser)
+ * as the app's `role` (its search_path): PREPARE, then EXPLAIN EXECUTE with every parameter
+ * NULL under `plan_cache_mode = force_generic_plan`, the plan Postgres 15 makes for any
+ * value (EXPLAIN (GENERIC_PLAN) is Postgres 16's). Nothing is executed (no ANALYZE), all in
+ * a transaction rolled back.
+ */
+export async function withPlanShapes(
+  adminUrl: string,
+  role: string,
+  statements: readonly TopStatement[],
+): Promise<TopStatement[]> {
+  const client = new pg.Client({ connectionString: adminUrl, connectionTimeoutMillis: 5000 });
+  client.on('error', () => {});
+  await client.connect();
+  try {
+    await client.query('SET pg_stat_statements.track = none').catch(() => {});
+    const shaped: TopStatement[] = [];
+    for (const statement of statements) {
+      const plan = PLANNABLE.test(statement.query) ? await planShape(client, role, statement.query) : undefined;
+      shaped.push(plan ? { ...statement, plan } : statement);
+    }
+    return shaped;
+  } finally {
+    await client.end().catch(() => {});
+  }
+}
+
+async function planShape(client: pg.Client, role: string, query: string): Promise<string[] | undefined> {
+  const parameters = Math.max(0, ...[...query.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])));
+  try {
+    await client.query('BEGIN');
+    await client.query(`SET LOCAL ROLE ${pg.escapeIdentifier(role)}`);
+    await client.query("SET LOCAL statement_timeout = '5s'");
+    await client.query('SET LOCAL plan_cache_mode = force_generic_plan');
+    await client.query(`PREPARE dbproof_top_statement AS ${query}`);
+    const args = parameters ? `(${Array.from({ length: parameters }, () => 'NULL').join(', ')})` : '';
+    const { rows } = await client.query<{ 'QUERY PLAN': [{ Plan: PlanNode }] }>(
+      `EXPLAIN (FORMAT JSON) EXECUTE dbproof_top_statement${args}`,
+    );
+    return shapeOf(rows[0]!['QUERY PLAN'][0].Plan);
+  } catch {
+    // A parameter of a type Postgres cannot infer, a statement that needs a session's state: no shape, said as such.
+    return undefined;
+  } finally {
+    // The prepared statement goes with the rollback's session state only if deallocated.
+    await client.query('ROLLBACK').catch(() => {});
+    await client.query('DEALLOCATE ALL').catch(() => {});
+  }
+}
+
+interface PlanNode {
+  'Node Type': string;
+  'Relation Name'?: string;
+  Plans?: PlanNode[];
+}
+
+/** The plan's nodes in tree order (depth first), a scan with its table. */
+export function shapeOf(node: PlanNode): string[] {
+  const own = node['Relation Name'] ? `${node['Node Type']} on ${node['Relation Name']}` : node['Node Type'];
+  return [own, ...(node.Plans ?? []).flatMap(shapeOf)];
+}
+
+/** What changed in a load's top statements since the baseline's. */
+export interface StatementChange {
+  kind: 'new' | 'buffers' | 'plan';
+  query: string;
+  /** One line: what it was and what it is. */
+  evidence: string;
+}
+
+export interface StatementComparisonOptions {
+  /** Buffers per call may grow by this share (0.5: +50 %) before it is a change. */
+  buffersTolerance: number;
+  /** Nor by fewer than this many buffers per call (a lookup's 3 → 5 is noise, not a scan). */
+  buffersMin: number;
+}
+
+/**
+ * The changes from `before` (the baseline's top statements of the same scenario) to `now`: a
+ * statement in the top now and not before; one whose buffers per call grew beyond the
+ * tolerance; one whose generic plan's shape differs (both known).
+ */
+export function compareTopStatements(
+  now: readonly TopStatement[],
+  before: readonly TopStatement[],
+  options: StatementComparisonOptions,
+): StatementChange[] {
+  const earlier = new Map(before.map((s) => [s.fingerprint, s]));
+  const changes: StatementChange[] = [];
+  now.forEach((statement, rank) => {
+    const was = earlier.get(statement.fingerprint);
+    if (!was) {
+      changes.push({
+        kind: 'new',
+        query: statement.query,
+        evidence: `new in the top ${now.length} (rank ${rank + 1}, ${statement.totalMs} ms over ${statement.calls} calls; not among the baseline's ${before.length})`,
+      });
+      return;
+    }
+    const grown = statement.buffersPerCall - was.buffersPerCall;
+    if (grown >= options.buffersMin && statement.buffersPerCall > was.buffersPerCall * (1 + options.buffersTolerance))
+      changes.push({
+        kind: 'buffers',
+        query: statement.query,
+        evidence: `${was.buffersPerCall} → ${statement.buffersPerCall} shared buffers per call (more than +${Math.round(options.buffersTolerance * 100)} %)`,
+      });
+    if (statement.plan && was.plan && statement.plan.join(' > ') !== was.plan.join(' > '))
+      changes.push({
+        kind: 'plan',
+        query: statement.query,
+        evidence: `plan ${was.plan.join(' > ')} → ${statement.plan.join(' > ')}`,
+      });
+  });
+  return changes;
+}
