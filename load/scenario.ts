@@ -137,6 +137,7 @@ export async function runScenario(
   const request = {
     url: `${appUrl}${path}`,
     method,
+    written: `${method} ${path}`,
     rate: scenario.rate,
     connections,
     durationMs: scenario.durationMs,

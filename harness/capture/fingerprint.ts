@@ -27,7 +27,10 @@ export function queryShape(sql: string): QueryShape {
   if (cached) return cached;
   let shape: QueryShape;
   try {
-    shape = { fingerprint: fingerprintSync(sql), normalized: normalizeSync(sql) };
+    const fingerprint = fingerprintSync(sql);
+    // Some errors (an unterminated quoted string) come back as the result, not thrown.
+    if (!/^[0-9a-f]{16}$/.test(fingerprint)) throw new Error(fingerprint);
+    shape = { fingerprint, normalized: normalizeSync(sql) };
   } catch {
     shape = { fingerprint: `unparsed:${sql.trim().slice(0, 200)}`, normalized: sql.trim() };
   }

@@ -1,4 +1,7 @@
+import { createHash } from 'node:crypto';
+import { parseSync } from 'libpg-query';
 import pg from 'pg';
+import { queryShape } from './fingerprint.ts';
 import type { QueryEvent } from './types.ts';
 
 /**
@@ -11,11 +14,17 @@ import type { QueryEvent } from './types.ts';
 export interface TopStatement {
   /** libpg_query's fingerprint: the same statement whatever its constants, across runs (a queryid is not: it hashes table OIDs). */
   fingerprint: string;
-  /** As pg_stat_statements normalised it (constants as $1, $2, …): no value the app sent. */
+  /**
+   * Once kept (`forTheRecord`): normalised by libpg_query, every constant as $n, so no value
+   * the app sent, also where pg_stat_statements kept a utility statement's literals (SET, CALL,
+   * DO). Before that, pg_stat_statements' own text, which is what PREPARE needs.
+   */
   query: string;
   calls: number;
   totalMs: number;
   meanMs: number;
+  /** Its share of the time of every statement the load ran (0–1): a "new" one counts only past `newMinShare`. */
+  share?: number;
   /** Shared buffers hit or read per call: the work a statement does, whatever the machine's speed. */
   buffersPerCall: number;
   rowsPerCall: number;
@@ -29,6 +38,7 @@ export interface TopStatement {
 
 /** The `count` statements of the largest total time, one per fingerprint over every node. */
 export function topStatementsOf(events: readonly QueryEvent[], count: number): TopStatement[] {
+  const allMs = events.reduce((sum, e) => sum + Math.max(0, e.durationMs), 0);
   const byShape = new Map<string, { query: string; calls: number; totalMs: number; buffers: number; rows: number }>();
   for (const event of events) {
     const shape = byShape.get(event.fingerprint) ?? { query: event.sql, calls: 0, totalMs: 0, buffers: 0, rows: 0 };
@@ -38,29 +48,77 @@ export function topStatementsOf(events: readonly QueryEvent[], count: number): T
     shape.rows += event.rows;
     byShape.set(event.fingerprint, shape);
   }
-  return [...byShape.entries()]
-    .filter(([, s]) => s.calls > 0)
-    .sort(([, a], [, b]) => b.totalMs - a.totalMs)
-    .slice(0, count)
-    .map(([fingerprint, s]) => ({
-      fingerprint,
-      query: s.query,
-      calls: s.calls,
-      totalMs: round(s.totalMs),
-      meanMs: round(s.totalMs / s.calls),
-      buffersPerCall: round(s.buffers / s.calls),
-      rowsPerCall: round(s.rows / s.calls),
-    }));
+  return (
+    [...byShape.entries()]
+      .filter(([, s]) => s.calls > 0)
+      // Ties broken by fingerprint: the same load ranks the same way in every run.
+      .sort(([fa, a], [fb, b]) => b.totalMs - a.totalMs || fa.localeCompare(fb))
+      .slice(0, count)
+      .map(([fingerprint, s]) => ({
+        fingerprint,
+        query: s.query,
+        calls: s.calls,
+        totalMs: round(s.totalMs),
+        meanMs: round(s.totalMs / s.calls),
+        share: allMs > 0 ? round(s.totalMs / allMs) : 0,
+        buffersPerCall: round(s.buffers / s.calls),
+        rowsPerCall: round(s.rows / s.calls),
+      }))
+  );
 }
 
 const round = (n: number) => Math.round(n * 1000) / 1000;
 
-/** Statements whose plan can be asked for without running them. */
-const PLANNABLE = /^\s*(select|insert|update|delete|with|values|table)\b/i;
+/** The statements PREPARE takes, so whose plan can be asked for without running them. */
+const PLANNABLE_KINDS = new Set(['SelectStmt', 'InsertStmt', 'UpdateStmt', 'DeleteStmt', 'MergeStmt']);
+
+/**
+ * Whether `query` is one statement PREPARE takes (by the Postgres parser: a leading comment,
+ * a WITH or VALUES is still a SELECT; `SELECT 1; DROP …` is two, so never). Transaction
+ * control, SET, CALL and the like are not: they have no plan, and are not counted "new".
+ */
+export function isPlannable(query: string): boolean {
+  try {
+    const stmts = parseSync(query).stmts ?? [];
+    return stmts.length === 1 && Object.keys(stmts[0]?.stmt ?? {}).some((kind) => PLANNABLE_KINDS.has(kind));
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * A statement as results and the baseline keep it: its text normalised by the Postgres parser
+ * (pg_stat_statements leaves a utility statement's literals in place: `SET app.key = 's3cret'`)
+ * and redacted, and a fingerprint the parser could not make hashed, since it is the text.
+ */
+export function forTheRecord(statement: TopStatement, redact: (text: string) => string): TopStatement {
+  const fingerprint = statement.fingerprint.startsWith('unparsed:')
+    ? `unparsed:${createHash('sha256').update(statement.fingerprint).digest('hex').slice(0, 16)}`
+    : statement.fingerprint;
+  const { normalized, fingerprint: parsed } = queryShape(statement.query);
+  // Text the parser cannot read cannot be normalised: its first word only, no value with it.
+  const query = parsed.startsWith('unparsed:')
+    ? `${statement.query.trim().split(/\s+/)[0] ?? ''} … (not parsed)`
+    : normalized;
+  return { ...statement, fingerprint, query: redact(query) };
+}
+
+/**
+ * The search_path `role` logs into `adminUrl`'s database with (ALTER ROLE … [IN DATABASE …]
+ * SET search_path), null when none is set. SET ROLE does not apply it: only a login does.
+ * Precedence as at login: the role in this database, the role, then the database.
+ */
+const ROLE_SEARCH_PATH_SQL = `SELECT substr(c, length('search_path=') + 1) AS search_path
+  FROM pg_db_role_setting s, unnest(s.setconfig) c
+ WHERE s.setrole IN (0, (SELECT oid FROM pg_roles WHERE rolname = $1))
+   AND s.setdatabase IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
+   AND c LIKE 'search_path=%'
+ ORDER BY (s.setrole <> 0)::int * 2 + (s.setdatabase <> 0)::int DESC
+ LIMIT 1`;
 
 /**
  * The shape of each statement's generic plan, on `adminUrl` (the app's database, a superuser)
- * as the app's `role` (its search_path): PREPARE, then EXPLAIN EXECUTE with every parameter
+ * as the app's `role`, with the search_path it logs in with: PREPARE, then EXPLAIN EXECUTE with every parameter
  * NULL under `plan_cache_mode = force_generic_plan`, the plan Postgres 15 makes for any
  * value (EXPLAIN (GENERIC_PLAN) is Postgres 16's). Nothing is executed (no ANALYZE), all in
  * a transaction rolled back.
@@ -75,9 +133,14 @@ export async function withPlanShapes(
   await client.connect();
   try {
     await client.query('SET pg_stat_statements.track = none').catch(() => {});
+    const { rows } = await client.query<{ search_path: string }>(ROLE_SEARCH_PATH_SQL, [role]);
+    const searchPath = rows[0]?.search_path ?? null;
     const shaped: TopStatement[] = [];
     for (const statement of statements) {
-      const plan = PLANNABLE.test(statement.query) ? await planShape(client, role, statement.query) : undefined;
+      // One statement PREPARE takes, by the parser: the text is interpolated below, so never two.
+      const plan = isPlannable(statement.query)
+        ? await planShape(client, role, searchPath, statement.query)
+        : undefined;
       shaped.push(plan ? { ...statement, plan } : statement);
     }
     return shaped;
@@ -86,11 +149,17 @@ export async function withPlanShapes(
   }
 }
 
-async function planShape(client: pg.Client, role: string, query: string): Promise<string[] | undefined> {
+async function planShape(
+  client: pg.Client,
+  role: string,
+  searchPath: string | null,
+  query: string,
+): Promise<string[] | undefined> {
   const parameters = Math.max(0, ...[...query.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])));
   try {
     await client.query('BEGIN');
     await client.query(`SET LOCAL ROLE ${pg.escapeIdentifier(role)}`);
+    if (searchPath !== null) await client.query("SELECT set_config('search_path', $1, true)", [searchPath]);
     await client.query("SET LOCAL statement_timeout = '5s'");
     await client.query('SET LOCAL plan_cache_mode = force_generic_plan');
     await client.query(`PREPARE dbproof_top_statement AS ${query}`);
@@ -134,11 +203,17 @@ export interface StatementComparisonOptions {
   buffersTolerance: number;
   /** Nor by fewer than this many buffers per call (a lookup's 3 → 5 is noise, not a scan). */
   buffersMin: number;
+  /**
+   * A statement new in the top counts only when it took at least this share of the load's
+   * statement time (0.05: 5 %): past the few that matter, the ranking is noise (a type lookup,
+   * a ROLLBACK the pool sent) that a quiet run may not repeat.
+   */
+  newMinShare: number;
 }
 
 /**
  * The changes from `before` (the baseline's top statements of the same scenario) to `now`: a
- * statement in the top now and not before; one whose buffers per call grew beyond the
+ * plannable statement in the top now and not before (past `newMinShare`); one whose buffers per call grew beyond the
  * tolerance; one whose generic plan's shape differs (both known).
  */
 export function compareTopStatements(
@@ -151,6 +226,8 @@ export function compareTopStatements(
   now.forEach((statement, rank) => {
     const was = earlier.get(statement.fingerprint);
     if (!was) {
+      // Transaction control, SET and the like have no plan to regress: their place in the ranking is the pool's.
+      if ((statement.share ?? 1) < options.newMinShare || !isPlannable(statement.query)) return;
       changes.push({
         kind: 'new',
         query: statement.query,

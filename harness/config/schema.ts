@@ -149,7 +149,7 @@ export const configSchema = z
         /**
          * The statements that cost each load scenario the most (pg_stat_statements, by total
          * time), kept in its result and compared with the baseline's: a statement new in the top
-         * `count`, buffers per call grown beyond `buffersTolerance` (and by `buffersMin` or more),
+         * `count` (one PREPARE takes, and of at least `newMinShare` of the load's statement time), buffers per call grown beyond `buffersTolerance` (and by `buffersMin` or more),
          * a generic plan of another shape. Reported; a verdict that gates with `gate: true`.
          * `count: 0` turns it off.
          */
@@ -159,6 +159,7 @@ export const configSchema = z
             gate: z.boolean().default(false),
             buffersTolerance: z.number().min(0).max(100).default(0.5),
             buffersMin: z.number().min(0).default(8),
+            newMinShare: z.number().min(0).max(1).default(0.05),
           })
           .strict()
           .prefault({}),

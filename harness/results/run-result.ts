@@ -39,6 +39,7 @@ const topStatementSchema = z.object({
   calls: z.number(),
   totalMs: z.number(),
   meanMs: z.number(),
+  share: z.number().optional(),
   buffersPerCall: z.number(),
   rowsPerCall: z.number(),
   plan: z.array(z.string()).optional(),

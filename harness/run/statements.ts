@@ -1,5 +1,11 @@
 import { StatementWatcher } from '../capture/black-box.ts';
-import { compareTopStatements, type TopStatement, topStatementsOf, withPlanShapes } from '../capture/top-statements.ts';
+import {
+  compareTopStatements,
+  forTheRecord,
+  type TopStatement,
+  topStatementsOf,
+  withPlanShapes,
+} from '../capture/top-statements.ts';
 import { atMost, judge } from '../budgets/index.ts';
 import { databaseUrl } from '../pg/client.ts';
 import { redact } from '../redact.ts';
@@ -12,6 +18,7 @@ export interface TopStatementsOptions {
   gate: boolean;
   buffersTolerance: number;
   buffersMin: number;
+  newMinShare: number;
 }
 
 /**
@@ -40,11 +47,10 @@ export async function withTopStatements(
   try {
     const { value, events } = await watcher.capture(load);
     // Twice the count kept: a statement that trades places at the edge of the top N next time is not new.
-    const top = topStatementsOf(events, 2 * options.count).map((s) => ({ ...s, query: redact(s.query) }));
-    const statements = await withPlanShapes(databaseUrl(topology.primary.adminUrl, database), role, top).catch(
-      () => top,
-    );
-    return { ...value, statements };
+    // Planned with pg_stat_statements' own text; kept normalised by the parser and redacted.
+    const top = topStatementsOf(events, 2 * options.count);
+    const planned = await withPlanShapes(databaseUrl(topology.primary.adminUrl, database), role, top).catch(() => top);
+    return { ...value, statements: planned.map((s) => forTheRecord(s, redact)) };
   } finally {
     await watcher.close();
   }

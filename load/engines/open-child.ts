@@ -22,6 +22,8 @@ const clients = Array.from({ length: connections }, (_, c) => {
   const target = targets[c % targets.length]!;
   return new Http1Connection(target.hostname, Number(target.port) || 80);
 });
+// Each connection's instance as the headers suite names it (read once, not per answer).
+const origins = Array.from({ length: connections }, (_, c) => targets[c % targets.length]!.origin);
 // The request each index sent, for its endpoint when it is recorded.
 const sent = new Map<number, PickedRequest>();
 // The first answer of each kind, headers and all, for the headers suite (one Map look-up per answer).
@@ -30,7 +32,7 @@ const written = writtenRequests(request);
 function send(connection: number, index: number, done: (ok: boolean) => void): void {
   const next = pick();
   sent.set(index, next);
-  const origin = targets[connection % targets.length]!.origin;
+  const origin = origins[connection]!;
   clients[connection]!.request(next.method, next.path, (status, _error, headers) => {
     if (status > 0 && headers) {
       const kind = { origin, request: written[next.endpoint]!, status };

@@ -57,6 +57,7 @@ export function requestPicker(request: EngineRequest): () => PickedRequest {
  */
 export function writtenRequests(request: EngineRequest): string[] {
   if (request.mix?.length) return request.mix.map((entry) => entry.request);
+  if (request.written) return [request.written];
   const url = new URL(request.url.replaceAll('{id}', '__ID__'));
   return [`${request.method ?? 'GET'} ${`${url.pathname}${url.search}`.replaceAll('__ID__', '{id}')}`];
 }

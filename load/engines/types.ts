@@ -13,6 +13,11 @@ export interface EngineRequest {
    */
   instances?: string[];
   method?: string;
+  /**
+   * The single request as the scenario wrote it (`GET /media/{id}`), the name its answers are
+   * kept under for the headers suite; `url` is percent-encoded by then. Without it, from `url`.
+   */
+  written?: string;
   /** Open model: requests per second, started on schedule. */
   rate?: number;
   /**

@@ -106,6 +106,26 @@ describe('headers', () => {
     expect(nosniff.evidence).not.toContain('(seen on instance 2)');
   });
 
+  test("the suite's own request answered on another instance is judged there: its own answers are instance 1's only; one instance, one answer of a kind", async () => {
+    // Another suite sent the request this suite lists to instance 2 (the success-only app), twice as written differently.
+    const two = targets.successOnly.context.app.url;
+    await new Session(two).send({ method: 'GET', path: '/dbproof-listed' });
+    await new Session(`${two}/`).send({ method: 'GET', path: '/dbproof-listed' });
+    const context = targets.good.context;
+    const twoInstances = {
+      ...targets.good,
+      context: { ...context, app: { ...context.app, urls: [context.app.url, two] } },
+    };
+    const result = await runOn(headers, twoInstances, { requests: [{ request: 'GET /dbproof-listed', status: 404 }] });
+    const nosniff = verdictOn(result, 'nosniffBreaches');
+    expect(nosniff.pass, verdictLines(result)).toBe(false);
+    // Among the success-only app's answers the tests before got (it is instance 2 here).
+    expect(result.notes.join('\n')).toContain('GET /dbproof-listed 404, ');
+    expect(nosniff.evidence).not.toMatch(/GET \/dbproof-listed 404:/);
+    // Judged on instance 2 (the notes list every answer checked), once for both ways of writing its URL.
+    expect(result.notes.join('\n').match(/GET \/dbproof-listed 404 \(seen on instance 2\)/g)).toHaveLength(1);
+  });
+
   test("the same app's answers on a topology stopped earlier in the run (a destructive suite's) are judged too, named as such", async () => {
     await new Session(targets.successOnly.context.app.url).send(
       { method: 'GET', path: '/dbproof-earlier/{id}' },

@@ -99,10 +99,17 @@ export const headers = defineSuite({
       const instances = (context.app.urls ?? [context.app.url]).map((url) => new URL(url).origin);
       // The same app on a topology of its own earlier in the run (a destructive suite's).
       const earlier = new Set((context.app.earlierUrls ?? []).map(originOf));
+      // This suite's own requests went to app.url only: the same request on another instance is still judged.
+      const ownOrigin = originOf(context.app.url);
+      // One per (origin, request, status): `http://h:1/` and `http://h:1` are one instance.
+      const judged = new Set<string>();
       for (const answer of seenAnswers.list()) {
         const name = `${answer.request} ${answer.status}`;
-        const instance = instances.indexOf(originOf(answer.origin));
-        if ((instance < 0 && !earlier.has(originOf(answer.origin))) || own.has(name)) continue;
+        const origin = originOf(answer.origin);
+        const instance = instances.indexOf(origin);
+        if (instance < 0 && !earlier.has(origin)) continue;
+        if ((origin === ownOrigin && own.has(name)) || judged.has(`${origin} ${name}`)) continue;
+        judged.add(`${origin} ${name}`);
         // Each instance's own: one set up differently from the others is found, by number.
         const where =
           instance < 0
