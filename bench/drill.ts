@@ -2,7 +2,7 @@
  * `npm run bench -- drill`: the disaster drill (`dbproof drill --demo`: the reference app on
  * the demo's topology) at data set scales 0.1 and 1 (BENCH_DRILL_SCALES), on each provider
  * (BENCH_DRILL_PROVIDERS: native, containers; containers with the local images where they
- * exist), with each backup tool (pgBackRest on native only): the recovery time (restore start → the app's first acknowledged write on the
+ * exist), with each backup tool (pgBackRest runs inside the containers there): the recovery time (restore start → the app's first acknowledged write on the
  * restored node) and its restore part, the recovery point and the writes it lost, whether
  * the point-in-time restore was exact, the backup's time, the drill's own duration (from
  * archiving on to the last verdict) and the whole command's (topology, seed and app too).
@@ -44,10 +44,6 @@ export async function benchDrill(): Promise<void> {
     for (const provider of PROVIDERS) {
       for (const tool of TOOLS) {
         const head = `  ${String(scale).padEnd(14)}${provider.padEnd(14)}${tool.padEnd(14)}`;
-        if (provider === 'containers' && tool === 'pgbackrest') {
-          console.log(`${head}n/a: pgBackRest is not in the containers provider's image`);
-          continue;
-        }
         const started = performance.now();
         const run = spawnSync(
           process.execPath,

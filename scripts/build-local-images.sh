@@ -1,6 +1,7 @@
 #!/usr/bin/env bash
 # Builds the images the containers provider's tests use, without any registry:
-# a Debian `minbase` root filesystem (debootstrap) with postgresql-15 and redis-server,
+# a Debian `minbase` root filesystem (debootstrap) with postgresql-15, redis-server and
+# pgbackrest (the backup-restore drill's second tool, run inside the containers),
 # imported with `docker import`, then a pristine Postgres data directory baked in by
 # dbproof's node script (`node.sh bake`: initdb, roles, pg_stat_statements, no password),
 # committed and tagged dbproof-local/postgres:15 and dbproof-local/redis:7 (the same
@@ -17,8 +18,9 @@ REDIS_TAG="${DBPROOF_LOCAL_REDIS_TAG:-dbproof-local/redis:7}"
 SUITE="${DEBIAN_SUITE:-bookworm}"
 MIRROR="${DEBIAN_MIRROR:-http://deb.debian.org/debian}"
 NODE_SCRIPT="$(cd "$(dirname "$0")/.." && pwd)/harness/providers/containers/node.sh"
-# Bump when what `node.sh bake` leaves in the image changes, so that cached images are rebuilt.
-LAYOUT=1
+# Bump when what the image holds changes (what `node.sh bake` leaves, its packages), so that
+# cached images are rebuilt. 2: pgbackrest installed.
+LAYOUT=2
 LABEL=org.dbproof.pristine-layout
 
 layout_of() { docker image inspect -f "{{index .Config.Labels \"$LABEL\"}}" "$1" 2>/dev/null || true; }
@@ -43,7 +45,7 @@ trap cleanup EXIT
 trap 'exit 130' INT
 trap 'exit 143' TERM
 echo "debootstrap $SUITE into $ROOT (about a minute)"
-debootstrap --variant=minbase --include=postgresql-15,redis-server,util-linux "$SUITE" "$ROOT" "$MIRROR" >/dev/null
+debootstrap --variant=minbase --include=postgresql-15,redis-server,pgbackrest,util-linux "$SUITE" "$ROOT" "$MIRROR" >/dev/null
 # The package's own cluster and caches are not needed in the image.
 rm -rf "$ROOT"/var/cache/apt/archives/*.deb "$ROOT"/var/lib/apt/lists/* "$ROOT"/var/lib/postgresql/15/main "$ROOT"/etc/postgresql/15/main
 BASE="$(tar -C "$ROOT" -c . | docker import \

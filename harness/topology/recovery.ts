@@ -1,7 +1,7 @@
 /**
  * Backup and restore on a topology dbproof started: WAL archiving into a directory of the
  * run's own, a base backup with a real tool, the primary destroyed, a restore into a fresh
- * node. The nouns every provider that offers it implements (native today; containers next).
+ * node. The nouns every provider that offers it implements (native and containers).
  */
 import type { PgNode } from './types.ts';
 
@@ -58,6 +58,11 @@ export class RecoveryFailed extends Error {
 }
 
 export interface RecoveryControl {
+  /**
+   * Why `tool` cannot run on this topology (the containers' image has no pgBackRest), as a
+   * line that says what to do; undefined when it can. Absent: the suite's own checks suffice.
+   */
+  missingTool?(tool: BackupTool): Promise<string | undefined>;
   /** Sets `archive_mode`, `archive_command` and `archive_timeout` on the primary and restarts it. */
   enableArchiving(options: ArchivingOptions): Promise<void>;
   /** A full base backup of the primary; throws RecoveryFailed when the tool fails. */

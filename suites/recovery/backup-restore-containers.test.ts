@@ -14,7 +14,13 @@ import { dockerForTests, dockerLines, skipWithoutEngine, stillPresent } from '..
 import { verdictLines, verdictOn } from '../support/expect-verdicts.ts';
 import { resultsRun, startReferenceTarget, type ReferenceTarget } from '../support/reference-target.ts';
 import { backupRestore } from './backup-restore.ts';
-import { expectNothingArchived, expectRestoredDrill } from './drill-expectations.ts';
+import {
+  expectNothingArchived,
+  expectPgBackRestDrill,
+  expectRestoredDrill,
+  expectSegmentNeverArchived,
+  TRICKLE_NEVER_SWITCHED,
+} from './drill-expectations.ts';
 
 let topology: Topology | undefined;
 let target: ReferenceTarget | undefined;
@@ -61,6 +67,17 @@ describe('backup-restore on the containers provider', skipWithoutEngine(engine),
   test("on containers, with archive_command '/bin/true' nothing is archived: every write after the backup is lost and the point in time is never reached", async () => {
     const result = await drill("archive_command '/bin/true'", { archiveCommand: '/bin/true', durationMs: 20_000 });
     expectNothingArchived(result);
+  }, 300_000);
+
+  test('on containers, pgBackRest in the image (stanza, full backup and verify by docker exec, archive-push, a restore and archive-get in each fresh container) restores the latest state and the point in time', async () => {
+    const result = await drill('pgBackRest', { tool: 'pgbackrest', durationMs: 12_000 });
+    expectPgBackRestDrill(result);
+    expect(result.notes[0]).toMatch(/pgbackrest verify: passed \(in the primary container\)/);
+  }, 300_000);
+
+  test('on containers, with archive_timeout 0 and a trickle of writes the last segment is never archived: the recovery point grows with the gap', async () => {
+    const result = await drill('archive_timeout 0, a trickle', TRICKLE_NEVER_SWITCHED);
+    expectSegmentNeverArchived(result);
   }, 300_000);
 
   test("on containers, a base backup without WAL and no archive cannot be restored: the restored container exits, a failed verdict with the server's words", async () => {

@@ -30,10 +30,6 @@ export const backupRestore = defineSuite({
       throw new UsageError(
         `backup-restore runs on the native and containers providers only (the topology's provider is ${topology.provider}; dbproof never restores over a database it did not start)`,
       );
-    if (options.tool === 'pgbackrest' && topology.provider === 'containers')
-      throw new UsageError(
-        "backup-restore: pgBackRest is not in the containers provider's image; use --tool pg_basebackup there, or --provider native for pgBackRest",
-      );
     if (topology.provider === 'containers') {
       // The base backup is taken from the host over the primary's published port.
       try {
@@ -44,7 +40,8 @@ export const backupRestore = defineSuite({
         );
       }
     }
-    if (options.tool === 'pgbackrest') {
+    // On containers pgBackRest runs inside them: the image must have it (asked once it runs), the host need not.
+    if (options.tool === 'pgbackrest' && topology.provider !== 'containers') {
       try {
         findPgBackRest();
       } catch (error) {
@@ -59,6 +56,8 @@ export const backupRestore = defineSuite({
       throw new UsageError(
         `backup-restore needs a topology dbproof started itself with the native or containers provider (this one is ${topology.provider})`,
       );
+    const missing = await recovery.missingTool?.(options.tool);
+    if (missing) throw new UsageError(`backup-restore: ${missing}`);
     const write = parseRequest(options.write, options.writeBody);
     const token = randomBytes(3).toString('hex');
     const origin = epochNow();

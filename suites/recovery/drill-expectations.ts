@@ -1,5 +1,6 @@
-// What the backup-restore drill's tests assert on every provider: a drill that passes, and
-// the '/bin/true' control failing the recovery point and the point in time for its reason.
+// What the backup-restore drill's tests assert on every provider: a drill that passes (with
+// each tool), and the controls ('/bin/true', a segment never switched) failing the verdict
+// that names their reason.
 import { expect } from 'vitest';
 import type { SuiteResult } from '../../harness/results/index.ts';
 import { verdictLines, verdictOn } from '../support/expect-verdicts.ts';
@@ -29,4 +30,40 @@ export function expectNothingArchived(result: SuiteResult): void {
   const pitr = verdictOn(result, 'pitrMismatches');
   expect(pitr.pass).toBe(false);
   expect(pitr.evidence).toMatch(/recovery ended before configured recovery target was reached/);
+}
+
+/**
+ * archive_timeout 0 and a trickle of writes: the last segment is never switched, so never
+ * archived; every write after the backup is lost and the recovery point grows with the gap.
+ * Run with `budgets: { rtoMs: 1 }`: the recovery time fails on what it measured.
+ */
+export function expectSegmentNeverArchived(result: SuiteResult): void {
+  const rpo = verdictOn(result, 'rpoMs');
+  expect(rpo.pass, verdictLines(result)).toBe(false);
+  expect(rpo.budget.limit).toBe(10_000);
+  expect(rpo.measured!).toBeGreaterThan(15_000);
+  expect(result.measurements.acknowledgedWrites).toBeGreaterThan(10);
+  expect(result.measurements.missingWrites).toBe(result.measurements.acknowledgedWrites);
+  expect(verdictOn(result, 'restoreFailures').pass).toBe(true);
+  const rto = verdictOn(result, 'rtoMs');
+  expect(rto.pass).toBe(false);
+  expect(rto.measured!).toBeGreaterThan(1);
+}
+
+/** The drill's options for that control: one writer every 500 ms for 20 s, no archive_timeout. */
+export const TRICKLE_NEVER_SWITCHED = {
+  archiveTimeoutS: 0,
+  writers: 1,
+  thinkMs: 500,
+  durationMs: 20_000,
+  // A recovery time no restore can meet: the verdict fails on what it measured, not for want of a restore.
+  budgets: { rtoMs: 1 },
+};
+
+/** pgBackRest restored the latest state and the point in time, its own verify passed. */
+export function expectPgBackRestDrill(result: SuiteResult): void {
+  expect(result.pass, verdictLines(result)).toBe(true);
+  expect(result.measurements.pitrMismatches).toBe(0);
+  expect(result.measurements.missingWrites!).toBeLessThan(result.measurements.acknowledgedWrites!);
+  expect(result.notes[0]).toMatch(/^backup: pgbackrest; pgbackrest verify/);
 }

@@ -1,13 +1,15 @@
 // `dbproof drill`: the backup-restore suite alone, as a command. Bad input is one line, exit 2
 // and nothing started; a drill prints its recovery time and point; a drill killed half-way
 // leaves nothing behind (servers, archive, backup, restored nodes: the watchdog's).
-import { spawn } from 'node:child_process';
+import { execFileSync, spawn } from 'node:child_process';
 import { existsSync, readdirSync, readFileSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 import { describe, expect, test } from 'vitest';
 import { readRunResult } from '../../harness/results/writers/index.ts';
+import { postgresImage } from '../../harness/providers/containers/images.ts';
 import { BIN, runCli } from '../support/cli.ts';
+import { deriveImage, dockerForTests, removeImage, skipWithoutEngine } from '../support/docker.ts';
 import { waitUntilGone } from '../support/processes.ts';
 import { tempDir } from '../support/temp.ts';
 
@@ -62,11 +64,6 @@ describe('bad input gets one line, exit 2 and nothing started', () => {
       /pgBackRest not found at \/nonexistent\/pgbackrest; install it with `apt-get install -y pgbackrest`/,
     ],
     [['--provider', 'compose'], {}, /backup-restore runs on the native and containers providers only \(.*compose/],
-    [
-      ['--provider', 'containers', '--tool', 'pgbackrest'],
-      {},
-      /pgBackRest is not in the containers provider's image; use --tool pg_basebackup there, or --provider native/,
-    ],
   ])('dbproof drill %j', async (args, env, message) => {
     const result = await runCli(['drill', '--config', CONFIG, ...args], { env: { DBPROOF_TMPDIR: base, ...env } });
     expect(result.code).toBe(2);
@@ -75,6 +72,35 @@ describe('bad input gets one line, exit 2 and nothing started', () => {
     expect(result.stdout).toBe('');
     expect(runsIn(base)).toEqual([]);
   });
+});
+
+// Only the image can say whether it has pgBackRest: asked once the primary's container runs,
+// then one line, exit 2, and the topology it started gone.
+test('pgBackRest on containers with an image that lacks it: one line naming the fix, exit 2, nothing left', {
+  ...skipWithoutEngine(dockerForTests('pgBackRest on containers')),
+  timeout: 180_000,
+}, async () => {
+  const base = tempDir('drill-no-pgbackrest');
+  const image = deriveImage(postgresImage(), 'no-pgbackrest', 'rm -f "$(command -v pgbackrest)"');
+  try {
+    const result = await runCli(['drill', '--config', CONFIG, '--provider', 'containers', '--tool', 'pgbackrest'], {
+      env: { DBPROOF_TMPDIR: base, DBPROOF_PG_IMAGE: image },
+    });
+    expect(result.code, result.stderr).toBe(2);
+    // Its progress up to the primary's start, then the one line that says what to do; no stack trace.
+    const lines = result.stderr.trim().split('\n');
+    expect(lines.at(-1)).toBe(
+      `dbproof: backup-restore: the image ${image} has no pgbackrest: build the local one (scripts/build-local-images.sh, which installs it), use an image that has it, or --tool pg_basebackup`,
+    );
+    expect(lines.filter((line) => /^\s+at /.test(line))).toEqual([]);
+    expect(runsIn(base)).toEqual([]);
+    // Its containers went with the run: none still uses the image.
+    expect(execFileSync('docker', ['ps', '-aq', '--filter', `ancestor=${image}`], { encoding: 'utf8' }).trim()).toBe(
+      '',
+    );
+  } finally {
+    removeImage(image);
+  }
 });
 
 test('a drill prints the recovery time and point, and the results list the missing writes by key', async () => {

@@ -5,12 +5,11 @@
 // a base backup. Either way no clear password is in an image or in a container's
 // environment or command.
 import { execFileSync } from 'node:child_process';
-import { randomBytes } from 'node:crypto';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTopology, type Topology } from '../../harness/index.ts';
 import { queryRows } from '../../harness/pg/client.ts';
 import { postgresImage } from '../../harness/providers/containers/images.ts';
-import { dockerForTests, skipWithoutEngine } from '../support/docker.ts';
+import { deriveImage, dockerForTests, removeImage, skipWithoutEngine } from '../support/docker.ts';
 import { skipUnless } from '../support/skips.ts';
 
 const engine = dockerForTests('the containers provider image tests');
@@ -78,25 +77,9 @@ function askBakedCatalogue(image: string, sql: string): string {
   );
 }
 
-/** A user's image made from the configured one by a shell command (removed by the caller: it is this file's). */
-function deriveImage(what: string, command: string): string {
-  const tag = `dbproof-test/${what}:${randomBytes(4).toString('hex')}`;
-  const maker = `dbproof-test-${what}-${randomBytes(4).toString('hex')}`;
-  try {
-    docker('run', '--name', maker, '--network', 'none', '--entrypoint', 'sh', postgresImage(), '-c', command);
-    docker('commit', '--change', `LABEL ${PRISTINE_LABEL}=`, maker, tag);
-  } finally {
-    docker('rm', '-f', maker);
-  }
-  return tag;
-}
-
-function removeImage(tag: string | undefined): void {
-  if (!tag) return;
-  try {
-    execFileSync('docker', ['image', 'rm', tag], { stdio: 'ignore' });
-  } catch {}
-}
+/** A user's image made from the configured one by a shell command, without the pristine label (removed by the caller). */
+const deriveUserImage = (what: string, command: string) =>
+  deriveImage(postgresImage(), what, command, [`LABEL ${PRISTINE_LABEL}=`]);
 
 async function expectReplicated(topology: Topology): Promise<void> {
   await queryRows(topology.primary.url, 'CREATE TABLE images_check (note text)');
@@ -182,7 +165,7 @@ describe("containers from a user's image without a pristine state", skipWithoutE
 
   beforeAll(async () => {
     // The configured image with the baked state taken out: what a stock Postgres image looks like to node.sh.
-    userImage = deriveImage('no-pristine', 'rm -rf /var/lib/dbproof');
+    userImage = deriveUserImage('no-pristine', 'rm -rf /var/lib/dbproof');
     topology = await startTopology({
       provider: 'containers',
       replicas: 1,
@@ -214,7 +197,7 @@ describe("containers from a user's image without a pristine state", skipWithoutE
 
   test('an image node.sh cannot run on fails the start at once, not after the start-up time-out, and leaves nothing', async () => {
     // No setpriv: the primary's script stops before postgres, and the replicas would wait for it.
-    brokenImage = deriveImage('no-setpriv', 'rm -rf /var/lib/dbproof && rm /usr/bin/setpriv');
+    brokenImage = deriveUserImage('no-setpriv', 'rm -rf /var/lib/dbproof && rm /usr/bin/setpriv');
     const started = performance.now();
     await expect(
       startTopology({ provider: 'containers', replicas: 2, redis: false, images: { postgres: brokenImage } }),

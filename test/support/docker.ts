@@ -1,4 +1,5 @@
 import { execFileSync } from 'node:child_process';
+import { randomBytes } from 'node:crypto';
 import type { TestOptions } from 'vitest';
 import { type SkipReason, skipUnless } from './skips.ts';
 
@@ -99,4 +100,30 @@ export function stillPresent(resources: DockerResources): string[] {
     ...resources.containers.filter((id) => containers.has(id)),
     ...resources.networks.filter((id) => networks.has(id)),
   ];
+}
+
+/**
+ * A user's image made from `base` by a shell command run in it (`rm -f /usr/bin/pgbackrest`),
+ * committed with `changes` (`LABEL …=`), tagged `dbproof-test/<what>:<random>`: the caller's
+ * own, removed with `removeImage`.
+ */
+export function deriveImage(base: string, what: string, command: string, changes: string[] = []): string {
+  const tag = `dbproof-test/${what}:${randomBytes(4).toString('hex')}`;
+  const maker = `dbproof-test-${what}-${randomBytes(4).toString('hex')}`;
+  const docker = (...args: string[]) => execFileSync('docker', args, { stdio: 'ignore' });
+  try {
+    docker('run', '--name', maker, '--network', 'none', '--entrypoint', 'sh', base, '-c', command);
+    docker('commit', ...changes.flatMap((change) => ['--change', change]), maker, tag);
+  } finally {
+    docker('rm', '-f', maker);
+  }
+  return tag;
+}
+
+/** Removes an image `deriveImage` made (nothing when undefined or already gone). */
+export function removeImage(tag: string | undefined): void {
+  if (!tag) return;
+  try {
+    execFileSync('docker', ['image', 'rm', tag], { stdio: 'ignore' });
+  } catch {}
 }

@@ -8,8 +8,9 @@
 #   node.sh primary  [-c name=value …]   first start: the pristine state with this run's
 #                                         passwords, else initdb and provision; run postgres
 #   node.sh restore  [-c name=value …]   first start: the base backup at /dbproof/backup
-#                                         (the containers provider's drill), replaying the
-#                                         archive when DBPROOF_RECOVERY is set
+#                                         (the containers provider's drill), or pgBackRest's
+#                                         restore when DBPROOF_RESTORE_FROM holds its options,
+#                                         replaying the archive when DBPROOF_RECOVERY is set
 #   node.sh replica  [-c name=value …]   first start: a standby made from the pristine state
 #                                         (where the provider says the primary starts from it
 #                                         too), else a pg_basebackup from $DBPROOF_PRIMARY_HOST
@@ -160,12 +161,23 @@ ARCHIVE=/var/lib/dbproof/archive
 if [ "$ROLE" = restore ] && [ ! -s /var/lib/dbproof/data/PG_VERSION ]; then
   # A fresh node from the base backup mounted at /dbproof/backup; with DBPROOF_RECOVERY set it
   # replays the archive (restore_command and the target come as -c arguments).
-  [ -s /dbproof/backup/PG_VERSION ] || fail "no base backup at /dbproof/backup"
   rm -rf "$BAKED" "$PRISTINE"
   PGDATA=/var/lib/dbproof/data
-  cp -a /dbproof/backup "$PGDATA"
-  chown -R postgres:postgres "$PGDATA"
-  chmod 700 "$PGDATA"
+  if [ -n "${DBPROOF_RESTORE_FROM:-}" ]; then
+    # pgBackRest's repository in the archive's mount; DBPROOF_RESTORE_FROM is its
+    # `--config=… --stanza=…` (no password: the repository is a directory).
+    command -v pgbackrest >/dev/null 2>&1 || fail "this image has no pgbackrest"
+    mkdir -p "$PGDATA"
+    chown postgres:postgres "$PGDATA"
+    chmod 700 "$PGDATA"
+    # shellcheck disable=SC2086 # two options, split on purpose
+    as_postgres pgbackrest $DBPROOF_RESTORE_FROM --pg1-path="$PGDATA" restore || fail "pgbackrest restore failed"
+  else
+    [ -s /dbproof/backup/PG_VERSION ] || fail "no base backup at /dbproof/backup"
+    cp -a /dbproof/backup "$PGDATA"
+    chown -R postgres:postgres "$PGDATA"
+    chmod 700 "$PGDATA"
+  fi
   write_hba
   [ -z "${DBPROOF_RECOVERY:-}" ] || { touch "$PGDATA/recovery.signal" && chown postgres:postgres "$PGDATA/recovery.signal"; }
   SOURCE="from a base backup${DBPROOF_RECOVERY:+ and the archive}"

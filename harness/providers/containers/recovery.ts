@@ -14,6 +14,13 @@ import {
 } from '../../topology/recovery.ts';
 import { pollUntil } from '../../wait.ts';
 import { findPostgresBinaries } from '../native/binaries.ts';
+import {
+  pgBackRestArchiveGet,
+  pgBackRestArchivePush,
+  pgBackRestConfigText,
+  type PgBackRestSetup,
+  STANZA,
+} from '../native/pgbackrest.ts';
 import { freePort } from '../native/ports.ts';
 import { runTool, type ToolRun } from '../native/tool-process.ts';
 import { DockerControl } from './docker-node.ts';
@@ -23,6 +30,18 @@ import { ContainerPgNode } from './nodes.ts';
 /** Where the archive directory is mounted in the primary and in a restored node. */
 export const ARCHIVE_MOUNT = '/var/lib/dbproof/archive';
 const BACKUP_MOUNT = '/dbproof/backup';
+/** pgBackRest's repository, logs and locks: in the archive's mount, so a restored node reads the repository the primary wrote. */
+const PGBACKREST_MOUNT = `${ARCHIVE_MOUNT}/pgbackrest`;
+/** A restored node's data directory (node.sh `restore`). */
+const RESTORED_DATA = '/var/lib/dbproof/data';
+/** node.sh's socket directory: pgBackRest reaches the primary there as dbproof, by peer authentication. */
+const NODE_SOCKET_DIR = '/run/dbproof';
+/** pgBackRest in the container, `--config` and `--stanza` before every command. */
+const PGBACKREST: PgBackRestSetup = {
+  binary: 'pgbackrest',
+  config: `${PGBACKREST_MOUNT}/pgbackrest.conf`,
+  base: [`--config=${PGBACKREST_MOUNT}/pgbackrest.conf`, `--stanza=${STANZA}`],
+};
 const BACKUP_TIMEOUT_MS = 30 * 60_000;
 const RESTORE_TIMEOUT_MS = 30 * 60_000;
 const RESTART_TIMEOUT_MS = 10 * 60_000;
@@ -84,11 +103,39 @@ export class ContainersRecovery implements RecoveryControl {
     });
   }
 
+  /** The primary's running container, for `docker exec`. */
+  #primaryContainer(): StartedTestContainer {
+    const id = this.#o.primary.docker.containerId;
+    const container = this.#o.containers.find((c) => c.getId() === id);
+    if (!container) throw new RecoveryFailed('backup', 'the primary container is gone');
+    return container;
+  }
+
+  /** A pgBackRest command in the primary's container, as postgres. */
+  async #pgBackRest(args: string[]): Promise<{ code: number; output: string; durationMs: number }> {
+    const started = performance.now();
+    const { exitCode, output } = await this.#primaryContainer().exec([PGBACKREST.binary, ...PGBACKREST.base, ...args], {
+      user: 'postgres',
+    });
+    return { code: exitCode, output, durationMs: performance.now() - started };
+  }
+
+  async missingTool(tool: BackupTool): Promise<string | undefined> {
+    if (tool !== 'pgbackrest') return undefined;
+    const { exitCode } = await this.#primaryContainer().exec(['sh', '-c', 'command -v pgbackrest']);
+    return exitCode === 0
+      ? undefined
+      : `the image ${this.#o.image} has no pgbackrest: build the local one (scripts/build-local-images.sh, which installs it), use an image that has it, or --tool pg_basebackup`;
+  }
+
   async enableArchiving(options: ArchivingOptions): Promise<void> {
-    if (options.tool !== 'pg_basebackup')
-      throw new RecoveryFailed('backup', `${options.tool} is not in the containers provider's image`);
     this.#archiving = options;
-    const command = options.command ?? `test ! -f '${ARCHIVE_MOUNT}/%f' && cp %p '${ARCHIVE_MOUNT}/%f'`;
+    if (options.tool === 'pgbackrest') await this.#setUpPgBackRest();
+    const command =
+      options.command ??
+      (options.tool === 'pgbackrest'
+        ? pgBackRestArchivePush(PGBACKREST)
+        : `test ! -f '${ARCHIVE_MOUNT}/%f' && cp %p '${ARCHIVE_MOUNT}/%f'`);
     // The node's command line sets none of these: ALTER SYSTEM holds across the restart.
     const settings: [string, string][] = [
       ['archive_mode', options.enabled ? 'on' : 'off'],
@@ -104,9 +151,48 @@ export class ContainersRecovery implements RecoveryControl {
     await primary.stop();
     await primary.docker.start();
     await primary.ready(RESTART_TIMEOUT_MS);
+    if (options.tool === 'pgbackrest') {
+      const created = await this.#pgBackRest(['stanza-create']);
+      if (created.code !== 0) throw new RecoveryFailed('backup', `pgbackrest stanza-create failed: ${tail(created)}`);
+    }
+  }
+
+  /**
+   * pgBackRest's configuration and directories in the archive's mount, owned by the
+   * container's postgres: the primary's data directory is wherever the image keeps it (a
+   * baked one, or node.sh's own), asked of the server.
+   */
+  async #setUpPgBackRest(): Promise<void> {
+    const [{ data_directory: pgPath }] = (await queryRows<{ data_directory: string }>(
+      this.#o.adminUrl,
+      'SHOW data_directory',
+    )) as [{ data_directory: string }];
+    const hostDir = path.join(this.#o.archiveDir, 'pgbackrest');
+    for (const sub of ['repo', 'log', 'lock', 'spool'])
+      mkdirSync(path.join(hostDir, sub), { recursive: true, mode: 0o700 });
+    const text = pgBackRestConfigText({ dir: PGBACKREST_MOUNT, pgPath, socketDir: NODE_SOCKET_DIR, port: 5432 });
+    writeFileSync(path.join(hostDir, 'pgbackrest.conf'), text, { mode: 0o600 });
+    const owned = await this.#primaryContainer().exec(['chown', '-R', 'postgres:postgres', PGBACKREST_MOUNT]);
+    if (owned.exitCode !== 0)
+      throw new RecoveryFailed('backup', `could not hand pgBackRest's directory to postgres: ${owned.output.trim()}`);
   }
 
   async takeBackup({ tool, withWal }: { tool: BackupTool; withWal: boolean }): Promise<BaseBackup> {
+    if (tool === 'pgbackrest') {
+      const backup = await this.#pgBackRest(['--type=full', 'backup']);
+      if (backup.code !== 0) throw new RecoveryFailed('backup', `pgbackrest backup failed: ${tail(backup)}`);
+      this.#backedUp = true;
+      const verify = await this.#pgBackRest(['verify']);
+      return {
+        tool,
+        withWal: true,
+        durationMs: backup.durationMs,
+        verification:
+          verify.code === 0
+            ? { ok: true, output: 'pgbackrest verify: passed (in the primary container)' }
+            : { ok: false, output: `pgbackrest verify failed: ${tail(verify)}` },
+      };
+    }
     const passfile = path.join(this.#o.dir, 'pgpass');
     writeFileSync(passfile, `*:*:*:replicator:${this.#o.replicationPassword}\n`, { mode: 0o600 });
     rmSync(this.#backupDir, { recursive: true, force: true });
@@ -152,8 +238,12 @@ export class ContainersRecovery implements RecoveryControl {
     const name = `restored${++this.#restored}`;
     const port = await freePort();
     const recovery: string[] = [];
+    const pgbackrest = request.backup.tool === 'pgbackrest';
     if (this.#archiving?.enabled) {
-      recovery.push('-c', `restore_command=cp '${ARCHIVE_MOUNT}/%f' %p`, '-c', 'recovery_target_action=promote');
+      const restoreCommand = pgbackrest
+        ? pgBackRestArchiveGet(PGBACKREST, RESTORED_DATA)
+        : `cp '${ARCHIVE_MOUNT}/%f' %p`;
+      recovery.push('-c', `restore_command=${restoreCommand}`, '-c', 'recovery_target_action=promote');
       if (request.target !== 'latest')
         recovery.push(
           '-c',
@@ -168,11 +258,19 @@ export class ContainersRecovery implements RecoveryControl {
         .withOnlyNetwork(network, [name])
         .withLoopbackPort(5432, port)
         .withStopSignal('SIGINT')
-        .withBindMounts([
-          { source: this.#backupDir, target: BACKUP_MOUNT, mode: 'ro' },
-          { source: this.#o.archiveDir, target: ARCHIVE_MOUNT, mode: 'ro' },
-        ])
-        .withEnvironment(this.#archiving?.enabled ? { DBPROOF_RECOVERY: '1' } : {})
+        .withBindMounts(
+          pgbackrest
+            ? // pgBackRest writes its log and lock files beside the repository, also to restore.
+              [{ source: this.#o.archiveDir, target: ARCHIVE_MOUNT, mode: 'rw' }]
+            : [
+                { source: this.#backupDir, target: BACKUP_MOUNT, mode: 'ro' },
+                { source: this.#o.archiveDir, target: ARCHIVE_MOUNT, mode: 'ro' },
+              ],
+        )
+        .withEnvironment({
+          ...(this.#archiving?.enabled ? { DBPROOF_RECOVERY: '1' } : {}),
+          ...(pgbackrest ? { DBPROOF_RESTORE_FROM: PGBACKREST.base.join(' ') } : {}),
+        })
         .withEntrypoint(['/bin/sh', '-c', nodeScript, 'node.sh'])
         .withCommand([
           'restore',
