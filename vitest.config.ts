@@ -3,6 +3,20 @@ import { defineConfig } from 'vitest/config';
 /** Files of dbproof's own that run one at a time after the others (see the `timed-alone` project). */
 const TIMED_ALONE = ['test/load/accuracy.test.ts'];
 
+/**
+ * Verification suites whose verdicts count keys, answers and statements, never time (the
+ * drill's writes by key with budgets of minutes, the rate limiter tallied for every window a
+ * request may have been counted in, headers, N+1 counts): they run beside dbproof's own files
+ * (the `suites-untimed` project). The rest judge timing budgets and run alone (`suites`).
+ */
+const SUITES_UNTIMED = [
+  'suites/recovery/**/*.test.ts',
+  'suites/rate-limit/**/*.test.ts',
+  'suites/headers/**/*.test.ts',
+  'suites/n-plus-one/**/*.test.ts',
+  'suites/examples/**/*.test.ts',
+];
+
 export default defineConfig({
   // `import … from 'dbproof/vitest'` in a test resolves to the source, never to a dist/ build.
   resolve: { conditions: ['dbproof-source'] },
@@ -52,6 +66,19 @@ export default defineConfig({
       },
       {
         extends: true,
+        // The verification suites that judge no time: beside dbproof's own files, two at a
+        // time, each worker with a topology of its own (globalSetup).
+        test: {
+          name: 'suites-untimed',
+          include: SUITES_UNTIMED,
+          sequence: { groupOrder: 0 },
+          globalSetup: ['./harness/vitest/global-setup.ts'],
+          testTimeout: 90_000,
+          hookTimeout: 90_000,
+        },
+      },
+      {
+        extends: true,
         // The verification suites, after dbproof's own files (groupOrder 1) and one file at a
         // time: their timing budgets (a migration's write p99, a pool's queue p99, a health
         // probe's p99) are judged on a machine that runs nothing else of ours. Beside dbproof's
@@ -62,6 +89,7 @@ export default defineConfig({
         test: {
           name: 'suites',
           include: ['suites/**/*.test.ts'],
+          exclude: SUITES_UNTIMED,
           sequence: { groupOrder: 1 },
           maxWorkers: 1,
           globalSetup: ['./harness/vitest/global-setup.ts'],

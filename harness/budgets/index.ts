@@ -54,6 +54,8 @@ export const CONTENT_METRICS: ReadonlySet<string> = new Set([
   'seqScannedTableRows',
   'sortsSpilledToDisk',
   'nestedLoopOuterRows',
+  // The growth of the buffers a statement touches with the data's size: its plan's work, not its speed.
+  'scalingSlope',
   // The rows a statement returns with an index against without it: the index's answer, not its speed.
   'recallAtK',
   'lostWrites',

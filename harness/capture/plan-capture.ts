@@ -4,7 +4,7 @@ import { DbproofError, InfrastructureError } from '../errors.ts';
 import { redact } from '../redact.ts';
 import type { ServerLog } from '../topology/types.ts';
 import { pollUntil } from '../wait.ts';
-import { executedOf, parseServerLog, plansOf, type PlansRead } from './server-log.ts';
+import { executedOf, LOG_LINE_PREFIX, parseServerLog, plansOf, type PlansRead } from './server-log.ts';
 
 /** A node whose plans are captured: a superuser URL (ALTER SYSTEM) and its server log. */
 export interface PlanNodeAccess {
@@ -42,6 +42,13 @@ const SETTLE = { timeoutMs: 10_000, intervalMs: 20 };
 export function autoExplainMissing(node: string): DbproofError {
   return new DbproofError(
     `auto_explain is not loaded on ${node}: the query-plans suite needs it in shared_preload_libraries (dbproof's topologies load 'pg_stat_statements,auto_explain'; remove any topology.postgres.settings.shared_preload_libraries that leaves it out)`,
+  );
+}
+
+/** The refusal when a node logs another line prefix: the plans' role, database and query id are read from it. */
+export function logLinePrefixOther(node: string, prefix: string): DbproofError {
+  return new DbproofError(
+    `${node} logs with log_line_prefix '${prefix}': the query-plans suite reads each plan's role, database and query id from dbproof's '${LOG_LINE_PREFIX}'; set it so on every node (dbproof's topologies and docker-compose.yml do)`,
   );
 }
 
@@ -105,6 +112,10 @@ export async function withPlanCapture<T>(
         );
         // A library in shared_preload_libraries defines its settings in every session; absent, it is not loaded.
         if (rows[0]!.value === null) throw autoExplainMissing(nodes[i]!.name);
+        // A stack of the team's own (compose.file) may log another prefix: its plans could not be tied to the app.
+        const prefix = (await client.query<{ value: string }>("SELECT current_setting('log_line_prefix') AS value"))
+          .rows[0]!.value;
+        if (prefix !== LOG_LINE_PREFIX) throw logLinePrefixOther(nodes[i]!.name, prefix);
         // dbproof's own statements stay out of pg_stat_statements, as StatementWatcher's do.
         await client.query('SET pg_stat_statements.track = none').catch(() => {});
       }),

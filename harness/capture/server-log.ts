@@ -58,6 +58,12 @@ export interface PlanNode {
   [field: string]: unknown;
 }
 
+/**
+ * The log line prefix every node dbproof reads plans from must have: %u@%d ties a logged plan
+ * to the app's role and database, %Q to its statement (pg_stat_statements.queryid).
+ */
+export const LOG_LINE_PREFIX = '%m [%p] %q%u@%d %Q ';
+
 // `%m [%p] %q%u@%d %Q ` then `SEVERITY:  message`; %q drops the session part for server processes.
 const ENTRY =
   /^(\d{4}-\d\d-\d\d \d\d:\d\d:\d\d(?:\.\d+)? \S+) \[(\d+)\] (?:(\S*)@(\S*) (-?\d+) )?([A-Z]+\d?): {1,2}(.*)$/;

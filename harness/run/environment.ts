@@ -1,5 +1,6 @@
 import { randomBytes } from 'node:crypto';
 import { silentProgress } from '../../fixtures/loader/progress.ts';
+import { seedPrivateDatabase } from '../../fixtures/private-database.ts';
 import { dropCreatedDatabase, seedAppDatabase } from '../../fixtures/seed.ts';
 import { startApp } from '../app/index.ts';
 import { startLinks, type TopologyLinks } from '../faults/index.ts';
@@ -20,6 +21,8 @@ export interface Environment {
   app: { url: string; pid: number | undefined; urls: string[] };
   /** The app's database (the same on every node). */
   database: string;
+  /** The data set seeded again at another scale, in a database of its own (see SuiteContext.seedAt). */
+  seedAt?: (scale: number) => Promise<{ name: string; drop(): Promise<void> }>;
 }
 
 /**
@@ -69,7 +72,22 @@ export async function withEnvironment(
     );
     cleanups.unshift(() => app.stop());
     say(`${config.app.name} is ready at ${app.urls.join(', ')}`);
-    await body({ topology, links, app, database });
+    // Only on a cluster dbproof started: a size ladder's databases are never made on someone's staging cluster.
+    const dataset = plan.dataset;
+    const seedOf = config.dataset ? config.dataset.seed : undefined;
+    const seedAt =
+      dataset && seedOf !== undefined && !external
+        ? async (scale: number) => {
+            say(`seeding ${dataset.name} (scale ${scale}) into a database of its own`);
+            const private_ = await seedPrivateDatabase(topology, dataset, {
+              scale,
+              seed: seedOf,
+              progress: silentProgress,
+            });
+            return { name: private_.name, drop: () => private_.drop() };
+          }
+        : undefined;
+    await body({ topology, links, app, database, ...(seedAt ? { seedAt } : {}) });
   } finally {
     for (const cleanup of cleanups) await cleanup().catch(() => {});
   }

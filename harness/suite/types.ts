@@ -35,6 +35,12 @@ export interface SuiteContext {
   configDir?: string;
   /** The config's load scenarios: the app's traffic as the team describes it, for a suite that drives it (migration-rehearsal). */
   scenarios?: Readonly<Record<string, Scenario>>;
+  /**
+   * A database of the suite's own on the primary, seeded with the run's data set at `scale`
+   * (its seed unchanged), dropped by `drop`: for a claim judged at several sizes (query-plans'
+   * `scaling`). Absent where the run has no data set or did not start the cluster.
+   */
+  seedAt?: (scale: number) => Promise<{ name: string; drop(): Promise<void> }>;
 }
 
 /** What a suite hands back; the runner adds the name, target and times. */

@@ -12,6 +12,7 @@ import { verdictLines } from '../support/expect-verdicts.ts';
 import { runOn, startReferenceTarget, type ReferenceTarget } from '../support/reference-target.ts';
 import { queryPlans } from './query-plans.ts';
 import { workerTopology } from '../../harness/vitest/index.ts';
+import { scenarioSchema } from '../../load/scenario.ts';
 
 const topology = workerTopology();
 // Large enough that an index is worth using (2,000 inspections, ~40,000 items, ~55,000 media)
@@ -172,7 +173,7 @@ test("the demo's default claims hold on the good endpoints too", async () => {
   expect(result.verdicts).toHaveLength(7);
 });
 
-test('options are checked before anything starts: no endpoints, an endpoint without a claim, an external cluster, a compose stack', () => {
+test('options are checked before anything starts: no endpoints, an endpoint without a claim, an external cluster; a compose stack is not refused', () => {
   expect(() => resolveSuiteOptions(queryPlans, { endpoints: [] })).toThrow(
     /invalid option suites.query-plans.endpoints: name at least one endpoint with its claims/,
   );
@@ -182,9 +183,10 @@ test('options are checked before anything starts: no endpoints, an endpoint with
   expect(() =>
     queryPlans.preflight!(resolveSuiteOptions(queryPlans, {}), { provider: 'external', replicas: 0, redis: false }),
   ).toThrow(/^suite query-plans reads each node’s server log, which an external cluster does not give dbproof/);
+  // dbproof's compose file loads auto_explain and logs its prefix (a team's own is checked when the capture starts).
   expect(() =>
     queryPlans.preflight!(resolveSuiteOptions(queryPlans, {}), { provider: 'compose', replicas: 2, redis: true }),
-  ).toThrow(/^suite query-plans needs nodes that load auto_explain .*: run it with --provider native or containers$/);
+  ).not.toThrow();
   // A speed-up claim logs each statement with its parameters: a log_min_duration_statement fixed on the command line wins.
   const speedUp = resolveSuiteOptions(queryPlans, {
     endpoints: [{ request: MEDIA, claims: { speedUp: { index: 'media_uploaded_at_idx', atLeast: 5 } } }],
@@ -197,7 +199,117 @@ test('options are checked before anything starts: no endpoints, an endpoint with
       postgres: { settings: { log_min_duration_statement: 100 } },
     }),
   ).toThrow(
-    /^suite query-plans logs each statement with its parameters for a speed-up claim .*: remove log_min_duration_statement from topology\.postgres\.settings$/,
+    /^suite query-plans logs each statement with its parameters for a speed-up or scaling claim .*: remove log_min_duration_statement from topology\.postgres\.settings$/,
+  );
+});
+
+// The size ladder: the data set seeded again at each scale (the same seed), the app's own index
+// made there too, the statements the app ran re-run under EXPLAIN (ANALYZE, BUFFERS). Buffers,
+// not time: these hold on a busy machine.
+const LADDER = [0.005, 0.02, 0.05];
+// The databases in use, not the templates each new size leaves for the next run to clone.
+const databases = async () =>
+  (
+    await queryRows<{ n: string }>(
+      topology.primary.adminUrl,
+      'SELECT count(*) AS n FROM pg_database WHERE NOT datistemplate',
+    )
+  )[0]!.n;
+
+test('the newest media stay flat as the data grows: the same buffers per execution at every size of the ladder, its databases dropped', async () => {
+  const before = await databases();
+  const result = await runOn(queryPlans, good, {
+    endpoints: [{ request: MEDIA, requests: 3, claims: { scaling: { ladder: LADDER } } }],
+  });
+  expect(result.pass, verdictLines(result)).toBe(true);
+  const scaling = verdict(result, MEDIA, 'scalingSlope');
+  expect(scaling.measured!).toBeLessThan(0.2);
+  expect(scaling.evidence).toMatch(
+    /^shared buffers per execution [\d.]+ buffers at [\d,]+ rows \(scale 0\.005\), [\d.]+ buffers at [\d,]+ rows \(scale 0\.02\), [\d.]+ buffers at [\d,]+ rows \(scale 0\.05\): log–log slope /,
+  );
+  expect(await databases()).toBe(before);
+});
+
+test('a page cut by row_number() over every row grows with the table: the scaling claim fails, its slope near 1', async () => {
+  const result = await runOn(queryPlans, broken, {
+    endpoints: [{ request: MEDIA, requests: 3, claims: { scaling: { ladder: LADDER } } }],
+  });
+  const scaling = verdict(result, MEDIA, 'scalingSlope');
+  expect(scaling.pass, verdictLines(result)).toBe(false);
+  expect(scaling.measured!).toBeGreaterThan(0.7);
+});
+
+test('a ladder of one size, or a size twice, is bad input; a run with no data set to seed again is refused before any request', async () => {
+  expect(() =>
+    resolveSuiteOptions(queryPlans, { endpoints: [{ request: MEDIA, claims: { scaling: { ladder: [0.1] } } }] }),
+  ).toThrow(
+    /invalid option suites\.query-plans\.endpoints\.0\.claims\.scaling\.ladder: a ladder needs at least 2 sizes to fit a growth, e\.g\. ladder: \[0\.01, 0\.1, 1\]/,
+  );
+  expect(() =>
+    resolveSuiteOptions(queryPlans, {
+      endpoints: [{ request: MEDIA, claims: { scaling: { ladder: [0.1, 0.1] } } }],
+    }),
+  ).toThrow(/the ladder names a size twice/);
+  const noDataset = { ...good, context: { ...good.context, seedAt: undefined } };
+  await expect(
+    runOn(queryPlans, noDataset, { endpoints: [{ request: MEDIA, claims: { scaling: { ladder: [0.01, 0.1] } } }] }),
+  ).rejects.toThrow(/^suite query-plans: a scaling claim seeds the run's data set again .*set dataset in the config/);
+  await expectCaptureOff();
+});
+
+// Under a scenario's load: every execution of the endpoint's statements (by query id) while the
+// config's scenario ran, plans still captured. Generous or impossible budgets only: a time.
+const withScenario = (target: ReferenceTarget, rate: number) => ({
+  ...target,
+  context: {
+    ...target.context,
+    scenarios: { media: scenarioSchema.parse({ request: MEDIA, rate, durationMs: 2000, warmupMs: 0 }) },
+  },
+});
+
+test("statements' p99 under a scenario's load: every execution of the endpoint's statement shapes while it ran, many more than the requests sent one at a time", async () => {
+  const result = await runOn(queryPlans, withScenario(good, 40), {
+    endpoints: [{ request: MEDIA, requests: 2, claims: { statementP99Ms: 10_000 } }],
+    underLoad: 'media',
+  });
+  expect(result.pass, verdictLines(result)).toBe(true);
+  const p99 = verdict(result, MEDIA, 'statementP99Ms');
+  expect(p99.claim).toBe(`${MEDIA} statements' p99 at most 10000 ms under scenario media`);
+  const [, executions] =
+    /^p99 of (\d+) statement execution\(s\) under scenario media \(\d+ requests at [\d.]+\/s achieved\), the \d+ statement shape\(s\) it ran/.exec(
+      p99.evidence ?? '',
+    ) ?? [];
+  // 80 requests due in 2 s, each running the statement: far more than the 2 sent one at a time.
+  expect(Number(executions), p99.evidence).toBeGreaterThan(40);
+  await expectCaptureOff();
+});
+
+test('under load the page cut by row_number() (a sort on disk each time) breaks a 1 ms p99, naming the scenario', async () => {
+  const result = await runOn(queryPlans, withScenario(broken, 5), {
+    endpoints: [{ request: MEDIA, requests: 1, claims: { statementP99Ms: 1 } }],
+    underLoad: 'media',
+  });
+  const p99 = verdict(result, MEDIA, 'statementP99Ms');
+  expect(p99.pass, verdictLines(result)).toBe(false);
+  expect(p99.evidence).toMatch(/under scenario media .* slowest [\d.]+ ms: /);
+});
+
+test('underLoad naming a scenario the config lacks, or with no statementP99Ms to judge, is bad input', async () => {
+  expect(() =>
+    resolveSuiteOptions(queryPlans, {
+      endpoints: [{ request: MEDIA, claims: { readsByIndex: ['media'] } }],
+      underLoad: 'media',
+    }),
+  ).toThrow(
+    /invalid option suites\.query-plans\.underLoad: underLoad judges statementP99Ms under the scenario: claim it/,
+  );
+  await expect(
+    runOn(queryPlans, withScenario(good, 5), {
+      endpoints: [{ request: MEDIA, claims: { statementP99Ms: 100 } }],
+      underLoad: 'checkout',
+    }),
+  ).rejects.toThrow(
+    /^invalid option suites\.query-plans\.underLoad: no load scenario "checkout" in the config \(media\); name one of its scenarios/,
   );
 });
 

@@ -4,9 +4,17 @@ import { atLeast, atMost, judge, type Verdict } from '../../harness/budgets/inde
 import { checkPlanClaims, seqScannedRelations, type PlanClaims } from '../../harness/capture/plan-claims.ts';
 import { withPlanCapture, type PlanNodeAccess } from '../../harness/capture/plan-capture.ts';
 import type { ExecutedStatement, LoggedPlan } from '../../harness/capture/server-log.ts';
+import {
+  copyAppIndexes,
+  describeScaling,
+  logLogSlope,
+  measureRung,
+  type ScalingRung,
+} from '../../harness/capture/scaling.ts';
 import { describeSpeedUp, findIndex, measureSpeedUp, type SpeedUp } from '../../harness/capture/speed-up.ts';
 import { DbproofError, UsageError } from '../../harness/errors.ts';
 import { requestString } from '../../harness/http/request.ts';
+import { runScenario } from '../../load/scenario.ts';
 import { parseRequest, Session } from '../../harness/http/session.ts';
 import { databaseUrl, queryRows } from '../../harness/pg/client.ts';
 import { idDistribution, Rng } from '../../harness/random/index.ts';
@@ -38,6 +46,25 @@ const speedUp = z
   })
   .strict();
 
+const scaling = z
+  .object({
+    /**
+     * The data set's scales to run the endpoint's statements at (the config's data set seeded
+     * again at each, in a database of the suite's own): 2 or more, e.g. [0.01, 0.1, 1].
+     */
+    ladder: z
+      .array(z.number().positive().max(100))
+      .min(2, 'a ladder needs at least 2 sizes to fit a growth, e.g. ladder: [0.01, 0.1, 1]')
+      .max(6)
+      .refine((l) => new Set(l).size === l.length, 'the ladder names a size twice: give each scale once'),
+    /**
+     * The largest growth allowed, as the log–log slope of shared buffers per execution against
+     * the rows of the tables read: 0 flat (an index lookup), 1 in proportion (a scan).
+     */
+    slopeAtMost: z.number().min(0).max(3).default(0.3),
+  })
+  .strict();
+
 const claims = z
   .object({
     /** Tables the endpoint reads by an index only (Index Scan, Index Only Scan, Bitmap Index Scan): a property, never an index's name. */
@@ -52,6 +79,8 @@ const claims = z
     statementP99Ms: z.number().positive().optional(),
     /** With `index`, the statements at least `atLeast`× faster than without it (the lower bound of a 95 % interval). */
     speedUp: speedUp.optional(),
+    /** The work per execution stays flat as the data grows: the statements run again at each size of a ladder. */
+    scaling: scaling.optional(),
   })
   .strict()
   .refine(
@@ -105,8 +134,19 @@ const options = z
       .prefault(REFERENCE_ENDPOINTS),
     /** The role the app connects as: only its statements' plans are judged. */
     role: z.string().min(1).default('app'),
+    /**
+     * A load scenario of the config: after the endpoints' requests, it runs with the plans
+     * still captured, and `statementP99Ms` is judged on every execution of each endpoint's
+     * statements (by query id) under that load instead of on the requests sent one at a time.
+     */
+    underLoad: z.string().min(1).optional(),
   })
-  .strict();
+  .strict()
+  .refine((o) => o.underLoad === undefined || o.endpoints.some((e) => e.claims.statementP99Ms !== undefined), {
+    message:
+      'underLoad judges statementP99Ms under the scenario: claim it on an endpoint, e.g. claims: { statementP99Ms: 50 }',
+    path: ['underLoad'],
+  });
 
 type Options = z.output<typeof options>;
 
@@ -127,7 +167,7 @@ function nodesWithLogs(nodes: PgNode[]): PlanNodeAccess[] {
   return nodes.map((node) => {
     if (!node.serverLog)
       throw new UsageError(
-        `suite query-plans reads ${node.name}'s server log, which this topology cannot give: use --provider native or containers`,
+        `suite query-plans reads ${node.name}'s server log, which this topology cannot give: use --provider native, containers or compose`,
       );
     return { name: node.name, adminUrl: node.adminUrl, serverLog: node.serverLog };
   });
@@ -188,11 +228,8 @@ export const queryPlans = defineSuite({
       throw new UsageError(
         'suite query-plans reads each node’s server log, which an external cluster does not give dbproof: run it with --provider native or containers',
       );
-    // A compose stack is the team's file: its nodes need not load auto_explain nor log the role, database and query id.
-    if (topology.provider === 'compose')
-      throw new UsageError(
-        'suite query-plans needs nodes that load auto_explain and log role, database and query id, which a compose stack need not: run it with --provider native or containers',
-      );
+    // A compose stack: dbproof's docker-compose.yml loads auto_explain and logs dbproof's prefix; a
+    // team's own file (compose.file) is checked node by node when the capture starts, before any request.
     const settings = topology.postgres?.settings ?? {};
     const preload = settings.shared_preload_libraries;
     if (
@@ -207,14 +244,14 @@ export const queryPlans = defineSuite({
       );
     // A setting on the server's command line wins over ALTER SYSTEM: the suite could not turn plan logging on,
     // nor, for a speed-up claim, the logging of each statement with its parameters.
-    const speedUps = options.endpoints.some((e) => e.claims.speedUp);
+    const speedUps = options.endpoints.some((e) => e.claims.speedUp || e.claims.scaling);
     const fixed = Object.keys(settings).find(
       (name) => name.startsWith('auto_explain.') || (speedUps && name === 'log_min_duration_statement'),
     );
     if (fixed)
       throw new UsageError(
         fixed === 'log_min_duration_statement'
-          ? 'suite query-plans logs each statement with its parameters for a speed-up claim (log_min_duration_statement 0 while it runs): remove log_min_duration_statement from topology.postgres.settings'
+          ? 'suite query-plans logs each statement with its parameters for a speed-up or scaling claim (log_min_duration_statement 0 while it runs): remove log_min_duration_statement from topology.postgres.settings'
           : `suite query-plans turns auto_explain on and off itself: remove ${fixed} from topology.postgres.settings`,
       );
   },
@@ -222,6 +259,18 @@ export const queryPlans = defineSuite({
     const nodes = nodesWithLogs([context.topology.primary, ...context.topology.replicas]);
     const appDatabase = databaseUrl(context.topology.primary.adminUrl, context.database);
     await checkTablesExist(appDatabase, context.database, options.endpoints);
+    const loadScenario = options.underLoad === undefined ? undefined : context.scenarios?.[options.underLoad];
+    if (options.underLoad !== undefined && !loadScenario)
+      throw new UsageError(
+        `invalid option suites.query-plans.underLoad: no load scenario "${options.underLoad}" in the config (${
+          Object.keys(context.scenarios ?? {}).join(', ') || 'it has none'
+        }); name one of its scenarios, or add it under scenarios`,
+      );
+    const ladders = options.endpoints.some((e) => e.claims.scaling);
+    if (ladders && !context.seedAt)
+      throw new UsageError(
+        "suite query-plans: a scaling claim seeds the run's data set again at each size of its ladder, and this run has none to seed (set dataset in the config; an external cluster is never seeded beyond the app's database)",
+      );
     const indexes = await Promise.all(
       options.endpoints.map((e, i) =>
         e.claims.speedUp
@@ -235,6 +284,8 @@ export const queryPlans = defineSuite({
     );
     const session = new Session(context.app.url);
     const rng = new Rng(16, 'query-plans');
+    // The plans of every statement run while the scenario's load ran, and its result (its achieved rate).
+    const underLoad: { plans: LoggedPlan[]; result?: { rps: number; requests: number } } = { plans: [] };
     const captured: {
       request: string;
       plans: LoggedPlan[];
@@ -276,8 +327,23 @@ export const queryPlans = defineSuite({
           }
           captured.push({ request: e.request, plans, executed, unreadable, failed });
         }
+        if (loadScenario) {
+          context.progress?.(`scenario ${options.underLoad}: its load with plan capture`);
+          const read = await capture.plans(
+            async () => {
+              underLoad.result = await runScenario(
+                context.app.urls ?? context.app.url,
+                options.underLoad!,
+                loadScenario,
+              );
+            },
+            options.role,
+            context.database,
+          );
+          underLoad.plans = read.plans;
+        }
       },
-      { statements: indexes.some((i) => i !== undefined) },
+      { statements: ladders || indexes.some((i) => i !== undefined) },
     );
 
     // Timed after the capture: auto_explain is off again, and no request of the suite waits on the dropped index's lock.
@@ -292,6 +358,28 @@ export const queryPlans = defineSuite({
           i,
           await measureSpeedUp(appDatabase, found, executed, { repeats: e.claims.speedUp.repeats, seed: 16 }),
         );
+    }
+
+    // Each size seeded once for every endpoint that claims it, measured, and dropped.
+    const ladderRungs = new Map<number, ScalingRung[]>();
+    const scales = [...new Set(options.endpoints.flatMap((e) => e.claims.scaling?.ladder ?? []))].sort((a, b) => a - b);
+    for (const scale of scales) {
+      const seeded = await context.seedAt!(scale);
+      try {
+        const url = databaseUrl(context.topology.primary.adminUrl, seeded.name);
+        const made = await copyAppIndexes(appDatabase, url);
+        context.progress?.(
+          `scale ${scale}: the app's ${made.length} index(es) of its own made there too; statements run under EXPLAIN (ANALYZE, BUFFERS)`,
+        );
+        for (const [i, e] of options.endpoints.entries()) {
+          if (!e.claims.scaling?.ladder.includes(scale)) continue;
+          const rungs = ladderRungs.get(i) ?? [];
+          rungs.push(await measureRung(url, scale, captured[i]!.executed));
+          ladderRungs.set(i, rungs);
+        }
+      } finally {
+        await seeded.drop().catch(() => {});
+      }
     }
 
     const sizes = await tableRows(appDatabase, [...new Set(captured.flatMap((c) => seqScannedRelations(c.plans)))]);
@@ -317,19 +405,41 @@ export const queryPlans = defineSuite({
         );
       }
       if (e.claims.statementP99Ms !== undefined) {
+        // Under load: every execution of the statements (by query id) this endpoint ran one at a time.
+        const shapes = new Set(plans.map((p) => p.queryId));
+        const judged = options.underLoad ? underLoad.plans.filter((p) => shapes.has(p.queryId)) : plans;
         const p99 = percentile(
-          plans.map((p) => p.durationMs),
+          judged.map((p) => p.durationMs),
           0.99,
         );
         measurements[`statementP99Ms ${request}`] = p99;
+        const where = options.underLoad
+          ? ` under scenario ${options.underLoad} (${underLoad.result?.requests ?? 0} requests at ${underLoad.result?.rps ?? 0}/s achieved), the ${shapes.size} statement shape(s) it ran`
+          : '';
         verdicts.push(
           judge(
-            `${request} statements' p99 at most ${e.claims.statementP99Ms} ms`,
+            `${request} statements' p99 at most ${e.claims.statementP99Ms} ms${options.underLoad ? ` under scenario ${options.underLoad}` : ''}`,
             atMost('statementP99Ms', e.claims.statementP99Ms, 'ms', request),
             p99,
             p99 === null
-              ? 'no plan was logged for these requests'
-              : `p99 of ${plans.length} statement execution(s) as auto_explain timed them (log_timing off), slowest ${slowest(plans)}${failures}`,
+              ? `no plan was logged for these requests${where}`
+              : `p99 of ${judged.length} statement execution(s)${where} as auto_explain timed them (log_timing off), slowest ${slowest(judged)}${failures}`,
+          ),
+        );
+      }
+      if (e.claims.scaling) {
+        const rungs = ladderRungs.get(i) ?? [];
+        const ran = rungs.every((r) => r.statements > 0);
+        const slope = ran ? logLogSlope(rungs) : null;
+        measurements[`scalingSlope ${request}`] = slope;
+        verdicts.push(
+          judge(
+            `${request} does as much work per execution at every size (buffers' log–log slope at most ${e.claims.scaling.slopeAtMost})`,
+            atMost('scalingSlope', e.claims.scaling.slopeAtMost, 'ratio', request),
+            slope,
+            ran
+              ? describeScaling(rungs, slope)
+              : `no statement of these requests ran at every size: ${describeScaling(rungs, null)}`,
           ),
         );
       }

@@ -64,6 +64,13 @@ export async function startReferenceTarget(
         links,
         app: started.length > 1 ? { ...app, urls: started.map((a) => a.url) } : app,
         database: database.name,
+        // The target's data set at another scale, its seed unchanged (query-plans' size ladder).
+        ...(options.seed === false
+          ? {}
+          : {
+              seedAt: (scale: number) =>
+                seedPrivateDatabase(topology, inspections, { ...(options.seed || { seed: 5 }), scale }),
+            }),
       },
       name: options.name ?? (options.naive ? 'reference app (naive)' : 'reference app'),
       stop: async () => {

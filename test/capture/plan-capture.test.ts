@@ -116,3 +116,29 @@ test('a node without auto_explain is refused in one line, and nothing is run or 
   );
   expect(row!.n).toBe(0);
 });
+
+test("a node logging another line prefix (a team's own compose file, say) is refused in one line naming it, and nothing is changed", async () => {
+  const otherPrefix = await startTopology({
+    replicas: 0,
+    redis: false,
+    postgres: { settings: { log_line_prefix: '%m [%p] ' } },
+  });
+  try {
+    let ran = false;
+    await expect(
+      withPlanCapture([access(otherPrefix.primary)], async () => {
+        ran = true;
+      }),
+    ).rejects.toThrow(
+      "primary logs with log_line_prefix '%m [%p] ': the query-plans suite reads each plan's role, database and query id from dbproof's '%m [%p] %q%u@%d %Q '; set it so on every node",
+    );
+    expect(ran).toBe(false);
+    const [row] = await queryRows<{ n: number }>(
+      otherPrefix.adminUrl,
+      "SELECT count(*)::int AS n FROM pg_file_settings WHERE name LIKE 'auto_explain.%'",
+    );
+    expect(row!.n).toBe(0);
+  } finally {
+    await otherPrefix.stop();
+  }
+}, 60_000);

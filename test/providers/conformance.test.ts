@@ -10,6 +10,7 @@ import { tempDir } from '../support/temp.ts';
 import { afterAll, beforeAll, describe, expect, type TestFunction, test } from 'vitest';
 import { runCli, startCli } from '../support/cli.ts';
 import { pingRedis } from '../../harness/providers/native/redis-node.ts';
+import { withPlanCapture } from '../../harness/capture/plan-capture.ts';
 import { startTopology, type Topology, type ProviderName } from '../../harness/index.ts';
 import { queryRows } from '../../harness/pg/client.ts';
 import { isAlive } from '../support/processes.ts';
@@ -208,6 +209,31 @@ describe('docker-compose.yml', skipWithoutEngine(engine), () => {
       execFileSync('docker', ['inspect', '-f', '{{.State.Running}}', id], { encoding: 'utf8' }).trim();
     expect(containers.map(running)).toEqual(['true', 'true', 'true', 'true']);
   }, 300_000);
+
+  test("its nodes load auto_explain and log dbproof's prefix: a plan of the app role read back from a container's log", async () => {
+    const attached = await startTopology({ provider: 'compose' });
+    try {
+      const nodes = [attached.primary, attached.replicas[0]!].map((node) => ({
+        name: node.name,
+        adminUrl: node.adminUrl,
+        serverLog: node.serverLog!,
+      }));
+      const read = await withPlanCapture(nodes, (capture) =>
+        capture.plans(
+          async () => {
+            await queryRows(attached.replicas[0]!.url, 'SELECT count(*) AS n FROM pg_class WHERE relpages > $1', [0]);
+          },
+          'app',
+          'app',
+        ),
+      );
+      expect(read.plans).toEqual([
+        expect.objectContaining({ user: 'app', database: 'app', queryText: expect.stringMatching(/FROM pg_class/) }),
+      ]);
+    } finally {
+      await attached.stop();
+    }
+  }, 120_000);
 
   test('its ports answer on 127.0.0.1 with the app role', async () => {
     expect(

@@ -1,3 +1,4 @@
+import { LOG_LINE_PREFIX } from '../../capture/server-log.ts';
 import type { ResolvedTopologySpec } from '../../topology/spec.ts';
 import type { Settings } from './postgres-process.ts';
 
@@ -33,7 +34,7 @@ export const DEFAULT_SETTINGS: Settings = {
   dynamic_shared_memory_type: 'mmap',
   // %u@%d ties a logged plan to the app's role and database, %Q to its statement
   // (pg_stat_statements.queryid; compute_query_id is on once pg_stat_statements is loaded).
-  log_line_prefix: '%m [%p] %q%u@%d %Q ',
+  log_line_prefix: LOG_LINE_PREFIX,
 };
 
 export interface NodeSettingsInput {
