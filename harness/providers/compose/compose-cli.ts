@@ -23,6 +23,12 @@ export async function composeCommand(): Promise<string[]> {
   }
 }
 
+/**
+ * How long a compose command may take: an `up` may pull images on a first run, so minutes;
+ * past that the engine is stuck, and waiting longer would hang dbproof.
+ */
+export const COMPOSE_TIMEOUT_MS = 10 * 60_000;
+
 /** Compose's complaint in one line: its error lines (it also reports progress on stderr), else its last line. */
 function complaint(stderr: string): string {
   const lines = stderr
@@ -41,9 +47,16 @@ function complaint(stderr: string): string {
 export function runCompose(
   command: string[],
   args: string[],
-  options: { what: string; env: NodeJS.ProcessEnv; watchdog?: Watchdog },
+  options: {
+    what: string;
+    env: NodeJS.ProcessEnv;
+    watchdog?: Watchdog;
+    /** Ended (its process group, where it has one) and reported past this: a stuck engine never hangs dbproof. */
+    timeoutMs?: number;
+  },
 ): Promise<void> {
   const { what } = options;
+  const timeoutMs = options.timeoutMs ?? COMPOSE_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
     const child = spawn(command[0]!, [...command.slice(1), ...args], {
       env: options.env,
@@ -53,11 +66,30 @@ export function runCompose(
     const group = child.pid;
     if (group !== undefined) options.watchdog?.watchProcessGroup(group);
     let stderr = '';
+    let timedOut = false;
+    const timer = setTimeout(() => {
+      timedOut = true;
+      try {
+        // Its process group where it has one (detached under a watchdog), else the command alone.
+        if (group !== undefined && options.watchdog) process.kill(-group, 'SIGKILL');
+        else child.kill('SIGKILL');
+      } catch {}
+    }, timeoutMs);
     child.stderr.on('data', (chunk) => (stderr += chunk));
-    child.once('error', (error) => reject(dockerProblem(error, what)));
+    child.once('error', (error) => {
+      clearTimeout(timer);
+      reject(dockerProblem(error, what));
+    });
     child.once('close', (code) => {
+      clearTimeout(timer);
       if (group !== undefined) options.watchdog?.forgetProcessGroup(group);
-      if (code === 0) resolve();
+      if (timedOut)
+        reject(
+          new InfrastructureError(
+            `${what}: Compose had not finished after ${Math.round(timeoutMs / 1000)} s and was stopped; check the Docker engine (docker info)`,
+          ),
+        );
+      else if (code === 0) resolve();
       else reject(dockerProblem(Object.assign(new Error(`exit code ${code}`), { stderr: complaint(stderr) }), what));
     });
   });

@@ -154,9 +154,11 @@ async function startOwnStack(spec: ResolvedTopologySpec, file: string): Promise<
   const watchdog = Watchdog.start();
   watchdog.watchLabel(`${PROJECT_LABEL}=${project}`);
   const down = async () => {
+    // A minute, then the watchdog's removal by label below: a stuck `down` never hangs a failed start.
     await runCompose(compose, ['-p', project, '-f', file, 'down', '-v', '--timeout', '1'], {
       what: `removing compose project ${project}`,
       env,
+      timeoutMs: 60_000,
     }).catch(() => {});
     await watchdog.close(); // whatever `down` missed carries the project's label: the watchdog removes it
   };
