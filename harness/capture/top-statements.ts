@@ -87,19 +87,57 @@ export function isPlannable(query: string): boolean {
 }
 
 /**
- * A statement as results and the baseline keep it: its text normalised by the Postgres parser
- * (pg_stat_statements leaves a utility statement's literals in place: `SET app.key = 's3cret'`)
- * and redacted, and a fingerprint the parser could not make hashed, since it is the text.
+ * Statements whose every value libpg_query's normaliser replaces by `$n`: the plannable ones,
+ * and these utilities. Others keep literals through it (`ALTER ROLE … SET x = 's3cret'`,
+ * `COMMENT ON … IS '…'`, `CREATE VIEW … AS SELECT '…'`), so only their kind is kept.
+ */
+const NORMALISED_UTILITIES = new Set([
+  'TransactionStmt',
+  'VariableSetStmt',
+  'VariableShowStmt',
+  'CallStmt',
+  'DoStmt',
+  'DiscardStmt',
+  'DeallocateStmt',
+]);
+
+/** The statement's kind by the parser (`SelectStmt`, `VariableSetStmt`), undefined when it is not exactly one statement. */
+function kindOf(query: string): string | undefined {
+  try {
+    const stmts = parseSync(query).stmts ?? [];
+    return stmts.length === 1 ? Object.keys(stmts[0]?.stmt ?? {})[0] : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+/** Comments go too: a value may sit in one (a user name in an ORM tag); normalised text holds no string literal to cut. */
+const withoutComments = (text: string) =>
+  text
+    .replace(/\/\*[\s\S]*?\*\//g, ' ')
+    .replace(/--[^\n]*/g, ' ')
+    .replace(/\s+/g, ' ')
+    .trim();
+
+/**
+ * A statement as results and the baseline keep it: normalised by the Postgres parser (every
+ * constant `$n`; pg_stat_statements keeps a utility statement's literals as sent: `SET app.key
+ * = 's3cret'`), comments removed, and redacted. A statement the normaliser leaves literals in
+ * is kept as its first word and kind only; text the parser cannot read, as its first word,
+ * its `unparsed:` fingerprint hashed (it is the text).
  */
 export function forTheRecord(statement: TopStatement, redact: (text: string) => string): TopStatement {
   const fingerprint = statement.fingerprint.startsWith('unparsed:')
     ? `unparsed:${createHash('sha256').update(statement.fingerprint).digest('hex').slice(0, 16)}`
     : statement.fingerprint;
+  const firstWord = statement.query.trim().split(/\s+/)[0] ?? '';
   const { normalized, fingerprint: parsed } = queryShape(statement.query);
-  // Text the parser cannot read cannot be normalised: its first word only, no value with it.
+  const kind = kindOf(statement.query);
   const query = parsed.startsWith('unparsed:')
-    ? `${statement.query.trim().split(/\s+/)[0] ?? ''} … (not parsed)`
-    : normalized;
+    ? `${firstWord} … (not parsed)`
+    : kind && (PLANNABLE_KINDS.has(kind) || NORMALISED_UTILITIES.has(kind))
+      ? withoutComments(normalized)
+      : `${withoutComments(firstWord)} … (${kind ?? 'several statements'}, text not kept)`;
   return { ...statement, fingerprint, query: redact(query) };
 }
 
@@ -108,7 +146,7 @@ export function forTheRecord(statement: TopStatement, redact: (text: string) => 
  * SET search_path), null when none is set. SET ROLE does not apply it: only a login does.
  * Precedence as at login: the role in this database, the role, then the database.
  */
-const ROLE_SEARCH_PATH_SQL = `SELECT substr(c, length('search_path=') + 1) AS search_path
+export const ROLE_SEARCH_PATH_SQL = `SELECT substr(c, length('search_path=') + 1) AS search_path
   FROM pg_db_role_setting s, unnest(s.setconfig) c
  WHERE s.setrole IN (0, (SELECT oid FROM pg_roles WHERE rolname = $1))
    AND s.setdatabase IN (0, (SELECT oid FROM pg_database WHERE datname = current_database()))
@@ -158,8 +196,7 @@ async function planShape(
   const parameters = Math.max(0, ...[...query.matchAll(/\$(\d+)/g)].map((m) => Number(m[1])));
   try {
     await client.query('BEGIN');
-    await client.query(`SET LOCAL ROLE ${pg.escapeIdentifier(role)}`);
-    if (searchPath !== null) await client.query("SELECT set_config('search_path', $1, true)", [searchPath]);
+    await actAs(client, role, searchPath);
     await client.query("SET LOCAL statement_timeout = '5s'");
     await client.query('SET LOCAL plan_cache_mode = force_generic_plan');
     await client.query(`PREPARE dbproof_top_statement AS ${query}`);
@@ -176,6 +213,15 @@ async function planShape(
     await client.query('ROLLBACK').catch(() => {});
     await client.query('DEALLOCATE ALL').catch(() => {});
   }
+}
+
+/**
+ * Inside a transaction: the rest of it as `role`, with the search_path it logs in with (asked
+ * beforehand with ROLE_SEARCH_PATH_SQL): row-level security and name resolution as the app's.
+ */
+export async function actAs(client: pg.Client, role: string, searchPath: string | null): Promise<void> {
+  await client.query(`SET LOCAL ROLE ${pg.escapeIdentifier(role)}`);
+  if (searchPath !== null) await client.query("SELECT set_config('search_path', $1, true)", [searchPath]);
 }
 
 interface PlanNode {

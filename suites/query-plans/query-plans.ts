@@ -1,15 +1,16 @@
 import pg from 'pg';
 import { z } from 'zod';
 import { atLeast, atMost, judge, type Verdict } from '../../harness/budgets/index.ts';
+import { loadParser, queryShape } from '../../harness/capture/fingerprint.ts';
 import { checkPlanClaims, seqScannedRelations, type PlanClaims } from '../../harness/capture/plan-claims.ts';
 import { withPlanCapture, type PlanNodeAccess } from '../../harness/capture/plan-capture.ts';
 import type { ExecutedStatement, LoggedPlan } from '../../harness/capture/server-log.ts';
 import {
   copyAppIndexes,
   describeScaling,
-  logLogSlope,
   measureRung,
-  type ScalingRung,
+  fitLadder,
+  type MeasuredRung,
 } from '../../harness/capture/scaling.ts';
 import { describeSpeedUp, findIndex, measureSpeedUp, type SpeedUp } from '../../harness/capture/speed-up.ts';
 import { DbproofError, UsageError } from '../../harness/errors.ts';
@@ -157,9 +158,11 @@ function percentile(values: number[], q: number): number | null {
   return sorted[Math.min(sorted.length - 1, Math.ceil(q * sorted.length) - 1)]!;
 }
 
+/** The slowest execution, its statement normalised by the parser: a statement sent with inline values shows none. */
 const slowest = (plans: LoggedPlan[]): string => {
   const plan = plans.reduce((a, b) => (b.durationMs > a.durationMs ? b : a));
-  return `${plan.durationMs} ms: ${plan.queryText.replace(/\s+/g, ' ').trim().slice(0, 160)}${plan.request ? ` (${plan.request})` : ''}`;
+  const text = queryShape(plan.queryText).normalized.replace(/\s+/g, ' ').trim().slice(0, 160);
+  return `${plan.durationMs} ms: ${text}${plan.request ? ` (${plan.request})` : ''}`;
 };
 
 /** The nodes the app uses, each with its server log; a provider that cannot read one is refused. */
@@ -257,6 +260,7 @@ export const queryPlans = defineSuite({
   },
   async run(context, options) {
     const nodes = nodesWithLogs([context.topology.primary, ...context.topology.replicas]);
+    await loadParser();
     const appDatabase = databaseUrl(context.topology.primary.adminUrl, context.database);
     await checkTablesExist(appDatabase, context.database, options.endpoints);
     const loadScenario = options.underLoad === undefined ? undefined : context.scenarios?.[options.underLoad];
@@ -361,7 +365,7 @@ export const queryPlans = defineSuite({
     }
 
     // Each size seeded once for every endpoint that claims it, measured, and dropped.
-    const ladderRungs = new Map<number, ScalingRung[]>();
+    const ladderRungs = new Map<number, MeasuredRung[]>();
     const scales = [...new Set(options.endpoints.flatMap((e) => e.claims.scaling?.ladder ?? []))].sort((a, b) => a - b);
     for (const scale of scales) {
       const seeded = await context.seedAt!(scale);
@@ -374,7 +378,7 @@ export const queryPlans = defineSuite({
         for (const [i, e] of options.endpoints.entries()) {
           if (!e.claims.scaling?.ladder.includes(scale)) continue;
           const rungs = ladderRungs.get(i) ?? [];
-          rungs.push(await measureRung(url, scale, captured[i]!.executed));
+          rungs.push(await measureRung(url, scale, options.role, captured[i]!.executed));
           ladderRungs.set(i, rungs);
         }
       } finally {
@@ -406,7 +410,8 @@ export const queryPlans = defineSuite({
       }
       if (e.claims.statementP99Ms !== undefined) {
         // Under load: every execution of the statements (by query id) this endpoint ran one at a time.
-        const shapes = new Set(plans.map((p) => p.queryId));
+        // Query id 0: compute_query_id off, every statement alike; such plans cannot be matched.
+        const shapes = new Set(plans.map((p) => p.queryId).filter((id) => id !== '0'));
         const judged = options.underLoad ? underLoad.plans.filter((p) => shapes.has(p.queryId)) : plans;
         const p99 = percentile(
           judged.map((p) => p.durationMs),
@@ -422,24 +427,22 @@ export const queryPlans = defineSuite({
             atMost('statementP99Ms', e.claims.statementP99Ms, 'ms', request),
             p99,
             p99 === null
-              ? `no plan was logged for these requests${where}`
+              ? options.underLoad && shapes.size === 0 && plans.length > 0
+                ? `the plans carry no query id (compute_query_id off on the nodes), so the statements under load cannot be matched to ${request}: set compute_query_id = on`
+                : `no plan was logged for these requests${where}`
               : `p99 of ${judged.length} statement execution(s)${where} as auto_explain timed them (log_timing off), slowest ${slowest(judged)}${failures}`,
           ),
         );
       }
       if (e.claims.scaling) {
-        const rungs = ladderRungs.get(i) ?? [];
-        const ran = rungs.every((r) => r.statements > 0);
-        const slope = ran ? logLogSlope(rungs) : null;
-        measurements[`scalingSlope ${request}`] = slope;
+        const fit = fitLadder(ladderRungs.get(i) ?? []);
+        measurements[`scalingSlope ${request}`] = fit.slope;
         verdicts.push(
           judge(
             `${request} does as much work per execution at every size (buffers' log–log slope at most ${e.claims.scaling.slopeAtMost})`,
             atMost('scalingSlope', e.claims.scaling.slopeAtMost, 'ratio', request),
-            slope,
-            ran
-              ? describeScaling(rungs, slope)
-              : `no statement of these requests ran at every size: ${describeScaling(rungs, null)}`,
+            fit.slope,
+            describeScaling(fit),
           ),
         );
       }

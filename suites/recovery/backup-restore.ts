@@ -30,8 +30,8 @@ export const backupRestore = defineSuite({
       throw new UsageError(
         `backup-restore runs on the native and containers providers only (the topology's provider is ${topology.provider}; dbproof never restores over a database it did not start)`,
       );
-    if (topology.provider === 'containers') {
-      // The base backup is taken from the host over the primary's published port.
+    if (topology.provider === 'containers' && options.tool === 'pg_basebackup') {
+      // The base backup is taken from the host over the primary's published port (pgBackRest's, inside the containers).
       try {
         findPostgresBinaries();
       } catch (error) {

@@ -57,6 +57,14 @@ test("as kept: a utility statement's literals normalised away, text the parser c
   expect(kept("SET app.api_key = 's3cret-value'").query).toBe('SET app.api_key = $1');
   expect(kept("CALL log_in('alice', 'hunter2')").query).toBe('CALL log_in($1, $2)');
   expect(kept('SELECT * FROM media WHERE id = $1').query).toBe('SELECT * FROM media WHERE id = $1');
+  // Comments go: an ORM's tag may carry a user's name.
+  expect(kept('/* user=alice */ SELECT * FROM media WHERE id = $1 -- by alice').query).toBe(
+    'SELECT * FROM media WHERE id = $1',
+  );
+  // Statements the normaliser leaves literals in: their first word and kind only.
+  expect(kept("ALTER ROLE app SET app.key = 's3cret'").query).toBe('ALTER … (AlterRoleSetStmt, text not kept)');
+  expect(kept("COMMENT ON TABLE media IS 's3cret'").query).toBe('COMMENT … (CommentStmt, text not kept)');
+  expect(kept("CREATE VIEW v AS SELECT 's3cret' AS k").query).toBe('CREATE … (ViewStmt, text not kept)');
   const unparsed = kept("COPY 'hunter2 not sql", "unparsed:COPY 'hunter2 not sql");
   expect(unparsed.query).toBe('COPY … (not parsed)');
   expect(unparsed.fingerprint).toMatch(/^unparsed:[0-9a-f]{16}$/);

@@ -58,23 +58,37 @@ export function runCompose(
   const { what } = options;
   const timeoutMs = options.timeoutMs ?? COMPOSE_TIMEOUT_MS;
   return new Promise((resolve, reject) => {
+    // A process group of its own always: Compose v1 (and the v2 plugin under `docker`) runs a
+    // child of its own, which a time-out must end too. Were dbproof to die meanwhile, an `up` is
+    // ended by its watchdog; a `down` finishes removing dbproof's project by itself.
     const child = spawn(command[0]!, [...command.slice(1), ...args], {
       env: options.env,
-      detached: options.watchdog !== undefined,
+      detached: true,
       stdio: ['ignore', 'ignore', 'pipe'],
     });
     const group = child.pid;
     if (group !== undefined) options.watchdog?.watchProcessGroup(group);
     let stderr = '';
     let timedOut = false;
+    const timedOutError = () =>
+      new InfrastructureError(
+        `${what}: Compose had not finished after ${Math.round(timeoutMs / 1000)} s and was stopped; check the Docker engine (docker info)`,
+      );
     const timer = setTimeout(() => {
       timedOut = true;
       try {
-        // Its process group where it has one (detached under a watchdog), else the command alone.
-        if (group !== undefined && options.watchdog) process.kill(-group, 'SIGKILL');
+        if (group !== undefined) process.kill(-group, 'SIGKILL');
         else child.kill('SIGKILL');
       } catch {}
     }, timeoutMs);
+    // Settled on its exit once timed out: 'close' waits for every holder of its stderr, a child it left behind included.
+    child.once('exit', () => {
+      if (!timedOut) return;
+      clearTimeout(timer);
+      if (group !== undefined) options.watchdog?.forgetProcessGroup(group);
+      child.stderr.destroy();
+      reject(timedOutError());
+    });
     child.stderr.on('data', (chunk) => (stderr += chunk));
     child.once('error', (error) => {
       clearTimeout(timer);
@@ -83,12 +97,7 @@ export function runCompose(
     child.once('close', (code) => {
       clearTimeout(timer);
       if (group !== undefined) options.watchdog?.forgetProcessGroup(group);
-      if (timedOut)
-        reject(
-          new InfrastructureError(
-            `${what}: Compose had not finished after ${Math.round(timeoutMs / 1000)} s and was stopped; check the Docker engine (docker info)`,
-          ),
-        );
+      if (timedOut) reject(timedOutError());
       else if (code === 0) resolve();
       else reject(dockerProblem(Object.assign(new Error(`exit code ${code}`), { stderr: complaint(stderr) }), what));
     });

@@ -75,11 +75,15 @@ const withPort = (url: string, port: number) => Object.assign(new URL(url), { po
 /**
  * Backup and restore on the containers provider. The archive is a directory of the run's
  * own on the host, bind-mounted into the primary from its start (a container's mounts
- * cannot change later); the base backup is taken from the host over the primary's
- * published 127.0.0.1 port; the disaster removes the primary's container and with it its
- * data directory; a restore is a fresh container from the same image that copies the
- * backup in and replays the archive (node.sh `restore`). pg_basebackup only: the local
- * image carries no pgBackRest.
+ * cannot change later); the disaster removes the primary's container and with it its data
+ * directory; a restore is a fresh container from the same image.
+ * - pg_basebackup: the base backup is taken and verified from the host over the primary's
+ *   published 127.0.0.1 port; a restored container copies it in and replays the archive
+ *   (node.sh `restore`).
+ * - pgBackRest, where the image has it (the local image does): it runs inside the containers:
+ *   archive-push from the primary's archive_command, stanza, backup and verify by `docker
+ *   exec` as postgres, its repository in the archive's mount; a restored container runs
+ *   `pgbackrest restore` before its first start and archive-get after. The host needs none.
  */
 export class ContainersRecovery implements RecoveryControl {
   readonly #o: ContainersRecoveryOptions;
@@ -114,10 +118,23 @@ export class ContainersRecovery implements RecoveryControl {
   /** A pgBackRest command in the primary's container, as postgres. */
   async #pgBackRest(args: string[]): Promise<{ code: number; output: string; durationMs: number }> {
     const started = performance.now();
-    const { exitCode, output } = await this.#primaryContainer().exec([PGBACKREST.binary, ...PGBACKREST.base, ...args], {
-      user: 'postgres',
+    let timer: NodeJS.Timeout | undefined;
+    // Bounded as the host's tools are: a stuck backup is the drill's finding, not a hang.
+    const timedOut = new Promise<{ exitCode: number; output: string }>((resolve) => {
+      timer = setTimeout(
+        () => resolve({ exitCode: -1, output: `no answer after ${BACKUP_TIMEOUT_MS / 60_000} min` }),
+        BACKUP_TIMEOUT_MS,
+      );
     });
-    return { code: exitCode, output, durationMs: performance.now() - started };
+    try {
+      const { exitCode, output } = await Promise.race([
+        this.#primaryContainer().exec([PGBACKREST.binary, ...PGBACKREST.base, ...args], { user: 'postgres' }),
+        timedOut,
+      ]);
+      return { code: exitCode, output, durationMs: performance.now() - started };
+    } finally {
+      clearTimeout(timer);
+    }
   }
 
   async missingTool(tool: BackupTool): Promise<string | undefined> {
@@ -281,7 +298,8 @@ export class ContainersRecovery implements RecoveryControl {
           ...recovery,
         ])
         .withWaitStrategy(Wait.forLogMessage('dbproof: starting postgres'))
-        .withStartupTimeout(120_000)
+        // pgBackRest's restore runs before that line: bounded by the restore's own time, not a start's.
+        .withStartupTimeout(pgbackrest ? (request.timeoutMs ?? RESTORE_TIMEOUT_MS) : 120_000)
         .start();
     } catch (error) {
       throw new RecoveryFailed('restore', `${name} did not start: ${(error as Error).message}`);
