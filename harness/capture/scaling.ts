@@ -1,5 +1,4 @@
-import pg from 'pg';
-import { InfrastructureError } from '../errors.ts';
+import { queryRows, withClient } from '../pg/client.ts';
 import { redact } from '../redact.ts';
 import { loadParser } from './fingerprint.ts';
 import { actAs, isPlannable, ROLE_SEARCH_PATH_SQL } from './top-statements.ts';
@@ -131,37 +130,19 @@ function relationsOf(node: ExplainNode, into: Set<string>): Set<string> {
   return into;
 }
 
-async function connected(url: string): Promise<pg.Client> {
-  const client = new pg.Client({ connectionString: url, connectionTimeoutMillis: 5000 });
-  client.on('error', () => {});
-  try {
-    await client.connect();
-  } catch (error) {
-    throw new InfrastructureError(`could not connect to ${redact(url)}: ${redact(String(error))}`, error);
-  }
-  return client;
-}
-
 /**
  * The indexes the app made on its tables (at its start, by a migration) that the freshly seeded
  * `toUrl` lacks, made there too, then ANALYZE: the ladder's databases plan as the app's does.
  * Indexes on tables the seeded database does not have are left out.
  */
 export async function copyAppIndexes(fromUrl: string, toUrl: string): Promise<string[]> {
-  const from = await connected(fromUrl);
-  let to: pg.Client;
-  try {
-    to = await connected(toUrl);
-  } catch (error) {
-    await from.end().catch(() => {});
-    throw error;
-  }
-  try {
-    const wanted = await from.query<{ tablename: string; indexname: string; indexdef: string }>(
-      "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'",
-    );
-    const present = await to.query<{ tablename: string; indexname: string }>(
-      "SELECT tablename, indexname FROM pg_indexes WHERE schemaname = 'public'",
+  const wanted = await queryRows<{ tablename: string; indexname: string; indexdef: string }>(
+    fromUrl,
+    "SELECT tablename, indexname, indexdef FROM pg_indexes WHERE schemaname = 'public'",
+  );
+  return withClient(toUrl, async (to) => {
+    const present = await to.query<{ indexname: string }>(
+      "SELECT indexname FROM pg_indexes WHERE schemaname = 'public'",
     );
     const tables = new Set(
       (await to.query<{ relname: string }>("SELECT relname FROM pg_class WHERE relkind IN ('r', 'p')")).rows.map(
@@ -170,16 +151,14 @@ export async function copyAppIndexes(fromUrl: string, toUrl: string): Promise<st
     );
     const have = new Set(present.rows.map((r) => r.indexname));
     const made: string[] = [];
-    for (const index of wanted.rows) {
+    for (const index of wanted) {
       if (have.has(index.indexname) || !tables.has(index.tablename)) continue;
       await to.query(index.indexdef);
       made.push(index.indexname);
     }
     await to.query('ANALYZE');
     return made;
-  } finally {
-    await Promise.all([from.end().catch(() => {}), to.end().catch(() => {})]);
-  }
+  });
 }
 
 /**
@@ -197,8 +176,7 @@ export async function measureRung(
 ): Promise<MeasuredRung> {
   await loadParser();
   const statements = executed.filter((s) => isPlannable(s.text));
-  const client = await connected(url);
-  try {
+  return withClient(url, async (client) => {
     await client.query('SET pg_stat_statements.track = none').catch(() => {});
     const { rows: paths } = await client.query<{ search_path: string }>(ROLE_SEARCH_PATH_SQL, [role]);
     const searchPath = paths[0]?.search_path ?? null;
@@ -233,9 +211,7 @@ export async function measureRung(
         )
       : { rows: [{ rows: 0 }] };
     return { scale, rows: Math.round(rows[0]!.rows), runs };
-  } finally {
-    await client.end().catch(() => {});
-  }
+  });
 }
 
 /** One line for a verdict's evidence: the work per execution at each size. */

@@ -109,7 +109,13 @@ export async function planRun(options: RunOptions = {}): Promise<RunPlan> {
     ...(options.provider ? { provider: options.provider } : {}),
   };
   const topology = resolveTopologySpec(spec);
-  const planned = await planSuites(suites, catalogue, topology, configDir, options.suiteOptions);
+  const planned = await planSuites(
+    suites,
+    catalogue,
+    topology,
+    { configDir, scenarios: Object.keys(config.scenarios), dataset: Boolean(config.dataset) },
+    options.suiteOptions,
+  );
   // Every suite is planned (a bad option fails every shard alike); the shard then takes its share.
   const configHash = workHash(
     planned.map((p) => ({ name: p.suite.name, options: p.options })),

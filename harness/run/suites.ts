@@ -162,7 +162,7 @@ export async function planSuites(
   suites: SuiteDefinition[],
   catalogue: SuiteCatalogue,
   topology: ResolvedTopologySpec,
-  configDir: string,
+  where: { configDir: string; scenarios: readonly string[]; dataset: boolean },
   overrides: Record<string, Record<string, unknown>> = {},
 ): Promise<PlannedSuite[]> {
   const planned: PlannedSuite[] = [];
@@ -171,7 +171,7 @@ export async function planSuites(
     const override = overrides[suite.name];
     const options = override ? { ...(configured as Record<string, unknown> | undefined), ...override } : configured;
     const resolved = resolveSuiteOptions(suite, options);
-    await suite.preflight?.(resolved, topology, { configDir });
+    await suite.preflight?.(resolved, topology, where);
     checkRequirements(suite, topology);
     planned.push({ suite, options });
   }

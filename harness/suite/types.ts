@@ -91,8 +91,11 @@ export interface SuiteDefinition<Schema extends z.ZodType = z.ZodType> {
       /** The config's extra Postgres settings (`topology.postgres.settings`), where the plan has them. */
       postgres?: { settings?: Readonly<Record<string, unknown>> };
     },
-    /** Where the plan was made: the config file's folder, which a suite's file options are relative to. */
-    where?: { configDir: string },
+    /**
+     * Where the plan was made: the config file's folder, which a suite's file options are
+     * relative to; the config's load scenarios by name, and whether it has a data set to seed.
+     */
+    where?: { configDir: string; scenarios?: readonly string[]; dataset?: boolean },
   ): void | Promise<void>;
 }
 

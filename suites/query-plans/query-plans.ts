@@ -165,6 +165,18 @@ const slowest = (plans: LoggedPlan[]): string => {
   return `${plan.durationMs} ms: ${text}${plan.request ? ` (${plan.request})` : ''}`;
 };
 
+const noScenario = (name: string, scenarios: readonly string[]) =>
+  new UsageError(
+    `invalid option suites.query-plans.underLoad: no load scenario "${name}" in the config (${
+      scenarios.join(', ') || 'it has none'
+    }); name one of its scenarios, or add it under scenarios`,
+  );
+
+const noDatasetToSeed = () =>
+  new UsageError(
+    "suite query-plans: a scaling claim seeds the run's data set again at each size of its ladder, and this run has none to seed (set dataset in the config; an external cluster is never seeded beyond the app's database)",
+  );
+
 /** The nodes the app uses, each with its server log; a provider that cannot read one is refused. */
 function nodesWithLogs(nodes: PgNode[]): PlanNodeAccess[] {
   return nodes.map((node) => {
@@ -226,13 +238,17 @@ export const queryPlans = defineSuite({
   description: "each endpoint's statements run with the plans claimed: by an index, no big Seq Scan, no sort on disk",
   options,
   requires: {},
-  preflight(options, topology) {
+  preflight(options, topology, where) {
     if (topology.provider === 'external')
       throw new UsageError(
         'suite query-plans reads each node’s server log, which an external cluster does not give dbproof: run it with --provider native or containers',
       );
     // A compose stack: dbproof's docker-compose.yml loads auto_explain and logs dbproof's prefix; a
     // team's own file (compose.file) is checked node by node when the capture starts, before any request.
+    // What the config alone says, before anything starts (the run checks again for a caller without a plan).
+    if (options.underLoad !== undefined && where?.scenarios && !where.scenarios.includes(options.underLoad))
+      throw noScenario(options.underLoad, where.scenarios);
+    if (where?.dataset === false && options.endpoints.some((e) => e.claims.scaling)) throw noDatasetToSeed();
     const settings = topology.postgres?.settings ?? {};
     const preload = settings.shared_preload_libraries;
     if (
@@ -265,16 +281,9 @@ export const queryPlans = defineSuite({
     await checkTablesExist(appDatabase, context.database, options.endpoints);
     const loadScenario = options.underLoad === undefined ? undefined : context.scenarios?.[options.underLoad];
     if (options.underLoad !== undefined && !loadScenario)
-      throw new UsageError(
-        `invalid option suites.query-plans.underLoad: no load scenario "${options.underLoad}" in the config (${
-          Object.keys(context.scenarios ?? {}).join(', ') || 'it has none'
-        }); name one of its scenarios, or add it under scenarios`,
-      );
+      throw noScenario(options.underLoad, Object.keys(context.scenarios ?? {}));
     const ladders = options.endpoints.some((e) => e.claims.scaling);
-    if (ladders && !context.seedAt)
-      throw new UsageError(
-        "suite query-plans: a scaling claim seeds the run's data set again at each size of its ladder, and this run has none to seed (set dataset in the config; an external cluster is never seeded beyond the app's database)",
-      );
+    if (ladders && !context.seedAt) throw noDatasetToSeed();
     const indexes = await Promise.all(
       options.endpoints.map((e, i) =>
         e.claims.speedUp
@@ -366,6 +375,7 @@ export const queryPlans = defineSuite({
 
     // Each size seeded once for every endpoint that claims it, measured, and dropped.
     const ladderRungs = new Map<number, MeasuredRung[]>();
+    const undropped: string[] = [];
     const scales = [...new Set(options.endpoints.flatMap((e) => e.claims.scaling?.ladder ?? []))].sort((a, b) => a - b);
     for (const scale of scales) {
       const seeded = await context.seedAt!(scale);
@@ -382,7 +392,8 @@ export const queryPlans = defineSuite({
           ladderRungs.set(i, rungs);
         }
       } finally {
-        await seeded.drop().catch(() => {});
+        // Not dropped: said in the notes (it goes with a topology dbproof started, at the latest).
+        await seeded.drop().catch((error: Error) => undropped.push(`${seeded.name} (${error.message})`));
       }
     }
 
@@ -479,6 +490,7 @@ export const queryPlans = defineSuite({
         }
       }
     });
+    if (undropped.length) notes.push(`size ladder databases not dropped: ${undropped.join(', ')}`);
     notes.push(
       `plans logged by auto_explain (log_analyze, log_timing off) on ${nodes.map((n) => n.name).join(', ')} for role ${options.role} in ${context.database}, read from each node's server log; one warm-up request per endpoint not judged`,
     );

@@ -18,6 +18,7 @@ import { backupRestore } from './backup-restore.ts';
 import {
   expectNothingArchived,
   expectPgBackRestDrill,
+  expectPgBackRestRefusal,
   expectRestoredDrill,
   expectSegmentNeverArchived,
   TRICKLE_NEVER_SWITCHED,
@@ -100,6 +101,14 @@ describe('backup-restore on the containers provider: pgBackRest, and a segment n
     const result = await drill('pgBackRest', { tool: 'pgbackrest', durationMs: 12_000 });
     expectPgBackRestDrill(result);
     expect(result.notes[0]).toMatch(/pgbackrest verify: passed \(in the primary container\)/);
+  }, 300_000);
+
+  test.sequential("on containers, pgBackRest refuses to back up a primary whose archive_command is '/bin/true': the backup verdict fails, every later one with nothing measured", async () => {
+    const result = await drill("pgBackRest, archive_command '/bin/true'", {
+      tool: 'pgbackrest',
+      archiveCommand: '/bin/true',
+    });
+    expectPgBackRestRefusal(result);
   }, 300_000);
 
   test.sequential('on containers, with archive_timeout 0 and a trickle of writes the last segment is never archived: the recovery point grows with the gap', async () => {

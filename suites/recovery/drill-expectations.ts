@@ -67,3 +67,13 @@ export function expectPgBackRestDrill(result: SuiteResult): void {
   expect(result.measurements.missingWrites!).toBeLessThan(result.measurements.acknowledgedWrites!);
   expect(result.notes[0]).toMatch(/^backup: pgbackrest; pgbackrest verify/);
 }
+
+/** pgBackRest with archive_command '/bin/true': it refuses to back up (its error 068), and every later verdict has nothing measured. */
+export function expectPgBackRestRefusal(result: SuiteResult): void {
+  const backup = verdictOn(result, 'backupFailures');
+  expect(backup.pass, verdictLines(result)).toBe(false);
+  // pgBackRest checks the archive_command before it copies anything.
+  expect(backup.evidence).toMatch(/pgbackrest backup failed: .*archive_command '\/bin\/true' must contain pgbackrest/);
+  for (const metric of ['restoreFailures', 'rpoMs', 'rtoMs', 'pitrMismatches', 'smokeFailures'])
+    expect(verdictOn(result, metric)).toMatchObject({ pass: false, measured: null });
+}

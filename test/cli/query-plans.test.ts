@@ -56,12 +56,41 @@ describe('bad input: exit 2, one line, nothing started or written', () => {
       { ...checklist, topology: { ...topology, postgres: { settings: { 'auto_explain.log_min_duration': 0 } } } },
       /suite query-plans turns auto_explain on and off itself: remove auto_explain\.log_min_duration/,
     ],
+    [
+      'a size ladder of one size',
+      {
+        'query-plans': {
+          endpoints: [{ request: 'GET /media/recent?limit=20', claims: { scaling: { ladder: [0.1] } } }],
+        },
+      },
+      /invalid option suites\.query-plans\.endpoints\.0\.claims\.scaling\.ladder: a ladder needs at least 2 sizes to fit a growth/,
+    ],
+    [
+      'a size ladder with no data set to seed',
+      {
+        dataset: false,
+        'query-plans': {
+          endpoints: [{ request: 'GET /media/recent?limit=20', claims: { scaling: { ladder: [0.01, 0.1] } } }],
+        },
+      },
+      /^dbproof: suite query-plans: a scaling claim seeds the run's data set again .*set dataset in the config/,
+    ],
+    [
+      'underLoad naming a scenario the config lacks',
+      {
+        'query-plans': {
+          endpoints: [{ request: 'GET /media/recent?limit=20', claims: { statementP99Ms: 50 } }],
+          underLoad: 'checkout',
+        },
+      },
+      /invalid option suites\.query-plans\.underLoad: no load scenario "checkout" in the config \(it has none\)/,
+    ],
   ])('%s', async (name, body, message) => {
-    const { topology: spec, ...suites } = body as { topology?: object };
+    const { topology: spec, dataset, ...suites } = body as { topology?: object; dataset?: false };
     const file = writeReferenceConfig(
       dir,
       name.replace(/\W+/g, '-'),
-      { topology: spec ?? topology, suites },
+      { topology: spec ?? topology, suites, ...(dataset === false ? { dataset } : {}) },
       { results: resultsDir },
     ).file;
     const result = await runCli(['gate', '--config', file]);
