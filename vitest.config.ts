@@ -1,4 +1,5 @@
 import { defineConfig } from 'vitest/config';
+import { LongestFirst } from './test/support/longest-first.ts';
 
 /** Files of dbproof's own that run one at a time after the others (see the `timed-alone` project). */
 const TIMED_ALONE = ['test/load/accuracy.test.ts'];
@@ -26,6 +27,8 @@ export default defineConfig({
     reporters: ['default', './test/support/skip-banner.ts'],
     // Two cores: one topology-heavy file at a time per core is plenty.
     maxWorkers: 2,
+    // The longest files first, whatever their project: the last to end is a short one.
+    sequence: { sequencer: LongestFirst },
     projects: [
       {
         extends: true,
@@ -51,8 +54,8 @@ export default defineConfig({
       {
         extends: true,
         // dbproof's tests whose truth needs a core for their own server (the open model's
-        // accuracy against a server frozen on a schedule): run with the suites, one file at a
-        // time. Beside dbproof's other files (CPU 90 % busy there) the frozen server was not
+        // accuracy against a server frozen on a schedule): run with the timed suites, one file
+        // at a time. Beside dbproof's other files (CPU 90 % busy there) the frozen server was not
         // scheduled for up to 0.7 s after SIGCONT, and the measured max (1.74 s) missed the
         // true one (1.01 s) by far more than the test's 10 %.
         test: {
@@ -79,15 +82,17 @@ export default defineConfig({
       },
       {
         extends: true,
-        // The verification suites, after dbproof's own files (groupOrder 1) and one file at a
-        // time: their timing budgets (a migration's write p99, a pool's queue p99, a health
-        // probe's p99) are judged on a machine that runs nothing else of ours. Beside dbproof's
-        // other files on 2 cores they failed (the reference app's write p99 897 ms against
-        // 500 ms), and so did two suite files at once, each on a topology of its own (write
-        // p99 617 ms, probe p99 987 ms, a replica's recovery 5 s against 2 s). Inside a file,
-        // targets that share nothing run as lanes (suites/breaker/breaker.test.ts).
+        // The verification suites that judge timing budgets (a migration's write p99, a pool's
+        // queue p99, a health probe's p99), one file at a time. Beside dbproof's other files at
+        // the same CPU priority on 2 cores they failed (the reference app's write p99 897 ms
+        // against 500 ms), and so did two suite files at once, each on a topology of its own
+        // (write p99 617 ms, probe p99 987 ms, a replica's recovery 5 s against 2 s). So
+        // `npm test` (scripts/test.mjs) runs the `timed-*` projects in a vitest of their own
+        // at normal priority, beside the rest at nice 19; `vitest run` alone runs them after
+        // everything else (groupOrder 1). Inside a file, targets that share nothing run as
+        // lanes (suites/breaker/breaker.test.ts).
         test: {
-          name: 'suites',
+          name: 'timed-suites',
           include: ['suites/**/*.test.ts'],
           exclude: SUITES_UNTIMED,
           sequence: { groupOrder: 1 },
