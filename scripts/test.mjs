@@ -26,7 +26,7 @@ const playwright = path.join(root, 'node_modules', '@playwright', 'test', 'cli.j
 const extra = process.argv.slice(2);
 
 const LANES = [
-  { name: 'timed', projects: ['timed-*'], vitest: [], nice: 0, then: [playwright, 'test'] },
+  { name: 'timed', projects: ['timed-*'], vitest: [], nice: 0, after: [playwright, 'test'] },
   // Four workers: the background files wait on processes much of the time (three left the
   // CPU a quarter idle), and nice 19 keeps them off the timed lane's CPU.
   { name: 'background', projects: ['!timed-*'], vitest: ['--maxWorkers=4'], nice: 19 },
@@ -105,8 +105,8 @@ const codes = await Promise.all(
     const code = await run(lane.name, vitestArgs(lane), lane.nice);
     process.stdout.write(`[${lane.name}] vitest ended in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
     // Playwright after the timed files, at normal priority, while the background lane still runs.
-    if (code !== 0 || !lane.then) return code;
-    return run(undefined, lane.then);
+    if (code !== 0 || !lane.after) return code;
+    return run(undefined, lane.after);
   }),
 );
 const seconds = ((Date.now() - started) / 1000).toFixed(0);
