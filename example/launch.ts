@@ -1,10 +1,6 @@
 import { spawn } from 'node:child_process';
-import { createRequire } from 'node:module';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 
-const MAIN = fileURLToPath(new URL('./main.ts', import.meta.url));
-// Resolved here, not from the working directory (which may have no tsx).
-const TSX = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
+import { compiledExampleApp } from './compiled.ts';
 
 /** The reference app's environment: the topology's URLs, and the switches of its naive parts. */
 export interface ExampleAppEnv {
@@ -14,11 +10,14 @@ export interface ExampleAppEnv {
   [name: `EXAMPLE_${string}`]: string | undefined;
 }
 
-/** Starts the reference app as its own process (as a system under test is) and resolves with its base URL and PID. */
+/**
+ * Starts the reference app as its own process (as a system under test is), compiled
+ * (./compiled.ts), and resolves with its base URL and PID.
+ */
 export async function startExampleApp(
   env: ExampleAppEnv,
 ): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, ['--import', TSX, MAIN], {
+  const child = spawn(process.execPath, [compiledExampleApp()], {
     env: { ...process.env, ...env, PORT: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -46,4 +45,12 @@ export async function startExampleApp(
         child.kill('SIGTERM');
       }),
   };
+}
+
+/**
+ * The command that starts the reference app, for a config's `app.command`: node on its
+ * compiled copy (see ./compiled.ts); `node --import tsx example/main.ts` starts the same app.
+ */
+export function exampleAppCommand(): string {
+  return `node ${JSON.stringify(compiledExampleApp())}`;
 }

@@ -12,6 +12,7 @@ import { BIN, runCli } from '../support/cli.ts';
 import { deriveImage, dockerForTests, removeImage, skipWithoutEngine } from '../support/docker.ts';
 import { waitUntilGone } from '../support/processes.ts';
 import { tempDir } from '../support/temp.ts';
+import { exampleAppCommand } from '../../example/launch.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dir = tempDir('drill');
@@ -27,7 +28,7 @@ writeFileSync(
       dataset: { profile: 'inspections', scale: 0.002, seed: 5 },
       app: {
         name: 'reference app',
-        command: `node --import tsx ${JSON.stringify(path.join(ROOT, 'example/main.ts'))}`,
+        command: exampleAppCommand(),
         cwd: ROOT,
       },
       results: { dir: resultsDir },

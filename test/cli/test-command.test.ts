@@ -10,6 +10,7 @@ import { instancesCapacity } from '../../harness/app/index.ts';
 import { readRunResult } from '../../harness/results/writers/index.ts';
 import { BIN, runCli } from '../support/cli.ts';
 import { tempDir } from '../support/temp.ts';
+import { exampleAppCommand } from '../../example/launch.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const PYTHON_APP = path.join(ROOT, 'test/apps/python_app.py');
@@ -34,7 +35,7 @@ function config(name: string, body: object | string): string {
 
 const referenceApp = (env: Record<string, string> = {}) => ({
   name: 'reference app',
-  command: `node --import tsx ${JSON.stringify(path.join(ROOT, 'example/main.ts'))}`,
+  command: exampleAppCommand(),
   cwd: ROOT,
   env,
 });

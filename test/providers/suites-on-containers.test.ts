@@ -9,6 +9,7 @@ import { describe, expect, test } from 'vitest';
 import { runCli } from '../support/cli.ts';
 import { dockerForTests, skipWithoutEngine } from '../support/docker.ts';
 import { tempDir } from '../support/temp.ts';
+import { exampleAppCommand } from '../../example/launch.ts';
 
 const engine = dockerForTests('the suites on the containers provider');
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
@@ -22,7 +23,7 @@ function config(name: string, env: Record<string, string>, synchronous = false):
     dataset: { profile: 'inspections', scale: 0.002, seed: 5 },
     app: {
       name: 'reference app',
-      command: `node --import tsx ${JSON.stringify(path.join(ROOT, 'example/main.ts'))}`,
+      command: exampleAppCommand(),
       cwd: ROOT,
       env,
     },

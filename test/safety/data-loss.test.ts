@@ -10,6 +10,7 @@ import { startTopology, type Topology } from '../../harness/index.ts';
 import { queryRows } from '../../harness/pg/client.ts';
 import { runCli } from '../support/cli.ts';
 import { tempDir } from '../support/temp.ts';
+import { exampleAppCommand } from '../../example/launch.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 const dir = tempDir('data-loss');
@@ -67,7 +68,7 @@ describe('a gate on an external cluster', () => {
         dataset: { profile: 'inspections', scale: 0.002, seed: 5 },
         app: {
           name: 'reference app',
-          command: `node --import tsx ${JSON.stringify(path.join(ROOT, 'example/main.ts'))}`,
+          command: exampleAppCommand(),
           cwd: ROOT,
         },
         // Every request reads a seeded inspection: an error budget of 0 proves the app was given the seeded data.

@@ -5,6 +5,7 @@
 import { writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { exampleAppCommand } from '../../example/launch.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 
@@ -28,7 +29,7 @@ export function writeReferenceConfig(
   const results = options.results ?? path.join(dir, `${name}-results`);
   const app = {
     name: 'reference app',
-    command: `node --import tsx ${JSON.stringify(path.join(ROOT, 'example/main.ts'))}`,
+    command: exampleAppCommand(),
     cwd: ROOT,
     ...(options.env ? { env: options.env } : {}),
   };
