@@ -81,12 +81,13 @@ function run(name, args, nice = 0) {
 }
 
 const children = new Set();
-// Ctrl-C or a CI cancel: each lane's vitest is told, and stops its topologies itself.
-for (const signal of ['SIGINT', 'SIGTERM']) {
-  process.on(signal, () => {
-    for (const child of children) child.kill(signal);
-  });
-}
+// A CI cancel (SIGTERM to this process alone): each lane's vitest is told, and stops its
+// topologies itself. Ctrl-C reaches every process of the terminal's group already: this one
+// only waits for the lanes to end (a second SIGINT would make vitest skip its teardown).
+process.on('SIGTERM', () => {
+  for (const child of children) child.kill('SIGTERM');
+});
+process.on('SIGINT', () => {});
 
 const checks = await run(undefined, [path.join(root, 'scripts', 'checks.mjs')]);
 if (checks !== 0) process.exit(checks);
