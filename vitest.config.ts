@@ -69,8 +69,9 @@ export default defineConfig({
       },
       {
         extends: true,
-        // The verification suites that judge no time: beside dbproof's own files, two at a
-        // time, each worker with a topology of its own (globalSetup).
+        // The verification suites that judge no time: beside dbproof's own files, as many at a
+        // time as there are workers (2 here; 4 in npm test's background lane), each worker
+        // with a topology of its own (globalSetup).
         test: {
           name: 'suites-untimed',
           include: SUITES_UNTIMED,

@@ -17,7 +17,7 @@ export interface ExampleAppEnv {
 export async function startExampleApp(
   env: ExampleAppEnv,
 ): Promise<{ url: string; pid: number; stop(): Promise<void> }> {
-  const child = spawn(process.execPath, [compiledExampleApp()], {
+  const child = spawn(process.execPath, ['--enable-source-maps', compiledExampleApp()], {
     env: { ...process.env, ...env, PORT: '0' },
     stdio: ['ignore', 'pipe', 'pipe'],
   });
@@ -52,5 +52,5 @@ export async function startExampleApp(
  * compiled copy (see ./compiled.ts); `node --import tsx example/main.ts` starts the same app.
  */
 export function exampleAppCommand(): string {
-  return `node ${JSON.stringify(compiledExampleApp())}`;
+  return `node --enable-source-maps ${JSON.stringify(compiledExampleApp())}`;
 }

@@ -13,10 +13,11 @@
 // Before, the timed files ran after all the others, alone: 900 s in all on 2 cores (the
 // others 500 s, the timed ones 400 s); in two lanes 560 s, every budget holding.
 // `vitest run` alone still runs everything in one process, the timed files last
-// (`sequence.groupOrder`); the lanes only make it faster. Arguments after `npm test --` go
-// to both lanes' vitest (a file filter that matches nothing in one lane is not a failure).
-import { spawn } from 'node:child_process';
-import { setPriority } from 'node:os';
+// (`sequence.groupOrder`); the lanes only make it faster. Arguments after `npm test --` (a
+// file filter, `-t`) go to both lanes' vitest; with them, a lane that matches no file is not
+// a failure, but both matching none is, and Playwright is left out.
+import { spawn, spawnSync } from 'node:child_process';
+import { constants, setPriority } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
 
@@ -24,34 +25,53 @@ const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const vitest = path.join(root, 'node_modules', 'vitest', 'vitest.mjs');
 const playwright = path.join(root, 'node_modules', '@playwright', 'test', 'cli.js');
 const extra = process.argv.slice(2);
+if (extra.some((a) => a === '--project' || a.startsWith('--project='))) {
+  // vitest ORs --project flags: the lane's own would still run beside the one given.
+  console.error("npm test: --project is the lanes' own; run one project with `npx vitest run --project NAME`");
+  process.exit(2);
+}
+const filtered = extra.length > 0;
 
 const LANES = [
-  { name: 'timed', projects: ['timed-*'], vitest: [], nice: 0, after: [playwright, 'test'] },
+  { name: 'timed', projects: ['timed-*'], vitest: [], nice: 0, after: filtered ? undefined : [playwright, 'test'] },
   // Four workers: the background files wait on processes much of the time (three left the
   // CPU a quarter idle), and nice 19 keeps them off the timed lane's CPU.
   { name: 'background', projects: ['!timed-*'], vitest: ['--maxWorkers=4'], nice: 19 },
 ];
 
 /**
- * Runs node with `args` to its end; resolves with its exit code. With a `name`, its output is
- * prefixed with it line by line (two lanes write at once); without, it is this process's own.
+ * `nice -n 19` where there is one: the priority is set before node starts, so every thread
+ * of the lane's vitest has it (on Linux a thread's nice is its own; setting it on a running
+ * process reaches its main thread only).
+ */
+const NICE = process.platform !== 'win32' && spawnSync('nice', ['-n', '0', 'true']).status === 0;
+
+/**
+ * Runs node with `args` to its end; resolves with its exit code and whether vitest said it
+ * found no test file. Its output is prefixed with `name` line by line (two lanes write at
+ * once), or is this process's own without a name.
  */
 function run(name, args, nice = 0) {
   return new Promise((resolve) => {
     // Piped, vitest would drop its colours: keep them when this terminal has them.
     const env = name && process.stdout.isTTY ? { FORCE_COLOR: '1', ...process.env } : process.env;
     const stdio = name ? ['ignore', 'pipe', 'pipe'] : 'inherit';
-    const child = spawn(process.execPath, args, { cwd: root, env, stdio });
+    const [command, commandArgs] =
+      nice !== 0 && NICE ? ['nice', ['-n', String(nice), process.execPath, ...args]] : [process.execPath, args];
+    const child = spawn(command, commandArgs, { cwd: root, env, stdio });
     children.add(child);
-    // Before the child has started its workers (node takes longer than this to start), so
-    // every process it makes inherits the priority.
-    if (nice !== 0 && child.pid !== undefined) {
+    if (nice !== 0 && !NICE && child.pid !== undefined) {
       try {
+        // No `nice` command: the main thread's priority, which the processes it starts inherit.
         setPriority(child.pid, nice);
-      } catch {
-        // A machine that refuses it runs the lanes at one priority: slower timed files, same truth.
+      } catch (error) {
+        // At one priority the timed budgets have failed before (vitest.config.ts): say so.
+        process.stderr.write(
+          `npm test: could not lower the ${name} lane's priority (${error.message}); timed suites may fail their budgets\n`,
+        );
       }
     }
+    let noFiles = false;
     for (const [from, to] of name
       ? [
           [child.stdout, process.stdout],
@@ -63,7 +83,10 @@ function run(name, args, nice = 0) {
       from.on('data', (chunk) => {
         const lines = (partial + chunk).split('\n');
         partial = lines.pop();
-        for (const line of lines) to.write(`[${name}] ${line}\n`);
+        for (const line of lines) {
+          if (line.includes('No test files found')) noFiles = true;
+          to.write(`[${name}] ${line}\n`);
+        }
       });
       from.on('end', () => {
         if (partial) to.write(`[${name}] ${partial}\n`);
@@ -71,11 +94,13 @@ function run(name, args, nice = 0) {
     }
     child.once('error', (error) => {
       process.stderr.write(`${name ?? args[0]}: could not start: ${error.message}\n`);
-      resolve(1);
+      resolve({ code: 1, noFiles });
     });
     child.once('close', (code, signal) => {
       children.delete(child);
-      resolve(code ?? (signal ? 1 : 0));
+      // Killed (the kernel's OOM killer, a CI cancel): said, not taken for a test failure.
+      if (signal) process.stderr.write(`npm test: ${name ?? path.basename(args[0])} was killed by ${signal}\n`);
+      resolve({ code: code ?? 128 + (constants.signals[signal] ?? 0), noFiles });
     });
   });
 }
@@ -90,7 +115,7 @@ process.on('SIGTERM', () => {
 process.on('SIGINT', () => {});
 
 const checks = await run(undefined, [path.join(root, 'scripts', 'checks.mjs')]);
-if (checks !== 0) process.exit(checks);
+if (checks.code !== 0) process.exit(checks.code);
 
 const started = Date.now();
 const vitestArgs = (lane) => [
@@ -98,21 +123,26 @@ const vitestArgs = (lane) => [
   'run',
   ...lane.projects.map((p) => `--project=${p}`),
   ...lane.vitest,
-  '--passWithNoTests',
+  // A filter may match one lane's files only; unfiltered, a lane with no file is an error.
+  ...(filtered ? ['--passWithNoTests'] : []),
   ...extra,
 ];
-const codes = await Promise.all(
+const results = await Promise.all(
   LANES.map(async (lane) => {
-    const code = await run(lane.name, vitestArgs(lane), lane.nice);
+    const result = await run(lane.name, vitestArgs(lane), lane.nice);
     process.stdout.write(`[${lane.name}] vitest ended in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
     // Playwright after the timed files, at normal priority, while the background lane still runs.
-    if (code !== 0 || !lane.after) return code;
-    return run(undefined, lane.after);
+    if (result.code !== 0 || !lane.after) return result;
+    return run('playwright', lane.after);
   }),
 );
 const seconds = ((Date.now() - started) / 1000).toFixed(0);
-const failed = LANES.filter((_, i) => codes[i] !== 0).map((lane) => lane.name);
+const failed = LANES.filter((_, i) => results[i].code !== 0).map((lane) => lane.name);
 process.stdout.write(
   `tests: both lanes ended in ${seconds} s${failed.length ? `; FAILED: ${failed.join(', ')}` : ''}\n`,
 );
-process.exit(codes.find((c) => c !== 0) ?? 0);
+if (results.every((r) => r.noFiles)) {
+  console.error(`npm test: no test file matched ${extra.join(' ')}`);
+  process.exit(1);
+}
+process.exit(results.find((r) => r.code !== 0)?.code ?? 0);

@@ -3,10 +3,8 @@
 // every promise, under both faults too; each naive switch breaks the one it should, and the
 // suite says which items and why. Bad input is refused in one line before any item is sent.
 import { mkdtempSync, readdirSync, rmSync, writeFileSync } from 'node:fs';
-import { createRequire } from 'node:module';
 import os from 'node:os';
 import path from 'node:path';
-import { fileURLToPath, pathToFileURL } from 'node:url';
 import { afterAll, expect, test } from 'vitest';
 import type { z } from 'zod';
 import { UsageError } from '../../harness/errors.ts';
@@ -16,6 +14,7 @@ import { runCliWithin } from '../../test/safety/validation-support.ts';
 import { verdictLines, verdictOn } from '../support/expect-verdicts.ts';
 import { runOn, startReferenceTarget, type ReferenceTarget } from '../support/reference-target.ts';
 import { batchFallback } from './batch-fallback.ts';
+import { exampleAppCommand } from '../../example/launch.ts';
 import { workerTopology } from '../../harness/vitest/index.ts';
 
 const topology = workerTopology();
@@ -188,13 +187,11 @@ test('a kind of bad item the table cannot refuse, an endpoint that answers 404, 
 test('on the command line: an item without {key} exits 2 before a topology starts; a 404 endpoint exits 2 in one line', async () => {
   const dir = mkdtempSync(path.join(os.tmpdir(), 'dbproof-batch-'));
   try {
-    const tsx = pathToFileURL(createRequire(import.meta.url).resolve('tsx')).href;
-    const main = fileURLToPath(new URL('../../example/main.ts', import.meta.url));
     const config = (suite: object) =>
       `export default ${JSON.stringify({
         topology: { replicas: 0, redis: false },
         dataset: { profile: 'inspections', scale: 0.002, seed: 5 },
-        app: { name: 'reference app', command: `node --import ${tsx} ${main}`, ready: '/health' },
+        app: { name: 'reference app', command: exampleAppCommand(), ready: '/health' },
         suites: { 'batch-fallback': suite },
       })};\n`;
     writeFileSync(path.join(dir, 'keyless.config.mjs'), config({ endpoints: [{ item: { ref: 'same' } }] }));

@@ -9,6 +9,7 @@ import path from 'node:path';
 import { fileURLToPath, pathToFileURL } from 'node:url';
 import { expect, test } from '@playwright/test';
 import type { RunResult } from '../../harness/results/run-result.ts';
+import { exampleAppCommand } from '../../example/launch.ts';
 
 const ROOT = fileURLToPath(new URL('../..', import.meta.url));
 let dir: string;
@@ -22,7 +23,7 @@ test.beforeAll(() => {
     topology: { replicas: 1 },
     app: {
       name: 'reference app',
-      command: `node --import tsx ${JSON.stringify(path.join(ROOT, 'example/main.ts'))}`,
+      command: exampleAppCommand(),
       cwd: ROOT,
     },
     dataset: { profile: 'inspections', scale: 0.002, seed: 5 },
