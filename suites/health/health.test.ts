@@ -11,8 +11,6 @@ const topology = workerTopology();
 const seed = { scale: 0.001, seed: 18 };
 const targets = referenceTargets(topology, {
   good: { name: 'reference app', seed },
-  // A second good app for the lane that faults it beside the first one's lane.
-  another: { name: 'reference app', seed },
   constant: { name: 'reference app, readiness always 200', env: { EXAMPLE_READINESS: 'constant' }, seed },
   deep: { name: 'reference app, liveness asking the database', env: { EXAMPLE_LIVENESS: 'deep' }, seed },
   slow: { name: 'reference app, 300 ms slower', env: { EXAMPLE_EXTRA_LATENCY_MS: '300' }, seed },
@@ -21,39 +19,22 @@ const targets = referenceTargets(topology, {
 // Timing budgets generous for a shared 2-core machine: the claims under test are the flips, not the speed.
 const generous = { budgets: { p99Ms: 250 } };
 
-// Each describe is a lane on targets of its own (own database, links and app process, so one
-// lane's outage is not another's): lanes run at once, the tests within a lane one after another.
-// The verdicts under test are flips and failures; the one timing budget (probe p99 250 ms,
-// above) is far from the good app's (about 30 ms) and from the slow one's (over 300 ms). The
-// file takes its longest lane's time (about 20 s) instead of the sum (about 50 s).
-describe('health: the primary goes silent', { concurrent: true }, () => {
-  test.sequential('readiness turns 503 soon after the primary goes silent and 200 soon after it heals; liveness stays 200', async () => {
+describe('health', () => {
+  test('readiness turns 503 soon after the primary goes silent and 200 soon after it heals; liveness stays 200', async () => {
     const result = await runOn(health, targets.good, generous);
     expect(result.pass, verdictLines(result)).toBe(true);
     expect(result.measurements.readinessFlipMs).toBeGreaterThan(0);
     expect(result.events.map((e) => `${e.kind} ${e.target}`)).toEqual(['blackhole primary', 'heal primary']);
   });
 
-  test.sequential('a readiness path that 404s is bad input, in one line', async () => {
-    await expect(
-      runOn(health, targets.good, {
-        readiness: 'GET /nope',
-        load: false,
-        durationMs: 3000,
-        warmUpMs: 0,
-        faultAtMs: 1000,
-        downForMs: 1000,
-      }),
-    ).rejects.toThrow(
-      /^suite health: GET \/nope never answered 2xx before the fault \(\d+ probes; GET \/nope: HTTP 404/,
-    );
+  test('Redis lost: readiness flips on it too, and liveness does not', async () => {
+    const result = await runOn(health, targets.good, { ...generous, lose: 'redis', load: false });
+    expect(result.pass, verdictLines(result)).toBe(true);
   });
-});
 
-describe('health: two instances, then Redis lost', { concurrent: true }, () => {
-  test.sequential('every instance is probed: the one whose readiness always answers 200 never flips, and the verdict names it', async () => {
-    // Two instances behind one balancer: a good app, whose primary goes silent, and one that answers 200 whatever happens.
-    const { another: good, constant } = targets;
+  test('every instance is probed: the one whose readiness always answers 200 never flips, and the verdict names it', async () => {
+    // Two instances behind one balancer: the good app, whose primary goes silent, and one that answers 200 whatever happens.
+    const { good, constant } = targets;
     const urls = [good.context.app.url, constant.context.app.url];
     const both = { ...good, context: { ...good.context, app: { url: urls[0]!, urls } } };
     const result = await runOn(health, both, { ...generous, load: false });
@@ -67,14 +48,7 @@ describe('health: two instances, then Redis lost', { concurrent: true }, () => {
     expect(verdictOn(result, 'livenessFailures').pass, verdictLines(result)).toBe(true);
   });
 
-  test.sequential('Redis lost: readiness flips on it too, and liveness does not', async () => {
-    const result = await runOn(health, targets.another, { ...generous, lose: 'redis', load: false });
-    expect(result.pass, verdictLines(result)).toBe(true);
-  });
-});
-
-describe('health: the naive variants', { concurrent: true }, () => {
-  test.sequential('a liveness that asks the database fails while it is away (an orchestrator would restart the app)', async () => {
+  test('a liveness that asks the database fails while it is away (an orchestrator would restart the app)', async () => {
     const result = await runOn(health, targets.deep, generous);
     const liveness = verdictOn(result, 'livenessFailures');
     expect(liveness.pass, verdictLines(result)).toBe(false);
@@ -83,10 +57,25 @@ describe('health: the naive variants', { concurrent: true }, () => {
     expect(verdictOn(result, 'readinessFlipMs').pass, verdictLines(result)).toBe(true);
   });
 
-  test.sequential('probes slower than the budget fail the p99 verdict', async () => {
+  test('probes slower than the budget fail the p99 verdict', async () => {
     const result = await runOn(health, targets.slow, { ...generous, load: false });
     const p99 = verdictOn(result, 'p99Ms');
     expect(p99.pass, verdictLines(result)).toBe(false);
     expect(p99.measured).toBeGreaterThanOrEqual(300);
+  });
+
+  test('a readiness path that 404s is bad input, in one line', async () => {
+    await expect(
+      runOn(health, targets.good, {
+        readiness: 'GET /nope',
+        load: false,
+        durationMs: 3000,
+        warmUpMs: 0,
+        faultAtMs: 1000,
+        downForMs: 1000,
+      }),
+    ).rejects.toThrow(
+      /^suite health: GET \/nope never answered 2xx before the fault \(\d+ probes; GET \/nope: HTTP 404/,
+    );
   });
 });

@@ -2,7 +2,7 @@
 // pooled connections per node, one request in ten failing in the database on purpose.
 // The reference app queues and returns every connection; the naive variant forgets to
 // release a connection when its query fails, and must fail on errors and on the leak.
-import { describe, expect, test } from 'vitest';
+import { expect, test } from 'vitest';
 import { poolExhaustion } from './pool-exhaustion.ts';
 import { goodAndNaive, runOn } from '../support/reference-target.ts';
 import { verdictLines, verdictOn } from '../support/expect-verdicts.ts';
@@ -11,25 +11,17 @@ import { workerTopology } from '../../harness/vitest/index.ts';
 const topology = workerTopology();
 const targets = goodAndNaive(topology);
 
-// The two apps are lanes (each its own database, links and process; the pool's faults are the
-// app's own, none is the topology's): they run at once. The one timing budget, queue p99
-// 1000 ms, is far from both: about 120–180 ms for the reference app, about 3000 ms (every request
-// waiting its whole timeout) for the naive one. The file takes about 17 s instead of 26.
-describe('the reference app', { concurrent: true }, () => {
-  test('the reference app queues 40 clients on its pool without errors, and its connections return to their baseline', async () => {
-    const result = await runOn(poolExhaustion, targets.good);
-    expect(result.pass, verdictLines(result)).toBe(true);
-    // The queueing is real: under load a request waits well beyond its own 40 ms.
-    expect(result.measurements.loadedP50Ms!).toBeGreaterThan(result.measurements.unloadedP50Ms!);
-  });
+test('the reference app queues 40 clients on its pool without errors, and its connections return to their baseline', async () => {
+  const result = await runOn(poolExhaustion, targets.good);
+  expect(result.pass, verdictLines(result)).toBe(true);
+  // The queueing is real: under load a request waits well beyond its own 40 ms.
+  expect(result.measurements.loadedP50Ms!).toBeGreaterThan(result.measurements.unloadedP50Ms!);
 });
 
-describe('the naive app', { concurrent: true }, () => {
-  test('the naive app leaks a connection on each failed query: errors, and connections that never come back', async () => {
-    const result = await runOn(poolExhaustion, targets.naive);
-    expect(verdictOn(result, 'leakedConnections').pass, verdictLines(result)).toBe(false);
-    expect(verdictOn(result, 'errors').pass, verdictLines(result)).toBe(false);
-    // Its exhausted pool makes requests wait their whole timeout.
-    expect(verdictOn(result, 'queueP99Ms').pass, verdictLines(result)).toBe(false);
-  });
+test('the naive app leaks a connection on each failed query: errors, and connections that never come back', async () => {
+  const result = await runOn(poolExhaustion, targets.naive);
+  expect(verdictOn(result, 'leakedConnections').pass, verdictLines(result)).toBe(false);
+  expect(verdictOn(result, 'errors').pass, verdictLines(result)).toBe(false);
+  // Its exhausted pool makes requests wait their whole timeout.
+  expect(verdictOn(result, 'queueP99Ms').pass, verdictLines(result)).toBe(false);
 });
