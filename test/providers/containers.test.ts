@@ -96,7 +96,8 @@ describe('containers provider', skipWithoutEngine(engine), () => {
 
 describe('dbproof up --provider containers', skipWithoutEngine(engine), () => {
   test('prints the same JSON shape as the native provider, and a SIGKILLed `up` leaves no container or network', async () => {
-    const env = { DBPROOF_STATE_DIR: tempDir('ct') };
+    // With a CPU weight of its own for every container (npm test's background lane runs them at 2).
+    const env = { DBPROOF_STATE_DIR: tempDir('ct'), DBPROOF_CONTAINER_CPU_SHARES: '17' };
     const { child, firstLine } = await startCli(['up', '--provider', 'containers', '--replicas', '1', '--json'], {
       env,
     });
@@ -108,6 +109,10 @@ describe('dbproof up --provider containers', skipWithoutEngine(engine), () => {
     );
     expect(resources.containers).toHaveLength(3);
     expect(resources.networks).toHaveLength(1);
+    const shares = execFileSync('docker', ['inspect', '-f', '{{.HostConfig.CpuShares}}', ...resources.containers], {
+      encoding: 'utf8',
+    });
+    expect(shares.trim().split('\n')).toEqual(['17', '17', '17']);
     child.kill('SIGKILL');
     const deadline = Date.now() + 15_000;
     let left: string[] = [];
@@ -117,6 +122,18 @@ describe('dbproof up --provider containers', skipWithoutEngine(engine), () => {
     } while (left.length > 0 && Date.now() < deadline);
     expect(left).toEqual([]);
   }, 180_000);
+
+  test('a CPU weight Docker would refuse is bad input, in one line, before any container exists', async () => {
+    const before = execFileSync('docker', ['ps', '-aq'], { encoding: 'utf8' });
+    const result = await runCli(['up', '--provider', 'containers', '--json'], {
+      env: { DBPROOF_STATE_DIR: tempDir('ct-shares'), DBPROOF_CONTAINER_CPU_SHARES: '1' },
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      "dbproof: DBPROOF_CONTAINER_CPU_SHARES=1 is not a CPU weight: give a whole number from 2 to 262144 (Docker's default is 1024), or unset it\n",
+    );
+    expect(execFileSync('docker', ['ps', '-aq'], { encoding: 'utf8' })).toBe(before);
+  });
 
   test('a bad --provider is refused with the choices', async () => {
     const result = await runCli(['up', '--provider', 'kubernetes']);
