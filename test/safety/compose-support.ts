@@ -40,7 +40,12 @@ export function projectNameOf(dir: string): string {
  * commands and its watchdog inherit it. Once no marked process is left, whatever that run
  * does after it ends (the watchdog's clean-up) is done: no test has to guess how long.
  */
-export function marker(): { env: NodeJS.ProcessEnv; gone: (timeoutMs?: number) => Promise<number[]> } {
+export function marker(): {
+  env: NodeJS.ProcessEnv;
+  gone: (timeoutMs?: number) => Promise<number[]>;
+  /** The marked processes still running, `pid command line` each: what a run is stuck in. */
+  running: () => string[];
+} {
   const value = randomUUID();
   const needle = `DBPROOF_TEST_MARK=${value}\0`;
   const marked = () =>
@@ -63,7 +68,15 @@ export function marker(): { env: NodeJS.ProcessEnv; gone: (timeoutMs?: number) =
     }
     return left;
   };
-  return { env: { DBPROOF_TEST_MARK: value }, gone };
+  const running = () =>
+    marked().map((pid) => {
+      try {
+        return `${pid} ${readFileSync(`/proc/${pid}/cmdline`, 'latin1').replaceAll('\0', ' ').trim()}`;
+      } catch {
+        return `${pid} (gone)`;
+      }
+    });
+  return { env: { DBPROOF_TEST_MARK: value }, gone, running };
 }
 
 /** 'running', 'stopped' or 'absent'. */
@@ -118,7 +131,7 @@ afterAll(() => {
  */
 export function imageAlias(image: string, name: string): string {
   const tag = `dbproof-test/${name}-${randomUUID().slice(0, 8)}:1`;
-  execFileSync('docker', ['tag', image, tag]);
+  execFileSync('docker', ['tag', image, tag], { timeout: 120_000 });
   madeImages.push(tag);
   return tag;
 }
@@ -126,10 +139,14 @@ export function imageAlias(image: string, name: string): string {
 /** An image without a shell (or anything else): a container made from it is created, then fails to start. */
 export function imageWithoutShell(): string {
   const tag = `dbproof-test/no-shell-${randomUUID().slice(0, 8)}:1`;
-  execFileSync('sh', [
-    '-c',
-    `d=$(mktemp -d) && echo nothing > "$d/README" && tar -C "$d" -c README | docker import - "${tag}" >/dev/null; s=$?; rm -rf "$d"; exit $s`,
-  ]);
+  execFileSync(
+    'sh',
+    [
+      '-c',
+      `d=$(mktemp -d) && echo nothing > "$d/README" && tar -C "$d" -c README | docker import - "${tag}" >/dev/null; s=$?; rm -rf "$d"; exit $s`,
+    ],
+    { timeout: 120_000 },
+  );
   madeImages.push(tag);
   return tag;
 }

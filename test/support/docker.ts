@@ -64,7 +64,8 @@ export function skipWithoutEngine(engine: boolean): TestOptions {
 }
 
 export function dockerLines(args: string[]): string[] {
-  return execFileSync('docker', args, { encoding: 'utf8' }).split('\n').filter(Boolean);
+  // Bounded: a busy engine fails the test naming the command instead of blocking its worker.
+  return execFileSync('docker', args, { encoding: 'utf8', timeout: 120_000 }).split('\n').filter(Boolean);
 }
 
 export interface DockerResources {
