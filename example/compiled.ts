@@ -9,15 +9,14 @@ const MAIN = path.join(EXAMPLE, 'main.ts');
 // Beside the package's node_modules, so the bundle's bare imports (pg, ioredis) resolve to them.
 const CACHE = path.join(EXAMPLE, '..', 'node_modules', '.cache', 'dbproof-reference-app');
 
-/** The reference app's TypeScript: main.ts and src/, whose contents name the bundle. */
+/**
+ * What the bundle is made from, whose contents name it: main.ts, src/ (all of it), and this
+ * file (its build options); esbuild's version is hashed beside them.
+ */
 function sources(): string[] {
   const src = path.join(EXAMPLE, 'src');
-  return [
-    MAIN,
-    ...readdirSync(src)
-      .filter((f) => f.endsWith('.ts'))
-      .map((f) => path.join(src, f)),
-  ].sort();
+  const ts = readdirSync(src, { recursive: true, encoding: 'utf8' }).filter((f) => f.endsWith('.ts'));
+  return [MAIN, fileURLToPath(import.meta.url), ...ts.map((f) => path.join(src, f))].sort();
 }
 
 let compiled: string | undefined;

@@ -14,8 +14,18 @@ if (!report) {
   console.error('test-durations: give a vitest JSON report (vitest run --reporter=json --outputFile=FILE)');
   process.exit(2);
 }
+let results;
+try {
+  results = JSON.parse(readFileSync(report, 'utf8')).testResults;
+  if (!Array.isArray(results)) throw new Error('it has no testResults');
+} catch (error) {
+  console.error(
+    `test-durations: ${report} is not a vitest JSON report (${error.message.split('\n')[0]}); make one with --reporter=json --outputFile=FILE`,
+  );
+  process.exit(2);
+}
 const durations = {};
-for (const file of JSON.parse(readFileSync(report, 'utf8')).testResults) {
+for (const file of results) {
   durations[path.relative(root, file.name)] = Math.round((file.endTime - file.startTime) / 100) / 10;
 }
 const sorted = Object.fromEntries(Object.entries(durations).sort(([a], [b]) => (a < b ? -1 : 1)));
