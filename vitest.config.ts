@@ -1,6 +1,14 @@
 import { defineConfig } from 'vitest/config';
 import { LongestFirst } from './test/support/longest-first.ts';
 
+/** DBPROOF_TEST_WORKERS (a whole number from 1), else 2. */
+function testWorkers(): number {
+  const given = process.env.DBPROOF_TEST_WORKERS;
+  if (given === undefined || given === '') return 2;
+  if (!/^[1-9]\d*$/.test(given)) throw new Error(`DBPROOF_TEST_WORKERS must be a whole number from 1 (got '${given}')`);
+  return Number(given);
+}
+
 /** Files of dbproof's own that run one at a time after the others (see the `timed-alone` project). */
 const TIMED_ALONE = ['test/load/accuracy.test.ts'];
 
@@ -25,8 +33,10 @@ export default defineConfig({
   test: {
     // The run ends with a banner counting the tests skipped on this machine, by reason (no Docker engine, …).
     reporters: ['default', './test/support/skip-banner.ts'],
-    // Two cores: one topology-heavy file at a time per core is plenty.
-    maxWorkers: 2,
+    // Two cores: one topology-heavy file at a time per core, unless DBPROOF_TEST_WORKERS says
+    // otherwise (npm test's background lane). Set here, not with --maxWorkers: each project
+    // below inherits this value, and vitest's --maxWorkers does not reach a project's own.
+    maxWorkers: testWorkers(),
     // The longest files first, whatever their project: the last to end is a short one.
     sequence: { sequencer: LongestFirst },
     projects: [

@@ -34,16 +34,17 @@ const filtered = extra.length > 0;
 
 const LANES = [
   { name: 'timed', projects: ['timed-*'], vitest: [], nice: 0, after: filtered ? undefined : [playwright, 'test'] },
-  // Four workers: the background files wait on processes much of the time (three left the
-  // CPU a quarter idle), and nice 19 keeps them off the timed lane's CPU.
+  // Three workers (vitest.config.ts reads DBPROOF_TEST_WORKERS: --maxWorkers does not reach
+  // the projects, so until then this lane ran two): the background files wait on processes
+  // much of the time, and nice 19 keeps them off the timed lane's CPU.
   // Its containers at the lowest CPU weight: they are the engine's children, which nice does
   // not reach (the health suite's probe p99 went from 36 ms to 557 ms beside them, in lanes).
   {
     name: 'background',
     projects: ['!timed-*'],
-    vitest: ['--maxWorkers=4'],
+    vitest: [],
     nice: 19,
-    env: { DBPROOF_CONTAINER_CPU_SHARES: '2' },
+    env: { DBPROOF_TEST_WORKERS: '3', DBPROOF_CONTAINER_CPU_SHARES: '2' },
   },
 ];
 

@@ -19,11 +19,16 @@ const resultsDir = path.join(dir, 'results');
 // As in a team's ESM project: the config is a module.
 writeFileSync(path.join(dir, 'package.json'), '{ "type": "module" }\n');
 
-/** Writes a config file (plain object: no import needed) and returns its path. */
+/**
+ * Writes a config file (plain object: no import needed) and returns its path. JavaScript: a
+ * .ts config costs each dbproof process tsx's loader (about 0.4 s of CPU), and what these
+ * tests check does not depend on the config's language (test/cli/init.test.ts and the
+ * bad-input table load .ts configs).
+ */
 // The machine is not watched in these tests (noise.monitor false): they assert FAILs on purpose, which a
 // busy machine must not turn INCONCLUSIVE; test/run/noise-judging.test.ts covers judging with the noise in view.
 function config(name: string, body: object | string): string {
-  const file = path.join(dir, `${name}.config.ts`);
+  const file = path.join(dir, `${name}.config.mjs`);
   writeFileSync(
     file,
     typeof body === 'string'

@@ -18,14 +18,20 @@ export interface ReferenceConfigOptions {
   watchMachine?: boolean;
 }
 
-/** Writes `<dir>/<name>.config.ts` for the reference app with `body` (suites, scenarios, …) spread in last. */
+/**
+ * Writes `<dir>/<name>.config.mjs` for the reference app with `body` (suites, scenarios, …)
+ * spread in last. JavaScript, not TypeScript: the body is plain data, and a .ts config makes
+ * each dbproof process register tsx's loader (a thread of its own, about 0.4 s of CPU), some
+ * 60 times per test run. Loading a .ts config is tested where it is the point (init, adoption,
+ * the bad-input table).
+ */
 export function writeReferenceConfig(
   dir: string,
   name: string,
   body: object,
   options: ReferenceConfigOptions = {},
 ): { file: string; results: string } {
-  const file = path.join(dir, `${name}.config.ts`);
+  const file = path.join(dir, `${name}.config.mjs`);
   const results = options.results ?? path.join(dir, `${name}-results`);
   const app = {
     name: 'reference app',
