@@ -34,17 +34,19 @@ const filtered = extra.length > 0;
 
 const LANES = [
   { name: 'timed', projects: ['timed-*'], vitest: [], nice: 0, after: filtered ? undefined : [playwright, 'test'] },
-  // Three workers (vitest.config.ts reads DBPROOF_TEST_WORKERS: --maxWorkers does not reach
-  // the projects, so until then this lane ran two): the background files wait on processes
-  // much of the time, and nice 19 keeps them off the timed lane's CPU.
-  // Its containers at the lowest CPU weight: they are the engine's children, which nice does
-  // not reach (the health suite's probe p99 went from 36 ms to 557 ms beside them, in lanes).
+  // Two workers (DBPROOF_TEST_WORKERS, read by vitest.config.ts: --maxWorkers does not reach
+  // the projects, so the `--maxWorkers=4` this lane once had never applied). Three overloaded
+  // the machine: load 14, gates past their 90 s time-out, and the timed lane's budgets broken
+  // (a probe p99 of 1.4 s against 250 ms) despite nice 19. nice 19 keeps these two off the
+  // timed lane's CPU. Its containers at the lowest CPU weight: they are the engine's
+  // children, which nice does not reach (the health suite's probe p99 went from 36 ms to
+  // 557 ms beside them, in lanes).
   {
     name: 'background',
     projects: ['!timed-*'],
     vitest: [],
     nice: 19,
-    env: { DBPROOF_TEST_WORKERS: '3', DBPROOF_CONTAINER_CPU_SHARES: '2' },
+    env: { DBPROOF_TEST_WORKERS: '2', DBPROOF_CONTAINER_CPU_SHARES: '2' },
   },
 ];
 

@@ -97,7 +97,7 @@ test('a budget that must break: the outcome and summary.json say fail', async ()
 test('a plan that cannot run is refused before anything starts: a UsageError, no results folder', async () => {
   const unknown = config('unknown-suite', { suites: { bogus: {} } });
   await expect(planRun({ config: unknown.file })).rejects.toThrow(
-    /^unknown-suite\.config\.ts: invalid suites\.bogus: no suite named 'bogus'; the suites are n-plus-one, /,
+    /^unknown-suite\.config\.mjs: invalid suites\.bogus: no suite named 'bogus'; the suites are n-plus-one, /,
   );
   const noReplicas = config('no-replicas', { topology: { replicas: 0 }, suites: quickSuite });
   const refusal = await planRun({ config: noReplicas.file }).catch((error: unknown) => error);

@@ -35,7 +35,7 @@ const suiteModule = (name: string, source: string): string => {
  */
 function teamConfig(name: string, suites: Record<string, object>): { file: string; results: string } {
   const imports: string[] = [];
-  const written = writeReferenceConfig(project, name, { suites });
+  const written = writeReferenceConfig(project, name, { suites }, { typescript: true });
   const source = readFileSync(written.file, 'utf8').replace(/\{\s*"\$import": ("[^"]+")\s*\}/g, (_, from: string) => {
     imports.push(`import suite${imports.length} from ${from};`);
     return `suite${imports.length - 1}`;

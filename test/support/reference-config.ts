@@ -16,6 +16,8 @@ export interface ReferenceConfigOptions {
   results?: string;
   /** Leaves `noise` to the body (default: `noise: { monitor: false }` unless the body sets it). */
   watchMachine?: boolean;
+  /** Writes `<name>.config.ts` instead: for a config that will import the team's TypeScript (its own suites). */
+  typescript?: boolean;
 }
 
 /**
@@ -31,7 +33,7 @@ export function writeReferenceConfig(
   body: object,
   options: ReferenceConfigOptions = {},
 ): { file: string; results: string } {
-  const file = path.join(dir, `${name}.config.mjs`);
+  const file = path.join(dir, `${name}.config.${options.typescript ? 'ts' : 'mjs'}`);
   const results = options.results ?? path.join(dir, `${name}-results`);
   const app = {
     name: 'reference app',
