@@ -20,6 +20,7 @@ import { spawn, spawnSync } from 'node:child_process';
 import { constants, setPriority } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { makeLowCpuGroup } from './low-cpu-group.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const vitest = path.join(root, 'node_modules', 'vitest', 'vitest.mjs');
@@ -41,11 +42,15 @@ const LANES = [
   // timed lane's CPU. Its containers at the lowest CPU weight: they are the engine's
   // children, which nice does not reach (the health suite's probe p99 went from 36 ms to
   // 557 ms beside them, in lanes).
+  // In a cgroup of the lowest CPU weight where there is one (scripts/low-cpu-group.mjs), its
+  // containers too: nice 19 alone left the lane's dozens of processes, and all its
+  // containers as one, enough CPU to break the timed budgets on a slow machine.
   {
     name: 'background',
     projects: ['!timed-*'],
     vitest: [],
     nice: 19,
+    lowCpuGroup: true,
     env: { DBPROOF_TEST_WORKERS: '2', DBPROOF_CONTAINER_CPU_SHARES: '2' },
   },
 ];
@@ -62,7 +67,7 @@ const NICE = process.platform !== 'win32' && spawnSync('nice', ['-n', '0', 'true
  * found no test file. Its output is prefixed with `name` line by line (two lanes write at
  * once), or is this process's own without a name.
  */
-function run(name, args, nice = 0, laneEnv = {}) {
+function run(name, args, nice = 0, laneEnv = {}, group = undefined) {
   return new Promise((resolve) => {
     // Piped, vitest would drop its colours: keep them when this terminal has them.
     const env = { ...(name && process.stdout.isTTY ? { FORCE_COLOR: '1' } : {}), ...process.env, ...laneEnv };
@@ -71,6 +76,14 @@ function run(name, args, nice = 0, laneEnv = {}) {
       nice !== 0 && NICE ? ['nice', ['-n', String(nice), process.execPath, ...args]] : [process.execPath, args];
     const child = spawn(command, commandArgs, { cwd: root, env, stdio });
     children.add(child);
+    if (group && child.pid !== undefined) {
+      try {
+        // Before it starts anything: what it starts is in the group too.
+        group.add(child.pid);
+      } catch (error) {
+        process.stderr.write(`npm test: could not put the ${name} lane in ${group.name} (${error.message})\n`);
+      }
+    }
     if (nice !== 0 && !NICE && child.pid !== undefined) {
       try {
         // No `nice` command: the main thread's priority, which the processes it starts inherit.
@@ -128,6 +141,10 @@ process.on('SIGINT', () => {});
 const checks = await run(undefined, [path.join(root, 'scripts', 'checks.mjs')]);
 if (checks.code !== 0) process.exit(checks.code);
 
+const lowCpuGroup = makeLowCpuGroup();
+if (lowCpuGroup.reason)
+  process.stderr.write(`npm test: the background lane runs at nice 19 only: ${lowCpuGroup.reason}\n`);
+
 const started = Date.now();
 const vitestArgs = (lane) => [
   vitest,
@@ -140,13 +157,20 @@ const vitestArgs = (lane) => [
 ];
 const results = await Promise.all(
   LANES.map(async (lane) => {
-    const result = await run(lane.name, vitestArgs(lane), lane.nice, lane.env);
+    const group = lane.lowCpuGroup && !lowCpuGroup.reason ? lowCpuGroup : undefined;
+    const env = group ? { ...lane.env, DBPROOF_CONTAINER_CGROUP_PARENT: group.containersParent } : lane.env;
+    const result = await run(lane.name, vitestArgs(lane), lane.nice, env, group);
     process.stdout.write(`[${lane.name}] vitest ended in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
     // Playwright after the timed files, at normal priority, while the background lane still runs.
     if (result.code !== 0 || !lane.after) return result;
     return run('playwright', lane.after);
   }),
 );
+const left = lowCpuGroup.reason ? [] : lowCpuGroup.remove();
+if (left.length > 0)
+  process.stderr.write(
+    `npm test: ${left.join(', ')} still holds processes; the next npm test removes it once they end\n`,
+  );
 const seconds = ((Date.now() - started) / 1000).toFixed(0);
 const failed = LANES.filter((_, i) => results[i].code !== 0).map((lane) => lane.name);
 process.stdout.write(

@@ -149,6 +149,18 @@ describe('rate-limit', () => {
     );
   });
 
+  test('an app that answers no request with a 2xx or a 429 (every one a 404 here) passes no verdict: nothing was measured', async () => {
+    const result = await runOn(rateLimit, targets.unlimited, { windows: 1, request: 'GET /api/no-such-route/{id}' });
+    expect(result.verdicts.length).toBeGreaterThan(0);
+    for (const verdict of result.verdicts) {
+      expect(verdict.pass, verdictLines(result)).toBe(false);
+      expect(verdict.measured).toBeNull();
+      expect(verdict.evidence).toMatch(
+        /^none of the \d+ requests was admitted or refused: nothing to judge \([1-9]\d* failed, 0 answered 503\)/,
+      );
+    }
+  });
+
   describe('Redis killed after the windows', () => {
     const short = { windows: 2, clients: { under: 0 }, bypass: false } as const;
 

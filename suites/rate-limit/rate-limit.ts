@@ -218,6 +218,14 @@ export const rateLimit = defineSuite({
     );
     const fields = report.answers.map((answers) => fieldsTally(answers, judged));
     if (options.rateLimitHeaders) verdicts.push(headersVerdict(counts, fields, options));
+    // Not one request admitted or refused: every count above is a zero that measured nothing
+    // (no 429 to read a Retry-After from, no admission to exceed a limit), so none may pass.
+    const answered = counts.all.reduce((sum, c) => sum + c.admitted + c.limited, 0);
+    if (answered === 0) {
+      const sent = counts.all.reduce((sum, c) => sum + c.sent, 0);
+      const nothing = `none of the ${sent} requests was admitted or refused: nothing to judge (${counts.all.reduce((sum, c) => sum + c.errors, 0)} failed, ${counts.all.reduce((sum, c) => sum + c.unavailable, 0)} answered 503)${report.lastError ? `; last error: ${report.lastError}` : ''}`;
+      verdicts.splice(0, verdicts.length, ...verdicts.map((v) => judge(v.claim, v.budget, null, nothing)));
+    }
     const redisDown = options.redisDown ? await redisDownPhase(context, shape, clients, options.redisDown) : undefined;
     if (redisDown) verdicts.push(redisDown.verdict);
     return {

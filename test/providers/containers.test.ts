@@ -1,6 +1,7 @@
 // What only the containers provider does: partitions, Docker clean-up after a SIGKILL,
 // the CLI on provider 'containers'.
 import { execFileSync } from 'node:child_process';
+import { existsSync } from 'node:fs';
 import net from 'node:net';
 import { tempDir } from '../support/temp.ts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
@@ -11,6 +12,11 @@ import { runCli, startCli } from '../support/cli.ts';
 import { dockerForTests, skipWithoutEngine, resourcesPublishing, stillPresent } from '../support/docker.ts';
 
 const engine = dockerForTests('the containers provider tests');
+// npm test's own script (JavaScript): imported by a path TypeScript does not resolve.
+const lowCpuGroupScript = '../../scripts/low-cpu-group.mjs';
+const { makeLowCpuGroup } = (await import(lowCpuGroupScript)) as {
+  makeLowCpuGroup: () => { reason: string } | { reason?: undefined; containersParent: string; remove(): string[] };
+};
 
 function reachable(port: number, timeoutMs = 1500): Promise<boolean> {
   return new Promise((resolve) => {
@@ -96,8 +102,14 @@ describe('containers provider', skipWithoutEngine(engine), () => {
 
 describe('dbproof up --provider containers', skipWithoutEngine(engine), () => {
   test('prints the same JSON shape as the native provider, and a SIGKILLed `up` leaves no container or network', async () => {
-    // With a CPU weight of its own for every container (npm test's background lane runs them at 2).
-    const env = { DBPROOF_STATE_DIR: tempDir('ct'), DBPROOF_CONTAINER_CPU_SHARES: '17' };
+    // With a CPU weight of its own for every container, under a cgroup of the lowest weight
+    // where the machine has cgroup v1 (npm test's background lane runs them so).
+    const group = makeLowCpuGroup();
+    const env = {
+      DBPROOF_STATE_DIR: tempDir('ct'),
+      DBPROOF_CONTAINER_CPU_SHARES: '17',
+      ...(group.reason === undefined ? { DBPROOF_CONTAINER_CGROUP_PARENT: group.containersParent } : {}),
+    };
     const { child, firstLine } = await startCli(['up', '--provider', 'containers', '--replicas', '1', '--json'], {
       env,
     });
@@ -113,6 +125,20 @@ describe('dbproof up --provider containers', skipWithoutEngine(engine), () => {
       encoding: 'utf8',
     });
     expect(shares.trim().split('\n')).toEqual(['17', '17', '17']);
+    if (group.reason === undefined) {
+      const parents = execFileSync(
+        'docker',
+        ['inspect', '-f', '{{.HostConfig.CgroupParent}}', ...resources.containers],
+        {
+          encoding: 'utf8',
+        },
+      );
+      expect(parents.trim().split('\n')).toEqual(Array(3).fill(group.containersParent));
+      for (const id of resources.containers) {
+        const full = execFileSync('docker', ['inspect', '-f', '{{.Id}}', id], { encoding: 'utf8' }).trim();
+        expect(existsSync(`/sys/fs/cgroup/cpu${group.containersParent}/${full}`)).toBe(true);
+      }
+    }
     child.kill('SIGKILL');
     const deadline = Date.now() + 15_000;
     let left: string[] = [];
@@ -121,7 +147,21 @@ describe('dbproof up --provider containers', skipWithoutEngine(engine), () => {
       left = stillPresent(resources);
     } while (left.length > 0 && Date.now() < deadline);
     expect(left).toEqual([]);
+    // Docker made the parent in every hierarchy; with its containers gone, all of it is removed.
+    if (group.reason === undefined) expect(group.remove()).toEqual([]);
   }, 180_000);
+
+  test('a cgroup parent that is not a path is bad input, in one line, before any container exists', async () => {
+    const before = execFileSync('docker', ['ps', '-aq'], { encoding: 'utf8' });
+    const result = await runCli(['up', '--provider', 'containers', '--json'], {
+      env: { DBPROOF_STATE_DIR: tempDir('ct-parent'), DBPROOF_CONTAINER_CGROUP_PARENT: '/dbproof/../docker' },
+    });
+    expect(result.code).toBe(2);
+    expect(result.stderr).toBe(
+      'dbproof: DBPROOF_CONTAINER_CGROUP_PARENT=/dbproof/../docker is not a cgroup: give a path such as /dbproof-low (or a systemd slice such as dbproof.slice), made beforehand, or unset it\n',
+    );
+    expect(execFileSync('docker', ['ps', '-aq'], { encoding: 'utf8' })).toBe(before);
+  });
 
   test('a CPU weight Docker would refuse is bad input, in one line, before any container exists', async () => {
     const before = execFileSync('docker', ['ps', '-aq'], { encoding: 'utf8' });

@@ -20,6 +20,25 @@ export function containerCpuShares(env: NodeJS.ProcessEnv = process.env): number
 }
 
 /**
+ * DBPROOF_CONTAINER_CGROUP_PARENT: the cgroup dbproof's containers are made under (Docker's
+ * --cgroup-parent: a path such as `/dbproof-low` with the cgroupfs driver, a `….slice` with
+ * systemd's), made beforehand by whoever sets it. On cgroup v1 a container's --cpu-shares
+ * only ranks it among the containers of its parent, and Docker's own parent competes with
+ * every process of the machine as one: a parent of low CPU weight is what puts containers
+ * below timing-sensitive work (`npm test`'s background lane sets both).
+ */
+export function containerCgroupParent(env: NodeJS.ProcessEnv = process.env): string | undefined {
+  const value = env.DBPROOF_CONTAINER_CGROUP_PARENT;
+  if (value === undefined || value === '') return undefined;
+  if (!/^\/?[A-Za-z0-9_.@-]+(\/[A-Za-z0-9_.@-]+)*$/.test(value) || value.split('/').includes('..')) {
+    throw new UsageError(
+      `DBPROOF_CONTAINER_CGROUP_PARENT=${value} is not a cgroup: give a path such as /dbproof-low (or a systemd slice such as dbproof.slice), made beforehand, or unset it`,
+    );
+  }
+  return value;
+}
+
+/**
  * A GenericContainer whose ports are published on 127.0.0.1 only, on host ports we
  * choose (so that a URL stays valid across kill/start: Docker would pick a new random
  * port on each start), and that stops with SIGINT (Postgres' fast shutdown) rather
@@ -30,6 +49,8 @@ export class LoopbackContainer extends GenericContainer {
     super(image);
     const shares = containerCpuShares();
     if (shares !== undefined) this.hostConfig.CpuShares = shares;
+    const parent = containerCgroupParent();
+    if (parent !== undefined) this.hostConfig.CgroupParent = parent;
   }
 
   withLoopbackPort(containerPort: number, hostPort: number): this {

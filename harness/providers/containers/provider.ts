@@ -17,7 +17,7 @@ import { DEFAULT_SETTINGS } from '../native/settings.ts';
 import { hostAddressOnDefaultBridge } from './bridge.ts';
 import { DOCKER_ENGINE_PROCESSES, DockerControl, removeContainersLabelled } from './docker-node.ts';
 import { postgresImage, redisImage } from './images.ts';
-import { containerCpuShares, LoopbackContainer } from './loopback-container.ts';
+import { containerCgroupParent, containerCpuShares, LoopbackContainer } from './loopback-container.ts';
 import { ContainerPgNode, ContainerRedisNode } from './nodes.ts';
 import { ARCHIVE_MOUNT, ContainersRecovery, recoveryDir } from './recovery.ts';
 
@@ -114,8 +114,9 @@ async function stopAll(
 export async function startContainersTopology(spec: ResolvedTopologySpec): Promise<Topology> {
   const pgImage = postgresImage(spec.images?.postgres);
   const redisImg = redisImage(spec.images?.redis);
-  // A bad DBPROOF_CONTAINER_CPU_SHARES is refused before anything starts (each container reads it).
+  // A bad DBPROOF_CONTAINER_CPU_SHARES or _CGROUP_PARENT is refused before anything starts (each container reads them).
   containerCpuShares();
+  containerCgroupParent();
   const watchdog = Watchdog.start();
   const containers: StartedTestContainer[] = [];
   let network: StartedNetwork | undefined;
