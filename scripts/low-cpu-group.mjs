@@ -5,8 +5,9 @@
 // 1024, but the lane has dozens of runnable processes (Postgres backends, apps, load
 // children), and its containers are not its children at all: Docker makes them under
 // `/docker`, which competes with the whole machine as one task of weight 1024, whatever each
-// container's --cpu-shares. In one group of weight 2, the lane and its containers together
-// weigh 2 against each timed process's 1024: they run on the CPU the timed lane leaves.
+// container's --cpu-shares. In one group of weight 128 (SHARES), the lane and its containers
+// together weigh an eighth of each timed process: they run mostly on the CPU the timed lane
+// leaves, however many processes they have.
 //
 // Layout: /sys/fs/cgroup/cpu/dbproof-test-<pid>/lane (the lane's processes) and …/containers
 // (Docker's --cgroup-parent: DBPROOF_CONTAINER_CGROUP_PARENT). Docker makes the parent in
@@ -17,6 +18,13 @@ import path from 'node:path';
 
 const ROOT = '/sys/fs/cgroup';
 const PREFIX = 'dbproof-test-';
+/**
+ * The group's CPU weight: an eighth of one process at normal priority (1024), about what
+ * eight busy threads at nice 19 weigh. At 2, the least the kernel takes, the lane was starved
+ * for seconds at a time while the timed lane was busy: a Postgres it started refused
+ * connections past their time-out, and Docker could not freeze a container in it.
+ */
+export const SHARES = 128;
 
 /** Every hierarchy's copy of group `name` (Docker may have made one in each), deepest first. */
 function copies(name) {
@@ -79,8 +87,7 @@ export function makeLowCpuGroup() {
   const name = `${PREFIX}${process.pid}`;
   try {
     fs.mkdirSync(path.join(cpu, name));
-    // 2 is the least cpu.shares the kernel takes.
-    fs.writeFileSync(path.join(cpu, name, 'cpu.shares'), '2');
+    fs.writeFileSync(path.join(cpu, name, 'cpu.shares'), String(SHARES));
     fs.mkdirSync(path.join(cpu, name, 'lane'));
   } catch (error) {
     removeGroup(name);

@@ -1,21 +1,28 @@
 #!/usr/bin/env node
-// `npm test`: the checks (scripts/checks.mjs), then vitest in two lanes at once (Playwright
-// after the timed lane's files).
+// `npm test`: the checks (scripts/checks.mjs), then vitest in three lanes, and Playwright.
 //
-// - The timed lane: the vitest projects named `timed-*` (the verification suites that judge
-//   timing budgets, and the open model's accuracy), one file at a time, at the machine's
-//   normal CPU priority.
-// - The background lane: every other project (the unit tier, dbproof's own files, the suites
-//   that judge no time), at the lowest CPU priority (nice 19), so it takes the CPU the timed
-//   lane leaves and never the CPU a timed measurement needs: the timed files are mostly
-//   waiting (a fault's timeline, a load at a fixed rate), about a fifth of the machine alone.
+// - timed: the vitest projects named `timed-*` (the verification suites that judge timing
+//   budgets, the gate's tests, the open model's accuracy), one file at a time, at the
+//   machine's normal CPU priority.
+// - background, at the same time: the files that start no container and judge no time (the
+//   unit tier, most of dbproof's own files, the suites that count keys and statements), at
+//   nice 19 and, where the machine allows, in a cgroup of low CPU weight
+//   (scripts/low-cpu-group.mjs): it takes the CPU the timed lane leaves (about half of 2
+//   slow cores: the timed files mostly wait on a fault's timeline or a fixed-rate load).
+// - after-timed, once the timed lane has ended, beside what is left of the background lane
+//   and Playwright: the `after-timed` project (vitest.config.ts: the files that start Docker
+//   containers, whose work no priority reaches, and those that hold dbproof's own runs to
+//   timing), at normal priority.
 //
 // Before, the timed files ran after all the others, alone: 900 s in all on 2 cores (the
-// others 500 s, the timed ones 400 s); in two lanes 560 s, every budget holding.
+// others 500 s, the timed ones 400 s); in two lanes 560 s, every budget holding, on a
+// machine of normal speed. On one about 2.5 times slower two lanes broke budgets on both
+// sides (a starved rate limiter's answers past its time-out, a frozen replica's breaker
+// opening the primary's beside container tests): hence the third lane.
 // `vitest run` alone still runs everything in one process, the timed files last
 // (`sequence.groupOrder`); the lanes only make it faster. Arguments after `npm test --` (a
-// file filter, `-t`) go to both lanes' vitest; with them, a lane that matches no file is not
-// a failure, but both matching none is, and Playwright is left out.
+// file filter, `-t`) go to every lane's vitest; with them, a lane that matches no file is not
+// a failure, but all of them matching none is, and Playwright is left out.
 import { spawn, spawnSync } from 'node:child_process';
 import { constants, setPriority } from 'node:os';
 import path from 'node:path';
@@ -34,25 +41,23 @@ if (extra.some((a) => a === '--project' || a.startsWith('--project='))) {
 const filtered = extra.length > 0;
 
 const LANES = [
-  { name: 'timed', projects: ['timed-*'], vitest: [], nice: 0, after: filtered ? undefined : [playwright, 'test'] },
+  { name: 'timed', projects: ['timed-*'], nice: 0 },
   // Two workers (DBPROOF_TEST_WORKERS, read by vitest.config.ts: --maxWorkers does not reach
   // the projects, so the `--maxWorkers=4` this lane once had never applied). Three overloaded
   // the machine: load 14, gates past their 90 s time-out, and the timed lane's budgets broken
-  // (a probe p99 of 1.4 s against 250 ms) despite nice 19. nice 19 keeps these two off the
-  // timed lane's CPU. Its containers at the lowest CPU weight: they are the engine's
-  // children, which nice does not reach (the health suite's probe p99 went from 36 ms to
-  // 557 ms beside them, in lanes).
-  // In a cgroup of the lowest CPU weight where there is one (scripts/low-cpu-group.mjs), its
-  // containers too: nice 19 alone left the lane's dozens of processes, and all its
-  // containers as one, enough CPU to break the timed budgets on a slow machine.
+  // (a probe p99 of 1.4 s against 250 ms) despite nice 19. In a cgroup of low weight as well
+  // where there is one: nice 19 leaves each of the lane's dozens of processes a weight of
+  // its own.
   {
     name: 'background',
-    projects: ['!timed-*'],
-    vitest: [],
+    // Named, not `!timed-*` with `!after-timed`: vitest includes a project any one pattern matches.
+    projects: ['unit', 'dbproof', 'suites-untimed'],
     nice: 19,
     lowCpuGroup: true,
-    env: { DBPROOF_TEST_WORKERS: '2', DBPROOF_CONTAINER_CPU_SHARES: '2' },
+    env: { DBPROOF_TEST_WORKERS: '2' },
   },
+  { name: 'after-timed', projects: ['after-timed'], nice: 0, waitFor: 'timed', env: { DBPROOF_TEST_WORKERS: '2' } },
+  ...(filtered ? [] : [{ name: 'playwright', command: [playwright, 'test'], nice: 0, waitFor: 'timed' }]),
 ];
 
 /**
@@ -150,22 +155,27 @@ const vitestArgs = (lane) => [
   vitest,
   'run',
   ...lane.projects.map((p) => `--project=${p}`),
-  ...lane.vitest,
   // A filter may match one lane's files only; unfiltered, a lane with no file is an error.
   ...(filtered ? ['--passWithNoTests'] : []),
   ...extra,
 ];
-const results = await Promise.all(
-  LANES.map(async (lane) => {
-    const group = lane.lowCpuGroup && !lowCpuGroup.reason ? lowCpuGroup : undefined;
-    const env = group ? { ...lane.env, DBPROOF_CONTAINER_CGROUP_PARENT: group.containersParent } : lane.env;
-    const result = await run(lane.name, vitestArgs(lane), lane.nice, env, group);
-    process.stdout.write(`[${lane.name}] vitest ended in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
-    // Playwright after the timed files, at normal priority, while the background lane still runs.
-    if (result.code !== 0 || !lane.after) return result;
-    return run('playwright', lane.after);
-  }),
-);
+// Each lane's promise, by name: a lane that waits starts once the other has ended, passed or
+// failed (every lane's failures are reported). A lane waits only for one listed before it.
+const ended = new Map();
+for (const lane of LANES) {
+  ended.set(
+    lane.name,
+    (async () => {
+      if (lane.waitFor) await ended.get(lane.waitFor);
+      const group = lane.lowCpuGroup && !lowCpuGroup.reason ? lowCpuGroup : undefined;
+      const env = group ? { ...lane.env, DBPROOF_CONTAINER_CGROUP_PARENT: group.containersParent } : lane.env;
+      const result = await run(lane.name, lane.command ?? vitestArgs(lane), lane.nice, env, group);
+      process.stdout.write(`[${lane.name}] ended in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+      return { ...result, vitest: !lane.command };
+    })(),
+  );
+}
+const results = await Promise.all(LANES.map((lane) => ended.get(lane.name)));
 const left = lowCpuGroup.reason ? [] : lowCpuGroup.remove();
 if (left.length > 0)
   process.stderr.write(
@@ -174,9 +184,9 @@ if (left.length > 0)
 const seconds = ((Date.now() - started) / 1000).toFixed(0);
 const failed = LANES.filter((_, i) => results[i].code !== 0).map((lane) => lane.name);
 process.stdout.write(
-  `tests: both lanes ended in ${seconds} s${failed.length ? `; FAILED: ${failed.join(', ')}` : ''}\n`,
+  `tests: every lane ended in ${seconds} s${failed.length ? `; FAILED: ${failed.join(', ')}` : ''}\n`,
 );
-if (results.every((r) => r.noFiles)) {
+if (results.filter((r) => r.vitest).every((r) => r.noFiles)) {
   console.error(`npm test: no test file matched ${extra.join(' ')}`);
   process.exit(1);
 }

@@ -37,10 +37,10 @@ function cpuCgroupOf(pid: number): string | undefined {
 }
 
 describe('the background lane’s low-CPU group', { skip: !cgroupV1 || process.getuid?.() !== 0 }, () => {
-  test('weight 2, the lane’s processes and what they start inside it, removed once they end and only then', async () => {
+  test('weight 128 (an eighth of a process at normal priority), the lane’s processes and what they start inside it, removed once they end and only then', async () => {
     const group = made();
     try {
-      expect(readFileSync(path.join(CPU, group.name, 'cpu.shares'), 'utf8').trim()).toBe('2');
+      expect(readFileSync(path.join(CPU, group.name, 'cpu.shares'), 'utf8').trim()).toBe('128');
       // Whose it is: npm test's pid (this process here).
       expect(group.name).toBe(`dbproof-test-${process.pid}`);
       expect(group.containersParent).toBe(`/${group.name}/containers`);
