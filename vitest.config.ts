@@ -12,41 +12,17 @@ function testWorkers(): number {
 /**
  * Files of dbproof's own that run one at a time after the others (see the `timed-alone`
  * project): the open model's accuracy, and the gate's, whose passing runs hold a load's p99
- * to a budget and its engine to a time-out (at nice 19 beside the timed lane on a slow
+ * to a budget and its engine to a time-out (at nice 19 beside the timed suites on a slow
  * machine, the load's p99 broke 1000 ms and its engine outran its 10 s time-out).
  */
 const TIMED_ALONE = ['test/load/accuracy.test.ts', 'test/cli/gate.test.ts'];
-
-/**
- * Files that `npm test` runs after the timed lane (project `after-timed`), at normal priority:
- * those that start Docker containers, whose work (dockerd's, runc's, the kernel's for their
- * networks) no priority of npm test's reaches, so beside the timed lane they broke its
- * budgets (the good app's breakers all opened in per-node-breaker while conformance ran),
- * and a container in a starved cgroup could not even be paused ("unable to freeze"); and
- * those that hold a load or a suite of dbproof's to timing (`dbproof test` and `gate`
- * passing, the open model's achieved rate), which failed starved beside it.
- */
-const AFTER_TIMED = [
-  'test/cli/drill.test.ts',
-  'test/cli/load.test.ts',
-  'test/cli/shard.test.ts',
-  'test/cli/test-command.test.ts',
-  'test/providers/conformance.test.ts',
-  'test/providers/containers-images.test.ts',
-  'test/providers/containers.test.ts',
-  'test/providers/suites-on-containers.test.ts',
-  'test/safety/compose-containers-pg-hba.test.ts',
-  'test/safety/compose-own-stack.test.ts',
-  'test/safety/compose-secrets.test.ts',
-  'suites/recovery/backup-restore-containers.test.ts',
-];
 
 /**
  * Verification suites whose verdicts count keys, answers and statements, never time (the
  * drill's writes by key with budgets of minutes, headers, N+1 counts): they run beside
  * dbproof's own files (the `suites-untimed` project). The rest judge timing budgets and run
  * alone (`suites`). The rate limiter's count per window is one of the rest: its tally allows
- * for answers a window late, but at nice 19 beside the timed lane on a slow machine its
+ * for answers a window late, but at nice 19 beside the timed suites on a slow machine its
  * answers took 6 s, past its 5 s time-out, and nothing was left to count.
  */
 const SUITES_UNTIMED = [
@@ -64,7 +40,7 @@ export default defineConfig({
     // The run ends with a banner counting the tests skipped on this machine, by reason (no Docker engine, …).
     reporters: ['default', './test/support/skip-banner.ts'],
     // Two cores: one topology-heavy file at a time per core, unless DBPROOF_TEST_WORKERS says
-    // otherwise (npm test's background lane). Set here, not with --maxWorkers: each project
+    // otherwise. Set here, not with --maxWorkers: each project
     // below inherits this value, and vitest's --maxWorkers does not reach a project's own.
     maxWorkers: testWorkers(),
     // The longest files first, whatever their project: the last to end is a short one.
@@ -85,18 +61,7 @@ export default defineConfig({
         test: {
           name: 'dbproof',
           include: ['test/**/*.test.ts'],
-          exclude: ['test/unit/**', ...TIMED_ALONE, ...AFTER_TIMED],
-          sequence: { groupOrder: 0 },
-          testTimeout: 90_000,
-          hookTimeout: 90_000,
-        },
-      },
-      {
-        extends: true,
-        // Containers and dbproof's own timed runs: after the timed lane in npm test (AFTER_TIMED).
-        test: {
-          name: 'after-timed',
-          include: AFTER_TIMED,
+          exclude: ['test/unit/**', ...TIMED_ALONE],
           sequence: { groupOrder: 0 },
           testTimeout: 90_000,
           hookTimeout: 90_000,
@@ -126,7 +91,6 @@ export default defineConfig({
         test: {
           name: 'suites-untimed',
           include: SUITES_UNTIMED,
-          exclude: AFTER_TIMED,
           sequence: { groupOrder: 0 },
           globalSetup: ['./harness/vitest/global-setup.ts'],
           testTimeout: 90_000,
@@ -140,9 +104,9 @@ export default defineConfig({
         // the same CPU priority on 2 cores they failed (the reference app's write p99 897 ms
         // against 500 ms), and so did two suite files at once, each on a topology of its own
         // (write p99 617 ms, probe p99 987 ms, a replica's recovery 5 s against 2 s). So
-        // `npm test` (scripts/test.mjs) runs the `timed-*` projects in a vitest of their own
-        // at normal priority, beside the rest at nice 19; `vitest run` alone runs them after
-        // everything else (groupOrder 1). Inside a file, targets that share nothing run as
+        // `npm test` (scripts/test.mjs) runs the `timed-*` projects in a vitest of their own,
+        // alone, before the rest; `vitest run` alone runs them after everything else
+        // (groupOrder 1). Inside a file, targets that share nothing run as
         // lanes (suites/breaker/breaker.test.ts).
         test: {
           name: 'timed-suites',

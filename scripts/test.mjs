@@ -1,33 +1,30 @@
 #!/usr/bin/env node
-// `npm test`: the checks (scripts/checks.mjs), then vitest in three lanes, and Playwright.
+// `npm test`: the checks (scripts/checks.mjs), then vitest in two lanes, one after the
+// other, then Playwright.
 //
 // - timed: the vitest projects named `timed-*` (the verification suites that judge timing
-//   budgets, the gate's tests, the open model's accuracy), one file at a time, at the
-//   machine's normal CPU priority.
-// - background, at the same time: the files that start no container and judge no time (the
-//   unit tier, most of dbproof's own files, the suites that count keys and statements), at
-//   nice 19 and, where the machine allows, in a cgroup of low CPU weight
-//   (scripts/low-cpu-group.mjs): it takes the CPU the timed lane leaves (about half of 2
-//   slow cores: the timed files mostly wait on a fault's timeline or a fixed-rate load).
-// - after-timed, once the timed lane has ended, beside what is left of the background lane
-//   and Playwright: the `after-timed` project (vitest.config.ts: the files that start Docker
-//   containers, whose work no priority reaches, and those that hold dbproof's own runs to
-//   timing), at normal priority.
+//   budgets, the gate's tests, the rate limiter, the open model's accuracy), one file at a
+//   time, alone on the machine.
+// - the rest: every other project, two files at a time (DBPROOF_TEST_WORKERS).
 //
-// Before, the timed files ran after all the others, alone: 900 s in all on 2 cores (the
-// others 500 s, the timed ones 400 s); in two lanes 560 s, every budget holding, on a
-// machine of normal speed. On one about 2.5 times slower two lanes broke budgets on both
-// sides (a starved rate limiter's answers past its time-out, a frozen replica's breaker
-// opening the primary's beside container tests): hence the third lane.
-// `vitest run` alone still runs everything in one process, the timed files last
-// (`sequence.groupOrder`); the lanes only make it faster. Arguments after `npm test --` (a
-// file filter, `-t`) go to every lane's vitest; with them, a lane that matches no file is not
-// a failure, but all of them matching none is, and Playwright is left out.
-import { spawn, spawnSync } from 'node:child_process';
-import { constants, setPriority } from 'node:os';
+// The two lanes once ran at the same time, the rest at nice 19: 560 s in all on 2 cores of
+// normal speed (900 s one after the other), every budget holding. On a machine about 2.5
+// times slower (CI's, now) the machine was overloaded and whichever lane was lower starved:
+// at nice 19 the rest's rate limiter answered past its time-out and a gate's load engine
+// outran its own; the rest in a cgroup of weight 2, then 128, with its Docker work after
+// the timed lane, failed on start-up time-outs of its own (Postgres refusing connections, a
+// container that could not be frozen); and the container tests' work (dockerd's, runc's,
+// which no priority of ours reaches) opened every breaker of a timed suite's good app. Alone,
+// each lane passes. So they run one after the other: a verdict on time is only worth having
+// where the machine is not ours to share.
+// `vitest run` alone runs everything in one process, the timed files last
+// (`sequence.groupOrder`). Arguments after `npm test --` (a file filter, `-t`) go to both
+// lanes' vitest; with them, a lane that matches no file is not a failure, but both matching
+// none is, and Playwright is left out.
+import { spawn } from 'node:child_process';
+import { constants } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
-import { makeLowCpuGroup } from './low-cpu-group.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const vitest = path.join(root, 'node_modules', 'vitest', 'vitest.mjs');
@@ -41,65 +38,25 @@ if (extra.some((a) => a === '--project' || a.startsWith('--project='))) {
 const filtered = extra.length > 0;
 
 const LANES = [
-  { name: 'timed', projects: ['timed-*'], nice: 0 },
-  // Two workers (DBPROOF_TEST_WORKERS, read by vitest.config.ts: --maxWorkers does not reach
-  // the projects, so the `--maxWorkers=4` this lane once had never applied). Three overloaded
-  // the machine: load 14, gates past their 90 s time-out, and the timed lane's budgets broken
-  // (a probe p99 of 1.4 s against 250 ms) despite nice 19. In a cgroup of low weight as well
-  // where there is one: nice 19 leaves each of the lane's dozens of processes a weight of
-  // its own.
-  {
-    name: 'background',
-    // Named, not `!timed-*` with `!after-timed`: vitest includes a project any one pattern matches.
-    projects: ['unit', 'dbproof', 'suites-untimed'],
-    nice: 19,
-    lowCpuGroup: true,
-    env: { DBPROOF_TEST_WORKERS: '2' },
-  },
-  { name: 'after-timed', projects: ['after-timed'], nice: 0, waitFor: 'timed', env: { DBPROOF_TEST_WORKERS: '2' } },
-  ...(filtered ? [] : [{ name: 'playwright', command: [playwright, 'test'], nice: 0, waitFor: 'timed' }]),
+  { name: 'timed', projects: ['timed-*'] },
+  // Two workers (DBPROOF_TEST_WORKERS, read by vitest.config.ts: vitest's --maxWorkers does
+  // not reach the projects). Named, not `!timed-*`: a project added later has to be placed.
+  { name: 'rest', projects: ['unit', 'dbproof', 'suites-untimed'], env: { DBPROOF_TEST_WORKERS: '2' } },
+  ...(filtered ? [] : [{ name: 'playwright', command: [playwright, 'test'] }]),
 ];
 
 /**
- * `nice -n 19` where there is one: the priority is set before node starts, so every thread
- * of the lane's vitest has it (on Linux a thread's nice is its own; setting it on a running
- * process reaches its main thread only).
- */
-const NICE = process.platform !== 'win32' && spawnSync('nice', ['-n', '0', 'true']).status === 0;
-
-/**
  * Runs node with `args` to its end; resolves with its exit code and whether vitest said it
- * found no test file. Its output is prefixed with `name` line by line (two lanes write at
- * once), or is this process's own without a name.
+ * found no test file. Its output is prefixed with `name` line by line, or is this process's
+ * own without a name.
  */
-function run(name, args, nice = 0, laneEnv = {}, group = undefined) {
+function run(name, args, laneEnv = {}) {
   return new Promise((resolve) => {
     // Piped, vitest would drop its colours: keep them when this terminal has them.
     const env = { ...(name && process.stdout.isTTY ? { FORCE_COLOR: '1' } : {}), ...process.env, ...laneEnv };
     const stdio = name ? ['ignore', 'pipe', 'pipe'] : 'inherit';
-    const [command, commandArgs] =
-      nice !== 0 && NICE ? ['nice', ['-n', String(nice), process.execPath, ...args]] : [process.execPath, args];
-    const child = spawn(command, commandArgs, { cwd: root, env, stdio });
+    const child = spawn(process.execPath, args, { cwd: root, env, stdio });
     children.add(child);
-    if (group && child.pid !== undefined) {
-      try {
-        // Before it starts anything: what it starts is in the group too.
-        group.add(child.pid);
-      } catch (error) {
-        process.stderr.write(`npm test: could not put the ${name} lane in ${group.name} (${error.message})\n`);
-      }
-    }
-    if (nice !== 0 && !NICE && child.pid !== undefined) {
-      try {
-        // No `nice` command: the main thread's priority, which the processes it starts inherit.
-        setPriority(child.pid, nice);
-      } catch (error) {
-        // At one priority the timed budgets have failed before (vitest.config.ts): say so.
-        process.stderr.write(
-          `npm test: could not lower the ${name} lane's priority (${error.message}); timed suites may fail their budgets\n`,
-        );
-      }
-    }
     let noFiles = false;
     for (const [from, to] of name
       ? [
@@ -135,20 +92,21 @@ function run(name, args, nice = 0, laneEnv = {}, group = undefined) {
 }
 
 const children = new Set();
-// A CI cancel (SIGTERM to this process alone): each lane's vitest is told, and stops its
-// topologies itself. Ctrl-C reaches every process of the terminal's group already: this one
-// only waits for the lanes to end (a second SIGINT would make vitest skip its teardown).
+// A CI cancel (SIGTERM to this process alone): the running lane's vitest is told, and stops
+// its topologies itself; no later lane starts. Ctrl-C reaches every process of the
+// terminal's group already: this one only waits for the lane to end (a second SIGINT would
+// make vitest skip its teardown), and starts no other.
+let cancelled = false;
 process.on('SIGTERM', () => {
+  cancelled = true;
   for (const child of children) child.kill('SIGTERM');
 });
-process.on('SIGINT', () => {});
+process.on('SIGINT', () => {
+  cancelled = true;
+});
 
 const checks = await run(undefined, [path.join(root, 'scripts', 'checks.mjs')]);
 if (checks.code !== 0) process.exit(checks.code);
-
-const lowCpuGroup = makeLowCpuGroup();
-if (lowCpuGroup.reason)
-  process.stderr.write(`npm test: the background lane runs at nice 19 only: ${lowCpuGroup.reason}\n`);
 
 const started = Date.now();
 const vitestArgs = (lane) => [
@@ -159,32 +117,18 @@ const vitestArgs = (lane) => [
   ...(filtered ? ['--passWithNoTests'] : []),
   ...extra,
 ];
-// Each lane's promise, by name: a lane that waits starts once the other has ended, passed or
-// failed (every lane's failures are reported). A lane waits only for one listed before it.
-const ended = new Map();
+const results = [];
 for (const lane of LANES) {
-  ended.set(
-    lane.name,
-    (async () => {
-      if (lane.waitFor) await ended.get(lane.waitFor);
-      const group = lane.lowCpuGroup && !lowCpuGroup.reason ? lowCpuGroup : undefined;
-      const env = group ? { ...lane.env, DBPROOF_CONTAINER_CGROUP_PARENT: group.containersParent } : lane.env;
-      const result = await run(lane.name, lane.command ?? vitestArgs(lane), lane.nice, env, group);
-      process.stdout.write(`[${lane.name}] ended in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
-      return { ...result, vitest: !lane.command };
-    })(),
-  );
+  const result = await run(lane.name, lane.command ?? vitestArgs(lane), lane.env);
+  process.stdout.write(`[${lane.name}] ended in ${((Date.now() - started) / 1000).toFixed(0)} s\n`);
+  results.push({ ...result, vitest: !lane.command });
+  // A CI cancel stops the run, not only the lane.
+  if (cancelled) break;
 }
-const results = await Promise.all(LANES.map((lane) => ended.get(lane.name)));
-const left = lowCpuGroup.reason ? [] : lowCpuGroup.remove();
-if (left.length > 0)
-  process.stderr.write(
-    `npm test: ${left.join(', ')} still holds processes; the next npm test removes it once they end\n`,
-  );
 const seconds = ((Date.now() - started) / 1000).toFixed(0);
-const failed = LANES.filter((_, i) => results[i].code !== 0).map((lane) => lane.name);
+const failed = LANES.filter((_, i) => results[i] && results[i].code !== 0).map((lane) => lane.name);
 process.stdout.write(
-  `tests: every lane ended in ${seconds} s${failed.length ? `; FAILED: ${failed.join(', ')}` : ''}\n`,
+  `tests: the lanes ended in ${seconds} s${failed.length ? `; FAILED: ${failed.join(', ')}` : ''}\n`,
 );
 if (results.filter((r) => r.vitest).every((r) => r.noFiles)) {
   console.error(`npm test: no test file matched ${extra.join(' ')}`);

@@ -1,8 +1,9 @@
 // What only the containers provider does: partitions, Docker clean-up after a SIGKILL,
 // the CLI on provider 'containers'.
 import { execFileSync } from 'node:child_process';
-import { existsSync } from 'node:fs';
+import { existsSync, mkdirSync, readdirSync, rmdirSync } from 'node:fs';
 import net from 'node:net';
+import path from 'node:path';
 import { tempDir } from '../support/temp.ts';
 import { afterAll, beforeAll, describe, expect, test } from 'vitest';
 import { startTopology, type Topology } from '../../harness/index.ts';
@@ -12,11 +13,39 @@ import { runCli, startCli } from '../support/cli.ts';
 import { dockerForTests, skipWithoutEngine, resourcesPublishing, stillPresent } from '../support/docker.ts';
 
 const engine = dockerForTests('the containers provider tests');
-// npm test's own script (JavaScript): imported by a path TypeScript does not resolve.
-const lowCpuGroupScript = '../../scripts/low-cpu-group.mjs';
-const { makeLowCpuGroup } = (await import(lowCpuGroupScript)) as {
-  makeLowCpuGroup: () => { reason: string } | { reason?: undefined; containersParent: string; remove(): string[] };
-};
+
+/**
+ * A cgroup of this test's own where the machine has cgroup v1 and we are root, for
+ * DBPROOF_CONTAINER_CGROUP_PARENT; undefined elsewhere. Docker makes the parent in every
+ * hierarchy it uses: `remove()` removes each copy, children first, and returns what it could not.
+ */
+function cgroupOfOurOwn(): { parent: string; remove(): string[] } | undefined {
+  const root = '/sys/fs/cgroup';
+  if (!existsSync(path.join(root, 'cpu', 'cpu.shares')) || process.getuid?.() !== 0) return undefined;
+  const name = `dbproof-test-ct-${process.pid}`;
+  mkdirSync(path.join(root, 'cpu', name));
+  const remove = () => {
+    const dirs: string[] = [];
+    const walk = (dir: string) => {
+      for (const entry of readdirSync(dir, { withFileTypes: true }))
+        if (entry.isDirectory()) walk(path.join(dir, entry.name));
+      dirs.push(dir);
+    };
+    for (const hierarchy of readdirSync(root)) {
+      const top = path.join(root, hierarchy, name);
+      if (existsSync(top)) walk(top);
+    }
+    return dirs.filter((dir) => {
+      try {
+        rmdirSync(dir);
+        return false;
+      } catch {
+        return true;
+      }
+    });
+  };
+  return { parent: `/${name}`, remove };
+}
 
 function reachable(port: number, timeoutMs = 1500): Promise<boolean> {
   return new Promise((resolve) => {
@@ -102,13 +131,13 @@ describe('containers provider', skipWithoutEngine(engine), () => {
 
 describe('dbproof up --provider containers', skipWithoutEngine(engine), () => {
   test('prints the same JSON shape as the native provider, and a SIGKILLed `up` leaves no container or network', async () => {
-    // With a CPU weight of its own for every container, under a cgroup of the lowest weight
-    // where the machine has cgroup v1 (npm test's background lane runs them so).
-    const group = makeLowCpuGroup();
+    // With a CPU weight of its own for every container, and under a cgroup of the test's own
+    // where the machine has cgroup v1 (where --cpu-shares only ranks containers among themselves).
+    const group = cgroupOfOurOwn();
     const env = {
       DBPROOF_STATE_DIR: tempDir('ct'),
       DBPROOF_CONTAINER_CPU_SHARES: '17',
-      ...(group.reason === undefined ? { DBPROOF_CONTAINER_CGROUP_PARENT: group.containersParent } : {}),
+      ...(group ? { DBPROOF_CONTAINER_CGROUP_PARENT: group.parent } : {}),
     };
     const { child, firstLine } = await startCli(['up', '--provider', 'containers', '--replicas', '1', '--json'], {
       env,
@@ -125,7 +154,7 @@ describe('dbproof up --provider containers', skipWithoutEngine(engine), () => {
       encoding: 'utf8',
     });
     expect(shares.trim().split('\n')).toEqual(['17', '17', '17']);
-    if (group.reason === undefined) {
+    if (group) {
       const parents = execFileSync(
         'docker',
         ['inspect', '-f', '{{.HostConfig.CgroupParent}}', ...resources.containers],
@@ -133,10 +162,10 @@ describe('dbproof up --provider containers', skipWithoutEngine(engine), () => {
           encoding: 'utf8',
         },
       );
-      expect(parents.trim().split('\n')).toEqual(Array(3).fill(group.containersParent));
+      expect(parents.trim().split('\n')).toEqual(Array(3).fill(group.parent));
       for (const id of resources.containers) {
         const full = execFileSync('docker', ['inspect', '-f', '{{.Id}}', id], { encoding: 'utf8' }).trim();
-        expect(existsSync(`/sys/fs/cgroup/cpu${group.containersParent}/${full}`)).toBe(true);
+        expect(existsSync(`/sys/fs/cgroup/cpu${group.parent}/${full}`)).toBe(true);
       }
     }
     child.kill('SIGKILL');
@@ -148,7 +177,7 @@ describe('dbproof up --provider containers', skipWithoutEngine(engine), () => {
     } while (left.length > 0 && Date.now() < deadline);
     expect(left).toEqual([]);
     // Docker made the parent in every hierarchy; with its containers gone, all of it is removed.
-    if (group.reason === undefined) expect(group.remove()).toEqual([]);
+    if (group) expect(group.remove()).toEqual([]);
   }, 180_000);
 
   test('a cgroup parent that is not a path is bad input, in one line, before any container exists', async () => {

@@ -5,7 +5,7 @@ import { UsageError } from '../../errors.ts';
  * DBPROOF_CONTAINER_CPU_SHARES: the CPU weight of dbproof's containers (Docker's
  * --cpu-shares, default 1024), e.g. 2 to run them below timing-sensitive work on the same
  * machine. A container's processes are the engine's children, so nice(1) on the command
- * that asked for them does not reach them: `npm test`'s background lane sets this.
+ * that asked for them does not reach them.
  */
 export function containerCpuShares(env: NodeJS.ProcessEnv = process.env): number | undefined {
   const value = env.DBPROOF_CONTAINER_CPU_SHARES;
@@ -25,7 +25,7 @@ export function containerCpuShares(env: NodeJS.ProcessEnv = process.env): number
  * systemd's), made beforehand by whoever sets it. On cgroup v1 a container's --cpu-shares
  * only ranks it among the containers of its parent, and Docker's own parent competes with
  * every process of the machine as one: a parent of low CPU weight is what puts containers
- * below timing-sensitive work (`npm test`'s background lane sets both).
+ * below timing-sensitive work.
  */
 export function containerCgroupParent(env: NodeJS.ProcessEnv = process.env): string | undefined {
   const value = env.DBPROOF_CONTAINER_CGROUP_PARENT;

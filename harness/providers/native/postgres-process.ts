@@ -114,7 +114,9 @@ export async function waitUntilAccepting(
         } catch (error) {
           await client.end().catch(() => {});
           const code = (error as { code?: string }).code ?? '';
-          if (!RETRYABLE.has(code) && !/starting up|not yet accepting/.test(String(error))) {
+          // node-postgres's own connect time-out ("timeout expired") is a busy machine, not a
+          // refusal: the server may be forking the backend; the overall deadline still holds.
+          if (!RETRYABLE.has(code) && !/starting up|not yet accepting|timeout expired/.test(String(error))) {
             throw new InfrastructureError(
               `postgres (${path.basename(launch.dataDir)}) refused dbproof's connection: ${String(error)}`,
               error,
