@@ -168,7 +168,9 @@ test("the replica-frozen suite (SIGSTOP) on the demo config's app: passes, and t
       await sleep(25);
     }
   })();
-  const result = await runOn(replicaFrozen, target).finally(() => {
+  // The run over 1 s after the resume instead of 2 (6 s, not 7): the 4 s freeze, in which
+  // replica1's breaker opens after 3 timeouts of 500 ms, and the second before it are the suite's own.
+  const result = await runOn(replicaFrozen, target, { durationMs: 6000 }).finally(() => {
     watching = false;
   });
   await watch;

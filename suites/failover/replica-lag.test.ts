@@ -11,15 +11,21 @@ import { workerTopology } from '../../harness/vitest/index.ts';
 const topology = workerTopology();
 const targets = goodAndNaive(topology);
 
+// 4 s instead of 6: the lag from 0.5 s for 2.5 s (defaults 1 s, 3 s), then 1 s of catching up.
+// A read is stale past 1 s, and the naive app's readers keep reading the value of the lag's
+// start for its whole 2.5 s, so its worst staleness reaches ~2.5 s; the writer still
+// acknowledges a write every few tens of ms throughout.
+const run = { lagAtMs: 500, lagForMs: 2500, durationMs: 4000 };
+
 test('the app that tracks its replicas reads its own writes and serves nothing stale', async () => {
-  const result = await runOn(replicaLag, targets.good);
+  const result = await runOn(replicaLag, targets.good, run);
   expect(result.pass, verdictLines(result)).toBe(true);
   expect(result.measurements.writes).toBeGreaterThan(20);
   expect(result.events.map((e) => e.kind)).toEqual(['pause-replay', 'resume-replay']);
 });
 
 test('the naive app, reading any replica, violates read-your-writes and serves stale reads', async () => {
-  const result = await runOn(replicaLag, targets.naive);
+  const result = await runOn(replicaLag, targets.naive, run);
   expect(verdictOn(result, 'readYourWritesViolations').pass, verdictLines(result)).toBe(false);
   expect(verdictOn(result, 'staleReads').pass, verdictLines(result)).toBe(false);
   expect(result.measurements.worstStalenessMs).toBeGreaterThan(1000);

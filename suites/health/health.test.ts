@@ -37,7 +37,17 @@ describe('health', () => {
     const { good, constant } = targets;
     const urls = [good.context.app.url, constant.context.app.url];
     const both = { ...good, context: { ...good.context, app: { url: urls[0]!, urls } } };
-    const result = await runOn(health, both, { ...generous, load: false });
+    // 4.5 s instead of 9: the claim is that instance 2 answers 2xx to every probe of the
+    // fault, and 2 s of it is 40 probes every 50 ms (the good instance flips within its
+    // 500 ms check). The time back after the heal and the warm-up's p99 are not asserted here.
+    const result = await runOn(health, both, {
+      ...generous,
+      load: false,
+      durationMs: 4500,
+      warmUpMs: 500,
+      faultAtMs: 1500,
+      downForMs: 2000,
+    });
     const flip = verdictOn(result, 'readinessFlipMs');
     expect(flip.pass, verdictLines(result)).toBe(false);
     expect(flip.measured).toBeNull();
@@ -49,7 +59,14 @@ describe('health', () => {
   });
 
   test('a liveness that asks the database fails while it is away (an orchestrator would restart the app)', async () => {
-    const result = await runOn(health, targets.deep, generous);
+    // 5 s instead of 9: the app answers 503 within its 500 ms check of the fault, so 2 s of
+    // it is ~30 failing liveness probes, and readiness' flip (budget 2 s) is seen well inside it.
+    const result = await runOn(health, targets.deep, {
+      ...generous,
+      durationMs: 5000,
+      faultAtMs: 2000,
+      downForMs: 2000,
+    });
     const liveness = verdictOn(result, 'livenessFailures');
     expect(liveness.pass, verdictLines(result)).toBe(false);
     expect(liveness.measured).toBeGreaterThan(0);
@@ -58,7 +75,16 @@ describe('health', () => {
   });
 
   test('probes slower than the budget fail the p99 verdict', async () => {
-    const result = await runOn(health, targets.slow, { ...generous, load: false });
+    // 3 s instead of 9: every answer is 300 ms late by construction, so the p99 of the
+    // ~30 probes answered from 0.5 s to the fault at 1.5 s is at least 300 ms, however many.
+    const result = await runOn(health, targets.slow, {
+      ...generous,
+      load: false,
+      durationMs: 3000,
+      warmUpMs: 500,
+      faultAtMs: 1500,
+      downForMs: 1000,
+    });
     const p99 = verdictOn(result, 'p99Ms');
     expect(p99.pass, verdictLines(result)).toBe(false);
     expect(p99.measured).toBeGreaterThanOrEqual(300);
@@ -69,10 +95,11 @@ describe('health', () => {
       runOn(health, targets.good, {
         readiness: 'GET /nope',
         load: false,
-        durationMs: 3000,
+        // The bad input is read from the probes before the fault: 0.5 s of them is ~10 404s.
+        durationMs: 1500,
         warmUpMs: 0,
-        faultAtMs: 1000,
-        downForMs: 1000,
+        faultAtMs: 500,
+        downForMs: 500,
       }),
     ).rejects.toThrow(
       /^suite health: GET \/nope never answered 2xx before the fault \(\d+ probes; GET \/nope: HTTP 404/,

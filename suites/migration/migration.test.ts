@@ -39,8 +39,12 @@ test('a plain CREATE INDEX on the same table blocks the writes and fails the bud
 test('a migration that holds a write lock longer than the app waits makes writes fail: the error budget breaks', async () => {
   // 3 s under a SHARE lock whatever the machine's speed (a plain build's time is not: it took
   // 1.8 s on a quiet machine, under the app's 2 s write timeout).
+  // 4.5 s with the lock at 0.5 s instead of 8 s with it at 1 s: the load still outlasts the
+  // lock (over at ~3.5 s), and the writes due in its first second time out (2 s) inside it.
   const result = await runOn(onlineMigration, app, {
     statement: 'BEGIN; LOCK TABLE inspection_notes IN SHARE MODE; SELECT pg_sleep(3); COMMIT',
+    migrationAtMs: 500,
+    durationMs: 4500,
   });
   expect(result.measurements.migrationMs!).toBeGreaterThanOrEqual(3000);
   const errors = verdictOn(result, 'errorsDuringMigration');

@@ -22,6 +22,16 @@ const topology = workerTopology();
 const MIGRATIONS = fileURLToPath(new URL('../../example/migrations/', import.meta.url));
 const targets = referenceTargets(topology, { app: {} });
 
+/**
+ * The runs below are shorter than the suite's defaults: each load starts 0.5–1 s before its
+ * migration (the baseline before it is evidence, not judged) and ends a margin after it. Where
+ * a verdict asserted is read from the requests the migration held up, the test also asserts
+ * that the load outlasted the migration: a machine too slow for the margin fails saying so,
+ * instead of judging fewer requests.
+ */
+const loadOutlasted = (result: Awaited<ReturnType<typeof runOn>>) =>
+  expect(result.notes.filter((n) => n.startsWith('the migration outlasted the load'))).toEqual([]);
+
 /** The verdict on `metric` for one statement (`001_x.sql#2`), or for the whole migration. */
 const verdict = (result: Awaited<ReturnType<typeof runOn>>, metric: string, scope?: string) => {
   const found = result.verdicts.find(
@@ -35,12 +45,17 @@ test('the safe migrations (constant default, CONCURRENTLY, NOT VALID then VALIDA
   const result = await runOn(migrationRehearsal, targets.app, {
     migrations: path.join(MIGRATIONS, 'safe'),
     prepare: GROW_NOTES,
+    // The 11 statements took 0.5–0.7 s here (beside npm test's other lane): a 5 s load with the
+    // migration at 1 s (defaults 10 s, 2 s) outlasts them more than 4 times over.
+    durationMs: 5000,
+    migrationAtMs: 1000,
     cleanup: [
       'DROP INDEX IF EXISTS inspection_notes_created_at_idx',
       'ALTER TABLE inspection_notes DROP CONSTRAINT IF EXISTS inspection_notes_body_length, DROP COLUMN IF EXISTS reviewed',
     ],
   });
   expect(result.pass, `${verdictLines(result)}\n${result.notes.join('\n')}`).toBe(true);
+  loadOutlasted(result);
   // VALIDATE read the whole table, but under SHARE UPDATE EXCLUSIVE, which blocks no write.
   expect(result.notes.find((n) => n.startsWith('003_body_length.sql#3'))).toMatch(/scanned inspection_notes/);
   expect(verdict(result, 'rewritesUnderLock', '003_body_length.sql#3').pass).toBe(true);
@@ -51,8 +66,12 @@ test('each unsafe migration fails for its own reason', async () => {
   const result = await runOn(migrationRehearsal, targets.app, {
     migrations: path.join(MIGRATIONS, 'unsafe'),
     prepare: GROW_NOTES,
-    longReader: { table: 'inspection_notes', atMs: 1500, holdMs: 1500 },
-    durationMs: 12_000,
+    // Everything 1 s earlier than before (the read at 0.5 s, the migration at 1 s): the ADD
+    // COLUMN still waits 1 s behind the 1.5 s read. The five files took 2.8–4.2 s here (beside
+    // npm test's other lane), so the migration ends by ~5.3 s and an 8 s load (was 12) outlasts it.
+    longReader: { table: 'inspection_notes', atMs: 500, holdMs: 1500 },
+    migrationAtMs: 1000,
+    durationMs: 8000,
     cleanup: [
       'DROP INDEX IF EXISTS inspection_notes_body_idx',
       'ALTER TABLE inspection_notes DROP COLUMN IF EXISTS flagged, DROP COLUMN IF EXISTS shard, ALTER COLUMN inspection_id TYPE bigint',
@@ -60,6 +79,7 @@ test('each unsafe migration fails for its own reason', async () => {
   });
   const lines = `${verdictLines(result)}\n${result.notes.join('\n')}`;
   expect(result.pass).toBe(false);
+  loadOutlasted(result);
   // ADD COLUMN with no lock_timeout behind a 1.5 s read: it waits, and the app's writes queue behind it.
   const queued = verdict(result, 'appBlockedMs', '001_add_column_without_lock_timeout.sql#1');
   expect(queued.pass, lines).toBe(false);
@@ -96,7 +116,9 @@ test("a migration that fails in SQL is the migration's failure (the statement an
   const result = await runOn(migrationRehearsal, targets.app, {
     migrations: path.join(folder, 'm'),
     prepare: GROW_NOTES,
-    durationMs: 4000,
+    // What is asserted is the statement's error and the index it left, not the app's requests.
+    durationMs: 2500,
+    migrationAtMs: 500,
     cleanup: ['DROP INDEX IF EXISTS inspection_notes_inspection_uq'],
   });
   expect(verdict(result, 'failedStatements')).toMatchObject({
@@ -115,7 +137,9 @@ test("the team's own migration command (psql here): its statements seen by sampl
     command:
       'psql "$DATABASE_URL" -v ON_ERROR_STOP=1 -c "ALTER TABLE inspection_notes ALTER COLUMN inspection_id TYPE numeric"',
     prepare: GROW_NOTES,
-    durationMs: 6000,
+    // What is asserted is read from the tables' files and the samples, not from the app's requests.
+    durationMs: 4000,
+    migrationAtMs: 500,
     cleanup: ['ALTER TABLE inspection_notes ALTER COLUMN inspection_id TYPE bigint'],
   });
   const lines = `${verdictLines(result)}\n${result.notes.join('\n')}`;
@@ -155,10 +179,12 @@ test("the config's scenarios as the traffic: each judged on its own budgets, on 
   const result = await runSuite(
     migrationRehearsal,
     { ...targets.app.context, scenarios },
-    { migrations: folder, durationMs: 3000, migrationAtMs: 1000 },
+    // The 0.5 s migration at 0.5 s: ~10 requests of each scenario overlap it, and the load goes on 1 s after.
+    { migrations: folder, durationMs: 2000, migrationAtMs: 500 },
     { target: targets.app.name, run: await resultsRun() },
   );
   const lines = verdictLines(result);
+  loadOutlasted(result);
   expect(verdict(result, 'p99Ms', 'scenario reads').pass, lines).toBe(true);
   expect(verdict(result, 'errors', 'scenario reads').pass, lines).toBe(true);
   // rps is the scenario's own run's to judge, not a rehearsal's.
@@ -186,14 +212,17 @@ test("a lock held past the app's write time-out while a replica is frozen: the w
   try {
     result = await runOn(migrationRehearsal, targets.app, {
       migrations: folder,
-      durationMs: 6000,
-      migrationAtMs: 1500,
+      // The 3 s lock from 1 s to ~4.3 s (was from 1.5 s, in 6 s): the load still outlasts it by
+      // ~1.2 s, and the second of writes before it (~50) is lag for the frozen replica.
+      durationMs: 5500,
+      migrationAtMs: 1000,
       budgets: { replicaLagBytes: 1 },
     });
   } finally {
     await replica.resume();
   }
   const lines = verdictLines(result);
+  loadOutlasted(result);
   expect(verdict(result, 'errorsDuringMigration'), lines).toMatchObject({
     pass: false,
     evidence: expect.stringMatching(/last error/),
@@ -214,8 +243,9 @@ test("a lock held past the app's write time-out while a replica is frozen: the w
 test("a command that never touches the rehearsal's database fails: none of its sessions was seen", async () => {
   const result = await runOn(migrationRehearsal, targets.app, {
     command: 'sleep 0.2',
-    durationMs: 2500,
-    migrationAtMs: 1000,
+    // Whether its sessions were seen is the whole claim: 1.5 s, the command at 0.5 s.
+    durationMs: 1500,
+    migrationAtMs: 500,
   });
   expect(verdict(result, 'commandUnseen'), verdictLines(result)).toMatchObject({
     pass: false,

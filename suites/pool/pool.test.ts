@@ -11,15 +11,22 @@ import { workerTopology } from '../../harness/vitest/index.ts';
 const topology = workerTopology();
 const targets = goodAndNaive(topology);
 
+// 3 s of load and 2 s to settle (the suite's defaults: 4 s and 3 s). The app closes an idle
+// connection after 1 s (idleTimeoutMillis), so 2 s is twice what the good app's connections
+// take to go back to their baseline; a leaked one never goes back, however long. The naive
+// app's pool is exhausted within its first second (one leak per failed query, 1 in 10), and
+// every request after that waits out its 3 s time-out, in 3 s as in 4.
+const run = { durationMs: 3000, settleMs: 2000 };
+
 test('the reference app queues 40 clients on its pool without errors, and its connections return to their baseline', async () => {
-  const result = await runOn(poolExhaustion, targets.good);
+  const result = await runOn(poolExhaustion, targets.good, run);
   expect(result.pass, verdictLines(result)).toBe(true);
   // The queueing is real: under load a request waits well beyond its own 40 ms.
   expect(result.measurements.loadedP50Ms!).toBeGreaterThan(result.measurements.unloadedP50Ms!);
 });
 
 test('the naive app leaks a connection on each failed query: errors, and connections that never come back', async () => {
-  const result = await runOn(poolExhaustion, targets.naive);
+  const result = await runOn(poolExhaustion, targets.naive, run);
   expect(verdictOn(result, 'leakedConnections').pass, verdictLines(result)).toBe(false);
   expect(verdictOn(result, 'errors').pass, verdictLines(result)).toBe(false);
   // Its exhausted pool makes requests wait their whole timeout.
