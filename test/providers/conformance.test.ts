@@ -15,6 +15,7 @@ import { startTopology, type Topology, type ProviderName } from '../../harness/i
 import { queryRows } from '../../harness/pg/client.ts';
 import { isAlive } from '../support/processes.ts';
 import { dockerForTests, skipWithoutEngine, networksOf, resourcesPublishing, stillPresent } from '../support/docker.ts';
+import { holdRepoComposeAround } from '../support/repo-compose.ts';
 
 const providers: ProviderName[] = ['native', 'containers', 'compose'];
 const engine = dockerForTests('the containers and compose providers of the conformance suite');
@@ -137,6 +138,8 @@ const compose = async (...args: string[]) => {
 };
 
 describe('dbproof up --provider compose', skipWithoutEngine(engine), () => {
+  // Run from the repository: it would attach to the repository's own stack, were one up.
+  holdRepoComposeAround();
   test('a compose topology dbproof brought up is taken down even when `up` is SIGKILLed', async () => {
     const { child, firstLine } = await startCli(['up', '--provider', 'compose', '--json'], {
       cwd: root,
@@ -158,6 +161,8 @@ describe('dbproof up --provider compose', skipWithoutEngine(engine), () => {
 });
 
 describe('docker-compose.yml', skipWithoutEngine(engine), () => {
+  // The repository's own stack: no other file's compose provider may attach to it meanwhile.
+  holdRepoComposeAround();
   beforeAll(async () => {
     await compose('up', '-d');
   }, 300_000);

@@ -22,11 +22,14 @@ import {
   projectResources,
   ROOT,
 } from './compose-support.ts';
+import { holdRepoComposeAround } from '../support/repo-compose.ts';
 
 const engine = dockerForTests('the compose provider safety tests');
 const image = () => process.env.DBPROOF_REDIS_IMAGE ?? 'redis:7';
 
 describe('the compose provider leaves what it did not create alone', skipWithoutEngine(engine), () => {
+  // Its tests run dbproof from the repository, where the repository's own stack would be attached to.
+  holdRepoComposeAround();
   const userProjects: string[] = [];
   afterAll(async () => {
     for (const dir of userProjects) await compose(dir, ['down', '-v', '-t', '1']).catch(() => {});

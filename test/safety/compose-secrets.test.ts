@@ -9,6 +9,7 @@ import { runCli } from '../support/cli.ts';
 import { dockerForTests, skipWithoutEngine, networksOf, resourcesPublishing } from '../support/docker.ts';
 import { tempDir } from '../support/temp.ts';
 import { containerLabel, marker } from './compose-support.ts';
+import { holdRepoComposeAround } from '../support/repo-compose.ts';
 
 const engine = dockerForTests('the compose secrets tests');
 
@@ -19,6 +20,8 @@ interface Up {
 }
 
 describe('a compose stack started by `dbproof up --provider compose --detach`', skipWithoutEngine(engine), () => {
+  // Its `up` runs from the repository, where the repository's own stack would be attached to.
+  holdRepoComposeAround();
   const env = { DBPROOF_STATE_DIR: tempDir('compose-secrets-state') };
   const mark = marker();
   let up: Up;

@@ -1,0 +1,33 @@
+// The lock on the repository's own compose project (repo-compose.ts): one holder at a time,
+// and a holder that died does not keep it.
+import { mkdirSync, writeFileSync } from 'node:fs';
+import path from 'node:path';
+import { expect, test } from 'vitest';
+import { deadPid } from '../safety/process-support.ts';
+import { holdRepoCompose, LOCK } from './repo-compose.ts';
+
+test('a second holder waits until the first releases it', async () => {
+  const release = await holdRepoCompose();
+  let second: (() => void) | undefined;
+  const waiting = holdRepoCompose().then((r) => {
+    second = r;
+  });
+  await new Promise((resolve) => setTimeout(resolve, 1500));
+  expect(second).toBeUndefined();
+  release();
+  await waiting;
+  expect(second).toBeTypeOf('function');
+  second!();
+});
+
+test('a lock whose holder died is taken over', async () => {
+  const release = await holdRepoCompose();
+  // Left as a killed holder leaves it: its pid, and no process of that pid.
+  writeFileSync(path.join(LOCK, 'pid'), String(await deadPid()));
+  const took = await holdRepoCompose();
+  took();
+  release(); // already gone: a no-op
+  mkdirSync(LOCK);
+  writeFileSync(path.join(LOCK, 'pid'), String(await deadPid()));
+  (await holdRepoCompose())();
+});

@@ -1,0 +1,64 @@
+// The repository's own compose project (its docker-compose.yml, the project named after its
+// directory) is one per machine, and `dbproof … --provider compose` run from the repository
+// attaches to it whenever it runs: that is the provider's design. So a test file that brings
+// it up (`docker compose up -d`) and one that runs dbproof's compose provider from the
+// repository must not run at once: beside conformance's stack, compose-own-stack's `exec`
+// attached to it before its replicas had ports, and its `up` attached and never ended (the
+// "still running after 150 s" seen twice in ten full runs, never alone). A describe that
+// does either holds this lock from its beforeAll to its afterAll.
+import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import os from 'node:os';
+import path from 'node:path';
+import { afterAll, beforeAll } from 'vitest';
+
+export const LOCK = path.join(os.tmpdir(), 'dbproof-test-repo-compose.lock');
+const WAIT_MS = 600_000;
+
+function holder(): number | undefined {
+  try {
+    const pid = Number(readFileSync(path.join(LOCK, 'pid'), 'utf8'));
+    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+  } catch {
+    return undefined;
+  }
+}
+
+function alive(pid: number): boolean {
+  try {
+    process.kill(pid, 0);
+    return true;
+  } catch (error) {
+    return (error as NodeJS.ErrnoException).code === 'EPERM';
+  }
+}
+
+/** Waits for the lock and takes it; returns its release. A lock whose holder died is taken over. */
+export async function holdRepoCompose(): Promise<() => void> {
+  const deadline = Date.now() + WAIT_MS;
+  for (;;) {
+    try {
+      mkdirSync(LOCK);
+      writeFileSync(path.join(LOCK, 'pid'), String(process.pid));
+      return () => rmSync(LOCK, { recursive: true, force: true });
+    } catch (error) {
+      if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
+    }
+    const pid = holder();
+    // No pid yet: its holder is between mkdir and write. A dead holder's lock is stale.
+    if (pid !== undefined && !alive(pid)) rmSync(LOCK, { recursive: true, force: true });
+    else if (Date.now() > deadline)
+      throw new Error(
+        `the repository's compose project stayed held by process ${pid} for ${WAIT_MS / 1000} s (${LOCK})`,
+      );
+    else await new Promise((resolve) => setTimeout(resolve, 500));
+  }
+}
+
+/** In a describe: the lock held from before its first hook to after its last. */
+export function holdRepoComposeAround(): void {
+  let release: (() => void) | undefined;
+  beforeAll(async () => {
+    release = await holdRepoCompose();
+  }, WAIT_MS + 10_000);
+  afterAll(() => release?.());
+}
