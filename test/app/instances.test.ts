@@ -1,12 +1,13 @@
 // Issue 18: `app.instances: N` starts N copies of the app, each on a port of its own with the
 // same topology URLs; one instance is the app as before; a copy that fails takes the others down.
-import { mkdtempSync, readFileSync } from 'node:fs';
+import { readFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { startApp } from '../../harness/app/index.ts';
 import { resolveConfig } from '../../harness/config/read.ts';
 import { InfrastructureError } from '../../harness/errors.ts';
+import { tempDir } from '../support/temp.ts';
 
 const urls = { primary: 'postgres://x@127.0.0.1:1/app', replicas: ['postgres://x@127.0.0.1:2/app'], redis: undefined };
 
@@ -57,7 +58,7 @@ describe('app.instances', () => {
 
   test('an instance that fails to start stops the others and says which setting', async () => {
     // The first copy to create the lock file serves; the others exit before they are ready.
-    const dir = mkdtempSync(path.join(os.tmpdir(), 'dbproof-instances-'));
+    const dir = tempDir('instances');
     const lock = path.join(dir, 'lock');
     const pidFile = path.join(dir, 'pid');
     const once = `node -e "require('node:fs').writeFileSync('${lock}', '', { flag: 'wx' })" && echo $$ > ${pidFile} && ${command}`;

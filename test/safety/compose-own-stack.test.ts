@@ -90,6 +90,7 @@ describe('the compose provider leaves what it did not create alone', skipWithout
     // ran out, and nothing said where it was: after 150 s the test fails naming the processes
     // the run still has (Compose's command, the CLI, its watchdog) instead.
     let stuck: NodeJS.Timeout | undefined;
+    let wasStuck = false;
     const result = await Promise.race([
       runCli(['up', '--provider', 'compose'], {
         cwd: ROOT,
@@ -101,12 +102,18 @@ describe('the compose provider leaves what it did not create alone', skipWithout
         },
       }),
       new Promise<never>((_, reject) => {
-        stuck = setTimeout(
-          () => reject(new Error(`\`dbproof up\` still running after 150 s:\n${mark.running().join('\n')}`)),
-          150_000,
-        );
+        stuck = setTimeout(() => {
+          wasStuck = true;
+          reject(new Error(`\`dbproof up\` still running after 150 s:\n${mark.running().join('\n')}`));
+        }, 150_000);
       }),
-    ]).finally(() => clearTimeout(stuck));
+    ]).finally(async () => {
+      clearTimeout(stuck);
+      // A stuck run is never left behind: told to stop (it removes what it made), then killed.
+      if (!wasStuck) return;
+      mark.signal('SIGINT');
+      if ((await mark.gone(30_000)).length > 0) mark.signal('SIGKILL');
+    });
     expect(await mark.gone()).toEqual([]);
     expect([...containersFromImage(broken), ...containersFromImage(redis)]).toEqual([]);
     expect(result.code).toBe(2);

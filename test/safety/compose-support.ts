@@ -45,6 +45,8 @@ export function marker(): {
   gone: (timeoutMs?: number) => Promise<number[]>;
   /** The marked processes still running, `pid command line` each: what a run is stuck in. */
   running: () => string[];
+  /** Sends `signal` to every marked process: the test's own, they carry its mark. */
+  signal: (signal: NodeJS.Signals) => void;
 } {
   const value = randomUUID();
   const needle = `DBPROOF_TEST_MARK=${value}\0`;
@@ -76,7 +78,16 @@ export function marker(): {
         return `${pid} (gone)`;
       }
     });
-  return { env: { DBPROOF_TEST_MARK: value }, gone, running };
+  const signal = (name: NodeJS.Signals) => {
+    for (const pid of marked()) {
+      try {
+        process.kill(pid, name);
+      } catch {
+        // gone meanwhile
+      }
+    }
+  };
+  return { env: { DBPROOF_TEST_MARK: value }, gone, running, signal };
 }
 
 /** 'running', 'stopped' or 'absent'. */
