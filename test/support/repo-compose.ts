@@ -6,7 +6,8 @@
 // attached to it before its replicas had ports, and its `up` attached and never ended (the
 // "still running after 150 s" seen twice in ten full runs, never alone). A describe that
 // does either holds this lock from its beforeAll to its afterAll.
-import { mkdirSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
+import { randomUUID } from 'node:crypto';
+import { mkdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import os from 'node:os';
 import path from 'node:path';
 import { afterAll, beforeAll } from 'vitest';
@@ -14,12 +15,22 @@ import { afterAll, beforeAll } from 'vitest';
 export const LOCK = path.join(os.tmpdir(), 'dbproof-test-repo-compose.lock');
 const WAIT_MS = 600_000;
 
-function holder(): number | undefined {
+/** The holder's pid and token (`pid token`), or undefined while it has not written them. */
+function holder(): { pid: number; token: string } | undefined {
   try {
-    const pid = Number(readFileSync(path.join(LOCK, 'pid'), 'utf8'));
-    return Number.isInteger(pid) && pid > 0 ? pid : undefined;
+    const [pid, token] = readFileSync(path.join(LOCK, 'pid'), 'utf8').split(' ');
+    return Number.isInteger(Number(pid)) && Number(pid) > 0 && token ? { pid: Number(pid), token } : undefined;
   } catch {
     return undefined;
+  }
+}
+
+/** Made more than 10 s ago with no holder written: its maker died between mkdir and write. */
+function abandoned(): boolean {
+  try {
+    return Date.now() - statSync(LOCK).mtimeMs > 10_000;
+  } catch {
+    return false;
   }
 }
 
@@ -38,14 +49,20 @@ export async function holdRepoCompose(): Promise<() => void> {
   for (;;) {
     try {
       mkdirSync(LOCK);
-      writeFileSync(path.join(LOCK, 'pid'), String(process.pid));
-      return () => rmSync(LOCK, { recursive: true, force: true });
+      // A token as well as the pid: two holders may be one process (a worker's files in turn).
+      const token = randomUUID();
+      writeFileSync(path.join(LOCK, 'pid'), `${process.pid} ${token}`);
+      // Removes the lock only while it is still this holder's: never one taken over since.
+      return () => {
+        if (holder()?.token === token) rmSync(LOCK, { recursive: true, force: true });
+      };
     } catch (error) {
       if ((error as NodeJS.ErrnoException).code !== 'EEXIST') throw error;
     }
-    const pid = holder();
-    // No pid yet: its holder is between mkdir and write. A dead holder's lock is stale.
-    if (pid !== undefined && !alive(pid)) rmSync(LOCK, { recursive: true, force: true });
+    const held = holder();
+    const pid = held?.pid;
+    // No pid yet: its holder is between mkdir and write, or died there. A dead holder's lock is stale.
+    if (held ? !alive(held.pid) : abandoned()) rmSync(LOCK, { recursive: true, force: true });
     else if (Date.now() > deadline)
       throw new Error(
         `the repository's compose project stayed held by process ${pid} for ${WAIT_MS / 1000} s (${LOCK})`,
