@@ -25,6 +25,7 @@ import { spawn } from 'node:child_process';
 import { constants } from 'node:os';
 import path from 'node:path';
 import { fileURLToPath } from 'node:url';
+import { failedTestsReader } from './failed-tests.mjs';
 
 const root = path.resolve(path.dirname(fileURLToPath(import.meta.url)), '..');
 const vitest = path.join(root, 'node_modules', 'vitest', 'vitest.mjs');
@@ -58,6 +59,7 @@ function run(name, args, laneEnv = {}) {
     const child = spawn(process.execPath, args, { cwd: root, env, stdio });
     children.add(child);
     let noFiles = false;
+    const failed = failedTestsReader();
     for (const [from, to] of name
       ? [
           [child.stdout, process.stdout],
@@ -71,6 +73,7 @@ function run(name, args, laneEnv = {}) {
         partial = lines.pop();
         for (const line of lines) {
           if (line.includes('No test files found')) noFiles = true;
+          failed.feed(line);
           to.write(`[${name}] ${line}\n`);
         }
       });
@@ -84,6 +87,7 @@ function run(name, args, laneEnv = {}) {
     });
     child.once('close', (code, signal) => {
       children.delete(child);
+      for (const { test, error } of failed.failures()) failures.push(`[${name}] ${test}\n    ${error}`);
       // Killed (the kernel's OOM killer, a CI cancel): said, not taken for a test failure.
       if (signal) process.stderr.write(`npm test: ${name ?? path.basename(args[0])} was killed by ${signal}\n`);
       resolve({ code: code ?? 128 + (constants.signals[signal] ?? 0), noFiles });
@@ -92,6 +96,8 @@ function run(name, args, laneEnv = {}) {
 }
 
 const children = new Set();
+/** Each failed test vitest named, with its error's first line, said again at the end. */
+const failures = [];
 // A CI cancel (SIGTERM to this process alone): the running lane's vitest is told, and stops
 // its topologies itself; no later lane starts. Ctrl-C reaches every process of the
 // terminal's group already: this one only waits for the lane to end (a second SIGINT would
@@ -126,6 +132,11 @@ for (const lane of LANES) {
   if (cancelled) break;
 }
 const seconds = ((Date.now() - started) / 1000).toFixed(0);
+if (failures.length > 0) {
+  process.stdout.write(`\ntests: ${failures.length} failed, as vitest named them above:\n`);
+  for (const failure of failures.slice(0, 20)) process.stdout.write(`${failure}\n`);
+  if (failures.length > 20) process.stdout.write(`… and ${failures.length - 20} more, above\n`);
+}
 const failed = LANES.filter((_, i) => results[i] && results[i].code !== 0).map((lane) => lane.name);
 process.stdout.write(
   `tests: the lanes ended in ${seconds} s${failed.length ? `; FAILED: ${failed.join(', ')}` : ''}\n`,
