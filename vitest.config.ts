@@ -25,6 +25,20 @@ const TIMED_ALONE = [
 ];
 
 /**
+ * In CI, a timed test that fails runs once more. CI's machine is about 5 times slower than a
+ * normal one and shared: quiet, the timed lane's good targets hold their time budgets by far
+ * (the reference app's recovery 0 ms against 2000, a migration's write p99 210 ms against
+ * 1000, a pool's queue p99 140 ms against 1000), yet in two of the last five full runs on it one
+ * timed test broke its budget once (CI14: that write p99, 585 ms against 500 then; the
+ * landing of stop 31: its log did not say which, which scripts/test.mjs now does). It is the rule dbproof
+ * applies to its own verdicts (harness/run/attempts.ts): a time budget broken on a machine
+ * that cannot be trusted is measured again. No retry hides it: test/support/retry-banner.ts
+ * names each test that needed one, with its first error, and `npm test` says them again at
+ * its end. Locally, a failure is a failure.
+ */
+const TIMED_RETRY = process.env.CI ? 1 : 0;
+
+/**
  * Verification suites whose verdicts count keys, answers and statements, never time (the
  * drill's writes by key with budgets of minutes, headers, N+1 counts): they run beside
  * dbproof's own files (the `suites-untimed` project). The rest judge timing budgets and run
@@ -45,7 +59,8 @@ export default defineConfig({
   ssr: { resolve: { conditions: ['dbproof-source'] } },
   test: {
     // The run ends with a banner counting the tests skipped on this machine, by reason (no Docker engine, …).
-    reporters: ['default', './test/support/skip-banner.ts'],
+    // Then one naming every test that passed only when retried (TIMED_RETRY).
+    reporters: ['default', './test/support/skip-banner.ts', './test/support/retry-banner.ts'],
     // Two cores: one topology-heavy file at a time per core, unless DBPROOF_TEST_WORKERS says
     // otherwise. Set here, not with --maxWorkers: each project
     // below inherits this value, and vitest's --maxWorkers does not reach a project's own.
@@ -86,6 +101,7 @@ export default defineConfig({
           include: TIMED_ALONE,
           sequence: { groupOrder: 1 },
           maxWorkers: 1,
+          retry: TIMED_RETRY,
           testTimeout: 90_000,
           hookTimeout: 90_000,
         },
@@ -121,6 +137,7 @@ export default defineConfig({
           exclude: SUITES_UNTIMED,
           sequence: { groupOrder: 1 },
           maxWorkers: 1,
+          retry: TIMED_RETRY,
           globalSetup: ['./harness/vitest/global-setup.ts'],
           testTimeout: 90_000,
           hookTimeout: 90_000,

@@ -88,6 +88,7 @@ function run(name, args, laneEnv = {}) {
     child.once('close', (code, signal) => {
       children.delete(child);
       for (const { test, error } of failed.failures()) failures.push(`[${name}] ${test}\n    ${error}`);
+      for (const { test, error } of failed.retried()) retried.push(`[${name}] ${test}\n    first attempt: ${error}`);
       // Killed (the kernel's OOM killer, a CI cancel): said, not taken for a test failure.
       if (signal) process.stderr.write(`npm test: ${name ?? path.basename(args[0])} was killed by ${signal}\n`);
       resolve({ code: code ?? 128 + (constants.signals[signal] ?? 0), noFiles });
@@ -98,6 +99,8 @@ function run(name, args, laneEnv = {}) {
 const children = new Set();
 /** Each failed test vitest named, with its error's first line, said again at the end. */
 const failures = [];
+/** Each test that passed only when retried, with its first attempt's error. */
+const retried = [];
 // A CI cancel (SIGTERM to this process alone): the running lane's vitest is told, and stops
 // its topologies itself; no later lane starts. Ctrl-C reaches every process of the
 // terminal's group already: this one only waits for the lane to end (a second SIGINT would
@@ -132,6 +135,10 @@ for (const lane of LANES) {
   if (cancelled) break;
 }
 const seconds = ((Date.now() - started) / 1000).toFixed(0);
+if (retried.length > 0) {
+  process.stdout.write(`\ntests: ${retried.length} passed only when retried:\n`);
+  for (const test of retried) process.stdout.write(`${test}\n`);
+}
 if (failures.length > 0) {
   process.stdout.write(`\ntests: ${failures.length} failed, as vitest named them above:\n`);
   for (const failure of failures.slice(0, 20)) process.stdout.write(`${failure}\n`);

@@ -5,6 +5,7 @@
 // reason test/support/skips.ts put in their meta, or a `ctx.skip(note)`), never from a list.
 import type { Reporter, TestModule, Vitest } from 'vitest/node';
 import './skips.ts';
+import { framed } from './banner-frame.ts';
 
 export interface SkippedForAReason {
   reason: string;
@@ -37,8 +38,7 @@ export function skipBanner(skips: ReadonlyArray<SkippedForAReason>): string[] {
     `!!! ${tests} ${tests === 1 ? 'test' : 'tests'} SKIPPED: ${reason}`,
     ...(toRunIt ? [`!!!   to run ${tests === 1 ? 'it' : 'them'}: ${toRunIt}`] : []),
   ]);
-  const frame = '!'.repeat(Math.min(120, Math.max(...lines.map((line) => line.length))));
-  return [frame, ...lines, frame];
+  return framed(lines);
 }
 
 export default class SkipBanner implements Reporter {
