@@ -97,13 +97,26 @@ const CLAIMS: Record<string, (b: Budget) => string> = {
 
 const NOTHING_MEASURED = 'no request was measured: a budget judged on nothing cannot hold';
 
-/** Each budget judged on the figures; with no request measured (0 ms, 0 errors), every one fails. */
+const isLatency = (budget: Budget) => !(budget.metric in CLAIMS);
+
+/**
+ * Each budget judged on the figures. With no request measured (0 ms, 0 errors), every one
+ * fails; with every request failed, the latency budgets do: a failure's time (a refused
+ * connection's 1 ms) is in the histogram, but it is no answer's latency, and a p99 of
+ * refusals must not pass a claim about the app's answers.
+ */
 export function judgeLoad(budgets: Budget[], summary: LoadFigures): Verdict[] {
   return budgets.map((budget) => {
     const claim =
       CLAIMS[budget.metric]?.(budget) ?? `${budget.metric.replace(/Ms$/, '')} latency stays within ${budget.limit} ms`;
-    return summary.requests === 0
-      ? judge(claim, budget, null, NOTHING_MEASURED)
-      : judge(claim, budget, measuredFor(budget, summary));
+    if (summary.requests === 0) return judge(claim, budget, null, NOTHING_MEASURED);
+    if (isLatency(budget) && summary.errors >= summary.requests)
+      return judge(
+        claim,
+        budget,
+        null,
+        `every one of the ${summary.requests} requests failed: no answer's latency was measured`,
+      );
+    return judge(claim, budget, measuredFor(budget, summary));
   });
 }

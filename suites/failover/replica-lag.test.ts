@@ -30,3 +30,18 @@ test('the naive app, reading any replica, violates read-your-writes and serves s
   expect(verdictOn(result, 'staleReads').pass, verdictLines(result)).toBe(false);
   expect(result.measurements.worstStalenessMs).toBeGreaterThan(1000);
 });
+
+test("reads that are never answered (every one a 404 here, or a 429 once the app's limiter counts them) prove nothing: both read verdicts fail, measuring nothing", async () => {
+  // Before, the writes went on, and 0 violations among 0 answered reads passed the suite.
+  const result = await runOn(replicaLag, targets.good, { ...run, read: 'GET /api/no-such-route/{id}' });
+  expect(result.pass, verdictLines(result)).toBe(false);
+  expect(verdictOn(result, 'writesDuringLag').pass, verdictLines(result)).toBe(true);
+  for (const metric of ['readYourWritesViolations', 'staleReads'])
+    expect(verdictOn(result, metric), verdictLines(result)).toMatchObject({
+      pass: false,
+      measured: null,
+      evidence: expect.stringMatching(
+        /^no (read of a write|reader's read) was answered while replicas lagged \(\d+ requests failed; last error: GET \/api\/no-such-route\/1: HTTP \d+/,
+      ),
+    });
+});

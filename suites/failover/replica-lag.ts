@@ -106,6 +106,10 @@ export const replicaLag = defineSuite({
     let worstStalenessMs = 0;
     let errors = 0;
     let lastError = '';
+    // When each answered read began (ms after the start): those while the replicas lagged are
+    // what the two read verdicts judge, and with none they judge nothing.
+    const readBacksAt: number[] = [];
+    const readsAt: number[] = [];
     const timeline = new Timeline(250);
     const started = performance.now();
     const now = () => performance.now() - started;
@@ -145,7 +149,9 @@ export const replicaLag = defineSuite({
         const written = await timed(() => writer.expectOk(write, { id: options.id, value: valueNumbered(n) }));
         if (written) {
           acknowledged[n] = now();
+          const readAt = now();
           const seen = await timed(() => writer.expectOk(read, { id: options.id }));
+          if (seen) readBacksAt.push(readAt);
           if (seen && numberOf(field(seen, options.field)) < n) readYourWritesViolations++;
         }
         await sleep(options.thinkMs);
@@ -158,6 +164,7 @@ export const replicaLag = defineSuite({
         const startedAt = now();
         const seen = await timed(() => reader.expectOk(read, { id: options.id }));
         if (seen) {
+          readsAt.push(startedAt);
           // Stale by how long ago the next value was acknowledged, as of when this read began.
           const next = acknowledged[numberOf(field(seen, options.field)) + 1];
           const staleness = next !== undefined && next < startedAt ? startedAt - next : 0;
@@ -180,7 +187,12 @@ export const replicaLag = defineSuite({
     // From when the fault had taken effect (cutting a network takes ~100 ms), to when it was undone.
     const lagFrom = events[0] ? events[0].t + events[0].durationMs : options.lagAtMs;
     const lagTo = events[1]?.t ?? options.lagAtMs + options.lagForMs;
-    const writesDuringLag = acknowledged.filter((t) => t > lagFrom && t < lagTo).length;
+    const duringLag = (t: number) => t > lagFrom && t < lagTo;
+    const writesDuringLag = acknowledged.filter(duringLag).length;
+    const readBacksDuringLag = readBacksAt.filter(duringLag).length;
+    const readsDuringLag = readsAt.filter(duringLag).length;
+    const noRead = (what: string) =>
+      `no ${what} was answered while replicas lagged (${errors} requests failed${lastError ? `; last error: ${lastError}` : ''}): nothing to judge`;
     const scope = `${options.write} → ${options.read}`;
     return {
       verdicts: [
@@ -201,19 +213,20 @@ export const replicaLag = defineSuite({
         judge(
           'a session reads its own writes while replicas lag',
           atMost('readYourWritesViolations', options.budgets.readYourWritesViolations, 'count', scope),
-          readYourWritesViolations,
-          lastError ? `last error: ${lastError}` : undefined,
+          readBacksDuringLag === 0 ? null : readYourWritesViolations,
+          readBacksDuringLag === 0 ? noRead('read of a write') : lastError ? `last error: ${lastError}` : undefined,
         ),
         judge(
           `no read is more than ${options.budgets.staleAfterMs} ms stale while replicas lag`,
           atMost('staleReads', options.budgets.staleReads, 'count', scope),
-          staleReads,
-          `worst staleness ${Math.round(worstStalenessMs)} ms`,
+          readsDuringLag === 0 ? null : staleReads,
+          readsDuringLag === 0 ? noRead("reader's read") : `worst staleness ${Math.round(worstStalenessMs)} ms`,
         ),
       ],
       measurements: {
         writes: acknowledged.length - 1,
         writesDuringLag,
+        readsDuringLag: readsDuringLag + readBacksDuringLag,
         reads: timeline.requests - (acknowledged.length - 1),
         errors,
         readYourWritesViolations,

@@ -104,6 +104,12 @@ export const rehearsalOptions = z
     message: 'longReader.atMs must come before migrationAtMs: the read must hold its lock when the migration starts',
     path: ['longReader', 'atMs'],
   })
+  // A migration that starts after the load has ended has no request to hold up: its traffic
+  // verdicts would judge nothing.
+  .refine((o) => o.migrationAtMs < o.durationMs, {
+    message: 'migrationAtMs must come before durationMs ends: the load must be running when the migration starts',
+    path: ['migrationAtMs'],
+  })
   .refine((o) => o.migrations === undefined || o.command === undefined, {
     message: "give migrations (a folder of .sql files) or command (your migration tool's), not both",
     path: ['migrations'],

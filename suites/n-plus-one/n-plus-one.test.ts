@@ -46,6 +46,21 @@ test('the inspector looked up per row is flagged: the verdict fails, and the fin
   ]);
 });
 
+test('no statement seen (the role given is not the one the app connects as): nothing measured, the verdict fails and says why', async () => {
+  // Before, 0 shapes made 0 statements per item: a pass.
+  const result = await runOn(nPlusOne, target, { endpoints: ['GET /inspections?limit={K}'], role: 'not_the_app' });
+  expect(result.pass).toBe(false);
+  expect(result.verdicts).toEqual([
+    expect.objectContaining({
+      pass: false,
+      measured: null,
+      evidence: expect.stringMatching(
+        /^no statement ran as role 'not_the_app' in database '[^']+' while GET \/inspections/,
+      ),
+    }),
+  ]);
+});
+
 test('options are checked: a request without {K}, sizes that do not increase', () => {
   expect(() => resolveSuiteOptions(nPlusOne, { endpoints: ['GET /inspections'] })).toThrow(
     /invalid option suites.n-plus-one.endpoints.0: a GET request with \{K\}/,

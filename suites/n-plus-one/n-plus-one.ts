@@ -72,7 +72,10 @@ export const nPlusOne = defineSuite({
         repeats: options.repeats,
         operation: request,
       });
-      const worst = report.findings.reduce((max, f) => Math.max(max, f.slope), 0);
+      // No statement seen at all (the role is not the app's, the endpoint answers 404 or from
+      // a cache): nothing shows the queries do not grow, so the claim is not judged a pass.
+      const seen = report.shapes.length > 0;
+      const worst = seen ? report.findings.reduce((max, f) => Math.max(max, f.slope), 0) : null;
       measurements[`statementsPerItem ${request}`] = worst;
       measurements[`queryShapes ${request}`] = report.shapes.length;
       findings.push(
@@ -85,14 +88,16 @@ export const nPlusOne = defineSuite({
           ...(f.site ? { site: f.site } : {}),
         })),
       );
-      const evidence = report.findings.length
-        ? report.findings
-            .map(
-              (f) =>
-                `${f.exampleSql.replace(/\s+/g, ' ')} ran ${options.sizes.map((s) => f.countsBySize[s]).join(' → ')} times at sizes ${options.sizes.join(' → ')}`,
-            )
-            .join('; ')
-        : `${report.shapes.length} statement shape(s), each run as often at every size`;
+      const evidence = !seen
+        ? `no statement ran as role '${options.role}' in database '${context.database}' while ${request} was called: is the role the app's (option role), and does the endpoint query the database?`
+        : report.findings.length
+          ? report.findings
+              .map(
+                (f) =>
+                  `${f.exampleSql.replace(/\s+/g, ' ')} ran ${options.sizes.map((s) => f.countsBySize[s]).join(' → ')} times at sizes ${options.sizes.join(' → ')}`,
+              )
+              .join('; ')
+          : `${report.shapes.length} statement shape(s), each run as often at every size`;
       verdicts.push(
         judge(
           `${request} runs no query per item (N+1)`,

@@ -1,8 +1,11 @@
 // "Rate limiting: 10 requests per second per client, Redis-backed", behind two instances of
 // the app: the reference app's limiter counts in Redis and holds; its naive variants each
 // fail the verdict they are there for, with counts as the evidence (never timings).
+import net from 'node:net';
+import type { AddressInfo } from 'node:net';
 import { describe, expect, test } from 'vitest';
-import { referenceTargets, runOn } from '../support/reference-target.ts';
+import { runSuite } from '../../harness/suite/index.ts';
+import { referenceTargets, resultsRun, runOn } from '../support/reference-target.ts';
 import { verdictLines, verdictOn } from '../support/expect-verdicts.ts';
 import { rateLimit } from './rate-limit.ts';
 import { workerTopology } from '../../harness/vitest/index.ts';
@@ -183,6 +186,38 @@ describe('rate-limit', () => {
       expect(down.pass, verdictLines(result)).toBe(false);
       expect(down.measured).toBe(60);
       expect(down.evidence).toMatch(/^with Redis killed, \d+ of 60 requests were admitted \(0 answered 429, 0 503/);
+    });
+
+    test('an app that answers nothing while Redis is down shows neither way of failing: the verdict measures nothing', async () => {
+      // An app that never answers at all (it hangs on the dead Redis, say): before, no 429 or
+      // 503 among no answer passed "fails open".
+      const silent = net.createServer(() => {});
+      await new Promise<void>((resolve) => silent.listen(0, '127.0.0.1', resolve));
+      try {
+        const url = `http://127.0.0.1:${(silent.address() as AddressInfo).port}`;
+        const context = { ...targets.good.context, app: { url } };
+        const options = {
+          windows: 1,
+          clients: { under: 0 },
+          bypass: false,
+          timeoutMs: 300,
+          redisDown: { expect: 'open' },
+        };
+        const result = await runSuite(rateLimit, context, options, {
+          target: 'an app that never answers',
+          run: await resultsRun(),
+        });
+        expect(verdictOn(result, 'redisDownViolations'), verdictLines(result)).toMatchObject({
+          pass: false,
+          measured: null,
+          evidence: expect.stringMatching(
+            /^with Redis killed, 0 of \d+ requests were admitted \(0 answered 429, 0 503, 0 another status, \d+ not at all\): none answered, nothing to judge/,
+          ),
+        });
+        expect(result.events.map((e) => `${e.kind} ${e.target}`)).toEqual(['kill redis', 'start redis']);
+      } finally {
+        silent.close();
+      }
     });
 
     test('failing closed where open was stated fails: every request refused with 503', async () => {

@@ -163,6 +163,8 @@ export const backupRestore = defineSuite({
       restoreFailure: latest.failure,
       rpoMs: latest.node ? point.rpoMs : null,
       missingKeys,
+      acknowledgedWrites: acknowledged.length,
+      ...(lastError.message ? { lastWriteError: lastError.message } : {}),
       rtoMs: latest.rtoMs,
       pitrMismatches,
       pitrEvidence:

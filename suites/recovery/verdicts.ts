@@ -10,6 +10,10 @@ export interface DrillFindings {
   restoreFailure?: string;
   rpoMs: number | null;
   missingKeys: string[];
+  /** Writes the app acknowledged before the disaster (none: nothing to recover); undefined when the writes never ran. */
+  acknowledgedWrites?: number;
+  /** The last write that failed, when one did. */
+  lastWriteError?: string;
   rtoMs: number | null;
   pitrMismatches: number | null;
   pitrEvidence?: string;
@@ -23,6 +27,13 @@ export interface DrillFindings {
 export function drillVerdicts(options: BackupRestoreOptions, found: DrillFindings): Verdict[] {
   const rpoBudget = options.budgets.rpoMs ?? options.archiveTimeoutS * 1000 + 10_000;
   const earlier = found.backupFailure ?? found.restoreFailure;
+  // No write acknowledged (the writes' request or SQL wrong, the app refusing them): nothing is
+  // missing because nothing was there, and a restore holds every write before any target. The
+  // recovery point and the point-in-time recovery are not measured, not passed.
+  const nothingWritten =
+    found.acknowledgedWrites === 0
+      ? `no write was acknowledged${found.lastWriteError ? ` (last failed write: ${found.lastWriteError})` : ''}: nothing to recover; check the drill's write or writeSql`
+      : undefined;
   return [
     judge(
       `the base backup with ${options.tool} succeeds and passes its own verification`,
@@ -39,8 +50,10 @@ export function drillVerdicts(options: BackupRestoreOptions, found: DrillFinding
     judge(
       `recovery point: the writes lost are at most ${rpoBudget / 1000} s old at the disaster (archive_timeout ${options.archiveTimeoutS} s + 10 s)`,
       atMost('rpoMs', rpoBudget, 'ms', options.write),
-      found.rpoMs,
-      lostEvidence(found.missingKeys, `${found.missingKeys.length} acknowledged writes missing`) ?? earlier,
+      nothingWritten ? null : found.rpoMs,
+      nothingWritten ??
+        lostEvidence(found.missingKeys, `${found.missingKeys.length} acknowledged writes missing`) ??
+        earlier,
     ),
     judge(
       `recovery time: the app answers on the restored node within ${options.budgets.rtoMs / 1000} s of the restore's start`,
@@ -51,8 +64,8 @@ export function drillVerdicts(options: BackupRestoreOptions, found: DrillFinding
     judge(
       'point-in-time recovery is exact: every write acknowledged before the target present, none sent after it',
       atMost('pitrMismatches', options.budgets.pitrMismatches, 'count', options.write),
-      found.pitrMismatches,
-      found.pitrEvidence ?? found.backupFailure,
+      nothingWritten ? null : found.pitrMismatches,
+      nothingWritten ?? found.pitrEvidence ?? found.backupFailure,
     ),
     judge(
       `the app answers ${options.smoke.join(', ')} on the restored node`,

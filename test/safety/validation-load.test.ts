@@ -24,6 +24,7 @@ let answering: string;
 let seen = 0;
 let silent: string;
 let dripping: string;
+let failing: string;
 const drips = new Set<NodeJS.Timeout>();
 
 beforeAll(async () => {
@@ -31,6 +32,13 @@ beforeAll(async () => {
     http.createServer((_req, res) => {
       seen++;
       res.end('ok');
+    }),
+  );
+  // Fails every request, at once.
+  failing = await listen(
+    http.createServer((_req, res) => {
+      res.writeHead(500);
+      res.end('down');
     }),
   );
   // Accepts connections, never answers.
@@ -175,6 +183,27 @@ describe('a budget judged on zero requests never passes', () => {
     expect(verdicts[0]!.evidence).toBe('no request was measured: a budget judged on nothing cannot hold');
   });
 });
+
+test("a load whose every request failed, fast, fails its latency budgets: a failure's time is no answer's latency", async () => {
+  // Before, the 500s' own times (a millisecond) made the p99 and the max pass: exit 0.
+  const result = await runCliWithin(
+    ['load', failing, '--rate', '20', '--duration', '1s', '--budget', 'p99=1s,max=1s,rps=1', '--json', '--no-monitor'],
+    60_000,
+  );
+  expect(result.code, result.stderr).toBe(1);
+  const summary = JSON.parse(result.stdout);
+  expect(summary).toMatchObject({ requests: 20, errors: 20, pass: false });
+  type Judged = { budget: { metric: string }; pass: boolean; measured: number | null; evidence?: string };
+  const byMetric = Object.fromEntries((summary.verdicts as Judged[]).map((v) => [v.budget.metric, v]));
+  for (const metric of ['p99Ms', 'maxMs'])
+    expect(byMetric[metric]).toMatchObject({
+      pass: false,
+      measured: null,
+      evidence: "every one of the 20 requests failed: no answer's latency was measured",
+    });
+  // Not a latency: judged on what was measured, as before.
+  expect(byMetric.rps!.measured).not.toBeNull();
+}, 60_000);
 
 describe('scenarios: ranges that cannot be', () => {
   const message = (input: unknown) => {

@@ -4,7 +4,9 @@
 import { mkdirSync, writeFileSync } from 'node:fs';
 import path from 'node:path';
 import { describe, expect, test } from 'vitest';
+import { resolveSuiteOptions } from '../../harness/suite/index.ts';
 import { blockedApp, type ActivitySample } from '../../suites/migration/lock-waits.ts';
+import { migrationRehearsal } from '../../suites/migration/rehearsal.ts';
 import { checkMigrationCommand, migrationEnv } from '../../suites/migration/command.ts';
 import { migrationFiles, readMigrations, splitStatements } from '../../suites/migration/sql-files.ts';
 import { tempDir } from '../support/temp.ts';
@@ -125,6 +127,13 @@ describe("the team's migration command", () => {
     expect(() => checkMigrationCommand('NODE_ENV=test npm run migrate', dir)).not.toThrow();
     expect(() => checkMigrationCommand('cd db && ./migrate.sh', dir)).not.toThrow();
   });
+});
+
+test('a migration set to start after the load has ended is refused: no request would be there to hold up', () => {
+  expect(() => resolveSuiteOptions(migrationRehearsal, { durationMs: 4000, migrationAtMs: 4000 })).toThrow(
+    /^invalid option suites\.migration-rehearsal\.migrationAtMs: migrationAtMs must come before durationMs ends/,
+  );
+  expect(() => resolveSuiteOptions(migrationRehearsal, { durationMs: 4000, migrationAtMs: 3999 })).not.toThrow();
 });
 
 describe('blockedApp', () => {

@@ -1,5 +1,7 @@
 import { describe, expect, test } from 'vitest';
+import { backupRestoreOptions } from '../../suites/recovery/options.ts';
 import { pitrCheck, recoveryPoint } from '../../suites/recovery/recovery-point.ts';
+import { drillVerdicts } from '../../suites/recovery/verdicts.ts';
 
 const write = (key: string, sentAt: number, ackedAt: number) => ({ key, sentAt, ackedAt });
 const writes = [write('a', 0, 10), write('b', 20, 30), write('c', 40, 50), write('d', 60, 70)];
@@ -54,5 +56,46 @@ describe('pitrCheck', () => {
 
   test('a write acknowledged in the very ms of the target may have committed after it: it counts as in flight', () => {
     expect(pitrCheck(writes, new Set(['a']), 30).before).toBe(1);
+  });
+});
+
+describe('drillVerdicts', () => {
+  const options = backupRestoreOptions.parse({});
+  // What the drill finds when every write failed: nothing missing, nothing mismatched.
+  const restoredWithoutWrites = {
+    rpoMs: 0,
+    missingKeys: [],
+    rtoMs: 900,
+    pitrMismatches: 0,
+    smokeFailures: [],
+  };
+
+  test('no write acknowledged: the recovery point and the point-in-time recovery are not measured, and say why', () => {
+    // Before, 0 ms and 0 mismatches over no write passed both.
+    const verdicts = drillVerdicts(options, {
+      ...restoredWithoutWrites,
+      acknowledgedWrites: 0,
+      lastWriteError: 'relation "no_such_table" does not exist',
+    });
+    const [rpo, pitr] = [verdicts[2]!, verdicts[4]!];
+    for (const verdict of [rpo, pitr])
+      expect(verdict).toMatchObject({
+        pass: false,
+        measured: null,
+        evidence:
+          'no write was acknowledged (last failed write: relation "no_such_table" does not exist): nothing to recover; check the drill\'s write or writeSql',
+      });
+    // What was measured still counts: the restore, its time, the smoke requests.
+    expect(verdicts.filter((v) => v.pass).map((v) => v.budget.metric)).toEqual([
+      'backupFailures',
+      'restoreFailures',
+      'rtoMs',
+      'smokeFailures',
+    ]);
+  });
+
+  test('writes acknowledged and all restored: every verdict passes', () => {
+    const verdicts = drillVerdicts(options, { ...restoredWithoutWrites, acknowledgedWrites: 120 });
+    expect(verdicts.map((v) => v.pass)).toEqual([true, true, true, true, true, true]);
   });
 });
