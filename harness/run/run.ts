@@ -240,9 +240,17 @@ async function runLoad(
     : `${scenario.connections ?? 10} connections (closed model)`;
   say(`load ${name}: ${describeRequests(scenario)}, ${model} for ${scenario.durationMs / 1000} s`);
   const reporter = progress ? progressReporter({ label: `load ${name}`, durationMs: scenario.durationMs }) : undefined;
+  let result: LoadResult;
   try {
-    return await runScenario(appUrls, name, scenario, reporter?.onProgress);
+    result = await runScenario(appUrls, name, scenario, reporter?.onProgress);
   } finally {
     reporter?.done();
   }
+  // With no budget, nothing is judged: a scenario on which every request failed must not let
+  // the gate pass for having nothing to fail (`dbproof load` refuses the same).
+  if (result.verdicts.length === 0 && result.requests > 0 && result.errors === result.requests)
+    throw new InfrastructureError(
+      `scenario ${name}: every one of its ${result.requests} requests failed, and it has no budget to judge them: check that the app answers ${describeRequests(scenario)} with 2xx, or give the scenario budgets (errors=…) to judge the failures`,
+    );
+  return result;
 }

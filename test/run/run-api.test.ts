@@ -94,6 +94,26 @@ test('a budget that must break: the outcome and summary.json say fail', async ()
   expect((await readRunResult(path.join(results, 'latest', 'summary.json'))).pass).toBe(false);
 });
 
+test('a scenario with no budget whose every request failed does not pass the gate: the run says so and is not a pass', async () => {
+  // Before, it had no verdict to fail, and beside a scenario whose budgets held the gate
+  // passed, though one of its loads was answered not once.
+  const { file } = config('all-failed', {
+    scenarios: {
+      ...scenario('errors=0.5%'),
+      missing: { request: 'GET /no-such-page', rate: 20, durationMs: 1000 },
+    },
+  });
+  const plan = await planRun({ config: file });
+  const outcome = await runPlan(plan, {}).then(
+    (done) => ({ pass: done.pass, error: undefined }),
+    (error: unknown) => ({ pass: undefined, error: error as Error }),
+  );
+  expect(outcome.pass).toBeUndefined();
+  expect(outcome.error?.message).toMatch(
+    /^scenario missing: every one of its \d+ requests failed, and it has no budget to judge them: check that the app answers GET \/no-such-page with 2xx, or give the scenario budgets/,
+  );
+});
+
 test('a plan that cannot run is refused before anything starts: a UsageError, no results folder', async () => {
   const unknown = config('unknown-suite', { suites: { bogus: {} } });
   await expect(planRun({ config: unknown.file })).rejects.toThrow(
