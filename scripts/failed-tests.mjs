@@ -8,14 +8,19 @@ const ANSI = /\x1b\[[0-9;]*m/g;
 
 /**
  * Reads vitest's summary of failures ("⎯ Failed Tests N ⎯", then `FAIL  file > test` and its
- * error, for each): `feed` takes the output's lines in order, `failures` gives each failed
- * test with the first line of its error.
+ * error, for each; tests failing with the same error share it, their FAIL lines one after
+ * another): `feed` takes one stream's lines in order (vitest writes the summary to stderr
+ * and the banners to stdout: a reader per stream, so neither cuts into the other),
+ * `failures` gives each failed test once, with the first line of its error (a test failing
+ * on both attempts of a retry is printed twice: its errors are joined).
  */
 export function failedTestsReader() {
-  const failures = [];
+  /** @type {Map<string, string>} each failed test, by name, and its errors' first lines */
+  const failures = new Map();
   const retried = [];
   let inSummary = false;
-  let test;
+  /** @type {string[]} the FAIL lines read since the last error */
+  let pending = [];
   return {
     /** @param {string} line */
     feed(line) {
@@ -24,14 +29,18 @@ export function failedTestsReader() {
       else if (plain.startsWith('!!!   first attempt: ') && retried.length > 0)
         retried[retried.length - 1].error = plain.slice('!!!   first attempt: '.length);
       else if (/^⎯+ Failed (Tests|Suites) \d+ ⎯+$/.test(plain)) inSummary = true;
-      else if (inSummary && plain.startsWith('FAIL ')) test = plain.replace(/^FAIL\s+/, '');
-      else if (inSummary && test !== undefined && plain !== '') {
-        failures.push({ test, error: plain.slice(0, 300) });
-        test = undefined;
+      else if (inSummary && plain.startsWith('FAIL ')) pending.push(plain.replace(/^FAIL\s+/, ''));
+      else if (inSummary && pending.length > 0 && plain !== '') {
+        const error = plain.slice(0, 300);
+        for (const test of pending) {
+          const earlier = failures.get(test);
+          failures.set(test, earlier === undefined || earlier === error ? error : `${earlier}; then: ${error}`);
+        }
+        pending = [];
       }
     },
     /** @returns {{ test: string, error: string }[]} */
-    failures: () => [...failures],
+    failures: () => [...failures].map(([test, error]) => ({ test, error })),
     /** The tests that failed, then passed on a retry, each with its first attempt's error. */
     retried: () => [...retried],
   };

@@ -59,7 +59,8 @@ function run(name, args, laneEnv = {}) {
     const child = spawn(process.execPath, args, { cwd: root, env, stdio });
     children.add(child);
     let noFiles = false;
-    const failed = failedTestsReader();
+    // One reader per stream: vitest's failures go to stderr, its banners to stdout.
+    const readers = [];
     for (const [from, to] of name
       ? [
           [child.stdout, process.stdout],
@@ -67,13 +68,15 @@ function run(name, args, laneEnv = {}) {
         ]
       : []) {
       let partial = '';
+      const reader = failedTestsReader();
+      readers.push(reader);
       from.setEncoding('utf8');
       from.on('data', (chunk) => {
         const lines = (partial + chunk).split('\n');
         partial = lines.pop();
         for (const line of lines) {
           if (line.includes('No test files found')) noFiles = true;
-          failed.feed(line);
+          reader.feed(line);
           to.write(`[${name}] ${line}\n`);
         }
       });
@@ -87,8 +90,10 @@ function run(name, args, laneEnv = {}) {
     });
     child.once('close', (code, signal) => {
       children.delete(child);
-      for (const { test, error } of failed.failures()) failures.push(`[${name}] ${test}\n    ${error}`);
-      for (const { test, error } of failed.retried()) retried.push(`[${name}] ${test}\n    first attempt: ${error}`);
+      for (const reader of readers) {
+        for (const { test, error } of reader.failures()) failures.push(`[${name}] ${test}\n    ${error}`);
+        for (const { test, error } of reader.retried()) retried.push(`[${name}] ${test}\n    first attempt: ${error}`);
+      }
       // Killed (the kernel's OOM killer, a CI cancel): said, not taken for a test failure.
       if (signal) process.stderr.write(`npm test: ${name ?? path.basename(args[0])} was killed by ${signal}\n`);
       resolve({ code: code ?? 128 + (constants.signals[signal] ?? 0), noFiles });

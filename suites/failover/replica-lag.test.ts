@@ -36,6 +36,7 @@ test("reads that are never answered (every one a 404 here, or a 429 once the app
   const result = await runOn(replicaLag, targets.good, { ...run, read: 'GET /api/no-such-route/{id}' });
   expect(result.pass, verdictLines(result)).toBe(false);
   expect(verdictOn(result, 'writesDuringLag').pass, verdictLines(result)).toBe(true);
+  expect(result.measurements).toMatchObject({ readsDuringLag: 0, readYourWritesViolations: null, staleReads: null });
   for (const metric of ['readYourWritesViolations', 'staleReads'])
     expect(verdictOn(result, metric), verdictLines(result)).toMatchObject({
       pass: false,

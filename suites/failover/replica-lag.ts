@@ -229,8 +229,9 @@ export const replicaLag = defineSuite({
         readsDuringLag: readsDuringLag + readBacksDuringLag,
         reads: timeline.requests - (acknowledged.length - 1),
         errors,
-        readYourWritesViolations,
-        staleReads,
+        // null when no read of its kind was answered during the lag, as its verdict.
+        readYourWritesViolations: readBacksDuringLag === 0 ? null : readYourWritesViolations,
+        staleReads: readsDuringLag === 0 ? null : staleReads,
         worstStalenessMs,
       },
       events,

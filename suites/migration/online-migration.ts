@@ -65,7 +65,12 @@ export const onlineMigration = defineSuite({
         .strict()
         .prefault({}),
     })
-    .strict(),
+    .strict()
+    // A migration that starts after the writes have ended holds none up: nothing to judge.
+    .refine((o) => o.migrationAtMs < o.durationMs, {
+      message: 'migrationAtMs must come before durationMs ends: the writes must be running when the migration starts',
+      path: ['migrationAtMs'],
+    }),
   requires: {},
   async run(context, options) {
     const adminUrl = Object.assign(new URL(context.topology.primary.adminUrl), {

@@ -72,8 +72,9 @@ export const nPlusOne = defineSuite({
         repeats: options.repeats,
         operation: request,
       });
-      // No statement seen at all (the role is not the app's, the endpoint answers 404 or from
-      // a cache): nothing shows the queries do not grow, so the claim is not judged a pass.
+      // No statement seen at all (the role is not the app's, the endpoint answers from a
+      // cache or touches no database): nothing shows the queries do not grow, so the claim is
+      // not judged a pass.
       const seen = report.shapes.length > 0;
       const worst = seen ? report.findings.reduce((max, f) => Math.max(max, f.slope), 0) : null;
       measurements[`statementsPerItem ${request}`] = worst;

@@ -214,6 +214,7 @@ describe('rate-limit', () => {
             /^with Redis killed, 0 of \d+ requests were admitted \(0 answered 429, 0 503, 0 another status, \d+ not at all\): none answered, nothing to judge/,
           ),
         });
+        expect(result.measurements.redisDownViolations).toBeNull();
         expect(result.events.map((e) => `${e.kind} ${e.target}`)).toEqual(['kill redis', 'start redis']);
       } finally {
         silent.close();

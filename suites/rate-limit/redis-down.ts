@@ -29,7 +29,7 @@ export async function redisDownPhase(
   },
   clients: LimitClient[],
   options: RedisDownOptions,
-): Promise<{ verdict: Verdict; measurements: Record<string, number>; events: FaultEvent[] }> {
+): Promise<{ verdict: Verdict; measurements: Record<string, number | null>; events: FaultEvent[] }> {
   const redis = context.topology.redis!;
   const over = clients.filter((c) => c.role === 'over');
   const windowed = await startWindowedLoad({ ...load, windows: options.windows, clients: over });
@@ -68,7 +68,11 @@ export async function redisDownPhase(
       answered === 0 ? null : violations,
       `with Redis killed, ${admitted} of ${sent} requests were admitted (${refusedBy})${answered === 0 ? ': none answered, nothing to judge' : ''}${report.lastError ? `; last: ${report.lastError}` : ''}`,
     ),
-    measurements: { redisDownSent: sent, redisDownAdmitted: admitted, redisDownViolations: violations },
+    measurements: {
+      redisDownSent: sent,
+      redisDownAdmitted: admitted,
+      redisDownViolations: answered === 0 ? null : violations,
+    },
     events,
   };
 }

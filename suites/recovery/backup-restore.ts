@@ -157,6 +157,8 @@ export const backupRestore = defineSuite({
     }
     const pitrMismatches = pitr ? pitr.missingBefore.length + pitr.presentAfter.length : null;
     const missingKeys = point.missing.map((w) => w.key);
+    // No write acknowledged: nothing to recover, so no recovery point and no point-in-time check (suites/recovery/verdicts.ts).
+    const written = acknowledged.length > 0;
 
     const verdicts = drillVerdicts(options, {
       backupFailure: backup.verification.ok ? undefined : backup.verification.output,
@@ -178,12 +180,12 @@ export const backupRestore = defineSuite({
       measurements: {
         acknowledgedWrites: acknowledged.length,
         missingWrites: latest.node ? missingKeys.length : null,
-        rpoMs: latest.node ? point.rpoMs : null,
-        newestMissingAgeMs: latest.node ? point.newestMissingAgeMs : null,
+        rpoMs: latest.node && written ? point.rpoMs : null,
+        newestMissingAgeMs: latest.node && written ? point.newestMissingAgeMs : null,
         rtoMs: latest.rtoMs,
         restoreMs: latest.restoreMs,
         backupMs: Math.round(backup.durationMs),
-        pitrMismatches,
+        pitrMismatches: written ? pitrMismatches : null,
         pitrWritesBefore: pitr?.before ?? null,
         pitrWritesAfter: pitr?.after ?? null,
         drillMs: epochNow() - origin,

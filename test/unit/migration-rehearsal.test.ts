@@ -6,6 +6,7 @@ import path from 'node:path';
 import { describe, expect, test } from 'vitest';
 import { resolveSuiteOptions } from '../../harness/suite/index.ts';
 import { blockedApp, type ActivitySample } from '../../suites/migration/lock-waits.ts';
+import { onlineMigration } from '../../suites/migration/online-migration.ts';
 import { migrationRehearsal } from '../../suites/migration/rehearsal.ts';
 import { checkMigrationCommand, migrationEnv } from '../../suites/migration/command.ts';
 import { migrationFiles, readMigrations, splitStatements } from '../../suites/migration/sql-files.ts';
@@ -134,6 +135,10 @@ test('a migration set to start after the load has ended is refused: no request w
     /^invalid option suites\.migration-rehearsal\.migrationAtMs: migrationAtMs must come before durationMs ends/,
   );
   expect(() => resolveSuiteOptions(migrationRehearsal, { durationMs: 4000, migrationAtMs: 3999 })).not.toThrow();
+  // online-migration's, the same.
+  expect(() => resolveSuiteOptions(onlineMigration, { durationMs: 4000, migrationAtMs: 5000 })).toThrow(
+    /^invalid option suites\.online-migration\.migrationAtMs: migrationAtMs must come before durationMs ends/,
+  );
 });
 
 describe('blockedApp', () => {

@@ -103,12 +103,22 @@ export async function drill(argv: string[]): Promise<number> {
     return suite.pass ? 0 : 1;
   }
   const m = suite.measurements;
+  // No write acknowledged: nothing was there to recover (the verdicts say why).
+  const nothingWritten = m.acknowledgedWrites === 0;
+  const recoveryPoint = nothingWritten ? 'not measured, no write acknowledged' : seconds(m.rpoMs);
+  const pointInTime = nothingWritten
+    ? 'not checked'
+    : m.pitrMismatches === 0
+      ? 'exact'
+      : m.pitrMismatches === null || m.pitrMismatches === undefined
+        ? 'not restored'
+        : `${m.pitrMismatches} writes wrong`;
   console.log(
     redact(
       [
         `${verdictsWord(suite.verdicts)} ${suite.suite}`,
         ...suite.verdicts.map((v) => `  ${formatVerdict(v)}`),
-        `recovery time ${seconds(m.rtoMs)} (restore ${seconds(m.restoreMs)}) · recovery point ${seconds(m.rpoMs)}, ${m.missingWrites ?? '?'} of ${m.acknowledgedWrites ?? 0} acknowledged writes missing · point in time ${m.pitrMismatches === 0 ? 'exact' : m.pitrMismatches === null || m.pitrMismatches === undefined ? 'not restored' : `${m.pitrMismatches} writes wrong`} · backup ${seconds(m.backupMs)} · drill ${seconds(m.drillMs)}`,
+        `recovery time ${seconds(m.rtoMs)} (restore ${seconds(m.restoreMs)}) · recovery point ${recoveryPoint}, ${m.missingWrites ?? '?'} of ${m.acknowledgedWrites ?? 0} acknowledged writes missing · point in time ${pointInTime} · backup ${seconds(m.backupMs)} · drill ${seconds(m.drillMs)}`,
         `results in ${path.relative(process.cwd(), run.dir) || run.dir}`,
       ].join('\n'),
     ),
