@@ -157,8 +157,6 @@ export const backupRestore = defineSuite({
     }
     const pitrMismatches = pitr ? pitr.missingBefore.length + pitr.presentAfter.length : null;
     const missingKeys = point.missing.map((w) => w.key);
-    // No write acknowledged: nothing to recover, so no recovery point and no point-in-time check (suites/recovery/verdicts.ts).
-    const written = acknowledged.length > 0;
 
     const verdicts = drillVerdicts(options, {
       backupFailure: backup.verification.ok ? undefined : backup.verification.output,
@@ -175,17 +173,20 @@ export const backupRestore = defineSuite({
         lostEvidence(pitr?.presentAfter ?? [], 'present after the target'),
       smokeFailures: latest.node && !latest.failure ? latest.smokeFailures : null,
     });
+    // The measurements are the verdicts' own: not measured where a verdict measured nothing
+    // (drillVerdicts decides, e.g. no write acknowledged: nothing to recover).
+    const measured = (metric: string) => verdicts.find((v) => v.budget.metric === metric)!.measured;
     return {
       verdicts,
       measurements: {
         acknowledgedWrites: acknowledged.length,
         missingWrites: latest.node ? missingKeys.length : null,
-        rpoMs: latest.node && written ? point.rpoMs : null,
-        newestMissingAgeMs: latest.node && written ? point.newestMissingAgeMs : null,
+        rpoMs: measured('rpoMs'),
+        newestMissingAgeMs: measured('rpoMs') === null ? null : point.newestMissingAgeMs,
         rtoMs: latest.rtoMs,
         restoreMs: latest.restoreMs,
         backupMs: Math.round(backup.durationMs),
-        pitrMismatches: written ? pitrMismatches : null,
+        pitrMismatches: measured('pitrMismatches'),
         pitrWritesBefore: pitr?.before ?? null,
         pitrWritesAfter: pitr?.after ?? null,
         drillMs: epochNow() - origin,

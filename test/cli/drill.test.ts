@@ -128,6 +128,32 @@ test('a drill prints the recovery time and point, and the results list the missi
   expect(runsIn(base)).toEqual([]); // everything stopped and removed
 }, 300_000);
 
+test('a drill whose writes all fail (writeSql on a table that is not there) recovers nothing: its recovery point and point-in-time verdicts fail, measuring nothing', async () => {
+  // Before, 0 missing of 0 written passed both: an RPO of 0 s and an exact point in time.
+  const base = tempDir('drill-no-writes');
+  const config = path.join(dir, 'no-writes.config.ts');
+  writeFileSync(
+    config,
+    readFileSync(CONFIG, 'utf8').replace(
+      '"durationMs": 6000',
+      `"durationMs": 3000, "writeSql": "INSERT INTO no_such_table (key) VALUES ($1)"`,
+    ),
+  );
+  const result = await runCli(['drill', '--config', config], { env: { DBPROOF_TMPDIR: base } });
+  expect(result.code, result.stderr + result.stdout).toBe(1);
+  for (const metric of ['rpoMs', 'pitrMismatches'])
+    expect(result.stdout).toMatch(
+      new RegExp(
+        `FAIL {2}.* — ${metric} \\[POST /notes\\] never <= \\d+ .*\\n\\s+no write was acknowledged \\(last failed write: .*no_such_table.*\\): nothing to recover`,
+      ),
+    );
+  expect(result.stdout).toMatch(/PASS {2}.* — restoreFailures /);
+  expect(result.stdout).toMatch(
+    /recovery point not measured, no write acknowledged, 0 of 0 acknowledged writes missing · point in time not checked/,
+  );
+  expect(runsIn(base)).toEqual([]);
+}, 180_000);
+
 test('a drill killed after its backup leaves nothing: servers ended, run directory with archive and backup removed', async () => {
   const base = tempDir('drill-killed');
   const child = spawn(process.execPath, [BIN, 'drill', '--config', CONFIG, '--duration', '60s'], {
